@@ -1,0 +1,6 @@
+export * from './types';
+export * from './providerId';
+export * from './classify';
+export * from './health';
+export * from './capacity';
+export * from './errors';

@@ -1,0 +1,121 @@
+/**
+ * The vocabulary of DESIGN.md as plain data. Times are epoch milliseconds so that a snapshot
+ * survives JSON (Step Functions state, the lease journal) without revival.
+ */
+
+export type Role = 'control-plane' | 'worker';
+
+/** What the operator configured for one node group. */
+export interface GroupSettings {
+  readonly name: string;
+  readonly role: Role;
+  /** Ready nodes the group must have. */
+  readonly desiredReady: number;
+  /** Extra nodes added before a refresh starts replacing; 0 replaces in place. */
+  readonly surplus: number;
+  readonly drainTimeoutSeconds: number;
+  readonly joinTimeoutSeconds: number;
+  /** Quiet time after a change to one ASG (the original's asgModifyCoolTimeSeconds). */
+  readonly cooldownSeconds: number;
+}
+
+/** Lifecycle states as Auto Scaling reports them (`Pending`, `InService`, `Terminating`, ...). */
+export type AsgLifecycleState = string;
+
+export interface AsgInstance {
+  readonly instanceId: string;
+  readonly zone: string;
+  readonly lifecycleState: AsgLifecycleState;
+  readonly healthStatus: string;
+  readonly instanceType?: string;
+  readonly protectedFromScaleIn?: boolean;
+}
+
+export type ActivityStatus =
+  | 'PendingSpotBidPlacement'
+  | 'WaitingForSpotInstanceRequestId'
+  | 'WaitingForSpotInstanceId'
+  | 'WaitingForInstanceId'
+  | 'PreInService'
+  | 'InProgress'
+  | 'WaitingForELBConnectionDraining'
+  | 'MidLifecycleAction'
+  | 'WaitingForInstanceWarmup'
+  | 'Successful'
+  | 'Failed'
+  | 'Cancelled'
+  | 'WaitingForConnectionDraining';
+
+export interface ScalingActivity {
+  readonly activityId: string;
+  readonly statusCode: ActivityStatus;
+  readonly description: string;
+  readonly statusMessage?: string;
+  readonly startTime: number;
+  readonly endTime?: number;
+}
+
+export interface AsgState {
+  readonly name: string;
+  readonly zones: readonly string[];
+  readonly desired: number;
+  readonly min: number;
+  readonly max: number;
+  readonly instances: readonly AsgInstance[];
+  /** Recent scaling activities, any order. */
+  readonly activities: readonly ScalingActivity[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+
+export interface InstanceState {
+  readonly instanceId: string;
+  readonly zone: string;
+  readonly instanceType: string;
+  readonly lifecycle: 'spot' | 'on-demand';
+  readonly launchTime: number;
+  readonly state: Ec2State;
+  readonly privateDnsName?: string;
+}
+
+export interface NodeState {
+  readonly name: string;
+  readonly providerID?: string;
+  readonly ready: boolean;
+  readonly unschedulable: boolean;
+  readonly createdAt: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Cordoned by node-manager (our annotation), as opposed to by a person or another tool. */
+  readonly cordonedByUs: boolean;
+}
+
+/** Everything the planners need, read once per step. */
+export interface Snapshot {
+  readonly group: string;
+  readonly takenAt: number;
+  readonly asgs: readonly AsgState[];
+  /** EC2's view of the ASGs' instances; an instance may be missing (eventual consistency). */
+  readonly instances: readonly InstanceState[];
+  /** The cluster's nodes (all of them: the join decides which belong to the group). */
+  readonly nodes: readonly NodeState[];
+}
+
+export type MemberState = 'ready' | 'notReady' | 'notJoined' | 'leaving';
+
+export interface Member {
+  readonly instanceId: string;
+  readonly asg: string;
+  readonly zone: string;
+  readonly instanceType?: string;
+  readonly lifecycle?: 'spot' | 'on-demand';
+  readonly launchTime?: number;
+  readonly asgLifecycleState: AsgLifecycleState;
+  readonly ec2State?: Ec2State;
+  readonly node?: NodeState;
+  readonly state: MemberState;
+  /** Seconds since launch (0 when EC2 has not reported the instance yet). */
+  readonly ageSeconds: number;
+  /** Seconds since the node registered, when it has. */
+  readonly nodeAgeSeconds?: number;
+}
