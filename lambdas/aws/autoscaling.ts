@@ -1,0 +1,151 @@
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
+  DetachInstancesCommand,
+  SetDesiredCapacityCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
+  type Activity,
+  type AutoScalingGroup,
+  type Filter,
+} from '@aws-sdk/client-auto-scaling';
+import { ResourceNotFoundError, type ActivityStatus, type AsgState, type ScalingActivity } from '../core';
+import { call, chunks } from './errors';
+
+/** DescribeAutoScalingGroups takes at most 100 names and returns at most 100 records a page. */
+export const ASG_NAMES_PER_CALL = 100;
+/** DetachInstances takes at most 20 instance ids. */
+export const DETACH_PER_CALL = 20;
+
+/** How a node group names its ASGs: by name, or by tags (every tag must match; a value of `undefined` matches any). */
+export type AsgSelector = { readonly names: readonly string[] } | { readonly tags: Readonly<Record<string, string | undefined>> };
+
+function toAsgState(g: AutoScalingGroup): AsgState {
+  return {
+    name: g.AutoScalingGroupName ?? '',
+    zones: g.AvailabilityZones ?? [],
+    desired: g.DesiredCapacity ?? 0,
+    min: g.MinSize ?? 0,
+    max: g.MaxSize ?? 0,
+    instances: (g.Instances ?? []).map((i) => ({
+      instanceId: i.InstanceId ?? '',
+      zone: i.AvailabilityZone ?? '',
+      lifecycleState: i.LifecycleState ?? 'Pending',
+      healthStatus: i.HealthStatus ?? 'Healthy',
+      instanceType: i.InstanceType,
+      protectedFromScaleIn: i.ProtectedFromScaleIn,
+    })),
+    activities: [],
+    tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+  };
+}
+
+function toActivity(a: Activity): ScalingActivity {
+  return {
+    activityId: a.ActivityId ?? '',
+    statusCode: (a.StatusCode ?? 'InProgress') as ActivityStatus,
+    description: a.Description ?? '',
+    statusMessage: a.StatusMessage,
+    startTime: a.StartTime?.getTime() ?? 0,
+    endTime: a.EndTime?.getTime(),
+  };
+}
+
+const NO_MANAGED_INSTANCE = /No managed instance found|not found/i;
+
+/** The Auto Scaling calls node-manager makes, and nothing else. */
+export class AutoScalingPort {
+  constructor(private readonly client: AutoScalingClient) {}
+
+  /** The groups, sorted by name; unknown names are simply absent (as AWS answers). */
+  async describeGroups(selector: AsgSelector): Promise<AsgState[]> {
+    const groups: AsgState[] = [];
+    if ('names' in selector) {
+      for (const batch of chunks([...new Set(selector.names)], ASG_NAMES_PER_CALL)) {
+        groups.push(...(await this.pages({ AutoScalingGroupNames: batch })));
+      }
+    } else {
+      const filters: Filter[] = Object.entries(selector.tags).map(([k, v]) =>
+        v === undefined ? { Name: 'tag-key', Values: [k] } : { Name: `tag:${k}`, Values: [v] },
+      );
+      groups.push(...(await this.pages({ Filters: filters })));
+    }
+    return groups.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  private async pages(input: { AutoScalingGroupNames?: string[]; Filters?: Filter[] }): Promise<AsgState[]> {
+    const out: AsgState[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await call('DescribeAutoScalingGroups', () =>
+        this.client.send(new DescribeAutoScalingGroupsCommand({ ...input, MaxRecords: ASG_NAMES_PER_CALL, NextToken })),
+      );
+      out.push(...(page.AutoScalingGroups ?? []).map(toAsgState));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return out;
+  }
+
+  /** The newest `maxRecords` activities of one group (AWS returns newest first). */
+  async describeActivities(asgName: string, maxRecords = 20): Promise<ScalingActivity[]> {
+    const page = await call('DescribeScalingActivities', () =>
+      this.client.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: asgName, MaxRecords: maxRecords })),
+    );
+    return (page.Activities ?? []).map(toActivity);
+  }
+
+  /** Groups with their recent activities: one describe per 100 names plus one activity call per group. */
+  async readGroups(selector: AsgSelector, activitiesPerGroup = 20): Promise<AsgState[]> {
+    const groups = await this.describeGroups(selector);
+    return Promise.all(groups.map(async (g) => ({ ...g, activities: await this.describeActivities(g.name, activitiesPerGroup) })));
+  }
+
+  async setDesiredCapacity(asgName: string, desired: number): Promise<void> {
+    // HonorCooldown false: node-manager keeps its own per-ASG cool-down.
+    await call('SetDesiredCapacity', () =>
+      this.client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: asgName, DesiredCapacity: desired, HonorCooldown: false })),
+    );
+  }
+
+  async updateSize(asgName: string, size: { readonly min?: number; readonly max?: number; readonly desired?: number }): Promise<void> {
+    await call('UpdateAutoScalingGroup', () =>
+      this.client.send(
+        new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: asgName, MinSize: size.min, MaxSize: size.max, DesiredCapacity: size.desired }),
+      ),
+    );
+  }
+
+  /**
+   * Terminates one instance through its ASG. Without decrement the ASG launches a replacement.
+   * Throws {@link ResourceNotFoundError} when the instance is no longer in any ASG, so a retried
+   * step can treat "already gone" as done.
+   */
+  async terminateInstance(instanceId: string, decrementDesired: boolean): Promise<ScalingActivity | undefined> {
+    try {
+      const out = await call('TerminateInstanceInAutoScalingGroup', () =>
+        this.client.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired })),
+      );
+      return out.Activity ? toActivity(out.Activity) : undefined;
+    } catch (e) {
+      if (e instanceof Error && e.name === 'AwsValidation' && NO_MANAGED_INSTANCE.test(e.message)) {
+        throw new ResourceNotFoundError('instance', `instance ${instanceId} is in no Auto Scaling group`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  /** Detaches instances (20 a call); without decrement the ASG launches replacements. */
+  async detachInstances(asgName: string, instanceIds: readonly string[], decrementDesired: boolean): Promise<ScalingActivity[]> {
+    const activities: ScalingActivity[] = [];
+    for (const batch of chunks(instanceIds, DETACH_PER_CALL)) {
+      const out = await call('DetachInstances', () =>
+        this.client.send(
+          new DetachInstancesCommand({ AutoScalingGroupName: asgName, InstanceIds: batch, ShouldDecrementDesiredCapacity: decrementDesired }),
+        ),
+      );
+      activities.push(...(out.Activities ?? []).map(toActivity));
+    }
+    return activities;
+  }
+}

@@ -1,0 +1,52 @@
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import type { Ec2State, InstanceState } from '../core';
+import { call, chunks } from './errors';
+
+/**
+ * Ids go in an `instance-id` filter rather than `InstanceIds`: with a filter, an id that no longer
+ * exists is simply absent instead of failing the whole call, and `MaxResults` (which AWS forbids
+ * together with `InstanceIds`) keeps pages bounded.
+ */
+export const INSTANCE_IDS_PER_FILTER = 200;
+export const INSTANCES_PER_PAGE = 1000;
+export const TERMINATE_PER_CALL = 1000;
+
+function toInstanceState(i: Instance): InstanceState {
+  return {
+    instanceId: i.InstanceId ?? '',
+    zone: i.Placement?.AvailabilityZone ?? '',
+    instanceType: i.InstanceType ?? '',
+    lifecycle: i.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+    launchTime: i.LaunchTime?.getTime() ?? 0,
+    state: (i.State?.Name ?? 'pending') as Ec2State,
+    privateDnsName: i.PrivateDnsName || undefined,
+  };
+}
+
+export class Ec2Port {
+  constructor(private readonly client: EC2Client) {}
+
+  async describeInstances(instanceIds: readonly string[]): Promise<InstanceState[]> {
+    const out: InstanceState[] = [];
+    for (const batch of chunks([...new Set(instanceIds)], INSTANCE_IDS_PER_FILTER)) {
+      let NextToken: string | undefined;
+      do {
+        const page = await call('DescribeInstances', () =>
+          this.client.send(
+            new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }], MaxResults: INSTANCES_PER_PAGE, NextToken }),
+          ),
+        );
+        for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []).map(toInstanceState));
+        NextToken = page.NextToken;
+      } while (NextToken);
+    }
+    return out;
+  }
+
+  /** Terminates instances directly (after they were detached from their ASG). Terminating twice is harmless. */
+  async terminateInstances(instanceIds: readonly string[]): Promise<void> {
+    for (const batch of chunks(instanceIds, TERMINATE_PER_CALL)) {
+      await call('TerminateInstances', () => this.client.send(new TerminateInstancesCommand({ InstanceIds: batch })));
+    }
+  }
+}

@@ -1,0 +1,192 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { LeaseHeldError, LeaseLostError } from '../core';
+import { call, toDomainError } from './errors';
+import type { StepFunctionsPort } from './stepfunctions';
+
+export type LeaseKind = 'refresh' | 'replenish';
+
+/**
+ * One item per node group, keyed by `group`. The holder attributes come and go with each lease;
+ * `memory` (replenish's home layout and back-off) stays across leases, so releasing never deletes
+ * the item.
+ */
+export interface LeaseRecord {
+  readonly group: string;
+  readonly holder?: string;
+  readonly kind?: LeaseKind;
+  readonly acquiredAt?: number;
+  readonly heartbeatAt?: number;
+  /** What the holder changed and must restore (a refresh's journal), as JSON. */
+  readonly journal?: unknown;
+  /** State that outlives any one execution (replenish's home layout), as JSON. */
+  readonly memory?: unknown;
+}
+
+type Item = Record<string, AttributeValue>;
+
+function fromItem(item: Item | undefined): LeaseRecord | undefined {
+  if (!item?.group?.S) return undefined;
+  const num = (v?: AttributeValue) => (v?.N !== undefined ? Number(v.N) : undefined);
+  const json = (v?: AttributeValue) => (v?.S !== undefined ? (JSON.parse(v.S) as unknown) : undefined);
+  return {
+    group: item.group.S,
+    holder: item.holder?.S,
+    kind: item.kind?.S as LeaseKind | undefined,
+    acquiredAt: num(item.acquiredAt),
+    heartbeatAt: num(item.heartbeatAt),
+    journal: json(item.journal),
+    memory: json(item.memory),
+  };
+}
+
+/** The lease table: every write is conditional, so two executions can never both hold one group. */
+export class LeaseStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(group: string): Promise<LeaseRecord | undefined> {
+    const out = await call('GetItem', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { group: { S: group } }, ConsistentRead: true })),
+    );
+    return fromItem(out.Item);
+  }
+
+  /**
+   * Takes the lease when nobody holds it, or when `staleHolder` (a holder found dead) still does.
+   * Taking it again as the same holder succeeds (a retried step). Returns the record as it was
+   * before, so that a journal left by a dead holder can be restored.
+   */
+  async acquire(group: string, holder: string, kind: LeaseKind, now: number, staleHolder?: string): Promise<LeaseRecord | undefined> {
+    const condition = staleHolder ? '#holder = :stale OR #holder = :me' : 'attribute_not_exists(#holder) OR #holder = :me';
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { group: { S: group } },
+          UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt' },
+          ExpressionAttributeValues: {
+            ':me': { S: holder },
+            ':kind': { S: kind },
+            ':now': { N: String(now) },
+            ...(staleHolder ? { ':stale': { S: staleHolder } } : {}),
+          },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return fromItem(out.Attributes);
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        const current = fromItem(e.Item);
+        throw new LeaseHeldError(group, current?.holder ?? '(unknown)', current?.kind ?? 'unknown', { cause: e });
+      }
+      throw toDomainError(e, 'UpdateItem');
+    }
+  }
+
+  /** Records the holder is alive. */
+  async renew(group: string, holder: string, now: number): Promise<void> {
+    await this.updateAsHolder(group, holder, 'SET #heartbeatAt = :now', { '#heartbeatAt': 'heartbeatAt' }, { ':now': { N: String(now) } });
+  }
+
+  async writeJournal(group: string, holder: string, journal: unknown, now: number): Promise<void> {
+    await this.updateAsHolder(
+      group,
+      holder,
+      'SET #journal = :journal, #heartbeatAt = :now',
+      { '#journal': 'journal', '#heartbeatAt': 'heartbeatAt' },
+      { ':journal': { S: JSON.stringify(journal) }, ':now': { N: String(now) } },
+    );
+  }
+
+  async writeMemory(group: string, holder: string, memory: unknown): Promise<void> {
+    await this.updateAsHolder(group, holder, 'SET #memory = :memory', { '#memory': 'memory' }, { ':memory': { S: JSON.stringify(memory) } });
+  }
+
+  /**
+   * Gives the lease up and drops the journal (the holder restored what it says). Releasing a
+   * lease we no longer hold is a no-op that returns false, so a retried release does no harm.
+   */
+  async release(group: string, holder: string): Promise<boolean> {
+    try {
+      await this.updateAsHolder(group, holder, 'REMOVE #holder, #kind, #acquiredAt, #heartbeatAt, #journal', {
+        '#kind': 'kind',
+        '#acquiredAt': 'acquiredAt',
+        '#heartbeatAt': 'heartbeatAt',
+        '#journal': 'journal',
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof LeaseLostError) return false;
+      throw e;
+    }
+  }
+
+  private async updateAsHolder(
+    group: string,
+    holder: string,
+    update: string,
+    names: Record<string, string>,
+    values: Record<string, AttributeValue> = {},
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { group: { S: group } },
+          UpdateExpression: update,
+          ConditionExpression: '#holder = :me',
+          ExpressionAttributeNames: { ...names, '#holder': 'holder' },
+          ExpressionAttributeValues: { ...values, ':me': { S: holder } },
+        }),
+      );
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        throw new LeaseLostError(`lease of group ${group} is no longer held by ${holder}`, { cause: e });
+      }
+      throw toDomainError(e, 'UpdateItem');
+    }
+  }
+}
+
+export interface AcquiredLease {
+  /** The journal a dead holder left behind: restore it before doing anything else. */
+  readonly recoveredJournal?: unknown;
+  readonly recoveredFrom?: string;
+  readonly memory?: unknown;
+}
+
+/**
+ * Takes a group's lease, taking it over from a holder whose execution is no longer running.
+ * A running holder makes it throw {@link LeaseHeldError} naming that holder and its kind.
+ */
+export async function acquireGroupLease(
+  store: LeaseStore,
+  executions: StepFunctionsPort,
+  group: string,
+  holder: string,
+  kind: LeaseKind,
+  now: number,
+): Promise<AcquiredLease> {
+  try {
+    const before = await store.acquire(group, holder, kind, now);
+    const ownJournal = before?.holder === holder ? before.journal : undefined;
+    return { recoveredJournal: ownJournal, memory: before?.memory };
+  } catch (e) {
+    if (!(e instanceof LeaseHeldError)) throw e;
+    const execution = await executions.describeExecution(e.holder);
+    if (execution?.status === 'RUNNING') throw e;
+    const before = await store.acquire(group, holder, kind, now, e.holder);
+    return { recoveredJournal: before?.journal, recoveredFrom: e.holder, memory: before?.memory };
+  }
+}
