@@ -1,0 +1,309 @@
+import { formatProviderId } from '../../lambdas/core';
+import type { Random, VirtualClock } from './clock';
+import type { SimInstance, SimTiming } from './region';
+
+export interface SimNode {
+  readonly name: string;
+  readonly uid: string;
+  readonly instanceId: string;
+  readonly providerID: string;
+  readonly labels: Record<string, string>;
+  annotations: Record<string, string>;
+  unschedulable: boolean;
+  ready: boolean;
+  readonly createdAt: number;
+  resourceVersion: number;
+  readonly nodeGroup: string;
+}
+
+export interface SimPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  nodeName?: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly owner: { kind: string; name: string };
+  phase: 'Pending' | 'Running';
+  ready: boolean;
+  readonly createdAt: number;
+  deletionTimestamp?: number;
+  resourceVersion: number;
+  /** The workload it belongs to, for the ReplicaSet-like controller. */
+  readonly workload?: string;
+}
+
+/** A ReplicaSet-like workload pinned to one node group, optionally guarded by a PodDisruptionBudget. */
+export interface WorkloadSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly nodeGroup: string;
+  readonly replicas: number;
+  readonly pdb?: { readonly maxUnavailable?: number; readonly minAvailable?: number };
+}
+
+export interface PodCounters {
+  evictions: number;
+  evictionsRefused: number;
+  /** Workload pods that vanished with their node rather than through an eviction. */
+  deletedWithoutEviction: number;
+}
+
+export type EvictionOutcome = { ok: true } | { ok: false; code: 404 | 429; message: string; causes?: Array<{ reason: string; message: string }> };
+
+export const GROUP_LABEL = 'kops.k8s.io/instancegroup';
+
+const DAEMONSETS = ['kube-proxy', 'aws-node'];
+const STATIC_PODS = ['etcd-manager-main', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
+/**
+ * The Kubernetes side: nodes that register when their instance boots, DaemonSet and mirror pods
+ * on every node, workloads whose pods are recreated and scheduled onto schedulable Ready nodes of
+ * their group, PodDisruptionBudgets enforced on eviction, and nodes deleted once their instance is
+ * gone (taking their pods with them, as pod GC does).
+ */
+export class Cluster {
+  readonly nodes = new Map<string, SimNode>();
+  readonly pods = new Map<string, SimPod>();
+  readonly workloads = new Map<string, WorkloadSpec>();
+  readonly counters: PodCounters = { evictions: 0, evictionsRefused: 0, deletedWithoutEviction: 0 };
+  /** Budgets forced to refuse every eviction until the given time (the pdbBlock fault). */
+  readonly blockedBudgets = new Map<string, number>();
+  private resourceVersion = 1000;
+  /** kops etcd: which instance holds each control-plane ASG's single member slot. */
+  private readonly etcdSlots = new Map<string, string>();
+  private readonly waitingForSlot: SimInstance[] = [];
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly rng: Random,
+    private readonly timing: SimTiming,
+  ) {}
+
+  nextResourceVersion(): number {
+    this.resourceVersion += 1;
+    return this.resourceVersion;
+  }
+
+  private uid(): string {
+    return `${this.rng.hex(8)}-${this.rng.hex(4)}-4${this.rng.hex(3)}-a${this.rng.hex(3)}-${this.rng.hex(12)}`;
+  }
+
+  addWorkload(spec: WorkloadSpec): void {
+    this.workloads.set(`${spec.namespace}/${spec.name}`, spec);
+    this.reconcileWorkloads();
+  }
+
+  /**
+   * The instance booted: its kubelet registers, unless it never joins or (control plane) etcd has
+   * no free slot. `preexisting` nodes (the cluster as it was before the simulation) registered
+   * long ago and are Ready already.
+   */
+  instanceBooted(inst: SimInstance, preexisting = false): void {
+    if (inst.neverJoin) return;
+    if (inst.role === 'control-plane' && inst.asg) {
+      const holder = this.etcdSlots.get(inst.asg);
+      if (holder && holder !== inst.id) {
+        this.waitingForSlot.push(inst);
+        return;
+      }
+      this.etcdSlots.set(inst.asg, inst.id);
+    }
+    this.register(inst, preexisting);
+  }
+
+  private register(inst: SimInstance, preexisting: boolean): void {
+    inst.registered = true;
+    const node: SimNode = {
+      name: inst.privateDnsName,
+      uid: this.uid(),
+      instanceId: inst.id,
+      providerID: formatProviderId(inst.zone, inst.id),
+      labels: {
+        'kubernetes.io/hostname': inst.privateDnsName,
+        'kubernetes.io/os': 'linux',
+        'node.kubernetes.io/instance-type': inst.instanceType,
+        'topology.kubernetes.io/zone': inst.zone,
+        'topology.kubernetes.io/region': inst.zone.replace(/[a-z]$/, ''),
+        [GROUP_LABEL]: inst.nodeGroup,
+        ...(inst.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : { 'node-role.kubernetes.io/node': '' }),
+        ...(inst.lifecycle === 'spot' ? { 'node.kubernetes.io/lifecycle': 'spot' } : {}),
+      },
+      annotations: {},
+      unschedulable: false,
+      ready: preexisting,
+      createdAt: preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now(),
+      resourceVersion: this.nextResourceVersion(),
+      nodeGroup: inst.nodeGroup,
+    };
+    this.nodes.set(node.name, node);
+    for (const ds of DAEMONSETS) this.createPod('kube-system', `${ds}-${this.rng.hex(5)}`, { kind: 'DaemonSet', name: ds }, node.name, {});
+    if (inst.role === 'control-plane') {
+      for (const sp of STATIC_PODS) {
+        this.createPod('kube-system', `${sp}-${node.name}`, { kind: 'Node', name: node.name }, node.name, { 'kubernetes.io/config.mirror': this.rng.hex(32) });
+      }
+    }
+    const becomeReady = () => {
+      const n = this.nodes.get(node.name);
+      if (!n || n.uid !== node.uid || inst.state !== 'running') return;
+      n.ready = true;
+      n.resourceVersion = this.nextResourceVersion();
+      this.reconcileWorkloads();
+    };
+    if (preexisting) becomeReady();
+    else this.clock.after(this.timing.joinSeconds, `${node.name} Ready`, becomeReady);
+  }
+
+  private createPod(namespace: string, name: string, owner: SimPod['owner'], nodeName: string | undefined, annotations: Record<string, string>, workload?: string, labels: Record<string, string> = {}): SimPod {
+    const pod: SimPod = {
+      namespace,
+      name,
+      uid: this.uid(),
+      nodeName,
+      labels,
+      annotations,
+      owner,
+      phase: nodeName ? 'Running' : 'Pending',
+      ready: !!nodeName && !workload,
+      createdAt: this.clock.now(),
+      resourceVersion: this.nextResourceVersion(),
+      workload,
+    };
+    this.pods.set(`${namespace}/${name}`, pod);
+    return pod;
+  }
+
+  /** The kubelet stops: the node turns NotReady. */
+  instanceStopping(inst: SimInstance): void {
+    const node = this.nodeOf(inst.id);
+    if (node) {
+      node.ready = false;
+      node.resourceVersion = this.nextResourceVersion();
+      for (const p of this.pods.values()) if (p.nodeName === node.name) p.ready = false;
+    }
+    this.waitingForSlot.splice(0, this.waitingForSlot.length, ...this.waitingForSlot.filter((i) => i.id !== inst.id));
+  }
+
+  /** The instance is gone: the cloud node controller deletes the Node and pod GC its pods. */
+  instanceTerminated(inst: SimInstance): void {
+    const node = this.nodeOf(inst.id);
+    if (node) this.removeNode(node.name);
+    this.instanceStopping(inst);
+    for (const [asg, holder] of this.etcdSlots) {
+      if (holder !== inst.id) continue;
+      this.etcdSlots.delete(asg);
+      // etcd-manager of a waiting instance in the same ASG can mount the volume now.
+      const next = this.waitingForSlot.find((i) => i.asg === asg && i.state === 'running');
+      if (next) {
+        this.waitingForSlot.splice(this.waitingForSlot.indexOf(next), 1);
+        this.instanceBooted(next);
+      }
+    }
+  }
+
+  nodeOf(instanceId: string): SimNode | undefined {
+    for (const n of this.nodes.values()) if (n.instanceId === instanceId) return n;
+    return undefined;
+  }
+
+  /** Deletes a Node (API DELETE, or the cloud controller): its pods are garbage-collected. */
+  removeNode(name: string): boolean {
+    if (!this.nodes.delete(name)) return false;
+    for (const [key, pod] of this.pods) {
+      if (pod.nodeName !== name) continue;
+      this.pods.delete(key);
+      if (pod.workload && pod.deletionTimestamp === undefined) this.counters.deletedWithoutEviction += 1;
+    }
+    this.reconcileWorkloads();
+    return true;
+  }
+
+  private workloadPods(key: string): SimPod[] {
+    return [...this.pods.values()].filter((p) => p.workload === key);
+  }
+
+  /** Healthy pods and what the budget demands, as the disruption controller computes them. */
+  budgetOf(key: string): { name: string; desiredHealthy: number; currentHealthy: number } | undefined {
+    const w = this.workloads.get(key);
+    if (!w?.pdb) return undefined;
+    const currentHealthy = this.workloadPods(key).filter((p) => p.ready && p.deletionTimestamp === undefined).length;
+    const desiredHealthy = w.pdb.minAvailable ?? Math.max(0, w.replicas - (w.pdb.maxUnavailable ?? 0));
+    return { name: w.name, desiredHealthy, currentHealthy };
+  }
+
+  /** The Eviction API: refuses with 429 when the pod's budget allows no disruption now. */
+  evict(namespace: string, name: string): EvictionOutcome {
+    const pod = this.pods.get(`${namespace}/${name}`);
+    if (!pod) return { ok: false, code: 404, message: `pods "${name}" not found` };
+    if (pod.deletionTimestamp !== undefined) return { ok: true };
+    if (pod.workload) {
+      const budget = this.budgetOf(pod.workload);
+      const blockedUntil = this.blockedBudgets.get(pod.workload);
+      if (budget) {
+        const forcedBlock = blockedUntil !== undefined && this.clock.now() < blockedUntil;
+        // policy/v1: an unhealthy pod may go while the budget is met; a healthy one only while a disruption is allowed.
+        const allowed = pod.ready ? budget.currentHealthy - budget.desiredHealthy > 0 : budget.currentHealthy >= budget.desiredHealthy;
+        if (forcedBlock || !allowed) {
+          this.counters.evictionsRefused += 1;
+          return {
+            ok: false,
+            code: 429,
+            message: "Cannot evict pod as it would violate the pod's disruption budget.",
+            causes: [
+              {
+                reason: 'DisruptionBudget',
+                message: `The disruption budget ${budget.name} needs ${forcedBlock ? budget.currentHealthy + 1 : budget.desiredHealthy} healthy pods and has ${budget.currentHealthy} currently`,
+              },
+            ],
+          };
+        }
+      }
+    }
+    this.counters.evictions += 1;
+    pod.deletionTimestamp = this.clock.now();
+    pod.ready = false;
+    pod.resourceVersion = this.nextResourceVersion();
+    this.clock.after(this.timing.podStopSeconds, `${name} gone`, () => {
+      this.pods.delete(`${namespace}/${name}`);
+    });
+    this.reconcileWorkloads();
+    return { ok: true };
+  }
+
+  private schedulableNodes(nodeGroup: string): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.nodeGroup === nodeGroup && n.ready && !n.unschedulable);
+  }
+
+  /**
+   * The ReplicaSet controller and the scheduler in one: keep `replicas` live pods per workload
+   * (terminating ones do not count), and bind pending pods to the schedulable Ready node of the
+   * group that runs the fewest of them.
+   */
+  reconcileWorkloads(): void {
+    for (const [key, w] of this.workloads) {
+      const live = this.workloadPods(key).filter((p) => p.deletionTimestamp === undefined);
+      for (let i = live.length; i < w.replicas; i += 1) {
+        live.push(this.createPod(w.namespace, `${w.name}-${this.rng.hex(10)}`, { kind: 'ReplicaSet', name: `${w.name}-7d9f8c6b5` }, undefined, {}, key, { app: w.name }));
+      }
+      for (const pod of live) {
+        if (pod.nodeName) continue;
+        const candidates = this.schedulableNodes(w.nodeGroup);
+        if (candidates.length === 0) continue;
+        const load = (n: SimNode) => live.filter((p) => p.nodeName === n.name).length;
+        const target = candidates.sort((a, b) => load(a) - load(b) || (a.name < b.name ? -1 : 1))[0];
+        pod.nodeName = target.name;
+        pod.phase = 'Running';
+        pod.resourceVersion = this.nextResourceVersion();
+        this.clock.after(this.timing.podStartSeconds, `${pod.name} Ready`, () => {
+          if (this.pods.get(`${pod.namespace}/${pod.name}`) === pod && pod.deletionTimestamp === undefined && this.nodes.get(target.name)?.ready) {
+            pod.ready = true;
+          }
+        });
+      }
+    }
+  }
+
+  pendingPods(): number {
+    return [...this.pods.values()].filter((p) => !p.nodeName).length;
+  }
+}

@@ -1,0 +1,338 @@
+import type { Ec2State, Role } from '../../lambdas/core';
+import type { Random, VirtualClock } from './clock';
+
+/** Timings of the simulated region and cluster, in seconds. */
+export interface SimTiming {
+  /** From launch to InService (and to the node registering). */
+  readonly bootSeconds: number;
+  /** From the node registering to it turning Ready. */
+  readonly joinSeconds: number;
+  /** From termination to EC2 `terminated` (and the ASG forgetting the instance). */
+  readonly shutdownSeconds: number;
+  /** From a pod being scheduled to it being Ready. */
+  readonly podStartSeconds: number;
+  /** From an eviction to the pod being gone (its termination grace period). */
+  readonly podStopSeconds: number;
+  /** How soon an ASG tries again after a failed launch. */
+  readonly launchRetrySeconds: number;
+}
+
+export const DEFAULT_TIMING: SimTiming = {
+  bootSeconds: 90,
+  joinSeconds: 60,
+  shutdownSeconds: 30,
+  podStartSeconds: 5,
+  podStopSeconds: 5,
+  launchRetrySeconds: 60,
+};
+
+export interface AsgSpec {
+  readonly name: string;
+  readonly zones: readonly string[];
+  readonly desired: number;
+  readonly min: number;
+  readonly max: number;
+  /** Tried in order on each launch (a mixed-instances policy, simplified). */
+  readonly instanceTypes: readonly string[];
+  readonly lifecycle: 'spot' | 'on-demand';
+  readonly role: Role;
+  /** The node group (kops instance group) its nodes belong to. */
+  readonly nodeGroup: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface SimInstance {
+  readonly id: string;
+  asg?: string;
+  readonly zone: string;
+  readonly instanceType: string;
+  readonly lifecycle: 'spot' | 'on-demand';
+  readonly launchTime: number;
+  state: Ec2State;
+  asgLifecycle?: string;
+  readonly privateIp: string;
+  readonly privateDnsName: string;
+  readonly nodeGroup: string;
+  readonly role: Role;
+  /** Set by a neverJoin fault: the kubelet never registers. */
+  readonly neverJoin: boolean;
+  /** The kubelet registered (a Node exists or existed). */
+  registered: boolean;
+  terminatedAt?: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface SimActivity {
+  readonly ActivityId: string;
+  readonly AutoScalingGroupName: string;
+  readonly Description: string;
+  readonly Cause: string;
+  readonly StartTime: number;
+  EndTime?: number;
+  StatusCode: 'InProgress' | 'Successful' | 'Failed' | 'Cancelled';
+  StatusMessage?: string;
+  Progress: number;
+}
+
+export interface SimAsg {
+  readonly name: string;
+  readonly zones: readonly string[];
+  desired: number;
+  min: number;
+  max: number;
+  readonly instanceTypes: readonly string[];
+  readonly lifecycle: 'spot' | 'on-demand';
+  readonly role: Role;
+  readonly nodeGroup: string;
+  readonly tags: Record<string, string>;
+  readonly createdTime: number;
+  /** Members in the order they joined the group (terminating ones stay until terminated). */
+  instanceIds: string[];
+  /** Newest first, as DescribeScalingActivities returns them. */
+  activities: SimActivity[];
+  retryPending: boolean;
+}
+
+/** What the region tells the cluster about instances. */
+export interface InstanceHooks {
+  /** The instance booted (InService): its kubelet may register now. */
+  booted(inst: SimInstance, preexisting: boolean): void;
+  /** The instance started shutting down: its kubelet stops. */
+  stopping(inst: SimInstance): void;
+  /** The instance is gone: the cloud controller deletes its Node. */
+  terminated(inst: SimInstance): void;
+}
+
+/** Why a launch fails now, or undefined when capacity is there. */
+export type CapacityCheck = (zone: string, instanceType: string, lifecycle: 'spot' | 'on-demand') => string | undefined;
+
+const LEAVING = new Set(['Terminating', 'Terminating:Wait', 'Terminating:Proceed', 'Terminated', 'Detaching', 'Detached', 'Standby', 'EnteringStandby']);
+/** Scaling activities a group keeps in its history (AWS keeps six weeks; the planners read the newest few). */
+const ACTIVITY_HISTORY = 200;
+/** EC2 keeps terminated instances visible for about an hour. */
+export const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
+
+/**
+ * EC2 instances and Auto Scaling groups with the semantics node-manager relies on: an ASG
+ * converges its instances to desired capacity, launches take time and can fail for want of
+ * capacity (and are retried), terminations take time, and every change is a scaling activity.
+ */
+export class Region {
+  readonly instances = new Map<string, SimInstance>();
+  readonly asgs = new Map<string, SimAsg>();
+  private ipCounter = 10;
+  private neverJoin: Array<{ nodeGroup?: string; zone?: string; remaining: number }> = [];
+
+  constructor(
+    readonly name: string,
+    private readonly clock: VirtualClock,
+    private readonly rng: Random,
+    private readonly timing: SimTiming,
+    private readonly hooks: InstanceHooks,
+    private readonly capacity: CapacityCheck,
+  ) {}
+
+  /** The next `count` instances launched (in the group and zone, when given) never join the cluster. */
+  armNeverJoin(count: number, nodeGroup?: string, zone?: string): void {
+    this.neverJoin.push({ nodeGroup, zone, remaining: count });
+  }
+
+  createAsg(spec: AsgSpec, options: { launchedAt?: number; ageSpreadMs?: number } = {}): SimAsg {
+    const asg: SimAsg = {
+      name: spec.name,
+      zones: [...spec.zones],
+      desired: spec.desired,
+      min: spec.min,
+      max: spec.max,
+      instanceTypes: [...spec.instanceTypes],
+      lifecycle: spec.lifecycle,
+      role: spec.role,
+      nodeGroup: spec.nodeGroup,
+      tags: { ...(spec.tags ?? {}) },
+      createdTime: options.launchedAt ?? this.clock.now(),
+      instanceIds: [],
+      activities: [],
+      retryPending: false,
+    };
+    this.asgs.set(asg.name, asg);
+    if (options.launchedAt !== undefined) {
+      // Pre-existing capacity: instances that booted long ago, already InService.
+      for (let i = 0; i < asg.desired; i += 1) {
+        const zone = asg.zones[i % asg.zones.length];
+        const inst = this.newInstance(asg, zone, asg.instanceTypes[0], options.launchedAt + i * (options.ageSpreadMs ?? 60_000));
+        inst.state = 'running';
+        inst.asgLifecycle = 'InService';
+        this.hooks.booted(inst, true);
+      }
+    } else {
+      this.reconcile(asg);
+    }
+    return asg;
+  }
+
+  activeInstances(asg: SimAsg): SimInstance[] {
+    return asg.instanceIds.map((id) => this.instances.get(id)!).filter((i) => !LEAVING.has(i.asgLifecycle ?? ''));
+  }
+
+  private nextIp(): string {
+    const n = this.ipCounter++;
+    return `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 4}`;
+  }
+
+  private newInstance(asg: SimAsg, zone: string, instanceType: string, launchTime: number): SimInstance {
+    const ip = this.nextIp();
+    const rule = this.neverJoin.find((r) => r.remaining > 0 && (!r.nodeGroup || r.nodeGroup === asg.nodeGroup) && (!r.zone || r.zone === zone));
+    if (rule) rule.remaining -= 1;
+    const inst: SimInstance = {
+      id: `i-0${this.rng.hex(16)}`,
+      asg: asg.name,
+      zone,
+      instanceType,
+      lifecycle: asg.lifecycle,
+      launchTime,
+      state: 'pending',
+      asgLifecycle: 'Pending',
+      privateIp: ip,
+      privateDnsName: `ip-${ip.replace(/\./g, '-')}.${this.name}.compute.internal`,
+      nodeGroup: asg.nodeGroup,
+      role: asg.role,
+      neverJoin: !!rule,
+      registered: false,
+      tags: { ...asg.tags, 'aws:autoscaling:groupName': asg.name },
+    };
+    this.instances.set(inst.id, inst);
+    asg.instanceIds.push(inst.id);
+    return inst;
+  }
+
+  private activity(asg: SimAsg, description: string, cause: string, status: SimActivity['StatusCode'], statusMessage?: string): SimActivity {
+    const now = this.clock.now();
+    const a: SimActivity = {
+      ActivityId: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`,
+      AutoScalingGroupName: asg.name,
+      Description: description,
+      Cause: `At ${new Date(now).toISOString()} ${cause}`,
+      StartTime: now,
+      EndTime: status === 'InProgress' ? undefined : now,
+      StatusCode: status,
+      StatusMessage: statusMessage,
+      Progress: status === 'InProgress' ? 30 : 100,
+    };
+    asg.activities.unshift(a);
+    if (asg.activities.length > ACTIVITY_HISTORY) asg.activities.length = ACTIVITY_HISTORY;
+    return a;
+  }
+
+  /** Converges the group to its desired capacity, as the Auto Scaling service does continuously. */
+  reconcile(asg: SimAsg): void {
+    if (!this.asgs.has(asg.name)) return;
+    let active = this.activeInstances(asg);
+    while (active.length > asg.desired) {
+      const victim = this.pickScaleInVictim(active);
+      this.terminate(victim, `a user request update of AutoScalingGroup constraints to min: ${asg.min}, max: ${asg.max}, desired: ${asg.desired} changing the desired capacity from ${active.length} to ${asg.desired}`);
+      active = this.activeInstances(asg);
+    }
+    const missing = asg.desired - active.length;
+    for (let i = 0; i < missing; i += 1) {
+      if (!this.launchOne(asg)) {
+        this.scheduleRetry(asg);
+        break;
+      }
+    }
+  }
+
+  /** Default termination policy, simplified: the AZ with the most instances, then the oldest instance. */
+  private pickScaleInVictim(active: SimInstance[]): SimInstance {
+    const perZone = new Map<string, number>();
+    for (const i of active) perZone.set(i.zone, (perZone.get(i.zone) ?? 0) + 1);
+    const busiest = Math.max(...perZone.values());
+    return active.filter((i) => perZone.get(i.zone) === busiest).sort((a, b) => a.launchTime - b.launchTime || (a.id < b.id ? -1 : 1))[0];
+  }
+
+  private launchOne(asg: SimAsg): boolean {
+    const active = this.activeInstances(asg);
+    // Balance across the group's AZs: the one with the fewest active instances that has capacity.
+    const zones = [...asg.zones].sort((a, b) => active.filter((i) => i.zone === a).length - active.filter((i) => i.zone === b).length || (a < b ? -1 : 1));
+    let lastReason = '';
+    for (const zone of zones) {
+      for (const type of asg.instanceTypes) {
+        const reason = this.capacity(zone, type, asg.lifecycle);
+        if (reason) {
+          lastReason = reason;
+          continue;
+        }
+        const inst = this.newInstance(asg, zone, type, this.clock.now());
+        const act = this.activity(asg, `Launching a new EC2 instance: ${inst.id}`, `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active.length} to ${active.length + 1}.`, 'InProgress');
+        this.clock.after(Math.min(15, this.timing.bootSeconds), `${inst.id} running`, () => {
+          if (inst.state === 'pending') inst.state = 'running';
+        });
+        this.clock.after(this.timing.bootSeconds, `${inst.id} InService`, () => {
+          act.StatusCode = 'Successful';
+          act.EndTime = this.clock.now();
+          act.Progress = 100;
+          if (inst.asgLifecycle !== 'Pending') return;
+          inst.asgLifecycle = 'InService';
+          this.hooks.booted(inst, false);
+        });
+        return true;
+      }
+    }
+    this.activity(asg, `Launching a new EC2 instance.  Status Reason: ${lastReason}`, 'an instance was started in response to a difference between desired and actual capacity.', 'Failed', lastReason);
+    return false;
+  }
+
+  private scheduleRetry(asg: SimAsg): void {
+    if (asg.retryPending) return;
+    asg.retryPending = true;
+    this.clock.after(this.timing.launchRetrySeconds, `${asg.name} retry launch`, () => {
+      asg.retryPending = false;
+      this.reconcile(asg);
+    });
+  }
+
+  /** Begins terminating an instance: ASG Terminating, EC2 shutting-down, gone `shutdownSeconds` later. */
+  terminate(inst: SimInstance, cause: string): SimActivity | undefined {
+    if (inst.state === 'shutting-down' || inst.state === 'terminated') return undefined;
+    const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
+    const act = asg ? this.activity(asg, `Terminating EC2 instance: ${inst.id}`, cause, 'InProgress') : undefined;
+    if (asg) inst.asgLifecycle = 'Terminating';
+    inst.state = 'shutting-down';
+    this.hooks.stopping(inst);
+    this.clock.after(this.timing.shutdownSeconds, `${inst.id} terminated`, () => {
+      inst.state = 'terminated';
+      inst.terminatedAt = this.clock.now();
+      if (act) {
+        act.StatusCode = 'Successful';
+        act.EndTime = this.clock.now();
+        act.Progress = 100;
+      }
+      if (asg) {
+        asg.instanceIds = asg.instanceIds.filter((id) => id !== inst.id);
+        inst.asgLifecycle = 'Terminated';
+      }
+      this.hooks.terminated(inst);
+    });
+    return act;
+  }
+
+  /** Removes the instance from its group at once; it keeps running outside any ASG. */
+  detach(asg: SimAsg, inst: SimInstance): SimActivity {
+    asg.instanceIds = asg.instanceIds.filter((id) => id !== inst.id);
+    inst.asg = undefined;
+    inst.asgLifecycle = undefined;
+    return this.activity(asg, `Detaching EC2 instance: ${inst.id}`, 'an instance was detached in response to a user request.', 'Successful');
+  }
+
+  /** An instance terminated outside its ASG (EC2 TerminateInstances, a Spot interruption): the ASG replaces it. */
+  terminateFromEc2(inst: SimInstance, cause: string): void {
+    const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
+    this.terminate(inst, cause);
+    if (asg) this.reconcile(asg);
+  }
+
+  /** Forgets instances terminated more than an hour ago, as EC2's describe calls do. */
+  visibleInstances(): SimInstance[] {
+    const now = this.clock.now();
+    return [...this.instances.values()].filter((i) => i.terminatedAt === undefined || now - i.terminatedAt < TERMINATED_VISIBLE_MS);
+  }
+}

@@ -1,0 +1,334 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Role } from '../../lambdas/core';
+import { ApiServer, SIM_CA_PEM } from './apiserver';
+import { SimAws } from './aws';
+import { Random, VirtualClock } from './clock';
+import { Cluster, type WorkloadSpec } from './cluster';
+import { Tables } from './dynamodb';
+import { INSUFFICIENT_CAPACITY, INSUFFICIENT_ON_DEMAND, isActive, type Fault } from './faults';
+import { DEFAULT_TIMING, Region, type SimAsg, type SimTiming } from './region';
+
+export interface SimulatorOptions {
+  readonly region?: string;
+  /** Virtual start time (epoch ms). */
+  readonly startAt?: number;
+  readonly seed?: number;
+  readonly timing?: Partial<SimTiming>;
+  /** The cluster's name (kops `example.k8s.local`, or the EKS cluster name). */
+  readonly clusterName?: string;
+}
+
+export interface NodeGroupSpec {
+  readonly name: string;
+  readonly role: Role;
+  readonly zones: readonly string[];
+  /** Each ASG's starting desired capacity. */
+  readonly perZone: number;
+  /** Each ASG's MaxSize (kops sets it to the desired). @default perZone */
+  readonly maxPerZone?: number;
+  /** Each ASG's MinSize. @default perZone */
+  readonly minPerZone?: number;
+  readonly instanceTypes?: readonly string[];
+  readonly lifecycle?: 'spot' | 'on-demand';
+  /** How old the starting instances are. @default 10 */
+  readonly instanceAgeDays?: number;
+}
+
+export interface SimExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+  readonly startDate: number;
+  stopDate?: number;
+  readonly input: string;
+}
+
+export interface AsgChange {
+  readonly at: number;
+  readonly asg: string;
+  readonly what: 'desired' | 'min' | 'max' | 'terminateWithDecrement';
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Tag that names the node group an ASG belongs to (for tag selectors). */
+export const GROUP_TAG = 'node-manager.io/group';
+
+/**
+ * One simulated AWS region and Kubernetes cluster on a virtual clock. The real SDK clients reach
+ * it through aws-sdk-client-mock (every client instance), the real client-node through HTTPS on
+ * 127.0.0.1, so adapters and handlers run unchanged. It counts every call by operation.
+ */
+export class Simulator {
+  readonly clock: VirtualClock;
+  readonly rng: Random;
+  readonly timing: SimTiming;
+  readonly region: Region;
+  readonly cluster: Cluster;
+  readonly tables = new Tables();
+  readonly executions = new Map<string, SimExecution>();
+  readonly eksClusters = new Map<string, { endpoint: () => string; caData: string }>();
+  readonly secrets = new Map<string, () => string>();
+  readonly faults: Fault[] = [];
+  readonly calls = { aws: {} as Record<string, number>, kube: {} as Record<string, number> };
+  readonly asgChanges: AsgChange[] = [];
+  /** Access keys the simulated STS knows (to verify EKS tokens). */
+  readonly credentials = new Map<string, { secretAccessKey: string; sessionToken?: string }>();
+  readonly staticTokens = new Set<string>();
+  readonly clusterName: string;
+  readonly apiServer: ApiServer;
+  private uninstall?: () => void;
+
+  private constructor(options: SimulatorOptions) {
+    this.clock = new VirtualClock(options.startAt ?? Date.UTC(2026, 10, 1, 0, 0, 0));
+    this.rng = new Random(options.seed ?? 1);
+    this.timing = { ...DEFAULT_TIMING, ...(options.timing ?? {}) };
+    this.clusterName = options.clusterName ?? 'example.k8s.local';
+    this.cluster = new Cluster(this.clock, this.rng, this.timing);
+    this.region = new Region(
+      options.region ?? 'ap-northeast-1',
+      this.clock,
+      this.rng,
+      this.timing,
+      {
+        booted: (inst, preexisting) => this.cluster.instanceBooted(inst, preexisting),
+        stopping: (inst) => this.cluster.instanceStopping(inst),
+        terminated: (inst) => this.cluster.instanceTerminated(inst),
+      },
+      (zone, type, lifecycle) => this.launchFailure(zone, type, lifecycle),
+    );
+    this.apiServer = new ApiServer({
+      cluster: this.cluster,
+      now: () => this.clock.now(),
+      kubeCall: (op) => this.kubeCall(op),
+      authenticate: (token) => this.authenticate(token),
+    });
+  }
+
+  /** Starts the API server and routes every AWS SDK client to this simulator. */
+  static async start(options: SimulatorOptions = {}): Promise<Simulator> {
+    const sim = new Simulator(options);
+    await sim.apiServer.start();
+    sim.uninstall = new SimAws(sim).install();
+    const key = process.env.AWS_ACCESS_KEY_ID ?? 'AKIASIMULATOR0000000';
+    sim.credentials.set(key, { secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'simulator-secret-key', sessionToken: process.env.AWS_SESSION_TOKEN });
+    return sim;
+  }
+
+  async stop(): Promise<void> {
+    this.uninstall?.();
+    this.uninstall = undefined;
+    await this.apiServer.stop();
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  advance(seconds: number): void {
+    this.clock.advance(seconds);
+  }
+
+  // ---- building the world -------------------------------------------------------------------
+
+  /** One ASG per zone, as kops lays out an instance group; returns the ASG names. */
+  addNodeGroup(spec: NodeGroupSpec): string[] {
+    const names: string[] = [];
+    const ageMs = (spec.instanceAgeDays ?? 10) * 86_400_000;
+    spec.zones.forEach((zone, z) => {
+      const name = spec.role === 'control-plane' ? `${spec.name}-${zone}.masters.${this.clusterName}` : `${spec.name}-${zone}.${this.clusterName}`;
+      const asg = this.region.createAsg(
+        {
+          name,
+          zones: [zone],
+          desired: spec.perZone,
+          min: spec.minPerZone ?? spec.perZone,
+          max: spec.maxPerZone ?? spec.perZone,
+          instanceTypes: spec.instanceTypes ?? ['m5.large'],
+          lifecycle: spec.lifecycle ?? 'spot',
+          role: spec.role,
+          nodeGroup: spec.name,
+          tags: {
+            KubernetesCluster: this.clusterName,
+            [`kubernetes.io/cluster/${this.clusterName}`]: 'owned',
+            'kops.k8s.io/instancegroup': `${spec.name}-${zone}`,
+            [GROUP_TAG]: spec.name,
+            ...(spec.role === 'control-plane' ? { 'k8s.io/role/control-plane': '1' } : { 'k8s.io/role/node': '1' }),
+          },
+        },
+        // Stagger launch times so that "oldest first" is well defined.
+        { launchedAt: this.now() - ageMs + z * 600_000, ageSpreadMs: 60_000 },
+      );
+      names.push(asg.name);
+    });
+    return names;
+  }
+
+  asgsOf(group: string): SimAsg[] {
+    return [...this.region.asgs.values()].filter((a) => a.nodeGroup === group).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  addWorkload(spec: WorkloadSpec): void {
+    this.cluster.addWorkload(spec);
+  }
+
+  createTable(name: string, hashKey = 'group'): void {
+    this.tables.create(name, hashKey);
+  }
+
+  /** An EKS cluster whose endpoint is this simulator's API server. */
+  registerEksCluster(name = this.clusterName): void {
+    this.eksClusters.set(name, { endpoint: () => this.apiServer.url, caData: Buffer.from(SIM_CA_PEM).toString('base64') });
+  }
+
+  /** A kubeconfig (for kops) pointing at the API server with a static token, stored as a secret. */
+  kubeconfig(token = 'kops-admin-token'): string {
+    this.staticTokens.add(token);
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- name: ${this.clusterName}`,
+      '  cluster:',
+      `    server: ${this.apiServer.url}`,
+      `    certificate-authority-data: ${Buffer.from(SIM_CA_PEM).toString('base64')}`,
+      'users:',
+      '- name: node-manager',
+      '  user:',
+      `    token: ${token}`,
+      'contexts:',
+      `- name: ${this.clusterName}`,
+      '  context:',
+      `    cluster: ${this.clusterName}`,
+      '    user: node-manager',
+      `current-context: ${this.clusterName}`,
+      '',
+    ].join('\n');
+  }
+
+  putSecret(id: string, value: string | (() => string)): void {
+    this.secrets.set(id, typeof value === 'string' ? () => value : value);
+  }
+
+  startExecution(stateMachineArn: string, name: string, input: unknown = {}): SimExecution {
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const e: SimExecution = { executionArn, stateMachineArn, name, status: 'RUNNING', startDate: this.now(), input: JSON.stringify(input) };
+    this.executions.set(executionArn, e);
+    return e;
+  }
+
+  stopExecution(executionArn: string, status: SimExecution['status'] = 'ABORTED'): void {
+    const e = this.executions.get(executionArn);
+    if (!e) throw new Error(`no execution ${executionArn}`);
+    e.status = status;
+    e.stopDate = this.now();
+  }
+
+  // ---- faults and counters ------------------------------------------------------------------
+
+  armFault(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  /** The next `count` instances launched in the group (and zone) never join the cluster. */
+  armNeverJoin(count: number, group?: string, zone?: string): void {
+    this.region.armNeverJoin(count, group, zone);
+  }
+
+  /** The workload's PodDisruptionBudget refuses every eviction for `seconds`. */
+  blockBudget(namespace: string, workload: string, seconds: number): void {
+    this.cluster.blockedBudgets.set(`${namespace}/${workload}`, this.now() + seconds * 1000);
+  }
+
+  count(kind: 'aws' | 'kube', operation: string): void {
+    const c = this.calls[kind];
+    c[operation] = (c[operation] ?? 0) + 1;
+  }
+
+  /** Throws the service's own error when a throttle or failure fault hits this call. */
+  checkFault(operation: string, errors: { throttle: () => Error; failure: () => Error }): void {
+    const hit = this.faultFor(operation);
+    if (hit === 'throttle') throw errors.throttle();
+    if (hit === 'failure') throw errors.failure();
+  }
+
+  private faultFor(operation: string): 'throttle' | 'failure' | undefined {
+    const now = this.now();
+    for (const f of this.faults) {
+      if ((f.kind !== 'throttle' && f.kind !== 'callFailure') || f.operation !== operation || !isActive(f, now)) continue;
+      if (f.kind === 'throttle' && f.times === undefined && this.rng.next() >= (f.rate ?? 1)) continue;
+      if (f.times !== undefined) f.times -= 1;
+      return f.kind === 'throttle' ? 'throttle' : 'failure';
+    }
+    return undefined;
+  }
+
+  private kubeCall(operation: string): { code: number; reason: string; message: string } | undefined {
+    this.count('kube', operation);
+    const hit = this.faultFor(operation);
+    if (hit === 'throttle') return { code: 429, reason: 'TooManyRequests', message: 'Too many requests, please try again later.' };
+    if (hit === 'failure') return { code: 500, reason: 'InternalError', message: 'Internal error occurred: simulated failure' };
+    return undefined;
+  }
+
+  asgModificationCount(): number {
+    return this.asgChanges.length;
+  }
+
+  noteAsgChange(asg: string, what: AsgChange['what'], from: number, to: number): void {
+    if (from !== to) this.asgChanges.push({ at: this.now(), asg, what, from, to });
+  }
+
+  private launchFailure(zone: string, instanceType: string, lifecycle: 'spot' | 'on-demand'): string | undefined {
+    const now = this.now();
+    for (const f of this.faults) {
+      if (!isActive(f, now)) continue;
+      const out = (f.kind === 'zoneOutage' && f.zone === zone) || (f.kind === 'instanceTypeOutage' && f.instanceType === instanceType && (!f.zone || f.zone === zone));
+      if (out) return lifecycle === 'spot' ? INSUFFICIENT_CAPACITY : INSUFFICIENT_ON_DEMAND;
+    }
+    return undefined;
+  }
+
+  // ---- authentication -----------------------------------------------------------------------
+
+  private async authenticate(token: string): Promise<boolean> {
+    if (this.staticTokens.has(token)) return true;
+    if (!token.startsWith('k8s-aws-v1.')) return false;
+    return this.verifyEksToken(token.slice('k8s-aws-v1.'.length));
+  }
+
+  /**
+   * What aws-iam-authenticator does, with STS's signature check done here: the URL must be a
+   * presigned GetCallerIdentity on the regional STS endpoint, signed over `x-k8s-aws-id: <cluster>`,
+   * by known credentials, no older than 15 minutes.
+   */
+  private async verifyEksToken(encoded: string): Promise<boolean> {
+    let url: URL;
+    try {
+      url = new URL(Buffer.from(encoded, 'base64url').toString('utf8'));
+    } catch {
+      return false;
+    }
+    const q = url.searchParams;
+    const region = this.region.name;
+    if (url.protocol !== 'https:' || url.hostname !== `sts.${region}.amazonaws.com` || url.pathname !== '/') return false;
+    if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return false;
+    if (!(q.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-k8s-aws-id')) return false;
+    const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
+    if (!date) return false;
+    const signedAt = Date.UTC(+date[1], +date[2] - 1, +date[3], +date[4], +date[5], +date[6]);
+    if (this.now() - signedAt > 15 * 60_000 || signedAt - this.now() > 5 * 60_000) return false;
+    const accessKeyId = (q.get('X-Amz-Credential') ?? '').split('/')[0];
+    const creds = this.credentials.get(accessKeyId);
+    if (!creds) return false;
+    // Re-sign the same request; the signature only matches if the cluster name was signed in.
+    const signer = new SignatureV4({ credentials: { accessKeyId, ...creds }, region, service: 'sts', sha256: Sha256 });
+    const query: Record<string, string> = { Action: 'GetCallerIdentity', Version: '2011-06-15' };
+    const request = new HttpRequest({ method: 'GET', protocol: 'https:', hostname: url.hostname, path: '/', headers: { host: url.hostname, 'x-k8s-aws-id': this.clusterName }, query });
+    const expected = await signer.presign(request, { expiresIn: Number(q.get('X-Amz-Expires') ?? '60'), signingDate: new Date(signedAt) });
+    return expected.query?.['X-Amz-Signature'] === q.get('X-Amz-Signature');
+  }
+}
