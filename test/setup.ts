@@ -2,3 +2,5 @@
 process.env.AWS_REGION ??= 'ap-northeast-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'AKIASIMULATOR0000000';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'simulator-secret-key';
+// The suite runs on this machine's Node 20 on purpose; the Lambda runtime is Node 22 or newer.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
