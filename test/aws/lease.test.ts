@@ -1,0 +1,93 @@
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { acquireGroupLease, LeaseStore } from '../../lambdas/aws/lease';
+import { StepFunctionsPort } from '../../lambdas/aws/stepfunctions';
+import { AwsThrottledError, LeaseHeldError, LeaseLostError } from '../../lambdas/core';
+import { Simulator } from '../sim/simulator';
+
+const SM = 'arn:aws:states:ap-northeast-1:123456789012:stateMachine:refresh';
+
+describe('group lease on the simulated DynamoDB and Step Functions', () => {
+  let sim: Simulator;
+  let store: LeaseStore;
+  let sfn: StepFunctionsPort;
+
+  beforeEach(async () => {
+    sim = await Simulator.start();
+    sim.createTable('leases');
+    store = new LeaseStore(new DynamoDBClient({}), 'leases');
+    sfn = new StepFunctionsPort(new SFNClient({}));
+  });
+  afterEach(() => sim.stop());
+
+  it('lets one holder in, names the holder to the next, and is re-entrant for the same holder', async () => {
+    const a = sim.startExecution(SM, 'a').executionArn;
+    const b = sim.startExecution(SM, 'b').executionArn;
+    await expect(acquireGroupLease(store, sfn, 'nodes', a, 'refresh', sim.now())).resolves.toEqual({ recoveredJournal: undefined, memory: undefined });
+    const held = await acquireGroupLease(store, sfn, 'nodes', b, 'replenish', sim.now()).catch((e: unknown) => e);
+    expect(held).toBeInstanceOf(LeaseHeldError);
+    expect(held).toMatchObject({ name: 'LeaseHeld', holder: a, holderKind: 'refresh', message: `group nodes is held by refresh ${a}` });
+    await store.writeJournal('nodes', a, { surged: ['asg-a'] }, sim.now());
+    // A retried step of the same execution gets its own journal back.
+    await expect(acquireGroupLease(store, sfn, 'nodes', a, 'refresh', sim.now())).resolves.toMatchObject({ recoveredJournal: { surged: ['asg-a'] } });
+    // Other groups are independent.
+    await expect(acquireGroupLease(store, sfn, 'masters', b, 'replenish', sim.now())).resolves.toBeDefined();
+  });
+
+  it('takes over from a holder that is no longer running and hands its journal to the new holder', async () => {
+    const dead = sim.startExecution(SM, 'dead').executionArn;
+    await store.acquire('nodes', dead, 'refresh', sim.now());
+    await store.writeJournal('nodes', dead, { maxSize: { 'asg-a': 1 } }, sim.now());
+    await store.writeMemory('nodes', dead, { home: { 'asg-a': 1 } });
+    sim.stopExecution(dead, 'ABORTED');
+    const next = sim.startExecution(SM, 'next').executionArn;
+    const got = await acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now());
+    expect(got).toEqual({ recoveredJournal: { maxSize: { 'asg-a': 1 } }, recoveredFrom: dead, memory: { home: { 'asg-a': 1 } } });
+    // The dead holder can no longer write.
+    await expect(store.writeJournal('nodes', dead, {}, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
+    // A holder Step Functions has forgotten entirely is dead too.
+    await store.release('nodes', next);
+    await store.acquire('nodes', `${SM.replace('stateMachine', 'execution')}:forgotten`, 'replenish', sim.now());
+    await expect(acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now())).resolves.toMatchObject({ recoveredFrom: expect.stringMatching(/forgotten$/) });
+  });
+
+  it('releases idempotently and keeps memory across leases', async () => {
+    const a = sim.startExecution(SM, 'a').executionArn;
+    await store.acquire('nodes', a, 'replenish', sim.now());
+    await store.writeMemory('nodes', a, { home: { x: 2 } });
+    await store.writeJournal('nodes', a, { j: 1 }, sim.now());
+    expect(await store.release('nodes', a)).toBe(true);
+    expect(await store.release('nodes', a)).toBe(false);
+    const rec = await store.get('nodes');
+    expect(rec).toEqual({ group: 'nodes', memory: { home: { x: 2 } }, holder: undefined, kind: undefined, acquiredAt: undefined, heartbeatAt: undefined, journal: undefined });
+    await expect(store.renew('nodes', a, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it('maps DynamoDB throttling to AwsThrottled', async () => {
+    sim.armFault({ kind: 'throttle', operation: 'UpdateItem', times: 1, from: sim.now() });
+    await expect(store.acquire('nodes', 'x', 'refresh', sim.now())).rejects.toBeInstanceOf(AwsThrottledError);
+  });
+});
+
+describe('LeaseStore call shape', () => {
+  // Created here, not at load: the simulator above restores the client prototype when it stops.
+  let mock: ReturnType<typeof mockClient>;
+  beforeAll(() => (mock = mockClient(DynamoDBClient)));
+  afterAll(() => mock.restore());
+
+  it('acquires with one conditional update that returns the old item either way', async () => {
+    mock.on(UpdateItemCommand).resolves({});
+    await new LeaseStore(new DynamoDBClient({}), 't').acquire('g', 'me', 'refresh', 42);
+    expect(mock.commandCalls(UpdateItemCommand)[0].args[0].input).toEqual({
+      TableName: 't',
+      Key: { group: { S: 'g' } },
+      UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now',
+      ConditionExpression: 'attribute_not_exists(#holder) OR #holder = :me',
+      ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt' },
+      ExpressionAttributeValues: { ':me': { S: 'me' }, ':kind': { S: 'refresh' }, ':now': { N: '42' } },
+      ReturnValues: 'ALL_OLD',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+});
