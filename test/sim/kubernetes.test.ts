@@ -170,3 +170,17 @@ describe('simulated API server, as client-node sees it', () => {
     expect(sim.calls.kube['list nodes']).toBe(3);
   });
 });
+
+describe('the virtual clock and loopback HTTP', () => {
+  it('a request in flight completes however far virtual time jumps meanwhile', async () => {
+    const sim = await Simulator.start();
+    try {
+      sim.addNodeGroup({ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a'], perZone: 3 });
+      const pending = client(sim).listNode();
+      sim.advance(7 * 86_400);
+      expect((await pending).items).toHaveLength(3);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
