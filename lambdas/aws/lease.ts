@@ -163,6 +163,8 @@ export interface AcquiredLease {
   /** The journal a dead holder left behind: restore it before doing anything else. */
   readonly recoveredJournal?: unknown;
   readonly recoveredFrom?: string;
+  /** What kind of execution the dead holder was (its journal's shape depends on it). */
+  readonly recoveredKind?: string;
   readonly memory?: unknown;
 }
 
@@ -187,6 +189,6 @@ export async function acquireGroupLease(
     const execution = await executions.describeExecution(e.holder);
     if (execution?.status === 'RUNNING') throw e;
     const before = await store.acquire(group, holder, kind, now, e.holder);
-    return { recoveredJournal: before?.journal, recoveredFrom: e.holder, memory: before?.memory };
+    return { recoveredJournal: before?.journal, recoveredFrom: e.holder, recoveredKind: e.holderKind, memory: before?.memory };
   }
 }

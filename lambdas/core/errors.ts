@@ -95,3 +95,39 @@ export class LeaseHeldError extends NodeManagerError {
 export class LeaseLostError extends NodeManagerError {
   readonly name = 'LeaseLost';
 }
+
+/** The execution input is not what the workflow accepts; nothing was changed. */
+export class InvalidInputError extends NodeManagerError {
+  readonly name = 'InvalidInput';
+}
+
+/** A replenish holds the group's lease: the refresh waits (ASL retries this). */
+export class ReplenishRunningError extends NodeManagerError {
+  readonly name = 'ReplenishRunning';
+  override readonly retryable = true;
+}
+
+/** The surplus cannot be placed (every ASG failing to launch or at its ceiling); nothing was changed. */
+export class SurgeBlockedError extends NodeManagerError {
+  readonly name = 'SurgeBlocked';
+}
+
+/** Surplus nodes did not become Ready within the join timeout. */
+export class SurgeTimeoutError extends NodeManagerError {
+  readonly name = 'SurgeTimeout';
+}
+
+/** A replacement did not come back Ready within the join timeout: no further old node is touched. */
+export class ReplacementTimeoutError extends NodeManagerError {
+  readonly name = 'ReplacementTimeout';
+}
+
+/** Pods would not leave a node within the drain timeout (a PodDisruptionBudget, usually). */
+export class DrainTimeoutError extends NodeManagerError {
+  readonly name = 'DrainTimeout';
+}
+
+/** Old nodes remain but none can be replaced (their ASGs cannot launch) within the join timeout. */
+export class RefreshStuckError extends NodeManagerError {
+  readonly name = 'RefreshStuck';
+}

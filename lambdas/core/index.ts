@@ -4,3 +4,4 @@ export * from './classify';
 export * from './health';
 export * from './capacity';
 export * from './errors';
+export * from './refresh';

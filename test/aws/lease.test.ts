@@ -43,7 +43,7 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
     sim.stopExecution(dead, 'ABORTED');
     const next = sim.startExecution(SM, 'next').executionArn;
     const got = await acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now());
-    expect(got).toEqual({ recoveredJournal: { maxSize: { 'asg-a': 1 } }, recoveredFrom: dead, memory: { home: { 'asg-a': 1 } } });
+    expect(got).toEqual({ recoveredJournal: { maxSize: { 'asg-a': 1 } }, recoveredFrom: dead, recoveredKind: 'refresh', memory: { home: { 'asg-a': 1 } } });
     // The dead holder can no longer write.
     await expect(store.writeJournal('nodes', dead, {}, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
     // A holder Step Functions has forgotten entirely is dead too.

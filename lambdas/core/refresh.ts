@@ -1,0 +1,174 @@
+import { asgHealth } from './health';
+import { placeIncrease, type Slot, type SlotChange } from './capacity';
+import { isLeavingAsgState, type Classification } from './classify';
+import type { AsgState, GroupSettings, Member } from './types';
+
+/** What a refresh changed and must put back; kept in the group's lease so a later run can restore it. */
+export interface RefreshJournal {
+  readonly execution: string;
+  /** The refresh's start: every node created before it is replaced. */
+  readonly startedAt: number;
+  /** Each ASG's desired and MaxSize before the surge (the home layout). */
+  readonly original: Readonly<Record<string, { readonly desired: number; readonly max: number }>>;
+  readonly surged: boolean;
+  /** Nodes we cordoned that are not terminated yet (cleanup uncordons them). */
+  readonly cordoned: readonly string[];
+  /** Instances we terminated, so a retried step never counts them as old again. */
+  readonly terminated: readonly string[];
+  /** The batch being replaced now. */
+  readonly batch: readonly BatchMember[];
+  /** When the current wait (Ready after surge, drain, replacement) gives up. */
+  readonly deadline?: number;
+  readonly phase: 'surge' | 'drain' | 'replace' | 'giveBack' | 'done';
+  /** Nodes replaced so far, across continued executions. */
+  readonly replaced: number;
+}
+
+export interface BatchMember {
+  readonly instanceId: string;
+  readonly node: string;
+  readonly asg: string;
+  readonly zone: string;
+}
+
+/** The failure window for "this ASG is failing to launch" (scaling activities this recent count). */
+export const LAUNCH_FAILURE_WINDOW_SECONDS = 600;
+
+export function batchSize(settings: GroupSettings): number {
+  return settings.role === 'control-plane' ? 1 : Math.max(1, settings.surplus);
+}
+
+/** Ready nodes the group must have at each point of a refresh. */
+export function readyTarget(settings: GroupSettings, surged: boolean): number {
+  return settings.desiredReady + (surged && settings.role !== 'control-plane' ? settings.surplus : 0);
+}
+
+export interface SurgePlan {
+  readonly changes: readonly SlotChange[];
+  readonly blocked: number;
+  readonly blockedReason?: string;
+}
+
+/**
+ * Raises desired by `surplus`, over ASGs launching normally, fewest members first. MaxSize may be
+ * raised by as much as the surplus (and is journaled); nothing is placed on an ASG failing to launch.
+ */
+export function planSurge(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, now: number): SurgePlan {
+  if (settings.role === 'control-plane' || settings.surplus === 0) return { changes: [], blocked: 0 };
+  const slots: Slot[] = asgs.map((a) => {
+    const h = asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS);
+    return {
+      asg: a.name,
+      zone: a.zones[0] ?? '',
+      desired: a.desired,
+      min: a.min,
+      max: a.max,
+      members: c.members.filter((m) => m.asg === a.name && m.state !== 'leaving').length,
+      eligible: h.launchingNormally,
+      maxCeiling: a.max + settings.surplus,
+    };
+  });
+  const p = placeIncrease(slots, settings.surplus);
+  return { changes: p.changes, blocked: p.blocked, blockedReason: p.blockedReason };
+}
+
+export interface BatchPick {
+  readonly batch: readonly BatchMember[];
+  /** Ready-or-not nodes still older than the start (including this batch). */
+  readonly oldRemaining: number;
+  /** Old nodes skipped because their ASG cannot launch a replacement now. */
+  readonly skipped: readonly { readonly instanceId: string; readonly asg: string; readonly reason: string }[];
+}
+
+/**
+ * The oldest Ready nodes created before the start, at most {@link batchSize}, never in an ASG that
+ * is failing to launch (its replacement would not come back).
+ */
+export function pickBatch(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, journal: Pick<RefreshJournal, 'startedAt' | 'terminated'>, now: number): BatchPick {
+  const failing = new Map<string, string>();
+  for (const a of asgs) {
+    const h = asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS);
+    if (h.lastFailure && (h.lastSuccessAt === undefined || h.lastSuccessAt < h.lastFailure.at)) failing.set(a.name, h.reason ?? 'failing to launch');
+  }
+  const old = c.members.filter((m): m is Member & { node: NonNullable<Member['node']> } => !!m.node && m.node.createdAt < journal.startedAt && !journal.terminated.includes(m.instanceId) && m.state !== 'leaving');
+  const skipped = old.filter((m) => failing.has(m.asg)).map((m) => ({ instanceId: m.instanceId, asg: m.asg, reason: failing.get(m.asg)! }));
+  const batch = old
+    .filter((m) => m.state === 'ready' && !failing.has(m.asg))
+    .slice(0, batchSize(settings))
+    .map((m) => ({ instanceId: m.instanceId, node: m.node.name, asg: m.asg, zone: m.zone }));
+  return { batch, oldRemaining: old.length, skipped };
+}
+
+export interface ReadyCheck {
+  readonly whole: boolean;
+  readonly ready: number;
+  readonly want: number;
+  /** Members launched but not Ready yet. */
+  readonly waitingFor: readonly { readonly instanceId: string; readonly asg: string; readonly state: string; readonly ageSeconds: number }[];
+}
+
+/**
+ * Whether the group is whole: enough Ready nodes, and (control plane) every ASG back to a Ready
+ * member, since a control-plane replacement must come back in its own AZ.
+ */
+export function checkWhole(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, surged: boolean): ReadyCheck {
+  const want = readyTarget(settings, surged);
+  const ready = c.counts.ready;
+  const waitingFor = c.members
+    .filter((m) => m.state === 'notJoined' || m.state === 'notReady')
+    .map((m) => ({ instanceId: m.instanceId, asg: m.asg, state: m.state, ageSeconds: m.ageSeconds }));
+  let whole = ready >= want;
+  if (settings.role === 'control-plane') {
+    whole = whole && asgs.every((a) => a.desired === 0 || c.members.some((m) => m.asg === a.name && m.state === 'ready'));
+  }
+  return { whole, ready, want, waitingFor };
+}
+
+export interface GiveBackPlan {
+  /** Members to drain and terminate with decrement, per ASG above its original desired. */
+  readonly remove: readonly BatchMember[];
+  /** ASGs whose MaxSize goes back to the original once their desired is home. */
+  readonly restoreMax: readonly { readonly asg: string; readonly max: number }[];
+  readonly done: boolean;
+}
+
+/**
+ * Returns the group to its home layout: each ASG above its original desired loses members
+ * (unjoined first, then the newest) with decrement, and MaxSize goes back once desired allows.
+ */
+export function planGiveBack(asgs: readonly AsgState[], c: Classification, original: RefreshJournal['original']): GiveBackPlan {
+  const remove: BatchMember[] = [];
+  const restoreMax: Array<{ asg: string; max: number }> = [];
+  for (const a of asgs) {
+    const home = original[a.name];
+    if (!home) continue;
+    const excess = a.desired - home.desired;
+    if (excess > 0) {
+      // Members we already cordoned for giving back come first (a retried step keeps its choice),
+      // then those that never joined or are not Ready, then the newest.
+      const ours = (m: Member) => m.state === 'leaving' && !!m.node?.cordonedByUs && !isLeavingAsgState(m.asgLifecycleState) && m.ec2State !== 'shutting-down' && m.ec2State !== 'terminated';
+      const rank = (m: Member) => (ours(m) ? 0 : m.state === 'notJoined' ? 1 : m.state === 'notReady' ? 2 : 3);
+      const candidates = c.members
+        .filter((m) => m.asg === a.name && (m.state !== 'leaving' || ours(m)))
+        .sort((x, y) => rank(x) - rank(y) || (y.launchTime ?? 0) - (x.launchTime ?? 0));
+      for (const m of candidates.slice(0, excess)) remove.push({ instanceId: m.instanceId, node: m.node?.name ?? '', asg: m.asg, zone: m.zone });
+    } else if (a.max !== home.max && a.desired <= home.max) {
+      restoreMax.push({ asg: a.name, max: home.max });
+    }
+  }
+  const done = remove.length === 0 && restoreMax.length === 0 && asgs.every((a) => !original[a.name] || a.desired <= original[a.name].desired);
+  return { remove, restoreMax, done };
+}
+
+export interface EvictablePod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly isDaemonSet: boolean;
+  readonly isMirror: boolean;
+  readonly isTerminal: boolean;
+}
+
+/** Pods a drain must evict: not DaemonSet pods (they would come straight back), not mirror pods, not already leaving. */
+export function podsToEvict<P extends EvictablePod>(pods: readonly P[]): P[] {
+  return pods.filter((p) => !p.isDaemonSet && !p.isMirror && !p.isTerminal);
+}

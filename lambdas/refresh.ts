@@ -1,0 +1,448 @@
+import { groupSettings, type GroupConfig } from '../lib/config';
+import {
+  batchSize,
+  checkWhole,
+  classify,
+  DrainTimeoutError,
+  EvictionBlockedError,
+  InvalidInputError,
+  LeaseHeldError,
+  LeaseLostError,
+  pickBatch,
+  planGiveBack,
+  planSurge,
+  podsToEvict,
+  RefreshStuckError,
+  ReplacementTimeoutError,
+  ReplenishRunningError,
+  ResourceNotFoundError,
+  SurgeBlockedError,
+  SurgeTimeoutError,
+  type BatchMember,
+  type Classification,
+  type GroupSettings,
+  type RefreshJournal,
+  type Snapshot,
+} from './core';
+import type { AsgSelector } from './aws/autoscaling';
+import { acquireGroupLease } from './aws/lease';
+import type { KubePort } from './kube/port';
+import type { Deps } from './runtime';
+import { readSnapshot } from './snapshot';
+
+/**
+ * The refresh workflow's steps. Each takes the execution's state and returns it with `did` (what
+ * the step did, for the console's execution history) and `events` (an estimate of history events
+ * used, so the workflow continues in a fresh execution well before Step Functions' 25,000 limit).
+ * Every step is idempotent: what it changes is journaled in the lease first, and it reads the
+ * world afresh, so a retried or resumed step does no harm.
+ */
+export interface RefreshState {
+  readonly group: string;
+  readonly dryRun: boolean;
+  readonly execution: string;
+  readonly stateMachine: string;
+  readonly startedAt: number;
+  readonly events: number;
+  /** Set on a continued execution: the execution that handed over. */
+  readonly continuedFrom?: string;
+  readonly did?: Record<string, unknown>;
+  /** Set by a Catch: the error that sent the workflow down the cleanup path. */
+  readonly failure?: { readonly Error: string; readonly Cause: string };
+  /** Set by a Catch when giving the surplus back failed. */
+  readonly giveBackFailure?: { readonly Error: string; readonly Cause: string };
+}
+
+/** History events a step's loop adds per pass (Lambda task 5, Wait 2, Choice 2). */
+const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
+
+export interface StartEvent {
+  readonly input: unknown;
+  readonly executionArn: string;
+  readonly startTime: string;
+  readonly stateMachineArn: string;
+}
+
+const INPUT_KEYS = ['group', 'dryRun', 'continuation'];
+
+function groupOf(deps: Deps, name: string): GroupConfig {
+  const g = deps.config.groups.find((x) => x.name === name);
+  if (!g) throw new InvalidInputError(`unknown group "${name}"`);
+  return g;
+}
+
+function selectorOf(g: GroupConfig): AsgSelector {
+  return g.asgNames ? { names: g.asgNames } : { tags: g.asgTags ?? {} };
+}
+
+/** Checks the start input before anything is read or changed, and says what is allowed. */
+export async function validate(event: StartEvent, deps: Deps): Promise<RefreshState> {
+  const allowed = deps.config.groups.map((g) => g.name);
+  const input = event.input;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidInputError(`the input must be a JSON object such as {"group": "${allowed[0]}"}; got ${JSON.stringify(input)}`);
+  }
+  const fields = input as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((k) => !INPUT_KEYS.includes(k));
+  if (unknown.length) throw new InvalidInputError(`unknown field(s) ${unknown.join(', ')}; allowed: group (one of ${allowed.join(', ')}), dryRun (boolean)`);
+  if (typeof fields.group !== 'string' || !allowed.includes(fields.group)) {
+    throw new InvalidInputError(`"group" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${JSON.stringify(fields.group ?? null)}`);
+  }
+  if (fields.dryRun !== undefined && typeof fields.dryRun !== 'boolean') {
+    throw new InvalidInputError(`"dryRun" must be true or false; got ${JSON.stringify(fields.dryRun)}`);
+  }
+  let continuedFrom: string | undefined;
+  let startedAt = Date.parse(event.startTime);
+  if (fields.continuation !== undefined) {
+    const c = fields.continuation as { from?: unknown; startedAt?: unknown };
+    if (typeof c !== 'object' || c === null || typeof c.from !== 'string' || typeof c.startedAt !== 'number') {
+      throw new InvalidInputError('"continuation" is set by node-manager itself when a refresh continues in a new execution; do not pass it');
+    }
+    continuedFrom = c.from;
+    startedAt = c.startedAt;
+  }
+  const g = groupOf(deps, fields.group);
+  const settings = groupSettings(g);
+  return {
+    group: g.name,
+    dryRun: fields.dryRun === true,
+    execution: event.executionArn,
+    stateMachine: event.stateMachineArn,
+    startedAt,
+    events: 3 + COST.task,
+    ...(continuedFrom ? { continuedFrom } : {}),
+    did: { group: g.name, role: g.role, desiredReady: g.desiredReady, surplus: settings.surplus, batchSize: batchSize(settings), startedAt: new Date(startedAt).toISOString(), ...(continuedFrom ? { continuedFrom } : {}) },
+  };
+}
+
+interface Context {
+  readonly g: GroupConfig;
+  readonly settings: GroupSettings;
+  readonly snapshot: Snapshot;
+  readonly c: Classification;
+  readonly now: number;
+}
+
+async function look(deps: Deps, state: RefreshState): Promise<Context> {
+  const g = groupOf(deps, state.group);
+  const now = deps.now();
+  const snapshot = await readSnapshot({ autoscaling: deps.autoscaling, ec2: deps.ec2, kube: await deps.kube() }, g.name, selectorOf(g), now);
+  return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now };
+}
+
+async function journalOf(deps: Deps, state: RefreshState): Promise<RefreshJournal> {
+  const rec = await deps.lease.get(state.group);
+  if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`);
+  return rec.journal as RefreshJournal;
+}
+
+async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {
+  await deps.lease.writeJournal(state.group, state.execution, journal, deps.now());
+}
+
+function next(state: RefreshState, cost: number, did: Record<string, unknown>): RefreshState {
+  return { ...state, events: state.events + cost, did };
+}
+
+/** Dry run: what a refresh would do now, in order, changing nothing. */
+export async function plan(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const { settings, snapshot, c, now } = await look(deps, state);
+  const surge = planSurge(snapshot.asgs, c, settings, now);
+  const old = c.members.filter((m) => m.node && m.node.createdAt < state.startedAt && m.state !== 'leaving');
+  const size = batchSize(settings);
+  const batches: string[][] = [];
+  for (let i = 0; i < old.length; i += size) batches.push(old.slice(i, i + size).map((m) => `${m.node!.name} (${m.instanceId}, ${m.zone}, ${Math.round((m.nodeAgeSeconds ?? 0) / 86400)}d old)`));
+  const skipped = pickBatch(snapshot.asgs, c, settings, { startedAt: state.startedAt, terminated: [] }, now).skipped;
+  return next(state, COST.task, {
+    dryRun: true,
+    ready: c.counts.ready,
+    desiredReady: settings.desiredReady,
+    surge: surge.changes.map((ch) => ({ asg: ch.asg, desired: `${ch.fromDesired} -> ${ch.toDesired}`, ...(ch.raiseMaxTo ? { maxSize: ch.raiseMaxTo } : {}) })),
+    ...(surge.blocked ? { surgeBlocked: surge.blockedReason } : {}),
+    replaceInOrder: batches,
+    ...(skipped.length ? { cannotReplaceNow: skipped } : {}),
+  });
+}
+
+function freshJournal(state: RefreshState): RefreshJournal {
+  return { execution: state.execution, startedAt: state.startedAt, original: {}, surged: false, cordoned: [], terminated: [], batch: [], phase: 'surge', replaced: 0 };
+}
+
+/**
+ * Takes the lease. A replenish holding it makes the step fail with ReplenishRunning (ASL waits and
+ * retries); another refresh makes it fail fast with LeaseHeld. A journal left by a stopped refresh
+ * is restored first; one handed over by our own previous execution is adopted.
+ */
+export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  if (state.continuedFrom) {
+    // Our own previous execution handed over: take its lease (it may not have finished yet) and adopt its journal.
+    const before = await deps.lease.acquire(state.group, state.execution, 'refresh', deps.now(), state.continuedFrom);
+    const journal = before?.journal as RefreshJournal | undefined;
+    if (!journal) throw new LeaseLostError(`execution ${state.continuedFrom} handed over no journal for group ${state.group}`);
+    await saveJournal(deps, state, { ...journal, execution: state.execution });
+    return next(state, COST.task, { lease: `taken over from ${state.continuedFrom}`, replacedSoFar: journal.replaced });
+  }
+  let got;
+  try {
+    got = await acquireGroupLease(deps.lease, deps.sfn, state.group, state.execution, 'refresh', deps.now());
+  } catch (e) {
+    if (e instanceof LeaseHeldError && e.holderKind === 'replenish') {
+      throw new ReplenishRunningError(`replenish ${e.holder} holds group ${state.group}; waiting for it to finish`, { cause: e });
+    }
+    throw e;
+  }
+  if (got.recoveredFrom) {
+    const journal = got.recoveredJournal as RefreshJournal | undefined;
+    const restored = got.recoveredKind === 'refresh' && journal ? await restore(deps, state.group, journal) : undefined;
+    await saveJournal(deps, state, freshJournal(state));
+    return next(state, COST.task, { lease: `taken over from stopped execution ${got.recoveredFrom}`, ...(restored ? { restoredFromItsJournal: restored } : {}) });
+  }
+  // Re-entrant: a retried step keeps the journal it already wrote.
+  if (!got.recoveredJournal) await saveJournal(deps, state, freshJournal(state));
+  return next(state, COST.task, { lease: 'taken' });
+}
+
+/** Puts back what a journal says: uncordons our nodes that still run, and each ASG's MaxSize (desired is given back by draining). */
+async function restore(deps: Deps, group: string, journal: RefreshJournal): Promise<Record<string, unknown>> {
+  const kube = await deps.kube();
+  const uncordoned = await uncordonAll(kube, journal.cordoned);
+  const g = groupOf(deps, group);
+  const asgs = await deps.autoscaling.describeGroups(selectorOf(g));
+  const sizes: string[] = [];
+  for (const a of asgs) {
+    const home = journal.original[a.name];
+    if (!home || (a.desired === home.desired && a.max === home.max)) continue;
+    // A stopped refresh cannot drain here; set desired back and let the ASG scale in, but never lose MaxSize.
+    await deps.autoscaling.updateSize(a.name, { desired: home.desired, max: home.max });
+    sizes.push(`${a.name}: desired ${a.desired} -> ${home.desired}, max ${a.max} -> ${home.max}`);
+  }
+  return { uncordoned, sizes };
+}
+
+async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const n of nodes) {
+    try {
+      await kube.uncordon(n);
+      done.push(n);
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundError)) throw e;
+    }
+  }
+  return done;
+}
+
+/** Adds the surplus nodes (journaling every original desired and MaxSize first). */
+export async function surge(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const journal = await journalOf(deps, state);
+  if (journal.surged) return next(state, COST.task, { surge: 'already added', original: journal.original });
+  const { settings, snapshot, c, now } = await look(deps, state);
+  const p = planSurge(snapshot.asgs, c, settings, now);
+  if (p.blocked > 0) throw new SurgeBlockedError(`cannot add ${settings.surplus} surplus node(s) to group ${state.group}: ${p.blockedReason}`);
+  const original = Object.fromEntries(snapshot.asgs.map((a) => [a.name, { desired: a.desired, max: a.max }]));
+  await saveJournal(deps, state, { ...journal, original, surged: true, phase: 'surge', deadline: now + settings.joinTimeoutSeconds * 1000 });
+  for (const ch of p.changes) {
+    if (ch.raiseMaxTo !== undefined) await deps.autoscaling.updateSize(ch.asg, { max: ch.raiseMaxTo, desired: ch.toDesired });
+    else await deps.autoscaling.setDesiredCapacity(ch.asg, ch.toDesired);
+  }
+  return next(state, COST.task, {
+    added: p.changes.reduce((n, ch) => n + ch.toDesired - ch.fromDesired, 0),
+    changes: p.changes.map((ch) => ({ asg: ch.asg, desired: `${ch.fromDesired} -> ${ch.toDesired}`, ...(ch.raiseMaxTo ? { maxSize: `${snapshot.asgs.find((a) => a.name === ch.asg)!.max} -> ${ch.raiseMaxTo}` } : {}) })),
+  });
+}
+
+/** Whether the group is whole (Ready count, and for the control plane every ASG back); fails past the deadline. */
+export async function checkReady(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const journal = await journalOf(deps, state);
+  const { settings, snapshot, c, now } = await look(deps, state);
+  const r = checkWhole(snapshot.asgs, c, settings, journal.surged);
+  if (!r.whole && journal.deadline !== undefined && now > journal.deadline) {
+    const waiting = r.waitingFor.map((w) => `${w.instanceId} in ${w.asg} (${w.state}, ${w.ageSeconds}s old)`).join(', ') || 'no instance launched';
+    const msg = `group ${state.group} has ${r.ready} Ready node(s), needs ${r.want}, after ${settings.joinTimeoutSeconds}s; waiting for: ${waiting}`;
+    throw journal.phase === 'surge' ? new SurgeTimeoutError(msg) : new ReplacementTimeoutError(msg);
+  }
+  return next(state, COST.waitLoop, { whole: r.whole, ready: r.ready, want: r.want, ...(r.waitingFor.length ? { waitingFor: r.waitingFor } : {}) });
+}
+
+/** Picks the next batch of the oldest Ready nodes created before the start, or says the refresh is done. */
+export async function pick(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const journal = await journalOf(deps, state);
+  if (journal.phase === 'drain' && journal.batch.length) {
+    return next(state, COST.task + COST.choice, { done: false, waiting: false, batch: journal.batch.map((b) => b.node), note: 'batch already picked' });
+  }
+  const { settings, snapshot, c, now } = await look(deps, state);
+  const p = pickBatch(snapshot.asgs, c, settings, journal, now);
+  if (p.batch.length === 0 && p.oldRemaining === 0) {
+    await saveJournal(deps, state, { ...journal, phase: 'giveBack', batch: [], deadline: now + settings.drainTimeoutSeconds * 1000 });
+    return next(state, COST.task + COST.choice, { done: true, waiting: false, replaced: journal.replaced });
+  }
+  if (p.batch.length === 0) {
+    // Old nodes remain but none can go now (their ASG cannot launch, or they are not Ready): wait, within the join timeout.
+    const deadline = journal.phase === 'replace' || journal.phase === 'surge' ? now + settings.joinTimeoutSeconds * 1000 : (journal.deadline ?? now);
+    if (journal.phase === 'drain' && now > deadline) {
+      throw new RefreshStuckError(`${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`);
+    }
+    await saveJournal(deps, state, { ...journal, phase: 'drain', batch: [], deadline });
+    return next(state, COST.waitLoop, { done: false, waiting: true, oldRemaining: p.oldRemaining, skipped: p.skipped });
+  }
+  await saveJournal(deps, state, { ...journal, phase: 'drain', batch: p.batch, deadline: now + settings.drainTimeoutSeconds * 1000 });
+  return next(state, COST.task + COST.choice, { done: false, waiting: false, batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`), oldRemaining: p.oldRemaining, ...(p.skipped.length ? { skipped: p.skipped } : {}) });
+}
+
+interface DrainResult {
+  readonly drained: boolean;
+  readonly evicted: string[];
+  readonly remaining: string[];
+  readonly blockedBy: string[];
+}
+
+/** Cordons (journaled first) and evicts what may be evicted from each node; true when nothing evictable is left. */
+async function drainNodes(deps: Deps, state: RefreshState, journal: RefreshJournal, members: readonly BatchMember[]): Promise<{ result: DrainResult; journal: RefreshJournal }> {
+  const kube = await deps.kube();
+  const toCordon = members.map((m) => m.node).filter((n) => n && !journal.cordoned.includes(n));
+  let j = journal;
+  if (toCordon.length) {
+    j = { ...journal, cordoned: [...journal.cordoned, ...toCordon] };
+    await saveJournal(deps, state, j);
+  }
+  const evicted: string[] = [];
+  const remaining: string[] = [];
+  const blockedBy = new Set<string>();
+  for (const m of members) {
+    if (!m.node) continue;
+    try {
+      await kube.cordon(m.node, state.execution.split(':').pop() ?? state.execution);
+    } catch (e) {
+      if (e instanceof ResourceNotFoundError) continue;
+      throw e;
+    }
+    const pods = await kube.listPodsOnNode(m.node);
+    for (const pod of podsToEvict(pods)) {
+      try {
+        if ((await kube.evictPod(pod.namespace, pod.name)) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
+      } catch (e) {
+        if (!(e instanceof EvictionBlockedError)) throw e;
+        blockedBy.add(e.reason);
+      }
+    }
+    // Drained means gone, as kubectl drain waits: evicted pods still terminating count as left.
+    const left = pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+    remaining.push(...left.map((p) => `${p.namespace}/${p.name}`));
+  }
+  return { result: { drained: remaining.length === 0, evicted, remaining, blockedBy: [...blockedBy] }, journal: j };
+}
+
+/** Drains the batch; fails with DrainTimeout (naming the pods and budgets) past the drain timeout. */
+export async function drain(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const journal = await journalOf(deps, state);
+  const { result } = await drainNodes(deps, state, journal, journal.batch);
+  const now = deps.now();
+  if (!result.drained && journal.deadline !== undefined && now > journal.deadline) {
+    const settings = groupSettings(groupOf(deps, state.group));
+    throw new DrainTimeoutError(
+      `could not drain ${journal.batch.map((b) => b.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${result.remaining.join(', ')}${result.blockedBy.length ? `; refused: ${result.blockedBy.join(' | ')}` : ''}`,
+    );
+  }
+  return next(state, COST.waitLoop, { drained: result.drained, nodes: journal.batch.map((b) => b.node), evicted: result.evicted, ...(result.drained ? {} : { podsLeft: result.remaining }), ...(result.blockedBy.length ? { refused: result.blockedBy } : {}) });
+}
+
+/** Terminates the drained batch in its ASGs without decrement: the ASGs launch the replacements. */
+export async function terminate(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const journal = await journalOf(deps, state);
+  const settings = groupSettings(groupOf(deps, state.group));
+  const batch = journal.batch;
+  // Journal first: a retried step must not count these as old nodes again.
+  const ids = batch.map((b) => b.instanceId);
+  const j: RefreshJournal = {
+    ...journal,
+    terminated: [...journal.terminated, ...ids.filter((id) => !journal.terminated.includes(id))],
+    cordoned: journal.cordoned.filter((n) => !batch.some((b) => b.node === n)),
+    batch: [],
+    phase: 'replace',
+    replaced: journal.replaced + batch.length,
+    deadline: deps.now() + settings.joinTimeoutSeconds * 1000,
+  };
+  if (batch.length) await saveJournal(deps, state, j);
+  const done: string[] = [];
+  for (const b of batch) {
+    try {
+      await deps.autoscaling.terminateInstance(b.instanceId, false);
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundError)) throw e;
+    }
+    done.push(`${b.instanceId} (${b.node}, ${b.asg})`);
+  }
+  return next(state, COST.task, { terminated: done, replacedSoFar: j.replaced });
+}
+
+/**
+ * Gives the surplus back: drains, then terminates with decrement, the members that return each ASG
+ * to its original desired, and restores MaxSize. Loops (ASL) until done; the drain timeout applies.
+ */
+export async function giveBack(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const journal = await journalOf(deps, state);
+  const { settings, snapshot, c, now } = await look(deps, state);
+  const p = planGiveBack(snapshot.asgs, c, journal.original);
+  if (p.done) {
+    await saveJournal(deps, state, { ...journal, phase: 'done', batch: [] });
+    return next(state, COST.waitLoop, { done: true });
+  }
+  const deadline = journal.phase === 'giveBack' && journal.deadline !== undefined ? journal.deadline : now + settings.drainTimeoutSeconds * 1000;
+  let j: RefreshJournal = { ...journal, phase: 'giveBack', deadline };
+  if (journal.phase !== 'giveBack' || journal.deadline === undefined) await saveJournal(deps, state, j);
+  const { result, journal: afterCordon } = await drainNodes(deps, state, j, p.remove);
+  j = afterCordon;
+  const terminated: string[] = [];
+  if (result.drained) {
+    for (const m of p.remove) {
+      try {
+        await deps.autoscaling.terminateInstance(m.instanceId, true);
+      } catch (e) {
+        if (!(e instanceof ResourceNotFoundError)) throw e;
+      }
+      terminated.push(`${m.instanceId} (${m.asg})`);
+    }
+    j = { ...j, cordoned: j.cordoned.filter((n) => !p.remove.some((m) => m.node === n)) };
+    await saveJournal(deps, state, j);
+  } else if (now > deadline) {
+    throw new DrainTimeoutError(`could not drain surplus node(s) ${p.remove.map((m) => m.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${result.remaining.join(', ')}${result.blockedBy.length ? `; refused: ${result.blockedBy.join(' | ')}` : ''}`);
+  }
+  const maxRestored: string[] = [];
+  for (const r of p.restoreMax) {
+    await deps.autoscaling.updateSize(r.asg, { max: r.max });
+    maxRestored.push(`${r.asg}: max ${r.max}`);
+  }
+  return next(state, COST.waitLoop, { done: false, draining: p.remove.map((m) => m.node), evicted: result.evicted, terminatedWithDecrement: terminated, maxRestored, ...(result.blockedBy.length ? { refused: result.blockedBy } : {}) });
+}
+
+/** Failure path, first step: uncordon what we cordoned and did not terminate; the give-back loop follows. */
+export async function cleanup(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const rec = await deps.lease.get(state.group);
+  if (rec?.holder !== state.execution) return next(state, COST.task, { cleanup: 'this execution holds no lease: nothing to clean up' });
+  const journal = rec.journal as RefreshJournal;
+  const uncordoned = await uncordonAll(await deps.kube(), journal.cordoned);
+  await saveJournal(deps, state, { ...journal, cordoned: [], batch: [], phase: 'giveBack', deadline: deps.now() + groupSettings(groupOf(deps, state.group)).drainTimeoutSeconds * 1000 });
+  return next(state, COST.task, { uncordoned, failure: state.failure?.Error });
+}
+
+/** Last resort when giving back failed too: restore sizes from the journal without draining, and release. */
+export async function forceRestore(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const rec = await deps.lease.get(state.group);
+  if (rec?.holder !== state.execution) return next(state, COST.task, { restored: 'nothing: the lease is not ours' });
+  const restored = await restore(deps, state.group, rec.journal as RefreshJournal);
+  await deps.lease.release(state.group, state.execution);
+  // The execution fails with the first error: the refresh's own, else the give-back's.
+  const failure = state.failure ?? state.giveBackFailure;
+  return { ...next(state, COST.task, { restored, released: true }), ...(failure ? { failure } : {}) };
+}
+
+/** Releases the lease (idempotent). */
+export async function release(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const rec = await deps.lease.get(state.group);
+  const replaced = rec?.holder === state.execution ? (rec.journal as RefreshJournal | undefined)?.replaced : undefined;
+  const released = await deps.lease.release(state.group, state.execution);
+  return next(state, COST.task, { released, ...(replaced !== undefined ? { replaced } : {}), ...(state.failure ? { failure: state.failure.Error } : {}) });
+}
+
+export const REFRESH_STEPS = { validate, plan, acquire, surge, checkReady, pick, drain, terminate, giveBack, cleanup, forceRestore, release } as const;
+export type RefreshStep = keyof typeof REFRESH_STEPS;

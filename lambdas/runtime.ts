@@ -1,0 +1,79 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { readFileSync } from 'node:fs';
+import { parseConfig, type Config } from '../lib/config';
+import { AutoScalingPort } from './aws/autoscaling';
+import { Ec2Port } from './aws/ec2';
+import { EksPort, EksTokenSource, SecretsPort } from './aws/eks';
+import { LeaseStore } from './aws/lease';
+import { StepFunctionsPort } from './aws/stepfunctions';
+import { eksApiProvider, kubeconfigApiProvider } from './kube/client';
+import { KubePort } from './kube/port';
+
+/** Everything a handler needs from outside: configuration, ports, and the clock. */
+export interface Deps {
+  readonly config: Config;
+  readonly autoscaling: AutoScalingPort;
+  readonly ec2: Ec2Port;
+  readonly sfn: StepFunctionsPort;
+  readonly lease: LeaseStore;
+  /** The API server port, built on first use (EKS DescribeCluster or the kubeconfig secret). */
+  kube(): Promise<KubePort>;
+  now(): number;
+}
+
+/** Builds the ports from SDK clients; the clients come from outside so that they are made once per container. */
+export function makeDeps(config: Config, now: () => number = Date.now): Deps {
+  const region = config.cluster.region;
+  const autoscaling = new AutoScalingPort(new AutoScalingClient({ region }));
+  const ec2 = new Ec2Port(new EC2Client({ region }));
+  const sfn = new StepFunctionsPort(new SFNClient({ region }));
+  const lease = new LeaseStore(new DynamoDBClient({ region }), config.leaseTable);
+  let kube: Promise<KubePort> | undefined;
+  const buildKube = async (): Promise<KubePort> => {
+    const access = config.cluster.access;
+    if (access.kind === 'eks') {
+      const cluster = await new EksPort(new EKSClient({ region })).describeCluster(access.clusterName);
+      const tokens = new EksTokenSource(access.clusterName, region, defaultProvider(), now);
+      return new KubePort(eksApiProvider(cluster, tokens));
+    }
+    const yaml = await new SecretsPort(new SecretsManagerClient({ region })).getSecretString(access.secretId);
+    return new KubePort(kubeconfigApiProvider(yaml));
+  };
+  return {
+    config,
+    autoscaling,
+    ec2,
+    sfn,
+    lease,
+    kube: () => {
+      // A failed build (throttled, secret missing) is not cached: the next call tries again.
+      kube ??= buildKube().catch((e: unknown) => {
+        kube = undefined;
+        throw e;
+      });
+      return kube;
+    },
+    now,
+  };
+}
+
+let lambdaDeps: Deps | undefined;
+
+/**
+ * The Lambda container's dependencies, made once. The configuration is a JSON file bundled with
+ * the function (`NODE_MANAGER_CONFIG_FILE`), so its size is not bound by the 4 KB environment limit.
+ */
+export function depsFromEnvironment(): Deps {
+  if (!lambdaDeps) {
+    const file = process.env.NODE_MANAGER_CONFIG_FILE;
+    if (!file) throw new Error('NODE_MANAGER_CONFIG_FILE is not set');
+    lambdaDeps = makeDeps(parseConfig(JSON.parse(readFileSync(file, 'utf8'))));
+  }
+  return lambdaDeps;
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import type { GroupSettings } from '../lambdas/core';
+
+/**
+ * The deployment configuration: one cluster and its node groups. Shared by the CDK app (which
+ * validates it at synth) and the handlers (which receive it as deployed), so both read one shape.
+ */
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters');
+
+export const GroupConfigSchema = z
+  .object({
+    name,
+    role: z.enum(['control-plane', 'worker']),
+    /** The group's ASGs by name (kops: one per AZ). */
+    asgNames: z.array(z.string().min(1)).min(1).optional(),
+    /** Or by tags: every tag must match. */
+    asgTags: z.record(z.string().min(1), z.string()).optional(),
+    desiredReady: z.number().int().min(0),
+    surplus: z.number().int().min(0).max(100).default(1),
+    drainTimeoutSeconds: z.number().int().min(30).max(86_400).default(600),
+    joinTimeoutSeconds: z.number().int().min(60).max(86_400).default(900),
+    cooldownSeconds: z.number().int().min(0).max(86_400).default(300),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    if (!g.asgNames === !g.asgTags) ctx.addIssue({ code: 'custom', path: ['asgNames'], message: 'set exactly one of asgNames or asgTags' });
+    if (g.role === 'control-plane' && g.surplus !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['surplus'], message: 'control-plane groups refresh in place: surplus must be 0 (their etcd volumes are zonal)' });
+    }
+  });
+
+export const ClusterAccessSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('eks'), clusterName: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('kubeconfig'), secretId: z.string().min(1) }).strict(),
+]);
+
+export const ConfigSchema = z
+  .object({
+    cluster: z.object({ name, region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as ap-northeast-1'), access: ClusterAccessSchema }).strict(),
+    /** The DynamoDB table holding each group's lease. */
+    leaseTable: z.string().min(3),
+    groups: z.array(GroupConfigSchema).min(1),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.groups.forEach((g, i) => {
+      if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `group name ${g.name} is used twice` });
+      seen.add(g.name);
+    });
+  });
+
+export type GroupConfig = z.infer<typeof GroupConfigSchema>;
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Thrown when a configuration does not validate; the message names each field and what is allowed. */
+export class InvalidConfigError extends Error {
+  readonly name = 'InvalidConfig';
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}
+
+export function parseConfig(raw: unknown): Config {
+  const r = ConfigSchema.safeParse(raw);
+  if (!r.success) throw new InvalidConfigError(`invalid node-manager configuration: ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+export function groupSettings(g: GroupConfig): GroupSettings {
+  return {
+    name: g.name,
+    role: g.role,
+    desiredReady: g.desiredReady,
+    surplus: g.surplus,
+    drainTimeoutSeconds: g.drainTimeoutSeconds,
+    joinTimeoutSeconds: g.joinTimeoutSeconds,
+    cooldownSeconds: g.cooldownSeconds,
+  };
+}

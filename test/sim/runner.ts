@@ -1,0 +1,316 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { Config } from '../../lib/config';
+import { dispatch, type RefreshEvent } from '../../lambdas/refresh-handler';
+import { makeDeps, type Deps } from '../../lambdas/runtime';
+import { Scheduler } from './scheduler';
+import type { Simulator } from './simulator';
+
+// aws-local-stepfunctions 3 needs Promise.withResolvers, which Node 20 lacks.
+if (!('withResolvers' in Promise)) {
+  Object.defineProperty(Promise, 'withResolvers', {
+    value<T>() {
+      let resolve!: (v: T) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+export type Workflow = 'refresh';
+
+const STATEMACHINES = join(__dirname, '..', '..', 'statemachines');
+const ACCOUNT = '123456789012';
+
+interface AslState {
+  Type: string;
+  Resource?: string;
+  Seconds?: number;
+  Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxAttempts?: number; MaxDelaySeconds?: number }>;
+}
+interface AslDefinition {
+  StartAt: string;
+  TimeoutSeconds?: number;
+  States: Record<string, AslState>;
+}
+
+/** Loads a workflow's ASL file as deployed: every `${...}` placeholder substituted, as CDK's definitionSubstitutions do. */
+export function loadDefinition(workflow: Workflow, substitutions: Record<string, string>): AslDefinition {
+  const text = readFileSync(join(STATEMACHINES, `${workflow}.asl.json`), 'utf8').replace(/\$\{(\w+)\}/g, (m, key: string) => {
+    if (!(key in substitutions)) throw new Error(`no substitution for ${m} in ${workflow}.asl.json`);
+    return substitutions[key];
+  });
+  return JSON.parse(text) as AslDefinition;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface TimelineEntry {
+  readonly at: number;
+  readonly execution: string;
+  readonly state: string;
+  readonly outcome: 'ok' | 'error' | 'retry';
+  readonly summary: unknown;
+}
+
+export interface ExecutionRecord {
+  readonly workflow: Workflow;
+  readonly name: string;
+  readonly arn: string;
+  readonly input: unknown;
+  status: ExecutionStatus;
+  error: string | null;
+  cause: string | null;
+  readonly startedAt: number;
+  stoppedAt: number | null;
+  transitions: number;
+  historyEvents: number;
+  lambdaInvocations: number;
+  lambdaBilledMs: number;
+  readonly continuedAs: string[];
+  output?: unknown;
+  abort?: () => void;
+  done: Promise<void>;
+}
+
+/** A step that crashes after doing its work (the Lambda runtime dies before it answers). */
+export interface StepCrash {
+  readonly state: string;
+  times: number;
+  readonly from: number;
+}
+
+/** Lambda's error shape as Step Functions sees it: the type as `Error`, a JSON Cause. */
+class LambdaError extends Error {
+  constructor(
+    readonly name: string,
+    message: string,
+  ) {
+    super(message, { cause: JSON.stringify({ errorType: name, errorMessage: message }) });
+  }
+}
+
+/** Virtual duration of one invocation: a cold-ish base plus each API call it made. */
+const LAMBDA_BASE_MS = 120;
+const LAMBDA_PER_CALL_MS = 40;
+
+/**
+ * Runs the workflows' ASL files with `aws-local-stepfunctions`, every Task routed to the real
+ * handler (as the Lambda function would run it) against the simulator, on virtual time: Waits and
+ * Retry back-offs sleep in virtual time, so hours pass in milliseconds and concurrent executions
+ * interleave as they would.
+ */
+export class WorkflowRunner {
+  readonly scheduler: Scheduler;
+  readonly executions: ExecutionRecord[] = [];
+  readonly timeline: TimelineEntry[] = [];
+  readonly stepCrashes: StepCrash[] = [];
+  readonly deps: Deps;
+  private readonly definitions = new Map<Workflow, AslDefinition>();
+  private counter = 0;
+
+  constructor(
+    private readonly sim: Simulator,
+    config: Config,
+  ) {
+    this.scheduler = new Scheduler(sim);
+    this.deps = makeDeps(config, () => sim.now());
+  }
+
+  stateMachineArn(workflow: Workflow): string {
+    return `arn:aws:states:${this.sim.region.name}:${ACCOUNT}:stateMachine:node-manager-${workflow}`;
+  }
+
+  private definition(workflow: Workflow): AslDefinition {
+    let d = this.definitions.get(workflow);
+    if (!d) {
+      d = loadDefinition(workflow, { RefreshFunctionArn: `arn:aws:lambda:${this.sim.region.name}:${ACCOUNT}:function:node-manager-refresh` });
+      this.definitions.set(workflow, d);
+    }
+    return d;
+  }
+
+  /** Starts an execution now (virtual time); it runs as the scheduler lets it. */
+  start(workflow: Workflow, input: unknown, name?: string): ExecutionRecord {
+    const def = this.definition(workflow);
+    const execName = name ?? `${workflow}-${String(++this.counter).padStart(3, '0')}`;
+    const smArn = this.stateMachineArn(workflow);
+    const sfnExec = this.sim.startExecution(smArn, execName, input);
+    // The interpreter's own TimeoutSeconds is a real timer; the runner enforces it in virtual time instead.
+    const { TimeoutSeconds: timeoutSeconds, ...interpreted } = def;
+    const machine = new StateMachine(interpreted as never, { validationOptions: { checkPaths: false } });
+    const record: ExecutionRecord = {
+      workflow,
+      name: execName,
+      arn: sfnExec.executionArn,
+      input,
+      status: 'RUNNING',
+      error: null,
+      cause: null,
+      startedAt: this.sim.now(),
+      stoppedAt: null,
+      transitions: 0,
+      historyEvents: 0,
+      lambdaInvocations: 0,
+      lambdaBilledMs: 0,
+      continuedAs: [],
+      done: Promise.resolve(),
+    };
+    let pendingWake: number | undefined;
+    const attempts = new Map<string, number[]>();
+    let lastState = '';
+
+    const waitOverrides = new Proxy({} as Record<string, number>, {
+      get: (_t, stateName: string) => {
+        pendingWake = this.sim.now() + (def.States[stateName]?.Seconds ?? 0) * 1000;
+        return 0;
+      },
+    });
+    const retryOverrides = new Proxy({} as Record<string, number>, { get: () => 0 });
+    const handlers = new Proxy({} as Record<string, (input: unknown) => Promise<unknown>>, {
+      get: (_t, stateName: string) => async (input: unknown) => {
+        if (pendingWake !== undefined) {
+          const at = pendingWake;
+          pendingWake = undefined;
+          await this.scheduler.sleepUntil(record.arn, at);
+        }
+        if (record.status !== 'RUNNING') throw new LambdaError('States.Runtime', 'execution no longer running');
+        if (timeoutSeconds !== undefined && this.sim.now() - record.startedAt > timeoutSeconds * 1000) {
+          this.finish(record, 'TIMED_OUT', 'States.Timeout', `execution exceeded ${timeoutSeconds}s`);
+          record.abort?.();
+          throw new LambdaError('States.Timeout', 'timed out');
+        }
+        if (stateName !== lastState) attempts.clear();
+        lastState = stateName;
+        const state = def.States[stateName];
+        record.lambdaInvocations += 1;
+        const callsBefore = this.totalCalls();
+        try {
+          const out = state.Resource === 'arn:aws:states:::states:startExecution' ? this.continueAs(record, input) : await dispatch(this.asService(input, record) as RefreshEvent, this.deps);
+          const crash = this.stepCrashes.find((c) => c.state === stateName && c.times > 0 && this.sim.now() >= c.from);
+          if (crash) {
+            crash.times -= 1;
+            throw new LambdaError('Runtime.ExitError', `RequestId: simulated Error: Runtime exited with error: signal: killed (after ${stateName} did its work)`);
+          }
+          this.note(record, stateName, 'ok', (out as { did?: unknown }).did ?? out);
+          return out;
+        } catch (e) {
+          const err = e instanceof LambdaError ? e : new LambdaError(e instanceof Error ? e.name : 'Error', e instanceof Error ? e.message : String(e));
+          const backoff = this.retryBackoff(state, err.name, attempts);
+          this.note(record, stateName, backoff !== undefined ? 'retry' : 'error', `${err.name}: ${err.message}`);
+          if (backoff !== undefined) pendingWake = this.sim.now() + backoff * 1000;
+          throw err;
+        } finally {
+          record.lambdaBilledMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * (this.totalCalls() - callsBefore);
+        }
+      },
+    });
+
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
+      noThrowOnAbort: true,
+      context: { Execution: { Id: record.arn, Name: execName }, StateMachine: { Id: smArn, Name: `node-manager-${workflow}` } },
+    });
+    record.abort = execution.abort;
+    this.scheduler.begin();
+    const events = (async () => {
+      for await (const ev of execution.eventLogs) {
+        if (ev.type === 'StateEntered') record.transitions += 1;
+        if (ev.type === 'StateRetried') record.transitions += 1;
+        if (ev.type === 'ExecutionSucceeded' || ev.type === 'ExecutionFailed' || ev.type === 'ExecutionAborted' || ev.type === 'ExecutionTimeout') break;
+      }
+    })();
+    record.done = (async () => {
+      try {
+        const output = await execution.result;
+        if (record.status === 'RUNNING') {
+          record.output = output;
+          this.finish(record, 'SUCCEEDED', null, null);
+        }
+      } catch (e) {
+        const cause = (e as { cause?: { name?: string; message?: string; cause?: unknown } }).cause;
+        if (record.status === 'RUNNING') this.finish(record, 'FAILED', cause?.name ?? (e as Error).name, typeof cause?.cause === 'string' ? cause.cause : (cause?.message ?? (e as Error).message));
+      } finally {
+        await Promise.race([events, new Promise((r) => setImmediate(r))]);
+        // Step Functions history: start + end, entered + exited per state, scheduled/started/ended per task attempt.
+        record.historyEvents = 2 + 2 * record.transitions + 3 * record.lambdaInvocations;
+        this.scheduler.end(record.arn);
+      }
+    })();
+    this.executions.push(record);
+    return record;
+  }
+
+  /**
+   * Ends the scenario: executions still running stay RUNNING in the report, but their pending
+   * sleeps end so that nothing (the interpreter's task timers) outlives the simulator.
+   */
+  async shutdown(): Promise<void> {
+    const running = this.executions.filter((e) => e.status === 'RUNNING');
+    for (const e of running) e.abort?.();
+    this.scheduler.cancelAll();
+    await Promise.all(running.map((e) => e.done));
+  }
+
+  /** Stops a running execution, as StopExecution does. */
+  stop(record: ExecutionRecord, status: 'ABORTED' = 'ABORTED'): void {
+    if (record.status !== 'RUNNING') return;
+    this.finish(record, status, null, null);
+    record.abort?.();
+  }
+
+  private finish(record: ExecutionRecord, status: ExecutionStatus, error: string | null, cause: string | null): void {
+    record.status = status;
+    record.error = error;
+    record.cause = cause;
+    record.stoppedAt = this.sim.now();
+    this.sim.stopExecution(record.arn, status);
+  }
+
+  /** The service fills in what the interpreter takes from the real clock: the execution's start time. */
+  private asService(input: unknown, record: ExecutionRecord): unknown {
+    const ev = input as { step?: string; start?: Record<string, unknown> };
+    if (ev.step === 'validate' && ev.start) return { ...ev, start: { ...ev.start, startTime: new Date(record.startedAt).toISOString() } };
+    return input;
+  }
+
+  private continueAs(record: ExecutionRecord, params: unknown): unknown {
+    const p = params as { StateMachineArn: string; Input: Record<string, unknown> };
+    const { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: _by, ...input } = p.Input;
+    const child = this.start(record.workflow, input);
+    record.continuedAs.push(child.name);
+    return { ExecutionArn: child.arn, StartDate: new Date(this.sim.now()).toISOString() };
+  }
+
+  /** What the interpreter will do with this error: the back-off before the retry, or undefined when it will not retry. */
+  private retryBackoff(state: AslState, errorName: string, attempts: Map<string, number[]>): number | undefined {
+    const retriers = state.Retry ?? [];
+    for (let i = 0; i < retriers.length; i += 1) {
+      const r = retriers[i];
+      const matches = r.ErrorEquals.some((n) => n === errorName || n === 'States.ALL' || (n === 'States.TaskFailed' && state.Type === 'Task'));
+      if (!matches) continue;
+      const counts = attempts.get('n') ?? retriers.map(() => 0);
+      const max = r.MaxAttempts ?? 3;
+      if (counts[i] >= max) return undefined;
+      const wait = Math.min((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** counts[i], r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+      counts[i] += 1;
+      attempts.set('n', counts);
+      return wait;
+    }
+    return undefined;
+  }
+
+  private totalCalls(): number {
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    return sum(this.sim.calls.aws) + sum(this.sim.calls.kube);
+  }
+
+  private note(record: ExecutionRecord, state: string, outcome: TimelineEntry['outcome'], summary: unknown): void {
+    this.timeline.push({ at: this.sim.now(), execution: record.name, state, outcome, summary });
+  }
+}

@@ -1,0 +1,94 @@
+import type { Simulator } from './simulator';
+
+/**
+ * Virtual time for concurrent executions. An execution is either running (inside a step, or
+ * between states) or asleep until a virtual time (a Wait, a Retry back-off). Time moves only when
+ * nothing runs: then the clock steps to the next simulator event or wake-up, whichever is first.
+ * Every boundary is observed (a step starts, a step sleeps, an execution ends), so the idle test
+ * is exact and the same scenario always unfolds the same way.
+ */
+export class Scheduler {
+  private running = 0;
+  private seq = 0;
+  private sleepers: Array<{ at: number; seq: number; owner: string; wake: () => void; cancel: (e: Error) => void }> = [];
+  private idleWaiters: Array<() => void> = [];
+  private scheduled = false;
+  /** Called after every step of virtual time (to sample Ready counts and the like). */
+  onTick: () => void = () => undefined;
+
+  constructor(private readonly sim: Simulator) {}
+
+  /** An execution starts (it runs until it sleeps or ends). */
+  begin(): void {
+    this.running += 1;
+  }
+
+  /** An execution ended (or was stopped, perhaps while asleep: then it never wakes). */
+  end(owner: string): void {
+    const asleep = this.sleepers.findIndex((s) => s.owner === owner);
+    if (asleep >= 0) this.sleepers.splice(asleep, 1);
+    else this.running -= 1;
+    this.kick();
+  }
+
+  /** Sleeps the calling execution until virtual time `at`. */
+  async sleepUntil(owner: string, at: number): Promise<void> {
+    if (at <= this.sim.now()) return;
+    this.running -= 1;
+    const woke = new Promise<void>((resolve, reject) => this.sleepers.push({ at, seq: this.seq++, owner, wake: resolve, cancel: reject }));
+    this.sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    this.kick();
+    await woke;
+  }
+
+  /** Ends every sleep with an error (the scenario is over): the interpreter's own timers get cleared. */
+  cancelAll(): void {
+    for (const s of this.sleepers.splice(0)) s.cancel(new Error('the scenario ended'));
+  }
+
+  /** Resolves when nothing runs, nobody sleeps, and no simulator event is due before `until`. */
+  async runUntil(until: number): Promise<void> {
+    const done = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.until = until;
+    this.kick();
+    await done;
+  }
+
+  private until = Number.POSITIVE_INFINITY;
+
+  private kick(): void {
+    if (this.scheduled || this.running > 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.step();
+    });
+  }
+
+  private step(): void {
+    while (this.running === 0) {
+      const sleeper = this.sleepers[0];
+      const nextEvent = this.sim.clock.nextEventAt();
+      const candidates = [sleeper?.at, nextEvent].filter((t): t is number => t !== undefined);
+      const target = candidates.length ? Math.min(...candidates) : undefined;
+      if (target === undefined || target > this.until) {
+        if (this.sim.now() < this.until && Number.isFinite(this.until)) this.sim.clock.advanceTo(this.until);
+        this.onTick();
+        // The scenario ends here; executions still asleep stay RUNNING in the report.
+        const waiters = this.idleWaiters.splice(0);
+        waiters.forEach((w) => w());
+        return;
+      }
+      this.sim.clock.advanceTo(target);
+      this.onTick();
+      // A simulator event may have started an execution: let it run first.
+      if (this.running > 0) return;
+      if (sleeper && sleeper.at <= this.sim.now()) {
+        this.sleepers.shift();
+        this.running += 1;
+        sleeper.wake();
+        return;
+      }
+    }
+  }
+}
