@@ -1,80 +1,97 @@
 /**
- * `npm run simulate`: boots the embedded simulator with the kops cluster of the original use case
- * (3 control-plane + 3 Spot workers, one ASG per AZ in ap-northeast-1a/1c/1d), loses a worker to a
- * Spot-like termination during a zone outage, and prints what node-manager's real adapters read
- * (the snapshot and its classification) as the cluster heals. The refresh and replenish workflows
- * will run here on the same simulator (issues 3 and 4).
+ * The local runner: `npm run simulate -- [--scenario <file.json>] [--json]`.
+ * Runs a scenario (default: examples/scenarios/kops-weekly.json) on the embedded simulator: the
+ * real ASL files executed by aws-local-stepfunctions, every Task routed to the real handler, on
+ * virtual time. Prints a timeline like the execution history and a summary, or the JSON report.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { AutoScalingPort } from '../lambdas/aws/autoscaling';
-import { Ec2Port } from '../lambdas/aws/ec2';
-import { asgHealth, classify } from '../lambdas/core';
-import { kubeconfigApiProvider } from '../lambdas/kube/client';
-import { KubePort } from '../lambdas/kube/port';
-import { readSnapshot } from '../lambdas/snapshot';
-import { GROUP_TAG, Simulator } from '../test/sim/simulator';
-
-const ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseScenario, runScenario, type Report } from '../test/sim/scenario';
+import type { TimelineEntry } from '../test/sim/runner';
 
 process.env.AWS_REGION ??= 'ap-northeast-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'AKIASIMULATOR0000000';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'simulator-secret-key';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+// Nothing may reach a real AWS endpoint from here.
+process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
 
-function clock(sim: Simulator, start: number): string {
-  const s = Math.round((sim.now() - start) / 1000);
-  return `+${String(Math.floor(s / 60)).padStart(3, ' ')}m${String(s % 60).padStart(2, '0')}s`;
+const USAGE = 'usage: npm run simulate -- [--scenario <file.json>] [--json]';
+
+function hms(seconds: number): string {
+  const s = Math.round(seconds);
+  return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-async function main(): Promise<void> {
-  const sim = await Simulator.start({ region: 'ap-northeast-1', clusterName: 'example.k8s.local', timing: { bootSeconds: 90, joinSeconds: 60 } });
-  const start = sim.now();
-  try {
-    sim.addNodeGroup({ name: 'master', role: 'control-plane', zones: ZONES, perZone: 1, lifecycle: 'on-demand', instanceTypes: ['c5.large'], instanceAgeDays: 30 });
-    sim.addNodeGroup({ name: 'nodes', role: 'worker', zones: ZONES, perZone: 1, instanceTypes: ['m5.large', 'm5a.large'], instanceAgeDays: 10 });
-    sim.addWorkload({ name: 'web', namespace: 'default', nodeGroup: 'nodes', replicas: 4, pdb: { maxUnavailable: 1 } });
-    sim.advance(10);
+function short(v: unknown, max = 150): string {
+  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
 
-    const kube = new KubePort(kubeconfigApiProvider(sim.kubeconfig()));
-    const ports = { autoscaling: new AutoScalingPort(new AutoScalingClient({})), ec2: new Ec2Port(new EC2Client({})), kube };
+/** What a polling step said, without what changes on every poll (ages). */
+function gist(summary: unknown): string {
+  return JSON.stringify(summary, (k, v: unknown) => (k === 'ageSeconds' ? undefined : v));
+}
 
-    const show = async (title: string) => {
-      const snapshot = await readSnapshot(ports, 'nodes', { tags: { [GROUP_TAG]: 'nodes' } }, sim.now());
-      const c = classify(snapshot, sim.now());
-      console.log(`\n${clock(sim, start)}  ${title}`);
-      console.log(`  workers: ${c.counts.ready} ready, ${c.counts.notReady} not ready, ${c.counts.notJoined} not joined, ${c.counts.leaving} leaving`);
-      for (const m of c.members) {
-        console.log(`    ${m.instanceId}  ${m.zone}  ${m.asgLifecycleState.padEnd(11)} ${m.state.padEnd(9)} ${m.node?.name ?? '(no node)'}`);
-      }
-      for (const a of snapshot.asgs) {
-        const h = asgHealth(a, sim.now(), 600);
-        console.log(`    ${a.name}: desired ${a.desired}/max ${a.max}, ${h.launchingNormally ? 'launching normally' : h.reason}`);
-      }
-    };
-
-    await show('the cluster as found: three Spot workers, one per AZ, 10 days old');
-
-    // A Spot capacity outage in 1a, and the 1a worker is reclaimed.
-    sim.armFault({ kind: 'zoneOutage', zone: ZONES[0], from: sim.now(), until: sim.now() + 20 * 60_000 });
-    const lost = sim.asgsOf('nodes')[0].instanceIds[0];
-    sim.region.terminateFromEc2(sim.region.instances.get(lost)!, 'a Spot interruption');
-    await show(`${lost} reclaimed by EC2 while ${ZONES[0]} has no Spot capacity`);
-    sim.advance(5 * 60);
-    await show('five minutes later: the 1a ASG keeps failing to launch (replenish will substitute elsewhere)');
-    sim.advance(16 * 60);
-    await show('the outage is over: the ASG launched again');
-    sim.advance(150);
-    await show('the replacement has joined and is Ready');
-
-    console.log(`\nAPI calls made by the adapters: ${JSON.stringify(sim.calls.aws)} ${JSON.stringify(sim.calls.kube)}`);
-    console.log(`pods: ${JSON.stringify(sim.cluster.counters)} (workload pods lost with the reclaimed node are what interruption drain will prevent)`);
-  } finally {
-    await sim.stop();
+/** The timeline, with consecutive identical polls of one step folded into one line. */
+function printTimeline(timeline: readonly TimelineEntry[], start: number): void {
+  for (let i = 0; i < timeline.length; i += 1) {
+    const t = timeline[i];
+    let j = i;
+    while (j + 1 < timeline.length && timeline[j + 1].execution === t.execution && timeline[j + 1].state === t.state && timeline[j + 1].outcome === t.outcome && gist(timeline[j + 1].summary) === gist(t.summary)) j += 1;
+    const mark = t.outcome === 'ok' ? ' ' : t.outcome === 'retry' ? '↻' : '✗';
+    const times = j > i ? ` (×${j - i + 1} until ${hms((timeline[j].at - start) / 1000)})` : '';
+    console.log(`${hms((t.at - start) / 1000)} ${mark} ${t.execution.padEnd(12)} ${t.state}${times}  ${short(t.summary)}`);
+    i = j;
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+function printSummary(r: Report): void {
+  console.log(`\n== ${r.scenario}`);
+  for (const e of r.executions) {
+    console.log(`${e.name}: ${e.status}${e.error ? ` ${e.error}: ${short(e.cause ?? '', 300)}` : ''} — ${hms(e.startedAt)} → ${e.stoppedAt === null ? 'still running' : hms(e.stoppedAt)}, ${e.transitions} transitions, ${e.historyEvents} history events, ${e.lambdaInvocations} Lambda invocations${e.continuedAs.length ? `, continued as ${e.continuedAs.join(', ')}` : ''}`);
+  }
+  const t = r.totals;
+  const ratio = t.lowerBoundSeconds ? ` (lower bound ${hms(t.lowerBoundSeconds)}, ratio ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(2)})` : '';
+  console.log(`simulated ${hms(t.simulatedSeconds)}${ratio}; ${t.transitions} transitions, ${t.lambdaInvocations} Lambda invocations (${(t.lambdaBilledMs / 1000).toFixed(1)} s billed)`);
+  console.log(`AWS calls: ${Object.entries(t.awsCalls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`Kubernetes calls: ${Object.entries(t.kubeCalls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`pods: ${r.pods.evictions} evicted, ${r.pods.evictionsRefused} evictions refused, ${r.pods.deletedWithoutEviction} lost without eviction, ${r.pods.pending} pending`);
+  for (const g of r.groups) {
+    console.log(`group ${g.name}: Ready ${g.readyAtEnd} at end, never below ${g.minReady} (desired ${g.desiredReady})`);
+    for (const a of g.asgs) console.log(`  ${a.name}: desired ${a.desired} (home ${a.homeDesired}), min ${a.min}, max ${a.max}`);
+    for (const m of g.members) console.log(`    ${m.instanceId} ${m.zone} launched ${m.launchedAt < 0 ? `${Math.round(-m.launchedAt / 86400)}d before` : `at ${hms(m.launchedAt)}`} ${m.node ?? '(no node)'} ${m.ready ? 'Ready' : 'not Ready'}${m.unschedulable ? ' cordoned' : ''}`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let file = join(__dirname, '..', 'examples', 'scenarios', 'kops-weekly.json');
+  let json = false;
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === '--json') json = true;
+    else if (argv[i] === '--scenario' && argv[i + 1]) file = resolve(argv[++i]);
+    else if (argv[i] === '--help' || argv[i] === '-h') {
+      console.log(USAGE);
+      return 0;
+    } else {
+      console.error(`unknown argument ${argv[i]}\n${USAGE}`);
+      return 2;
+    }
+  }
+  const scenario = parseScenario(JSON.parse(readFileSync(file, 'utf8')));
+  const { report, runner, start } = await runScenario(scenario);
+  if (json) console.log(JSON.stringify(report, null, 2));
+  else {
+    printTimeline(runner.timeline, start);
+    printSummary(report);
+  }
+  return report.executions.every((e) => e.status === 'SUCCEEDED') ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
+    process.exit(2);
+  },
+);

@@ -111,6 +111,8 @@ export class WorkflowRunner {
   readonly timeline: TimelineEntry[] = [];
   readonly stepCrashes: StepCrash[] = [];
   readonly deps: Deps;
+  /** Called after every step (to sample Ready counts between a change and the next tick of time). */
+  afterStep: () => void = () => undefined;
   private readonly definitions = new Map<Workflow, AslDefinition>();
   private counter = 0;
 
@@ -207,6 +209,7 @@ export class WorkflowRunner {
           throw err;
         } finally {
           record.lambdaBilledMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * (this.totalCalls() - callsBefore);
+          this.afterStep();
         }
       },
     });

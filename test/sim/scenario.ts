@@ -1,0 +1,308 @@
+import { z } from 'zod';
+import { describeIssues, parseConfig, type Config } from '../../lib/config';
+import { WorkflowRunner, type ExecutionRecord, type Workflow } from './runner';
+import { Simulator } from './simulator';
+
+/** `<n>s|m|h|d` → seconds. */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?[smhd]$/, 'a duration such as "90s", "30m", "6h" or "1d"')
+  .transform((s) => Number(s.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[s.slice(-1) as 's' | 'm' | 'h' | 'd']);
+
+const GroupSpec = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
+    role: z.enum(['worker', 'control-plane']),
+    zones: z.array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'an availability zone such as ap-northeast-1a')).min(1),
+    /** Each ASG's starting (home) desired capacity. */
+    perZone: z.number().int().min(0),
+    /** Each ASG's MaxSize. @default perZone (as kops sets it) */
+    maxPerZone: z.number().int().min(0).optional(),
+    desiredReady: z.number().int().min(0),
+    surplus: z.number().int().min(0).default(0),
+    instanceAgeDays: z.number().min(0).default(10),
+    instanceTypes: z.array(z.string()).min(1).default(['m5.large']),
+    lifecycle: z.enum(['spot', 'on-demand']).default('spot'),
+    drainTimeoutSeconds: z.number().int().min(30).default(600),
+    joinTimeoutSeconds: z.number().int().min(60).default(900),
+    cooldownSeconds: z.number().int().min(0).default(300),
+  })
+  .strict();
+
+const Workload = z
+  .object({
+    name: z.string().min(1),
+    namespace: z.string().default('default'),
+    group: z.string(),
+    replicas: z.number().int().min(0),
+    pdb: z.object({ maxUnavailable: z.number().int().min(0).optional(), minAvailable: z.number().int().min(0).optional() }).strict().optional(),
+  })
+  .strict();
+
+const at = { at: duration.default(0) };
+const Fault = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('zoneOutage'), ...at, zone: z.string(), for: duration.optional() }).strict(),
+  z.object({ kind: z.literal('instanceTypeOutage'), ...at, instanceType: z.string(), zone: z.string().optional(), for: duration.optional() }).strict(),
+  z.object({ kind: z.literal('neverJoin'), ...at, group: z.string(), zone: z.string().optional(), count: z.number().int().min(1) }).strict(),
+  z.object({ kind: z.literal('throttle'), ...at, operation: z.string(), rate: z.number().gt(0).max(1).optional(), times: z.number().int().min(1).optional(), for: duration.optional() }).strict(),
+  z.object({ kind: z.literal('callFailure'), ...at, operation: z.string(), times: z.number().int().min(1) }).strict(),
+  z.object({ kind: z.literal('stepCrash'), ...at, state: z.string(), times: z.number().int().min(1).default(1) }).strict(),
+  z.object({ kind: z.literal('pdbBlock'), ...at, workload: z.string(), for: duration }).strict(),
+  z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh']) }).strict(),
+]);
+
+const Run = z.union([
+  z.object({ at: duration.default(0), workflow: z.enum(['refresh']), input: z.unknown() }).strict(),
+  z.object({ every: duration, at: duration.default(0), workflow: z.enum(['refresh']), input: z.unknown() }).strict(),
+]);
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    region: z.string().default('ap-northeast-1'),
+    seed: z.number().int().default(1),
+    cluster: z.object({ name: z.string().min(1), kind: z.enum(['kops', 'eks']) }).strict(),
+    timing: z
+      .object({
+        bootSeconds: z.number().min(0).default(90),
+        joinSeconds: z.number().min(0).default(60),
+        shutdownSeconds: z.number().min(0).default(30),
+        podStartSeconds: z.number().min(0).default(5),
+        podStopSeconds: z.number().min(0).default(5),
+        launchRetrySeconds: z.number().min(1).default(60),
+      })
+      .strict()
+      .default({ bootSeconds: 90, joinSeconds: 60, shutdownSeconds: 30, podStartSeconds: 5, podStopSeconds: 5, launchRetrySeconds: 60 }),
+    groups: z.array(GroupSpec).min(1),
+    workloads: z.array(Workload).default([]),
+    faults: z.array(Fault).default([]),
+    runs: z.array(Run).min(1),
+    until: duration,
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const groups = new Set(s.groups.map((g) => g.name));
+    s.workloads.forEach((w, i) => {
+      if (!groups.has(w.group)) ctx.addIssue({ code: 'custom', path: ['workloads', i, 'group'], message: `unknown group ${w.group}; groups: ${[...groups].join(', ')}` });
+    });
+    s.faults.forEach((f, i) => {
+      if (f.kind === 'pdbBlock' && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
+      if (f.kind === 'neverJoin' && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
+    });
+  });
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+
+export class InvalidScenarioError extends Error {
+  readonly name = 'InvalidScenario';
+}
+
+export function parseScenario(raw: unknown): Scenario {
+  const r = ScenarioSchema.safeParse(raw);
+  if (!r.success) throw new InvalidScenarioError(`invalid scenario: ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+export interface Report {
+  readonly scenario: string;
+  readonly executions: Array<{
+    workflow: Workflow;
+    name: string;
+    input: unknown;
+    status: string;
+    error: string | null;
+    cause: string | null;
+    startedAt: number;
+    stoppedAt: number | null;
+    transitions: number;
+    historyEvents: number;
+    lambdaInvocations: number;
+    continuedAs: string[];
+  }>;
+  readonly totals: {
+    simulatedSeconds: number;
+    lowerBoundSeconds: number;
+    transitions: number;
+    lambdaInvocations: number;
+    lambdaBilledMs: number;
+    awsCalls: Record<string, number>;
+    kubeCalls: Record<string, number>;
+  };
+  readonly groups: Array<{
+    name: string;
+    desiredReady: number;
+    minReady: number;
+    readyAtEnd: number;
+    asgs: Array<{ name: string; zone: string; desired: number; min: number; max: number; homeDesired: number }>;
+    members: Array<{ instanceId: string; asg: string; zone: string; launchedAt: number; node: string | null; ready: boolean; unschedulable: boolean }>;
+  }>;
+  readonly pods: { evictions: number; evictionsRefused: number; deletedWithoutEviction: number; pending: number };
+}
+
+export interface ScenarioRun {
+  readonly report: Report;
+  readonly runner: WorkflowRunner;
+  readonly sim: Simulator;
+  readonly start: number;
+}
+
+const LEASE_TABLE = 'node-manager-leases';
+const KUBECONFIG_SECRET = 'node-manager/kubeconfig';
+
+/** The yardstick: the same refresh with a controller that reacts instantly (boot + join and drain time only). */
+function refreshLowerBound(s: Scenario, groupName: string): number {
+  const g = s.groups.find((x) => x.name === groupName);
+  if (!g) return 0;
+  const t = s.timing;
+  const old = g.perZone * g.zones.length;
+  const size = g.role === 'control-plane' ? 1 : Math.max(1, g.surplus);
+  const batches = Math.ceil(old / size);
+  const surge = g.role !== 'control-plane' && g.surplus > 0 ? t.bootSeconds + t.joinSeconds : 0;
+  const giveBack = g.role !== 'control-plane' && g.surplus > 0 ? t.podStopSeconds : 0;
+  return surge + batches * (t.podStopSeconds + t.bootSeconds + t.joinSeconds) + giveBack;
+}
+
+/**
+ * Runs a scenario: builds the simulated cluster, arms the faults, starts the runs on virtual time
+ * with the real ASL and handlers, and reports what a bill and an operator would see.
+ */
+export async function runScenario(scenario: Scenario, options: { onReady?: (sim: Simulator, runner: WorkflowRunner) => void } = {}): Promise<ScenarioRun> {
+  const sim = await Simulator.start({ region: scenario.region, clusterName: scenario.cluster.name, timing: scenario.timing, seed: scenario.seed });
+  try {
+    const start = sim.now();
+    const asgNames = new Map<string, string[]>();
+    for (const g of scenario.groups) {
+      asgNames.set(
+        g.name,
+        sim.addNodeGroup({ name: g.name, role: g.role, zones: g.zones, perZone: g.perZone, maxPerZone: g.maxPerZone ?? g.perZone, instanceTypes: g.instanceTypes, lifecycle: g.lifecycle, instanceAgeDays: g.instanceAgeDays }),
+      );
+    }
+    for (const w of scenario.workloads) sim.addWorkload({ name: w.name, namespace: w.namespace, nodeGroup: w.group, replicas: w.replicas, pdb: w.pdb });
+    sim.createTable(LEASE_TABLE);
+    const access = scenario.cluster.kind === 'eks' ? { kind: 'eks' as const, clusterName: scenario.cluster.name } : { kind: 'kubeconfig' as const, secretId: KUBECONFIG_SECRET };
+    if (scenario.cluster.kind === 'eks') sim.registerEksCluster(scenario.cluster.name);
+    else sim.putSecret(KUBECONFIG_SECRET, sim.kubeconfig());
+    const config: Config = parseConfig({
+      cluster: { name: scenario.cluster.name.replace(/[^A-Za-z0-9._-]/g, '-'), region: scenario.region, access },
+      leaseTable: LEASE_TABLE,
+      groups: scenario.groups.map((g) => ({
+        name: g.name,
+        role: g.role,
+        asgNames: asgNames.get(g.name),
+        desiredReady: g.desiredReady,
+        surplus: g.role === 'control-plane' ? 0 : g.surplus,
+        drainTimeoutSeconds: g.drainTimeoutSeconds,
+        joinTimeoutSeconds: g.joinTimeoutSeconds,
+        cooldownSeconds: g.cooldownSeconds,
+      })),
+    });
+    const runner = new WorkflowRunner(sim, config);
+
+    const minReady = new Map<string, number>();
+    const readyOf = (group: string) => [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && n.ready).length;
+    const sample = () => {
+      for (const g of scenario.groups) minReady.set(g.name, Math.min(minReady.get(g.name) ?? Number.POSITIVE_INFINITY, readyOf(g.name)));
+    };
+    sample();
+    runner.scheduler.onTick = sample;
+    runner.afterStep = sample;
+
+    const end = start + scenario.until * 1000;
+    for (const f of scenario.faults) {
+      const from = start + f.at * 1000;
+      sim.clock.at(from, `fault ${f.kind}`, () => {
+        switch (f.kind) {
+          case 'zoneOutage':
+            sim.armFault({ kind: 'zoneOutage', zone: f.zone, from, until: f.for !== undefined ? from + f.for * 1000 : undefined });
+            break;
+          case 'instanceTypeOutage':
+            sim.armFault({ kind: 'instanceTypeOutage', instanceType: f.instanceType, zone: f.zone, from, until: f.for !== undefined ? from + f.for * 1000 : undefined });
+            break;
+          case 'neverJoin':
+            sim.armNeverJoin(f.count, f.group, f.zone);
+            break;
+          case 'throttle':
+            sim.armFault({ kind: 'throttle', operation: f.operation, rate: f.rate, times: f.times, from, until: f.for !== undefined ? from + f.for * 1000 : undefined });
+            break;
+          case 'callFailure':
+            sim.armFault({ kind: 'callFailure', operation: f.operation, times: f.times, from });
+            break;
+          case 'stepCrash':
+            runner.stepCrashes.push({ state: f.state, times: f.times, from });
+            break;
+          case 'pdbBlock': {
+            const w = scenario.workloads.find((x) => x.name === f.workload)!;
+            sim.blockBudget(w.namespace, w.name, f.for);
+            break;
+          }
+          case 'stopExecution':
+            for (const e of runner.executions) if (e.workflow === f.workflow && e.status === 'RUNNING') runner.stop(e);
+            break;
+        }
+      });
+    }
+    for (const r of scenario.runs) {
+      const first = start + r.at * 1000;
+      const every = 'every' in r ? r.every * 1000 : undefined;
+      const launch = (t: number) =>
+        sim.clock.at(t, `start ${r.workflow}`, () => {
+          runner.start(r.workflow, r.input);
+          if (every && t + every <= end) launch(t + every);
+        });
+      if (first <= end) launch(first);
+    }
+    options.onReady?.(sim, runner);
+
+    await runner.scheduler.runUntil(end);
+    await runner.shutdown();
+
+    const execs = runner.executions;
+    const refreshGroups = scenario.runs.filter((r) => r.workflow === 'refresh').map((r) => (r.input as { group?: string } | undefined)?.group ?? '');
+    const stops = execs.map((e) => e.stoppedAt ?? end);
+    const report: Report = {
+      scenario: scenario.name,
+      executions: execs.map((e: ExecutionRecord) => ({
+        workflow: e.workflow,
+        name: e.name,
+        input: e.input,
+        status: e.status,
+        error: e.error,
+        cause: e.cause,
+        startedAt: (e.startedAt - start) / 1000,
+        stoppedAt: e.stoppedAt === null ? null : (e.stoppedAt - start) / 1000,
+        transitions: e.transitions,
+        historyEvents: e.historyEvents,
+        lambdaInvocations: e.lambdaInvocations,
+        continuedAs: e.continuedAs,
+      })),
+      totals: {
+        simulatedSeconds: execs.length ? (Math.max(...stops) - Math.min(...execs.map((e) => e.startedAt))) / 1000 : 0,
+        lowerBoundSeconds: refreshGroups.reduce((a, g) => a + refreshLowerBound(scenario, g), 0),
+        transitions: execs.reduce((a, e) => a + e.transitions, 0),
+        lambdaInvocations: execs.reduce((a, e) => a + e.lambdaInvocations, 0),
+        lambdaBilledMs: execs.reduce((a, e) => a + e.lambdaBilledMs, 0),
+        awsCalls: { ...sim.calls.aws },
+        kubeCalls: { ...sim.calls.kube },
+      },
+      groups: scenario.groups.map((g) => ({
+        name: g.name,
+        desiredReady: g.desiredReady,
+        minReady: minReady.get(g.name) ?? 0,
+        readyAtEnd: readyOf(g.name),
+        asgs: sim.asgsOf(g.name).map((a) => ({ name: a.name, zone: a.zones[0], desired: a.desired, min: a.min, max: a.max, homeDesired: g.perZone })),
+        members: sim.asgsOf(g.name).flatMap((a) =>
+          a.instanceIds.map((id) => {
+            const i = sim.region.instances.get(id)!;
+            const n = sim.cluster.nodeOf(id);
+            return { instanceId: id, asg: a.name, zone: i.zone, launchedAt: (i.launchTime - start) / 1000, node: n?.name ?? null, ready: !!n?.ready, unschedulable: !!n?.unschedulable };
+          }),
+        ),
+      })),
+      pods: { ...sim.cluster.counters, pending: sim.cluster.pendingPods() },
+    };
+    return { report, runner, sim, start };
+  } finally {
+    await sim.stop();
+  }
+}
