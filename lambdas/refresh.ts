@@ -53,6 +53,11 @@ export interface RefreshState {
   readonly giveBackFailure?: { readonly Error: string; readonly Cause: string };
 }
 
+/** What outlives executions in the lease item: the home layout when surplus had to be kept. */
+export interface GroupMemory {
+  readonly home?: RefreshJournal['original'];
+}
+
 /** History events a step's loop adds per pass (Lambda task 5, Wait 2, Choice 2). */
 const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
 
@@ -192,31 +197,49 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     throw e;
   }
   if (got.recoveredFrom) {
-    const journal = got.recoveredJournal as RefreshJournal | undefined;
-    const restored = got.recoveredKind === 'refresh' && journal ? await restore(deps, state.group, journal) : undefined;
-    await saveJournal(deps, state, freshJournal(state));
-    return next(state, COST.task, { lease: `taken over from stopped execution ${got.recoveredFrom}`, ...(restored ? { restoredFromItsJournal: restored } : {}) });
+    const dead = got.recoveredKind === 'refresh' ? (got.recoveredJournal as RefreshJournal | undefined) : undefined;
+    if (!dead) {
+      await saveJournal(deps, state, freshJournal(state));
+      return next(state, COST.task, { lease: `taken over from stopped ${got.recoveredKind ?? ''} execution ${got.recoveredFrom}` });
+    }
+    // Go on with the stopped refresh: its start (nodes it replaced stay replaced), its home layout
+    // and its surplus; uncordon the batch it was draining, which will be picked again.
+    const uncordoned = await uncordonAll(await deps.kube(), dead.cordoned);
+    const settings = groupSettings(groupOf(deps, state.group));
+    await saveJournal(deps, state, { ...dead, execution: state.execution, cordoned: [], batch: [], phase: 'surge', deadline: deps.now() + settings.joinTimeoutSeconds * 1000 });
+    return next(state, COST.task, {
+      lease: `taken over from stopped execution ${got.recoveredFrom}`,
+      resumed: { startedAt: new Date(dead.startedAt).toISOString(), replacedSoFar: dead.replaced, surplusInPlace: dead.surged, uncordoned },
+    });
   }
   // Re-entrant: a retried step keeps the journal it already wrote.
   if (!got.recoveredJournal) await saveJournal(deps, state, freshJournal(state));
   return next(state, COST.task, { lease: 'taken' });
 }
 
-/** Puts back what a journal says: uncordons our nodes that still run, and each ASG's MaxSize (desired is given back by draining). */
+/**
+ * What can be put back without draining: uncordon our nodes that still run, and MaxSize where
+ * desired already fits under it. Desired is never lowered here: the ASG would choose which
+ * instance to terminate (the oldest, usually) and its pods would go without eviction. Surplus left
+ * in place is reported; the next refresh or replenish gives it back.
+ */
 async function restore(deps: Deps, group: string, journal: RefreshJournal): Promise<Record<string, unknown>> {
   const kube = await deps.kube();
   const uncordoned = await uncordonAll(kube, journal.cordoned);
   const g = groupOf(deps, group);
   const asgs = await deps.autoscaling.describeGroups(selectorOf(g));
-  const sizes: string[] = [];
+  const maxRestored: string[] = [];
+  const surplusLeft: string[] = [];
   for (const a of asgs) {
     const home = journal.original[a.name];
-    if (!home || (a.desired === home.desired && a.max === home.max)) continue;
-    // A stopped refresh cannot drain here; set desired back and let the ASG scale in, but never lose MaxSize.
-    await deps.autoscaling.updateSize(a.name, { desired: home.desired, max: home.max });
-    sizes.push(`${a.name}: desired ${a.desired} -> ${home.desired}, max ${a.max} -> ${home.max}`);
+    if (!home) continue;
+    if (a.desired > home.desired) surplusLeft.push(`${a.name}: desired ${a.desired} (home ${home.desired})`);
+    if (a.max !== home.max && a.desired <= home.max) {
+      await deps.autoscaling.updateSize(a.name, { max: home.max });
+      maxRestored.push(`${a.name}: max ${a.max} -> ${home.max}`);
+    }
   }
-  return { uncordoned, sizes };
+  return { uncordoned, maxRestored, ...(surplusLeft.length ? { surplusLeftInPlace: surplusLeft } : {}) };
 }
 
 async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<string[]> {
@@ -232,23 +255,36 @@ async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<st
   return done;
 }
 
-/** Adds the surplus nodes (journaling every original desired and MaxSize first). */
+/** Adds the surplus nodes (journaling every original desired and MaxSize, and the targets, first). */
 export async function surge(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const journal = await journalOf(deps, state);
-  if (journal.surged) return next(state, COST.task, { surge: 'already added', original: journal.original });
-  const { settings, snapshot, c, now } = await look(deps, state);
-  const p = planSurge(snapshot.asgs, c, settings, now);
-  if (p.blocked > 0) throw new SurgeBlockedError(`cannot add ${settings.surplus} surplus node(s) to group ${state.group}: ${p.blockedReason}`);
-  const original = Object.fromEntries(snapshot.asgs.map((a) => [a.name, { desired: a.desired, max: a.max }]));
-  await saveJournal(deps, state, { ...journal, original, surged: true, phase: 'surge', deadline: now + settings.joinTimeoutSeconds * 1000 });
-  for (const ch of p.changes) {
-    if (ch.raiseMaxTo !== undefined) await deps.autoscaling.updateSize(ch.asg, { max: ch.raiseMaxTo, desired: ch.toDesired });
-    else await deps.autoscaling.setDesiredCapacity(ch.asg, ch.toDesired);
+  let journal = await journalOf(deps, state);
+  const applied: string[] = [];
+  let planned: Record<string, unknown>[] = [];
+  if (!journal.surged) {
+    const { settings, snapshot, c, now } = await look(deps, state);
+    const p = planSurge(snapshot.asgs, c, settings, now);
+    if (p.blocked > 0) throw new SurgeBlockedError(`cannot add ${settings.surplus} surplus node(s) to group ${state.group}: ${p.blockedReason}`);
+    // Surplus an earlier refresh had to keep is not home: its home layout is remembered in the lease.
+    const home = ((await deps.lease.get(state.group))?.memory as GroupMemory | undefined)?.home ?? {};
+    const original = Object.fromEntries(snapshot.asgs.map((a) => [a.name, home[a.name] ?? { desired: a.desired, max: a.max }]));
+    const surgeTargets = Object.fromEntries(p.changes.map((ch) => [ch.asg, { desired: ch.toDesired, ...(ch.raiseMaxTo !== undefined ? { max: ch.raiseMaxTo } : {}) }]));
+    journal = { ...journal, original, surged: true, surgeTargets, phase: 'surge', deadline: now + settings.joinTimeoutSeconds * 1000 };
+    await saveJournal(deps, state, journal);
+    planned = p.changes.map((ch) => ({ asg: ch.asg, desired: `${ch.fromDesired} -> ${ch.toDesired}`, ...(ch.raiseMaxTo ? { maxSize: `${snapshot.asgs.find((a) => a.name === ch.asg)!.max} -> ${ch.raiseMaxTo}` } : {}) }));
   }
-  return next(state, COST.task, {
-    added: p.changes.reduce((n, ch) => n + ch.toDesired - ch.fromDesired, 0),
-    changes: p.changes.map((ch) => ({ asg: ch.asg, desired: `${ch.fromDesired} -> ${ch.toDesired}`, ...(ch.raiseMaxTo ? { maxSize: `${snapshot.asgs.find((a) => a.name === ch.asg)!.max} -> ${ch.raiseMaxTo}` } : {}) })),
-  });
+  // Apply what is not applied yet: a retried step (throttled, crashed) finishes the job, never doubles it.
+  const targets = journal.surgeTargets ?? {};
+  const g = groupOf(deps, state.group);
+  const current = await deps.autoscaling.describeGroups(selectorOf(g));
+  for (const [asg, t] of Object.entries(targets)) {
+    const a = current.find((x) => x.name === asg);
+    if (!a || a.desired >= t.desired) continue;
+    if (t.max !== undefined && a.max < t.max) await deps.autoscaling.updateSize(asg, { max: t.max, desired: t.desired });
+    else await deps.autoscaling.setDesiredCapacity(asg, t.desired);
+    applied.push(asg);
+  }
+  const added = Object.entries(targets).reduce((n, [asg, t]) => n + t.desired - (journal.original[asg]?.desired ?? t.desired), 0);
+  return next(state, COST.task, { added, ...(planned.length ? { changes: planned } : { resumed: `surge already journaled; applied now: ${applied.join(', ') || 'nothing'}` }) });
 }
 
 /** Whether the group is whole (Ready count, and for the control plane every ASG back); fails past the deadline. */
@@ -348,21 +384,16 @@ export async function drain(state: RefreshState, deps: Deps): Promise<RefreshSta
 
 /** Terminates the drained batch in its ASGs without decrement: the ASGs launch the replacements. */
 export async function terminate(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const journal = await journalOf(deps, state);
+  let journal = await journalOf(deps, state);
   const settings = groupSettings(groupOf(deps, state.group));
   const batch = journal.batch;
-  // Journal first: a retried step must not count these as old nodes again.
-  const ids = batch.map((b) => b.instanceId);
-  const j: RefreshJournal = {
-    ...journal,
-    terminated: [...journal.terminated, ...ids.filter((id) => !journal.terminated.includes(id))],
-    cordoned: journal.cordoned.filter((n) => !batch.some((b) => b.node === n)),
-    batch: [],
-    phase: 'replace',
-    replaced: journal.replaced + batch.length,
-    deadline: deps.now() + settings.joinTimeoutSeconds * 1000,
-  };
-  if (batch.length) await saveJournal(deps, state, j);
+  if (batch.length === 0) return next(state, COST.task, { terminated: [], note: 'batch already terminated', replacedSoFar: journal.replaced });
+  if (journal.phase !== 'terminating') {
+    // Journal first: these are never picked as old nodes again, whatever happens next.
+    const ids = batch.map((b) => b.instanceId).filter((id) => !journal.terminated.includes(id));
+    journal = { ...journal, terminated: [...journal.terminated, ...ids], phase: 'terminating' };
+    await saveJournal(deps, state, journal);
+  }
   const done: string[] = [];
   for (const b of batch) {
     try {
@@ -372,7 +403,16 @@ export async function terminate(state: RefreshState, deps: Deps): Promise<Refres
     }
     done.push(`${b.instanceId} (${b.node}, ${b.asg})`);
   }
-  return next(state, COST.task, { terminated: done, replacedSoFar: j.replaced });
+  const replaced = journal.replaced + batch.length;
+  await saveJournal(deps, state, {
+    ...journal,
+    cordoned: journal.cordoned.filter((n) => !batch.some((b) => b.node === n)),
+    batch: [],
+    phase: 'replace',
+    replaced,
+    deadline: deps.now() + settings.joinTimeoutSeconds * 1000,
+  });
+  return next(state, COST.task, { terminated: done, replacedSoFar: replaced });
 }
 
 /**
@@ -382,10 +422,13 @@ export async function terminate(state: RefreshState, deps: Deps): Promise<Refres
 export async function giveBack(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const journal = await journalOf(deps, state);
   const { settings, snapshot, c, now } = await look(deps, state);
-  const p = planGiveBack(snapshot.asgs, c, journal.original);
+  const p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady);
   if (p.done) {
     await saveJournal(deps, state, { ...journal, phase: 'done', batch: [] });
-    return next(state, COST.waitLoop, { done: true });
+    const memory = ((await deps.lease.get(state.group))?.memory as GroupMemory | undefined) ?? {};
+    if (p.kept) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: journal.original });
+    else if (memory.home) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: undefined });
+    return next(state, COST.waitLoop, { done: true, ...(p.kept ? { surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes` } : {}) });
   }
   const deadline = journal.phase === 'giveBack' && journal.deadline !== undefined ? journal.deadline : now + settings.drainTimeoutSeconds * 1000;
   let j: RefreshJournal = { ...journal, phase: 'giveBack', deadline };

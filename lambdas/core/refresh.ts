@@ -11,6 +11,8 @@ export interface RefreshJournal {
   /** Each ASG's desired and MaxSize before the surge (the home layout). */
   readonly original: Readonly<Record<string, { readonly desired: number; readonly max: number }>>;
   readonly surged: boolean;
+  /** Where the surge takes each ASG, so a retried step can finish applying it. */
+  readonly surgeTargets?: Readonly<Record<string, { readonly desired: number; readonly max?: number }>>;
   /** Nodes we cordoned that are not terminated yet (cleanup uncordons them). */
   readonly cordoned: readonly string[];
   /** Instances we terminated, so a retried step never counts them as old again. */
@@ -19,7 +21,7 @@ export interface RefreshJournal {
   readonly batch: readonly BatchMember[];
   /** When the current wait (Ready after surge, drain, replacement) gives up. */
   readonly deadline?: number;
-  readonly phase: 'surge' | 'drain' | 'replace' | 'giveBack' | 'done';
+  readonly phase: 'surge' | 'drain' | 'terminating' | 'replace' | 'giveBack' | 'done';
   /** Nodes replaced so far, across continued executions. */
   readonly replaced: number;
 }
@@ -129,35 +131,49 @@ export interface GiveBackPlan {
   readonly remove: readonly BatchMember[];
   /** ASGs whose MaxSize goes back to the original once their desired is home. */
   readonly restoreMax: readonly { readonly asg: string; readonly max: number }[];
+  /** Surplus kept because giving it back would leave fewer Ready nodes than desired. */
+  readonly kept: number;
   readonly done: boolean;
 }
 
 /**
  * Returns the group to its home layout: each ASG above its original desired loses members
- * (unjoined first, then the newest) with decrement, and MaxSize goes back once desired allows.
+ * (ours already cordoned, then unjoined, not Ready, then the newest) with decrement, and MaxSize
+ * goes back once desired allows. Never takes the group below `minReady` Ready nodes: surplus that
+ * stands in for a replacement that did not come is kept (and said so).
  */
-export function planGiveBack(asgs: readonly AsgState[], c: Classification, original: RefreshJournal['original']): GiveBackPlan {
+export function planGiveBack(asgs: readonly AsgState[], c: Classification, original: RefreshJournal['original'], minReady: number): GiveBackPlan {
   const remove: BatchMember[] = [];
   const restoreMax: Array<{ asg: string; max: number }> = [];
+  const ours = (m: Member) => m.state === 'leaving' && !!m.node?.cordonedByUs && !isLeavingAsgState(m.asgLifecycleState) && m.ec2State !== 'shutting-down' && m.ec2State !== 'terminated';
+  const servesPods = (m: Member) => m.state === 'ready' || (ours(m) && !!m.node?.ready);
+  let readySpare = c.members.filter(servesPods).length - minReady;
+  let kept = 0;
   for (const a of asgs) {
     const home = original[a.name];
     if (!home) continue;
     const excess = a.desired - home.desired;
     if (excess > 0) {
-      // Members we already cordoned for giving back come first (a retried step keeps its choice),
-      // then those that never joined or are not Ready, then the newest.
-      const ours = (m: Member) => m.state === 'leaving' && !!m.node?.cordonedByUs && !isLeavingAsgState(m.asgLifecycleState) && m.ec2State !== 'shutting-down' && m.ec2State !== 'terminated';
       const rank = (m: Member) => (ours(m) ? 0 : m.state === 'notJoined' ? 1 : m.state === 'notReady' ? 2 : 3);
       const candidates = c.members
         .filter((m) => m.asg === a.name && (m.state !== 'leaving' || ours(m)))
         .sort((x, y) => rank(x) - rank(y) || (y.launchTime ?? 0) - (x.launchTime ?? 0));
-      for (const m of candidates.slice(0, excess)) remove.push({ instanceId: m.instanceId, node: m.node?.name ?? '', asg: m.asg, zone: m.zone });
+      for (const m of candidates.slice(0, excess)) {
+        if (servesPods(m)) {
+          if (readySpare <= 0) {
+            kept += 1;
+            continue;
+          }
+          readySpare -= 1;
+        }
+        remove.push({ instanceId: m.instanceId, node: m.node?.name ?? '', asg: m.asg, zone: m.zone });
+      }
     } else if (a.max !== home.max && a.desired <= home.max) {
       restoreMax.push({ asg: a.name, max: home.max });
     }
   }
-  const done = remove.length === 0 && restoreMax.length === 0 && asgs.every((a) => !original[a.name] || a.desired <= original[a.name].desired);
-  return { remove, restoreMax, done };
+  const done = remove.length === 0 && restoreMax.length === 0;
+  return { remove, restoreMax, kept, done };
 }
 
 export interface EvictablePod {
