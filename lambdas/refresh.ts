@@ -44,6 +44,8 @@ export interface RefreshState {
   readonly stateMachine: string;
   readonly startedAt: number;
   readonly events: number;
+  /** Continue in a new execution once `events` passes this (ASL compares the two). */
+  readonly historyBudget: number;
   /** Set on a continued execution: the execution that handed over. */
   readonly continuedFrom?: string;
   readonly did?: Record<string, unknown>;
@@ -115,6 +117,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
     stateMachine: event.stateMachineArn,
     startedAt,
     events: 3 + COST.task,
+    historyBudget: deps.config.historyEventBudget,
     ...(continuedFrom ? { continuedFrom } : {}),
     did: { group: g.name, role: g.role, desiredReady: g.desiredReady, surplus: settings.surplus, batchSize: batchSize(settings), startedAt: new Date(startedAt).toISOString(), ...(continuedFrom ? { continuedFrom } : {}) },
   };

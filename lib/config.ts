@@ -18,8 +18,8 @@ export const GroupConfigSchema = z
     asgTags: z.record(z.string().min(1), z.string()).optional(),
     desiredReady: z.number().int().min(0),
     surplus: z.number().int().min(0).max(100).default(1),
-    drainTimeoutSeconds: z.number().int().min(30).max(86_400).default(600),
-    joinTimeoutSeconds: z.number().int().min(60).max(86_400).default(900),
+    drainTimeoutSeconds: z.number().int().min(30).max(3600).default(600),
+    joinTimeoutSeconds: z.number().int().min(60).max(3600).default(900),
     cooldownSeconds: z.number().int().min(0).max(86_400).default(300),
   })
   .strict()
@@ -41,6 +41,11 @@ export const ConfigSchema = z
     /** The DynamoDB table holding each group's lease. */
     leaseTable: z.string().min(3),
     groups: z.array(GroupConfigSchema).min(1),
+    /**
+     * Advanced: estimated history events after which a refresh continues in a new execution
+     * (Step Functions stops an execution at 25,000; one batch adds at most ~4,500 with the longest timeouts).
+     */
+    historyEventBudget: z.number().int().min(500).max(20_000).default(20_000),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -167,7 +167,14 @@ function refreshLowerBound(s: Scenario, groupName: string): number {
  * Runs a scenario: builds the simulated cluster, arms the faults, starts the runs on virtual time
  * with the real ASL and handlers, and reports what a bill and an operator would see.
  */
-export async function runScenario(scenario: Scenario, options: { onReady?: (sim: Simulator, runner: WorkflowRunner) => void } = {}): Promise<ScenarioRun> {
+export interface ScenarioOptions {
+  /** Called once the world is built, before time starts (tests arm extra probes here). */
+  readonly onReady?: (sim: Simulator, runner: WorkflowRunner) => void;
+  /** Deployment settings beyond what scenarios describe. */
+  readonly historyEventBudget?: number;
+}
+
+export async function runScenario(scenario: Scenario, options: ScenarioOptions = {}): Promise<ScenarioRun> {
   const sim = await Simulator.start({ region: scenario.region, clusterName: scenario.cluster.name, timing: scenario.timing, seed: scenario.seed });
   try {
     const start = sim.now();
@@ -186,6 +193,7 @@ export async function runScenario(scenario: Scenario, options: { onReady?: (sim:
     const config: Config = parseConfig({
       cluster: { name: scenario.cluster.name.replace(/[^A-Za-z0-9._-]/g, '-'), region: scenario.region, access },
       leaseTable: LEASE_TABLE,
+      ...(options.historyEventBudget !== undefined ? { historyEventBudget: options.historyEventBudget } : {}),
       groups: scenario.groups.map((g) => ({
         name: g.name,
         role: g.role,

@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import validateAsl from 'asl-validator';
+import { parseScenario, runScenario, type Report, type ScenarioOptions } from '../sim/scenario';
+import type { Simulator } from '../sim/simulator';
+
+const SCENARIOS = join(__dirname, '..', '..', 'examples', 'scenarios');
+const load = (name: string) => parseScenario(JSON.parse(readFileSync(join(SCENARIOS, `${name}.json`), 'utf8')));
+const run = (name: string, options?: ScenarioOptions) => runScenario(load(name), options);
+
+const MUTATING_AWS = ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'DetachInstances', 'TerminateInstances', 'UpdateItem', 'PutItem', 'DeleteItem'];
+const MUTATING_KUBE = ['patch nodes', 'delete nodes', 'create pods/eviction'];
+
+function group(r: Report, name: string) {
+  return r.groups.find((g) => g.name === name)!;
+}
+
+/** Every ASG at its home desired and MaxSize, nothing cordoned, the lease free. */
+function expectHome(r: Report, sim: Simulator, name: string, homeMax: number) {
+  const g = group(r, name);
+  for (const a of g.asgs) expect({ asg: a.name, desired: a.desired, max: a.max }).toEqual({ asg: a.name, desired: a.homeDesired, max: homeMax });
+  expect(g.members.filter((m) => m.unschedulable)).toEqual([]);
+  const lease = sim.tables.table('node-manager-leases')!.items.get(name);
+  expect(lease?.holder).toBeUndefined();
+}
+
+describe('statemachines/refresh.asl.json', () => {
+  it('is valid Amazon States Language with every state reachable by name', () => {
+    const def = JSON.parse(readFileSync(join(__dirname, '..', '..', 'statemachines', 'refresh.asl.json'), 'utf8'));
+    const result = validateAsl(structuredClone(def));
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+    expect(def.TimeoutSeconds).toBeGreaterThan(0);
+    expect(def.StartAt).toBe('Validate input');
+  });
+});
+
+describe('refresh on the simulator (shipped scenarios)', () => {
+  it('workers, surplus 1: every node newer than the start, Ready never below desired, home layout, no eviction skipped', async () => {
+    const { report, sim } = await run('kops-weekly');
+    const [e] = report.executions;
+    expect(e).toMatchObject({ workflow: 'refresh', status: 'SUCCEEDED', error: null });
+    const nodes = group(report, 'nodes');
+    expect(nodes.members).toHaveLength(3);
+    expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready && m.node)).toBe(true);
+    expect(new Set(nodes.members.map((m) => m.zone)).size).toBe(3);
+    expect(nodes.minReady).toBeGreaterThanOrEqual(nodes.desiredReady);
+    expectHome(report, sim, 'nodes', 1);
+    expect(report.pods.deletedWithoutEviction).toBe(0);
+    expect(report.pods.evictions).toBeGreaterThan(0);
+    expect(report.totals.simulatedSeconds).toBeGreaterThanOrEqual(report.totals.lowerBoundSeconds);
+    // The control plane was not touched.
+    expect(group(report, 'master').members.every((m) => m.launchedAt < 0)).toBe(true);
+  });
+
+  it('control plane, surplus 0: one at a time, each replacement in its own ASG, at most one down', async () => {
+    const { report, sim, runner } = await run('kops-control-plane');
+    expect(report.executions[0].status).toBe('SUCCEEDED');
+    const masters = group(report, 'master');
+    expect(masters.minReady).toBe(masters.desiredReady - 1);
+    for (const a of masters.asgs) {
+      const inAsg = masters.members.filter((m) => m.asg === a.name);
+      expect(inAsg).toHaveLength(1);
+      expect(inAsg[0]).toMatchObject({ zone: a.zone, ready: true });
+      expect(inAsg[0].launchedAt).toBeGreaterThanOrEqual(0);
+    }
+    // Never two terminations before the previous replacement was Ready: each terminate follows a whole check.
+    const steps = runner.timeline.filter((t) => t.state === 'Terminate drained nodes' || (t.state === 'Check replacements are Ready' && (t.summary as { whole?: boolean }).whole));
+    expect(steps.map((s) => s.state)).toEqual(['Terminate drained nodes', 'Check replacements are Ready', 'Terminate drained nodes', 'Check replacements are Ready', 'Terminate drained nodes', 'Check replacements are Ready']);
+    expectHome(report, sim, 'master', 1);
+  });
+
+  it('a PDB that blocks past the drain timeout: DrainTimeout naming the budget, node uncordoned, surplus given back, nothing else terminated', async () => {
+    const { report, sim } = await run('pdb-blocks-drain');
+    const [e] = report.executions;
+    expect(e.status).toBe('FAILED');
+    expect(e.error).toBe('DrainTimeout');
+    expect(e.cause).toContain('The disruption budget web');
+    const nodes = group(report, 'nodes');
+    // The three original nodes are all there, Ready and schedulable; the surplus node is gone.
+    expect(nodes.members.map((m) => m.launchedAt < 0)).toEqual([true, true, true]);
+    expect(nodes.members.every((m) => m.ready)).toBe(true);
+    expectHome(report, sim, 'nodes', 1);
+    expect(report.totals.awsCalls.TerminateInstanceInAutoScalingGroup).toBe(1);
+    expect(report.pods.deletedWithoutEviction).toBe(0);
+  });
+
+  it('replacements that never join: ReplacementTimeout, no further old node terminated, cleanup done', async () => {
+    const { report, sim } = await run('replacement-never-joins');
+    const [e] = report.executions;
+    expect(e.status).toBe('FAILED');
+    expect(e.error).toBe('ReplacementTimeout');
+    expect(e.cause).toMatch(/needs 4, after 900s; waiting for: i-0[0-9a-f]+ in nodes-ap-northeast-1c/);
+    const nodes = group(report, 'nodes');
+    // The 1d node is still the original: nothing was touched after the replacement failed to come.
+    expect(nodes.members.find((m) => m.zone === 'ap-northeast-1d')!.launchedAt).toBeLessThan(0);
+    expect(report.totals.awsCalls.TerminateInstanceInAutoScalingGroup).toBe(2);
+    // The surplus is kept: giving it back would leave fewer Ready nodes than desired.
+    expect(nodes.readyAtEnd).toBeGreaterThanOrEqual(nodes.desiredReady);
+    expect(nodes.members.filter((m) => m.unschedulable)).toEqual([]);
+    expect(sim.tables.table('node-manager-leases')!.items.get('nodes')?.holder).toBeUndefined();
+  });
+
+  it('throttling and crashing steps change nothing in the outcome', async () => {
+    const { report, sim, runner } = await run('faults-retried');
+    expect(report.executions[0].status).toBe('SUCCEEDED');
+    expect(runner.timeline.filter((t) => t.outcome === 'retry').length).toBeGreaterThan(3);
+    const nodes = group(report, 'nodes');
+    expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready)).toBe(true);
+    expect(nodes.members).toHaveLength(3);
+    expect(nodes.minReady).toBeGreaterThanOrEqual(3);
+    expectHome(report, sim, 'nodes', 1);
+    expect(report.pods.deletedWithoutEviction).toBe(0);
+  });
+
+  it('an execution stopped mid-way is recovered by the next run from the journal', async () => {
+    const { report, sim } = await run('stopped-and-resumed');
+    expect(report.executions.map((e) => e.status)).toEqual(['ABORTED', 'SUCCEEDED']);
+    const nodes = group(report, 'nodes');
+    expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready)).toBe(true);
+    expectHome(report, sim, 'nodes', 1);
+    expect(nodes.minReady).toBeGreaterThanOrEqual(3);
+    expect(report.pods.deletedWithoutEviction).toBe(0);
+  });
+
+  it('a second refresh of the same group fails fast with LeaseHeld; bad input fails fast mutating nothing', async () => {
+    const s = load('kops-weekly');
+    const { report } = await runScenario({
+      ...s,
+      runs: [
+        { at: 0, workflow: 'refresh', input: { group: 'nodes' } },
+        { at: 60, workflow: 'refresh', input: { group: 'nodes' } },
+      ],
+    });
+    const [first, second] = report.executions;
+    expect(first.status).toBe('SUCCEEDED');
+    expect(second).toMatchObject({ status: 'FAILED', error: 'LeaseHeld', startedAt: 60, stoppedAt: 60 });
+    expect(second.cause).toContain('group nodes is held by refresh');
+
+    for (const input of [{ group: 'nope' }, { group: 'nodes', dryRun: 'yes' }, { group: 'nodes', surplus: -1 }, 'nodes']) {
+      const bad = await runScenario({ ...s, runs: [{ at: 0, workflow: 'refresh', input }] });
+      expect(bad.report.executions[0]).toMatchObject({ status: 'FAILED', error: 'InvalidInput', stoppedAt: 0 });
+      for (const op of MUTATING_AWS) expect(bad.report.totals.awsCalls[op] ?? 0).toBe(0);
+      for (const op of MUTATING_KUBE) expect(bad.report.totals.kubeCalls[op] ?? 0).toBe(0);
+    }
+    const unknown = await runScenario({ ...s, runs: [{ at: 0, workflow: 'refresh', input: { group: 'nope' } }] });
+    // Lambda's Cause: a JSON object with the error type and message.
+    expect(JSON.parse(unknown.report.executions[0].cause!)).toEqual({ errorType: 'InvalidInput', errorMessage: '"group" must be one of "master", "nodes"; got "nope"' });
+  });
+
+  it('dryRun reads and plans, changes nothing, and returns the plan', async () => {
+    const s = load('kops-weekly');
+    const { report, runner } = await runScenario({ ...s, runs: [{ at: 0, workflow: 'refresh', input: { group: 'nodes', dryRun: true } }] });
+    expect(report.executions[0].status).toBe('SUCCEEDED');
+    const out = runner.executions[0].output as { did: { replaceInOrder: string[][]; surge: unknown[] } };
+    expect(out.did.replaceInOrder).toHaveLength(3);
+    expect(out.did.replaceInOrder[0][0]).toMatch(/ip-.* \(i-0[0-9a-f]+, ap-northeast-1a, 10d old\)/);
+    expect(out.did.surge).toEqual([{ asg: 'nodes-ap-northeast-1a.example.k8s.local', desired: '1 -> 2', maxSize: 2 }]);
+    for (const op of MUTATING_AWS) expect(report.totals.awsCalls[op] ?? 0).toBe(0);
+    for (const op of MUTATING_KUBE) expect(report.totals.kubeCalls[op] ?? 0).toBe(0);
+  });
+
+  it('continues in a fresh execution before the history budget runs out, and finishes the refresh there', async () => {
+    const s = load('kops-weekly');
+    const bigger = { ...s, groups: s.groups.map((g) => (g.name === 'nodes' ? { ...g, perZone: 3, maxPerZone: 3, desiredReady: 9 } : g)) };
+    const { report, sim } = await runScenario(bigger, { historyEventBudget: 500 });
+    const statuses = report.executions.map((e) => e.status);
+    expect(statuses.every((st) => st === 'SUCCEEDED')).toBe(true);
+    expect(report.executions.length).toBeGreaterThan(1);
+    expect(report.executions[0].continuedAs).toEqual([report.executions[1].name]);
+    for (const e of report.executions) expect(e.historyEvents).toBeLessThan(500 + 200);
+    const nodes = group(report, 'nodes');
+    expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready)).toBe(true);
+    expect(nodes.members).toHaveLength(9);
+    expect(nodes.minReady).toBeGreaterThanOrEqual(9);
+    expectHome(report, sim, 'nodes', 3);
+  });
+
+  it('300-node group, surplus 10: succeeds in batches of 10, Ready never below desired, no execution past 25,000 history events', async () => {
+    const { report, sim, runner } = await run('large-300');
+    expect(report.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    for (const e of report.executions) expect(e.historyEvents).toBeLessThan(25_000);
+    const nodes = group(report, 'nodes');
+    expect(nodes.members).toHaveLength(300);
+    expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready)).toBe(true);
+    expect(nodes.minReady).toBeGreaterThanOrEqual(300);
+    const batches = runner.timeline.filter((t) => t.state === 'Terminate drained nodes').map((t) => (t.summary as { terminated: string[] }).terminated.length);
+    expect(batches).toEqual(Array(30).fill(10));
+    expectHome(report, sim, 'nodes', 100);
+    expect(report.pods.deletedWithoutEviction).toBe(0);
+  }, 120_000);
+});
