@@ -58,6 +58,8 @@ const Run = z.union([
 
 export const ScenarioSchema = z
   .object({
+    /** For editors: "./scenario.schema.json". */
+    $schema: z.string().optional(),
     name: z.string().min(1),
     description: z.string().optional(),
     region: z.string().default('ap-northeast-1'),
@@ -313,4 +315,13 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
   } finally {
     await sim.stop();
   }
+}
+
+/** The scenario format as JSON Schema (what a scenario file may say, before defaults apply). */
+export function scenarioJsonSchema(): unknown {
+  return {
+    $id: 'https://github.com/node-manager/node-manager/examples/scenarios/scenario.schema.json',
+    title: 'node-manager simulator scenario',
+    ...(z.toJSONSchema(ScenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>),
+  };
 }
