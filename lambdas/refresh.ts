@@ -70,7 +70,8 @@ export interface StartEvent {
   readonly stateMachineArn: string;
 }
 
-const INPUT_KEYS = ['group', 'dryRun', 'continuation'];
+/** Step Functions adds the last one to the input of an execution started by another (the continuation). */
+const INPUT_KEYS = ['group', 'dryRun', 'continuation', 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID'];
 
 function groupOf(deps: Deps, name: string): GroupConfig {
   const g = deps.config.groups.find((x) => x.name === name);

@@ -284,8 +284,7 @@ export class WorkflowRunner {
 
   private continueAs(record: ExecutionRecord, params: unknown): unknown {
     const p = params as { StateMachineArn: string; Input: Record<string, unknown> };
-    const { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: _by, ...input } = p.Input;
-    const child = this.start(record.workflow, input);
+    const child = this.start(record.workflow, p.Input);
     record.continuedAs.push(child.name);
     return { ExecutionArn: child.arn, StartDate: new Date(this.sim.now()).toISOString() };
   }
