@@ -21,6 +21,7 @@ import {
   type BatchMember,
   type Classification,
   type GroupSettings,
+  type AsgState,
   type RefreshJournal,
   type Snapshot,
 } from './core';
@@ -139,10 +140,15 @@ async function look(deps: Deps, state: RefreshState): Promise<Context> {
   return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now };
 }
 
-async function journalOf(deps: Deps, state: RefreshState): Promise<RefreshJournal> {
+/** Our lease: the journal, and the group's memory; fails with LeaseLost when another execution holds it now. */
+async function leaseOf(deps: Deps, state: RefreshState): Promise<{ journal: RefreshJournal; memory: GroupMemory }> {
   const rec = await deps.lease.get(state.group);
   if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`);
-  return rec.journal as RefreshJournal;
+  return { journal: rec.journal as RefreshJournal, memory: (rec.memory as GroupMemory | undefined) ?? {} };
+}
+
+async function journalOf(deps: Deps, state: RefreshState): Promise<RefreshJournal> {
+  return (await leaseOf(deps, state)).journal;
 }
 
 async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {
@@ -261,15 +267,18 @@ async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<st
 
 /** Adds the surplus nodes (journaling every original desired and MaxSize, and the targets, first). */
 export async function surge(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  let journal = await journalOf(deps, state);
+  const lease = await leaseOf(deps, state);
+  let journal = lease.journal;
   const applied: string[] = [];
   let planned: Record<string, unknown>[] = [];
+  let current: readonly AsgState[] | undefined;
   if (!journal.surged) {
     const { settings, snapshot, c, now } = await look(deps, state);
+    current = snapshot.asgs;
     const p = planSurge(snapshot.asgs, c, settings, now);
     if (p.blocked > 0) throw new SurgeBlockedError(`cannot add ${settings.surplus} surplus node(s) to group ${state.group}: ${p.blockedReason}`);
     // Surplus an earlier refresh had to keep is not home: its home layout is remembered in the lease.
-    const home = ((await deps.lease.get(state.group))?.memory as GroupMemory | undefined)?.home ?? {};
+    const home = lease.memory.home ?? {};
     const original = Object.fromEntries(snapshot.asgs.map((a) => [a.name, home[a.name] ?? { desired: a.desired, max: a.max }]));
     const surgeTargets = Object.fromEntries(p.changes.map((ch) => [ch.asg, { desired: ch.toDesired, ...(ch.raiseMaxTo !== undefined ? { max: ch.raiseMaxTo } : {}) }]));
     journal = { ...journal, original, surged: true, surgeTargets, phase: 'surge', deadline: now + settings.joinTimeoutSeconds * 1000 };
@@ -278,8 +287,7 @@ export async function surge(state: RefreshState, deps: Deps): Promise<RefreshSta
   }
   // Apply what is not applied yet: a retried step (throttled, crashed) finishes the job, never doubles it.
   const targets = journal.surgeTargets ?? {};
-  const g = groupOf(deps, state.group);
-  const current = await deps.autoscaling.describeGroups(selectorOf(g));
+  current ??= await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
   for (const [asg, t] of Object.entries(targets)) {
     const a = current.find((x) => x.name === asg);
     if (!a || a.desired >= t.desired) continue;
@@ -424,12 +432,11 @@ export async function terminate(state: RefreshState, deps: Deps): Promise<Refres
  * to its original desired, and restores MaxSize. Loops (ASL) until done; the drain timeout applies.
  */
 export async function giveBack(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const journal = await journalOf(deps, state);
+  const { journal, memory } = await leaseOf(deps, state);
   const { settings, snapshot, c, now } = await look(deps, state);
   const p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady);
   if (p.done) {
     await saveJournal(deps, state, { ...journal, phase: 'done', batch: [] });
-    const memory = ((await deps.lease.get(state.group))?.memory as GroupMemory | undefined) ?? {};
     if (p.kept) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: journal.original });
     else if (memory.home) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: undefined });
     return next(state, COST.waitLoop, { done: true, ...(p.kept ? { surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes` } : {}) });
