@@ -1,4 +1,5 @@
 import { groupSettings, type GroupConfig } from '../lib/config';
+export type { StartEvent } from './input';
 import {
   batchSize,
   checkWhole,
@@ -25,7 +26,7 @@ import {
   type RefreshJournal,
   type Snapshot,
 } from './core';
-import type { AsgSelector } from './aws/autoscaling';
+import { groupOf, parseStart, selectorOf, type StartEvent } from './input';
 import { acquireGroupLease } from './aws/lease';
 import type { KubePort } from './kube/port';
 import type { Deps } from './runtime';
@@ -64,57 +65,23 @@ export interface GroupMemory {
 /** History events a step's loop adds per pass (Lambda task 5, Wait 2, Choice 2). */
 const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
 
-export interface StartEvent {
-  readonly input: unknown;
-  readonly executionArn: string;
-  readonly startTime: string;
-  readonly stateMachineArn: string;
-}
-
-/** Step Functions adds the last one to the input of an execution started by another (the continuation). */
-const INPUT_KEYS = ['group', 'dryRun', 'continuation', 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID'];
-
-function groupOf(deps: Deps, name: string): GroupConfig {
-  const g = deps.config.groups.find((x) => x.name === name);
-  if (!g) throw new InvalidInputError(`unknown group "${name}"`);
-  return g;
-}
-
-function selectorOf(g: GroupConfig): AsgSelector {
-  return g.asgNames ? { names: g.asgNames } : { tags: g.asgTags ?? {} };
-}
-
 /** Checks the start input before anything is read or changed, and says what is allowed. */
 export async function validate(event: StartEvent, deps: Deps): Promise<RefreshState> {
-  const allowed = deps.config.groups.map((g) => g.name);
-  const input = event.input;
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidInputError(`the input must be a JSON object such as {"group": "${allowed[0]}"}; got ${JSON.stringify(input)}`);
-  }
-  const fields = input as Record<string, unknown>;
-  const unknown = Object.keys(fields).filter((k) => !INPUT_KEYS.includes(k));
-  if (unknown.length) throw new InvalidInputError(`unknown field(s) ${unknown.join(', ')}; allowed: group (one of ${allowed.join(', ')}), dryRun (boolean)`);
-  if (typeof fields.group !== 'string' || !allowed.includes(fields.group)) {
-    throw new InvalidInputError(`"group" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${JSON.stringify(fields.group ?? null)}`);
-  }
-  if (fields.dryRun !== undefined && typeof fields.dryRun !== 'boolean') {
-    throw new InvalidInputError(`"dryRun" must be true or false; got ${JSON.stringify(fields.dryRun)}`);
-  }
+  const { group: g, dryRun, extra } = parseStart(event.input, deps, ['continuation']);
   let continuedFrom: string | undefined;
   let startedAt = Date.parse(event.startTime);
-  if (fields.continuation !== undefined) {
-    const c = fields.continuation as { from?: unknown; startedAt?: unknown };
+  if (extra.continuation !== undefined) {
+    const c = extra.continuation as { from?: unknown; startedAt?: unknown };
     if (typeof c !== 'object' || c === null || typeof c.from !== 'string' || typeof c.startedAt !== 'number') {
       throw new InvalidInputError('"continuation" is set by node-manager itself when a refresh continues in a new execution; do not pass it');
     }
     continuedFrom = c.from;
     startedAt = c.startedAt;
   }
-  const g = groupOf(deps, fields.group);
   const settings = groupSettings(g);
   return {
     group: g.name,
-    dryRun: fields.dryRun === true,
+    dryRun,
     execution: event.executionArn,
     stateMachine: event.stateMachineArn,
     startedAt,
@@ -437,8 +404,8 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
   const p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady);
   if (p.done) {
     await saveJournal(deps, state, { ...journal, phase: 'done', batch: [] });
-    if (p.kept) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: journal.original });
-    else if (memory.home) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: undefined });
+    // Kept surplus is not home: remember the home layout so a later refresh or replenish gives it back.
+    if (p.kept) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
     return next(state, COST.waitLoop, { done: true, ...(p.kept ? { surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes` } : {}) });
   }
   const deadline = journal.phase === 'giveBack' && journal.deadline !== undefined ? journal.deadline : now + settings.drainTimeoutSeconds * 1000;

@@ -5,3 +5,4 @@ export * from './health';
 export * from './capacity';
 export * from './errors';
 export * from './refresh';
+export * from './replenish';

@@ -1,0 +1,129 @@
+import { isLeavingAsgState, type Classification } from './classify';
+import { placeIncrease, type Slot } from './capacity';
+import { launchBackoffSeconds } from './health';
+import type { AsgState, GroupSettings, Member } from './types';
+
+/**
+ * What replenish remembers between executions, in the lease item: each ASG's home layout, the
+ * launch back-off of ASGs that failed, and when each ASG was last changed (cool-down).
+ */
+export interface ReplenishMemory {
+  readonly home?: Readonly<Record<string, { readonly desired: number; readonly max: number }>>;
+  readonly backoff?: Readonly<Record<string, { readonly failures: number; readonly until: number; readonly lastFailureAt: number }>>;
+  readonly lastChange?: Readonly<Record<string, number>>;
+}
+
+export interface Reap {
+  readonly instanceId: string;
+  readonly asg: string;
+  readonly ageSeconds: number;
+}
+
+export interface ReplenishPlan {
+  readonly ready: number;
+  readonly desiredReady: number;
+  /** Launched but not Ready yet (not counting those being reaped). */
+  readonly launching: number;
+  readonly reap: readonly Reap[];
+  /** Desired capacity to raise (substitute capacity when above home). */
+  readonly raise: readonly { readonly asg: string; readonly from: number; readonly to: number }[];
+  /** A member of an ASG above its home desired to drain and terminate with decrement. */
+  readonly giveBack?: { readonly instanceId: string; readonly node: string; readonly asg: string };
+  /** The memory to store after acting. */
+  readonly memory: ReplenishMemory;
+  /** Why nothing (more) was done, for the execution history; never empty when the group is not whole. */
+  readonly notes: readonly string[];
+}
+
+/** Instances launched this long ago without a node count as never joining (the seed's join timeout). */
+function shouldReap(m: Member, settings: GroupSettings): boolean {
+  return m.state === 'notJoined' && m.asgLifecycleState === 'InService' && m.ec2State === 'running' && m.ageSeconds > settings.joinTimeoutSeconds;
+}
+
+/**
+ * Back-off bookkeeping: every failed launch newer than the last one seen doubles the ASG's
+ * back-off (5 min to 30 min); a launch that succeeds after the last failure resets it.
+ */
+export function updateBackoff(asgs: readonly AsgState[], memory: ReplenishMemory): NonNullable<ReplenishMemory['backoff']> {
+  const out: Record<string, { failures: number; until: number; lastFailureAt: number }> = {};
+  for (const a of asgs) {
+    const prev = memory.backoff?.[a.name];
+    const failures = a.activities.filter((x) => x.statusCode === 'Failed').map((x) => x.endTime ?? x.startTime);
+    const lastFailure = failures.length ? Math.max(...failures) : undefined;
+    const successes = a.activities.filter((x) => x.statusCode === 'Successful' && x.description.startsWith('Launching')).map((x) => x.endTime ?? x.startTime);
+    const lastSuccess = successes.length ? Math.max(...successes) : undefined;
+    if (lastFailure === undefined || (lastSuccess !== undefined && lastSuccess > lastFailure)) continue; // healthy: no entry
+    if (prev && prev.lastFailureAt >= lastFailure) {
+      out[a.name] = prev;
+      continue;
+    }
+    const n = (prev?.failures ?? 0) + 1;
+    out[a.name] = { failures: n, until: lastFailure + launchBackoffSeconds(n) * 1000, lastFailureAt: lastFailure };
+  }
+  return out;
+}
+
+/**
+ * One replenish pass. Reaps instances that never joined; when short of `desiredReady` Ready nodes
+ * (counting launches in flight), raises desired on ASGs that launch normally, AZ-balanced, within
+ * MaxSize, outside back-off and cool-down; when over with every node Ready, gives back one
+ * member of an ASG above its home desired. Control-plane groups only reap.
+ */
+export function planReplenish(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, memory: ReplenishMemory, now: number): ReplenishPlan {
+  const notes: string[] = [];
+  const home: Record<string, { desired: number; max: number }> = { ...(memory.home ?? {}) };
+  for (const a of asgs) home[a.name] ??= { desired: a.desired, max: a.max };
+  const backoff = updateBackoff(asgs, memory);
+  const lastChange: Record<string, number> = { ...(memory.lastChange ?? {}) };
+  const coolingDown = (asg: string) => (lastChange[asg] ?? Number.NEGATIVE_INFINITY) + settings.cooldownSeconds * 1000 > now;
+
+  const reap = c.members.filter((m) => shouldReap(m, settings)).map((m) => ({ instanceId: m.instanceId, asg: m.asg, ageSeconds: m.ageSeconds }));
+  const ready = c.counts.ready;
+  const launching = c.members.filter((m) => (m.state === 'notJoined' || m.state === 'notReady') && !reap.some((r) => r.instanceId === m.instanceId)).length;
+  const short = settings.desiredReady - ready - launching;
+  const raise: Array<{ asg: string; from: number; to: number }> = [];
+  let giveBack: ReplenishPlan['giveBack'];
+
+  if (short > 0 && settings.role === 'control-plane') {
+    notes.push(`short of ${short} Ready node(s); control-plane groups never substitute across ASGs (etcd volumes are zonal): waiting for each ASG's own replacement`);
+  } else if (short > 0) {
+    const slots: Slot[] = asgs.map((a) => {
+      const active = a.instances.filter((i) => !isLeavingAsgState(i.lifecycleState)).length;
+      const b = backoff[a.name];
+      const reasons = [
+        a.desired !== active ? `desired ${a.desired} but ${active} instances` : '',
+        b && b.until > now ? `backed off until ${new Date(b.until).toISOString()} after ${b.failures} failed launch(es)` : '',
+        coolingDown(a.name) ? `cooling down until ${new Date(lastChange[a.name] + settings.cooldownSeconds * 1000).toISOString()}` : '',
+      ].filter(Boolean);
+      if (reasons.length) notes.push(`${a.name}: ${reasons.join('; ')}`);
+      return {
+        asg: a.name,
+        zone: a.zones[0] ?? '',
+        desired: a.desired,
+        min: a.min,
+        max: a.max,
+        members: c.members.filter((m) => m.asg === a.name && m.state !== 'leaving').length,
+        eligible: reasons.length === 0,
+      };
+    });
+    const p = placeIncrease(slots, short);
+    for (const ch of p.changes) {
+      raise.push({ asg: ch.asg, from: ch.fromDesired, to: ch.toDesired });
+      lastChange[ch.asg] = now;
+    }
+    if (p.blocked) notes.push(`${p.blocked} of ${short} missing node(s) cannot be placed now: ${p.blockedReason}`);
+  } else if (ready > settings.desiredReady && launching === 0 && c.counts.notReady === 0) {
+    // Over, and everything Ready: give back substitute capacity, one member at a time, newest first.
+    const above = asgs.filter((a) => a.desired > home[a.name].desired && !coolingDown(a.name));
+    const candidates = c.members
+      .filter((m) => m.state === 'ready' && above.some((a) => a.name === m.asg) && m.node)
+      .sort((x, y) => (y.node?.createdAt ?? 0) - (x.node?.createdAt ?? 0));
+    if (candidates[0]) {
+      giveBack = { instanceId: candidates[0].instanceId, node: candidates[0].node!.name, asg: candidates[0].asg };
+      lastChange[candidates[0].asg] = now;
+    } else if (asgs.some((a) => a.desired > home[a.name].desired)) {
+      notes.push('over desiredReady; the ASGs above their home desired are cooling down');
+    }
+  }
+  return { ready, desiredReady: settings.desiredReady, launching, reap, raise, giveBack, memory: { home, backoff, lastChange }, notes };
+}
