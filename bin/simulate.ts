@@ -56,9 +56,9 @@ function printSummary(r: Report): void {
   console.log(`simulated ${hms(t.simulatedSeconds)}${ratio}; ${t.transitions} transitions, ${t.lambdaInvocations} Lambda invocations (${(t.lambdaBilledMs / 1000).toFixed(1)} s billed)`);
   console.log(`AWS calls: ${Object.entries(t.awsCalls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`Kubernetes calls: ${Object.entries(t.kubeCalls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`pods: ${r.pods.evictions} evicted, ${r.pods.evictionsRefused} evictions refused, ${r.pods.deletedWithoutEviction} lost without eviction, ${r.pods.pending} pending`);
+  console.log(`pods: ${r.pods.evictions} evicted, ${r.pods.evictionsRefused} evictions refused, ${r.pods.deletedWithoutEviction} deleted without eviction, ${r.pods.lostToInterruption} lost to Spot interruptions, ${r.pods.pending} pending`);
   for (const g of r.groups) {
-    console.log(`group ${g.name}: Ready ${g.readyAtEnd} at end, never below ${g.minReady} (desired ${g.desiredReady})`);
+    console.log(`group ${g.name}: Ready ${g.readyAtEnd} at end, never below ${g.minReady} (desired ${g.desiredReady}); ${g.asgModifications} ASG modification(s), ${g.reaps.length} reap(s)`);
     for (const a of g.asgs) console.log(`  ${a.name}: desired ${a.desired} (home ${a.homeDesired}), min ${a.min}, max ${a.max}`);
     for (const m of g.members) console.log(`    ${m.instanceId} ${m.zone} launched ${m.launchedAt < 0 ? `${Math.round(-m.launchedAt / 86400)}d before` : `at ${hms(m.launchedAt)}`} ${m.node ?? '(no node)'} ${m.ready ? 'Ready' : 'not Ready'}${m.unschedulable ? ' cordoned' : ''}`);
   }

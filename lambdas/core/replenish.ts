@@ -17,12 +17,17 @@ export interface Reap {
   readonly instanceId: string;
   readonly asg: string;
   readonly ageSeconds: number;
+  /**
+   * Detach with decrement: a control-plane ASG whose etcd member is there already cannot use a
+   * replacement either (it would never join), so its desired goes down instead.
+   */
+  readonly decrement: boolean;
 }
 
 export interface ReplenishPlan {
   readonly ready: number;
   readonly desiredReady: number;
-  /** Launched but not Ready yet (not counting those being reaped). */
+  /** Launched but not Ready yet (a reaped instance counts: its ASG replaces it), except extra control-plane instances. */
   readonly launching: number;
   readonly reap: readonly Reap[];
   /** Desired capacity to raise (substitute capacity when above home). */
@@ -77,9 +82,18 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
   const lastChange: Record<string, number> = { ...(memory.lastChange ?? {}) };
   const coolingDown = (asg: string) => (lastChange[asg] ?? Number.NEGATIVE_INFINITY) + settings.cooldownSeconds * 1000 > now;
 
-  const reap = c.members.filter((m) => shouldReap(m, settings)).map((m) => ({ instanceId: m.instanceId, asg: m.asg, ageSeconds: m.ageSeconds }));
+  const reap = c.members
+    .filter((m) => shouldReap(m, settings))
+    .map((m) => ({
+      instanceId: m.instanceId,
+      asg: m.asg,
+      ageSeconds: m.ageSeconds,
+      decrement: settings.role === 'control-plane' && c.members.some((o) => o.asg === m.asg && o.instanceId !== m.instanceId && (o.state === 'ready' || o.state === 'notReady')),
+    }));
+  for (const r of reap) if (r.decrement) lastChange[r.asg] = now;
   const ready = c.counts.ready;
-  const launching = c.members.filter((m) => (m.state === 'notJoined' || m.state === 'notReady') && !reap.some((r) => r.instanceId === m.instanceId)).length;
+  // A reaped instance is replaced by its ASG (unless reaped with decrement): it still counts as a launch in flight.
+  const launching = c.members.filter((m) => (m.state === 'notJoined' || m.state === 'notReady') && !reap.some((r) => r.instanceId === m.instanceId && r.decrement)).length;
   const short = settings.desiredReady - ready - launching;
   const raise: Array<{ asg: string; from: number; to: number }> = [];
   let giveBack: ReplenishPlan['giveBack'];

@@ -45,8 +45,10 @@ export interface WorkloadSpec {
 export interface PodCounters {
   evictions: number;
   evictionsRefused: number;
-  /** Workload pods that vanished with their node rather than through an eviction. */
+  /** Workload pods that vanished with their node, ended by an API call, rather than through an eviction. */
   deletedWithoutEviction: number;
+  /** Workload pods that vanished with a node EC2 reclaimed (Spot interruption): nobody's call ended them. */
+  lostToInterruption: number;
 }
 
 export type EvictionOutcome = { ok: true } | { ok: false; code: 404 | 429; message: string; causes?: Array<{ reason: string; message: string }> };
@@ -66,7 +68,7 @@ export class Cluster {
   readonly nodes = new Map<string, SimNode>();
   readonly pods = new Map<string, SimPod>();
   readonly workloads = new Map<string, WorkloadSpec>();
-  readonly counters: PodCounters = { evictions: 0, evictionsRefused: 0, deletedWithoutEviction: 0 };
+  readonly counters: PodCounters = { evictions: 0, evictionsRefused: 0, deletedWithoutEviction: 0, lostToInterruption: 0 };
   /** Budgets forced to refuse every eviction until the given time (the pdbBlock fault). */
   readonly blockedBudgets = new Map<string, number>();
   private resourceVersion = 1000;
@@ -187,7 +189,7 @@ export class Cluster {
   /** The instance is gone: the cloud node controller deletes the Node and pod GC its pods. */
   instanceTerminated(inst: SimInstance): void {
     const node = this.nodeOf(inst.id);
-    if (node) this.removeNode(node.name);
+    if (node) this.removeNode(node.name, inst.interrupted ? 'interruption' : 'api');
     this.instanceStopping(inst);
     for (const [asg, holder] of this.etcdSlots) {
       if (holder !== inst.id) continue;
@@ -207,12 +209,15 @@ export class Cluster {
   }
 
   /** Deletes a Node (API DELETE, or the cloud controller): its pods are garbage-collected. */
-  removeNode(name: string): boolean {
+  removeNode(name: string, cause: 'api' | 'interruption' = 'api'): boolean {
     if (!this.nodes.delete(name)) return false;
     for (const [key, pod] of this.pods) {
       if (pod.nodeName !== name) continue;
       this.pods.delete(key);
-      if (pod.workload && pod.deletionTimestamp === undefined) this.counters.deletedWithoutEviction += 1;
+      if (pod.workload && pod.deletionTimestamp === undefined) {
+        if (cause === 'interruption') this.counters.lostToInterruption += 1;
+        else this.counters.deletedWithoutEviction += 1;
+      }
     }
     this.reconcileWorkloads();
     return true;

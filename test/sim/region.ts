@@ -59,6 +59,8 @@ export interface SimInstance {
   /** The kubelet registered (a Node exists or existed). */
   registered: boolean;
   terminatedAt?: number;
+  /** Set when EC2 reclaimed the instance (a Spot interruption) rather than an API call ending it. */
+  interrupted?: boolean;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -130,6 +132,8 @@ export class Region {
     private readonly timing: SimTiming,
     private readonly hooks: InstanceHooks,
     private readonly capacity: CapacityCheck,
+    /** Emits Auto Scaling's EventBridge events (`EC2 Instance Launch Unsuccessful`, ...). */
+    private readonly emit: (detailType: string, detail: Record<string, string>) => void = () => undefined,
   ) {}
 
   /** The next `count` instances launched (in the group and zone, when given) never join the cluster. */
@@ -277,7 +281,8 @@ export class Region {
         return true;
       }
     }
-    this.activity(asg, `Launching a new EC2 instance.  Status Reason: ${lastReason}`, 'an instance was started in response to a difference between desired and actual capacity.', 'Failed', lastReason);
+    const failed = this.activity(asg, `Launching a new EC2 instance.  Status Reason: ${lastReason}`, 'an instance was started in response to a difference between desired and actual capacity.', 'Failed', lastReason);
+    this.emit('EC2 Instance Launch Unsuccessful', { AutoScalingGroupName: asg.name, ActivityId: failed.ActivityId, StatusCode: 'Failed', StatusMessage: lastReason });
     return false;
   }
 
@@ -311,6 +316,7 @@ export class Region {
         inst.asgLifecycle = 'Terminated';
       }
       this.hooks.terminated(inst);
+      if (asg) this.emit('EC2 Instance Terminate Successful', { AutoScalingGroupName: asg.name, EC2InstanceId: inst.id, StatusCode: 'InProgress' });
     });
     return act;
   }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Config } from '../../lib/config';
-import { dispatch, type RefreshEvent } from '../../lambdas/refresh-handler';
+import { dispatch as refreshDispatch, type RefreshEvent } from '../../lambdas/refresh-handler';
+import { dispatch as replenishDispatch, type ReplenishEvent } from '../../lambdas/replenish-handler';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
 import type { Simulator } from './simulator';
@@ -22,7 +23,7 @@ if (!('withResolvers' in Promise)) {
   });
 }
 
-export type Workflow = 'refresh';
+export type Workflow = 'refresh' | 'replenish';
 
 const STATEMACHINES = join(__dirname, '..', '..', 'statemachines');
 const ACCOUNT = '123456789012';
@@ -131,7 +132,8 @@ export class WorkflowRunner {
   private definition(workflow: Workflow): AslDefinition {
     let d = this.definitions.get(workflow);
     if (!d) {
-      d = loadDefinition(workflow, { RefreshFunctionArn: `arn:aws:lambda:${this.sim.region.name}:${ACCOUNT}:function:node-manager-refresh` });
+      const fn = (name: string) => `arn:aws:lambda:${this.sim.region.name}:${ACCOUNT}:function:node-manager-${name}`;
+      d = loadDefinition(workflow, { RefreshFunctionArn: fn('refresh'), ReplenishFunctionArn: fn('replenish') });
       this.definitions.set(workflow, d);
     }
     return d;
@@ -193,7 +195,7 @@ export class WorkflowRunner {
         record.lambdaInvocations += 1;
         const callsBefore = this.totalCalls();
         try {
-          const out = state.Resource === 'arn:aws:states:::states:startExecution' ? this.continueAs(record, input) : await dispatch(this.asService(input, record) as RefreshEvent, this.deps);
+          const out = state.Resource === 'arn:aws:states:::states:startExecution' ? this.continueAs(record, input) : await this.invoke(workflow, this.asService(input, record));
           const crash = this.stepCrashes.find((c) => c.state === stateName && c.times > 0 && this.sim.now() >= c.from);
           if (crash) {
             crash.times -= 1;
@@ -258,6 +260,11 @@ export class WorkflowRunner {
     for (const e of running) e.abort?.();
     this.scheduler.cancelAll();
     await Promise.all(running.map((e) => e.done));
+  }
+
+  /** The Lambda function behind each workflow's Tasks. */
+  private invoke(workflow: Workflow, event: unknown): Promise<unknown> {
+    return workflow === 'refresh' ? refreshDispatch(event as RefreshEvent, this.deps) : replenishDispatch(event as ReplenishEvent, this.deps);
   }
 
   /** Stops a running execution, as StopExecution does. */

@@ -48,12 +48,18 @@ const Fault = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('callFailure'), ...at, operation: z.string(), times: z.number().int().min(1) }).strict(),
   z.object({ kind: z.literal('stepCrash'), ...at, state: z.string(), times: z.number().int().min(1).default(1) }).strict(),
   z.object({ kind: z.literal('pdbBlock'), ...at, workload: z.string(), for: duration }).strict(),
-  z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh']) }).strict(),
+  z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish']) }).strict(),
+  z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
+  /** Someone (an operator, another tool) sets an ASG's desired capacity, raising MaxSize if needed. */
+  z.object({ kind: z.literal('scaleAsg'), ...at, group: z.string(), zone: z.string(), desired: z.number().int().min(0) }).strict(),
 ]);
 
+const workflow = z.enum(['refresh', 'replenish']);
 const Run = z.union([
-  z.object({ at: duration.default(0), workflow: z.enum(['refresh']), input: z.unknown() }).strict(),
-  z.object({ every: duration, at: duration.default(0), workflow: z.enum(['refresh']), input: z.unknown() }).strict(),
+  z.object({ at: duration.default(0), workflow, input: z.unknown() }).strict(),
+  z.object({ every: duration, at: duration.default(0), workflow, input: z.unknown() }).strict(),
+  /** An EventBridge rule: Auto Scaling launch failures and terminations of the group's ASGs start the workflow. */
+  z.object({ on: z.literal('autoscaling'), workflow, input: z.object({ group: z.string() }).passthrough() }).strict(),
 ]);
 
 export const ScenarioSchema = z
@@ -90,7 +96,7 @@ export const ScenarioSchema = z
     });
     s.faults.forEach((f, i) => {
       if (f.kind === 'pdbBlock' && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
-      if (f.kind === 'neverJoin' && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
+      if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'scaleAsg') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
     });
   });
 
@@ -136,10 +142,15 @@ export interface Report {
     desiredReady: number;
     minReady: number;
     readyAtEnd: number;
+    /** `[seconds, readyCount]` at every change. */
+    readyTimeline: Array<[number, number]>;
+    /** Changes of desired, min or max, and terminations with decrement, on the group's ASGs. */
+    asgModifications: number;
+    reaps: Array<{ instanceId: string; asg: string; ageSeconds: number }>;
     asgs: Array<{ name: string; zone: string; desired: number; min: number; max: number; homeDesired: number }>;
     members: Array<{ instanceId: string; asg: string; zone: string; launchedAt: number; node: string | null; ready: boolean; unschedulable: boolean }>;
   }>;
-  readonly pods: { evictions: number; evictionsRefused: number; deletedWithoutEviction: number; pending: number };
+  readonly pods: { evictions: number; evictionsRefused: number; deletedWithoutEviction: number; lostToInterruption: number; pending: number };
 }
 
 export interface ScenarioRun {
@@ -210,9 +221,15 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     const runner = new WorkflowRunner(sim, config);
 
     const minReady = new Map<string, number>();
+    const timelines = new Map<string, Array<[number, number]>>(scenario.groups.map((g) => [g.name, []]));
     const readyOf = (group: string) => [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && n.ready).length;
     const sample = () => {
-      for (const g of scenario.groups) minReady.set(g.name, Math.min(minReady.get(g.name) ?? Number.POSITIVE_INFINITY, readyOf(g.name)));
+      for (const g of scenario.groups) {
+        const ready = readyOf(g.name);
+        minReady.set(g.name, Math.min(minReady.get(g.name) ?? Number.POSITIVE_INFINITY, ready));
+        const tl = timelines.get(g.name)!;
+        if (tl.length === 0 || tl[tl.length - 1][1] !== ready) tl.push([(sim.now() - start) / 1000, ready]);
+      }
     };
     sample();
     runner.scheduler.onTick = sample;
@@ -249,10 +266,29 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           case 'stopExecution':
             for (const e of runner.executions) if (e.workflow === f.workflow && e.status === 'RUNNING') runner.stop(e);
             break;
+          case 'spotInterruption':
+            sim.spotInterruption(f.group, f.zone, f.count);
+            break;
+          case 'scaleAsg': {
+            const asg = sim.asgsOf(f.group).find((a) => a.zones.includes(f.zone));
+            if (asg) {
+              asg.max = Math.max(asg.max, f.desired);
+              asg.desired = f.desired;
+              sim.region.reconcile(asg);
+            }
+            break;
+          }
         }
       });
     }
     for (const r of scenario.runs) {
+      if ('on' in r) {
+        const mine = new Set(asgNames.get(r.input.group) ?? []);
+        sim.onEvent((ev) => {
+          if (ev.source === 'aws.autoscaling' && mine.has(ev.detail.AutoScalingGroupName) && sim.now() <= end) runner.start(r.workflow, r.input);
+        });
+        continue;
+      }
       const first = start + r.at * 1000;
       const every = 'every' in r ? r.every * 1000 : undefined;
       const launch = (t: number) =>
@@ -268,8 +304,11 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     await runner.shutdown();
 
     const execs = runner.executions;
-    const refreshGroups = scenario.runs.filter((r) => r.workflow === 'refresh').map((r) => (r.input as { group?: string } | undefined)?.group ?? '');
-    const stops = execs.map((e) => e.stoppedAt ?? end);
+    const refreshGroups = scenario.runs.filter((r) => r.workflow === 'refresh' && !('on' in r) && !('every' in r)).map((r) => (r.input as { group?: string } | undefined)?.group ?? '');
+    const reaps = runner.timeline.flatMap((t) => ((t.summary as { reaped?: Array<{ instanceId: string; asg: string; ageSeconds: number }> } | undefined)?.reaped ?? []).map((r) => ({ instanceId: r.instanceId, asg: r.asg, ageSeconds: r.ageSeconds })));
+    // The refresh's duration when the scenario runs refreshes (the lower bound is about them), else every execution's span.
+    const timed = execs.some((e) => e.workflow === 'refresh') ? execs.filter((e) => e.workflow === 'refresh') : execs;
+    const stops = timed.map((e) => e.stoppedAt ?? end);
     const report: Report = {
       scenario: scenario.name,
       executions: execs.map((e: ExecutionRecord) => ({
@@ -287,7 +326,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         continuedAs: e.continuedAs,
       })),
       totals: {
-        simulatedSeconds: execs.length ? (Math.max(...stops) - Math.min(...execs.map((e) => e.startedAt))) / 1000 : 0,
+        simulatedSeconds: timed.length ? (Math.max(...stops) - Math.min(...timed.map((e) => e.startedAt))) / 1000 : 0,
         lowerBoundSeconds: refreshGroups.reduce((a, g) => a + refreshLowerBound(scenario, g), 0),
         transitions: execs.reduce((a, e) => a + e.transitions, 0),
         lambdaInvocations: execs.reduce((a, e) => a + e.lambdaInvocations, 0),
@@ -300,6 +339,9 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         desiredReady: g.desiredReady,
         minReady: minReady.get(g.name) ?? 0,
         readyAtEnd: readyOf(g.name),
+        readyTimeline: timelines.get(g.name) ?? [],
+        asgModifications: sim.asgChanges.filter((ch) => (asgNames.get(g.name) ?? []).includes(ch.asg)).length,
+        reaps: reaps.filter((r) => (asgNames.get(g.name) ?? []).includes(r.asg)),
         asgs: sim.asgsOf(g.name).map((a) => ({ name: a.name, zone: a.zones[0], desired: a.desired, min: a.min, max: a.max, homeDesired: g.perZone })),
         members: sim.asgsOf(g.name).flatMap((a) =>
           a.instanceIds.map((id) => {

@@ -46,6 +46,14 @@ export interface SimExecution {
   readonly input: string;
 }
 
+/** An EventBridge event as AWS would deliver it (the parts rules match on). */
+export interface SimEvent {
+  readonly at: number;
+  readonly source: 'aws.autoscaling' | 'aws.ec2';
+  readonly detailType: string;
+  readonly detail: Readonly<Record<string, string>>;
+}
+
 export interface AsgChange {
   readonly at: number;
   readonly asg: string;
@@ -75,6 +83,9 @@ export class Simulator {
   readonly faults: Fault[] = [];
   readonly calls = { aws: {} as Record<string, number>, kube: {} as Record<string, number> };
   readonly asgChanges: AsgChange[] = [];
+  /** EventBridge events the region emitted (Auto Scaling launch failures and terminations, Spot warnings). */
+  readonly events: SimEvent[] = [];
+  private readonly eventListeners: Array<(e: SimEvent) => void> = [];
   /** Access keys the simulated STS knows (to verify EKS tokens). */
   readonly credentials = new Map<string, { secretAccessKey: string; sessionToken?: string }>();
   readonly staticTokens = new Set<string>();
@@ -99,6 +110,7 @@ export class Simulator {
         terminated: (inst) => this.cluster.instanceTerminated(inst),
       },
       (zone, type, lifecycle) => this.launchFailure(zone, type, lifecycle),
+      (detailType, detail) => this.emit({ at: this.now(), source: 'aws.autoscaling', detailType, detail }),
     );
     this.apiServer = new ApiServer({
       cluster: this.cluster,
@@ -225,6 +237,35 @@ export class Simulator {
     if (!e) throw new Error(`no execution ${executionArn}`);
     e.status = status;
     e.stopDate = this.now();
+  }
+
+  /** Subscribes to events, as an EventBridge rule does. */
+  onEvent(listener: (e: SimEvent) => void): void {
+    this.eventListeners.push(listener);
+  }
+
+  private emit(e: SimEvent): void {
+    this.events.push(e);
+    for (const l of this.eventListeners) l(e);
+  }
+
+  /**
+   * EC2 reclaims `count` running Spot instances of the group in the zone: the interruption warning
+   * now, the termination two minutes later; their ASGs then replace them like any lost instance.
+   */
+  spotInterruption(group: string, zone: string, count: number): string[] {
+    const victims = this.asgsOf(group)
+      .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
+      .filter((i) => i.zone === zone && i.lifecycle === 'spot' && i.state === 'running' && i.asgLifecycle === 'InService')
+      .slice(0, count);
+    for (const inst of victims) {
+      this.emit({ at: this.now(), source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': inst.id, 'instance-action': 'terminate' } });
+      this.clock.after(120, `${inst.id} reclaimed`, () => {
+        inst.interrupted = true;
+        this.region.terminateFromEc2(inst, 'an instance was taken out of service in response to an EC2 instance status check failure (Spot interruption).');
+      });
+    }
+    return victims.map((v) => v.id);
   }
 
   // ---- faults and counters ------------------------------------------------------------------

@@ -1,0 +1,212 @@
+import { groupSettings } from '../lib/config';
+import {
+  classify,
+  EvictionBlockedError,
+  LeaseHeldError,
+  LeaseLostError,
+  planReplenish,
+  podsToEvict,
+  ResourceNotFoundError,
+  type RefreshJournal,
+  type ReplenishMemory,
+} from './core';
+import { acquireGroupLease } from './aws/lease';
+import { groupOf, parseStart, selectorOf, type StartEvent } from './input';
+import type { KubePort } from './kube/port';
+import type { Deps } from './runtime';
+import { readSnapshot } from './snapshot';
+
+/**
+ * The replenish workflow's steps: one pass over a group (reap, substitute, give back), short and
+ * frequent (a schedule every few minutes, and Auto Scaling events). Like refresh, each step
+ * returns the execution's state with `did`.
+ */
+export interface ReplenishState {
+  readonly group: string;
+  readonly dryRun: boolean;
+  readonly execution: string;
+  /** Set when another execution holds the group: the execution ends at once, successfully. */
+  readonly skipped?: boolean;
+  readonly did?: Record<string, unknown>;
+  readonly failure?: { readonly Error: string; readonly Cause: string };
+}
+
+/** What a replenish execution changes and must undo if it fails: nodes it cordoned to give back. */
+interface ReplenishJournal {
+  readonly execution: string;
+  readonly cordoned: readonly string[];
+  readonly giveBack?: { readonly instanceId: string; readonly node: string; readonly asg: string };
+  readonly deadline?: number;
+}
+
+export async function validate(event: StartEvent, deps: Deps): Promise<ReplenishState> {
+  const { group, dryRun } = parseStart(event.input, deps);
+  return { group: group.name, dryRun, execution: event.executionArn, did: { group: group.name, role: group.role, desiredReady: group.desiredReady, dryRun } };
+}
+
+async function look(deps: Deps, state: ReplenishState) {
+  const g = groupOf(deps, state.group);
+  const now = deps.now();
+  const kube = await deps.kube();
+  const snapshot = await readSnapshot({ autoscaling: deps.autoscaling, ec2: deps.ec2, kube }, g.name, selectorOf(g), now);
+  return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now, kube };
+}
+
+async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const n of nodes) {
+    try {
+      await kube.uncordon(n);
+      done.push(n);
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundError)) throw e;
+    }
+  }
+  return done;
+}
+
+/**
+ * Takes the lease. While a refresh (or another replenish) runs, the execution skips, successfully,
+ * and says who holds the group: concurrent starts collapse into one. A dead holder's lease is
+ * taken over: its cordons are undone, and a dead refresh's surplus becomes substitute capacity to
+ * give back (its home layout goes to memory).
+ */
+export async function acquire(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
+  let got;
+  try {
+    got = await acquireGroupLease(deps.lease, deps.sfn, state.group, state.execution, 'replenish', deps.now());
+  } catch (e) {
+    if (e instanceof LeaseHeldError) {
+      return { ...state, skipped: true, did: { skipped: `${e.holderKind} ${e.holder} holds group ${state.group}` } };
+    }
+    throw e;
+  }
+  const journal: ReplenishJournal = { execution: state.execution, cordoned: [] };
+  let recovered: Record<string, unknown> | undefined;
+  if (got.recoveredFrom) {
+    const dead = got.recoveredJournal as (Partial<RefreshJournal> & Partial<ReplenishJournal>) | undefined;
+    const uncordoned = dead?.cordoned?.length ? await uncordonAll(await deps.kube(), dead.cordoned) : [];
+    if (got.recoveredKind === 'refresh' && dead?.surged && dead.original) {
+      const memory = (got.memory as ReplenishMemory | undefined) ?? {};
+      await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...dead.original } });
+    }
+    recovered = { takenOverFrom: `${got.recoveredKind} ${got.recoveredFrom}`, uncordoned };
+  }
+  await deps.lease.writeJournal(state.group, state.execution, journal, deps.now());
+  return { ...state, skipped: false, did: { lease: 'taken', ...(recovered ?? {}) } };
+}
+
+/** Dry run: what a pass would do now, changing nothing. */
+export async function plan(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
+  const { settings, snapshot, c, now } = await look(deps, state);
+  const memory = ((await deps.lease.get(state.group))?.memory as ReplenishMemory | undefined) ?? {};
+  const p = planReplenish(snapshot.asgs, c, settings, memory, now);
+  return { ...state, did: { dryRun: true, ready: p.ready, desiredReady: p.desiredReady, launching: p.launching, wouldReap: p.reap, wouldRaise: p.raise, wouldGiveBack: p.giveBack ?? null, notes: p.notes } };
+}
+
+/** One pass: reap, raise desired where short, or start giving substitute capacity back. */
+export async function replenish(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
+  const rec = await deps.lease.get(state.group);
+  if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
+  const { settings, snapshot, c, now } = await look(deps, state);
+  const p = planReplenish(snapshot.asgs, c, settings, (rec.memory as ReplenishMemory | undefined) ?? {}, now);
+  // Memory first (back-off, cool-down): a retried pass must not act twice on one ASG.
+  if (JSON.stringify(p.memory) !== JSON.stringify(rec.memory ?? {})) await deps.lease.writeMemory(state.group, state.execution, p.memory);
+  const reaped: Array<Record<string, unknown>> = [];
+  for (const r of p.reap) {
+    try {
+      // Without decrement the ASG launches a replacement at once; with it (an extra control-plane instance) it does not.
+      await deps.autoscaling.detachInstances(r.asg, [r.instanceId], r.decrement);
+    } catch (e) {
+      if (!(e instanceof Error && e.name === 'AwsValidation')) throw e; // already detached by a retried pass
+    }
+    await deps.ec2.terminateInstances([r.instanceId]);
+    reaped.push({
+      instanceId: r.instanceId,
+      asg: r.asg,
+      ageSeconds: r.ageSeconds,
+      why: `InService ${r.ageSeconds}s without joining (join timeout ${settings.joinTimeoutSeconds}s)`,
+      replaced: !r.decrement,
+    });
+  }
+  for (const r of p.raise) await deps.autoscaling.setDesiredCapacity(r.asg, r.to);
+  let draining = false;
+  if (p.giveBack) {
+    const journal: ReplenishJournal = { execution: state.execution, cordoned: [p.giveBack.node], giveBack: p.giveBack, deadline: now + settings.drainTimeoutSeconds * 1000 };
+    await deps.lease.writeJournal(state.group, state.execution, journal, now);
+    draining = true;
+  }
+  return {
+    ...state,
+    did: {
+      ready: p.ready,
+      desiredReady: p.desiredReady,
+      launching: p.launching,
+      ...(reaped.length ? { reaped } : {}),
+      ...(p.raise.length ? { raised: p.raise.map((r) => ({ asg: r.asg, desired: `${r.from} -> ${r.to}`, home: p.memory.home?.[r.asg]?.desired })) } : {}),
+      ...(p.giveBack ? { givingBack: `${p.giveBack.node} (${p.giveBack.instanceId}, ${p.giveBack.asg}): the group has ${p.ready} Ready nodes, desired ${p.desiredReady}` } : {}),
+      ...(p.notes.length ? { notes: p.notes } : {}),
+      draining,
+    },
+  };
+}
+
+/** Drains the member being given back; once empty, terminates it with decrement. Gives up (uncordoned) past the drain timeout. */
+export async function giveBack(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
+  const rec = await deps.lease.get(state.group);
+  if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
+  const journal = rec.journal as ReplenishJournal;
+  const target = journal.giveBack;
+  if (!target) return { ...state, did: { draining: false } };
+  const kube = await deps.kube();
+  try {
+    await kube.cordon(target.node, state.execution.split(':').pop() ?? state.execution);
+  } catch (e) {
+    if (!(e instanceof ResourceNotFoundError)) throw e;
+  }
+  const pods = await kube.listPodsOnNode(target.node);
+  const evicted: string[] = [];
+  const refused = new Set<string>();
+  for (const pod of podsToEvict(pods)) {
+    try {
+      if ((await kube.evictPod(pod.namespace, pod.name)) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
+    } catch (e) {
+      if (!(e instanceof EvictionBlockedError)) throw e;
+      refused.add(e.reason);
+    }
+  }
+  const left = pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  if (left.length === 0) {
+    try {
+      await deps.autoscaling.terminateInstance(target.instanceId, true);
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundError)) throw e;
+    }
+    await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, deps.now());
+    return { ...state, did: { draining: false, gaveBack: `${target.node} (${target.instanceId}) terminated with decrement in ${target.asg}` } };
+  }
+  if (journal.deadline !== undefined && deps.now() > journal.deadline) {
+    await uncordonAll(kube, [target.node]);
+    await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, deps.now());
+    return { ...state, did: { draining: false, gaveUp: `${target.node} could not be drained in time (pods left: ${left.map((p) => `${p.namespace}/${p.name}`).join(', ')}${refused.size ? `; refused: ${[...refused].join(' | ')}` : ''}); uncordoned, will try again later` } };
+  }
+  return { ...state, did: { draining: true, node: target.node, evicted, podsLeft: left.map((p) => `${p.namespace}/${p.name}`), ...(refused.size ? { refused: [...refused] } : {}) } };
+}
+
+/** Failure path: uncordon what this execution cordoned, release the lease. */
+export async function cleanup(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
+  const rec = await deps.lease.get(state.group);
+  if (rec?.holder !== state.execution) return { ...state, did: { cleanup: 'this execution holds no lease' } };
+  const journal = rec.journal as ReplenishJournal | undefined;
+  const uncordoned = journal?.cordoned.length ? await uncordonAll(await deps.kube(), journal.cordoned) : [];
+  await deps.lease.release(state.group, state.execution);
+  return { ...state, did: { uncordoned, released: true, failure: state.failure?.Error } };
+}
+
+export async function release(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
+  const released = await deps.lease.release(state.group, state.execution);
+  return { ...state, did: { released } };
+}
+
+export const REPLENISH_STEPS = { validate, plan, acquire, replenish, giveBack, cleanup, release } as const;
+export type ReplenishStep = keyof typeof REPLENISH_STEPS;
