@@ -66,14 +66,19 @@ export function makeDeps(config: Config, now: () => number = Date.now): Deps {
 let lambdaDeps: Deps | undefined;
 
 /**
- * The Lambda container's dependencies, made once. The configuration is a JSON file bundled with
- * the function (`NODE_MANAGER_CONFIG_FILE`), so its size is not bound by the 4 KB environment limit.
+ * The Lambda container's dependencies, made once. The configuration is inlined into the bundle at
+ * deploy time (esbuild `define` of `process.env.NODE_MANAGER_CONFIG`), so its size is not bound by
+ * Lambda's 4 KB environment limit; the lease table's name, known only once deployed, comes from
+ * the environment. `NODE_MANAGER_CONFIG_FILE` (a JSON file) serves local runs.
  */
 export function depsFromEnvironment(): Deps {
   if (!lambdaDeps) {
+    const inline = process.env.NODE_MANAGER_CONFIG;
     const file = process.env.NODE_MANAGER_CONFIG_FILE;
-    if (!file) throw new Error('NODE_MANAGER_CONFIG_FILE is not set');
-    lambdaDeps = makeDeps(parseConfig(JSON.parse(readFileSync(file, 'utf8'))));
+    if (!inline && !file) throw new Error('no configuration: NODE_MANAGER_CONFIG (inlined at deploy) or NODE_MANAGER_CONFIG_FILE must be set');
+    const raw = JSON.parse(inline ?? readFileSync(file!, 'utf8')) as Record<string, unknown>;
+    const table = process.env.NODE_MANAGER_LEASE_TABLE;
+    lambdaDeps = makeDeps(parseConfig(table ? { ...raw, leaseTable: table } : raw));
   }
   return lambdaDeps;
 }

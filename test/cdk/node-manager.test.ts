@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { buildApp, loadConfig } from '../../bin/node-manager';
+import { InvalidConfigError, parseDeploymentConfig } from '../../lib/config';
+import { NodeManager } from '../../lib/node-manager';
+
+const ROOT = join(__dirname, '..', '..');
+// Bundling (esbuild) is exercised by `cdk synth`; Template tests only need the CloudFormation.
+const app = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const example = (name: string) => loadConfig(join(ROOT, 'examples', 'config', `${name}.json`));
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string>>; Effect: string };
+function statements(t: Template): Statement[] {
+  return Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+}
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const READ_ONLY = /^(autoscaling|ec2|xray|logs|states|dynamodb|eks|secretsmanager):(Describe|Get|List|BatchGet)|^xray:(PutTraceSegments|PutTelemetryRecords|GetSampling)/;
+/**
+ * Step Functions' logging to CloudWatch Logs goes through the vended log-delivery APIs, which take
+ * no resource (AWS: "these actions don't support resource-level permissions"); CDK grants them to
+ * the state machine roles. They touch log deliveries, never the cluster.
+ */
+const LOG_DELIVERY = /^logs:(CreateLogDelivery|UpdateLogDelivery|DeleteLogDelivery|PutResourcePolicy)$/;
+
+describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name) => {
+  const config = example(name);
+  const { app: a, stack } = buildApp(config, app());
+  const t = Template.fromStack(stack);
+
+  it('loads each state machine from its ASL file with every placeholder substituted', () => {
+    const machines = t.findResources('AWS::StepFunctions::StateMachine');
+    expect(Object.keys(machines)).toHaveLength(2);
+    for (const workflow of ['refresh', 'replenish']) {
+      const file = readFileSync(join(ROOT, 'statemachines', `${workflow}.asl.json`), 'utf8');
+      const sm = Object.values(machines).find((m) => (m as { Properties: { StateMachineName: string } }).Properties.StateMachineName.endsWith(`-${workflow}`)) as {
+        Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown>; TracingConfiguration: unknown; LoggingConfiguration: { Level: string } };
+      };
+      expect(JSON.parse(sm.Properties.DefinitionString)).toEqual(JSON.parse(file));
+      const placeholders = [...new Set([...file.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]))];
+      expect(placeholders.length).toBeGreaterThan(0);
+      expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual(placeholders.sort());
+      for (const p of placeholders) expect(sm.Properties.DefinitionSubstitutions[p]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`${workflow}Function`)), 'Arn'] });
+      expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
+      expect(sm.Properties.LoggingConfiguration.Level).toBe('ALL');
+    }
+  });
+
+  it('schedules each group in its time zone, with retries and a dead-letter queue', () => {
+    const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')) as Array<{ Properties: { ScheduleExpression: string; ScheduleExpressionTimezone?: string; Target: { Input: string; RetryPolicy: unknown; DeadLetterConfig: unknown } } }>;
+    const refresh = schedules.filter((s) => s.Properties.ScheduleExpression.startsWith('cron('));
+    const replenish = schedules.filter((s) => s.Properties.ScheduleExpression.startsWith('rate('));
+    expect(refresh).toHaveLength(config.groups.filter((g) => g.refreshSchedule).length);
+    expect(replenish).toHaveLength(config.groups.filter((g) => g.replenishEverySeconds > 0).length);
+    for (const g of config.groups) {
+      const s = refresh.find((x) => JSON.parse(x.Properties.Target.Input).group === g.name)!;
+      expect(s.Properties.ScheduleExpression).toBe(`cron(${g.refreshSchedule!.cron})`);
+      expect(s.Properties.ScheduleExpressionTimezone).toBe(g.refreshSchedule!.timeZone);
+    }
+    for (const s of schedules) {
+      expect(s.Properties.Target.RetryPolicy).toBeDefined();
+      expect(s.Properties.Target.DeadLetterConfig).toBeDefined();
+    }
+  });
+
+  it('allows Auto Scaling and EC2 mutations only on resources carrying the cluster tag', () => {
+    const tagKey = config.cluster.resourceTag?.key ?? (config.cluster.access.kind === 'eks' ? `kubernetes.io/cluster/${config.cluster.access.clusterName}` : 'KubernetesCluster');
+    const mutating = statements(t).filter((s) => actionsOf(s).some((a) => /^autoscaling:(Set|Update|Terminate|Detach)|^ec2:TerminateInstances/.test(a)));
+    expect(mutating.length).toBe(2);
+    for (const s of mutating) expect(Object.keys(s.Condition?.StringEquals ?? {})).toEqual([`aws:ResourceTag/${tagKey}`]);
+  });
+
+  it('grants no mutating action on every resource', () => {
+    for (const s of statements(t)) {
+      const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+      if (!resources.includes('*')) continue;
+      for (const action of actionsOf(s)) expect({ action, allowed: READ_ONLY.test(action) || LOG_DELIVERY.test(action) }).toEqual({ action, allowed: true });
+    }
+  });
+
+  it('passes cdk-nag AwsSolutions with every acknowledgement explained', () => {
+    expect(() => a.synth()).not.toThrow();
+  });
+
+  it('alarms on failed, timed-out and aborted executions, and outputs how to start a refresh', () => {
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; AlarmActions?: unknown[] } }>;
+    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsTimedOut']);
+    expect(alarms.every((x) => (x.Properties.AlarmActions?.length ?? 0) === (config.alarmTopicArn ? 1 : 0))).toBe(true);
+    const outputs = t.findOutputs('*');
+    expect(Object.keys(outputs).some((k) => k.includes('StartRefreshCommand'))).toBe(true);
+    t.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST', DeletionProtectionEnabled: true });
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+  });
+});
+
+describe('cluster access', () => {
+  it('EKS: an access entry maps the function role to the node-manager group; kops: only the secret is readable', () => {
+    const eks = Template.fromStack(buildApp(example('eks'), app()).stack);
+    eks.hasResourceProperties('AWS::EKS::AccessEntry', { ClusterName: 'prod', KubernetesGroups: ['node-manager'], Type: 'STANDARD' });
+    expect(statements(eks).some((s) => actionsOf(s).includes('eks:DescribeCluster'))).toBe(true);
+    const kops = Template.fromStack(buildApp(example('kops'), app()).stack);
+    kops.resourceCountIs('AWS::EKS::AccessEntry', 0);
+    const secret = statements(kops).find((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))!;
+    expect(JSON.stringify(secret.Resource)).toContain('secret:node-manager/example.k8s.local/kubeconfig-??????');
+    expect(readFileSync(join(ROOT, 'deploy', 'rbac.yaml'), 'utf8')).toContain('pods/eviction');
+  });
+
+  it('Auto Scaling events of the named ASGs start replenish', () => {
+    const t = Template.fromStack(buildApp(example('kops'), app()).stack);
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance Launch Unsuccessful', 'EC2 Instance Terminate Successful'], detail: { AutoScalingGroupName: example('kops').groups[1].asgNames } },
+    });
+  });
+});
+
+describe('invalid configuration fails synth, naming the field and what is allowed', () => {
+  const good = JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'));
+  it.each([
+    [{ ...good, account: '12' }, 'account: a 12-digit AWS account id'],
+    [{ ...good, groups: [{ ...good.groups[0], surplus: 1 }] }, 'groups.0.surplus: control-plane groups refresh in place: surplus must be 0'],
+    [{ ...good, groups: [{ ...good.groups[1], refreshSchedule: { cron: '0 4 * * *', timeZone: 'Asia/Tokyo' } }] }, 'groups.0.refreshSchedule.cron: an EventBridge cron expression with six fields'],
+    [{ ...good, groups: [{ ...good.groups[1], refreshSchedule: { cron: '0 4 ? * SUN *', timeZone: 'Tokyo' } }] }, 'groups.0.refreshSchedule.timeZone: an IANA time zone'],
+    [{ ...good, groups: [good.groups[1], good.groups[1]] }, 'groups.1.name: group name nodes is used twice'],
+    [{ ...good, cluster: { ...good.cluster, access: { kind: 'ssh' } } }, 'cluster.access.kind'],
+  ])('%#', (raw, message) => {
+    expect(() => parseDeploymentConfig(raw)).toThrow(InvalidConfigError);
+    expect(() => parseDeploymentConfig(raw)).toThrow(message);
+  });
+
+  it('the construct checks its props the same way', () => {
+    const stack = buildApp(example('kops'), app()).stack;
+    expect(() => new NodeManager(stack, 'Bad', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, groups: [{ name: 'n', role: 'worker', desiredReady: 1, drainTimeout: Duration.hours(2) }] })).toThrow(
+      /groups\[0\] \(n\): .*drainTimeoutSeconds: Too big/,
+    );
+  });
+
+  it('a wildcard mutation added to the role fails the cdk-nag check (the check can fail)', () => {
+    const { app: a, nodeManager } = buildApp(example('kops'), app());
+    nodeManager.functionRole.addToPolicy(new iam.PolicyStatement({ actions: ['autoscaling:*'], resources: ['*'] }));
+    expect(() => a.synth()).toThrow(/AwsSolutions-IAM5/);
+  });
+});
