@@ -289,6 +289,7 @@ export class NodeManager extends Construct {
       const id = g.name.replace(/[^A-Za-z0-9]/g, '');
       if (g.refreshSchedule) {
         new scheduler.Schedule(this, `Refresh${id}`, {
+          scheduleName: `node-manager-${slug}-refresh-${g.name}`.slice(0, 64),
           description: `Refresh node group ${g.name} of ${props.clusterName}`,
           schedule: scheduler.ScheduleExpression.expression(`cron(${g.refreshSchedule.cron})`, TimeZone.of(g.refreshSchedule.timeZone)),
           target: new schedulerTargets.StepFunctionsStartExecution(this.refreshStateMachine, {
@@ -301,6 +302,7 @@ export class NodeManager extends Construct {
       }
       if (g.replenishEverySeconds > 0) {
         new scheduler.Schedule(this, `Replenish${id}`, {
+          scheduleName: `node-manager-${slug}-replenish-${g.name}`.slice(0, 64),
           description: `Replenish node group ${g.name} of ${props.clusterName}`,
           schedule: scheduler.ScheduleExpression.rate(Duration.seconds(g.replenishEverySeconds)),
           target: new schedulerTargets.StepFunctionsStartExecution(this.replenishStateMachine, {
