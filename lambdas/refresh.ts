@@ -1,18 +1,15 @@
-import { groupSettings, type GroupConfig } from '../lib/config';
+import { groupSettings } from '../lib/config';
 export type { StartEvent } from './input';
 import {
   batchSize,
   checkWhole,
-  classify,
   DrainTimeoutError,
-  EvictionBlockedError,
   InvalidInputError,
   LeaseHeldError,
   LeaseLostError,
   pickBatch,
   planGiveBack,
   planSurge,
-  podsToEvict,
   RefreshStuckError,
   ReplacementTimeoutError,
   ReplenishRunningError,
@@ -20,17 +17,14 @@ import {
   SurgeBlockedError,
   SurgeTimeoutError,
   type BatchMember,
-  type Classification,
-  type GroupSettings,
   type AsgState,
   type RefreshJournal,
-  type Snapshot,
 } from './core';
 import { groupOf, parseStart, selectorOf, type StartEvent } from './input';
 import { acquireGroupLease } from './aws/lease';
-import type { KubePort } from './kube/port';
+import { drainNode, executionName, uncordonAll } from './drain';
 import type { Deps } from './runtime';
-import { readSnapshot } from './snapshot';
+import { lookAtGroup, type GroupView } from './snapshot';
 
 /**
  * The refresh workflow's steps. Each takes the execution's state and returns it with `did` (what
@@ -92,19 +86,8 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
   };
 }
 
-interface Context {
-  readonly g: GroupConfig;
-  readonly settings: GroupSettings;
-  readonly snapshot: Snapshot;
-  readonly c: Classification;
-  readonly now: number;
-}
-
-async function look(deps: Deps, state: RefreshState): Promise<Context> {
-  const g = groupOf(deps, state.group);
-  const now = deps.now();
-  const snapshot = await readSnapshot({ autoscaling: deps.autoscaling, ec2: deps.ec2, kube: await deps.kube() }, g.name, selectorOf(g), now);
-  return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now };
+async function look(deps: Deps, state: RefreshState): Promise<GroupView> {
+  return lookAtGroup(deps, state.group);
 }
 
 /** Our lease: the journal, and the group's memory; fails with LeaseLost when another execution holds it now. */
@@ -219,19 +202,6 @@ async function restore(deps: Deps, group: string, journal: RefreshJournal): Prom
   return { uncordoned, maxRestored, ...(surplusLeft.length ? { surplusLeftInPlace: surplusLeft } : {}) };
 }
 
-async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<string[]> {
-  const done: string[] = [];
-  for (const n of nodes) {
-    try {
-      await kube.uncordon(n);
-      done.push(n);
-    } catch (e) {
-      if (!(e instanceof ResourceNotFoundError)) throw e;
-    }
-  }
-  return done;
-}
-
 /** Adds the surplus nodes (journaling every original desired and MaxSize, and the targets, first). */
 export async function surge(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const lease = await leaseOf(deps, state);
@@ -311,7 +281,7 @@ interface DrainResult {
   readonly blockedBy: string[];
 }
 
-/** Cordons (journaled first) and evicts what may be evicted from each node; true when nothing evictable is left. */
+/** Journals the cordons first (cleanup must know them), then drains each node one pass. */
 async function drainNodes(deps: Deps, state: RefreshState, journal: RefreshJournal, members: readonly BatchMember[]): Promise<{ result: DrainResult; journal: RefreshJournal }> {
   const kube = await deps.kube();
   const toCordon = members.map((m) => m.node).filter((n) => n && !journal.cordoned.includes(n));
@@ -325,24 +295,10 @@ async function drainNodes(deps: Deps, state: RefreshState, journal: RefreshJourn
   const blockedBy = new Set<string>();
   for (const m of members) {
     if (!m.node) continue;
-    try {
-      await kube.cordon(m.node, state.execution.split(':').pop() ?? state.execution);
-    } catch (e) {
-      if (e instanceof ResourceNotFoundError) continue;
-      throw e;
-    }
-    const pods = await kube.listPodsOnNode(m.node);
-    for (const pod of podsToEvict(pods)) {
-      try {
-        if ((await kube.evictPod(pod.namespace, pod.name)) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
-      } catch (e) {
-        if (!(e instanceof EvictionBlockedError)) throw e;
-        blockedBy.add(e.reason);
-      }
-    }
-    // Drained means gone, as kubectl drain waits: evicted pods still terminating count as left.
-    const left = pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed');
-    remaining.push(...left.map((p) => `${p.namespace}/${p.name}`));
+    const pass = await drainNode(kube, m.node, executionName(state.execution));
+    evicted.push(...pass.evicted);
+    remaining.push(...pass.remaining);
+    pass.refused.forEach((r) => blockedBy.add(r));
   }
   return { result: { drained: remaining.length === 0, evicted, remaining, blockedBy: [...blockedBy] }, journal: j };
 }

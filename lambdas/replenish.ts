@@ -1,20 +1,16 @@
-import { groupSettings } from '../lib/config';
 import {
-  classify,
-  EvictionBlockedError,
   LeaseHeldError,
   LeaseLostError,
   planReplenish,
-  podsToEvict,
   ResourceNotFoundError,
   type RefreshJournal,
   type ReplenishMemory,
 } from './core';
 import { acquireGroupLease } from './aws/lease';
-import { groupOf, parseStart, selectorOf, type StartEvent } from './input';
-import type { KubePort } from './kube/port';
+import { parseStart, type StartEvent } from './input';
+import { drainNode, executionName, uncordonAll } from './drain';
 import type { Deps } from './runtime';
-import { readSnapshot } from './snapshot';
+import { lookAtGroup } from './snapshot';
 
 /**
  * The replenish workflow's steps: one pass over a group (reap, substitute, give back), short and
@@ -44,26 +40,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   return { group: group.name, dryRun, execution: event.executionArn, did: { group: group.name, role: group.role, desiredReady: group.desiredReady, dryRun } };
 }
 
-async function look(deps: Deps, state: ReplenishState) {
-  const g = groupOf(deps, state.group);
-  const now = deps.now();
-  const kube = await deps.kube();
-  const snapshot = await readSnapshot({ autoscaling: deps.autoscaling, ec2: deps.ec2, kube }, g.name, selectorOf(g), now);
-  return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now, kube };
-}
-
-async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<string[]> {
-  const done: string[] = [];
-  for (const n of nodes) {
-    try {
-      await kube.uncordon(n);
-      done.push(n);
-    } catch (e) {
-      if (!(e instanceof ResourceNotFoundError)) throw e;
-    }
-  }
-  return done;
-}
+const look = (deps: Deps, state: ReplenishState) => lookAtGroup(deps, state.group);
 
 /**
  * Takes the lease. While a refresh (or another replenish) runs, the execution skips, successfully,
@@ -159,23 +136,9 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   const target = journal.giveBack;
   if (!target) return { ...state, did: { draining: false } };
   const kube = await deps.kube();
-  try {
-    await kube.cordon(target.node, state.execution.split(':').pop() ?? state.execution);
-  } catch (e) {
-    if (!(e instanceof ResourceNotFoundError)) throw e;
-  }
-  const pods = await kube.listPodsOnNode(target.node);
-  const evicted: string[] = [];
-  const refused = new Set<string>();
-  for (const pod of podsToEvict(pods)) {
-    try {
-      if ((await kube.evictPod(pod.namespace, pod.name)) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
-    } catch (e) {
-      if (!(e instanceof EvictionBlockedError)) throw e;
-      refused.add(e.reason);
-    }
-  }
-  const left = pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  const pass = await drainNode(kube, target.node, executionName(state.execution));
+  const left = pass.remaining;
+  const refused = pass.refused;
   if (left.length === 0) {
     try {
       await deps.autoscaling.terminateInstance(target.instanceId, true);
@@ -188,9 +151,9 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   if (journal.deadline !== undefined && deps.now() > journal.deadline) {
     await uncordonAll(kube, [target.node]);
     await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, deps.now());
-    return { ...state, did: { draining: false, gaveUp: `${target.node} could not be drained in time (pods left: ${left.map((p) => `${p.namespace}/${p.name}`).join(', ')}${refused.size ? `; refused: ${[...refused].join(' | ')}` : ''}); uncordoned, will try again later` } };
+    return { ...state, did: { draining: false, gaveUp: `${target.node} could not be drained in time (pods left: ${left.join(', ')}${refused.length ? `; refused: ${refused.join(' | ')}` : ''}); uncordoned, will try again later` } };
   }
-  return { ...state, did: { draining: true, node: target.node, evicted, podsLeft: left.map((p) => `${p.namespace}/${p.name}`), ...(refused.size ? { refused: [...refused] } : {}) } };
+  return { ...state, did: { draining: true, node: target.node, evicted: pass.evicted, podsLeft: left, ...(refused.length ? { refused } : {}) } };
 }
 
 /** Failure path: uncordon what this execution cordoned, release the lease. */

@@ -1,4 +1,7 @@
-import type { Snapshot } from './core';
+import { groupSettings, type GroupConfig } from '../lib/config';
+import { classify, type Classification, type GroupSettings, type Snapshot } from './core';
+import { groupOf, selectorOf } from './input';
+import type { Deps } from './runtime';
 import type { AsgSelector, AutoScalingPort } from './aws/autoscaling';
 import type { Ec2Port } from './aws/ec2';
 import type { KubePort } from './kube/port';
@@ -18,4 +21,20 @@ export async function readSnapshot(ports: SnapshotPorts, group: string, selector
   const [asgs, nodes] = await Promise.all([ports.autoscaling.readGroups(selector), ports.kube.listNodes()]);
   const instances = await ports.ec2.describeInstances(asgs.flatMap((a) => a.instances.map((i) => i.instanceId)));
   return { group, takenAt: now, asgs, instances, nodes };
+}
+
+/** A group as a step sees it: its configuration, settings, snapshot and classification at `now`. */
+export interface GroupView {
+  readonly g: GroupConfig;
+  readonly settings: GroupSettings;
+  readonly snapshot: Snapshot;
+  readonly c: Classification;
+  readonly now: number;
+}
+
+export async function lookAtGroup(deps: Deps, group: string): Promise<GroupView> {
+  const g = groupOf(deps, group);
+  const now = deps.now();
+  const snapshot = await readSnapshot({ autoscaling: deps.autoscaling, ec2: deps.ec2, kube: await deps.kube() }, g.name, selectorOf(g), now);
+  return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now };
 }

@@ -1,0 +1,60 @@
+import { EvictionBlockedError, podsToEvict, ResourceNotFoundError } from './core';
+import type { KubePort } from './kube/port';
+
+export interface DrainPass {
+  /** Pods evicted by this pass. */
+  readonly evicted: readonly string[];
+  /** Pods still on the node (terminating ones included): drained means none. */
+  readonly remaining: readonly string[];
+  /** What refused an eviction: the API server's words, naming the PodDisruptionBudget. */
+  readonly refused: readonly string[];
+  /** The node is gone already. */
+  readonly gone: boolean;
+}
+
+/**
+ * One pass of a drain, as `kubectl drain` does it: cordon (with our mark), evict through the
+ * Eviction API whatever may go (not DaemonSet or mirror pods, not pods already leaving), and
+ * report what is left. Callers poll until nothing is left or their timeout.
+ */
+export async function drainNode(kube: KubePort, node: string, by: string): Promise<DrainPass> {
+  try {
+    await kube.cordon(node, by);
+  } catch (e) {
+    if (e instanceof ResourceNotFoundError) return { evicted: [], remaining: [], refused: [], gone: true };
+    throw e;
+  }
+  const pods = await kube.listPodsOnNode(node);
+  const evicted: string[] = [];
+  const refused = new Set<string>();
+  for (const pod of podsToEvict(pods)) {
+    try {
+      if ((await kube.evictPod(pod.namespace, pod.name)) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
+    } catch (e) {
+      if (!(e instanceof EvictionBlockedError)) throw e;
+      refused.add(e.reason);
+    }
+  }
+  // Drained means gone, as kubectl drain waits: evicted pods still terminating count as left.
+  const remaining = pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed').map((p) => `${p.namespace}/${p.name}`);
+  return { evicted, remaining, refused: [...refused], gone: false };
+}
+
+/** Uncordons the nodes that still exist; returns those it uncordoned. */
+export async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const n of nodes) {
+    try {
+      await kube.uncordon(n);
+      done.push(n);
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundError)) throw e;
+    }
+  }
+  return done;
+}
+
+/** The short name of an execution ARN, for the cordon mark. */
+export function executionName(arn: string): string {
+  return arn.split(':').pop() ?? arn;
+}
