@@ -31,6 +31,14 @@ function checkGroup(g: { asgNames?: unknown; asgTags?: unknown; role: string; su
 
 export const GroupConfigSchema = z.object(groupFields).strict().superRefine(checkGroup);
 
+function uniqueGroupNames(c: { groups: ReadonlyArray<{ name: string }> }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  c.groups.forEach((g, i) => {
+    if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `group name ${g.name} is used twice` });
+    seen.add(g.name);
+  });
+}
+
 export const ClusterAccessSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('eks'), clusterName: z.string().min(1) }).strict(),
   z.object({ kind: z.literal('kubeconfig'), secretId: z.string().min(1) }).strict(),
@@ -49,13 +57,7 @@ export const ConfigSchema = z
     historyEventBudget: z.number().int().min(500).max(20_000).default(20_000),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    c.groups.forEach((g, i) => {
-      if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `group name ${g.name} is used twice` });
-      seen.add(g.name);
-    });
-  });
+  .superRefine(uniqueGroupNames);
 
 export type GroupConfig = z.infer<typeof GroupConfigSchema>;
 
@@ -112,13 +114,7 @@ export const DeploymentConfigSchema = z
     historyEventBudget: z.number().int().min(500).max(20_000).default(20_000),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    c.groups.forEach((g, i) => {
-      if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `group name ${g.name} is used twice` });
-      seen.add(g.name);
-    });
-  });
+  .superRefine(uniqueGroupNames);
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 

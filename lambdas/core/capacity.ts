@@ -1,3 +1,6 @@
+import type { Classification } from './classify';
+import type { AsgState } from './types';
+
 /**
  * AZ-balanced placement of capacity changes over a group's ASGs, within MinSize/MaxSize.
  * Pure arithmetic: the planners decide how many, this decides where.
@@ -20,6 +23,20 @@ export interface Slot {
   readonly maxCeiling?: number;
   /** The lowest desired this change may leave (e.g. the home desired when giving back). Defaults to `min`. */
   readonly floor?: number;
+}
+
+/** An ASG as a placement slot: its sizes and its members that count for balance (not leaving). */
+export function slotOf(a: AsgState, c: Classification, eligible: boolean, extra: Pick<Slot, 'maxCeiling' | 'floor'> = {}): Slot {
+  return {
+    asg: a.name,
+    zone: a.zones[0] ?? '',
+    desired: a.desired,
+    min: a.min,
+    max: a.max,
+    members: c.members.filter((m) => m.asg === a.name && m.state !== 'leaving').length,
+    eligible,
+    ...extra,
+  };
 }
 
 export interface SlotChange {

@@ -1,5 +1,5 @@
 import { asgHealth } from './health';
-import { placeIncrease, type Slot, type SlotChange } from './capacity';
+import { placeIncrease, slotOf, type SlotChange } from './capacity';
 import { isLeavingAsgState, type Classification } from './classify';
 import type { AsgState, GroupSettings, Member } from './types';
 
@@ -57,19 +57,7 @@ export interface SurgePlan {
  */
 export function planSurge(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, now: number): SurgePlan {
   if (settings.role === 'control-plane' || settings.surplus === 0) return { changes: [], blocked: 0 };
-  const slots: Slot[] = asgs.map((a) => {
-    const h = asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS);
-    return {
-      asg: a.name,
-      zone: a.zones[0] ?? '',
-      desired: a.desired,
-      min: a.min,
-      max: a.max,
-      members: c.members.filter((m) => m.asg === a.name && m.state !== 'leaving').length,
-      eligible: h.launchingNormally,
-      maxCeiling: a.max + settings.surplus,
-    };
-  });
+  const slots = asgs.map((a) => slotOf(a, c, asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS).launchingNormally, { maxCeiling: a.max + settings.surplus }));
   const p = placeIncrease(slots, settings.surplus);
   return { changes: p.changes, blocked: p.blocked, blockedReason: p.blockedReason };
 }

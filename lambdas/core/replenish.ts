@@ -1,5 +1,5 @@
 import { isLeavingAsgState, type Classification } from './classify';
-import { placeIncrease, type Slot } from './capacity';
+import { placeIncrease, slotOf, type Slot } from './capacity';
 import { launchBackoffSeconds } from './health';
 import type { AsgState, GroupSettings, Member } from './types';
 
@@ -110,15 +110,7 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
         coolingDown(a.name) ? `cooling down until ${new Date(lastChange[a.name] + settings.cooldownSeconds * 1000).toISOString()}` : '',
       ].filter(Boolean);
       if (reasons.length) notes.push(`${a.name}: ${reasons.join('; ')}`);
-      return {
-        asg: a.name,
-        zone: a.zones[0] ?? '',
-        desired: a.desired,
-        min: a.min,
-        max: a.max,
-        members: c.members.filter((m) => m.asg === a.name && m.state !== 'leaving').length,
-        eligible: reasons.length === 0,
-      };
+      return slotOf(a, c, reasons.length === 0);
     });
     const p = placeIncrease(slots, short);
     for (const ch of p.changes) {
