@@ -10,7 +10,7 @@ import {
   type AutoScalingGroup,
   type Filter,
 } from '@aws-sdk/client-auto-scaling';
-import { ResourceNotFoundError, type ActivityStatus, type AsgState, type ScalingActivity } from '../core';
+import { isLeavingAsgState, ResourceNotFoundError, type ActivityStatus, type AsgState, type ScalingActivity } from '../core';
 import { call, chunks } from './errors';
 
 /** DescribeAutoScalingGroups takes at most 100 names and returns at most 100 records a page. */
@@ -95,10 +95,19 @@ export class AutoScalingPort {
     return (page.Activities ?? []).map(toActivity);
   }
 
-  /** Groups with their recent activities: one describe per 100 names plus one activity call per group. */
+  /**
+   * Groups with their recent activities: one describe per 100 names, plus one activity call per
+   * group that is not whole (desired ≠ its active instances). A whole group has launched what it
+   * was asked to, so its history cannot make it unhealthy; skipping it saves most calls.
+   */
   async readGroups(selector: AsgSelector, activitiesPerGroup = 20): Promise<AsgState[]> {
     const groups = await this.describeGroups(selector);
-    return Promise.all(groups.map(async (g) => ({ ...g, activities: await this.describeActivities(g.name, activitiesPerGroup) })));
+    return Promise.all(
+      groups.map(async (g) => {
+        const active = g.instances.filter((i) => !isLeavingAsgState(i.lifecycleState)).length;
+        return active === g.desired ? g : { ...g, activities: await this.describeActivities(g.name, activitiesPerGroup) };
+      }),
+    );
   }
 
   async setDesiredCapacity(asgName: string, desired: number): Promise<void> {

@@ -57,13 +57,15 @@ describe('AutoScalingPort call shapes', () => {
     });
   });
 
-  it('reads the newest activities of each group and converts times', async () => {
-    mock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'a', MinSize: 0, MaxSize: 1, DesiredCapacity: 1, AvailabilityZones: ['az'], DefaultCooldown: 300, HealthCheckType: 'EC2', CreatedTime: new Date(0) }] });
+  it('reads the newest activities of each group that is not whole, and converts times', async () => {
+    const whole = { AutoScalingGroupName: 'w', MinSize: 0, MaxSize: 1, DesiredCapacity: 1, AvailabilityZones: ['az'], DefaultCooldown: 300, HealthCheckType: 'EC2', CreatedTime: new Date(0), Instances: [{ InstanceId: 'i-1', AvailabilityZone: 'az', LifecycleState: 'InService' as const, HealthStatus: 'Healthy', ProtectedFromScaleIn: false }] };
+    mock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'a', MinSize: 0, MaxSize: 1, DesiredCapacity: 1, AvailabilityZones: ['az'], DefaultCooldown: 300, HealthCheckType: 'EC2', CreatedTime: new Date(0) }, whole] });
     mock.on(DescribeScalingActivitiesCommand).resolves({
       Activities: [{ ActivityId: 'x', AutoScalingGroupName: 'a', Cause: 'c', StartTime: new Date(1000), EndTime: new Date(2000), StatusCode: 'Failed', StatusMessage: 'Could not launch Spot Instances.', Description: 'Launching' }],
     });
-    const [g] = await port.readGroups({ names: ['a'] }, 10);
-    expect(mock.commandCalls(DescribeScalingActivitiesCommand)[0].args[0].input).toEqual({ AutoScalingGroupName: 'a', MaxRecords: 10 });
+    const [g, w] = await port.readGroups({ names: ['a', 'w'] }, 10);
+    expect(mock.commandCalls(DescribeScalingActivitiesCommand).map((c) => c.args[0].input)).toEqual([{ AutoScalingGroupName: 'a', MaxRecords: 10 }]);
+    expect(w.activities).toEqual([]);
     expect(g.activities).toEqual([{ activityId: 'x', statusCode: 'Failed', description: 'Launching', statusMessage: 'Could not launch Spot Instances.', startTime: 1000, endTime: 2000 }]);
   });
 
