@@ -1,16 +1,10 @@
-import { InvalidInputError } from './core';
-import type { StartEvent } from './input';
 import { REPLENISH_STEPS, validate, type ReplenishState, type ReplenishStep } from './replenish';
-import { depsFromEnvironment, type Deps } from './runtime';
+import { depsFromEnvironment } from './runtime';
+import { stepDispatcher, type StepEvent } from './steps';
 
 /** What each Task of statemachines/replenish.asl.json sends. */
-export type ReplenishEvent = { readonly step: 'validate'; readonly start: StartEvent } | { readonly step: Exclude<ReplenishStep, 'validate'>; readonly state: ReplenishState };
+export type ReplenishEvent = StepEvent<ReplenishState, ReplenishStep>;
 
-export async function dispatch(event: ReplenishEvent, deps: Deps): Promise<ReplenishState> {
-  if (event.step === 'validate') return validate(event.start, deps);
-  const fn = REPLENISH_STEPS[event.step];
-  if (!fn) throw new InvalidInputError(`unknown replenish step ${JSON.stringify((event as { step: unknown }).step)}`);
-  return fn(event.state, deps);
-}
+export const dispatch = stepDispatcher<ReplenishState, ReplenishStep>('replenish', validate, REPLENISH_STEPS);
 
 export const handler = (event: ReplenishEvent): Promise<ReplenishState> => dispatch(event, depsFromEnvironment());

@@ -1,0 +1,28 @@
+import { InvalidInputError } from './core';
+import type { StartEvent } from './input';
+import type { Deps } from './runtime';
+
+/** What each Task of a workflow's ASL sends: the first step gets the start, the others the execution's state. */
+export type StepEvent<S, K extends string> = { readonly step: 'validate'; readonly start: StartEvent } | { readonly step: Exclude<K, 'validate'>; readonly state: S };
+
+/**
+ * One Lambda function serves every step of a workflow: a warm container keeps its SDK clients,
+ * API server client and EKS token across the steps of an execution.
+ */
+export function stepDispatcher<S, K extends string>(
+  workflow: string,
+  validate: (start: StartEvent, deps: Deps) => Promise<S>,
+  steps: Readonly<Record<Exclude<K, 'validate'>, (state: S, deps: Deps) => Promise<S>>>,
+): (event: StepEvent<S, K>, deps: Deps) => Promise<S> {
+  return async (event, deps) => {
+    if (event.step === 'validate') {
+      const start = (event as { start?: StartEvent }).start;
+      if (!start) throw new InvalidInputError(`the ${workflow} validate step needs "start" (the execution's input and context)`);
+      return validate(start, deps);
+    }
+    if (!('state' in event)) throw new InvalidInputError(`the ${workflow} step ${event.step} needs "state"`);
+    const fn = steps[event.step] as ((state: S, deps: Deps) => Promise<S>) | undefined;
+    if (!fn) throw new InvalidInputError(`unknown ${workflow} step ${JSON.stringify(event.step)}`);
+    return fn(event.state, deps);
+  };
+}
