@@ -64,6 +64,19 @@ function printSummary(r: Report): void {
   }
 }
 
+/**
+ * 0: every execution ended as the scenario meant (SUCCEEDED, or ABORTED by its own stop);
+ * 1: one FAILED or TIMED_OUT; 3: one was still RUNNING when the scenario's time ran out.
+ */
+function exitCode(r: Report): number {
+  if (r.executions.some((e) => e.status === 'FAILED' || e.status === 'TIMED_OUT')) return 1;
+  if (r.executions.some((e) => e.status === 'RUNNING')) {
+    if (!process.argv.includes('--json')) console.log(`still running at the scenario's end: ${r.executions.filter((e) => e.status === 'RUNNING').map((e) => e.name).join(', ')}`);
+    return 3;
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   let file = join(__dirname, '..', 'examples', 'scenarios', 'kops-weekly.json');
   let json = false;
@@ -85,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
     printTimeline(runner.timeline, start);
     printSummary(report);
   }
-  return report.executions.every((e) => e.status === 'SUCCEEDED') ? 0 : 1;
+  return exitCode(report);
 }
 
 main(process.argv.slice(2)).then(

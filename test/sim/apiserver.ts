@@ -15,7 +15,9 @@ export interface ApiServerHost {
   readonly cluster: Cluster;
   now(): number;
   /** Counts a call (`list nodes`, `create pods/eviction`) and says whether a fault answers it instead. */
-  kubeCall(operation: string): { code: number; reason: string; message: string } | undefined;
+  kubeCall(operation: string, clientPort: number | undefined): { code: number; reason: string; message: string } | undefined;
+  /** Records a mutating call (patch, delete, eviction) and how it ended. */
+  audit(operation: string, target: string, clientPort: number | undefined, outcome: string): void;
   /** True when the bearer token is accepted (a static token, or a valid EKS token for this cluster). */
   authenticate(token: string): Promise<boolean>;
 }
@@ -154,7 +156,12 @@ export class ApiServer {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
+  /** Mutating requests in flight: their answer is written to the audit. */
+  private readonly audited = new WeakMap<ServerResponse, { operation: string; target: string; port: number | undefined }>();
+
   private send(res: ServerResponse, code: number, body: Json, headers: Record<string, string> = {}): void {
+    const a = this.audited.get(res);
+    if (a) this.host.audit(a.operation, a.target, a.port, code < 300 ? 'ok' : `${code} ${String(body.reason ?? '')}`.trim());
     res.writeHead(code, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   }
@@ -189,8 +196,10 @@ export class ApiServer {
     const path = url.pathname;
     let m: RegExpExecArray | null;
 
-    const route = (operation: string): boolean => {
-      const fault = this.host.kubeCall(operation);
+    const port = req.socket.remotePort;
+    const route = (operation: string, target?: string): boolean => {
+      if (target !== undefined) this.audited.set(res, { operation, target, port });
+      const fault = this.host.kubeCall(operation, port);
       if (!fault) return true;
       this.send(res, fault.code, status(fault.code, fault.reason, fault.message, fault.code === 429 ? { retryAfterSeconds: 1 } : undefined), fault.code === 429 ? { 'Retry-After': '1' } : {});
       return false;
@@ -210,7 +219,7 @@ export class ApiServer {
     if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path))) {
       const name = decodeURIComponent(m[1]);
       const verb = method === 'GET' ? 'get' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
-      if (!route(`${verb} nodes`)) return;
+      if (!route(`${verb} nodes`, verb === 'get' ? undefined : `node/${name}`)) return;
       const node = cluster.nodes.get(name);
       if (!node) return this.send(res, 404, status(404, 'NotFound', `nodes "${name}" not found`, { name, kind: 'nodes' }));
       if (method === 'GET') return this.send(res, 200, renderNode(node));
@@ -263,9 +272,9 @@ export class ApiServer {
       return this.list(res, 'PodList', pods.map(renderPod), url);
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path)) && method === 'POST') {
-      if (!route('create pods/eviction')) return;
       const ns = decodeURIComponent(m[1]);
       const name = decodeURIComponent(m[2]);
+      if (!route('create pods/eviction', `pod/${ns}/${name}`)) return;
       let eviction: { kind?: string; metadata?: { name?: string } };
       try {
         eviction = JSON.parse(body) as typeof eviction;

@@ -98,11 +98,30 @@ function toActivity(a: SimActivity): Activity {
 export class SimAws {
   constructor(private readonly sim: Simulator) {}
 
-  /** Counts the call and applies armed throttling / failure faults before the operation runs. */
-  private async run<T>(service: string, operation: string, fn: () => T): Promise<T> {
-    this.sim.count('aws', operation);
-    this.sim.checkFault(operation, SERVICE_ERRORS[service]);
-    return fn();
+  private mocks: Array<{ resetHistory(): void }> = [];
+  private callsSinceReset = 0;
+
+  /**
+   * Counts the call and applies armed throttling / failure faults before the operation runs. A
+   * mutating call (`target` given) goes to the audit with its outcome. The mocks' own call history
+   * is dropped as it goes: nothing reads it, and a long run must not keep every request.
+   */
+  private async run<T>(service: string, operation: string, fn: () => T, target?: string): Promise<T> {
+    if (++this.callsSinceReset >= 256) {
+      this.callsSinceReset = 0;
+      this.mocks.forEach((m) => m.resetHistory());
+    }
+    const inv = this.sim.context.current();
+    this.sim.count('aws', operation, inv);
+    try {
+      this.sim.checkFault(operation, SERVICE_ERRORS[service]);
+      const out = fn();
+      if (target !== undefined) this.sim.recordMutation('aws', operation, target, inv, 'ok');
+      return out;
+    } catch (e) {
+      if (target !== undefined) this.sim.recordMutation('aws', operation, target, inv, e instanceof Error ? e.name : 'error');
+      throw e;
+    }
   }
 
   private asg(name: string | undefined): SimAsg {
@@ -188,7 +207,7 @@ export class SimAws {
         asg.desired = d;
         this.sim.region.reconcile(asg);
         return {};
-      }),
+      }, `asg/${input.AutoScalingGroupName} desired=${input.DesiredCapacity}`),
     );
     asgMock.on(UpdateAutoScalingGroupCommand).callsFake((input) =>
       this.run('autoscaling', 'UpdateAutoScalingGroup', () => {
@@ -208,7 +227,7 @@ export class SimAws {
         Object.assign(asg, { min, max, desired });
         this.sim.region.reconcile(asg);
         return {};
-      }),
+      }, `asg/${input.AutoScalingGroupName} min=${input.MinSize ?? '-'} max=${input.MaxSize ?? '-'} desired=${input.DesiredCapacity ?? '-'}`),
     );
     asgMock.on(TerminateInstanceInAutoScalingGroupCommand).callsFake((input) =>
       this.run('autoscaling', 'TerminateInstanceInAutoScalingGroup', () => {
@@ -239,7 +258,7 @@ export class SimAws {
         const act = this.sim.region.terminate(inst, cause);
         this.sim.region.reconcile(asg);
         return { Activity: act ? toActivity(act) : undefined };
-      }),
+      }, `instance/${input.InstanceId} decrement=${input.ShouldDecrementDesiredCapacity}`),
     );
     asgMock.on(DetachInstancesCommand).callsFake((input) =>
       this.run('autoscaling', 'DetachInstances', () => {
@@ -264,7 +283,7 @@ export class SimAws {
         }
         this.sim.region.reconcile(asg);
         return { Activities: activities.map(toActivity) };
-      }),
+      }, `asg/${input.AutoScalingGroupName} instances=${(input.InstanceIds ?? []).join(',')} decrement=${input.ShouldDecrementDesiredCapacity}`),
     );
 
     const ec2Mock = mockClient(EC2Client);
@@ -319,7 +338,7 @@ export class SimAws {
             return { InstanceId: inst.id, PreviousState: { Name: previous }, CurrentState: { Name: inst.state } };
           }),
         };
-      }),
+      }, `instances=${(input.InstanceIds ?? []).join(',')}`),
     );
 
     const ddbMock = mockClient(DynamoDBClient);
@@ -338,7 +357,7 @@ export class SimAws {
       const ctx = { names: input.ExpressionAttributeNames ?? {}, values: input.ExpressionAttributeValues ?? {} };
       if (!evaluateCondition(input.ConditionExpression, item, ctx)) throw new ConditionFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? item : undefined);
     };
-    const ddb = <T>(operation: string, fn: () => T) =>
+    const ddb = <T>(operation: string, fn: () => T, target?: string) =>
       this.run('dynamodb', operation, () => {
         try {
           return fn();
@@ -348,7 +367,7 @@ export class SimAws {
           }
           throw validation(e);
         }
-      });
+      }, target);
     ddbMock.on(GetItemCommand).callsFake((input) =>
       ddb('GetItem', () => {
         const t = table(input.TableName);
@@ -364,7 +383,7 @@ export class SimAws {
         conditional(input, old);
         t.items.set(key, structuredClone(input.Item ?? {}));
         return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
-      }),
+      }, `item/${input.TableName}/${input.Item?.group?.S ?? '?'}`),
     );
     ddbMock.on(UpdateItemCommand).callsFake((input) =>
       ddb('UpdateItem', () => {
@@ -378,7 +397,7 @@ export class SimAws {
         if (input.ReturnValues === 'ALL_OLD') return old ? { Attributes: structuredClone(old) } : {};
         if (input.ReturnValues === 'ALL_NEW') return { Attributes: structuredClone(next) };
         return {};
-      }),
+      }, `item/${input.TableName}/${input.Key?.group?.S ?? '?'}`),
     );
     ddbMock.on(DeleteItemCommand).callsFake((input) =>
       ddb('DeleteItem', () => {
@@ -388,7 +407,7 @@ export class SimAws {
         conditional(input, old);
         t.items.delete(key);
         return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
-      }),
+      }, `item/${input.TableName}/${input.Key?.group?.S ?? '?'}`),
     );
 
     const sfnMock = mockClient(SFNClient);
@@ -441,6 +460,7 @@ export class SimAws {
     );
 
     const mocks = [asgMock, ec2Mock, ddbMock, sfnMock, eksMock, secretsMock];
+    this.mocks = mocks;
     return () => mocks.forEach((m) => m.restore());
   }
 

@@ -30,6 +30,7 @@ const ACCOUNT = '123456789012';
 
 interface AslState {
   Type: string;
+  TimeoutSeconds?: number;
   Resource?: string;
   Seconds?: number;
   Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxAttempts?: number; MaxDelaySeconds?: number }>;
@@ -96,6 +97,9 @@ class LambdaError extends Error {
   }
 }
 
+/** Beyond any simulation's real duration, and within what a Node timer can hold (2^31 ms). */
+const REAL_TASK_TIMEOUT_SECONDS = 2_000_000;
+
 /** Virtual duration of one invocation: a cold-ish base plus each API call it made. */
 const LAMBDA_BASE_MS = 120;
 const LAMBDA_PER_CALL_MS = 40;
@@ -115,6 +119,8 @@ export class WorkflowRunner {
   /** Called after every step (to sample Ready counts between a change and the next tick of time). */
   afterStep: () => void = () => undefined;
   private readonly definitions = new Map<Workflow, AslDefinition>();
+  /** Set once the scenario's `until` is reached: executions aborted from then on stay RUNNING. */
+  private cutOff = false;
   private counter = 0;
 
   constructor(
@@ -147,6 +153,11 @@ export class WorkflowRunner {
     const sfnExec = this.sim.startExecution(smArn, execName, input);
     // The interpreter's own TimeoutSeconds is a real timer; the runner enforces it in virtual time instead.
     const { TimeoutSeconds: timeoutSeconds, ...interpreted } = def;
+    // So is its default Task timeout (60 s of real time), which Step Functions does not have: a
+    // Task without TimeoutSeconds runs as long as its Lambda function may. Lift it out of reach.
+    interpreted.States = Object.fromEntries(
+      Object.entries(def.States).map(([k, v]) => [k, v.Type === 'Task' && v.TimeoutSeconds === undefined ? { ...v, TimeoutSeconds: REAL_TASK_TIMEOUT_SECONDS } : v]),
+    );
     const machine = new StateMachine(interpreted as never, { validationOptions: { checkPaths: false } });
     const record: ExecutionRecord = {
       workflow,
@@ -193,9 +204,12 @@ export class WorkflowRunner {
         lastState = stateName;
         const state = def.States[stateName];
         record.lambdaInvocations += 1;
-        const callsBefore = this.totalCalls();
+        const inv = { execution: record.name, state: stateName, calls: 0 };
         try {
-          const out = state.Resource === 'arn:aws:states:::states:startExecution' ? this.continueAs(record, input) : await this.invoke(workflow, this.asService(input, record));
+          const out =
+            state.Resource === 'arn:aws:states:::states:startExecution'
+              ? this.continueAs(record, input)
+              : await this.sim.context.run(inv, () => this.invoke(workflow, this.asService(input, record)));
           const crash = this.stepCrashes.find((c) => c.state === stateName && c.times > 0 && this.sim.now() >= c.from);
           if (crash) {
             crash.times -= 1;
@@ -210,7 +224,8 @@ export class WorkflowRunner {
           if (backoff !== undefined) pendingWake = this.sim.now() + backoff * 1000;
           throw err;
         } finally {
-          record.lambdaBilledMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * (this.totalCalls() - callsBefore);
+          // Only this invocation's own calls: others made while it waited are theirs.
+          record.lambdaBilledMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * inv.calls;
           this.afterStep();
         }
       },
@@ -233,13 +248,14 @@ export class WorkflowRunner {
     record.done = (async () => {
       try {
         const output = await execution.result;
-        if (record.status === 'RUNNING') {
+        // Aborted because the scenario's time is up: it is still running as far as anyone can tell.
+        if (record.status === 'RUNNING' && !this.cutOff) {
           record.output = output;
           this.finish(record, 'SUCCEEDED', null, null);
         }
       } catch (e) {
         const cause = (e as { cause?: { name?: string; message?: string; cause?: unknown } }).cause;
-        if (record.status === 'RUNNING') this.finish(record, 'FAILED', cause?.name ?? (e as Error).name, typeof cause?.cause === 'string' ? cause.cause : (cause?.message ?? (e as Error).message));
+        if (record.status === 'RUNNING' && !this.cutOff) this.finish(record, 'FAILED', cause?.name ?? (e as Error).name, typeof cause?.cause === 'string' ? cause.cause : (cause?.message ?? (e as Error).message));
       } finally {
         await Promise.race([events, new Promise((r) => setImmediate(r))]);
         // Step Functions history: start + end, entered + exited per state, scheduled/started/ended per task attempt.
@@ -257,6 +273,7 @@ export class WorkflowRunner {
    */
   async shutdown(): Promise<void> {
     const running = this.executions.filter((e) => e.status === 'RUNNING');
+    this.cutOff = true;
     for (const e of running) e.abort?.();
     this.scheduler.cancelAll();
     await Promise.all(running.map((e) => e.done));
@@ -312,11 +329,6 @@ export class WorkflowRunner {
       return wait;
     }
     return undefined;
-  }
-
-  private totalCalls(): number {
-    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-    return sum(this.sim.calls.aws) + sum(this.sim.calls.kube);
   }
 
   private note(record: ExecutionRecord, state: string, outcome: TimelineEntry['outcome'], summary: unknown): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describeIssues, parseConfig, type Config } from '../../lib/config';
 import { WorkflowRunner, type ExecutionRecord, type Workflow } from './runner';
 import { Simulator } from './simulator';
+import { CORDONED_BY_ANNOTATION } from '../../lambdas/kube/port';
 
 /** `<n>s|m|h|d` → seconds. */
 const duration = z
@@ -148,8 +149,29 @@ export interface Report {
     asgModifications: number;
     reaps: Array<{ instanceId: string; asg: string; ageSeconds: number }>;
     asgs: Array<{ name: string; zone: string; desired: number; min: number; max: number; homeDesired: number }>;
-    members: Array<{ instanceId: string; asg: string; zone: string; launchedAt: number; node: string | null; ready: boolean; unschedulable: boolean }>;
+    members: Array<{
+      instanceId: string;
+      asg: string;
+      zone: string;
+      launchedAt: number;
+      node: string | null;
+      /** Seconds from the scenario's start (negative: before it). */
+      nodeCreatedAt: number | null;
+      ready: boolean;
+      unschedulable: boolean;
+      /** The execution whose cordon mark the node carries, if any. */
+      cordonedBy: string | null;
+      taints: string[];
+    }>;
+    /** The most nodes of the group that were cordoned or on their way out at one time. */
+    maxLeaving: number;
+    /** The group's lease item at the end (holder, journal and memory), as DynamoDB holds it. */
+    lease: { holder: string | null; kind: string | null; journal: unknown; memory: unknown } | null;
   }>;
+  /** Instances of the cluster (its tag) running outside every ASG at the end: nobody manages them. */
+  readonly outsideAsgs: Array<{ instanceId: string; nodeGroup: string; zone: string; state: string; launchedAt: number; node: string | null }>;
+  /** Every mutating AWS and Kubernetes call, with time (seconds from the start), execution and step. */
+  readonly audit: Array<{ at: number; api: 'aws' | 'kube'; operation: string; target: string; group: string | null; execution: string | null; step: string | null; outcome: string }>;
   readonly pods: { evictions: number; evictionsRefused: number; deletedWithoutEviction: number; lostToInterruption: number; pending: number };
 }
 
@@ -221,12 +243,16 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     const runner = new WorkflowRunner(sim, config);
 
     const minReady = new Map<string, number>();
+    const maxLeaving = new Map<string, number>();
+    const leavingOf = (group: string) =>
+      [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && (n.unschedulable || ['shutting-down', 'terminated'].includes(sim.region.instances.get(n.instanceId)?.state ?? ''))).length;
     const timelines = new Map<string, Array<[number, number]>>(scenario.groups.map((g) => [g.name, []]));
     const readyOf = (group: string) => [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && n.ready).length;
     const sample = () => {
       for (const g of scenario.groups) {
         const ready = readyOf(g.name);
         minReady.set(g.name, Math.min(minReady.get(g.name) ?? Number.POSITIVE_INFINITY, ready));
+        maxLeaving.set(g.name, Math.max(maxLeaving.get(g.name) ?? 0, leavingOf(g.name)));
         const tl = timelines.get(g.name)!;
         if (tl.length === 0 || tl[tl.length - 1][1] !== ready) tl.push([(sim.now() - start) / 1000, ready]);
       }
@@ -347,16 +373,41 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           a.instanceIds.map((id) => {
             const i = sim.region.instances.get(id)!;
             const n = sim.cluster.nodeOf(id);
-            return { instanceId: id, asg: a.name, zone: i.zone, launchedAt: (i.launchTime - start) / 1000, node: n?.name ?? null, ready: !!n?.ready, unschedulable: !!n?.unschedulable };
+            return {
+              instanceId: id,
+              asg: a.name,
+              zone: i.zone,
+              launchedAt: (i.launchTime - start) / 1000,
+              node: n?.name ?? null,
+              nodeCreatedAt: n ? (n.createdAt - start) / 1000 : null,
+              ready: !!n?.ready,
+              unschedulable: !!n?.unschedulable,
+              cordonedBy: n?.annotations[CORDONED_BY_ANNOTATION] ?? null,
+              taints: n?.unschedulable ? ['node.kubernetes.io/unschedulable:NoSchedule'] : [],
+            };
           }),
         ),
+        maxLeaving: maxLeaving.get(g.name) ?? 0,
+        lease: leaseOf(sim, g.name),
       })),
+      outsideAsgs: [...sim.region.instances.values()]
+        .filter((i) => !i.asg && i.state !== 'terminated' && i.state !== 'shutting-down' && i.tags.KubernetesCluster === sim.clusterName)
+        .map((i) => ({ instanceId: i.id, nodeGroup: i.nodeGroup, zone: i.zone, state: i.state, launchedAt: (i.launchTime - start) / 1000, node: sim.cluster.nodeOf(i.id)?.name ?? null })),
+      audit: sim.audit.map((a) => ({ ...a, at: (a.at - start) / 1000 })),
       pods: { ...sim.cluster.counters, pending: sim.cluster.pendingPods() },
     };
     return { report, runner, sim, start };
   } finally {
     await sim.stop();
   }
+}
+
+/** The lease item of a group as stored (journal and memory parsed from their JSON). */
+function leaseOf(sim: Simulator, group: string): Report['groups'][number]['lease'] {
+  const item = sim.tables.table(LEASE_TABLE)?.items.get(group);
+  if (!item) return null;
+  const json = (v: { S?: string } | undefined) => (v?.S !== undefined ? (JSON.parse(v.S) as unknown) : null);
+  return { holder: item.holder?.S ?? null, kind: item.kind?.S ?? null, journal: json(item.journal), memory: json(item.memory) };
 }
 
 /** The scenario format as JSON Schema (what a scenario file may say, before defaults apply). */

@@ -6,6 +6,7 @@ import { ApiServer, SIM_CA_PEM } from './apiserver';
 import { SimAws } from './aws';
 import { Random, VirtualClock } from './clock';
 import { Cluster, type WorkloadSpec } from './cluster';
+import { InvocationContext, type Invocation } from './context';
 import { Tables } from './dynamodb';
 import { INSUFFICIENT_CAPACITY, INSUFFICIENT_ON_DEMAND, isActive, type Fault } from './faults';
 import { DEFAULT_TIMING, Region, type SimAsg, type SimTiming } from './region';
@@ -54,6 +55,19 @@ export interface SimEvent {
   readonly detail: Readonly<Record<string, string>>;
 }
 
+/** One mutating call, as an auditor reads a run: when, what, on what, by which execution and step, and how it ended. */
+export interface AuditEntry {
+  readonly at: number;
+  readonly api: 'aws' | 'kube';
+  readonly operation: string;
+  readonly target: string;
+  /** The node group the target belongs to, when it belongs to one. */
+  readonly group: string | null;
+  readonly execution: string | null;
+  readonly step: string | null;
+  readonly outcome: string;
+}
+
 export interface AsgChange {
   readonly at: number;
   readonly asg: string;
@@ -82,6 +96,10 @@ export class Simulator {
   readonly secrets = new Map<string, () => string>();
   readonly faults: Fault[] = [];
   readonly calls = { aws: {} as Record<string, number>, kube: {} as Record<string, number> };
+  /** Every mutating AWS and Kubernetes call, in order. */
+  readonly audit: AuditEntry[] = [];
+  /** Which runner invocation makes each call (billing and the audit). */
+  readonly context = new InvocationContext();
   readonly asgChanges: AsgChange[] = [];
   /** EventBridge events the region emitted (Auto Scaling launch failures and terminations, Spot warnings). */
   readonly events: SimEvent[] = [];
@@ -115,7 +133,8 @@ export class Simulator {
     this.apiServer = new ApiServer({
       cluster: this.cluster,
       now: () => this.clock.now(),
-      kubeCall: (op) => this.kubeCall(op),
+      kubeCall: (op, port) => this.kubeCall(op, port),
+      audit: (op, target, port, outcome) => this.recordMutation('kube', op, target, this.context.ofPort(port), outcome),
       authenticate: (token) => this.authenticate(token),
     });
   }
@@ -124,7 +143,12 @@ export class Simulator {
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
     const sim = new Simulator(options);
     await sim.apiServer.start();
-    sim.uninstall = new SimAws(sim).install();
+    sim.context.install();
+    const uninstallAws = new SimAws(sim).install();
+    sim.uninstall = () => {
+      uninstallAws();
+      sim.context.uninstall();
+    };
     const key = process.env.AWS_ACCESS_KEY_ID ?? 'AKIASIMULATOR0000000';
     sim.credentials.set(key, { secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'simulator-secret-key', sessionToken: process.env.AWS_SESSION_TOKEN });
     return sim;
@@ -284,9 +308,36 @@ export class Simulator {
     this.cluster.blockedBudgets.set(`${namespace}/${workload}`, this.now() + seconds * 1000);
   }
 
-  count(kind: 'aws' | 'kube', operation: string): void {
+  count(kind: 'aws' | 'kube', operation: string, inv: Invocation | undefined = kind === 'aws' ? this.context.current() : undefined): void {
     const c = this.calls[kind];
     c[operation] = (c[operation] ?? 0) + 1;
+    if (inv) inv.calls += 1;
+  }
+
+  recordMutation(api: 'aws' | 'kube', operation: string, target: string, inv: Invocation | undefined, outcome: string): void {
+    this.audit.push({ at: this.now(), api, operation, target, group: this.groupOfTarget(target), execution: inv?.execution ?? null, step: inv?.state ?? null, outcome });
+  }
+
+  private groupOfTarget(target: string): string | null {
+    const [kind, rest = ''] = target.split(/[/=]/, 2).length === 2 ? [target.slice(0, target.search(/[/=]/)), target.slice(target.search(/[/=]/) + 1)] : [target];
+    const first = rest.split(/[ ,]/)[0];
+    switch (kind) {
+      case 'asg':
+        return this.region.asgs.get(first)?.nodeGroup ?? null;
+      case 'instance':
+      case 'instances':
+        return this.region.instances.get(first)?.nodeGroup ?? null;
+      case 'node':
+        return this.cluster.nodes.get(first)?.nodeGroup ?? null;
+      case 'pod': {
+        const pod = this.cluster.pods.get(rest);
+        return (pod?.nodeName && this.cluster.nodes.get(pod.nodeName)?.nodeGroup) || null;
+      }
+      case 'item':
+        return rest.split('/').slice(1).join('/') || null;
+      default:
+        return null;
+    }
   }
 
   /** Throws the service's own error when a throttle or failure fault hits this call. */
@@ -307,8 +358,8 @@ export class Simulator {
     return undefined;
   }
 
-  private kubeCall(operation: string): { code: number; reason: string; message: string } | undefined {
-    this.count('kube', operation);
+  private kubeCall(operation: string, port: number | undefined): { code: number; reason: string; message: string } | undefined {
+    this.count('kube', operation, this.context.ofPort(port));
     const hit = this.faultFor(operation);
     if (hit === 'throttle') return { code: 429, reason: 'TooManyRequests', message: 'Too many requests, please try again later.' };
     if (hit === 'failure') return { code: 500, reason: 'InternalError', message: 'Internal error occurred: simulated failure' };
