@@ -1,0 +1,175 @@
+/**
+ * What a randomized fault campaign broke, each as the scenario that broke it: every test failed
+ * before its fix. The invariants are read from the JSON report alone, as an auditor would.
+ */
+import { parseScenario, runScenario, type Report } from '../sim/scenario';
+
+const WORKERS = {
+  name: 'nodes',
+  role: 'worker',
+  zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+  perZone: 1,
+  maxPerZone: 1,
+  desiredReady: 3,
+  surplus: 1,
+  instanceAgeDays: 10,
+};
+
+function scenario(over: Record<string, unknown>) {
+  return parseScenario({
+    name: 'fault',
+    cluster: { name: 'example.k8s.local', kind: 'kops' },
+    groups: [WORKERS],
+    workloads: [{ name: 'web', group: 'nodes', replicas: 4, pdb: { maxUnavailable: 1 } }],
+    runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
+    until: '6h',
+    ...over,
+  });
+}
+
+const group = (r: Report, name = 'nodes') => r.groups.find((g) => g.name === name)!;
+const summaries = (r: Awaited<ReturnType<typeof runScenario>>, state: string, execution?: string) =>
+  r.runner.timeline.filter((t) => t.state === state && (!execution || t.execution === execution) && t.outcome === 'ok').map((t) => t.summary as Record<string, unknown>);
+
+/** Nothing left behind: no lease held, nothing cordoned, every ASG at its home desired and MaxSize, no instance outside an ASG. */
+function expectNothingLeftBehind(r: Report, homeMax = 1) {
+  for (const g of r.groups) {
+    expect({ group: g.name, holder: g.lease?.holder ?? null }).toEqual({ group: g.name, holder: null });
+    expect(g.members.filter((m) => m.unschedulable)).toEqual([]);
+    for (const a of g.asgs) expect({ asg: a.name, desired: a.desired, max: a.max }).toEqual({ asg: a.name, desired: a.homeDesired, max: homeMax });
+  }
+  expect(r.outsideAsgs).toEqual([]);
+}
+
+describe('faults the campaign found', () => {
+  it('reap: TerminateInstances failing once after the detach leaves no instance outside every ASG, and the reap is reported', async () => {
+    const run = await runScenario(
+      scenario({
+        groups: [{ ...WORKERS, maxPerZone: 2 }],
+        faults: [
+          { at: '0s', kind: 'neverJoin', group: 'nodes', zone: 'ap-northeast-1a', count: 1 },
+          { at: '10m', kind: 'spotInterruption', group: 'nodes', zone: 'ap-northeast-1a', count: 1 },
+          { at: '0s', kind: 'callFailure', operation: 'TerminateInstances', times: 1 },
+        ],
+        runs: [{ every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
+        until: '1h',
+      }),
+    );
+    const r = run.report;
+    expect(r.outsideAsgs).toEqual([]);
+    expect(group(r).reaps).toHaveLength(1);
+    const terminated = r.audit.filter((a) => a.operation === 'TerminateInstances' && a.outcome === 'ok');
+    expect(terminated.map((a) => a.target)).toEqual([`instances=${group(r).reaps[0].instanceId}`]);
+    expect(r.executions.filter((e) => e.status === 'FAILED')).toEqual([]);
+    expect(group(r).readyAtEnd).toBe(3);
+  });
+
+  it('MaxSize raised by the surge is restored once replenish gives the kept surplus back', async () => {
+    const run = await runScenario(
+      scenario({
+        // The replacement of the oldest node (1a) cannot launch: the refresh fails with
+        // ReplacementTimeout and must keep the surplus node, which stands in for it.
+        faults: [{ at: '3m', kind: 'zoneOutage', zone: 'ap-northeast-1a', for: '1h' }],
+        groups: [{ ...WORKERS, joinTimeoutSeconds: 900 }],
+        runs: [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+          { every: '5m', at: '30m', workflow: 'replenish', input: { group: 'nodes' } },
+        ],
+        until: '3h',
+      }),
+    );
+    const r = run.report;
+    expect(r.executions[0]).toMatchObject({ workflow: 'refresh', status: 'FAILED', error: 'ReplacementTimeout' });
+    expectNothingLeftBehind(r);
+    expect(group(r).readyAtEnd).toBe(3);
+  });
+
+  it('forced restore: when giving the surplus back fails, the home layout is remembered and the surplus given back later; a crashed retry still says what was left', async () => {
+    const base = scenario({ runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }], until: '2h' });
+    const first = await runScenario(base);
+    const giveBackAt = first.runner.timeline.find((t) => t.state === 'Give surplus back')!.at - first.start;
+    const run = await runScenario({
+      ...base,
+      faults: [
+        { at: giveBackAt / 1000 - 1, kind: 'callFailure', operation: 'patch nodes', times: 8 },
+        { at: giveBackAt / 1000 - 1, kind: 'stepCrash', state: 'Restore sizes and release', times: 1 },
+      ],
+      runs: [...base.runs, { every: '5m', at: `${Math.ceil(giveBackAt / 60_000) + 10}m`, workflow: 'replenish', input: { group: 'nodes' } }],
+    });
+    const r = run.report;
+    expect(r.executions[0].status).toBe('FAILED');
+    const restored = summaries(run, 'Restore sizes and release', r.executions[0].name);
+    expect(JSON.stringify(restored.at(-1))).toContain('surplusLeftInPlace');
+    expectNothingLeftBehind(r);
+  });
+
+  it('a refresh stopped during give-back is resumed in give-back: no surplus re-added', async () => {
+    const base = scenario({ until: '2h' });
+    const first = await runScenario(base);
+    const gaveBack = first.runner.timeline.find((t) => t.state === 'Give surplus back' && ((t.summary as { terminatedWithDecrement?: unknown[] }).terminatedWithDecrement ?? []).length > 0)!;
+    const stopAt = (gaveBack.at - first.start) / 1000 + 2;
+    const run = await runScenario({
+      ...base,
+      faults: [{ at: stopAt, kind: 'stopExecution', workflow: 'refresh' }],
+      runs: [...base.runs, { at: stopAt + 60, workflow: 'refresh', input: { group: 'nodes' } }],
+    });
+    const r = run.report;
+    expect(r.executions.map((e) => e.status)).toEqual(['ABORTED', 'SUCCEEDED']);
+    const raisedLater = r.audit.filter((a) => a.at > stopAt && (a.operation === 'SetDesiredCapacity' || a.operation === 'UpdateAutoScalingGroup') && / desired=2/.test(a.target));
+    expect(raisedLater).toEqual([]);
+    expectNothingLeftBehind(r);
+  });
+
+  it('a failure in "Take the group lease" after the lease was taken goes to cleanup: the lease is released', async () => {
+    const run = await runScenario(scenario({ faults: [{ at: '0s', kind: 'stepCrash', state: 'Take the group lease', times: 20 }], until: '1h' }));
+    const r = run.report;
+    expect(r.executions[0]).toMatchObject({ status: 'FAILED', error: 'Runtime.ExitError' });
+    expectNothingLeftBehind(r);
+  });
+
+  it('a resumed refresh says it resumes, from which execution, and the start it keeps, also when its takeover is retried', async () => {
+    const run = await runScenario(
+      scenario({
+        runs: [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+          { at: '15m', workflow: 'refresh', input: { group: 'nodes' } },
+        ],
+        faults: [
+          { at: '4m', kind: 'stopExecution', workflow: 'refresh' },
+          { at: '15m', kind: 'stepCrash', state: 'Take the group lease', times: 1 },
+        ],
+        until: '3h',
+      }),
+    );
+    const [firstExec, second] = run.report.executions;
+    expect(second.status).toBe('SUCCEEDED');
+    const takes = summaries(run, 'Take the group lease', second.name);
+    const firstStart = new Date(run.start).toISOString();
+    expect(takes.at(-1)).toMatchObject({ resumed: { from: expect.stringContaining(firstExec.name), startedAt: firstStart } });
+    const surge = summaries(run, 'Add surplus nodes', second.name);
+    expect(JSON.stringify(surge)).toContain(`resuming ${firstExec.name}`);
+    expectNothingLeftBehind(run.report);
+  });
+
+  it('executions cut off by `until` are reported RUNNING', async () => {
+    const run = await runScenario(scenario({ until: '3m' }));
+    expect(run.report.executions[0].status).toBe('RUNNING');
+  });
+
+  it('an invocation is billed for its own calls only, with two refreshes running side by side', async () => {
+    const run = await runScenario(
+      scenario({
+        groups: [WORKERS, { ...WORKERS, name: 'other' }],
+        workloads: [],
+        runs: [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+          { at: '0s', workflow: 'refresh', input: { group: 'other' } },
+        ],
+      }),
+    );
+    const r = run.report;
+    const calls = Object.values(r.totals.awsCalls).reduce((a, b) => a + b, 0) + Object.values(r.totals.kubeCalls).reduce((a, b) => a + b, 0);
+    // 120 ms per invocation and 40 ms per call, each call billed once.
+    expect(r.totals.lambdaBilledMs).toBe(120 * r.totals.lambdaInvocations + 40 * calls);
+  });
+});
