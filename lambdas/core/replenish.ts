@@ -11,6 +11,12 @@ export interface ReplenishMemory {
   readonly home?: Readonly<Record<string, { readonly desired: number; readonly max: number }>>;
   readonly backoff?: Readonly<Record<string, { readonly failures: number; readonly until: number; readonly lastFailureAt: number }>>;
   readonly lastChange?: Readonly<Record<string, number>>;
+  /**
+   * Instances being reaped, journaled before the detach: once detached they are in no ASG, so
+   * only this record says they are ours to terminate. An entry goes once EC2 says the instance
+   * is shutting down or gone.
+   */
+  readonly reaping?: Readonly<Record<string, { readonly asg: string; readonly at: number; readonly ageSeconds: number; readonly decrement: boolean }>>;
 }
 
 export interface Reap {
@@ -32,6 +38,8 @@ export interface ReplenishPlan {
   readonly reap: readonly Reap[];
   /** Desired capacity to raise (substitute capacity when above home). */
   readonly raise: readonly { readonly asg: string; readonly from: number; readonly to: number }[];
+  /** MaxSize raised above home (a refresh's surge whose surplus was kept) that desired fits under again. */
+  readonly restoreMax: readonly { readonly asg: string; readonly from: number; readonly to: number }[];
   /** A member of an ASG above its home desired to drain and terminate with decrement. */
   readonly giveBack?: { readonly instanceId: string; readonly node: string; readonly asg: string };
   /** The memory to store after acting. */
@@ -131,5 +139,8 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
       notes.push('over desiredReady; the ASGs above their home desired are cooling down');
     }
   }
-  return { ready, desiredReady: settings.desiredReady, launching, reap, raise, giveBack, memory: { home, backoff, lastChange }, notes };
+  const restoreMax = asgs.filter((a) => a.max > home[a.name].max && a.desired <= home[a.name].max).map((a) => ({ asg: a.name, from: a.max, to: home[a.name].max }));
+  const reaping = { ...(memory.reaping ?? {}) };
+  for (const r of reap) reaping[r.instanceId] = { asg: r.asg, at: now, ageSeconds: r.ageSeconds, decrement: r.decrement };
+  return { ready, desiredReady: settings.desiredReady, launching, reap, raise, restoreMax, giveBack, memory: { home, backoff, lastChange, ...(Object.keys(reaping).length ? { reaping } : {}) }, notes };
 }

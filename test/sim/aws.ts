@@ -109,7 +109,8 @@ export class SimAws {
   private async run<T>(service: string, operation: string, fn: () => T, target?: string): Promise<T> {
     if (++this.callsSinceReset >= 256) {
       this.callsSinceReset = 0;
-      this.mocks.forEach((m) => m.resetHistory());
+      // Not from inside a mocked call: sinon refuses to reset a stub while it runs.
+      setImmediate(() => this.mocks.forEach((m) => m.resetHistory()));
     }
     const inv = this.sim.context.current();
     this.sim.count('aws', operation, inv);

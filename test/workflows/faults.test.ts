@@ -16,7 +16,11 @@ const WORKERS = {
 };
 
 function scenario(over: Record<string, unknown>) {
-  return parseScenario({
+  return parseScenario(raw(over));
+}
+
+function raw(over: Record<string, unknown>): Record<string, unknown> & { runs: unknown[] } {
+  return {
     name: 'fault',
     cluster: { name: 'example.k8s.local', kind: 'kops' },
     groups: [WORKERS],
@@ -24,7 +28,7 @@ function scenario(over: Record<string, unknown>) {
     runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
     until: '6h',
     ...over,
-  });
+  } as Record<string, unknown> & { runs: unknown[] };
 }
 
 const group = (r: Report, name = 'nodes') => r.groups.find((g) => g.name === name)!;
@@ -69,7 +73,7 @@ describe('faults the campaign found', () => {
       scenario({
         // The replacement of the oldest node (1a) cannot launch: the refresh fails with
         // ReplacementTimeout and must keep the surplus node, which stands in for it.
-        faults: [{ at: '3m', kind: 'zoneOutage', zone: 'ap-northeast-1a', for: '1h' }],
+        faults: [{ at: '1m', kind: 'zoneOutage', zone: 'ap-northeast-1a', for: '1h' }],
         groups: [{ ...WORKERS, joinTimeoutSeconds: 900 }],
         runs: [
           { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
@@ -85,17 +89,19 @@ describe('faults the campaign found', () => {
   });
 
   it('forced restore: when giving the surplus back fails, the home layout is remembered and the surplus given back later; a crashed retry still says what was left', async () => {
-    const base = scenario({ runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }], until: '2h' });
-    const first = await runScenario(base);
+    const base = raw({ until: '2h' });
+    const first = await runScenario(parseScenario(base));
     const giveBackAt = first.runner.timeline.find((t) => t.state === 'Give surplus back')!.at - first.start;
-    const run = await runScenario({
-      ...base,
-      faults: [
-        { at: giveBackAt / 1000 - 1, kind: 'callFailure', operation: 'patch nodes', times: 8 },
-        { at: giveBackAt / 1000 - 1, kind: 'stepCrash', state: 'Restore sizes and release', times: 1 },
-      ],
-      runs: [...base.runs, { every: '5m', at: `${Math.ceil(giveBackAt / 60_000) + 10}m`, workflow: 'replenish', input: { group: 'nodes' } }],
-    });
+    const run = await runScenario(
+      parseScenario({
+        ...base,
+        faults: [
+          { at: `${giveBackAt / 1000 - 1}s`, kind: 'callFailure', operation: 'patch nodes', times: 8 },
+          { at: `${giveBackAt / 1000 - 1}s`, kind: 'stepCrash', state: 'Restore sizes and release', times: 1 },
+        ],
+        runs: [...base.runs, { every: '5m', at: `${Math.ceil(giveBackAt / 60_000) + 10}m`, workflow: 'replenish', input: { group: 'nodes' } }],
+      }),
+    );
     const r = run.report;
     expect(r.executions[0].status).toBe('FAILED');
     const restored = summaries(run, 'Restore sizes and release', r.executions[0].name);
@@ -104,15 +110,17 @@ describe('faults the campaign found', () => {
   });
 
   it('a refresh stopped during give-back is resumed in give-back: no surplus re-added', async () => {
-    const base = scenario({ until: '2h' });
-    const first = await runScenario(base);
+    const base = raw({ until: '2h' });
+    const first = await runScenario(parseScenario(base));
     const gaveBack = first.runner.timeline.find((t) => t.state === 'Give surplus back' && ((t.summary as { terminatedWithDecrement?: unknown[] }).terminatedWithDecrement ?? []).length > 0)!;
     const stopAt = (gaveBack.at - first.start) / 1000 + 2;
-    const run = await runScenario({
-      ...base,
-      faults: [{ at: stopAt, kind: 'stopExecution', workflow: 'refresh' }],
-      runs: [...base.runs, { at: stopAt + 60, workflow: 'refresh', input: { group: 'nodes' } }],
-    });
+    const run = await runScenario(
+      parseScenario({
+        ...base,
+        faults: [{ at: `${stopAt}s`, kind: 'stopExecution', workflow: 'refresh' }],
+        runs: [...base.runs, { at: `${stopAt + 60}s`, workflow: 'refresh', input: { group: 'nodes' } }],
+      }),
+    );
     const r = run.report;
     expect(r.executions.map((e) => e.status)).toEqual(['ABORTED', 'SUCCEEDED']);
     const raisedLater = r.audit.filter((a) => a.at > stopAt && (a.operation === 'SetDesiredCapacity' || a.operation === 'UpdateAutoScalingGroup') && / desired=2/.test(a.target));
