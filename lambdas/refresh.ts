@@ -19,6 +19,8 @@ import {
   type BatchMember,
   type AsgState,
   type RefreshJournal,
+  type ResumeAt,
+  resumeAt,
 } from './core';
 import { groupOf, parseStart, selectorOf, type StartEvent } from './input';
 import { acquireGroupLease } from './aws/lease';
@@ -44,6 +46,10 @@ export interface RefreshState {
   readonly historyBudget: number;
   /** Set on a continued execution: the execution that handed over. */
   readonly continuedFrom?: string;
+  /** Set by the lease step: where the workflow goes on (a stopped refresh taken over resumes in its phase). */
+  readonly resume?: ResumeAt;
+  /** Set when this refresh took over a stopped one. */
+  readonly resumedFrom?: string;
   readonly did?: Record<string, unknown>;
   /** Set by a Catch: the error that sent the workflow down the cleanup path. */
   readonly failure?: { readonly Error: string; readonly Cause: string };
@@ -136,7 +142,9 @@ function freshJournal(state: RefreshState): RefreshJournal {
 /**
  * Takes the lease. A replenish holding it makes the step fail with ReplenishRunning (ASL waits and
  * retries); another refresh makes it fail fast with LeaseHeld. A journal left by a stopped refresh
- * is restored first; one handed over by our own previous execution is adopted.
+ * is taken over: its start time, home layout and surplus are kept, and the workflow goes on in the
+ * phase it stopped in (`resume`). One handed over by our own previous execution is adopted. A
+ * retried step (the lease is ours already) says again what the first attempt did.
  */
 export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshState> {
   if (state.continuedFrom) {
@@ -144,8 +152,8 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     const before = await deps.lease.acquire(state.group, state.execution, 'refresh', deps.now(), state.continuedFrom);
     const journal = before?.journal as RefreshJournal | undefined;
     if (!journal) throw new LeaseLostError(`execution ${state.continuedFrom} handed over no journal for group ${state.group}`);
-    await saveJournal(deps, state, { ...journal, execution: state.execution });
-    return next(state, COST.task, { lease: `taken over from ${state.continuedFrom}`, replacedSoFar: journal.replaced });
+    if (journal.execution !== state.execution) await saveJournal(deps, state, { ...journal, execution: state.execution });
+    return { ...next(state, COST.task, { lease: `taken over from ${state.continuedFrom}`, keepsStart: new Date(journal.startedAt).toISOString(), replacedSoFar: journal.replaced }), startedAt: journal.startedAt, resume: 'surge' };
   }
   let got;
   try {
@@ -160,21 +168,56 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     const dead = got.recoveredKind === 'refresh' ? (got.recoveredJournal as RefreshJournal | undefined) : undefined;
     if (!dead) {
       await saveJournal(deps, state, freshJournal(state));
-      return next(state, COST.task, { lease: `taken over from stopped ${got.recoveredKind ?? ''} execution ${got.recoveredFrom}` });
+      return { ...next(state, COST.task, { lease: `taken over from stopped ${got.recoveredKind ?? ''} execution ${got.recoveredFrom}` }), resume: 'surge' };
     }
     // Go on with the stopped refresh: its start (nodes it replaced stay replaced), its home layout
-    // and its surplus; uncordon the batch it was draining, which will be picked again.
-    const uncordoned = await uncordonAll(await deps.kube(), dead.cordoned);
+    // and its surplus. A batch it was draining is uncordoned and picked again; one it had drained
+    // and begun terminating is terminated.
+    const at = resumeAt(dead.phase);
+    const keepCordoned = at === 'terminate' ? dead.batch.map((b) => b.node) : [];
+    const uncordoned = await uncordonAll(await deps.kube(), dead.cordoned.filter((n) => !keepCordoned.includes(n)));
     const settings = groupSettings(groupOf(deps, state.group));
-    await saveJournal(deps, state, { ...dead, execution: state.execution, cordoned: [], batch: [], phase: 'surge', deadline: deps.now() + settings.joinTimeoutSeconds * 1000 });
-    return next(state, COST.task, {
-      lease: `taken over from stopped execution ${got.recoveredFrom}`,
-      resumed: { startedAt: new Date(dead.startedAt).toISOString(), replacedSoFar: dead.replaced, surplusInPlace: dead.surged, uncordoned },
-    });
+    const journal: RefreshJournal = {
+      ...dead,
+      execution: state.execution,
+      cordoned: keepCordoned,
+      batch: at === 'terminate' ? dead.batch : [],
+      phase: at === 'surge' ? 'surge' : dead.phase,
+      deadline: deps.now() + (at === 'giveBack' ? settings.drainTimeoutSeconds : settings.joinTimeoutSeconds) * 1000,
+      resumedFrom: { execution: got.recoveredFrom, phase: dead.phase },
+    };
+    await saveJournal(deps, state, journal);
+    return resumed(state, journal, { lease: `taken over from stopped execution ${got.recoveredFrom}`, uncordoned });
   }
-  // Re-entrant: a retried step keeps the journal it already wrote.
-  if (!got.recoveredJournal) await saveJournal(deps, state, freshJournal(state));
-  return next(state, COST.task, { lease: 'taken' });
+  const own = got.recoveredJournal as RefreshJournal | undefined;
+  if (own) {
+    // Re-entrant: a retried step keeps the journal it already wrote, and says what it was.
+    if (own.resumedFrom) return resumed(state, own, { lease: `already ours (retried); taken over from stopped execution ${own.resumedFrom.execution}` });
+    return { ...next(state, COST.task, { lease: 'already ours (retried)' }), resume: resumeAt(own.phase) };
+  }
+  await saveJournal(deps, state, freshJournal(state));
+  return { ...next(state, COST.task, { lease: 'taken' }), resume: 'surge' };
+}
+
+/** The state of a refresh that goes on from a stopped one: its start, and where it resumes, said plainly. */
+function resumed(state: RefreshState, journal: RefreshJournal, did: Record<string, unknown>): RefreshState {
+  const at = resumeAt(journal.resumedFrom?.phase ?? journal.phase);
+  return {
+    ...next(state, COST.task, {
+      ...did,
+      resumed: {
+        from: journal.resumedFrom?.execution,
+        startedAt: new Date(journal.startedAt).toISOString(),
+        stoppedIn: journal.resumedFrom?.phase,
+        goesOnWith: at === 'giveBack' ? 'giving the surplus back' : at === 'terminate' ? 'terminating the batch it had drained' : 'the surge (only what is missing), then the oldest nodes left',
+        replacedSoFar: journal.replaced,
+        surplusInPlace: journal.surged,
+      },
+    }),
+    startedAt: journal.startedAt,
+    resume: at,
+    resumedFrom: journal.resumedFrom?.execution,
+  };
 }
 
 /**
@@ -233,7 +276,9 @@ export async function surge(state: RefreshState, deps: Deps): Promise<RefreshSta
     applied.push(asg);
   }
   const added = Object.entries(targets).reduce((n, [asg, t]) => n + t.desired - (journal.original[asg]?.desired ?? t.desired), 0);
-  return next(state, COST.task, { added, ...(planned.length ? { changes: planned } : { resumed: `surge already journaled; applied now: ${applied.join(', ') || 'nothing'}` }) });
+  const from = state.resumedFrom ?? journal.resumedFrom?.execution;
+  const again = `surplus journaled earlier${from ? ` (resuming ${executionName(from)}, start ${new Date(journal.startedAt).toISOString()})` : ''}; applied now: ${applied.join(', ') || 'nothing, it is in place'}`;
+  return next(state, COST.task, { added, ...(planned.length ? { changes: planned } : { resumed: again }) });
 }
 
 /** Whether the group is whole (Ready count, and for the control plane every ASG back); fails past the deadline. */
@@ -402,15 +447,35 @@ export async function cleanup(state: RefreshState, deps: Deps): Promise<RefreshS
   return next(state, COST.task, { uncordoned, failure: state.failure?.Error });
 }
 
-/** Last resort when giving back failed too: restore sizes from the journal without draining, and release. */
+/**
+ * Last resort when giving back failed too: restore what can be restored without draining, record
+ * the home layout in the lease memory (so the next refresh or replenish gives the surplus left in
+ * place back, rather than taking it for home), and release. A retry after this step did its work
+ * finds the lease released and says, from the group as it is, what was left in place.
+ */
 export async function forceRestore(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const rec = await deps.lease.get(state.group);
-  if (rec?.holder !== state.execution) return next(state, COST.task, { restored: 'nothing: the lease is not ours' });
-  const restored = await restore(deps, state.group, rec.journal as RefreshJournal);
-  await deps.lease.release(state.group, state.execution);
-  // The execution fails with the first error: the refresh's own, else the give-back's.
   const failure = state.failure ?? state.giveBackFailure;
-  return { ...next(state, COST.task, { restored, released: true }), ...(failure ? { failure } : {}) };
+  const withFailure = (s: RefreshState) => ({ ...s, ...(failure ? { failure } : {}) });
+  if (rec?.holder !== state.execution) {
+    const home = (rec?.memory as GroupMemory | undefined)?.home ?? {};
+    const asgs = await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
+    const left = asgs.filter((a) => home[a.name] && (a.desired > home[a.name].desired || a.max > home[a.name].max)).map((a) => `${a.name}: desired ${a.desired}, max ${a.max} (home ${home[a.name].desired}/${home[a.name].max})`);
+    return withFailure(
+      next(state, COST.task, {
+        restored: `already done: the lease of group ${state.group} is ${rec?.holder ? `held by ${rec.holder}` : 'released'}`,
+        ...(left.length ? { surplusLeftInPlace: left, homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' } : {}),
+      }),
+    );
+  }
+  const journal = rec.journal as RefreshJournal;
+  const restored = await restore(deps, state.group, journal);
+  const memory = (rec.memory as GroupMemory | undefined) ?? {};
+  if (journal.surged || Object.keys(journal.original).length) {
+    await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
+  }
+  await deps.lease.release(state.group, state.execution);
+  return withFailure(next(state, COST.task, { restored, ...(restored.surplusLeftInPlace ? { homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' } : {}), released: true }));
 }
 
 /** Releases the lease (idempotent). */

@@ -24,6 +24,23 @@ export interface RefreshJournal {
   readonly phase: 'surge' | 'drain' | 'terminating' | 'replace' | 'giveBack' | 'done';
   /** Nodes replaced so far, across continued executions. */
   readonly replaced: number;
+  /** Set when this refresh took over a stopped one: which, and the start it keeps. */
+  readonly resumedFrom?: { readonly execution: string; readonly phase: RefreshJournal['phase'] };
+}
+
+/** Where a refresh taken over from a stopped one goes on: the workflow's Choice after the lease. */
+export type ResumeAt = 'surge' | 'terminate' | 'giveBack';
+
+/**
+ * The phase a stopped refresh left decides where its successor goes on: a refresh stopped while
+ * giving the surplus back gives it back (surging again would launch what it just removed); one
+ * stopped while terminating a drained batch terminates it; any other goes through the surge, which
+ * applies only what the journal says is missing, and picks again.
+ */
+export function resumeAt(phase: RefreshJournal['phase']): ResumeAt {
+  if (phase === 'giveBack' || phase === 'done') return 'giveBack';
+  if (phase === 'terminating') return 'terminate';
+  return 'surge';
 }
 
 export interface BatchMember {
