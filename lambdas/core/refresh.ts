@@ -144,14 +144,16 @@ export interface GiveBackPlan {
 /**
  * Returns the group to its home layout: each ASG above its original desired loses members
  * (ours already cordoned, then unjoined, not Ready, then the newest) with decrement, and MaxSize
- * goes back once desired allows. Never takes the group below `minReady` Ready nodes: surplus that
+ * goes back once desired allows. Never takes the group below `minReady` schedulable Ready nodes: surplus that
  * stands in for a replacement that did not come is kept (and said so).
  */
 export function planGiveBack(asgs: readonly AsgState[], c: Classification, original: RefreshJournal['original'], minReady: number): GiveBackPlan {
   const remove: BatchMember[] = [];
   const restoreMax: Array<{ asg: string; max: number }> = [];
   const ours = (m: Member) => m.state === 'leaving' && !!m.node?.cordonedByUs && !isLeavingAsgState(m.asgLifecycleState) && m.ec2State !== 'shutting-down' && m.ec2State !== 'terminated';
-  const servesPods = (m: Member) => m.state === 'ready' || (ours(m) && !!m.node?.ready);
+  // The floor is nodes that can take pods: Ready and schedulable. A node cordoned by anyone (us
+  // included: a give-back already under way) takes none, so removing it costs nothing.
+  const servesPods = (m: Member) => m.state === 'ready' && !!m.node && !m.node.unschedulable;
   let readySpare = c.members.filter(servesPods).length - minReady;
   let kept = 0;
   for (const a of asgs) {

@@ -11,6 +11,8 @@ interface Spec {
   createdAt?: number;
   ready?: boolean;
   cordoned?: boolean;
+  /** Cordoned by someone else (an operator): unschedulable, but not ours to give back first. */
+  cordonedByOther?: boolean;
   lifecycle?: string;
 }
 
@@ -31,7 +33,7 @@ function world(asgs: Array<Partial<AsgState> & { name: string }>, members: Spec[
     instances: members.map((m, i) => ({ instanceId: m.id, zone: `z-${m.asg}`, instanceType: 'm5.large', lifecycle: 'spot', launchTime: (m.createdAt ?? T0) - 60_000 + i, state: 'running' })),
     nodes: members
       .filter((m) => m.createdAt !== undefined)
-      .map((m) => ({ name: `n-${m.id}`, providerID: formatProviderId(`z-${m.asg}`, m.id), ready: m.ready ?? true, unschedulable: !!m.cordoned, createdAt: m.createdAt!, labels: {}, cordonedByUs: !!m.cordoned })),
+      .map((m) => ({ name: `n-${m.id}`, providerID: formatProviderId(`z-${m.asg}`, m.id), ready: m.ready ?? true, unschedulable: !!m.cordoned || !!m.cordonedByOther, createdAt: m.createdAt!, labels: {}, cordonedByUs: !!m.cordoned })),
   };
 }
 
@@ -90,21 +92,40 @@ describe('refresh planner', () => {
     expect(p.done).toBe(false);
   });
 
-  it('never gives surplus back below the Ready floor (property)', () => {
+  it('counts only schedulable Ready nodes toward the floor: a node cordoned by an operator is no capacity', () => {
+    // Floor 3; five Ready nodes, the one in c cordoned by someone else; ASG a is 2 above home.
+    const s = world([{ name: 'a' }, { name: 'c' }], [
+      { id: 'i-1', asg: 'a', createdAt: START - 5000 },
+      { id: 'i-2', asg: 'a', createdAt: START - 4000 },
+      { id: 'i-3', asg: 'a', createdAt: START - 3000 },
+      { id: 'i-4', asg: 'a', createdAt: START - 2000 },
+      { id: 'i-5', asg: 'c', createdAt: START - 1000, cordonedByOther: true },
+    ]);
+    const p = planGiveBack(s.asgs, classify(s, T0), { a: { desired: 2, max: 10 }, c: { desired: 1, max: 10 } }, 3);
+    expect(p.remove.map((r) => r.instanceId)).toEqual(['i-4']);
+    expect(p.kept).toBe(1);
+  });
+
+  it('never gives surplus back below the floor of schedulable Ready nodes (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ asg: fc.constantFrom('a', 'c', 'd'), joined: fc.boolean(), ready: fc.boolean() }), { maxLength: 20 }), fc.nat(6), fc.nat(3), (specs, floor, home) => {
+      fc.property(
+        fc.array(fc.record({ asg: fc.constantFrom('a', 'c', 'd'), joined: fc.boolean(), ready: fc.boolean(), cordon: fc.constantFrom('none', 'ours', 'other') }), { maxLength: 20 }),
+        fc.nat(6),
+        fc.nat(3),
+        (specs, floor, home) => {
         const s = world(
           [{ name: 'a' }, { name: 'c' }, { name: 'd' }],
-          specs.map((m, i) => ({ id: `i-${i.toString(16).padStart(4, '0')}`, asg: m.asg, createdAt: m.joined ? T0 - i : undefined, ready: m.ready })),
+          specs.map((m, i) => ({ id: `i-${i.toString(16).padStart(4, '0')}`, asg: m.asg, createdAt: m.joined ? T0 - i : undefined, ready: m.ready, cordoned: m.cordon === 'ours', cordonedByOther: m.cordon === 'other' })),
         );
         const c = classify(s, T0);
         const p = planGiveBack(s.asgs, c, { a: { desired: home, max: 10 }, c: { desired: home, max: 10 }, d: { desired: home, max: 10 } }, floor);
-        const ready = c.members.filter((m) => m.state === 'ready');
-        const readyRemoved = p.remove.filter((r) => ready.some((m) => m.instanceId === r.instanceId)).length;
-        if (ready.length >= floor) expect(ready.length - readyRemoved).toBeGreaterThanOrEqual(floor);
-        else expect(readyRemoved).toBe(0);
+        const schedulable = c.members.filter((m) => m.node?.ready && !m.node.unschedulable && m.state !== 'leaving');
+        const removed = p.remove.filter((r) => schedulable.some((m) => m.instanceId === r.instanceId)).length;
+        if (schedulable.length >= floor) expect(schedulable.length - removed).toBeGreaterThanOrEqual(floor);
+        else expect(removed).toBe(0);
         for (const a of s.asgs) expect(p.remove.filter((r) => r.asg === a.name).length).toBeLessThanOrEqual(Math.max(0, a.desired - home));
-      }),
+        },
+      ),
     );
   });
 
