@@ -1,4 +1,6 @@
 import {
+  GIVE_BACK_BLOCKED_SECONDS,
+  GIVE_BACK_RETRY_SECONDS,
   isLeavingAsgState,
   LeaseHeldError,
   LeaseLostError,
@@ -34,6 +36,8 @@ interface ReplenishJournal {
   readonly cordoned: readonly string[];
   readonly giveBack?: { readonly instanceId: string; readonly node: string; readonly asg: string };
   readonly deadline?: number;
+  /** Since when every pod left has been refused by its budget, with no eviction going through. */
+  readonly blockedSince?: number;
 }
 
 export async function validate(event: StartEvent, deps: Deps): Promise<ReplenishState> {
@@ -152,7 +156,12 @@ async function reap(deps: Deps, state: ReplenishState, memory: ReplenishMemory, 
   }));
 }
 
-/** Drains the member being given back; once empty, terminates it with decrement. Gives up (uncordoned) past the drain timeout. */
+/**
+ * Drains the member being given back; once empty, terminates it with decrement. Gives up
+ * (uncordoned) past the drain timeout, or sooner when budgets have refused every pod left for
+ * {@link GIVE_BACK_BLOCKED_SECONDS}; either way that ASG's give-back rests for
+ * {@link GIVE_BACK_RETRY_SECONDS}, so the lease is not held pass after pass for nothing.
+ */
 export async function giveBack(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
   const rec = await deps.lease.get(state.group);
   if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
@@ -163,20 +172,32 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   const pass = await drainNode(kube, target.node, executionName(state.execution));
   const left = pass.remaining;
   const refused = pass.refused;
+  const now = deps.now();
   if (left.length === 0) {
     try {
       await deps.autoscaling.terminateInstance(target.instanceId, true);
     } catch (e) {
       if (!(e instanceof ResourceNotFoundError)) throw e;
     }
-    await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, deps.now());
+    await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
     return { ...state, did: { draining: false, gaveBack: `${target.node} (${target.instanceId}) terminated with decrement in ${target.asg}` } };
   }
-  if (journal.deadline !== undefined && deps.now() > journal.deadline) {
+  const blocked = pass.evicted.length === 0 && refused.length > 0;
+  const blockedSince = blocked ? (journal.blockedSince ?? now) : undefined;
+  const blockedFor = blockedSince === undefined ? 0 : (now - blockedSince) / 1000;
+  const timedOut = journal.deadline !== undefined && now > journal.deadline;
+  if (timedOut || blockedFor >= GIVE_BACK_BLOCKED_SECONDS) {
+    const why = timedOut
+      ? `could not be drained within the drain timeout (pods left: ${left.join(', ')}${refused.length ? `; refused: ${refused.join(' | ')}` : ''})`
+      : `had every pod left refused by its budget for ${Math.round(blockedFor)}s (pods left: ${left.join(', ')}; refused: ${refused.join(' | ')})`;
     await uncordonAll(kube, [target.node]);
-    await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, deps.now());
-    return { ...state, did: { draining: false, gaveUp: `${target.node} could not be drained in time (pods left: ${left.join(', ')}${refused.length ? `; refused: ${refused.join(' | ')}` : ''}); uncordoned, will try again later` } };
+    const until = now + GIVE_BACK_RETRY_SECONDS * 1000;
+    const memory = (rec.memory as ReplenishMemory | undefined) ?? {};
+    await deps.lease.writeMemory(state.group, state.execution, { ...memory, giveBackHeld: { ...(memory.giveBackHeld ?? {}), [target.asg]: { until, why: `${target.node} ${why}` } } });
+    await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
+    return { ...state, did: { draining: false, gaveUp: `${target.node} ${why}; uncordoned; ${target.asg} gives back again after ${new Date(until).toISOString()}` } };
   }
+  if (blockedSince !== journal.blockedSince) await deps.lease.writeJournal(state.group, state.execution, { ...journal, blockedSince }, now);
   return { ...state, did: { draining: true, node: target.node, evicted: pass.evicted, podsLeft: left, ...(refused.length ? { refused } : {}) } };
 }
 

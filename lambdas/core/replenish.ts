@@ -12,6 +12,12 @@ export interface ReplenishMemory {
   readonly backoff?: Readonly<Record<string, { readonly failures: number; readonly until: number; readonly lastFailureAt: number }>>;
   readonly lastChange?: Readonly<Record<string, number>>;
   /**
+   * ASGs whose give-back was given up because budgets refused every eviction: no give-back is
+   * tried there again before `until`, so one blocked node does not hold the group's lease pass
+   * after pass (and a refresh waiting behind it).
+   */
+  readonly giveBackHeld?: Readonly<Record<string, { readonly until: number; readonly why: string }>>;
+  /**
    * Instances being reaped, journaled before the detach: once detached they are in no ASG, so
    * only this record says they are ours to terminate. An entry goes once EC2 says the instance
    * is shutting down or gone.
@@ -47,6 +53,11 @@ export interface ReplenishPlan {
   /** Why nothing (more) was done, for the execution history; never empty when the group is not whole. */
   readonly notes: readonly string[];
 }
+
+/** A give-back whose every remaining pod a budget refuses, with no eviction going through, stops after this long. */
+export const GIVE_BACK_BLOCKED_SECONDS = 60;
+/** How long an ASG's give-back rests after it was given up. */
+export const GIVE_BACK_RETRY_SECONDS = 1800;
 
 /** Instances launched this long ago without a node count as never joining (the seed's join timeout). */
 function shouldReap(m: Member, settings: GroupSettings): boolean {
@@ -128,7 +139,12 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
     if (p.blocked) notes.push(`${p.blocked} of ${short} missing node(s) cannot be placed now: ${p.blockedReason}`);
   } else if (ready > settings.desiredReady && launching === 0 && c.counts.notReady === 0) {
     // Over, and everything Ready: give back substitute capacity, one member at a time, newest first.
-    const above = asgs.filter((a) => a.desired > home[a.name].desired && !coolingDown(a.name));
+    const held = (asg: string) => (memory.giveBackHeld?.[asg]?.until ?? Number.NEGATIVE_INFINITY) > now;
+    for (const a of asgs) {
+      const h = memory.giveBackHeld?.[a.name];
+      if (a.desired > home[a.name].desired && h && h.until > now) notes.push(`${a.name}: giving back rests until ${new Date(h.until).toISOString()} (${h.why})`);
+    }
+    const above = asgs.filter((a) => a.desired > home[a.name].desired && !coolingDown(a.name) && !held(a.name));
     const candidates = c.members
       .filter((m) => m.state === 'ready' && above.some((a) => a.name === m.asg) && m.node)
       .sort((x, y) => (y.node?.createdAt ?? 0) - (x.node?.createdAt ?? 0));
@@ -142,5 +158,16 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
   const restoreMax = asgs.filter((a) => a.max > home[a.name].max && a.desired <= home[a.name].max).map((a) => ({ asg: a.name, from: a.max, to: home[a.name].max }));
   const reaping = { ...(memory.reaping ?? {}) };
   for (const r of reap) reaping[r.instanceId] = { asg: r.asg, at: now, ageSeconds: r.ageSeconds, decrement: r.decrement };
-  return { ready, desiredReady: settings.desiredReady, launching, reap, raise, restoreMax, giveBack, memory: { home, backoff, lastChange, ...(Object.keys(reaping).length ? { reaping } : {}) }, notes };
+  const giveBackHeld = Object.fromEntries(Object.entries(memory.giveBackHeld ?? {}).filter(([, h]) => h.until > now));
+  return {
+    ready,
+    desiredReady: settings.desiredReady,
+    launching,
+    reap,
+    raise,
+    restoreMax,
+    giveBack,
+    memory: { home, backoff, lastChange, ...(Object.keys(reaping).length ? { reaping } : {}), ...(Object.keys(giveBackHeld).length ? { giveBackHeld } : {}) },
+    notes,
+  };
 }

@@ -308,6 +308,17 @@ export class Cluster {
     }
   }
 
+  /**
+   * A rollout of the workload (a new ReplicaSet, Recreate strategy): its pods are replaced and the
+   * scheduler spreads the new ones over every schedulable Ready node, new nodes included. The old
+   * pods go by their workload's own doing, so no counter calls them lost.
+   */
+  rollout(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    for (const pod of this.workloadPods(key)) this.pods.delete(`${pod.namespace}/${pod.name}`);
+    this.reconcileWorkloads();
+  }
+
   pendingPods(): number {
     return [...this.pods.values()].filter((p) => !p.nodeName).length;
   }

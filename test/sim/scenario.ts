@@ -49,6 +49,8 @@ const Fault = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('callFailure'), ...at, operation: z.string(), times: z.number().int().min(1) }).strict(),
   z.object({ kind: z.literal('stepCrash'), ...at, state: z.string(), times: z.number().int().min(1).default(1) }).strict(),
   z.object({ kind: z.literal('pdbBlock'), ...at, workload: z.string(), for: duration }).strict(),
+  /** The workload rolls out: its pods are replaced and spread over every schedulable node, new ones included. */
+  z.object({ kind: z.literal('rollout'), ...at, workload: z.string() }).strict(),
   z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish']) }).strict(),
   z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
   /** Someone (an operator, another tool) sets an ASG's desired capacity, raising MaxSize if needed. */
@@ -96,7 +98,7 @@ export const ScenarioSchema = z
       if (!groups.has(w.group)) ctx.addIssue({ code: 'custom', path: ['workloads', i, 'group'], message: `unknown group ${w.group}; groups: ${[...groups].join(', ')}` });
     });
     s.faults.forEach((f, i) => {
-      if (f.kind === 'pdbBlock' && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
+      if ((f.kind === 'pdbBlock' || f.kind === 'rollout') && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
       if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'scaleAsg') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
     });
   });
@@ -287,6 +289,11 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           case 'pdbBlock': {
             const w = scenario.workloads.find((x) => x.name === f.workload)!;
             sim.blockBudget(w.namespace, w.name, f.for);
+            break;
+          }
+          case 'rollout': {
+            const w = scenario.workloads.find((x) => x.name === f.workload)!;
+            sim.cluster.rollout(w.namespace, w.name);
             break;
           }
           case 'stopExecution':

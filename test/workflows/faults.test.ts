@@ -159,6 +159,34 @@ describe('faults the campaign found', () => {
     expectNothingLeftBehind(run.report);
   });
 
+  it('a budget that allows no disruption on a substitute node: replenish gives up early, says why, and does not try again at once', async () => {
+    const run = await runScenario(
+      scenario({
+        groups: [{ ...WORKERS, maxPerZone: 2, drainTimeoutSeconds: 600 }],
+        workloads: [{ name: 'web', group: 'nodes', replicas: 4, pdb: { maxUnavailable: 0 } }],
+        faults: [
+          { at: '10m', kind: 'zoneOutage', zone: 'ap-northeast-1a', for: '30m' },
+          { at: '10m', kind: 'spotInterruption', group: 'nodes', zone: 'ap-northeast-1a', count: 1 },
+          // Pods spread onto the substitute node too, as deployments roll.
+          { at: '30m', kind: 'rollout', workload: 'web' },
+        ],
+        runs: [{ every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
+        until: '3h',
+      }),
+    );
+    const r = run.report;
+    const attempts = new Map<string, number[]>();
+    for (const t of run.runner.timeline.filter((x) => x.state === 'Give capacity back')) attempts.set(t.execution, [...(attempts.get(t.execution) ?? []), t.at]);
+    expect(attempts.size).toBeGreaterThan(0);
+    for (const times of attempts.values()) expect((Math.max(...times) - Math.min(...times)) / 1000).toBeLessThanOrEqual(90);
+    const starts = [...attempts.values()].map((t) => Math.min(...t)).sort((a, b) => a - b);
+    for (let i = 1; i < starts.length; i += 1) expect(starts[i] - starts[i - 1]).toBeGreaterThanOrEqual(30 * 60_000);
+    const gaveUp = run.runner.timeline.map((t) => (t.summary as { gaveUp?: string } | undefined)?.gaveUp).filter(Boolean);
+    expect(gaveUp[0]).toContain('The disruption budget web');
+    expect(r.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    expect(group(r).members.filter((m) => m.unschedulable)).toEqual([]);
+  });
+
   it('executions cut off by `until` are reported RUNNING', async () => {
     const run = await runScenario(scenario({ until: '3m' }));
     expect(run.report.executions[0].status).toBe('RUNNING');
