@@ -145,20 +145,36 @@ export class WorkflowRunner {
     return d;
   }
 
+  private readonly machines = new Map<Workflow, { machine: StateMachine; timeoutSeconds?: number }>();
+
+  /**
+   * One interpreter per workflow, built once: building one validates the definition (a JSON Schema
+   * compiled anew each time), which the ASL tests do already.
+   */
+  private machine(workflow: Workflow): { machine: StateMachine; timeoutSeconds?: number } {
+    let m = this.machines.get(workflow);
+    if (!m) {
+      const def = this.definition(workflow);
+      // The interpreter's own TimeoutSeconds is a real timer; the runner enforces it in virtual time instead.
+      const { TimeoutSeconds: timeoutSeconds, ...interpreted } = def;
+      // So is its default Task timeout (60 s of real time), which Step Functions does not have: a
+      // Task without TimeoutSeconds runs as long as its Lambda function may. Lift it out of reach.
+      interpreted.States = Object.fromEntries(
+        Object.entries(def.States).map(([k, v]) => [k, v.Type === 'Task' && v.TimeoutSeconds === undefined ? { ...v, TimeoutSeconds: REAL_TASK_TIMEOUT_SECONDS } : v]),
+      );
+      m = { machine: new StateMachine(interpreted as never, { validationOptions: { checkPaths: false } }), timeoutSeconds };
+      this.machines.set(workflow, m);
+    }
+    return m;
+  }
+
   /** Starts an execution now (virtual time); it runs as the scheduler lets it. */
   start(workflow: Workflow, input: unknown, name?: string): ExecutionRecord {
     const def = this.definition(workflow);
     const execName = name ?? `${workflow}-${String(++this.counter).padStart(3, '0')}`;
     const smArn = this.stateMachineArn(workflow);
     const sfnExec = this.sim.startExecution(smArn, execName, input);
-    // The interpreter's own TimeoutSeconds is a real timer; the runner enforces it in virtual time instead.
-    const { TimeoutSeconds: timeoutSeconds, ...interpreted } = def;
-    // So is its default Task timeout (60 s of real time), which Step Functions does not have: a
-    // Task without TimeoutSeconds runs as long as its Lambda function may. Lift it out of reach.
-    interpreted.States = Object.fromEntries(
-      Object.entries(def.States).map(([k, v]) => [k, v.Type === 'Task' && v.TimeoutSeconds === undefined ? { ...v, TimeoutSeconds: REAL_TASK_TIMEOUT_SECONDS } : v]),
-    );
-    const machine = new StateMachine(interpreted as never, { validationOptions: { checkPaths: false } });
+    const { machine, timeoutSeconds } = this.machine(workflow);
     const record: ExecutionRecord = {
       workflow,
       name: execName,

@@ -117,6 +117,8 @@ export function parseScenario(raw: unknown): Scenario {
 
 export interface Report {
   readonly scenario: string;
+  /** The scenario's start on the virtual clock (ISO 8601); every other time is in seconds from it. */
+  readonly startedAt: string;
   readonly executions: Array<{
     workflow: Workflow;
     name: string;
@@ -130,6 +132,8 @@ export interface Report {
     historyEvents: number;
     lambdaInvocations: number;
     continuedAs: string[];
+    /** The execution's output when it succeeded (a refresh's final state: the start it kept, what it replaced). */
+    output: unknown;
   }>;
   readonly totals: {
     simulatedSeconds: number;
@@ -344,6 +348,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     const stops = timed.map((e) => e.stoppedAt ?? end);
     const report: Report = {
       scenario: scenario.name,
+      startedAt: new Date(start).toISOString(),
       executions: execs.map((e: ExecutionRecord) => ({
         workflow: e.workflow,
         name: e.name,
@@ -357,6 +362,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         historyEvents: e.historyEvents,
         lambdaInvocations: e.lambdaInvocations,
         continuedAs: e.continuedAs,
+        output: e.output ?? null,
       })),
       totals: {
         simulatedSeconds: timed.length ? (Math.max(...stops) - Math.min(...timed.map((e) => e.startedAt))) / 1000 : 0,

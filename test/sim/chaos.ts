@@ -1,0 +1,221 @@
+import fc from 'fast-check';
+import { parseScenario, runScenario, type Report, type Scenario } from './scenario';
+
+/**
+ * The randomized fault campaign: fast-check arbitraries over the scenario format, and the
+ * invariants every run must keep, checked from the JSON report alone (what an auditor would have).
+ * `npm run chaos` runs many; a fixed-seed slice runs in `npm test`.
+ */
+
+const ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d', 'ap-northeast-1b'];
+const AWS_OPERATIONS = ['DescribeAutoScalingGroups', 'DescribeScalingActivities', 'SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'DetachInstances', 'DescribeInstances', 'TerminateInstances', 'GetItem', 'UpdateItem', 'DescribeExecution'];
+const KUBE_OPERATIONS = ['list nodes', 'patch nodes', 'list pods', 'create pods/eviction'];
+const STATES = [
+  'Take the group lease',
+  'Add surplus nodes',
+  'Check surplus nodes are Ready',
+  'Pick oldest nodes',
+  'Drain oldest nodes',
+  'Terminate drained nodes',
+  'Check replacements are Ready',
+  'Give surplus back',
+  'Release the lease',
+  'Clean up after failure',
+  'Restore sizes and release',
+  'Replenish the group',
+  'Give capacity back',
+];
+
+/** Error names a failed execution may end with: ours, and Lambda's own when a crash outlives every retry. */
+export const NAMED_ERRORS = new Set([
+  'AwsThrottled',
+  'AwsUnavailable',
+  'AwsValidation',
+  'ResourceNotFound',
+  'KubeThrottled',
+  'KubeUnavailable',
+  'KubeForbidden',
+  'KubeConflict',
+  'EvictionBlocked',
+  'LeaseHeld',
+  'LeaseLost',
+  'InvalidInput',
+  'ReplenishRunning',
+  'SurgeBlocked',
+  'SurgeTimeout',
+  'ReplacementTimeout',
+  'DrainTimeout',
+  'RefreshStuck',
+  'Runtime.ExitError',
+]);
+
+const minutes = (n: number) => `${n}m`;
+
+interface GroupDraft {
+  name: string;
+  role: 'worker' | 'control-plane';
+  zones: string[];
+  perZone: number;
+  maxPerZone: number;
+  desiredReady: number;
+  surplus: number;
+  instanceAgeDays: number;
+}
+
+const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
+  fc
+    .record({ zones: fc.integer({ min: 2, max: 4 }), nodes: fc.integer({ min: 3, max: 40 }), headroom: fc.integer({ min: 0, max: 2 }), surplus: fc.integer({ min: 0, max: 3 }) })
+    .map(({ zones, nodes, headroom, surplus }) => {
+      const perZone = Math.max(1, Math.round(nodes / zones));
+      return { name, role: 'worker' as const, zones: ZONES.slice(0, zones), perZone, maxPerZone: perZone + headroom, desiredReady: perZone * zones, surplus, instanceAgeDays: 10 };
+    });
+
+const controlPlane: GroupDraft = { name: 'master', role: 'control-plane', zones: ZONES.slice(0, 3), perZone: 1, maxPerZone: 1, desiredReady: 3, surplus: 0, instanceAgeDays: 30 };
+
+/** A random scenario: 1–3 groups (a kops control plane among them or not), workloads with and without budgets, faults at random times, overlapping runs. */
+export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
+  .record({
+    workers: fc.array(fc.constantFrom('nodes', 'spot'), { minLength: 1, maxLength: 2 }).map((names) => [...new Set(names)]),
+    withControlPlane: fc.boolean(),
+    seed: fc.integer({ min: 1, max: 1_000_000 }),
+  })
+  .chain(({ workers, withControlPlane, seed }) =>
+    fc.tuple(...workers.map(workerGroup)).chain((drafts) => {
+      const groups: GroupDraft[] = [...drafts, ...(withControlPlane ? [controlPlane] : [])];
+      const names = groups.map((g) => g.name);
+      const workerNames = drafts.map((g) => g.name);
+      const zoneOf = (g: string) => fc.constantFrom(...groups.find((x) => x.name === g)!.zones);
+      const at = fc.integer({ min: 0, max: 120 }).map(minutes);
+      const workload = fc.record({
+        group: fc.constantFrom(...workerNames),
+        replicas: fc.integer({ min: 1, max: 12 }),
+        pdb: fc.constantFrom<Record<string, number> | undefined>(undefined, { maxUnavailable: 1 }, { minAvailable: 1 }, { maxUnavailable: 0 }),
+      });
+      const fault = fc.oneof(
+        fc.record({ kind: fc.constant('zoneOutage'), at, zone: fc.constantFrom(...ZONES.slice(0, 3)), for: fc.option(fc.integer({ min: 5, max: 120 }).map(minutes), { nil: undefined }) }),
+        fc.record({ kind: fc.constant('instanceTypeOutage'), at, instanceType: fc.constant('m5.large'), zone: fc.constantFrom(...ZONES.slice(0, 3)), for: fc.integer({ min: 5, max: 90 }).map(minutes) }),
+        fc.record({ kind: fc.constant('throttle'), at, operation: fc.constantFrom(...AWS_OPERATIONS, ...KUBE_OPERATIONS), times: fc.integer({ min: 1, max: 6 }) }),
+        fc.record({ kind: fc.constant('callFailure'), at, operation: fc.constantFrom(...AWS_OPERATIONS, ...KUBE_OPERATIONS), times: fc.integer({ min: 1, max: 3 }) }),
+        fc.record({ kind: fc.constant('stepCrash'), at, state: fc.constantFrom(...STATES), times: fc.integer({ min: 1, max: 2 }) }),
+        fc.constantFrom(...names).chain((g) => fc.record({ kind: fc.constant('neverJoin'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }) })),
+        fc.constantFrom(...workerNames).chain((g) => fc.record({ kind: fc.constant('spotInterruption'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }) })),
+        fc.record({ kind: fc.constant('stopExecution'), at, workflow: fc.constant('refresh') }),
+      );
+      const refreshRun = fc.record({ workflow: fc.constant('refresh'), at: fc.integer({ min: 0, max: 90 }).map(minutes), input: fc.record({ group: fc.constantFrom(...names), dryRun: fc.constantFrom(false, false, false, true) }) });
+      return fc.record({
+        workloads: fc.array(workload, { maxLength: 3 }),
+        faults: fc.array(fault, { maxLength: 4 }),
+        refreshes: fc.array(refreshRun, { minLength: 1, maxLength: 3 }),
+        replenishEvery: fc.constantFrom(undefined, 10, 15),
+        onEvents: fc.boolean(),
+      }).map(({ workloads, faults, refreshes, replenishEvery, onEvents }) => {
+        const replenishRuns = replenishEvery
+          ? names.map((g) => ({ every: minutes(replenishEvery), at: minutes(3), workflow: 'replenish', input: { group: g } }))
+          : [];
+        const eventRuns = onEvents ? workerNames.map((g) => ({ on: 'autoscaling', workflow: 'replenish', input: { group: g } })) : [];
+        return {
+          name: `chaos-${seed}`,
+          seed,
+          cluster: { name: 'example.k8s.local', kind: 'kops' },
+          groups,
+          workloads: workloads.map((w, i) => ({ name: `app-${i}`, group: w.group, replicas: w.replicas, ...(w.pdb ? { pdb: w.pdb } : {}) })),
+          faults,
+          runs: [...refreshes.map((r) => ({ ...r, input: r.input.dryRun ? r.input : { group: r.input.group } })), ...replenishRuns, ...eventRuns],
+          until: '10h',
+        };
+      });
+    }),
+  );
+
+export interface Break {
+  readonly invariant: string;
+  readonly detail: string;
+}
+
+function hasFault(s: Scenario, kinds: readonly string[], group?: string): boolean {
+  return s.faults.some((f) => kinds.includes(f.kind) && (!group || !('group' in f) || f.group === group));
+}
+
+/**
+ * The invariants, from the report alone. Those that "because of us" qualifies are checked only
+ * where the scenario injects nothing that takes capacity away by itself (outages, interruptions,
+ * instances that never join).
+ */
+export function checkInvariants(s: Scenario, r: Report): Break[] {
+  const out: Break[] = [];
+  const add = (invariant: string, detail: string) => out.push({ invariant, detail });
+  const capacityFaults = hasFault(s, ['zoneOutage', 'instanceTypeOutage']);
+
+  for (const e of r.executions) {
+    if (e.status === 'RUNNING') add('every execution ends', `${e.name} is still running after ${s.until}s`);
+    if (e.status === 'FAILED' && !NAMED_ERRORS.has(e.error ?? '')) add('failures are named', `${e.name} failed with ${e.error}: ${e.cause}`);
+    if (e.status === 'TIMED_OUT') add('no execution times out', `${e.name} timed out`);
+  }
+  if (r.pods.deletedWithoutEviction > 0) add('no pod deleted without eviction', `${r.pods.deletedWithoutEviction} pod(s)`);
+  if (r.outsideAsgs.length) add('no instance of ours outside an ASG', JSON.stringify(r.outsideAsgs));
+  const ended = r.executions.every((e) => e.status !== 'RUNNING');
+
+  for (const g of r.groups) {
+    const spec = s.groups.find((x) => x.name === g.name)!;
+    const takenByFaults = capacityFaults || hasFault(s, ['spotInterruption', 'neverJoin'], g.name);
+    if (ended) {
+      if (g.lease?.holder) add('no lease held at the end', `${g.name} held by ${g.lease.holder}`);
+      const cordoned = g.members.filter((m) => m.cordonedBy);
+      if (cordoned.length) add('nothing cordoned by us at the end', `${g.name}: ${cordoned.map((m) => `${m.node} (${m.cordonedBy})`).join(', ')}`);
+      const memoryHome = (g.lease?.memory as { home?: Record<string, { desired: number; max: number }> } | null)?.home ?? {};
+      for (const a of g.asgs) {
+        const homeMax = spec.maxPerZone ?? spec.perZone;
+        if (a.desired === a.homeDesired && a.max === homeMax && a.min === spec.perZone) continue;
+        // Away from home is allowed only where node-manager knows it (the home layout in its memory, to give back).
+        const known = memoryHome[a.name]?.desired === a.homeDesired && memoryHome[a.name]?.max === homeMax;
+        if (!known || a.min !== spec.perZone) add('every ASG at home, or the report says why', `${a.name}: desired ${a.desired}/${a.homeDesired}, max ${a.max}/${homeMax}, min ${a.min}/${spec.perZone}; memory home ${JSON.stringify(memoryHome[a.name] ?? null)}`);
+      }
+    }
+    if (!takenByFaults && spec.role === 'worker' && spec.surplus >= 1 && g.minReady < g.desiredReady) add('Ready never below desiredReady because of us (surplus >= 1)', `${g.name}: ${g.minReady} < ${g.desiredReady}`);
+    if (!takenByFaults && spec.role === 'control-plane' && g.minReady < g.desiredReady - 1) add('never more than one master down', `${g.name}: ${g.minReady} Ready of ${g.desiredReady}`);
+    const batch = spec.role === 'control-plane' ? 1 : Math.max(1, spec.surplus);
+    if (!takenByFaults && g.maxLeaving > batch) add('never more nodes leaving than the batch', `${g.name}: ${g.maxLeaving} > ${batch}`);
+  }
+
+  // Never two executions mutating one group at once: each execution's span of successful mutations on a group.
+  const spans = new Map<string, Map<string, [number, number]>>();
+  for (const a of r.audit) {
+    if (!a.group || !a.execution || a.outcome !== 'ok' || a.target.startsWith('item/')) continue;
+    const byExec = spans.get(a.group) ?? new Map<string, [number, number]>();
+    const span = byExec.get(a.execution) ?? [a.at, a.at];
+    byExec.set(a.execution, [Math.min(span[0], a.at), Math.max(span[1], a.at)]);
+    spans.set(a.group, byExec);
+  }
+  for (const [group, byExec] of spans) {
+    const list = [...byExec.entries()].sort((x, y) => x[1][0] - y[1][0]);
+    for (let i = 1; i < list.length; i += 1) {
+      if (list[i][1][0] < list[i - 1][1][1]) add('never two executions mutating one group at once', `${group}: ${list[i - 1][0]} ${JSON.stringify(list[i - 1][1])} and ${list[i][0]} ${JSON.stringify(list[i][1])}`);
+    }
+  }
+
+  // A SUCCEEDED refresh (the last of its chain) left no node older than the start it kept.
+  for (const e of r.executions) {
+    if (e.workflow !== 'refresh' || e.status !== 'SUCCEEDED' || e.continuedAs.length) continue;
+    const out = e.output as { group?: string; startedAt?: number; dryRun?: boolean; did?: { skipped?: unknown } } | null;
+    if (!out || out.dryRun || typeof out.startedAt !== 'number') continue;
+    const startSeconds = (out.startedAt - Date.parse(r.startedAt)) / 1000;
+    const g = r.groups.find((x) => x.name === out.group);
+    const old = (g?.members ?? []).filter((m) => m.nodeCreatedAt !== null && m.nodeCreatedAt < startSeconds);
+    if (old.length) add('a SUCCEEDED refresh leaves no node older than its start', `${e.name}: ${old.map((m) => m.node).join(', ')}`);
+  }
+  return out;
+}
+
+export interface ChaosOutcome {
+  readonly scenario: Record<string, unknown>;
+  readonly breaks: readonly Break[];
+  readonly realMs: number;
+}
+
+/** Runs one generated scenario through the real ASL and handlers and checks it. */
+export async function runChaos(raw: Record<string, unknown>): Promise<ChaosOutcome> {
+  const t0 = performance.now();
+  const s = parseScenario(raw);
+  const { report } = await runScenario(s);
+  return { scenario: raw, breaks: checkInvariants(s, report), realMs: performance.now() - t0 };
+}
