@@ -13,7 +13,6 @@ import {
   RefreshStuckError,
   ReplacementTimeoutError,
   ReplenishRunningError,
-  ResourceNotFoundError,
   SurgeBlockedError,
   SurgeTimeoutError,
   type BatchMember,
@@ -25,6 +24,7 @@ import {
 import { groupOf, parseStart, selectorOf, type StartEvent } from './input';
 import { acquireGroupLease } from './aws/lease';
 import { drainNode, executionName, uncordonAll } from './drain';
+import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
 import { lookAtGroup, type GroupView } from './snapshot';
 
@@ -374,15 +374,9 @@ export async function terminate(state: RefreshState, deps: Deps): Promise<Refres
     journal = { ...journal, terminated: [...journal.terminated, ...ids], phase: 'terminating' };
     await saveJournal(deps, state, journal);
   }
-  const done: string[] = [];
-  for (const b of batch) {
-    try {
-      await deps.autoscaling.terminateInstance(b.instanceId, false);
-    } catch (e) {
-      if (!(e instanceof ResourceNotFoundError)) throw e;
-    }
-    done.push(`${b.instanceId} (${b.node}, ${b.asg})`);
-  }
+  const asgs = await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
+  const outcomes = await terminateUnlessLeaving(deps.autoscaling, asgs, batch.map((b) => b.instanceId), false);
+  const done = batch.map((b, i) => `${b.instanceId} (${b.node}, ${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`);
   const replaced = journal.replaced + batch.length;
   await saveJournal(deps, state, {
     ...journal,
@@ -416,14 +410,8 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
   j = afterCordon;
   const terminated: string[] = [];
   if (result.drained) {
-    for (const m of p.remove) {
-      try {
-        await deps.autoscaling.terminateInstance(m.instanceId, true);
-      } catch (e) {
-        if (!(e instanceof ResourceNotFoundError)) throw e;
-      }
-      terminated.push(`${m.instanceId} (${m.asg})`);
-    }
+    const outcomes = await terminateUnlessLeaving(deps.autoscaling, snapshot.asgs, p.remove.map((m) => m.instanceId), true);
+    p.remove.forEach((m, i) => terminated.push(`${m.instanceId} (${m.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`));
     j = { ...j, cordoned: j.cordoned.filter((n) => !p.remove.some((m) => m.node === n)) };
     await saveJournal(deps, state, j);
   } else if (now > deadline) {

@@ -5,13 +5,13 @@ import {
   LeaseHeldError,
   LeaseLostError,
   planReplenish,
-  ResourceNotFoundError,
   type RefreshJournal,
   type ReplenishMemory,
 } from './core';
 import { acquireGroupLease } from './aws/lease';
 import { parseStart, type StartEvent } from './input';
 import { drainNode, executionName, uncordonAll } from './drain';
+import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
 import { lookAtGroup } from './snapshot';
 
@@ -174,11 +174,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   const refused = pass.refused;
   const now = deps.now();
   if (left.length === 0) {
-    try {
-      await deps.autoscaling.terminateInstance(target.instanceId, true);
-    } catch (e) {
-      if (!(e instanceof ResourceNotFoundError)) throw e;
-    }
+    await terminateUnlessLeaving(deps.autoscaling, await deps.autoscaling.describeGroups({ names: [target.asg] }), [target.instanceId], true);
     await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
     return { ...state, did: { draining: false, gaveBack: `${target.node} (${target.instanceId}) terminated with decrement in ${target.asg}` } };
   }

@@ -91,8 +91,17 @@ describe('simulated Auto Scaling and EC2, as the SDK sees them', () => {
 
   it('detaches without decrement: the instance keeps running outside the ASG, which launches a replacement', async () => {
     const victim = (await group(names[1])).Instances![0].InstanceId!;
-    await asg.send(new DetachInstancesCommand({ AutoScalingGroupName: names[1], InstanceIds: [victim], ShouldDecrementDesiredCapacity: false }));
-    const g = await group(names[1]);
+    const out = await asg.send(new DetachInstancesCommand({ AutoScalingGroupName: names[1], InstanceIds: [victim], ShouldDecrementDesiredCapacity: false }));
+    expect(out.Activities?.map((a) => [a.Description, a.StatusCode])).toEqual([[`Detaching EC2 instance: ${victim}`, 'InProgress']]);
+    let g = await group(names[1]);
+    // Detaching first (no longer counted: the replacement launches at once), then out of the group.
+    expect(g.Instances!.map((i) => [i.InstanceId === victim, i.LifecycleState])).toEqual([
+      [true, 'Detaching'],
+      [false, 'Pending'],
+    ]);
+    await expect(asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }))).rejects.toMatchObject({ name: 'ValidationError' });
+    sim.advance(10);
+    g = await group(names[1]);
     expect(g.Instances!.map((i) => i.InstanceId)).not.toContain(victim);
     expect(g.Instances!.map((i) => i.LifecycleState)).toEqual(['Pending']);
     const view = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [victim] }));
@@ -103,6 +112,25 @@ describe('simulated Auto Scaling and EC2, as the SDK sees them', () => {
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [victim] }));
     sim.advance(30);
     expect(sim.cluster.nodeOf(victim)).toBeUndefined();
+  });
+
+  it('refuses a detach below MinSize and one of an instance not InService, with AWS words', async () => {
+    const [victim] = (await group(names[1])).Instances!.map((i) => i.InstanceId!);
+    await expect(asg.send(new DetachInstancesCommand({ AutoScalingGroupName: names[1], InstanceIds: [victim], ShouldDecrementDesiredCapacity: true }))).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/below its min size 1; please update the AutoScalingGroup sizes appropriately\.$/),
+    });
+    await asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }));
+    await expect(asg.send(new DetachInstancesCommand({ AutoScalingGroupName: names[1], InstanceIds: [victim], ShouldDecrementDesiredCapacity: false }))).rejects.toMatchObject({
+      message: `The instance ${victim} is not in InService or Standby.`,
+    });
+  });
+
+  it('refuses more than 200 filter values on one DescribeInstances call, over all its filters', async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    await expect(
+      ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: ids }, { Name: 'availability-zone', Values: ids.slice(0, 51) }] })),
+    ).rejects.toMatchObject({ name: 'FilterLimitExceeded', message: 'The maximum number of filter values specified on a single call is 200' });
   });
 
   it('an instance terminated through EC2 is replaced by its ASG', async () => {

@@ -27,7 +27,7 @@ import { DescribeClusterCommand, EKSClient, ResourceNotFoundException as EksNotF
 import { GetSecretValueCommand, ResourceNotFoundException as SecretNotFound, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, SFNClient, SFNServiceException, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { applyUpdate, ConditionFailed, evaluateCondition, ExpressionError, type Item } from './dynamodb';
+import { applyUpdate, ConditionFailed, evaluateCondition, ExpressionError, project, validateExpressions, type Item } from './dynamodb';
 import type { Simulator } from './simulator';
 import type { SimActivity, SimAsg, SimInstance } from './region';
 
@@ -237,10 +237,10 @@ export class SimAws {
         if (!inst || !asg || inst.state === 'terminated') {
           throw asgError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${input.InstanceId}`);
         }
-        if (inst.asgLifecycle?.startsWith('Terminating')) {
-          // Already on its way out: a repeated request changes nothing and reports the activity in progress.
-          const act = asg.activities.find((a) => a.Description === `Terminating EC2 instance: ${inst.id}`);
-          return { Activity: act ? toActivity(act) : undefined };
+        if (inst.asgLifecycle?.startsWith('Terminating') || inst.asgLifecycle === 'Detaching') {
+          // AWS documents no answer for an instance already on its way out. The simulator refuses,
+          // so that node-manager, which must not depend on any answer, is caught if it ever asks.
+          throw asgError('ValidationError', `The instance ${inst.id} is ${inst.asgLifecycle} (simulator: AWS documents no answer to this request; callers must skip instances their own read shows leaving).`);
         }
         const decrement = input.ShouldDecrementDesiredCapacity === true;
         if (decrement && asg.desired <= asg.min) {
@@ -275,13 +275,16 @@ export class SimAws {
           return inst;
         });
         if (decrement && asg.desired - insts.length < asg.min) {
-          throw asgError('ValidationError', `Detaching ${insts.length} instances with ShouldDecrementDesiredCapacity would violate group's min size constraint.`);
+          throw asgError(
+            'ValidationError',
+            `Detaching ${insts.length} instance(s) with ShouldDecrementDesiredCapacity would take the desired capacity of ${asg.name} to ${asg.desired - insts.length}, below its min size ${asg.min}; please update the AutoScalingGroup sizes appropriately.`,
+          );
         }
-        const activities = insts.map((inst) => this.sim.region.detach(asg, inst));
         if (decrement) {
           this.sim.noteAsgChange(asg.name, 'desired', asg.desired, asg.desired - insts.length);
           asg.desired -= insts.length;
         }
+        const activities = insts.map((inst) => this.sim.region.detach(asg, inst, decrement));
         this.sim.region.reconcile(asg);
         return { Activities: activities.map(toActivity) };
       }, `asg/${input.AutoScalingGroupName} instances=${(input.InstanceIds ?? []).join(',')} decrement=${input.ShouldDecrementDesiredCapacity}`),
@@ -302,9 +305,9 @@ export class SimAws {
           if (missing.length > 0) throw ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
         }
         const filters: Array<{ Name?: string; Values?: string[] }> = input.Filters ?? [];
-        for (const f of filters) {
-          if ((f.Values?.length ?? 0) > 200) throw ec2Error('InvalidParameterValue', `The filter '${f.Name}' has more than 200 values.`);
-        }
+        // The limit is on the call, over all its filters together.
+        if (filters.reduce((n, f) => n + (f.Values?.length ?? 0), 0) > 200) throw ec2Error('FilterLimitExceeded', 'The maximum number of filter values specified on a single call is 200');
+        if (filters.some((f) => (f.Values ?? []).some((v) => v.length > 255))) throw ec2Error('FilterLimitExceeded', 'The maximum length for a filter value is 255 characters');
         const match = (i: SimInstance) =>
           filters.every((f) => {
             const values = f.Values ?? [];
@@ -371,13 +374,15 @@ export class SimAws {
       }, target);
     ddbMock.on(GetItemCommand).callsFake((input) =>
       ddb('GetItem', () => {
+        validateExpressions(input);
         const t = table(input.TableName);
         const item = t.items.get(this.sim.tables.keyOf(input.TableName!, input.Key ?? {}));
-        return item ? { Item: structuredClone(item) } : {};
+        return item ? { Item: structuredClone(project(item, input.ProjectionExpression, input.ExpressionAttributeNames)) } : {};
       }),
     );
     ddbMock.on(PutItemCommand).callsFake((input) =>
       ddb('PutItem', () => {
+        validateExpressions(input, '1 validation error detected: ');
         const t = table(input.TableName);
         const key = this.sim.tables.keyOf(input.TableName!, { [t.key]: input.Item?.[t.key] ?? {} });
         const old = t.items.get(key);
@@ -388,6 +393,7 @@ export class SimAws {
     );
     ddbMock.on(UpdateItemCommand).callsFake((input) =>
       ddb('UpdateItem', () => {
+        validateExpressions(input);
         const t = table(input.TableName);
         const key = this.sim.tables.keyOf(input.TableName!, input.Key ?? {});
         const old = t.items.get(key);
@@ -402,6 +408,7 @@ export class SimAws {
     );
     ddbMock.on(DeleteItemCommand).callsFake((input) =>
       ddb('DeleteItem', () => {
+        validateExpressions(input, '1 validation error detected: ');
         const t = table(input.TableName);
         const key = this.sim.tables.keyOf(input.TableName!, input.Key ?? {});
         const old = t.items.get(key);

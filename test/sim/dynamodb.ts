@@ -199,3 +199,80 @@ export class Tables {
     return v;
   }
 }
+
+/**
+ * DynamoDB's reserved words (a subset of the published list: every word from ABORT to EXTENDED,
+ * and the later ones an attribute of a lease or a node group is likely to be called). An
+ * attribute named by one of them must go through ExpressionAttributeNames.
+ */
+const RESERVED = new Set(
+  `ABORT ABSOLUTE ACTION ADD AFTER AGENT AGGREGATE ALL ALLOCATE ALTER ANALYZE AND ANY ARCHIVE ARE ARRAY AS ASC ASCII ASENSITIVE
+  ASSERTION ASYMMETRIC AT ATOMIC ATTACH ATTRIBUTE AUTH AUTHORIZATION AUTHORIZE AUTO AVG BACK BACKUP BASE BATCH BEFORE BEGIN
+  BETWEEN BIGINT BINARY BIT BLOB BLOCK BOOLEAN BOTH BREADTH BUCKET BULK BY BYTE CALL CALLED CALLING CAPACITY CASCADE CASCADED
+  CASE CAST CATALOG CHAR CHARACTER CHECK CLASS CLOB CLOSE CLUSTER CLUSTERED CLUSTERING CLUSTERS COALESCE COLLATE COLLATION
+  COLLECTION COLUMN COLUMNS COMBINE COMMENT COMMIT COMPACT COMPILE COMPRESS CONDITION CONFLICT CONNECT CONNECTION CONSISTENCY
+  CONSISTENT CONSTRAINT CONSTRAINTS CONSTRUCTOR CONSUMED CONTINUE CONVERT COPY CORRESPONDING COUNT COUNTER CREATE CROSS CUBE
+  CURRENT CURSOR CYCLE DATA DATABASE DATE DATETIME DAY DEALLOCATE DEC DECIMAL DECLARE DEFAULT DEFERRABLE DEFERRED DEFINE
+  DEFINED DEFINITION DELETE DELIMITED DEPTH DEREF DESC DESCRIBE DESCRIPTOR DETACH DETERMINISTIC DIAGNOSTICS DIRECTORIES DISABLE
+  DISCONNECT DISTINCT DISTRIBUTE DO DOMAIN DOUBLE DROP DUMP DURATION DYNAMIC EACH ELEMENT ELSE ELSEIF EMPTY ENABLE END EQUAL
+  EQUALS ERROR ESCAPE ESCAPED EVAL EVALUATE EXCEEDED EXCEPT EXCEPTION EXCEPTIONS EXCLUSIVE EXEC EXECUTE EXISTS EXIT EXPLAIN
+  EXPLODE EXPORT EXPRESSION EXTENDED EXTERNAL EXTRACT FAIL FALSE FAMILY FETCH FIELDS FILE FILTER FILTERING FINAL FINISH FIRST
+  FIXED FLATTERN FLOAT FOR FORCE FOREIGN FORMAT FORWARD FOUND FREE FROM FULL FUNCTION FUNCTIONS GENERAL GROUP HASH HOUR IF
+  IN INDEX INTO IS ITEM ITEMS JOIN KEY KEYS LAST LEVEL LIMIT LIST LOCK MAP MAX MEMORY MIN MONTH NAME NAMES NOT NULL NUMBER OR
+  ORDER OWNER PARTITION PATH PERCENT QUERY RANGE READ REGION REMOVE ROLE ROW SCHEMA SECOND SELECT SESSION SET SIZE SOURCE
+  START STATE STATUS STRING SUM SYSTEM TABLE TIME TIMESTAMP TO TOKEN TOTAL TRUE TTL TYPE UPDATE USER USERS VALUE VALUES
+  WHERE YEAR ZONE`.split(/\s+/),
+);
+
+/** Words of the expression grammar itself, never attribute names. */
+const GRAMMAR = new Set(['SET', 'REMOVE', 'ADD', 'DELETE', 'AND', 'OR', 'NOT', 'BETWEEN', 'IN']);
+const FUNCTIONS = new Set(['attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains', 'size', 'if_not_exists', 'list_append']);
+
+export interface ExpressionInput {
+  readonly UpdateExpression?: string;
+  readonly ConditionExpression?: string;
+  readonly ProjectionExpression?: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/**
+ * What DynamoDB checks of a request's expressions before it touches the item: every `#name` and
+ * `:value` used is defined, every one defined is used, and no attribute is named by a reserved word.
+ * `prefix` is the "1 validation error detected: " that PutItem and DeleteItem put before the unused-key message.
+ */
+export function validateExpressions(input: ExpressionInput, prefix = ''): void {
+  const used = { names: new Set<string>(), values: new Set<string>() };
+  const kinds: Array<[string, string | undefined]> = [
+    ['UpdateExpression', input.UpdateExpression],
+    ['ConditionExpression', input.ConditionExpression],
+    ['ProjectionExpression', input.ProjectionExpression],
+  ];
+  for (const [kind, expr] of kinds) {
+    if (expr === undefined) continue;
+    for (const tok of tokenize(expr)) {
+      if (tok.t === 'name') {
+        if (!input.ExpressionAttributeNames?.[tok.v]) throw new ExpressionError(`Invalid ${kind}: An expression attribute name used in the document path is not defined; attribute name: ${tok.v}`);
+        used.names.add(tok.v);
+      } else if (tok.t === 'value') {
+        if (!input.ExpressionAttributeValues?.[tok.v]) throw new ExpressionError(`Invalid ${kind}: An expression attribute value used in expression is not defined; attribute value: ${tok.v}`);
+        used.values.add(tok.v);
+      } else if (tok.t === 'ident' && !FUNCTIONS.has(tok.v)) {
+        const word = tok.v.split('.')[0].toUpperCase();
+        if (GRAMMAR.has(word) && kind !== 'ProjectionExpression') continue;
+        if (RESERVED.has(word)) throw new ExpressionError(`Invalid ${kind}: Attribute name is a reserved keyword; reserved keyword: ${tok.v.split('.')[0]}`);
+      }
+    }
+  }
+  const unusedNames = Object.keys(input.ExpressionAttributeNames ?? {}).filter((k) => !used.names.has(k));
+  if (unusedNames.length) throw new ExpressionError(`${prefix}Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`);
+  const unusedValues = Object.keys(input.ExpressionAttributeValues ?? {}).filter((k) => !used.values.has(k));
+  if (unusedValues.length) throw new ExpressionError(`${prefix}Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`);
+}
+
+/** The attributes a ProjectionExpression keeps (top-level names; `#alias` resolved). */
+export function project(item: Item, expr: string | undefined, names: Record<string, string> = {}): Item {
+  if (!expr) return item;
+  const keep = expr.split(',').map((p) => p.trim().split('.')[0]).map((p) => (p.startsWith('#') ? names[p] : p));
+  return Object.fromEntries(Object.entries(item).filter(([k]) => keep.includes(k)));
+}

@@ -111,6 +111,8 @@ export type CapacityCheck = (zone: string, instanceType: string, lifecycle: 'spo
 const LEAVING = new Set(['Terminating', 'Terminating:Wait', 'Terminating:Proceed', 'Terminated', 'Detaching', 'Detached', 'Standby', 'EnteringStandby']);
 /** Scaling activities a group keeps in its history (AWS keeps six weeks; the planners read the newest few). */
 const ACTIVITY_HISTORY = 200;
+/** How long an instance shows `Detaching` before it leaves its group. */
+export const DETACH_SECONDS = 10;
 /** EC2 keeps terminated instances visible for about an hour. */
 export const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
 
@@ -321,12 +323,27 @@ export class Region {
     return act;
   }
 
-  /** Removes the instance from its group at once; it keeps running outside any ASG. */
-  detach(asg: SimAsg, inst: SimInstance): SimActivity {
-    asg.instanceIds = asg.instanceIds.filter((id) => id !== inst.id);
-    inst.asg = undefined;
-    inst.asgLifecycle = undefined;
-    return this.activity(asg, `Detaching EC2 instance: ${inst.id}`, 'an instance was detached in response to a user request.', 'Successful');
+  /**
+   * Detaches an instance: it shows `Detaching` (no longer counted toward desired) with an
+   * InProgress activity, and leaves the group `DETACH_SECONDS` later; it keeps running outside any ASG.
+   */
+  detach(asg: SimAsg, inst: SimInstance, decrement: boolean): SimActivity {
+    inst.asgLifecycle = 'Detaching';
+    const act = this.activity(
+      asg,
+      `Detaching EC2 instance: ${inst.id}`,
+      `an instance was detached in response to a user request${decrement ? `, shrinking the capacity from ${asg.desired + 1} to ${asg.desired}` : ', keeping the capacity at the desired value'}.`,
+      'InProgress',
+    );
+    this.clock.after(DETACH_SECONDS, `${inst.id} detached`, () => {
+      asg.instanceIds = asg.instanceIds.filter((id) => id !== inst.id);
+      inst.asg = undefined;
+      inst.asgLifecycle = undefined;
+      act.StatusCode = 'Successful';
+      act.EndTime = this.clock.now();
+      act.Progress = 100;
+    });
+    return act;
   }
 
   /** An instance terminated outside its ASG (EC2 TerminateInstances, a Spot interruption): the ASG replaces it. */

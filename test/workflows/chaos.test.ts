@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { checkInvariants, runChaos, scenarioArbitrary } from '../sim/chaos';
+import { parseScenario, runScenario, type Report } from '../sim/scenario';
+
+/** A fixed-seed slice of `npm run chaos`: the same scenarios every time, each through the real ASL and handlers. */
+const SLICE = { seed: 20261127, runs: 12 };
+
+describe('chaos campaign (fixed-seed slice)', () => {
+  const scenarios = fc.sample(scenarioArbitrary, { seed: SLICE.seed, numRuns: SLICE.runs });
+
+  it.each(scenarios.map((s, i) => [i, s] as const))('scenario %i keeps every invariant', async (_i, raw) => {
+    const outcome = await runChaos(raw);
+    expect(outcome.breaks).toEqual([]);
+  });
+});
+
+describe('the invariant checker', () => {
+  const raw = {
+    name: 'checker',
+    cluster: { name: 'example.k8s.local', kind: 'kops' },
+    groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'], perZone: 1, maxPerZone: 2, desiredReady: 3, surplus: 1 }],
+    workloads: [{ name: 'web', group: 'nodes', replicas: 4, pdb: { maxUnavailable: 1 } }],
+    runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
+    until: '2h',
+  };
+  let good: Report;
+  const s = parseScenario(raw);
+  beforeAll(async () => {
+    good = (await runScenario(s)).report;
+  });
+  const broken = (mutate: (r: Report) => void) => {
+    const r = structuredClone(good) as Report;
+    mutate(r);
+    return checkInvariants(s, r).map((b) => b.invariant);
+  };
+
+  it('finds nothing wrong with a clean refresh', () => {
+    expect(checkInvariants(s, good)).toEqual([]);
+  });
+
+  it('sees a held lease, a cordon left behind, an ASG away from home, an instance outside every ASG', () => {
+    expect(
+      broken((r) => {
+        const g = r.groups[0] as { lease: unknown; members: Array<{ cordonedBy: string | null }>; asgs: Array<{ max: number }> };
+        g.lease = { holder: 'arn:refresh-001', kind: 'refresh', journal: null, memory: null };
+        g.members[0].cordonedBy = 'refresh-001';
+        g.asgs[0].max = 3;
+        (r.outsideAsgs as unknown[]).push({ instanceId: 'i-0abc', nodeGroup: 'nodes', zone: 'ap-northeast-1a', state: 'running', launchedAt: 10, node: null });
+      }),
+    ).toEqual(
+      expect.arrayContaining(['no lease held at the end', 'nothing cordoned by us at the end', 'every ASG at home, or the report says why', 'no instance of ours outside an ASG']),
+    );
+  });
+
+  it('sees Ready below desired, pods deleted without eviction, an unnamed failure, a run still going, overlapping executions, an old node after success', () => {
+    const names = broken((r) => {
+      const g = r.groups[0] as { minReady: number; maxLeaving: number; members: Array<{ nodeCreatedAt: number | null }> };
+      g.minReady = 2;
+      g.maxLeaving = 2;
+      g.members[0].nodeCreatedAt = -86400;
+      (r.pods as { deletedWithoutEviction: number }).deletedWithoutEviction = 1;
+      const e = r.executions[0];
+      r.executions.push({ ...e, name: 'refresh-002', status: 'FAILED', error: 'TypeError', output: null, continuedAs: [] });
+      r.executions.push({ ...e, name: 'refresh-003', status: 'RUNNING', output: null });
+      const first = r.audit.find((a) => a.group === 'nodes' && a.execution && !a.target.startsWith('item/'))!;
+      r.audit.push({ ...first, execution: 'replenish-009', at: first.at + 1 });
+      r.audit.push({ ...first, execution: 'replenish-009', at: first.at + 2 });
+    });
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Ready never below desiredReady because of us (surplus >= 1)',
+        'never more nodes leaving than the batch',
+        'a SUCCEEDED refresh leaves no node older than its start',
+        'no pod deleted without eviction',
+        'failures are named',
+        'every execution ends',
+        'never two executions mutating one group at once',
+      ]),
+    );
+  });
+});
