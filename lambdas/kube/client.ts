@@ -1,4 +1,5 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Agent, type AgentOptions } from 'node:https';
+import { CoreV1Api, createConfiguration, KubeConfig, ServerConfiguration, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
 import type { BearerToken } from '../aws/eks';
 
 /** Gives a CoreV1Api whose credentials are valid now. */
@@ -21,6 +22,44 @@ function configFor(server: string, caData: string, token: string): KubeConfig {
   return kc;
 }
 
+/** How many connections to the API server one container keeps open at most. */
+const MAX_SOCKETS = 8;
+
+/**
+ * A CoreV1Api that reuses one keep-alive HTTPS agent. client-node 1.x builds a new agent for every
+ * request, so every call pays a TCP and TLS handshake; a middleware sets the container's one agent
+ * (same CA, client certificate and server name as the kubeconfig says) after client-node's own
+ * authentication has run.
+ */
+function keepAliveApi(kc: KubeConfig): CoreV1Api {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('No active cluster!');
+  if (!cluster.server.startsWith('https:') || cluster.proxyUrl) return kc.makeApiClient(CoreV1Api);
+  let agent: Promise<Agent> | undefined;
+  const makeAgent = async () => {
+    const o: AgentOptions & { headers?: unknown } = {};
+    await kc.applyToHTTPSOptions(o);
+    const { ca, cert, key, rejectUnauthorized, servername } = o;
+    return new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, ca, cert, key, rejectUnauthorized, servername });
+  };
+  return new CoreV1Api(
+    createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kc },
+      promiseMiddleware: [
+        {
+          pre: async (context: RequestContext) => {
+            agent ??= makeAgent();
+            context.setAgent(await agent);
+            return context;
+          },
+          post: async (response: ResponseContext) => response,
+        },
+      ],
+    }),
+  );
+}
+
 /**
  * An EKS API server: endpoint and CA from DescribeCluster, a bearer token minted from the
  * Lambda's IAM role. The client is rebuilt whenever the token source mints a new token.
@@ -31,7 +70,7 @@ export function eksApiProvider(access: { endpoint: string; certificateAuthorityD
     async core() {
       const { token } = await tokens.getToken();
       if (cached?.token !== token) {
-        cached = { token, api: configFor(access.endpoint, access.certificateAuthorityData, token).makeApiClient(CoreV1Api) };
+        cached = { token, api: keepAliveApi(configFor(access.endpoint, access.certificateAuthorityData, token)) };
       }
       return cached.api;
     },
@@ -60,6 +99,6 @@ export function kubeconfigApiProvider(kubeconfigYaml: string): KubeApiProvider {
   if (user.exec || user.authProvider) {
     throw new InvalidKubeconfigError(`user ${user.name} authenticates with an exec or auth-provider plugin; use a token or a client certificate`);
   }
-  const api = kc.makeApiClient(CoreV1Api);
+  const api = keepAliveApi(kc);
   return { core: async () => api };
 }

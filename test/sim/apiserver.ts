@@ -266,7 +266,7 @@ export class ApiServer {
       } catch (e) {
         return this.send(res, 400, status(400, 'BadRequest', (e as Error).message));
       }
-      const pods = [...cluster.pods.values()]
+      const pods = (nodeName !== undefined && nodeName !== '' ? cluster.podsOn(nodeName) : [...cluster.pods.values()])
         .filter((p) => (!ns || p.namespace === ns) && (nodeName === undefined || (p.nodeName ?? '') === nodeName) && match(p.labels))
         .sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
       return this.list(res, 'PodList', pods.map(renderPod), url);

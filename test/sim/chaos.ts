@@ -159,10 +159,19 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
     const spec = s.groups.find((x) => x.name === g.name)!;
     const takenByFaults = capacityFaults || hasFault(s, ['spotInterruption', 'neverJoin'], g.name);
     if (ended) {
-      if (g.lease?.holder) add('no lease held at the end', `${g.name} held by ${g.lease.holder}`);
-      const cordoned = g.members.filter((m) => m.cordonedBy);
+      // A stopped (or timed-out) execution runs no cleanup: its lease and journal wait for the next
+      // run of the group, which restores them. Left so, with no run after it, the report says why.
+      const holder = g.lease?.holder ? r.executions.find((e) => g.lease!.holder!.endsWith(`:${e.name}`)) : undefined;
+      const groupOf = (e: Report['executions'][number]) => (e.input as { group?: string } | null)?.group;
+      const abandoned =
+        !!holder &&
+        (holder.status === 'ABORTED' || holder.status === 'TIMED_OUT') &&
+        !r.executions.some((e) => groupOf(e) === g.name && e.startedAt >= (holder.stoppedAt ?? Infinity));
+      const journal = abandoned ? (g.lease?.journal as { cordoned?: string[]; original?: Record<string, { desired: number; max: number }> } | null) : null;
+      if (g.lease?.holder && !abandoned) add('no lease held at the end', `${g.name} held by ${g.lease.holder}${holder ? ` (${holder.status})` : ''}`);
+      const cordoned = g.members.filter((m) => m.cordonedBy && !(journal?.cordoned ?? []).includes(m.node ?? ''));
       if (cordoned.length) add('nothing cordoned by us at the end', `${g.name}: ${cordoned.map((m) => `${m.node} (${m.cordonedBy})`).join(', ')}`);
-      const memoryHome = (g.lease?.memory as { home?: Record<string, { desired: number; max: number }> } | null)?.home ?? {};
+      const memoryHome = { ...((g.lease?.memory as { home?: Record<string, { desired: number; max: number }> } | null)?.home ?? {}), ...(journal?.original ?? {}) };
       for (const a of g.asgs) {
         const homeMax = spec.maxPerZone ?? spec.perZone;
         if (a.desired === a.homeDesired && a.max === homeMax && a.min === spec.perZone) continue;

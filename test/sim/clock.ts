@@ -18,8 +18,16 @@ export class VirtualClock {
 
   /** Runs `fn` when virtual time reaches `at` (at once on the next advance if `at` is past). */
   at(at: number, label: string, fn: () => void): void {
-    this.queue.push({ at: Math.max(at, this.current), seq: this.seq++, label, fn });
-    this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    // Binary insertion after every event due at the same time or earlier: order by time, then by arrival.
+    const when = Math.max(at, this.current);
+    let lo = 0;
+    let hi = this.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.queue[mid].at <= when) lo = mid + 1;
+      else hi = mid;
+    }
+    this.queue.splice(lo, 0, { at: when, seq: this.seq++, label, fn });
   }
 
   after(seconds: number, label: string, fn: () => void): void {

@@ -72,6 +72,10 @@ export class Cluster {
   /** Budgets forced to refuse every eviction until the given time (the pdbBlock fault). */
   readonly blockedBudgets = new Map<string, number>();
   private resourceVersion = 1000;
+  /** Indexes kept with `pods` and `nodes`, so that no change costs a scan of the whole cluster. */
+  private readonly podsByNode = new Map<string, Set<string>>();
+  private readonly podsByWorkload = new Map<string, Set<string>>();
+  private readonly nodeByInstance = new Map<string, string>();
   /** kops etcd: which instance holds each control-plane ASG's single member slot. */
   private readonly etcdSlots = new Map<string, string>();
   private readonly waitingForSlot: SimInstance[] = [];
@@ -139,6 +143,7 @@ export class Cluster {
       nodeGroup: inst.nodeGroup,
     };
     this.nodes.set(node.name, node);
+    this.nodeByInstance.set(node.instanceId, node.name);
     for (const ds of DAEMONSETS) this.createPod('kube-system', `${ds}-${this.rng.hex(5)}`, { kind: 'DaemonSet', name: ds }, node.name, {});
     if (inst.role === 'control-plane') {
       for (const sp of STATIC_PODS) {
@@ -172,7 +177,31 @@ export class Cluster {
       workload,
     };
     this.pods.set(`${namespace}/${name}`, pod);
+    if (nodeName) this.index(this.podsByNode, nodeName).add(`${namespace}/${name}`);
+    if (workload) this.index(this.podsByWorkload, workload).add(`${namespace}/${name}`);
     return pod;
+  }
+
+  private index(map: Map<string, Set<string>>, key: string): Set<string> {
+    let set = map.get(key);
+    if (!set) {
+      set = new Set();
+      map.set(key, set);
+    }
+    return set;
+  }
+
+  private deletePod(key: string): void {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    this.pods.delete(key);
+    if (pod.nodeName) this.podsByNode.get(pod.nodeName)?.delete(key);
+    if (pod.workload) this.podsByWorkload.get(pod.workload)?.delete(key);
+  }
+
+  /** The pods bound to a node. */
+  podsOn(nodeName: string): SimPod[] {
+    return [...(this.podsByNode.get(nodeName) ?? [])].map((k) => this.pods.get(k)!);
   }
 
   /** The kubelet stops: the node turns NotReady. */
@@ -181,7 +210,7 @@ export class Cluster {
     if (node) {
       node.ready = false;
       node.resourceVersion = this.nextResourceVersion();
-      for (const p of this.pods.values()) if (p.nodeName === node.name) p.ready = false;
+      for (const p of this.podsOn(node.name)) p.ready = false;
     }
     this.waitingForSlot.splice(0, this.waitingForSlot.length, ...this.waitingForSlot.filter((i) => i.id !== inst.id));
   }
@@ -204,16 +233,18 @@ export class Cluster {
   }
 
   nodeOf(instanceId: string): SimNode | undefined {
-    for (const n of this.nodes.values()) if (n.instanceId === instanceId) return n;
-    return undefined;
+    const name = this.nodeByInstance.get(instanceId);
+    return name === undefined ? undefined : this.nodes.get(name);
   }
 
   /** Deletes a Node (API DELETE, or the cloud controller): its pods are garbage-collected. */
   removeNode(name: string, cause: 'api' | 'interruption' = 'api'): boolean {
-    if (!this.nodes.delete(name)) return false;
-    for (const [key, pod] of this.pods) {
-      if (pod.nodeName !== name) continue;
-      this.pods.delete(key);
+    const node = this.nodes.get(name);
+    if (!node) return false;
+    this.nodes.delete(name);
+    if (this.nodeByInstance.get(node.instanceId) === name) this.nodeByInstance.delete(node.instanceId);
+    for (const pod of this.podsOn(name)) {
+      this.deletePod(`${pod.namespace}/${pod.name}`);
       if (pod.workload && pod.deletionTimestamp === undefined) {
         if (cause === 'interruption') this.counters.lostToInterruption += 1;
         else this.counters.deletedWithoutEviction += 1;
@@ -224,7 +255,7 @@ export class Cluster {
   }
 
   private workloadPods(key: string): SimPod[] {
-    return [...this.pods.values()].filter((p) => p.workload === key);
+    return [...(this.podsByWorkload.get(key) ?? [])].map((k) => this.pods.get(k)!);
   }
 
   /** Healthy pods and what the budget demands, as the disruption controller computes them. */
@@ -269,7 +300,7 @@ export class Cluster {
     pod.ready = false;
     pod.resourceVersion = this.nextResourceVersion();
     this.clock.after(this.timing.podStopSeconds, `${name} gone`, () => {
-      this.pods.delete(`${namespace}/${name}`);
+      this.deletePod(`${namespace}/${name}`);
     });
     this.reconcileWorkloads();
     return { ok: true };
@@ -290,13 +321,22 @@ export class Cluster {
       for (let i = live.length; i < w.replicas; i += 1) {
         live.push(this.createPod(w.namespace, `${w.name}-${this.rng.hex(10)}`, { kind: 'ReplicaSet', name: `${w.name}-7d9f8c6b5` }, undefined, {}, key, { app: w.name }));
       }
-      for (const pod of live) {
-        if (pod.nodeName) continue;
-        const candidates = this.schedulableNodes(w.nodeGroup);
-        if (candidates.length === 0) continue;
-        const load = (n: SimNode) => live.filter((p) => p.nodeName === n.name).length;
-        const target = candidates.sort((a, b) => load(a) - load(b) || (a.name < b.name ? -1 : 1))[0];
+      const pending = live.filter((p) => !p.nodeName);
+      if (pending.length === 0) continue;
+      const candidates = this.schedulableNodes(w.nodeGroup);
+      if (candidates.length === 0) continue;
+      // The workload's pods per candidate node, counted once; each binding goes to the least loaded (then by name).
+      const load = new Map(candidates.map((n) => [n.name, 0]));
+      for (const p of live) if (p.nodeName && load.has(p.nodeName)) load.set(p.nodeName, load.get(p.nodeName)! + 1);
+      for (const pod of pending) {
+        let target = candidates[0];
+        for (const n of candidates) {
+          const d = load.get(n.name)! - load.get(target.name)!;
+          if (d < 0 || (d === 0 && n.name < target.name)) target = n;
+        }
+        load.set(target.name, load.get(target.name)! + 1);
         pod.nodeName = target.name;
+        this.index(this.podsByNode, target.name).add(`${pod.namespace}/${pod.name}`);
         pod.phase = 'Running';
         pod.resourceVersion = this.nextResourceVersion();
         this.clock.after(this.timing.podStartSeconds, `${pod.name} Ready`, () => {
@@ -315,7 +355,7 @@ export class Cluster {
    */
   rollout(namespace: string, name: string): void {
     const key = `${namespace}/${name}`;
-    for (const pod of this.workloadPods(key)) this.pods.delete(`${pod.namespace}/${pod.name}`);
+    for (const pod of this.workloadPods(key)) this.deletePod(`${pod.namespace}/${pod.name}`);
     this.reconcileWorkloads();
   }
 

@@ -356,6 +356,8 @@ export class Region {
   /** Forgets instances terminated more than an hour ago, as EC2's describe calls do. */
   visibleInstances(): SimInstance[] {
     const now = this.clock.now();
-    return [...this.instances.values()].filter((i) => i.terminatedAt === undefined || now - i.terminatedAt < TERMINATED_VISIBLE_MS);
+    // Forgotten for good: a long run's describe calls must not grow with every instance it ever had.
+    for (const [id, i] of this.instances) if (i.terminatedAt !== undefined && now - i.terminatedAt >= TERMINATED_VISIBLE_MS) this.instances.delete(id);
+    return [...this.instances.values()];
   }
 }
