@@ -3,12 +3,14 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Cluster, SimNode, SimPod } from './cluster';
+import type { Cluster, ClusterEvent, SimNode, SimPod } from './cluster';
+import { discovery } from './kube/discovery';
+import { asTable, renderBudget, renderNode, renderOwner, renderPod, wantsTable, type Json } from './kube/objects';
+import { Authorizer, type RequestAttributes, type UserInfo } from './kube/rbac';
+import { ApiError, jsonPatch, ListSnapshots, mergePatch, nodeFields, parseFieldSelector, parseLabelSelector, status } from './kube/requests';
 
 const CERTS = join(__dirname, 'certs');
 export const SIM_CA_PEM = readFileSync(join(CERTS, 'ca.crt'), 'utf8');
-
-type Json = Record<string, unknown>;
 
 /** What the server needs from the simulator beyond the cluster's objects. */
 export interface ApiServerHost {
@@ -18,113 +20,35 @@ export interface ApiServerHost {
   kubeCall(operation: string, clientPort: number | undefined): { code: number; reason: string; message: string } | undefined;
   /** Records a mutating call (patch, delete, eviction) and how it ended. */
   audit(operation: string, target: string, clientPort: number | undefined, outcome: string): void;
-  /** True when the bearer token is accepted (a static token, or a valid EKS token for this cluster). */
-  authenticate(token: string): Promise<boolean>;
+  /** Who the bearer token is (a static token, or a valid EKS token for this cluster), or undefined. */
+  authenticate(token: string): Promise<UserInfo | undefined>;
 }
 
-function status(code: number, reason: string, message: string, details?: Json): Json {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: code < 300 ? 'Success' : 'Failure', message, reason, ...(details ? { details } : {}), code };
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function renderNode(n: SimNode): Json {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name: n.name, uid: n.uid, resourceVersion: String(n.resourceVersion), creationTimestamp: iso(n.createdAt), labels: { ...n.labels }, annotations: { ...n.annotations } },
-    spec: { providerID: n.providerID, ...(n.unschedulable ? { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: iso(n.createdAt) }] } : {}) },
-    status: {
-      conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'Unknown', reason: n.ready ? 'KubeletReady' : 'NodeStatusUnknown', message: n.ready ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.' }],
-      addresses: [{ type: 'InternalDNS', address: n.name }],
-    },
-  };
-}
-
-function renderPod(p: SimPod): Json {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: p.name,
-      namespace: p.namespace,
-      uid: p.uid,
-      resourceVersion: String(p.resourceVersion),
-      creationTimestamp: iso(p.createdAt),
-      labels: { ...p.labels },
-      annotations: { ...p.annotations },
-      ownerReferences: [{ apiVersion: p.owner.kind === 'Node' ? 'v1' : 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: `${p.owner.kind}-${p.owner.name}`, controller: true }],
-      ...(p.deletionTimestamp !== undefined ? { deletionTimestamp: iso(p.deletionTimestamp), deletionGracePeriodSeconds: 30 } : {}),
-    },
-    spec: { ...(p.nodeName ? { nodeName: p.nodeName } : {}), containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] },
-    status: { phase: p.phase, conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }] },
-  };
-}
-
-/** RFC 7386 JSON merge patch (also serves strategic merge for the scalar and map fields we patch). */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Json = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Json) } : {};
-  for (const [k, v] of Object.entries(patch as Json)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
-/** RFC 6902 JSON patch: add, replace, remove, test. */
-function jsonPatch(target: Json, ops: Array<{ op: string; path: string; value?: unknown }>): Json {
-  const doc = structuredClone(target);
-  for (const op of ops) {
-    const parts = op.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const last = parts.pop();
-    if (last === undefined) throw new Error(`invalid path ${op.path}`);
-    let parent = doc as Json;
-    for (const p of parts) {
-      if (typeof parent[p] !== 'object' || parent[p] === null) {
-        if (op.op === 'add') parent[p] = {};
-        else throw new Error(`path ${op.path} does not exist`);
-      }
-      parent = parent[p] as Json;
-    }
-    if (op.op === 'add' || op.op === 'replace') {
-      if (op.op === 'replace' && !(last in parent)) throw new Error(`replace operation does not apply: doc is missing key: ${op.path}`);
-      parent[last] = op.value;
-    } else if (op.op === 'remove') {
-      if (!(last in parent)) throw new Error(`remove operation does not apply: doc is missing path: ${op.path}`);
-      delete parent[last];
-    } else if (op.op === 'test') {
-      if (JSON.stringify(parent[last]) !== JSON.stringify(op.value)) throw new Error(`testing value ${op.path} failed`);
-    } else {
-      throw new Error(`unsupported op ${op.op}`);
-    }
-  }
-  return doc;
-}
-
-function parseLabelSelector(sel: string | null): (labels: Record<string, string>) => boolean {
-  if (!sel) return () => true;
-  const reqs = sel.split(',').map((r) => r.trim()).filter(Boolean).map((r) => {
-    let m: RegExpExecArray | null;
-    if ((m = /^!([\w./-]+)$/.exec(r))) return (l: Record<string, string>) => !(m![1] in l);
-    if ((m = /^([\w./-]+)\s*!=\s*([\w./-]*)$/.exec(r))) return (l: Record<string, string>) => l[m![1]] !== m![2];
-    if ((m = /^([\w./-]+)\s*==?\s*([\w./-]*)$/.exec(r))) return (l: Record<string, string>) => l[m![1]] === m![2];
-    if ((m = /^([\w./-]+)$/.exec(r))) return (l: Record<string, string>) => m![1] in l;
-    throw new Error(`unable to parse requirement: ${r}`);
-  });
-  return (labels) => reqs.every((f) => f(labels));
-}
+const NODE_FIELDS = { 'metadata.name': (o: Json) => String((o.metadata as Json).name), 'spec.unschedulable': (o: Json) => String((o.spec as Json).unschedulable === true) };
+const POD_FIELDS = {
+  'metadata.name': (o: Json) => String((o.metadata as Json).name),
+  'metadata.namespace': (o: Json) => String((o.metadata as Json).namespace),
+  'spec.nodeName': (o: Json) => String((o.spec as Json).nodeName ?? ''),
+  'status.phase': (o: Json) => String((o.status as Json).phase),
+};
+const OWNERS: Record<string, { group: string; kind: string }> = { daemonsets: { group: 'apps', kind: 'DaemonSet' }, replicasets: { group: 'apps', kind: 'ReplicaSet' }, jobs: { group: 'batch', kind: 'Job' } };
 
 /**
- * The Kubernetes API server as client-node sees it: HTTPS on 127.0.0.1 with the simulator's CA,
- * bearer-token authentication, JSON lists with `limit`/`continue`, label and field selectors,
- * merge and JSON patches, and the policy/v1 Eviction subresource.
+ * The Kubernetes API server as client-node and kubectl see it, where node-manager's paths go:
+ * HTTPS on 127.0.0.1 with the simulator's CA, bearer tokens, RBAC from `deploy/rbac.yaml`,
+ * discovery, Tables for `kubectl get`, lists paged over a consistent snapshot (410 once expired),
+ * label and field selectors (400 for an unsupported field), watches, validated merge, strategic
+ * and JSON patches with resourceVersion preconditions (409), policy/v1 budgets and the Eviction
+ * subresource (429, and 500 for a pod under two budgets; dryRun changes nothing), and the owners
+ * pods name (DaemonSets, ReplicaSets, Jobs).
  */
 export class ApiServer {
   private server?: Server;
   private port = 0;
+  private readonly lists = new ListSnapshots();
+  private readonly authorizer = new Authorizer();
+  private readonly audited = new WeakMap<ServerResponse, { operation: string; target: string; port: number | undefined }>();
+  private readonly watches = new Set<ServerResponse>();
 
   constructor(private readonly host: ApiServerHost) {}
 
@@ -132,19 +56,20 @@ export class ApiServer {
     return `https://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  async start(port = 0): Promise<void> {
     this.server = createServer({ key: readFileSync(join(CERTS, 'server.key')), cert: readFileSync(join(CERTS, 'server.crt')) }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
-          this.send(res, 500, status(500, 'InternalError', `simulator: ${(e as Error).message}`));
+          if (e instanceof ApiError) this.send(res, e.code, status(e.code, e.reason, e.message, e.details), e.details?.retryAfterSeconds ? { 'Retry-After': String(e.details.retryAfterSeconds) } : {});
+          else this.send(res, 500, status(500, 'InternalError', `simulator: ${(e as Error).message}`));
         });
       });
     });
     // Loopback keep-alive sockets must not hold the process (or jest) open after stop().
     this.server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
 
@@ -152,143 +77,204 @@ export class ApiServer {
     const s = this.server;
     if (!s) return;
     this.server = undefined;
+    for (const w of this.watches) w.end();
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
-  /** Mutating requests in flight: their answer is written to the audit. */
-  private readonly audited = new WeakMap<ServerResponse, { operation: string; target: string; port: number | undefined }>();
-
   private send(res: ServerResponse, code: number, body: Json, headers: Record<string, string> = {}): void {
     const a = this.audited.get(res);
     if (a) this.host.audit(a.operation, a.target, a.port, code < 300 ? 'ok' : `${code} ${String(body.reason ?? '')}`.trim());
+    if (res.headersSent) return;
     res.writeHead(code, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   }
 
-  private list(res: ServerResponse, kind: string, items: Json[], url: URL): void {
-    const limit = Number(url.searchParams.get('limit') ?? '0');
-    const cont = url.searchParams.get('continue');
-    let offset = 0;
-    if (cont) {
-      const parsed = Number(Buffer.from(cont, 'base64url').toString('utf8').replace(/^o:/, ''));
-      if (!Number.isInteger(parsed) || parsed < 0) return this.send(res, 400, status(400, 'BadRequest', 'continue key is not valid'));
-      offset = parsed;
+  private authorize(user: UserInfo, a: RequestAttributes): void {
+    if (!this.authorizer.allows(user, a)) throw new ApiError(403, 'Forbidden', Authorizer.forbidden(user, a), { ...(a.name ? { name: a.name } : {}), kind: a.resource, ...(a.apiGroup ? { group: a.apiGroup } : {}) });
+  }
+
+  /** Counts the call and applies a fault armed for it; a mutating call is audited with its answer. */
+  private route(req: IncomingMessage, res: ServerResponse, operation: string, target?: string): void {
+    const port = req.socket.remotePort;
+    if (target !== undefined) this.audited.set(res, { operation, target, port });
+    const fault = this.host.kubeCall(operation, port);
+    if (fault) throw new ApiError(fault.code, fault.reason, fault.message, fault.code === 429 ? { retryAfterSeconds: 1 } : undefined);
+  }
+
+  /** A list: paged over a consistent snapshot, a Table when asked, or a watch stream. */
+  private list(req: IncomingMessage, res: ServerResponse, url: URL, kind: 'Node' | 'Pod' | 'PodDisruptionBudget', items: () => Json[], watchKind?: 'Node' | 'Pod', filter: (o: Json) => boolean = () => true): void {
+    const rv = String(this.host.cluster.nextResourceVersion());
+    if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+      if (!watchKind) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      return this.watch(req, res, url, watchKind, filter);
     }
-    const pageItems = limit > 0 ? items.slice(offset, offset + limit) : items.slice(offset);
-    const more = limit > 0 && offset + limit < items.length;
-    this.send(res, 200, {
-      kind,
-      apiVersion: 'v1',
-      metadata: { resourceVersion: String(this.host.cluster.nextResourceVersion()), ...(more ? { continue: Buffer.from(`o:${offset + limit}`).toString('base64url'), remainingItemCount: items.length - offset - limit } : {}) },
-      items: pageItems,
-    });
+    const limit = Number(url.searchParams.get('limit') ?? '0');
+    const p = this.lists.page(items, rv, Number.isInteger(limit) && limit > 0 ? limit : 0, url.searchParams.get('continue'), this.host.now());
+    const meta = { resourceVersion: p.rv, ...(p.cont ? { continue: p.cont, remainingItemCount: p.remaining } : {}) };
+    if (wantsTable(req.headers.accept)) return this.send(res, 200, asTable(kind, p.items, this.host.now(), meta));
+    const apiVersion = kind === 'PodDisruptionBudget' ? 'policy/v1' : 'v1';
+    this.send(res, 200, { kind: `${kind}List`, apiVersion, metadata: meta, items: p.items });
+  }
+
+  /** A watch: one JSON event a line for every later change of the kind, until the client goes or its timeout. */
+  private watch(req: IncomingMessage, res: ServerResponse, url: URL, kind: 'Node' | 'Pod', filter: (o: Json) => boolean): void {
+    const table = wantsTable(req.headers.accept);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    const listener = (e: ClusterEvent) => {
+      if (e.kind !== kind) return;
+      const obj = kind === 'Node' ? renderNode(e.node!) : renderPod(e.pod!);
+      if (!filter(obj)) return;
+      res.write(`${JSON.stringify({ type: e.type, object: table ? asTable(kind, [obj], this.host.now()) : obj })}\n`);
+    };
+    this.host.cluster.watchers.add(listener);
+    this.watches.add(res);
+    const end = () => {
+      this.host.cluster.watchers.delete(listener);
+      this.watches.delete(res);
+      if (!res.writableEnded) res.end();
+    };
+    const timeout = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
+    setTimeout(end, Math.max(1, timeout) * 1000).unref();
+    req.on('close', end);
   }
 
   private async handle(req: IncomingMessage, body: string, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const method = req.method ?? 'GET';
     const auth = req.headers.authorization ?? '';
-    if (!auth.startsWith('Bearer ') || !(await this.host.authenticate(auth.slice(7)))) {
-      return this.send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
-    }
+    const user = auth.startsWith('Bearer ') ? await this.host.authenticate(auth.slice(7)) : undefined;
+    if (!user) return this.send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
     const cluster = this.host.cluster;
-    const path = url.pathname;
+    const path = url.pathname.replace(/\/$/, '') || '/';
     let m: RegExpExecArray | null;
 
-    const port = req.socket.remotePort;
-    const route = (operation: string, target?: string): boolean => {
-      if (target !== undefined) this.audited.set(res, { operation, target, port });
-      const fault = this.host.kubeCall(operation, port);
-      if (!fault) return true;
-      this.send(res, fault.code, status(fault.code, fault.reason, fault.message, fault.code === 429 ? { retryAfterSeconds: 1 } : undefined), fault.code === 429 ? { 'Retry-After': '1' } : {});
-      return false;
-    };
+    const doc = method === 'GET' ? discovery(path) : undefined;
+    if (doc) return this.send(res, 200, doc);
 
     if (path === '/api/v1/nodes' && method === 'GET') {
-      if (!route('list nodes')) return;
-      let match: (l: Record<string, string>) => boolean;
-      try {
-        match = parseLabelSelector(url.searchParams.get('labelSelector'));
-      } catch (e) {
-        return this.send(res, 400, status(400, 'BadRequest', (e as Error).message));
-      }
-      const nodes = [...cluster.nodes.values()].filter((n) => match(n.labels)).sort((a, b) => (a.name < b.name ? -1 : 1));
-      return this.list(res, 'NodeList', nodes.map(renderNode), url);
+      this.authorize(user, { verb: url.searchParams.get('watch') ? 'watch' : 'list', apiGroup: '', resource: 'nodes' });
+      this.route(req, res, 'list nodes');
+      const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
+      const fields = parseFieldSelector(url.searchParams.get('fieldSelector'), NODE_FIELDS);
+      const keep = (o: Json) => labels(((o.metadata as Json).labels ?? {}) as Record<string, string>) && fields(o);
+      return this.list(req, res, url, 'Node', () => [...cluster.nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(renderNode).filter(keep), 'Node', keep);
     }
     if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path))) {
       const name = decodeURIComponent(m[1]);
-      const verb = method === 'GET' ? 'get' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
-      if (!route(`${verb} nodes`, verb === 'get' ? undefined : `node/${name}`)) return;
+      const verb = { GET: 'get', PATCH: 'patch', DELETE: 'delete', PUT: 'update' }[method];
+      if (!verb) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      this.authorize(user, { verb, apiGroup: '', resource: 'nodes', name });
+      this.route(req, res, `${verb} nodes`, verb === 'get' ? undefined : `node/${name}`);
       const node = cluster.nodes.get(name);
-      if (!node) return this.send(res, 404, status(404, 'NotFound', `nodes "${name}" not found`, { name, kind: 'nodes' }));
-      if (method === 'GET') return this.send(res, 200, renderNode(node));
-      if (method === 'DELETE') {
-        cluster.removeNode(name);
+      if (!node) throw new ApiError(404, 'NotFound', `nodes "${name}" not found`, { name, kind: 'nodes' });
+      if (verb === 'get') return this.send(res, 200, renderNode(node));
+      if (verb === 'delete') {
+        if (url.searchParams.get('dryRun') !== 'All') cluster.removeNode(name);
         return this.send(res, 200, status(200, '', '', { name, kind: 'nodes', uid: node.uid }));
       }
-      if (method === 'PATCH') {
-        const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
-        let patched: Json;
-        try {
-          const parsed = JSON.parse(body) as unknown;
-          if (type === 'application/json-patch+json') patched = jsonPatch(renderNode(node), parsed as Array<{ op: string; path: string; value?: unknown }>);
-          else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') patched = mergePatch(renderNode(node), parsed) as Json;
-          else return this.send(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`));
-        } catch (e) {
-          return this.send(res, 422, status(422, 'Invalid', `the server rejected our request due to an error in our request: ${(e as Error).message}`));
-        }
-        const meta = (patched.metadata ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
-        const spec = (patched.spec ?? {}) as { unschedulable?: boolean };
-        node.unschedulable = spec.unschedulable === true;
-        node.annotations = { ...(meta.annotations ?? {}) };
-        Object.keys(node.labels).forEach((k) => delete node.labels[k]);
-        Object.assign(node.labels, meta.labels ?? {});
-        node.resourceVersion = cluster.nextResourceVersion();
-        cluster.reconcileWorkloads();
-        return this.send(res, 200, renderNode(node));
-      }
-      return this.send(res, 405, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+      return this.send(res, 200, this.patchNode(node, req, body, verb, url.searchParams.get('dryRun') === 'All'));
     }
     if ((m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/pods$/.exec(path)) && method === 'GET') {
-      if (!route('list pods')) return;
       const ns = m[1] ? decodeURIComponent(m[1]) : undefined;
-      const field = url.searchParams.get('fieldSelector');
-      let nodeName: string | undefined;
-      if (field) {
-        const fm = /^spec\.nodeName=(.*)$/.exec(field);
-        if (!fm) return this.send(res, 400, status(400, 'BadRequest', `field label not supported: ${field.split('=')[0]}`));
-        nodeName = fm[1];
-      }
-      let match: (l: Record<string, string>) => boolean;
-      try {
-        match = parseLabelSelector(url.searchParams.get('labelSelector'));
-      } catch (e) {
-        return this.send(res, 400, status(400, 'BadRequest', (e as Error).message));
-      }
-      const pods = (nodeName !== undefined && nodeName !== '' ? cluster.podsOn(nodeName) : [...cluster.pods.values()])
-        .filter((p) => (!ns || p.namespace === ns) && (nodeName === undefined || (p.nodeName ?? '') === nodeName) && match(p.labels))
-        .sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
-      return this.list(res, 'PodList', pods.map(renderPod), url);
+      this.authorize(user, { verb: url.searchParams.get('watch') ? 'watch' : 'list', apiGroup: '', resource: 'pods', namespace: ns });
+      this.route(req, res, 'list pods');
+      const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
+      const fieldSel = url.searchParams.get('fieldSelector');
+      const fields = parseFieldSelector(fieldSel, POD_FIELDS);
+      const onNode = /^spec\.nodeName=([^,]*)$/.exec(fieldSel ?? '')?.[1];
+      const keep = (o: Json) => (!ns || (o.metadata as Json).namespace === ns) && labels(((o.metadata as Json).labels ?? {}) as Record<string, string>) && fields(o);
+      const source = () => (onNode ? cluster.podsOn(onNode) : [...cluster.pods.values()]);
+      return this.list(req, res, url, 'Pod', () => source().sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1)).map(renderPod).filter(keep), 'Pod', keep);
     }
-    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path)) && method === 'POST') {
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(path))) {
       const ns = decodeURIComponent(m[1]);
       const name = decodeURIComponent(m[2]);
-      if (!route('create pods/eviction', `pod/${ns}/${name}`)) return;
-      let eviction: { kind?: string; metadata?: { name?: string } };
-      try {
-        eviction = JSON.parse(body) as typeof eviction;
-      } catch {
-        return this.send(res, 400, status(400, 'BadRequest', 'the body of the request could not be decoded'));
-      }
-      if (eviction.kind !== 'Eviction' || (eviction.metadata?.name && eviction.metadata.name !== name)) {
-        return this.send(res, 400, status(400, 'BadRequest', `name in URL does not match name in Eviction object`));
-      }
-      const out = cluster.evict(ns, name);
-      if (out.ok) return this.send(res, 201, status(201, '', ''));
-      if (out.code === 404) return this.send(res, 404, status(404, 'NotFound', out.message, { name, kind: 'pods' }));
-      return this.send(res, 429, status(429, 'TooManyRequests', out.message, { causes: (out.causes ?? []).map((c) => ({ reason: c.reason, message: c.message })) }));
+      const verb = { GET: 'get', DELETE: 'delete' }[method];
+      if (!verb) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      this.authorize(user, { verb, apiGroup: '', resource: 'pods', namespace: ns, name });
+      this.route(req, res, `${verb} pods`, verb === 'get' ? undefined : `pod/${ns}/${name}`);
+      const pod = cluster.pods.get(`${ns}/${name}`);
+      if (!pod) throw new ApiError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+      if (verb === 'delete' && url.searchParams.get('dryRun') !== 'All') cluster.terminatePod(pod);
+      return this.send(res, 200, renderPod(pod));
     }
-    return this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path)) && method === 'POST') {
+      return this.evict(req, res, user, decodeURIComponent(m[1]), decodeURIComponent(m[2]), body, url);
+    }
+    if ((m = /^\/apis\/policy\/v1(?:\/namespaces\/([^/]+))?\/poddisruptionbudgets(?:\/([^/]+))?$/.exec(path)) && method === 'GET') {
+      const ns = m[1] ? decodeURIComponent(m[1]) : undefined;
+      const name = m[2] ? decodeURIComponent(m[2]) : undefined;
+      this.authorize(user, { verb: name ? 'get' : 'list', apiGroup: 'policy', resource: 'poddisruptionbudgets', namespace: ns, name });
+      this.route(req, res, name ? 'get poddisruptionbudgets' : 'list poddisruptionbudgets');
+      const all = [...cluster.budgets.values()].filter((b) => !ns || b.namespace === ns).sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
+      if (name) {
+        const b = all.find((x) => x.name === name);
+        if (!b) throw new ApiError(404, 'NotFound', `poddisruptionbudgets.policy "${name}" not found`, { name, group: 'policy', kind: 'poddisruptionbudgets' });
+        return this.send(res, 200, renderBudget(b, cluster.budgetStatus(b)));
+      }
+      return this.list(req, res, url, 'PodDisruptionBudget', () => all.map((b) => renderBudget(b, cluster.budgetStatus(b))));
+    }
+    if ((m = /^\/apis\/(apps|batch)\/v1\/namespaces\/([^/]+)\/(daemonsets|replicasets|jobs)\/([^/]+)$/.exec(path)) && method === 'GET') {
+      const [, group, ns, resource, name] = m.map(decodeURIComponent);
+      const o = OWNERS[resource];
+      if (!o || o.group !== group) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      this.authorize(user, { verb: 'get', apiGroup: group, resource, namespace: ns, name });
+      this.route(req, res, `get ${resource}`);
+      const owner = [...cluster.pods.values()].find((p) => p.namespace === ns && p.owner?.kind === o.kind && p.owner.name === name);
+      if (!owner) throw new ApiError(404, 'NotFound', `${resource}.${group} "${name}" not found`, { name, group, kind: resource });
+      return this.send(res, 200, renderOwner(o.kind, ns, name, owner.createdAt));
+    }
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+
+  /** A node patch (merge, strategic merge, JSON patch), decoded and validated as the real server does; a stale resourceVersion is a 409. */
+  private patchNode(node: SimNode, req: IncomingMessage, body: string, verb: string, dryRun: boolean): Json {
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (e) {
+      throw new ApiError(400, 'BadRequest', `error decoding patch: ${(e as Error).message}`);
+    }
+    let patched: Json;
+    if (verb === 'update') patched = parsed as Json;
+    else if (type === 'application/json-patch+json') patched = jsonPatch(renderNode(node), parsed as Array<{ op: string; path: string; value?: unknown }>);
+    else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') patched = mergePatch(renderNode(node), parsed) as Json;
+    else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+    const f = nodeFields(node.name, patched);
+    if (f.resourceVersion !== undefined && f.resourceVersion !== String(node.resourceVersion)) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on nodes "${node.name}": the object has been modified; please apply your changes to the latest version and try again`, { name: node.name, kind: 'nodes' });
+    }
+    if (dryRun) return renderNode({ ...node, labels: f.labels, annotations: f.annotations, unschedulable: f.unschedulable, taints: f.taints });
+    node.unschedulable = f.unschedulable;
+    node.annotations = { ...f.annotations };
+    node.taints = f.taints;
+    Object.keys(node.labels).forEach((k) => delete node.labels[k]);
+    Object.assign(node.labels, f.labels);
+    node.resourceVersion = this.host.cluster.nextResourceVersion();
+    this.host.cluster.notify({ type: 'MODIFIED', kind: 'Node', node });
+    this.host.cluster.reconcileWorkloads();
+    return renderNode(node);
+  }
+
+  private evict(req: IncomingMessage, res: ServerResponse, user: UserInfo, ns: string, name: string, body: string, url: URL): void {
+    this.authorize(user, { verb: 'create', apiGroup: '', resource: 'pods', subresource: 'eviction', namespace: ns, name });
+    this.route(req, res, 'create pods/eviction', `pod/${ns}/${name}`);
+    let eviction: { kind?: string; metadata?: { name?: string }; deleteOptions?: { dryRun?: string[] } };
+    try {
+      eviction = JSON.parse(body) as typeof eviction;
+    } catch {
+      throw new ApiError(400, 'BadRequest', 'the body of the request could not be decoded');
+    }
+    if (eviction.kind !== 'Eviction' || (eviction.metadata?.name && eviction.metadata.name !== name)) throw new ApiError(400, 'BadRequest', 'name in URL does not match name in Eviction object');
+    const dryRun = url.searchParams.get('dryRun') === 'All' || (eviction.deleteOptions?.dryRun ?? []).includes('All');
+    const out = this.host.cluster.evict(ns, name, dryRun);
+    if (out.ok) return this.send(res, 201, status(201, '', ''));
+    if (out.code === 404) throw new ApiError(404, 'NotFound', out.message, { name, kind: 'pods' });
+    if (out.code === 500) throw new ApiError(500, 'InternalError', out.message);
+    throw new ApiError(429, 'TooManyRequests', out.message, { causes: (out.causes ?? []).map((c) => ({ reason: c.reason, message: c.message })) });
   }
 }
+
+export type { SimPod };

@@ -1,6 +1,7 @@
 import { formatProviderId } from '../../lambdas/core';
 import type { Random, VirtualClock } from './clock';
 import type { SimInstance, SimTiming } from './region';
+import { budgetStatus, selects, type BudgetStatus } from './budgets';
 
 export interface SimNode {
   readonly name: string;
@@ -10,10 +11,19 @@ export interface SimNode {
   readonly labels: Record<string, string>;
   annotations: Record<string, string>;
   unschedulable: boolean;
+  /** Taints set through the API (the unschedulable taint is derived from `unschedulable`). */
+  taints: Taint[];
   ready: boolean;
   readonly createdAt: number;
   resourceVersion: number;
   readonly nodeGroup: string;
+}
+
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  readonly timeAdded?: string;
 }
 
 export interface SimPod {
@@ -23,7 +33,12 @@ export interface SimPod {
   nodeName?: string;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
-  readonly owner: { kind: string; name: string };
+  /** The controller that owns it; none for a bare pod. */
+  readonly owner?: { kind: string; name: string };
+  /** Mounts an emptyDir volume (its data goes with the pod). */
+  readonly emptyDir: boolean;
+  /** How long the pod takes to stop once deleted or evicted (its termination grace period, used in full). */
+  readonly stopSeconds: number;
   phase: 'Pending' | 'Running';
   ready: boolean;
   readonly createdAt: number;
@@ -33,13 +48,44 @@ export interface SimPod {
   readonly workload?: string;
 }
 
-/** A ReplicaSet-like workload pinned to one node group, optionally guarded by a PodDisruptionBudget. */
+/**
+ * Pods pinned to one node group, optionally guarded by a PodDisruptionBudget (selecting
+ * `app: <name>`): a ReplicaSet or a Job recreates what goes; bare pods (`Pod`) are never recreated.
+ */
 export interface WorkloadSpec {
   readonly name: string;
   readonly namespace: string;
   readonly nodeGroup: string;
   readonly replicas: number;
-  readonly pdb?: { readonly maxUnavailable?: number; readonly minAvailable?: number };
+  /** @default 'ReplicaSet' */
+  readonly kind?: 'ReplicaSet' | 'Job' | 'Pod';
+  readonly pdb?: { readonly maxUnavailable?: number | string; readonly minAvailable?: number | string };
+  readonly emptyDir?: boolean;
+  /** Seconds a pod takes to stop. @default the timing's podStopSeconds */
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+/** A policy/v1 PodDisruptionBudget: pods of its namespace whose labels match `selector`. */
+export interface BudgetSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly selector: Readonly<Record<string, string>>;
+  readonly maxUnavailable?: number | string;
+  readonly minAvailable?: number | string;
+}
+
+export interface SimBudget extends BudgetSpec {
+  readonly uid: string;
+  readonly createdAt: number;
+  resourceVersion: number;
+}
+
+/** A change to an object, as a watch delivers it. */
+export interface ClusterEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly kind: 'Node' | 'Pod';
+  readonly node?: SimNode;
+  readonly pod?: SimPod;
 }
 
 export interface PodCounters {
@@ -51,7 +97,7 @@ export interface PodCounters {
   lostToInterruption: number;
 }
 
-export type EvictionOutcome = { ok: true } | { ok: false; code: 404 | 429; message: string; causes?: Array<{ reason: string; message: string }> };
+export type EvictionOutcome = { ok: true } | { ok: false; code: 404 | 429 | 500; message: string; causes?: Array<{ reason: string; message: string }> };
 
 export const GROUP_LABEL = 'kops.k8s.io/instancegroup';
 
@@ -69,8 +115,11 @@ export class Cluster {
   readonly pods = new Map<string, SimPod>();
   readonly workloads = new Map<string, WorkloadSpec>();
   readonly counters: PodCounters = { evictions: 0, evictionsRefused: 0, deletedWithoutEviction: 0, lostToInterruption: 0 };
-  /** Budgets forced to refuse every eviction until the given time (the pdbBlock fault). */
+  /** Budgets forced to refuse every eviction until the given time (the pdbBlock fault), by `namespace/name`. */
   readonly blockedBudgets = new Map<string, number>();
+  readonly budgets = new Map<string, SimBudget>();
+  /** Watchers of node and pod changes (the API server's watch). */
+  readonly watchers = new Set<(e: ClusterEvent) => void>();
   private resourceVersion = 1000;
   /** Indexes kept with `pods` and `nodes`, so that no change costs a scan of the whole cluster. */
   private readonly podsByNode = new Map<string, Set<string>>();
@@ -96,8 +145,28 @@ export class Cluster {
   }
 
   addWorkload(spec: WorkloadSpec): void {
-    this.workloads.set(`${spec.namespace}/${spec.name}`, spec);
+    const key = `${spec.namespace}/${spec.name}`;
+    this.workloads.set(key, spec);
+    if (spec.pdb) this.addBudget({ name: spec.name, namespace: spec.namespace, selector: { app: spec.name }, ...spec.pdb });
+    if (spec.kind === 'Pod') {
+      // Bare pods: made once, bound now if a node can take them, never recreated.
+      for (let i = 0; i < spec.replicas; i += 1) this.newWorkloadPod(key, spec);
+    }
     this.reconcileWorkloads();
+  }
+
+  addBudget(spec: BudgetSpec): void {
+    this.budgets.set(`${spec.namespace}/${spec.name}`, { ...spec, uid: this.uid(), createdAt: this.clock.now(), resourceVersion: this.nextResourceVersion() });
+  }
+
+  notify(e: ClusterEvent): void {
+    for (const w of this.watchers) w(e);
+  }
+
+  private newWorkloadPod(key: string, w: WorkloadSpec): SimPod {
+    const kind = w.kind ?? 'ReplicaSet';
+    const owner = kind === 'Pod' ? undefined : { kind, name: kind === 'ReplicaSet' ? `${w.name}-7d9f8c6b5` : w.name };
+    return this.createPod(w.namespace, `${w.name}-${this.rng.hex(10)}`, owner, undefined, {}, key, { app: w.name }, { emptyDir: !!w.emptyDir, stopSeconds: w.terminationGracePeriodSeconds ?? this.timing.podStopSeconds });
   }
 
   /**
@@ -137,6 +206,7 @@ export class Cluster {
       },
       annotations: {},
       unschedulable: false,
+      taints: [],
       ready: preexisting,
       createdAt: preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now(),
       resourceVersion: this.nextResourceVersion(),
@@ -144,7 +214,8 @@ export class Cluster {
     };
     this.nodes.set(node.name, node);
     this.nodeByInstance.set(node.instanceId, node.name);
-    for (const ds of DAEMONSETS) this.createPod('kube-system', `${ds}-${this.rng.hex(5)}`, { kind: 'DaemonSet', name: ds }, node.name, {});
+    this.notify({ type: 'ADDED', kind: 'Node', node });
+    for (const ds of DAEMONSETS) this.daemonPod(ds, node.name);
     if (inst.role === 'control-plane') {
       for (const sp of STATIC_PODS) {
         this.createPod('kube-system', `${sp}-${node.name}`, { kind: 'Node', name: node.name }, node.name, { 'kubernetes.io/config.mirror': this.rng.hex(32) });
@@ -155,13 +226,23 @@ export class Cluster {
       if (!n || n.uid !== node.uid || inst.state !== 'running') return;
       n.ready = true;
       n.resourceVersion = this.nextResourceVersion();
+      this.notify({ type: 'MODIFIED', kind: 'Node', node: n });
       this.reconcileWorkloads();
     };
     if (preexisting) becomeReady();
     else this.clock.after(this.timing.joinSeconds, `${node.name} Ready`, becomeReady);
   }
 
-  private createPod(namespace: string, name: string, owner: SimPod['owner'], nodeName: string | undefined, annotations: Record<string, string>, workload?: string, labels: Record<string, string> = {}): SimPod {
+  private createPod(
+    namespace: string,
+    name: string,
+    owner: SimPod['owner'],
+    nodeName: string | undefined,
+    annotations: Record<string, string>,
+    workload?: string,
+    labels: Record<string, string> = {},
+    extra: { emptyDir?: boolean; stopSeconds?: number } = {},
+  ): SimPod {
     const pod: SimPod = {
       namespace,
       name,
@@ -170,6 +251,8 @@ export class Cluster {
       labels,
       annotations,
       owner,
+      emptyDir: !!extra.emptyDir,
+      stopSeconds: extra.stopSeconds ?? this.timing.podStopSeconds,
       phase: nodeName ? 'Running' : 'Pending',
       ready: !!nodeName && !workload,
       createdAt: this.clock.now(),
@@ -179,7 +262,38 @@ export class Cluster {
     this.pods.set(`${namespace}/${name}`, pod);
     if (nodeName) this.index(this.podsByNode, nodeName).add(`${namespace}/${name}`);
     if (workload) this.index(this.podsByWorkload, workload).add(`${namespace}/${name}`);
+    this.notify({ type: 'ADDED', kind: 'Pod', pod });
     return pod;
+  }
+
+  /** A DaemonSet's pod on a node (the DaemonSet controller puts one back on every node that lacks it). */
+  private daemonPod(ds: string, nodeName: string): SimPod {
+    return this.createPod('kube-system', `${ds}-${this.rng.hex(5)}`, { kind: 'DaemonSet', name: ds }, nodeName, {}, undefined, { 'k8s-app': ds });
+  }
+
+  /** The DaemonSets every node runs (kube-proxy, aws-node). */
+  daemonSets(): readonly string[] {
+    return DAEMONSETS;
+  }
+
+  /**
+   * Deletes a pod through the API (DELETE, or an eviction that went through): it is marked
+   * terminating and goes once its grace period has run. A DaemonSet pod comes back on its node.
+   */
+  terminatePod(pod: SimPod): void {
+    if (pod.deletionTimestamp !== undefined) return;
+    pod.deletionTimestamp = this.clock.now();
+    pod.ready = false;
+    pod.resourceVersion = this.nextResourceVersion();
+    this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
+    const key = `${pod.namespace}/${pod.name}`;
+    this.clock.after(pod.stopSeconds, `${pod.name} gone`, () => {
+      if (this.pods.get(key) !== pod) return;
+      this.deletePod(key);
+      const node = pod.nodeName ? this.nodes.get(pod.nodeName) : undefined;
+      if (pod.owner?.kind === 'DaemonSet' && node) this.daemonPod(pod.owner.name, node.name);
+    });
+    this.reconcileWorkloads();
   }
 
   private index(map: Map<string, Set<string>>, key: string): Set<string> {
@@ -197,6 +311,7 @@ export class Cluster {
     this.pods.delete(key);
     if (pod.nodeName) this.podsByNode.get(pod.nodeName)?.delete(key);
     if (pod.workload) this.podsByWorkload.get(pod.workload)?.delete(key);
+    this.notify({ type: 'DELETED', kind: 'Pod', pod });
   }
 
   /** The pods bound to a node. */
@@ -211,6 +326,7 @@ export class Cluster {
       node.ready = false;
       node.resourceVersion = this.nextResourceVersion();
       for (const p of this.podsOn(node.name)) p.ready = false;
+      this.notify({ type: 'MODIFIED', kind: 'Node', node });
     }
     this.waitingForSlot.splice(0, this.waitingForSlot.length, ...this.waitingForSlot.filter((i) => i.id !== inst.id));
   }
@@ -243,6 +359,7 @@ export class Cluster {
     if (!node) return false;
     this.nodes.delete(name);
     if (this.nodeByInstance.get(node.instanceId) === name) this.nodeByInstance.delete(node.instanceId);
+    this.notify({ type: 'DELETED', kind: 'Node', node });
     for (const pod of this.podsOn(name)) {
       this.deletePod(`${pod.namespace}/${pod.name}`);
       if (pod.workload && pod.deletionTimestamp === undefined) {
@@ -258,51 +375,57 @@ export class Cluster {
     return [...(this.podsByWorkload.get(key) ?? [])].map((k) => this.pods.get(k)!);
   }
 
-  /** Healthy pods and what the budget demands, as the disruption controller computes them. */
-  budgetOf(key: string): { name: string; desiredHealthy: number; currentHealthy: number } | undefined {
-    const w = this.workloads.get(key);
-    if (!w?.pdb) return undefined;
-    const currentHealthy = this.workloadPods(key).filter((p) => p.ready && p.deletionTimestamp === undefined).length;
-    const desiredHealthy = w.pdb.minAvailable ?? Math.max(0, w.replicas - (w.pdb.maxUnavailable ?? 0));
-    return { name: w.name, desiredHealthy, currentHealthy };
+  /** Pods a budget may select: a workload's own when it selects by `app` (only workloads set it), else every pod. */
+  private podsFor(b: SimBudget): SimPod[] {
+    const app = b.selector.app;
+    return app !== undefined && this.workloads.has(`${b.namespace}/${app}`) ? this.workloadPods(`${b.namespace}/${app}`) : [...this.pods.values()];
   }
 
-  /** The Eviction API: refuses with 429 when the pod's budget allows no disruption now. */
-  evict(namespace: string, name: string): EvictionOutcome {
+  /** The budget's status, as the disruption controller computes it. */
+  budgetStatus(b: SimBudget): BudgetStatus {
+    return budgetStatus(b, this.podsFor(b), this.workloads);
+  }
+
+  /** The budgets that select a pod. */
+  budgetsOf(pod: SimPod): SimBudget[] {
+    return [...this.budgets.values()].filter((b) => selects(b, pod));
+  }
+
+  /**
+   * The Eviction API (policy/v1): 429 when the pod's budget allows no disruption now (an unhealthy
+   * pod may go while the budget is met), 500 when more than one budget selects the pod, as the
+   * real server answers. `dryRun` checks and changes nothing.
+   */
+  evict(namespace: string, name: string, dryRun = false): EvictionOutcome {
     const pod = this.pods.get(`${namespace}/${name}`);
     if (!pod) return { ok: false, code: 404, message: `pods "${name}" not found` };
     if (pod.deletionTimestamp !== undefined) return { ok: true };
-    if (pod.workload) {
-      const budget = this.budgetOf(pod.workload);
-      const blockedUntil = this.blockedBudgets.get(pod.workload);
-      if (budget) {
-        const forcedBlock = blockedUntil !== undefined && this.clock.now() < blockedUntil;
-        // policy/v1: an unhealthy pod may go while the budget is met; a healthy one only while a disruption is allowed.
-        const allowed = pod.ready ? budget.currentHealthy - budget.desiredHealthy > 0 : budget.currentHealthy >= budget.desiredHealthy;
-        if (forcedBlock || !allowed) {
-          this.counters.evictionsRefused += 1;
-          return {
-            ok: false,
-            code: 429,
-            message: "Cannot evict pod as it would violate the pod's disruption budget.",
-            causes: [
-              {
-                reason: 'DisruptionBudget',
-                message: `The disruption budget ${budget.name} needs ${forcedBlock ? budget.currentHealthy + 1 : budget.desiredHealthy} healthy pods and has ${budget.currentHealthy} currently`,
-              },
-            ],
-          };
-        }
+    const budgets = this.budgetsOf(pod);
+    if (budgets.length > 1) return { ok: false, code: 500, message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.' };
+    const budget = budgets[0];
+    if (budget && pod.phase !== 'Pending') {
+      const st = this.budgetStatus(budget);
+      const blockedUntil = this.blockedBudgets.get(`${budget.namespace}/${budget.name}`);
+      const forcedBlock = blockedUntil !== undefined && this.clock.now() < blockedUntil;
+      const allowed = pod.ready ? st.disruptionsAllowed > 0 : st.currentHealthy >= st.desiredHealthy;
+      if (forcedBlock || !allowed) {
+        if (!dryRun) this.counters.evictionsRefused += 1;
+        return {
+          ok: false,
+          code: 429,
+          message: "Cannot evict pod as it would violate the pod's disruption budget.",
+          causes: [
+            {
+              reason: 'DisruptionBudget',
+              message: `The disruption budget ${budget.name} needs ${forcedBlock ? st.currentHealthy + 1 : st.desiredHealthy} healthy pods and has ${st.currentHealthy} currently`,
+            },
+          ],
+        };
       }
     }
+    if (dryRun) return { ok: true };
     this.counters.evictions += 1;
-    pod.deletionTimestamp = this.clock.now();
-    pod.ready = false;
-    pod.resourceVersion = this.nextResourceVersion();
-    this.clock.after(this.timing.podStopSeconds, `${name} gone`, () => {
-      this.deletePod(`${namespace}/${name}`);
-    });
-    this.reconcileWorkloads();
+    this.terminatePod(pod);
     return { ok: true };
   }
 
@@ -318,9 +441,7 @@ export class Cluster {
   reconcileWorkloads(): void {
     for (const [key, w] of this.workloads) {
       const live = this.workloadPods(key).filter((p) => p.deletionTimestamp === undefined);
-      for (let i = live.length; i < w.replicas; i += 1) {
-        live.push(this.createPod(w.namespace, `${w.name}-${this.rng.hex(10)}`, { kind: 'ReplicaSet', name: `${w.name}-7d9f8c6b5` }, undefined, {}, key, { app: w.name }));
-      }
+      for (let i = live.length; w.kind !== 'Pod' && i < w.replicas; i += 1) live.push(this.newWorkloadPod(key, w));
       const pending = live.filter((p) => !p.nodeName);
       if (pending.length === 0) continue;
       const candidates = this.schedulableNodes(w.nodeGroup);
@@ -339,9 +460,11 @@ export class Cluster {
         this.index(this.podsByNode, target.name).add(`${pod.namespace}/${pod.name}`);
         pod.phase = 'Running';
         pod.resourceVersion = this.nextResourceVersion();
+        this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
         this.clock.after(this.timing.podStartSeconds, `${pod.name} Ready`, () => {
           if (this.pods.get(`${pod.namespace}/${pod.name}`) === pod && pod.deletionTimestamp === undefined && this.nodes.get(target.name)?.ready) {
             pod.ready = true;
+            this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
           }
         });
       }

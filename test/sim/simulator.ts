@@ -3,6 +3,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Role } from '../../lambdas/core';
 import { ApiServer, SIM_CA_PEM } from './apiserver';
+import type { UserInfo } from './kube/rbac';
 import { SimAws } from './aws';
 import { Random, VirtualClock } from './clock';
 import { Cluster, type WorkloadSpec } from './cluster';
@@ -76,6 +77,10 @@ export interface AsgChange {
   readonly to: number;
 }
 
+/** node-manager's identity on a kops cluster: the service account `deploy/rbac.yaml` binds. */
+export const NODE_MANAGER_TOKEN = 'node-manager-sa-token';
+export const NODE_MANAGER_USER: UserInfo = { name: 'system:serviceaccount:kube-system:node-manager', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] };
+
 /** Tag that names the node group an ASG belongs to (for tag selectors). */
 export const GROUP_TAG = 'node-manager.io/group';
 
@@ -106,7 +111,8 @@ export class Simulator {
   private readonly eventListeners: Array<(e: SimEvent) => void> = [];
   /** Access keys the simulated STS knows (to verify EKS tokens). */
   readonly credentials = new Map<string, { secretAccessKey: string; sessionToken?: string }>();
-  readonly staticTokens = new Set<string>();
+  /** Static bearer tokens and who they are: the product's service account, and an administrator for kubectl. */
+  readonly staticTokens = new Map<string, UserInfo>();
   readonly clusterName: string;
   readonly apiServer: ApiServer;
   private uninstall?: () => void;
@@ -220,9 +226,13 @@ export class Simulator {
     this.eksClusters.set(name, { endpoint: () => this.apiServer.url, caData: Buffer.from(SIM_CA_PEM).toString('base64') });
   }
 
-  /** A kubeconfig (for kops) pointing at the API server with a static token, stored as a secret. */
-  kubeconfig(token = 'kops-admin-token'): string {
-    this.staticTokens.add(token);
+  /**
+   * A kubeconfig pointing at the API server with a static token. By default it is node-manager's
+   * own (kops: the kubeconfig stored in Secrets Manager), which authenticates as the
+   * `kube-system/node-manager` service account that `deploy/rbac.yaml` binds, and no more.
+   */
+  kubeconfig(token = NODE_MANAGER_TOKEN, user: UserInfo = NODE_MANAGER_USER): string {
+    this.staticTokens.set(token, user);
     return [
       'apiVersion: v1',
       'kind: Config',
@@ -232,17 +242,22 @@ export class Simulator {
       `    server: ${this.apiServer.url}`,
       `    certificate-authority-data: ${Buffer.from(SIM_CA_PEM).toString('base64')}`,
       'users:',
-      '- name: node-manager',
+      `- name: ${user.name.replace(/[^A-Za-z0-9._-]/g, '-')}`,
       '  user:',
       `    token: ${token}`,
       'contexts:',
       `- name: ${this.clusterName}`,
       '  context:',
       `    cluster: ${this.clusterName}`,
-      '    user: node-manager',
+      `    user: ${user.name.replace(/[^A-Za-z0-9._-]/g, '-')}`,
       `current-context: ${this.clusterName}`,
       '',
     ].join('\n');
+  }
+
+  /** An administrator's kubeconfig (system:masters), as an operator's kubectl has. */
+  adminKubeconfig(): string {
+    return this.kubeconfig('cluster-admin-token', { name: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
   }
 
   putSecret(id: string, value: string | (() => string)): void {
@@ -386,10 +401,12 @@ export class Simulator {
 
   // ---- authentication -----------------------------------------------------------------------
 
-  private async authenticate(token: string): Promise<boolean> {
-    if (this.staticTokens.has(token)) return true;
-    if (!token.startsWith('k8s-aws-v1.')) return false;
-    return this.verifyEksToken(token.slice('k8s-aws-v1.'.length));
+  private async authenticate(token: string): Promise<UserInfo | undefined> {
+    const known = this.staticTokens.get(token);
+    if (known) return known;
+    if (!token.startsWith('k8s-aws-v1.')) return undefined;
+    // The EKS access entry maps node-manager's role to the Kubernetes group "node-manager".
+    return (await this.verifyEksToken(token.slice('k8s-aws-v1.'.length))) ? { name: 'arn:aws:sts::123456789012:assumed-role/node-manager/lambda', groups: ['node-manager', 'system:authenticated'] } : undefined;
   }
 
   /**
