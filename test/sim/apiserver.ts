@@ -117,6 +117,11 @@ export class ApiServer {
     this.send(res, 200, { kind: `${kind}List`, apiVersion, metadata: meta, items: p.items });
   }
 
+  /** One object, or a one-row Table when the client asks for one (kubectl get KIND NAME). */
+  private one(req: IncomingMessage, kind: 'Node' | 'Pod' | 'PodDisruptionBudget', obj: Json): Json {
+    return wantsTable(req.headers.accept) ? asTable(kind, [obj], this.host.now(), { resourceVersion: String((obj.metadata as Json).resourceVersion) }) : obj;
+  }
+
   /** A watch: one JSON event a line for every later change of the kind, until the client goes or its timeout. */
   private watch(req: IncomingMessage, res: ServerResponse, url: URL, kind: 'Node' | 'Pod', filter: (o: Json) => boolean): void {
     const table = wantsTable(req.headers.accept);
@@ -168,7 +173,7 @@ export class ApiServer {
       this.route(req, res, `${verb} nodes`, verb === 'get' ? undefined : `node/${name}`);
       const node = cluster.nodes.get(name);
       if (!node) throw new ApiError(404, 'NotFound', `nodes "${name}" not found`, { name, kind: 'nodes' });
-      if (verb === 'get') return this.send(res, 200, renderNode(node));
+      if (verb === 'get') return this.send(res, 200, this.one(req, 'Node', renderNode(node)));
       if (verb === 'delete') {
         if (url.searchParams.get('dryRun') !== 'All') cluster.removeNode(name);
         return this.send(res, 200, status(200, '', '', { name, kind: 'nodes', uid: node.uid }));
@@ -197,7 +202,7 @@ export class ApiServer {
       const pod = cluster.pods.get(`${ns}/${name}`);
       if (!pod) throw new ApiError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
       if (verb === 'delete' && url.searchParams.get('dryRun') !== 'All') cluster.terminatePod(pod);
-      return this.send(res, 200, renderPod(pod));
+      return this.send(res, 200, verb === 'get' ? this.one(req, 'Pod', renderPod(pod)) : renderPod(pod));
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path)) && method === 'POST') {
       return this.evict(req, res, user, decodeURIComponent(m[1]), decodeURIComponent(m[2]), body, url);
@@ -211,7 +216,7 @@ export class ApiServer {
       if (name) {
         const b = all.find((x) => x.name === name);
         if (!b) throw new ApiError(404, 'NotFound', `poddisruptionbudgets.policy "${name}" not found`, { name, group: 'policy', kind: 'poddisruptionbudgets' });
-        return this.send(res, 200, renderBudget(b, cluster.budgetStatus(b)));
+        return this.send(res, 200, this.one(req, 'PodDisruptionBudget', renderBudget(b, cluster.budgetStatus(b))));
       }
       return this.list(req, res, url, 'PodDisruptionBudget', () => all.map((b) => renderBudget(b, cluster.budgetStatus(b))));
     }

@@ -1,0 +1,150 @@
+/**
+ * Conformance: the real kubectl (installed on every machine of this kind) against the simulated
+ * API server. If kubectl accepts it, node-manager's own paths are tested against a server that
+ * answers as the real one does, not one shaped to the product.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Simulator } from './simulator';
+
+const run = promisify(execFile);
+const ZONES = ['ap-northeast-1a', 'ap-northeast-1c'];
+
+describe('kubectl against the simulated API server', () => {
+  let sim: Simulator;
+  let kubeconfig: string;
+  let ownConfig: string;
+  let ticker: NodeJS.Timeout;
+
+  /** kubectl's output and exit code (as an operator, unless another kubeconfig is given). */
+  const kubectl = (...args: string[]) => kubectlWith(kubeconfig, ...args);
+
+  async function kubectlWith(config: string, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
+    try {
+      const r = await run('kubectl', ['--kubeconfig', config, '--request-timeout=20s', ...args], { timeout: 120_000 });
+      return { out: r.stdout, err: r.stderr, code: 0 };
+    } catch (e) {
+      const x = e as { stdout?: string; stderr?: string; code?: number };
+      return { out: x.stdout ?? '', err: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : 1 };
+    }
+  }
+
+  beforeAll(async () => {
+    sim = await Simulator.start({ timing: { podStopSeconds: 5, podStartSeconds: 2 } });
+    sim.addNodeGroup({ name: 'nodes', role: 'worker', zones: ZONES, perZone: 2, maxPerZone: 3 });
+    sim.addWorkload({ name: 'web', namespace: 'default', nodeGroup: 'nodes', replicas: 4, pdb: { maxUnavailable: '25%' } });
+    sim.addWorkload({ name: 'cache', namespace: 'default', nodeGroup: 'nodes', replicas: 4, pdb: { minAvailable: 4 }, emptyDir: true });
+    sim.addWorkload({ name: 'batch', namespace: 'jobs', nodeGroup: 'nodes', replicas: 2, kind: 'Job' });
+    sim.addWorkload({ name: 'lonely', namespace: 'default', nodeGroup: 'nodes', replicas: 1, kind: 'Pod' });
+    sim.advance(10);
+    const dir = mkdtempSync(join(tmpdir(), 'nm-kubectl-'));
+    kubeconfig = join(dir, 'admin.yaml');
+    writeFileSync(kubeconfig, sim.adminKubeconfig());
+    ownConfig = join(dir, 'node-manager.yaml');
+    writeFileSync(ownConfig, sim.kubeconfig());
+    // Virtual time runs at 20x real time, so pods evicted by kubectl go while it waits for them.
+    ticker = setInterval(() => sim.advance(1), 50);
+  });
+  afterAll(async () => {
+    clearInterval(ticker);
+    await sim.stop();
+  });
+
+  it('gets nodes, pods, budgets as tables, and pages with --chunk-size', async () => {
+    const nodes = await kubectl('get', 'nodes');
+    expect(nodes.code).toBe(0);
+    expect(nodes.out.split('\n')[0]).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);
+    expect(nodes.out.trim().split('\n')).toHaveLength(5);
+    const paged = await kubectl('get', 'nodes', '--chunk-size=1', '-o', 'name', '-v=6');
+    expect(paged.out.trim().split('\n')).toHaveLength(4);
+    expect((paged.err.match(/GET .*\/api\/v1\/nodes\?.*limit=1/g) ?? []).length).toBe(4);
+    const pods = await kubectl('get', 'pods', '-A', '-o', 'wide');
+    expect(pods.out).toMatch(/kube-system\s+kube-proxy-\w+\s+1\/1\s+Running/);
+    const pdb = await kubectl('get', 'pdb', '-A');
+    expect(pdb.out).toMatch(/default\s+cache\s+4\s+N\/A\s+0/);
+    expect(pdb.out).toMatch(/default\s+web\s+N\/A\s+25%\s+1/);
+    const owner = (await kubectl('get', 'pods', '-n', 'jobs', '-o', 'jsonpath={.items[0].metadata.ownerReferences[0].kind}')).out;
+    expect(owner).toBe('Job');
+  });
+
+  it('refuses what the API server refuses: an unsupported field selector (400), a stale resourceVersion (409), a wrong type (400), an expired continue token (410)', async () => {
+    expect((await kubectl('get', 'pods', '-A', '--field-selector', 'spec.hostNetwork=true')).err).toContain('field label not supported: spec.hostNetwork');
+    const node = (await kubectl('get', 'nodes', '-o', 'name')).out.split('\n')[0];
+    const stale = await kubectl('patch', node, '--type=merge', '-p', '{"metadata":{"resourceVersion":"1"},"spec":{"unschedulable":true}}');
+    expect(stale.err).toMatch(/Conflict|the object has been modified/);
+    const wrong = await kubectl('patch', node, '--type=merge', '-p', '{"spec":{"unschedulable":"yes"}}');
+    expect(wrong.err).toContain('cannot unmarshal string into Go struct field NodeSpec.spec.unschedulable of type bool');
+    const tainted = await kubectl('taint', 'nodes', node.replace('node/', ''), 'dedicated=db:NoSchedule');
+    expect(tainted.code).toBe(0);
+    await kubectl('cordon', node);
+    await kubectl('uncordon', node);
+    expect((await kubectl('get', node, '-o', 'jsonpath={.spec.taints[*].key}')).out).toBe('dedicated');
+    await kubectl('taint', 'nodes', node.replace('node/', ''), 'dedicated-');
+    const first = JSON.parse((await kubectl('get', '--raw', '/api/v1/nodes?limit=1')).out) as { metadata: { continue: string } };
+    sim.advance(6 * 60);
+    const expired = await kubectl('get', '--raw', `/api/v1/nodes?limit=1&continue=${first.metadata.continue}`);
+    expect(expired.err).toMatch(/Expired|too old/);
+  });
+
+  it('cordons, uncordons, and drains a node through the Eviction API, retrying while a budget refuses', async () => {
+    const node = (await kubectl('get', 'nodes', '-o', 'name')).out.split('\n')[1].replace('node/', '');
+    expect((await kubectl('cordon', node)).out).toContain('cordoned');
+    expect((await kubectl('get', 'node', node)).out).toContain('Ready,SchedulingDisabled');
+    expect((await kubectl('uncordon', node)).out).toContain('uncordoned');
+    // Without --force a bare pod stops the drain; drain another node that has none.
+    const lonely = (await kubectl('get', 'pods', '-l', 'app=lonely', '-o', 'jsonpath={.items[0].spec.nodeName}')).out;
+    const target = (await kubectl('get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}')).out.split(' ').find((n) => n !== lonely)!;
+    // "cache" allows no disruption (minAvailable 4 of 4): the drain retries its 429s until the budget's block is lifted.
+    const cacheOnTarget = (await kubectl('get', 'pods', '-l', 'app=cache', '--field-selector', `spec.nodeName=${target}`, '-o', 'name')).out.trim();
+    expect(cacheOnTarget).not.toBe('');
+    setTimeout(() => sim.cluster.budgets.set('default/cache', { ...sim.cluster.budgets.get('default/cache')!, minAvailable: 3 }), 4000);
+    const drained = await kubectl('drain', target, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s');
+    expect(drained.code).toBe(0);
+    expect(drained.out).toContain(`node/${target} drained`);
+    expect(drained.err + drained.out).toMatch(/Cannot evict pod as it would violate the pod's disruption budget/);
+    const left = (await kubectl('get', 'pods', '-A', '--field-selector', `spec.nodeName=${target}`, '-o', 'jsonpath={.items[*].metadata.name}')).out.split(' ').filter(Boolean);
+    // Only DaemonSet pods stay (and come back if deleted).
+    expect(left.every((p) => /^(kube-proxy|aws-node)-/.test(p))).toBe(true);
+    const ds = left[0];
+    await kubectl('delete', 'pod', '-n', 'kube-system', ds, '--wait=true');
+    const after = (await kubectl('get', 'pods', '-n', 'kube-system', '--field-selector', `spec.nodeName=${target}`, '-o', 'name')).out.trim().split('\n');
+    expect(after).toHaveLength(2);
+    expect(after).not.toContain(`pod/${ds}`);
+    // A bare pod stops a drain without --force, naming it.
+    const bare = await kubectl('drain', lonely, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=30s');
+    expect(bare.code).not.toBe(0);
+    expect(bare.err).toContain('cannot delete Pods that declare no controller');
+    await kubectl('uncordon', lonely);
+  });
+
+  it('a pod under two budgets cannot be evicted (500), an eviction dry run changes nothing, and a node can be deleted', async () => {
+    sim.cluster.addBudget({ name: 'web-too', namespace: 'default', selector: { app: 'web' }, maxUnavailable: 1 });
+    const pod = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).out;
+    const body = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'default' } });
+    const dir = mkdtempSync(join(tmpdir(), 'nm-evict-'));
+    writeFileSync(join(dir, 'eviction.json'), body);
+    const two = await kubectl('create', '--raw', `/api/v1/namespaces/default/pods/${pod}/eviction`, '-f', join(dir, 'eviction.json'));
+    expect(two.err).toContain('This pod has more than one PodDisruptionBudget');
+    sim.cluster.budgets.delete('default/web-too');
+    const dry = await kubectl('create', '--raw', `/api/v1/namespaces/default/pods/${pod}/eviction?dryRun=All`, '-f', join(dir, 'eviction.json'));
+    expect(dry.code).toBe(0);
+    expect((await kubectl('get', 'pod', pod, '-o', 'jsonpath={.metadata.deletionTimestamp}')).out).toBe('');
+    const node = (await kubectl('get', 'nodes', '-o', 'name')).out.trim().split('\n').pop()!;
+    expect((await kubectl('delete', node)).out).toContain('deleted');
+    expect((await kubectl('get', 'nodes', '-o', 'name')).out).not.toContain(node);
+  });
+
+  it("enforces deploy/rbac.yaml for node-manager's own identity: what it is not granted is a 403", async () => {
+    const own = (...args: string[]) => kubectlWith(ownConfig, ...args);
+    expect((await own('get', 'nodes', '-o', 'name')).code).toBe(0);
+    expect((await own('get', 'pods', '-A', '-o', 'name')).code).toBe(0);
+    const pod = (await kubectl('get', 'pods', '-n', 'jobs', '-o', 'jsonpath={.items[0].metadata.name}')).out;
+    const get = await own('get', 'pod', '-n', 'jobs', pod);
+    expect(get.err).toContain(`pods "${pod}" is forbidden: User "system:serviceaccount:kube-system:node-manager" cannot get resource "pods" in API group "" in the namespace "jobs"`);
+    expect((await own('delete', 'pod', '-n', 'jobs', pod)).err).toContain('forbidden');
+    expect((await own('get', 'pdb', '-A')).err).toContain('forbidden');
+  });
+});
