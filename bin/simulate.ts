@@ -4,7 +4,8 @@
  * real ASL files executed by aws-local-stepfunctions, every Task routed to the real handler, on
  * virtual time. Prints a timeline like the execution history and a summary, or the JSON report.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseScenario, runScenario, type Report } from '../test/sim/scenario';
 import type { TimelineEntry } from '../test/sim/runner';
@@ -16,7 +17,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 // Nothing may reach a real AWS endpoint from here.
 process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
 
-const USAGE = 'usage: npm run simulate -- [--scenario <file.json>] [--json]';
+const USAGE = 'usage: npm run simulate -- [--scenario <file.json>] [--json] [--serve [--speed N] [--port P]]';
 
 function hms(seconds: number): string {
   const s = Math.round(seconds);
@@ -77,21 +78,63 @@ function exitCode(r: Report): number {
   return 0;
 }
 
+class UsageError extends Error {
+  readonly name = 'UsageError';
+}
+
+/**
+ * `--serve`: runs the scenario paced at `speed` times real time with the API server up, and keeps
+ * it up (the cluster going on) after the scenario's end until Ctrl-C, so that kubectl can watch:
+ * `kubectl --kubeconfig <printed path> get nodes -w`.
+ */
+async function serveScenario(scenario: Parameters<typeof runScenario>[0], serve: { speed: number; port?: number }, json: boolean): Promise<number> {
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'node-manager-sim-')), 'kubeconfig');
+  const { report, runner, start, sim } = await runScenario(scenario, {
+    serve: {
+      ...serve,
+      onStart: (s) => {
+        writeFileSync(kubeconfig, s.adminKubeconfig(), { mode: 0o600 });
+        console.log(`API server ${s.apiServer.url}, ${serve.speed}x real time; watch it with:\n  kubectl --kubeconfig ${kubeconfig} get nodes -w\n`);
+      },
+    },
+  });
+  if (json) console.log(JSON.stringify(report, null, 2));
+  else {
+    printTimeline(runner.timeline, start);
+    printSummary(report);
+  }
+  console.log(`\nthe scenario is over; the cluster goes on at ${serve.speed}x real time until Ctrl-C (kubeconfig: ${kubeconfig})`);
+  const ticker = setInterval(() => sim.advance(serve.speed / 10), 100);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  clearInterval(ticker);
+  await sim.stop();
+  return exitCode(report);
+}
+
 async function main(argv: string[]): Promise<number> {
   let file = join(__dirname, '..', 'examples', 'scenarios', 'kops-weekly.json');
   let json = false;
+  let serve: { speed: number; port?: number } | undefined;
+  const positive = (flag: string, v: string | undefined, max: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`${flag}: a number above 0 and at most ${max}, got ${v ?? 'nothing'}\n${USAGE}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--json') json = true;
+    else if (argv[i] === '--serve') serve = { speed: serve?.speed ?? 1, port: serve?.port };
+    else if (argv[i] === '--speed') serve = { ...(serve ?? {}), speed: positive('--speed', argv[++i], 10_000) };
+    else if (argv[i] === '--port') serve = { speed: serve?.speed ?? 1, port: Math.floor(positive('--port', argv[++i], 65_535)) };
     else if (argv[i] === '--scenario' && argv[i + 1]) file = resolve(argv[++i]);
     else if (argv[i] === '--help' || argv[i] === '-h') {
       console.log(USAGE);
       return 0;
     } else {
-      console.error(`unknown argument ${argv[i]}\n${USAGE}`);
-      return 2;
+      throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
     }
   }
   const scenario = parseScenario(JSON.parse(readFileSync(file, 'utf8')));
+  if (serve) return serveScenario(scenario, serve, json);
   const { report, runner, start } = await runScenario(scenario);
   if (json) console.log(JSON.stringify(report, null, 2));
   else {
@@ -104,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
+    console.error(e instanceof UsageError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : e);
     process.exit(2);
   },
 );

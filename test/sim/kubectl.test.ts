@@ -148,3 +148,24 @@ describe('kubectl against the simulated API server', () => {
     expect((await own('get', 'pdb', '-A')).err).toContain('forbidden');
   });
 });
+
+describe('npm run simulate -- --serve', () => {
+  it('runs a scenario paced in real time and keeps the API server up for kubectl afterwards', async () => {
+    const { parseScenario, runScenario } = await import('./scenario');
+    const { readFileSync } = await import('node:fs');
+    const scenario = parseScenario(JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'scenarios', 'kops-weekly.json'), 'utf8')));
+    const t0 = Date.now();
+    const { report, sim } = await runScenario(scenario, { serve: { speed: 2000 } });
+    try {
+      // Paced: 11.5 minutes of virtual time took real time (at 2000x, at least ~0.3 s), not a jump.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual((report.totals.simulatedSeconds * 1000) / 2000 - 50);
+      expect(report.executions[0].status).toBe('SUCCEEDED');
+      const dir = mkdtempSync(join(tmpdir(), 'nm-serve-'));
+      writeFileSync(join(dir, 'kubeconfig'), sim.adminKubeconfig());
+      const out = (await run('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'nodes', '-l', 'kops.k8s.io/instancegroup=nodes', '-o', 'name'])).stdout;
+      expect(out.trim().split('\n')).toHaveLength(3);
+    } finally {
+      await sim.stop();
+    }
+  });
+});

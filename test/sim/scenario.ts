@@ -213,10 +213,15 @@ export interface ScenarioOptions {
   readonly onReady?: (sim: Simulator, runner: WorkflowRunner) => void;
   /** Deployment settings beyond what scenarios describe. */
   readonly historyEventBudget?: number;
+  /**
+   * Serve: run paced at `speed` times real time, and leave the simulator running when the scenario
+   * ends (the caller stops it), so that kubectl can watch the cluster as it changes.
+   */
+  readonly serve?: { readonly speed: number; readonly port?: number; readonly onStart?: (sim: Simulator) => void };
 }
 
 export async function runScenario(scenario: Scenario, options: ScenarioOptions = {}): Promise<ScenarioRun> {
-  const sim = await Simulator.start({ region: scenario.region, clusterName: scenario.cluster.name, timing: scenario.timing, seed: scenario.seed });
+  const sim = await Simulator.start({ region: scenario.region, clusterName: scenario.cluster.name, timing: scenario.timing, seed: scenario.seed, apiPort: options.serve?.port });
   try {
     const start = sim.now();
     const asgNames = new Map<string, string[]>();
@@ -247,6 +252,10 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       })),
     });
     const runner = new WorkflowRunner(sim, config);
+    if (options.serve) {
+      runner.scheduler.pace = { speed: options.serve.speed, tickMs: 100 };
+      options.serve.onStart?.(sim);
+    }
 
     const minReady = new Map<string, number>();
     const maxLeaving = new Map<string, number>();
@@ -411,7 +420,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     };
     return { report, runner, sim, start };
   } finally {
-    await sim.stop();
+    if (!options.serve) await sim.stop();
   }
 }
 

@@ -16,6 +16,9 @@ export class Scheduler {
   /** Called after every step of virtual time (to sample Ready counts and the like). */
   onTick: () => void = () => undefined;
 
+  /** Set to run paced: virtual time moves at `speed` times real time (`--serve`), in ticks of `tickMs` real milliseconds. */
+  pace?: { readonly speed: number; readonly tickMs: number };
+
   constructor(private readonly sim: Simulator) {}
 
   /** An execution starts (it runs until it sleeps or ends). */
@@ -77,6 +80,21 @@ export class Scheduler {
         // The scenario ends here; executions still asleep stay RUNNING in the report.
         const waiters = this.idleWaiters.splice(0);
         waiters.forEach((w) => w());
+        return;
+      }
+      if (this.pace && target > this.sim.now()) {
+        // Paced: move at most one tick's worth, in real time, then look again (a client may have changed things).
+        const next = Math.min(target, this.sim.now() + this.pace.speed * this.pace.tickMs);
+        const delay = (next - this.sim.now()) / this.pace.speed;
+        this.scheduled = true;
+        setTimeout(() => {
+          this.scheduled = false;
+          if (this.running === 0) {
+            this.sim.clock.advanceTo(next);
+            this.onTick();
+          }
+          this.kick();
+        }, delay);
         return;
       }
       this.sim.clock.advanceTo(target);

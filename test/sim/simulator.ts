@@ -20,6 +20,8 @@ export interface SimulatorOptions {
   readonly timing?: Partial<SimTiming>;
   /** The cluster's name (kops `example.k8s.local`, or the EKS cluster name). */
   readonly clusterName?: string;
+  /** The API server's port on 127.0.0.1. @default any free port */
+  readonly apiPort?: number;
 }
 
 export interface NodeGroupSpec {
@@ -148,7 +150,7 @@ export class Simulator {
   /** Starts the API server and routes every AWS SDK client to this simulator. */
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
     const sim = new Simulator(options);
-    await sim.apiServer.start();
+    await sim.apiServer.start(options.apiPort ?? 0);
     sim.context.install();
     const uninstallAws = new SimAws(sim).install();
     sim.uninstall = () => {
