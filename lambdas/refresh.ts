@@ -185,6 +185,8 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
       phase: at === 'surge' ? 'surge' : dead.phase,
       deadline: deps.now() + (at === 'giveBack' ? settings.drainTimeoutSeconds : settings.joinTimeoutSeconds) * 1000,
       resumedFrom: { execution: got.recoveredFrom, phase: dead.phase },
+      // A refresh stopped in its failure path had not refreshed: finish its give-back, then refresh.
+      ...(at === 'giveBack' && dead.failure ? { refreshAfterGiveBack: true, failure: undefined } : {}),
     };
     await saveJournal(deps, state, journal);
     return resumed(state, journal, { lease: `taken over from stopped execution ${got.recoveredFrom}`, uncordoned });
@@ -209,7 +211,14 @@ function resumed(state: RefreshState, journal: RefreshJournal, did: Record<strin
         from: journal.resumedFrom?.execution,
         startedAt: new Date(journal.startedAt).toISOString(),
         stoppedIn: journal.resumedFrom?.phase,
-        goesOnWith: at === 'giveBack' ? 'giving the surplus back' : at === 'terminate' ? 'terminating the batch it had drained' : 'the surge (only what is missing), then the oldest nodes left',
+        goesOnWith:
+          at === 'giveBack'
+            ? journal.refreshAfterGiveBack
+              ? 'giving back the surplus of a refresh that had failed, then refreshing anew from its start'
+              : 'giving the surplus back'
+            : at === 'terminate'
+              ? 'terminating the batch it had drained'
+              : 'the surge (only what is missing), then the oldest nodes left',
         replacedSoFar: journal.replaced,
         surplusInPlace: journal.surged,
       },
@@ -397,6 +406,12 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
   const { journal, memory } = await leaseOf(deps, state);
   const { settings, snapshot, c, now } = await look(deps, state);
   const p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady);
+  if (p.done && journal.refreshAfterGiveBack) {
+    // The failed refresh's surplus is back: this one refreshes anew, keeping the start (what was replaced stays replaced).
+    await saveJournal(deps, state, { ...freshJournal(state), startedAt: journal.startedAt, terminated: journal.terminated, replaced: journal.replaced, resumedFrom: journal.resumedFrom });
+    if (p.kept) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
+    return next(state, COST.waitLoop, { done: true, restart: true, note: `the surplus of ${executionName(journal.resumedFrom?.execution ?? '')} is back; refreshing anew from ${new Date(journal.startedAt).toISOString()}` });
+  }
   if (p.done) {
     await saveJournal(deps, state, { ...journal, phase: 'done', batch: [] });
     // Kept surplus is not home: remember the home layout so a later refresh or replenish gives it back.
@@ -431,7 +446,15 @@ export async function cleanup(state: RefreshState, deps: Deps): Promise<RefreshS
   if (rec?.holder !== state.execution) return next(state, COST.task, { cleanup: 'this execution holds no lease: nothing to clean up' });
   const journal = rec.journal as RefreshJournal;
   const uncordoned = await uncordonAll(await deps.kube(), journal.cordoned);
-  await saveJournal(deps, state, { ...journal, cordoned: [], batch: [], phase: 'giveBack', deadline: deps.now() + groupSettings(groupOf(deps, state.group)).drainTimeoutSeconds * 1000 });
+  await saveJournal(deps, state, {
+    ...journal,
+    cordoned: [],
+    batch: [],
+    phase: 'giveBack',
+    deadline: deps.now() + groupSettings(groupOf(deps, state.group)).drainTimeoutSeconds * 1000,
+    failure: state.failure?.Error ?? 'unknown',
+    refreshAfterGiveBack: false,
+  });
   return next(state, COST.task, { uncordoned, failure: state.failure?.Error });
 }
 

@@ -26,6 +26,13 @@ export interface RefreshJournal {
   readonly replaced: number;
   /** Set when this refresh took over a stopped one: which, and the start it keeps. */
   readonly resumedFrom?: { readonly execution: string; readonly phase: RefreshJournal['phase'] };
+  /** Set by the failure path: the error that ended this refresh's replacing. */
+  readonly failure?: string;
+  /**
+   * Set when this refresh took over a failed one that was giving its surplus back: once that is
+   * done, it refreshes anew (from the same start) rather than ending as if it had refreshed.
+   */
+  readonly refreshAfterGiveBack?: boolean;
 }
 
 /** Where a refresh taken over from a stopped one goes on: the workflow's Choice after the lease. */

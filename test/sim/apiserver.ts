@@ -67,8 +67,8 @@ export class ApiServer {
         });
       });
     });
-    // Loopback keep-alive sockets must not hold the process (or jest) open after stop().
-    this.server.keepAliveTimeout = 1000;
+    // Node clients keep a socket only when the server's Keep-Alive hint exceeds their 1 s buffer; stop() closes them all.
+    this.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }

@@ -128,6 +128,34 @@ describe('faults the campaign found', () => {
     expectNothingLeftBehind(r);
   });
 
+  it('a refresh that takes over a failed one stopped in its give-back finishes that give-back, then refreshes anew (it does not succeed having replaced nothing)', async () => {
+    const base = raw({
+      groups: [{ ...WORKERS, drainTimeoutSeconds: 60 }],
+      faults: [{ at: '0s', kind: 'pdbBlock', workload: 'web', for: '10m' }],
+      until: '3h',
+    });
+    const first = await runScenario(parseScenario(base));
+    expect(first.report.executions[0]).toMatchObject({ status: 'FAILED', error: 'DrainTimeout' });
+    const givingBack = first.runner.timeline.find((t) => t.state === 'Give surplus back')!;
+    const stopAt = (givingBack.at - first.start) / 1000 + 1;
+    const run = await runScenario(
+      parseScenario({
+        ...base,
+        faults: [...(base.faults as unknown[]), { at: `${stopAt}s`, kind: 'stopExecution', workflow: 'refresh' }],
+        runs: [...base.runs, { at: '15m', workflow: 'refresh', input: { group: 'nodes' } }],
+      }),
+    );
+    const [stopped, second] = run.report.executions;
+    expect(stopped.status).toBe('ABORTED');
+    expect(second.status).toBe('SUCCEEDED');
+    expect(JSON.stringify(summaries(run, 'Take the group lease', second.name))).toContain('then refreshing anew');
+    // Every node is newer than the start the second refresh kept (the first's).
+    const kept = (second.output as { startedAt: number }).startedAt;
+    expect(kept).toBe(run.start);
+    expect(group(run.report).members.every((m) => (m.nodeCreatedAt ?? -1) >= 0)).toBe(true);
+    expectNothingLeftBehind(run.report);
+  });
+
   it('a failure in "Take the group lease" after the lease was taken goes to cleanup: the lease is released', async () => {
     const run = await runScenario(scenario({ faults: [{ at: '0s', kind: 'stepCrash', state: 'Take the group lease', times: 20 }], until: '1h' }));
     const r = run.report;
