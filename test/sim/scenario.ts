@@ -30,13 +30,26 @@ const GroupSpec = z
   })
   .strict();
 
+/** A PodDisruptionBudget's number: a count, or a percentage such as "25%". */
+const intOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'a percentage such as "25%"')]);
+
 const Workload = z
   .object({
     name: z.string().min(1),
     namespace: z.string().default('default'),
     group: z.string(),
     replicas: z.number().int().min(0),
-    pdb: z.object({ maxUnavailable: z.number().int().min(0).optional(), minAvailable: z.number().int().min(0).optional() }).strict().optional(),
+    /** ReplicaSet (recreated when evicted), Job (likewise, its pods never restart in place), or bare pods with no controller (never recreated). */
+    kind: z.enum(['ReplicaSet', 'Job', 'Pod']).default('ReplicaSet'),
+    pdb: z
+      .object({ maxUnavailable: intOrPercent.optional(), minAvailable: intOrPercent.optional() })
+      .strict()
+      .refine((p) => (p.maxUnavailable === undefined) !== (p.minAvailable === undefined), 'exactly one of maxUnavailable and minAvailable')
+      .optional(),
+    /** The pods keep data in an emptyDir volume (lost with the pod). */
+    emptyDir: z.boolean().default(false),
+    /** Seconds each pod takes to stop once evicted. @default timing.podStopSeconds */
+    terminationGracePeriodSeconds: z.number().int().min(0).max(86_400).optional(),
   })
   .strict();
 
@@ -231,7 +244,9 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         sim.addNodeGroup({ name: g.name, role: g.role, zones: g.zones, perZone: g.perZone, maxPerZone: g.maxPerZone ?? g.perZone, instanceTypes: g.instanceTypes, lifecycle: g.lifecycle, instanceAgeDays: g.instanceAgeDays }),
       );
     }
-    for (const w of scenario.workloads) sim.addWorkload({ name: w.name, namespace: w.namespace, nodeGroup: w.group, replicas: w.replicas, pdb: w.pdb });
+    for (const w of scenario.workloads) {
+      sim.addWorkload({ name: w.name, namespace: w.namespace, nodeGroup: w.group, replicas: w.replicas, kind: w.kind, pdb: w.pdb, emptyDir: w.emptyDir, terminationGracePeriodSeconds: w.terminationGracePeriodSeconds });
+    }
     sim.createTable(LEASE_TABLE);
     const access = scenario.cluster.kind === 'eks' ? { kind: 'eks' as const, clusterName: scenario.cluster.name } : { kind: 'kubeconfig' as const, secretId: KUBECONFIG_SECRET };
     if (scenario.cluster.kind === 'eks') sim.registerEksCluster(scenario.cluster.name);
