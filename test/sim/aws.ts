@@ -27,6 +27,7 @@ import { DescribeClusterCommand, EKSClient, ResourceNotFoundException as EksNotF
 import { GetSecretValueCommand, ResourceNotFoundException as SecretNotFound, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, SFNClient, SFNServiceException, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { createSandbox } from 'sinon';
 import { applyUpdate, ConditionFailed, evaluateCondition, ExpressionError, project, validateExpressions, type Item } from './dynamodb';
 import type { Simulator } from './simulator';
 import type { SimActivity, SimAsg, SimInstance } from './region';
@@ -161,7 +162,10 @@ export class SimAws {
   }
 
   install(): () => void {
-    const asgMock = mockClient(AutoScalingClient);
+    // A sandbox of our own: sinon's default one keeps every stub (and the calls that threw) for the
+    // life of the process, so every simulator would stay in memory after it stopped.
+    const sandbox = createSandbox();
+    const asgMock = mockClient(AutoScalingClient, { sandbox });
     asgMock.on(DescribeAutoScalingGroupsCommand).callsFake((input) =>
       this.run('autoscaling', 'DescribeAutoScalingGroups', () => {
         const names: string[] | undefined = input.AutoScalingGroupNames;
@@ -290,7 +294,7 @@ export class SimAws {
       }, `asg/${input.AutoScalingGroupName} instances=${(input.InstanceIds ?? []).join(',')} decrement=${input.ShouldDecrementDesiredCapacity}`),
     );
 
-    const ec2Mock = mockClient(EC2Client);
+    const ec2Mock = mockClient(EC2Client, { sandbox });
     ec2Mock.on(DescribeInstancesCommand).callsFake((input) =>
       this.run('ec2', 'DescribeInstances', () => {
         const ids: string[] | undefined = input.InstanceIds;
@@ -345,7 +349,7 @@ export class SimAws {
       }, `instances=${(input.InstanceIds ?? []).join(',')}`),
     );
 
-    const ddbMock = mockClient(DynamoDBClient);
+    const ddbMock = mockClient(DynamoDBClient, { sandbox });
     const table = (name: string | undefined) => {
       const t = name ? this.sim.tables.table(name) : undefined;
       if (!t) throw new DynamoNotFound({ message: 'Requested resource not found', $metadata: meta(400) });
@@ -418,7 +422,7 @@ export class SimAws {
       }, `item/${input.TableName}/${input.Key?.group?.S ?? '?'}`),
     );
 
-    const sfnMock = mockClient(SFNClient);
+    const sfnMock = mockClient(SFNClient, { sandbox });
     sfnMock.on(DescribeExecutionCommand).callsFake((input) =>
       this.run('sfn', 'DescribeExecution', () => {
         const e = input.executionArn ? this.sim.executions.get(input.executionArn) : undefined;
@@ -440,7 +444,7 @@ export class SimAws {
       }),
     );
 
-    const eksMock = mockClient(EKSClient);
+    const eksMock = mockClient(EKSClient, { sandbox });
     eksMock.on(DescribeClusterCommand).callsFake((input) =>
       this.run('eks', 'DescribeCluster', () => {
         const c = input.name ? this.sim.eksClusters.get(input.name) : undefined;
@@ -458,7 +462,7 @@ export class SimAws {
       }),
     );
 
-    const secretsMock = mockClient(SecretsManagerClient);
+    const secretsMock = mockClient(SecretsManagerClient, { sandbox });
     secretsMock.on(GetSecretValueCommand).callsFake((input) =>
       this.run('secretsmanager', 'GetSecretValue', () => {
         const value = input.SecretId ? this.sim.secrets.get(input.SecretId) : undefined;
@@ -469,7 +473,10 @@ export class SimAws {
 
     const mocks = [asgMock, ec2Mock, ddbMock, sfnMock, eksMock, secretsMock];
     this.mocks = mocks;
-    return () => mocks.forEach((m) => m.restore());
+    return () => {
+      mocks.forEach((m) => m.restore());
+      sandbox.restore();
+    };
   }
 
   private describeInstance(i: SimInstance): Instance {
