@@ -1,69 +1,33 @@
 import { groupSettings } from '../lib/config';
 export type { StartEvent } from './input';
+export type { RefreshState } from './refresh-state';
 import {
   batchSize,
   checkWhole,
   DrainTimeoutError,
   InvalidInputError,
-  LeaseHeldError,
-  LeaseLostError,
   pickBatch,
   planGiveBack,
   planSurge,
   RefreshStuckError,
   ReplacementTimeoutError,
-  ReplenishRunningError,
   SurgeBlockedError,
   SurgeTimeoutError,
   type BatchMember,
   type AsgState,
   type RefreshJournal,
-  type ResumeAt,
-  resumeAt,
 } from './core';
 import { groupOf, parseStart, selectorOf, type StartEvent } from './input';
-import { acquireGroupLease } from './aws/lease';
 import { drainNode, executionName, uncordonAll } from './drain';
 import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
-import { lookAtGroup, type GroupView } from './snapshot';
+import { COST, freshJournal, journalOf, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
+import { acquire, forceRestore } from './refresh-recovery';
 
 /**
- * The refresh workflow's steps. Each takes the execution's state and returns it with `did` (what
- * the step did, for the console's execution history) and `events` (an estimate of history events
- * used, so the workflow continues in a fresh execution well before Step Functions' 25,000 limit).
- * Every step is idempotent: what it changes is journaled in the lease first, and it reads the
- * world afresh, so a retried or resumed step does no harm.
+ * The refresh workflow's steps (the lease and recovery steps are in refresh-recovery.ts, the
+ * state they share in refresh-state.ts).
  */
-export interface RefreshState {
-  readonly group: string;
-  readonly dryRun: boolean;
-  readonly execution: string;
-  readonly stateMachine: string;
-  readonly startedAt: number;
-  readonly events: number;
-  /** Continue in a new execution once `events` passes this (ASL compares the two). */
-  readonly historyBudget: number;
-  /** Set on a continued execution: the execution that handed over. */
-  readonly continuedFrom?: string;
-  /** Set by the lease step: where the workflow goes on (a stopped refresh taken over resumes in its phase). */
-  readonly resume?: ResumeAt;
-  /** Set when this refresh took over a stopped one. */
-  readonly resumedFrom?: string;
-  readonly did?: Record<string, unknown>;
-  /** Set by a Catch: the error that sent the workflow down the cleanup path. */
-  readonly failure?: { readonly Error: string; readonly Cause: string };
-  /** Set by a Catch when giving the surplus back failed. */
-  readonly giveBackFailure?: { readonly Error: string; readonly Cause: string };
-}
-
-/** What outlives executions in the lease item: the home layout when surplus had to be kept. */
-export interface GroupMemory {
-  readonly home?: RefreshJournal['original'];
-}
-
-/** History events a step's loop adds per pass (Lambda task 5, Wait 2, Choice 2). */
-const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
 
 /** Checks the start input before anything is read or changed, and says what is allowed. */
 export async function validate(event: StartEvent, deps: Deps): Promise<RefreshState> {
@@ -92,28 +56,6 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
   };
 }
 
-async function look(deps: Deps, state: RefreshState): Promise<GroupView> {
-  return lookAtGroup(deps, state.group);
-}
-
-/** Our lease: the journal, and the group's memory; fails with LeaseLost when another execution holds it now. */
-async function leaseOf(deps: Deps, state: RefreshState): Promise<{ journal: RefreshJournal; memory: GroupMemory }> {
-  const rec = await deps.lease.get(state.group);
-  if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`);
-  return { journal: rec.journal as RefreshJournal, memory: (rec.memory as GroupMemory | undefined) ?? {} };
-}
-
-async function journalOf(deps: Deps, state: RefreshState): Promise<RefreshJournal> {
-  return (await leaseOf(deps, state)).journal;
-}
-
-async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {
-  await deps.lease.writeJournal(state.group, state.execution, journal, deps.now());
-}
-
-function next(state: RefreshState, cost: number, did: Record<string, unknown>): RefreshState {
-  return { ...state, events: state.events + cost, did };
-}
 
 /** Dry run: what a refresh would do now, in order, changing nothing. */
 export async function plan(state: RefreshState, deps: Deps): Promise<RefreshState> {
@@ -133,125 +75,6 @@ export async function plan(state: RefreshState, deps: Deps): Promise<RefreshStat
     replaceInOrder: batches,
     ...(skipped.length ? { cannotReplaceNow: skipped } : {}),
   });
-}
-
-function freshJournal(state: RefreshState): RefreshJournal {
-  return { execution: state.execution, startedAt: state.startedAt, original: {}, surged: false, cordoned: [], terminated: [], batch: [], phase: 'surge', replaced: 0 };
-}
-
-/**
- * Takes the lease. A replenish holding it makes the step fail with ReplenishRunning (ASL waits and
- * retries); another refresh makes it fail fast with LeaseHeld. A journal left by a stopped refresh
- * is taken over: its start time, home layout and surplus are kept, and the workflow goes on in the
- * phase it stopped in (`resume`). One handed over by our own previous execution is adopted. A
- * retried step (the lease is ours already) says again what the first attempt did.
- */
-export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  if (state.continuedFrom) {
-    // Our own previous execution handed over: take its lease (it may not have finished yet) and adopt its journal.
-    const before = await deps.lease.acquire(state.group, state.execution, 'refresh', deps.now(), state.continuedFrom);
-    const journal = before?.journal as RefreshJournal | undefined;
-    if (!journal) throw new LeaseLostError(`execution ${state.continuedFrom} handed over no journal for group ${state.group}`);
-    if (journal.execution !== state.execution) await saveJournal(deps, state, { ...journal, execution: state.execution });
-    return { ...next(state, COST.task, { lease: `taken over from ${state.continuedFrom}`, keepsStart: new Date(journal.startedAt).toISOString(), replacedSoFar: journal.replaced }), startedAt: journal.startedAt, resume: 'surge' };
-  }
-  let got;
-  try {
-    got = await acquireGroupLease(deps.lease, deps.sfn, state.group, state.execution, 'refresh', deps.now());
-  } catch (e) {
-    if (e instanceof LeaseHeldError && e.holderKind === 'replenish') {
-      throw new ReplenishRunningError(`replenish ${e.holder} holds group ${state.group}; waiting for it to finish`, { cause: e });
-    }
-    throw e;
-  }
-  if (got.recoveredFrom) {
-    const dead = got.recoveredKind === 'refresh' ? (got.recoveredJournal as RefreshJournal | undefined) : undefined;
-    if (!dead) {
-      await saveJournal(deps, state, freshJournal(state));
-      return { ...next(state, COST.task, { lease: `taken over from stopped ${got.recoveredKind ?? ''} execution ${got.recoveredFrom}` }), resume: 'surge' };
-    }
-    // Go on with the stopped refresh: its start (nodes it replaced stay replaced), its home layout
-    // and its surplus. A batch it was draining is uncordoned and picked again; one it had drained
-    // and begun terminating is terminated.
-    const at = resumeAt(dead.phase);
-    const keepCordoned = at === 'terminate' ? dead.batch.map((b) => b.node) : [];
-    const uncordoned = await uncordonAll(await deps.kube(), dead.cordoned.filter((n) => !keepCordoned.includes(n)));
-    const settings = groupSettings(groupOf(deps, state.group));
-    const journal: RefreshJournal = {
-      ...dead,
-      execution: state.execution,
-      cordoned: keepCordoned,
-      batch: at === 'terminate' ? dead.batch : [],
-      phase: at === 'surge' ? 'surge' : dead.phase,
-      deadline: deps.now() + (at === 'giveBack' ? settings.drainTimeoutSeconds : settings.joinTimeoutSeconds) * 1000,
-      resumedFrom: { execution: got.recoveredFrom, phase: dead.phase },
-      // A refresh stopped in its failure path had not refreshed: finish its give-back, then refresh.
-      ...(at === 'giveBack' && dead.failure ? { refreshAfterGiveBack: true, failure: undefined } : {}),
-    };
-    await saveJournal(deps, state, journal);
-    return resumed(state, journal, { lease: `taken over from stopped execution ${got.recoveredFrom}`, uncordoned });
-  }
-  const own = got.recoveredJournal as RefreshJournal | undefined;
-  if (own) {
-    // Re-entrant: a retried step keeps the journal it already wrote, and says what it was.
-    if (own.resumedFrom) return resumed(state, own, { lease: `already ours (retried); taken over from stopped execution ${own.resumedFrom.execution}` });
-    return { ...next(state, COST.task, { lease: 'already ours (retried)' }), resume: resumeAt(own.phase) };
-  }
-  await saveJournal(deps, state, freshJournal(state));
-  return { ...next(state, COST.task, { lease: 'taken' }), resume: 'surge' };
-}
-
-/** The state of a refresh that goes on from a stopped one: its start, and where it resumes, said plainly. */
-function resumed(state: RefreshState, journal: RefreshJournal, did: Record<string, unknown>): RefreshState {
-  const at = resumeAt(journal.resumedFrom?.phase ?? journal.phase);
-  return {
-    ...next(state, COST.task, {
-      ...did,
-      resumed: {
-        from: journal.resumedFrom?.execution,
-        startedAt: new Date(journal.startedAt).toISOString(),
-        stoppedIn: journal.resumedFrom?.phase,
-        goesOnWith:
-          at === 'giveBack'
-            ? journal.refreshAfterGiveBack
-              ? 'giving back the surplus of a refresh that had failed, then refreshing anew from its start'
-              : 'giving the surplus back'
-            : at === 'terminate'
-              ? 'terminating the batch it had drained'
-              : 'the surge (only what is missing), then the oldest nodes left',
-        replacedSoFar: journal.replaced,
-        surplusInPlace: journal.surged,
-      },
-    }),
-    startedAt: journal.startedAt,
-    resume: at,
-    resumedFrom: journal.resumedFrom?.execution,
-  };
-}
-
-/**
- * What can be put back without draining: uncordon our nodes that still run, and MaxSize where
- * desired already fits under it. Desired is never lowered here: the ASG would choose which
- * instance to terminate (the oldest, usually) and its pods would go without eviction. Surplus left
- * in place is reported; the next refresh or replenish gives it back.
- */
-async function restore(deps: Deps, group: string, journal: RefreshJournal): Promise<Record<string, unknown>> {
-  const kube = await deps.kube();
-  const uncordoned = await uncordonAll(kube, journal.cordoned);
-  const g = groupOf(deps, group);
-  const asgs = await deps.autoscaling.describeGroups(selectorOf(g));
-  const maxRestored: string[] = [];
-  const surplusLeft: string[] = [];
-  for (const a of asgs) {
-    const home = journal.original[a.name];
-    if (!home) continue;
-    if (a.desired > home.desired) surplusLeft.push(`${a.name}: desired ${a.desired} (home ${home.desired})`);
-    if (a.max !== home.max && a.desired <= home.max) {
-      await deps.autoscaling.updateSize(a.name, { max: home.max });
-      maxRestored.push(`${a.name}: max ${a.max} -> ${home.max}`);
-    }
-  }
-  return { uncordoned, maxRestored, ...(surplusLeft.length ? { surplusLeftInPlace: surplusLeft } : {}) };
 }
 
 /** Adds the surplus nodes (journaling every original desired and MaxSize, and the targets, first). */
@@ -456,37 +279,6 @@ export async function cleanup(state: RefreshState, deps: Deps): Promise<RefreshS
     refreshAfterGiveBack: false,
   });
   return next(state, COST.task, { uncordoned, failure: state.failure?.Error });
-}
-
-/**
- * Last resort when giving back failed too: restore what can be restored without draining, record
- * the home layout in the lease memory (so the next refresh or replenish gives the surplus left in
- * place back, rather than taking it for home), and release. A retry after this step did its work
- * finds the lease released and says, from the group as it is, what was left in place.
- */
-export async function forceRestore(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const rec = await deps.lease.get(state.group);
-  const failure = state.failure ?? state.giveBackFailure;
-  const withFailure = (s: RefreshState) => ({ ...s, ...(failure ? { failure } : {}) });
-  if (rec?.holder !== state.execution) {
-    const home = (rec?.memory as GroupMemory | undefined)?.home ?? {};
-    const asgs = await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
-    const left = asgs.filter((a) => home[a.name] && (a.desired > home[a.name].desired || a.max > home[a.name].max)).map((a) => `${a.name}: desired ${a.desired}, max ${a.max} (home ${home[a.name].desired}/${home[a.name].max})`);
-    return withFailure(
-      next(state, COST.task, {
-        restored: `already done: the lease of group ${state.group} is ${rec?.holder ? `held by ${rec.holder}` : 'released'}`,
-        ...(left.length ? { surplusLeftInPlace: left, homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' } : {}),
-      }),
-    );
-  }
-  const journal = rec.journal as RefreshJournal;
-  const restored = await restore(deps, state.group, journal);
-  const memory = (rec.memory as GroupMemory | undefined) ?? {};
-  if (journal.surged || Object.keys(journal.original).length) {
-    await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
-  }
-  await deps.lease.release(state.group, state.execution);
-  return withFailure(next(state, COST.task, { restored, ...(restored.surplusLeftInPlace ? { homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' } : {}), released: true }));
 }
 
 /** Releases the lease (idempotent). */

@@ -1,0 +1,166 @@
+import { groupSettings } from '../lib/config';
+import {
+  LeaseHeldError,
+  LeaseLostError,
+  ReplenishRunningError,
+  type RefreshJournal,
+  resumeAt,
+} from './core';
+import { groupOf, selectorOf } from './input';
+import { acquireGroupLease } from './aws/lease';
+import { uncordonAll } from './drain';
+import type { Deps } from './runtime';
+import { COST, freshJournal, next, saveJournal, type GroupMemory, type RefreshState } from './refresh-state';
+
+/**
+ * How a refresh takes its group's lease, and what it does with a journal a stopped refresh left
+ * there (resume it in its phase), and the last-resort restore when giving the surplus back failed.
+ */
+
+/**
+ * Takes the lease. A replenish holding it makes the step fail with ReplenishRunning (ASL waits and
+ * retries); another refresh makes it fail fast with LeaseHeld. A journal left by a stopped refresh
+ * is taken over: its start time, home layout and surplus are kept, and the workflow goes on in the
+ * phase it stopped in (`resume`). One handed over by our own previous execution is adopted. A
+ * retried step (the lease is ours already) says again what the first attempt did.
+ */
+export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  if (state.continuedFrom) {
+    // Our own previous execution handed over: take its lease (it may not have finished yet) and adopt its journal.
+    const before = await deps.lease.acquire(state.group, state.execution, 'refresh', deps.now(), state.continuedFrom);
+    const journal = before?.journal as RefreshJournal | undefined;
+    if (!journal) throw new LeaseLostError(`execution ${state.continuedFrom} handed over no journal for group ${state.group}`);
+    if (journal.execution !== state.execution) await saveJournal(deps, state, { ...journal, execution: state.execution });
+    return { ...next(state, COST.task, { lease: `taken over from ${state.continuedFrom}`, keepsStart: new Date(journal.startedAt).toISOString(), replacedSoFar: journal.replaced }), startedAt: journal.startedAt, resume: 'surge' };
+  }
+  let got;
+  try {
+    got = await acquireGroupLease(deps.lease, deps.sfn, state.group, state.execution, 'refresh', deps.now());
+  } catch (e) {
+    if (e instanceof LeaseHeldError && e.holderKind === 'replenish') {
+      throw new ReplenishRunningError(`replenish ${e.holder} holds group ${state.group}; waiting for it to finish`, { cause: e });
+    }
+    throw e;
+  }
+  if (got.recoveredFrom) {
+    const dead = got.recoveredKind === 'refresh' ? (got.recoveredJournal as RefreshJournal | undefined) : undefined;
+    if (!dead) {
+      await saveJournal(deps, state, freshJournal(state));
+      return { ...next(state, COST.task, { lease: `taken over from stopped ${got.recoveredKind ?? ''} execution ${got.recoveredFrom}` }), resume: 'surge' };
+    }
+    // Go on with the stopped refresh: its start (nodes it replaced stay replaced), its home layout
+    // and its surplus. A batch it was draining is uncordoned and picked again; one it had drained
+    // and begun terminating is terminated.
+    const at = resumeAt(dead.phase);
+    const keepCordoned = at === 'terminate' ? dead.batch.map((b) => b.node) : [];
+    const uncordoned = await uncordonAll(await deps.kube(), dead.cordoned.filter((n) => !keepCordoned.includes(n)));
+    const settings = groupSettings(groupOf(deps, state.group));
+    const journal: RefreshJournal = {
+      ...dead,
+      execution: state.execution,
+      cordoned: keepCordoned,
+      batch: at === 'terminate' ? dead.batch : [],
+      phase: at === 'surge' ? 'surge' : dead.phase,
+      deadline: deps.now() + (at === 'giveBack' ? settings.drainTimeoutSeconds : settings.joinTimeoutSeconds) * 1000,
+      resumedFrom: { execution: got.recoveredFrom, phase: dead.phase },
+      // A refresh stopped in its failure path had not refreshed: finish its give-back, then refresh.
+      ...(at === 'giveBack' && dead.failure ? { refreshAfterGiveBack: true, failure: undefined } : {}),
+    };
+    await saveJournal(deps, state, journal);
+    return resumed(state, journal, { lease: `taken over from stopped execution ${got.recoveredFrom}`, uncordoned });
+  }
+  const own = got.recoveredJournal as RefreshJournal | undefined;
+  if (own) {
+    // Re-entrant: a retried step keeps the journal it already wrote, and says what it was.
+    if (own.resumedFrom) return resumed(state, own, { lease: `already ours (retried); taken over from stopped execution ${own.resumedFrom.execution}` });
+    return { ...next(state, COST.task, { lease: 'already ours (retried)' }), resume: resumeAt(own.phase) };
+  }
+  await saveJournal(deps, state, freshJournal(state));
+  return { ...next(state, COST.task, { lease: 'taken' }), resume: 'surge' };
+}
+
+/** The state of a refresh that goes on from a stopped one: its start, and where it resumes, said plainly. */
+function resumed(state: RefreshState, journal: RefreshJournal, did: Record<string, unknown>): RefreshState {
+  const at = resumeAt(journal.resumedFrom?.phase ?? journal.phase);
+  return {
+    ...next(state, COST.task, {
+      ...did,
+      resumed: {
+        from: journal.resumedFrom?.execution,
+        startedAt: new Date(journal.startedAt).toISOString(),
+        stoppedIn: journal.resumedFrom?.phase,
+        goesOnWith:
+          at === 'giveBack'
+            ? journal.refreshAfterGiveBack
+              ? 'giving back the surplus of a refresh that had failed, then refreshing anew from its start'
+              : 'giving the surplus back'
+            : at === 'terminate'
+              ? 'terminating the batch it had drained'
+              : 'the surge (only what is missing), then the oldest nodes left',
+        replacedSoFar: journal.replaced,
+        surplusInPlace: journal.surged,
+      },
+    }),
+    startedAt: journal.startedAt,
+    resume: at,
+    resumedFrom: journal.resumedFrom?.execution,
+  };
+}
+
+/**
+ * What can be put back without draining: uncordon our nodes that still run, and MaxSize where
+ * desired already fits under it. Desired is never lowered here: the ASG would choose which
+ * instance to terminate (the oldest, usually) and its pods would go without eviction. Surplus left
+ * in place is reported; the next refresh or replenish gives it back.
+ */
+async function restore(deps: Deps, group: string, journal: RefreshJournal): Promise<Record<string, unknown>> {
+  const kube = await deps.kube();
+  const uncordoned = await uncordonAll(kube, journal.cordoned);
+  const g = groupOf(deps, group);
+  const asgs = await deps.autoscaling.describeGroups(selectorOf(g));
+  const maxRestored: string[] = [];
+  const surplusLeft: string[] = [];
+  for (const a of asgs) {
+    const home = journal.original[a.name];
+    if (!home) continue;
+    if (a.desired > home.desired) surplusLeft.push(`${a.name}: desired ${a.desired} (home ${home.desired})`);
+    if (a.max !== home.max && a.desired <= home.max) {
+      await deps.autoscaling.updateSize(a.name, { max: home.max });
+      maxRestored.push(`${a.name}: max ${a.max} -> ${home.max}`);
+    }
+  }
+  return { uncordoned, maxRestored, ...(surplusLeft.length ? { surplusLeftInPlace: surplusLeft } : {}) };
+}
+
+
+/**
+ * Last resort when giving back failed too: restore what can be restored without draining, record
+ * the home layout in the lease memory (so the next refresh or replenish gives the surplus left in
+ * place back, rather than taking it for home), and release. A retry after this step did its work
+ * finds the lease released and says, from the group as it is, what was left in place.
+ */
+export async function forceRestore(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const rec = await deps.lease.get(state.group);
+  const failure = state.failure ?? state.giveBackFailure;
+  const withFailure = (s: RefreshState) => ({ ...s, ...(failure ? { failure } : {}) });
+  if (rec?.holder !== state.execution) {
+    const home = (rec?.memory as GroupMemory | undefined)?.home ?? {};
+    const asgs = await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
+    const left = asgs.filter((a) => home[a.name] && (a.desired > home[a.name].desired || a.max > home[a.name].max)).map((a) => `${a.name}: desired ${a.desired}, max ${a.max} (home ${home[a.name].desired}/${home[a.name].max})`);
+    return withFailure(
+      next(state, COST.task, {
+        restored: `already done: the lease of group ${state.group} is ${rec?.holder ? `held by ${rec.holder}` : 'released'}`,
+        ...(left.length ? { surplusLeftInPlace: left, homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' } : {}),
+      }),
+    );
+  }
+  const journal = rec.journal as RefreshJournal;
+  const restored = await restore(deps, state.group, journal);
+  const memory = (rec.memory as GroupMemory | undefined) ?? {};
+  if (journal.surged || Object.keys(journal.original).length) {
+    await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
+  }
+  await deps.lease.release(state.group, state.execution);
+  return withFailure(next(state, COST.task, { restored, ...(restored.surplusLeftInPlace ? { homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' } : {}), released: true }));
+}
+

@@ -1,0 +1,69 @@
+import { LeaseLostError, type RefreshJournal, type ResumeAt } from './core';
+import type { Deps } from './runtime';
+import { lookAtGroup, type GroupView } from './snapshot';
+
+/**
+ * The refresh workflow's steps. Each takes the execution's state and returns it with `did` (what
+ * the step did, for the console's execution history) and `events` (an estimate of history events
+ * used, so the workflow continues in a fresh execution well before Step Functions' 25,000 limit).
+ * Every step is idempotent: what it changes is journaled in the lease first, and it reads the
+ * world afresh, so a retried or resumed step does no harm.
+ */
+export interface RefreshState {
+  readonly group: string;
+  readonly dryRun: boolean;
+  readonly execution: string;
+  readonly stateMachine: string;
+  readonly startedAt: number;
+  readonly events: number;
+  /** Continue in a new execution once `events` passes this (ASL compares the two). */
+  readonly historyBudget: number;
+  /** Set on a continued execution: the execution that handed over. */
+  readonly continuedFrom?: string;
+  /** Set by the lease step: where the workflow goes on (a stopped refresh taken over resumes in its phase). */
+  readonly resume?: ResumeAt;
+  /** Set when this refresh took over a stopped one. */
+  readonly resumedFrom?: string;
+  readonly did?: Record<string, unknown>;
+  /** Set by a Catch: the error that sent the workflow down the cleanup path. */
+  readonly failure?: { readonly Error: string; readonly Cause: string };
+  /** Set by a Catch when giving the surplus back failed. */
+  readonly giveBackFailure?: { readonly Error: string; readonly Cause: string };
+}
+
+/** What outlives executions in the lease item: the home layout when surplus had to be kept. */
+export interface GroupMemory {
+  readonly home?: RefreshJournal['original'];
+}
+
+/** History events a step's loop adds per pass (Lambda task 5, Wait 2, Choice 2). */
+export const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
+
+export async function look(deps: Deps, state: RefreshState): Promise<GroupView> {
+  return lookAtGroup(deps, state.group);
+}
+
+/** Our lease: the journal, and the group's memory; fails with LeaseLost when another execution holds it now. */
+export async function leaseOf(deps: Deps, state: RefreshState): Promise<{ journal: RefreshJournal; memory: GroupMemory }> {
+  const rec = await deps.lease.get(state.group);
+  if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`);
+  return { journal: rec.journal as RefreshJournal, memory: (rec.memory as GroupMemory | undefined) ?? {} };
+}
+
+export async function journalOf(deps: Deps, state: RefreshState): Promise<RefreshJournal> {
+  return (await leaseOf(deps, state)).journal;
+}
+
+export async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {
+  await deps.lease.writeJournal(state.group, state.execution, journal, deps.now());
+}
+
+export function next(state: RefreshState, cost: number, did: Record<string, unknown>): RefreshState {
+  return { ...state, events: state.events + cost, did };
+}
+
+
+export function freshJournal(state: RefreshState): RefreshJournal {
+  return { execution: state.execution, startedAt: state.startedAt, original: {}, surged: false, cordoned: [], terminated: [], batch: [], phase: 'surge', replaced: 0 };
+}
+
