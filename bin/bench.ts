@@ -6,12 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseScenario, runScenario } from '../test/sim/scenario';
+import { offlineEnvironment } from '../test/sim/offline';
 
-process.env.AWS_REGION ??= 'ap-northeast-1';
-process.env.AWS_ACCESS_KEY_ID ??= 'AKIASIMULATOR0000000';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'simulator-secret-key';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+offlineEnvironment();
 
 const DEFAULT = ['bench-300.json', 'bench-2000.json'].map((f) => join(__dirname, '..', 'examples', 'scenarios', f));
 

@@ -9,12 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { runChaos, scenarioArbitrary, type Break } from '../test/sim/chaos';
+import { offlineEnvironment } from '../test/sim/offline';
 
-process.env.AWS_REGION ??= 'ap-northeast-1';
-process.env.AWS_ACCESS_KEY_ID ??= 'AKIASIMULATOR0000000';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'simulator-secret-key';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+offlineEnvironment();
 
 const USAGE = 'usage: npm run chaos -- [--runs N] [--seed S] [--out DIR] [--shrink-seconds T]';
 

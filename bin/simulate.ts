@@ -9,13 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseScenario, runScenario, type Report } from '../test/sim/scenario';
 import type { TimelineEntry } from '../test/sim/runner';
+import { offlineEnvironment } from '../test/sim/offline';
 
-process.env.AWS_REGION ??= 'ap-northeast-1';
-process.env.AWS_ACCESS_KEY_ID ??= 'AKIASIMULATOR0000000';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'simulator-secret-key';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-// Nothing may reach a real AWS endpoint from here.
-process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+offlineEnvironment();
 
 const USAGE = 'usage: npm run simulate -- [--scenario <file.json>] [--json] [--serve [--speed N] [--port P]]';
 
