@@ -236,6 +236,9 @@ export class NodeManager extends Construct {
     );
     const fn = (name: 'refresh' | 'replenish') => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
+      // The role is our own (no AWSLambdaBasicExecutionRole): without this a crash or a timeout of
+      // a deployed step would leave no log. Streams of this function's own log group, nothing else.
+      logGroup.grantWrite(role);
       const f = new NodejsFunction(this, `${name}Function`, {
         entry: join(ROOT, 'lambdas', `${name}-handler.ts`),
         handler: 'handler',

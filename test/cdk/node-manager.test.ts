@@ -48,6 +48,19 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
     }
   });
 
+  it('lets each function write its logs to its own log group, and to no other', () => {
+    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => /(refresh|replenish)Logs/.test(id));
+    expect(groups).toHaveLength(2);
+    const writes = statements(t).filter((s) => actionsOf(s).some((a) => a === 'logs:CreateLogStream' || a === 'logs:PutLogEvents'));
+    for (const [id] of groups) {
+      const grant = writes.find((s) => JSON.stringify(s.Resource).includes(id));
+      expect(grant && actionsOf(grant).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    }
+    for (const s of writes) expect(groups.some(([id]) => JSON.stringify(s.Resource).includes(id))).toBe(true);
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')) as Array<{ Properties: { LoggingConfig?: { LogGroup?: unknown } } }>;
+    for (const f of fns.filter((x) => x.Properties.LoggingConfig)) expect(JSON.stringify(f.Properties.LoggingConfig!.LogGroup)).toMatch(/(refresh|replenish)Logs/);
+  });
+
   it('schedules each group in its time zone, with retries and a dead-letter queue', () => {
     const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')) as Array<{ Properties: { ScheduleExpression: string; ScheduleExpressionTimezone?: string; Target: { Input: string; RetryPolicy: unknown; DeadLetterConfig: unknown } } }>;
     const refresh = schedules.filter((s) => s.Properties.ScheduleExpression.startsWith('cron('));
