@@ -12,7 +12,7 @@ export interface StartEvent {
 }
 
 /** Step Functions adds this key to the input of an execution started by another one. */
-const STARTED_BY = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
+export const STARTED_BY = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
 
 export interface StartInput {
   readonly group: GroupConfig;

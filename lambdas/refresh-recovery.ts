@@ -1,5 +1,6 @@
 import { groupSettings } from '../lib/config';
 import {
+  InvalidInputError,
   LeaseHeldError,
   LeaseLostError,
   ReplenishRunningError,
@@ -8,7 +9,7 @@ import {
 } from './core';
 import { groupOf, selectorOf } from './input';
 import { acquireGroupLease } from './aws/lease';
-import { uncordonAll } from './drain';
+import { executionName, uncordonAll } from './drain';
 import type { Deps } from './runtime';
 import { COST, freshJournal, next, saveJournal, type GroupMemory, type RefreshState } from './refresh-state';
 
@@ -27,7 +28,15 @@ import { COST, freshJournal, next, saveJournal, type GroupMemory, type RefreshSt
 export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshState> {
   if (state.continuedFrom) {
     // Our own previous execution handed over: take its lease (it may not have finished yet) and adopt its journal.
-    const before = await deps.lease.acquire(state.group, state.execution, 'refresh', deps.now(), state.continuedFrom);
+    const c = state.continuation;
+    if (!c) throw new InvalidInputError('a continued refresh must carry its continuation');
+    let before;
+    try {
+      before = await deps.lease.acceptHandover(state.group, state.execution, c.from, c.token, deps.now());
+    } catch (e) {
+      if (e instanceof LeaseHeldError) throw new InvalidInputError(`execution ${executionName(c.from)} offered no hand-over to this execution for group ${state.group} (the lease is held by ${e.holder}); nothing was changed`, { cause: e });
+      throw e;
+    }
     const journal = before?.journal as RefreshJournal | undefined;
     if (!journal) throw new LeaseLostError(`execution ${state.continuedFrom} handed over no journal for group ${state.group}`);
     if (journal.execution !== state.execution) await saveJournal(deps, state, { ...journal, execution: state.execution });

@@ -20,6 +20,10 @@ export interface RefreshState {
   readonly historyBudget: number;
   /** Set on a continued execution: the execution that handed over. */
   readonly continuedFrom?: string;
+  /** Set on a continued execution: what the one that handed over passed (checked by validate). */
+  readonly continuation?: { readonly from: string; readonly startedAt: number; readonly token: string };
+  /** Set by the hand-over step: the token the next execution presents to take the lease. */
+  readonly handoverToken?: string;
   /** Set by the lease step: where the workflow goes on (a stopped refresh taken over resumes in its phase). */
   readonly resume?: ResumeAt;
   /** Set when this refresh took over a stopped one. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { groupSettings } from '../lib/config';
 export type { StartEvent } from './input';
 export type { RefreshState } from './refresh-state';
@@ -17,7 +18,7 @@ import {
   type AsgState,
   type RefreshJournal,
 } from './core';
-import { groupOf, parseStart, selectorOf, type StartEvent } from './input';
+import { groupOf, parseStart, selectorOf, STARTED_BY, type StartEvent } from './input';
 import { drainNode, executionName, uncordonAll } from './drain';
 import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
@@ -32,15 +33,11 @@ import { acquire, forceRestore } from './refresh-recovery';
 /** Checks the start input before anything is read or changed, and says what is allowed. */
 export async function validate(event: StartEvent, deps: Deps): Promise<RefreshState> {
   const { group: g, dryRun, extra } = parseStart(event.input, deps, ['continuation']);
-  let continuedFrom: string | undefined;
+  let continuation: RefreshState['continuation'];
   let startedAt = Date.parse(event.startTime);
   if (extra.continuation !== undefined) {
-    const c = extra.continuation as { from?: unknown; startedAt?: unknown };
-    if (typeof c !== 'object' || c === null || typeof c.from !== 'string' || typeof c.startedAt !== 'number') {
-      throw new InvalidInputError('"continuation" is set by node-manager itself when a refresh continues in a new execution; do not pass it');
-    }
-    continuedFrom = c.from;
-    startedAt = c.startedAt;
+    continuation = checkContinuation(extra.continuation, (event.input as Record<string, unknown>)[STARTED_BY], event.stateMachineArn, Date.parse(event.startTime));
+    startedAt = continuation.startedAt;
   }
   const settings = groupSettings(g);
   return {
@@ -51,9 +48,36 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
     startedAt,
     events: 3 + COST.task,
     historyBudget: deps.config.historyEventBudget,
-    ...(continuedFrom ? { continuedFrom } : {}),
-    did: { group: g.name, role: g.role, desiredReady: g.desiredReady, surplus: settings.surplus, batchSize: batchSize(settings), startedAt: new Date(startedAt).toISOString(), ...(continuedFrom ? { continuedFrom } : {}) },
+    ...(continuation ? { continuedFrom: continuation.from, continuation } : {}),
+    did: {
+      group: g.name,
+      role: g.role,
+      desiredReady: g.desiredReady,
+      surplus: settings.surplus,
+      batchSize: batchSize(settings),
+      startedAt: new Date(startedAt).toISOString(),
+      ...(continuation ? { continuedFrom: continuation.from } : {}),
+    },
   };
+}
+
+const NOT_YOURS = '"continuation" is set by node-manager itself when a refresh continues in a new execution; do not pass it';
+
+/**
+ * A continuation is accepted only as node-manager's own refresh passes it: from an execution of
+ * this same state machine, which started this one (Step Functions says so in
+ * AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID), with a start time a refresh can have, and the
+ * hand-over token that execution put in the lease (checked when the lease is taken). Anything else
+ * ends the execution with InvalidInput before anything is read or changed.
+ */
+function checkContinuation(raw: unknown, startedBy: unknown, stateMachineArn: string, now: number): NonNullable<RefreshState['continuation']> {
+  const c = (typeof raw === 'object' && raw !== null ? raw : {}) as { from?: unknown; startedAt?: unknown; token?: unknown };
+  const ours = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+  if (typeof c.from !== 'string' || !c.from.startsWith(ours) || c.from.length > ours.length + 80 || startedBy !== c.from) throw new InvalidInputError(NOT_YOURS);
+  if (typeof c.token !== 'string' || !/^[0-9a-f]{32}$/.test(c.token)) throw new InvalidInputError(NOT_YOURS);
+  // A refresh's start is in the past, and not older than any refresh can run (365 days of continuations).
+  if (typeof c.startedAt !== 'number' || !Number.isSafeInteger(c.startedAt) || c.startedAt > now || c.startedAt < now - 365 * 86_400_000) throw new InvalidInputError(NOT_YOURS);
+  return { from: c.from, startedAt: c.startedAt, token: c.token };
 }
 
 
@@ -281,6 +305,16 @@ export async function cleanup(state: RefreshState, deps: Deps): Promise<RefreshS
   return next(state, COST.task, { uncordoned, failure: state.failure?.Error });
 }
 
+/**
+ * Before continuing in a new execution: offer the lease to it with a fresh token, which the
+ * continuation carries; only the execution that presents it can take the lease over.
+ */
+export async function handOver(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const token = randomBytes(16).toString('hex');
+  await deps.lease.offerHandover(state.group, state.execution, token);
+  return { ...next(state, COST.task, { handingOver: 'the lease is offered to the next execution' }), handoverToken: token };
+}
+
 /** Releases the lease (idempotent). */
 export async function release(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const rec = await deps.lease.get(state.group);
@@ -289,5 +323,5 @@ export async function release(state: RefreshState, deps: Deps): Promise<RefreshS
   return next(state, COST.task, { released, ...(replaced !== undefined ? { replaced } : {}), ...(state.failure ? { failure: state.failure.Error } : {}) });
 }
 
-export const REFRESH_STEPS = { validate, plan, acquire, surge, checkReady, pick, drain, terminate, giveBack, cleanup, forceRestore, release } as const;
+export const REFRESH_STEPS = { validate, plan, acquire, surge, checkReady, pick, drain, terminate, giveBack, cleanup, forceRestore, handOver, release } as const;
 export type RefreshStep = keyof typeof REFRESH_STEPS;

@@ -71,15 +71,54 @@ export class LeaseStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { group: { S: group } },
-          UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now',
+          // A hand-over offered by a dead holder dies with it.
+          UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now REMOVE #handover',
           ConditionExpression: condition,
-          ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt' },
+          ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
           ExpressionAttributeValues: {
             ':me': { S: holder },
             ':kind': { S: kind },
             ':now': { N: String(now) },
             ...(staleHolder ? { ':stale': { S: staleHolder } } : {}),
           },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return fromItem(out.Attributes);
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        const current = fromItem(e.Item);
+        throw new LeaseHeldError(group, current?.holder ?? '(unknown)', current?.kind ?? 'unknown', { cause: e });
+      }
+      throw toDomainError(e, 'UpdateItem');
+    }
+  }
+
+  /**
+   * The holder offers its lease to the execution it is about to start (continue-as-new): only an
+   * execution that presents this token can take the lease over from it.
+   */
+  async offerHandover(group: string, holder: string, token: string): Promise<void> {
+    await this.updateAsHolder(group, holder, 'SET #handover = :token', { '#handover': 'handover' }, { ':token': { S: token } });
+  }
+
+  /**
+   * Takes the lease handed over by `from`, in one conditional write: `from` must still hold it
+   * and must have offered it with this token (a forged continuation cannot steal a running
+   * refresh's lease). Taking it again as the same holder succeeds (a retried step). Returns the
+   * record as it was before.
+   */
+  async acceptHandover(group: string, holder: string, from: string, token: string, now: number): Promise<LeaseRecord | undefined> {
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { group: { S: group } },
+          UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = :now, #heartbeatAt = :now REMOVE #handover',
+          ConditionExpression: '(#holder = :from AND #handover = :token) OR #holder = :me',
+          ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
+          ExpressionAttributeValues: { ':me': { S: holder }, ':kind': { S: 'refresh' }, ':now': { N: String(now) }, ':from': { S: from }, ':token': { S: token } },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -119,11 +158,12 @@ export class LeaseStore {
    */
   async release(group: string, holder: string): Promise<boolean> {
     try {
-      await this.updateAsHolder(group, holder, 'REMOVE #holder, #kind, #acquiredAt, #heartbeatAt, #journal', {
+      await this.updateAsHolder(group, holder, 'REMOVE #holder, #kind, #acquiredAt, #heartbeatAt, #journal, #handover', {
         '#kind': 'kind',
         '#acquiredAt': 'acquiredAt',
         '#heartbeatAt': 'heartbeatAt',
         '#journal': 'journal',
+        '#handover': 'handover',
       });
       return true;
     } catch (e) {

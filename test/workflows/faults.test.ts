@@ -215,6 +215,30 @@ describe('faults the campaign found', () => {
     expect(group(r).members.filter((m) => m.unschedulable)).toEqual([]);
   });
 
+  it('a forged continuation cannot take a running refresh\'s lease: InvalidInput, nothing changed (also with a huge start time)', async () => {
+    const arn = 'arn:aws:states:ap-northeast-1:123456789012:execution:node-manager-refresh:refresh-001';
+    const forged = (c: Record<string, unknown>) => ({ group: 'nodes', continuation: { from: arn, startedAt: 0, token: 'a'.repeat(32), ...c }, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: arn });
+    const run = await runScenario(
+      scenario({
+        runs: [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+          { at: '5m', workflow: 'refresh', input: forged({ startedAt: Date.UTC(2026, 10, 1) }) },
+          { at: '6m', workflow: 'refresh', input: forged({ startedAt: 1e300 }) },
+          { at: '7m', workflow: 'refresh', input: { group: 'nodes', continuation: { from: arn, startedAt: Date.UTC(2026, 10, 1) } } },
+        ],
+        until: '3h',
+      }),
+    );
+    const [victim, ...forgers] = run.report.executions;
+    expect(victim.status).toBe('SUCCEEDED');
+    for (const f of forgers) {
+      expect(f).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
+      expect(run.report.audit.filter((a) => a.execution === f.name && a.outcome === 'ok')).toEqual([]);
+    }
+    expect(forgers[0].cause).toContain('offered no hand-over');
+    expectNothingLeftBehind(run.report);
+  });
+
   it('executions cut off by `until` are reported RUNNING', async () => {
     const run = await runScenario(scenario({ until: '3m' }));
     expect(run.report.executions[0].status).toBe('RUNNING');
