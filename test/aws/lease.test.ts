@@ -82,12 +82,34 @@ describe('LeaseStore call shape', () => {
     expect(mock.commandCalls(UpdateItemCommand)[0].args[0].input).toEqual({
       TableName: 't',
       Key: { group: { S: 'g' } },
-      UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now',
+      UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now REMOVE #handover',
       ConditionExpression: 'attribute_not_exists(#holder) OR #holder = :me',
-      ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt' },
+      ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
       ExpressionAttributeValues: { ':me': { S: 'me' }, ':kind': { S: 'refresh' }, ':now': { N: '42' } },
       ReturnValues: 'ALL_OLD',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
+  });
+});
+
+describe('lease hand-over on the simulated DynamoDB', () => {
+  let sim: Simulator;
+  beforeEach(async () => {
+    sim = await Simulator.start();
+    sim.createTable('leases');
+  });
+  afterEach(() => sim.stop());
+
+  it('hands the lease only to the execution that presents the token its holder offered, once', async () => {
+    const store = new LeaseStore(new DynamoDBClient({}), 'leases');
+    await store.acquire('g', 'a', 'refresh', 1);
+    await expect(store.acceptHandover('g', 'b', 'a', 'f'.repeat(32), 2)).rejects.toBeInstanceOf(LeaseHeldError);
+    await store.offerHandover('g', 'a', 'e'.repeat(32));
+    await expect(store.acceptHandover('g', 'b', 'a', 'f'.repeat(32), 2)).rejects.toBeInstanceOf(LeaseHeldError);
+    await expect(store.acceptHandover('g', 'b', 'a', 'e'.repeat(32), 2)).resolves.toMatchObject({ holder: 'a' });
+    // Re-entrant for the new holder (a retried step); the token is gone, so no third party can use it.
+    await expect(store.acceptHandover('g', 'b', 'a', 'e'.repeat(32), 3)).resolves.toMatchObject({ holder: 'b' });
+    await expect(store.acceptHandover('g', 'c', 'b', 'e'.repeat(32), 4)).rejects.toBeInstanceOf(LeaseHeldError);
+    expect((await store.get('g'))?.holder).toBe('b');
   });
 });
