@@ -40,8 +40,14 @@ export async function drainNode(kube: KubePort, node: string, by: string): Promi
   return { evicted, remaining, refused: [...refused], gone: false };
 }
 
-/** Uncordons the nodes that still exist; returns those it uncordoned. */
-export async function uncordonAll(kube: KubePort, nodes: readonly string[]): Promise<string[]> {
+/**
+ * Uncordons the nodes that still exist; returns those it uncordoned. The client is built only when
+ * there is something to uncordon, so a failure path that has nothing to undo never depends on
+ * reaching the API server (a refused kubeconfig must not keep a lease held).
+ */
+export async function uncordonAll(kube: KubePort | (() => Promise<KubePort>), nodes: readonly string[]): Promise<string[]> {
+  if (nodes.length === 0) return [];
+  if (typeof kube === 'function') kube = await kube();
   const done: string[] = [];
   for (const n of nodes) {
     try {

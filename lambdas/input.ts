@@ -21,9 +21,15 @@ export interface StartInput {
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
+/** Caller input quoted in an error, bounded: a 200 kB field must not make a 200 kB error. */
+export function shown(v: unknown, max = 80): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+  return s.length > max ? `${s.slice(0, max - 1)}… (${s.length} characters)` : s;
+}
+
 export function groupOf(deps: Deps, name: string): GroupConfig {
   const g = deps.config.groups.find((x) => x.name === name);
-  if (!g) throw new InvalidInputError(`unknown group "${name}"`);
+  if (!g) throw new InvalidInputError(`unknown group ${shown(name)}`);
   return g;
 }
 
@@ -39,17 +45,20 @@ export function selectorOf(g: GroupConfig): AsgSelector {
 export function parseStart(input: unknown, deps: Deps, extraKeys: readonly string[] = []): StartInput {
   const allowed = deps.config.groups.map((g) => g.name);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidInputError(`the input must be a JSON object such as {"group": "${allowed[0]}"}; got ${JSON.stringify(input)}`);
+    throw new InvalidInputError(`the input must be a JSON object such as {"group": "${allowed[0]}"}; got ${shown(input)}`);
   }
   const fields = input as Record<string, unknown>;
   const known = ['group', 'dryRun', STARTED_BY, ...extraKeys];
   const unknown = Object.keys(fields).filter((k) => !known.includes(k));
-  if (unknown.length) throw new InvalidInputError(`unknown field(s) ${unknown.join(', ')}; allowed: group (one of ${allowed.join(', ')}), dryRun (boolean)`);
+  if (unknown.length) {
+    const names = unknown.slice(0, 5).map((k) => shown(k, 40)).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
+    throw new InvalidInputError(`unknown field(s) ${names}; allowed: group (one of ${allowed.join(', ')}), dryRun (boolean)`);
+  }
   if (typeof fields.group !== 'string' || !allowed.includes(fields.group)) {
-    throw new InvalidInputError(`"group" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${JSON.stringify(fields.group ?? null)}`);
+    throw new InvalidInputError(`"group" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${shown(fields.group ?? null)}`);
   }
   if (fields.dryRun !== undefined && typeof fields.dryRun !== 'boolean') {
-    throw new InvalidInputError(`"dryRun" must be true or false; got ${JSON.stringify(fields.dryRun)}`);
+    throw new InvalidInputError(`"dryRun" must be true or false; got ${shown(fields.dryRun)}`);
   }
   const extra = Object.fromEntries(extraKeys.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]));
   return { group: groupOf(deps, fields.group), dryRun: fields.dryRun === true, extra };

@@ -62,7 +62,7 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     // and begun terminating is terminated.
     const at = resumeAt(dead.phase);
     const keepCordoned = at === 'terminate' ? dead.batch.map((b) => b.node) : [];
-    const uncordoned = await uncordonAll(await deps.kube(), dead.cordoned.filter((n) => !keepCordoned.includes(n)));
+    const uncordoned = await uncordonAll(deps.kube, dead.cordoned.filter((n) => !keepCordoned.includes(n)));
     const settings = groupSettings(groupOf(deps, state.group));
     const journal: RefreshJournal = {
       ...dead,
@@ -123,8 +123,7 @@ function resumed(state: RefreshState, journal: RefreshJournal, did: Record<strin
  * in place is reported; the next refresh or replenish gives it back.
  */
 async function restore(deps: Deps, group: string, journal: RefreshJournal): Promise<Record<string, unknown>> {
-  const kube = await deps.kube();
-  const uncordoned = await uncordonAll(kube, journal.cordoned);
+  const uncordoned = await uncordonAll(deps.kube, journal.cordoned);
   const g = groupOf(deps, group);
   const asgs = await deps.autoscaling.describeGroups(selectorOf(g));
   const maxRestored: string[] = [];

@@ -292,7 +292,7 @@ export async function cleanup(state: RefreshState, deps: Deps): Promise<RefreshS
   const rec = await deps.lease.get(state.group);
   if (rec?.holder !== state.execution) return next(state, COST.task, { cleanup: 'this execution holds no lease: nothing to clean up' });
   const journal = rec.journal as RefreshJournal;
-  const uncordoned = await uncordonAll(await deps.kube(), journal.cordoned);
+  const uncordoned = await uncordonAll(deps.kube, journal.cordoned);
   await saveJournal(deps, state, {
     ...journal,
     cordoned: [],

@@ -67,7 +67,7 @@ export async function acquire(state: ReplenishState, deps: Deps): Promise<Replen
   let recovered: Record<string, unknown> | undefined;
   if (got.recoveredFrom) {
     const dead = got.recoveredJournal as (Partial<RefreshJournal> & Partial<ReplenishJournal>) | undefined;
-    const uncordoned = dead?.cordoned?.length ? await uncordonAll(await deps.kube(), dead.cordoned) : [];
+    const uncordoned = await uncordonAll(deps.kube, dead?.cordoned ?? []);
     if (got.recoveredKind === 'refresh' && dead?.surged && dead.original) {
       const memory = (got.memory as ReplenishMemory | undefined) ?? {};
       await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...dead.original } });
@@ -202,7 +202,7 @@ export async function cleanup(state: ReplenishState, deps: Deps): Promise<Replen
   const rec = await deps.lease.get(state.group);
   if (rec?.holder !== state.execution) return { ...state, did: { cleanup: 'this execution holds no lease' } };
   const journal = rec.journal as ReplenishJournal | undefined;
-  const uncordoned = journal?.cordoned.length ? await uncordonAll(await deps.kube(), journal.cordoned) : [];
+  const uncordoned = await uncordonAll(deps.kube, journal?.cordoned ?? []);
   await deps.lease.release(state.group, state.execution);
   return { ...state, did: { uncordoned, released: true, failure: state.failure?.Error } };
 }

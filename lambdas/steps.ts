@@ -1,5 +1,5 @@
 import { InvalidInputError } from './core';
-import type { StartEvent } from './input';
+import { shown, type StartEvent } from './input';
 import type { Deps } from './runtime';
 
 /** What each Task of a workflow's ASL sends: the first step gets the start, the others the execution's state. */
@@ -20,9 +20,10 @@ export function stepDispatcher<S, K extends string>(
       if (!start) throw new InvalidInputError(`the ${workflow} validate step needs "start" (the execution's input and context)`);
       return validate(start, deps);
     }
+    // Own steps only: a direct invoke naming "constructor" or "toString" must not reach Object's.
+    const fn = typeof event.step === 'string' && Object.hasOwn(steps, event.step) ? (steps[event.step] as (state: S, deps: Deps) => Promise<S>) : undefined;
+    if (!fn) throw new InvalidInputError(`unknown ${workflow} step ${shown(event.step, 40)}; the steps are validate, ${Object.keys(steps).join(', ')}`);
     if (!('state' in event)) throw new InvalidInputError(`the ${workflow} step ${event.step} needs "state"`);
-    const fn = steps[event.step] as ((state: S, deps: Deps) => Promise<S>) | undefined;
-    if (!fn) throw new InvalidInputError(`unknown ${workflow} step ${JSON.stringify(event.step)}`);
     return fn(event.state, deps);
   };
 }

@@ -1,6 +1,7 @@
 import { Agent, type AgentOptions } from 'node:https';
 import { CoreV1Api, createConfiguration, KubeConfig, ServerConfiguration, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
 import type { BearerToken } from '../aws/eks';
+import { parseKubeconfig } from './kubeconfig';
 
 /** Gives a CoreV1Api whose credentials are valid now. */
 export interface KubeApiProvider {
@@ -77,28 +78,22 @@ export function eksApiProvider(access: { endpoint: string; certificateAuthorityD
   };
 }
 
-/** Thrown when a kubeconfig cannot be used as given. */
-export class InvalidKubeconfigError extends Error {
-  readonly name = 'InvalidKubeconfig';
-}
+export { InvalidKubeconfigError } from './kubeconfig';
 
 /**
- * A kops cluster: a kubeconfig (from Secrets Manager) with its current context. Exec and
- * auth-provider plugins are refused: a Lambda has no CLI to run them.
+ * A kops cluster: a kubeconfig (from Secrets Manager), read through an allowlist
+ * ({@link parseKubeconfig}): one https cluster with its CA inline, one user with a token or a
+ * client certificate inline. The client is built from those fields alone.
  */
 export function kubeconfigApiProvider(kubeconfigYaml: string): KubeApiProvider {
+  const a = parseKubeconfig(kubeconfigYaml);
   const kc = new KubeConfig();
-  try {
-    kc.loadFromString(kubeconfigYaml);
-  } catch (e) {
-    throw new InvalidKubeconfigError(`the kubeconfig does not parse: ${(e as Error).message}`, { cause: e });
-  }
-  const user = kc.getCurrentUser();
-  const cluster = kc.getCurrentCluster();
-  if (!cluster || !user) throw new InvalidKubeconfigError('the kubeconfig has no current context with a cluster and a user');
-  if (user.exec || user.authProvider) {
-    throw new InvalidKubeconfigError(`user ${user.name} authenticates with an exec or auth-provider plugin; use a token or a client certificate`);
-  }
+  kc.loadFromOptions({
+    clusters: [{ name: 'cluster', server: a.server, caData: a.caData, skipTLSVerify: false, ...(a.tlsServerName ? { tlsServerName: a.tlsServerName } : {}) }],
+    users: [{ name: 'node-manager', ...('token' in a.user ? { token: a.user.token } : { certData: a.user.certData, keyData: a.user.keyData }) }],
+    contexts: [{ name: 'node-manager', cluster: 'cluster', user: 'node-manager' }],
+    currentContext: 'node-manager',
+  });
   const api = keepAliveApi(kc);
   return { core: async () => api };
 }

@@ -73,14 +73,6 @@ export class KubePort {
     return out;
   }
 
-  async getNode(name: string): Promise<NodeState> {
-    const core = await this.api.core();
-    const n = await core.readNode({ name }).catch((e: unknown) => {
-      throw toKubeError(e, `get node ${name}`);
-    });
-    return toNodeState(n);
-  }
-
   /** Marks the node unschedulable and notes who did, so cleanup knows it is ours to undo. */
   async cordon(name: string, by: string): Promise<NodeState> {
     return this.patchNode(name, { spec: { unschedulable: true }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: by } } }, 'cordon');
@@ -97,16 +89,6 @@ export class KubePort {
       throw toKubeError(e, `${what} node ${name}`);
     });
     return toNodeState(n);
-  }
-
-  /** Deletes the Node object; a node already gone counts as deleted. */
-  async deleteNode(name: string): Promise<void> {
-    const core = await this.api.core();
-    await core.deleteNode({ name }).catch((e: unknown) => {
-      const mapped = toKubeError(e, `delete node ${name}`);
-      if (mapped instanceof Error && mapped.name === 'ResourceNotFound') return;
-      throw mapped;
-    });
   }
 
   /** The pods bound to one node, across namespaces (`spec.nodeName` field selector). */

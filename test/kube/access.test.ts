@@ -64,10 +64,37 @@ describe('cluster access', () => {
     await expect(new SecretsPort(new SecretsManagerClient({})).getSecretString('missing')).rejects.toBeInstanceOf(ResourceNotFoundError);
   });
 
-  it('kops: refuses kubeconfigs a Lambda cannot use, saying why', () => {
-    const exec = sim.kubeconfig().replace(/ {4}token: .*/, '    exec:\n      command: aws\n      apiVersion: client.authentication.k8s.io/v1beta1');
-    expect(() => kubeconfigApiProvider(exec)).toThrow(InvalidKubeconfigError);
-    expect(() => kubeconfigApiProvider(exec)).toThrow(/exec or auth-provider plugin/);
-    expect(() => kubeconfigApiProvider('apiVersion: v1\nkind: Config\n')).toThrow(/no current context/);
+  it('kops: reads a kubeconfig through an allowlist, refusing by name what would read files, run programs, skip TLS, proxy or impersonate', () => {
+    const good = sim.kubeconfig();
+    const withUser = (extra: string) => good.replace(/( {4}token: .*)/, `$1\n    ${extra}`);
+    const withCluster = (extra: string) => good.replace(/( {4}server: .*)/, `$1\n    ${extra}`);
+    const cases: Array<[string, RegExp]> = [
+      [good.replace(/ {4}token: .*/, '    exec:\n      command: aws\n      apiVersion: client.authentication.k8s.io/v1beta1'), /"exec" is not allowed: a Lambda has no CLI/],
+      [withUser('token-file: /etc/passwd'), /"token-file" is not allowed/],
+      [withUser('as: system:admin'), /"as" is not allowed: impersonation/],
+      [withUser('as-groups: [system:masters]'), /"as-groups" is not allowed/],
+      [withCluster('insecure-skip-tls-verify: true'), /"insecure-skip-tls-verify" is not allowed/],
+      [withCluster('proxy-url: http://10.0.0.1:3128'), /"proxy-url" is not allowed/],
+      [good.replace(/certificate-authority-data: .*/, 'certificate-authority: /etc/ssl/ca.pem'), /"certificate-authority" is not allowed/],
+      [good.replace(/server: https/, 'server: http'), /"server" must be an https:\/\/ URL/],
+      ['apiVersion: v1\nkind: Config\n', /no current-context/],
+    ];
+    for (const [yaml, message] of cases) expect(() => kubeconfigApiProvider(yaml)).toThrow(message);
+    expect(() => kubeconfigApiProvider(withUser('as: x'))).toThrow(InvalidKubeconfigError);
+  });
+
+  it('kops: no error ever carries the kubeconfig\'s secret material', () => {
+    const marker = 'MARKER-SECRET-7f3a9c';
+    const broken = sim.kubeconfig(marker).replace(`token: ${marker}`, `token: "${marker}\n  oops: [`);
+    const messages = [broken, sim.kubeconfig(marker).replace(/( {4}token: .*)/, '$1\n    token-file: /x'), sim.kubeconfig(marker).replace(/( {4}token: .*)/, `$1\n    client-key-data: ${marker}`)].map((y) => {
+      try {
+        kubeconfigApiProvider(y);
+        return '';
+      } catch (e) {
+        return `${(e as Error).message} ${String((e as Error).cause ?? '')}`;
+      }
+    });
+    expect(messages.every((m) => m.length > 0)).toBe(true);
+    for (const m of messages) expect(m).not.toContain(marker);
   });
 });

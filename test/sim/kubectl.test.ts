@@ -146,6 +146,10 @@ describe('kubectl against the simulated API server', () => {
     expect(get.err).toContain(`pods "${pod}" is forbidden: User "system:serviceaccount:kube-system:node-manager" cannot get resource "pods" in API group "" in the namespace "jobs"`);
     expect((await own('delete', 'pod', '-n', 'jobs', pod)).err).toContain('forbidden');
     expect((await own('get', 'pdb', '-A')).err).toContain('forbidden');
+    // Neither reading one node nor deleting one is granted: node-manager never needs either.
+    const node = (await kubectl('get', 'nodes', '-o', 'name')).out.split('\n')[0];
+    expect((await own('get', node)).err).toContain('cannot get resource "nodes"');
+    expect((await own('delete', node)).err).toContain('cannot delete resource "nodes"');
   });
 });
 

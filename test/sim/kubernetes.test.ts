@@ -4,9 +4,10 @@ import { Simulator } from './simulator';
 
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
 
+/** An operator's client (RBAC for node-manager's own identity is tested with kubectl and in the workflows). */
 function client(sim: Simulator, token?: string): CoreV1Api {
   const kc = new KubeConfig();
-  kc.loadFromString(sim.kubeconfig(token));
+  kc.loadFromString(token ? sim.kubeconfig(token) : sim.adminKubeconfig());
   return kc.makeApiClient(CoreV1Api);
 }
 

@@ -79,7 +79,7 @@ export interface AsgChange {
   readonly to: number;
 }
 
-/** node-manager's identity on a kops cluster: the service account `deploy/rbac.yaml` binds. */
+/** node-manager's identity on a kops cluster: the service account `deploy/rbac-kops.yaml` binds. */
 export const NODE_MANAGER_TOKEN = 'node-manager-sa-token';
 export const NODE_MANAGER_USER: UserInfo = { name: 'system:serviceaccount:kube-system:node-manager', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] };
 
@@ -231,7 +231,7 @@ export class Simulator {
   /**
    * A kubeconfig pointing at the API server with a static token. By default it is node-manager's
    * own (kops: the kubeconfig stored in Secrets Manager), which authenticates as the
-   * `kube-system/node-manager` service account that `deploy/rbac.yaml` binds, and no more.
+   * `kube-system/node-manager` service account that `deploy/rbac-kops.yaml` binds to the role of `deploy/rbac.yaml`, and no more.
    */
   kubeconfig(token = NODE_MANAGER_TOKEN, user: UserInfo = NODE_MANAGER_USER): string {
     this.staticTokens.set(token, user);

@@ -33,7 +33,8 @@ interface Manifest {
   readonly subjects?: Array<{ kind?: string; name?: string; namespace?: string }>;
 }
 
-export const RBAC_MANIFEST = join(__dirname, '..', '..', '..', 'deploy', 'rbac.yaml');
+/** The manifests an operator applies: deploy/rbac.yaml on every cluster, deploy/rbac-kops.yaml on kops. */
+export const RBAC_MANIFESTS = ['rbac.yaml', 'rbac-kops.yaml'].map((f) => join(__dirname, '..', '..', '..', 'deploy', f));
 
 /**
  * RBAC as the API server enforces it, from manifests (the project's `deploy/rbac.yaml`):
@@ -44,7 +45,7 @@ export class Authorizer {
   private readonly roles = new Map<string, Rule[]>();
   private readonly bindings: Array<{ role: string; subjects: NonNullable<Manifest['subjects']> }> = [];
 
-  constructor(yaml: string = readFileSync(RBAC_MANIFEST, 'utf8')) {
+  constructor(yaml: string = RBAC_MANIFESTS.map((f) => readFileSync(f, 'utf8')).join('\n---\n')) {
     for (const doc of loadAll(yaml) as Manifest[]) {
       if (!doc) continue;
       if (doc.kind === 'ClusterRole' && doc.metadata?.name) this.roles.set(doc.metadata.name, doc.rules ?? []);
