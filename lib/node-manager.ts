@@ -339,13 +339,19 @@ export class NodeManager extends Construct {
       }
     }
 
-    new CfnOutput(this, 'RefreshStateMachineArn', { value: this.refreshStateMachine.stateMachineArn });
-    new CfnOutput(this, 'ReplenishStateMachineArn', { value: this.replenishStateMachine.stateMachineArn });
-    new CfnOutput(this, 'StartRefreshCommand', {
-      description: 'An ad-hoc refresh (add "dryRun": true to see the plan first)',
-      value: Fn.join('', ['aws stepfunctions start-execution --region ', stack.region, ' --state-machine-arn ', this.refreshStateMachine.stateMachineArn, ` --input '{"group":"${groups[0].name}"}'`]),
-    });
-    new CfnOutput(this, 'FunctionRoleArn', { description: 'The role to allow in the cluster (deploy/rbac.yaml)', value: role.roleArn });
+    // Output names as an operator reads them in the console and `cdk deploy`: no hash, the
+    // construct's id as prefix (so two node managers in one stack cannot collide).
+    const output = (name: string, props: { value: string; description?: string }) => new CfnOutput(this, name, props).overrideLogicalId(`${this.node.id.replace(/[^A-Za-z0-9]/g, '')}${name}`);
+    const pascal = (group: string) => group.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+    output('RefreshStateMachineArn', { value: this.refreshStateMachine.stateMachineArn });
+    output('ReplenishStateMachineArn', { value: this.replenishStateMachine.stateMachineArn });
+    for (const g of groups) {
+      output(`StartRefresh${pascal(g.name)}`, {
+        description: `An ad-hoc refresh of group ${g.name} (${g.role}); add "dryRun": true to the input to see the plan first`,
+        value: Fn.join('', ['aws stepfunctions start-execution --region ', stack.region, ' --state-machine-arn ', this.refreshStateMachine.stateMachineArn, ` --input '{"group":"${g.name}"}'`]),
+      });
+    }
+    output('FunctionRoleArn', { description: 'The role the functions run as (EKS: mapped to the Kubernetes group node-manager of deploy/rbac.yaml)', value: role.roleArn });
 
     this.acknowledgeFindings(stack, role, tag, names, [
       [this.refreshStateMachine, refreshFn],

@@ -101,8 +101,13 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; AlarmActions?: unknown[] } }>;
     expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsTimedOut']);
     expect(alarms.every((x) => (x.Properties.AlarmActions?.length ?? 0) === (config.alarmTopicArn ? 1 : 0))).toBe(true);
-    const outputs = t.findOutputs('*');
-    expect(Object.keys(outputs).some((k) => k.includes('StartRefreshCommand'))).toBe(true);
+    const outputs = t.findOutputs('*') as Record<string, { Value: unknown; Description?: string }>;
+    // One ready-to-paste start command per group, under names without hashes.
+    const pascal = (n: string) => n.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['NodeManagerFunctionRoleArn', 'NodeManagerRefreshStateMachineArn', 'NodeManagerReplenishStateMachineArn', ...config.groups.map((g) => `NodeManagerStartRefresh${pascal(g.name)}`)].sort(),
+    );
+    for (const g of config.groups) expect(JSON.stringify(outputs[`NodeManagerStartRefresh${pascal(g.name)}`].Value)).toContain(`--input '{\\"group\\":\\"${g.name}\\"}'`);
     t.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST', DeletionProtectionEnabled: true });
     t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
     t.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'] });
