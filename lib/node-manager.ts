@@ -19,7 +19,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { ClusterAccessSchema, DeploymentGroupSchema, describeIssues, handlerConfig, InvalidConfigError, type DeploymentGroup } from './config';
+import { ClusterAccessSchema, describeIssues, InvalidConfigError } from './config';
+import { DeploymentGroupSchema, handlerConfig, type DeploymentGroup } from './deployment-config';
 
 const ROOT = join(__dirname, '..');
 
@@ -132,7 +133,7 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
       replenishEverySeconds: (g.replenishInterval ?? Duration.minutes(5)).toSeconds(),
     };
     const r = DeploymentGroupSchema.safeParse(raw);
-    if (!r.success) throw new InvalidConfigError(`NodeManager: groups[${i}] (${g.name}): ${describeIssues(r.error)}`);
+    if (!r.success) throw new InvalidConfigError(`NodeManager: groups[${g.name}] (index ${i}): ${describeIssues(r.error)}`);
     if (seen.has(g.name)) throw new InvalidConfigError(`NodeManager: groups[${i}].name: group name ${g.name} is used twice`);
     seen.add(g.name);
     return r.data;

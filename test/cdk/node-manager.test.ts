@@ -4,7 +4,8 @@ import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildApp, loadConfig } from '../../bin/node-manager';
-import { InvalidConfigError, parseDeploymentConfig } from '../../lib/config';
+import { InvalidConfigError } from '../../lib/config';
+import { parseDeploymentConfig } from '../../lib/deployment-config';
 import { NodeManager } from '../../lib/node-manager';
 
 const ROOT = join(__dirname, '..', '..');
@@ -136,14 +137,27 @@ describe('cluster access', () => {
 
 describe('invalid configuration fails synth, naming the field and what is allowed', () => {
   const good = JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'));
+  const nodes = good.groups[1];
+  const master = good.groups[0];
+  const schedule = (cron: string, timeZone = 'Asia/Tokyo') => ({ ...good, groups: [master, { ...nodes, refreshSchedule: { cron, timeZone } }] });
   it.each([
     [{ ...good, account: '12' }, 'account: a 12-digit AWS account id'],
-    [{ ...good, groups: [{ ...good.groups[0], surplus: 1 }] }, 'groups.0.surplus: control-plane groups refresh in place: surplus must be 0'],
-    [{ ...good, groups: [{ ...good.groups[1], refreshSchedule: { cron: '0 4 * * *', timeZone: 'Asia/Tokyo' } }] }, 'groups.0.refreshSchedule.cron: an EventBridge cron expression with six fields'],
-    [{ ...good, groups: [{ ...good.groups[1], refreshSchedule: { cron: '0 4 ? * SUN *', timeZone: 'Tokyo' } }] }, 'groups.0.refreshSchedule.timeZone: an IANA time zone'],
-    [{ ...good, groups: [good.groups[1], good.groups[1]] }, 'groups.1.name: group name nodes is used twice'],
+    [{ ...good, groups: [{ ...master, surplus: 1 }] }, `groups[${master.name}].surplus: control-plane groups refresh in place: surplus must be 0`],
+    [schedule('0 4 * * *'), `groups[nodes].refreshSchedule.cron: Expected 6 values, but got 5.`],
+    [schedule('0 4 * * SUN *'), 'groups[nodes].refreshSchedule.cron: Cannot specify both daysOfMonth and daysOfWeek field in one expression: put "?" in one of them'],
+    [schedule('0 25 ? * SUN *'), "groups[nodes].refreshSchedule.cron: Number '25' of hours field is bigger than upper limit '23'."],
+    [schedule('cron(0 4 ? * SUN *)'), 'groups[nodes].refreshSchedule.cron: write the six fields alone, without "cron( )": "0 4 ? * SUN *"'],
+    [schedule('0 4 ? * SUN *', 'JST'), 'groups[nodes].refreshSchedule.timeZone: an IANA time zone name such as "Asia/Tokyo"'],
+    [schedule('0 4 ? * SUN *', 'Tokyo'), 'groups[nodes].refreshSchedule.timeZone: an IANA time zone name'],
+    [{ ...good, groups: [master, { ...nodes, replenishEverySeconds: 90 }] }, 'groups[nodes].replenishEverySeconds: 0 (off), or whole minutes from 60 to 86400 seconds'],
+    [{ ...good, groups: [master, { ...nodes, desiredReady: 1e9 }] }, 'groups[nodes].desiredReady: at most 10000'],
+    [{ ...good, groups: [master, { ...nodes, name: 'other' }, nodes] }, `groups[nodes].asgNames.0: ASG ${nodes.asgNames[0]} is already in group other; an ASG belongs to one group`],
+    [{ ...good, cluster: { ...good.cluster, region: 'ap-northeast-9' } }, 'cluster.region: an AWS region such as ap-northeast-1'],
+    [{ ...good, cluster: { ...good.cluster, resourceTag: { key: 'Team', value: 'platform' } } }, `cluster.resourceTag: must identify cluster ${good.cluster.name}`],
+    [{ ...good, cluster: { ...good.cluster, resourceTag: { key: 'aws:cloudformation:stack-name', value: 'x' } } }, 'cluster.resourceTag.key: "aws:" tags are AWS\'s own'],
+    [{ ...good, groups: [nodes, nodes] }, 'groups[nodes].name: group name nodes is used twice'],
     [{ ...good, cluster: { ...good.cluster, access: { kind: 'ssh' } } }, 'cluster.access.kind'],
-  ])('%#', (raw, message) => {
+  ])('case %#', (raw, message) => {
     expect(() => parseDeploymentConfig(raw)).toThrow(InvalidConfigError);
     expect(() => parseDeploymentConfig(raw)).toThrow(message);
   });
@@ -151,7 +165,7 @@ describe('invalid configuration fails synth, naming the field and what is allowe
   it('the construct checks its props the same way', () => {
     const stack = buildApp(example('kops'), app()).stack;
     expect(() => new NodeManager(stack, 'Bad', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, groups: [{ name: 'n', role: 'worker', desiredReady: 1, drainTimeout: Duration.hours(2) }] })).toThrow(
-      /groups\[0\] \(n\): .*drainTimeoutSeconds: Too big/,
+      /groups\[n\] \(index 0\): .*drainTimeoutSeconds: Too big/,
     );
   });
 
