@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -125,6 +126,18 @@ describe('cluster access', () => {
     const secret = statements(kops).find((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))!;
     expect(JSON.stringify(secret.Resource)).toContain('secret:node-manager/example.k8s.local/kubeconfig-??????');
     expect(readFileSync(join(ROOT, 'deploy', 'rbac.yaml'), 'utf8')).toContain('pods/eviction');
+  });
+
+  it('RBAC grants what the code calls and nothing else; the kops service account and token are kops-only', () => {
+    const docs = (f: string) => (loadAll(readFileSync(join(ROOT, 'deploy', f), 'utf8')) as Array<{ kind: string; rules?: unknown }>).filter(Boolean);
+    const base = docs('rbac.yaml');
+    expect(base.map((d) => d.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(base.find((d) => d.kind === 'ClusterRole')!.rules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'patch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
+    ]);
+    expect(docs('rbac-kops.yaml').map((d) => d.kind).sort()).toEqual(['ClusterRoleBinding', 'Secret', 'ServiceAccount']);
   });
 
   it('Auto Scaling events of the named ASGs start replenish', () => {
