@@ -4,6 +4,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { LeaseHeldError, LeaseLostError } from '../core';
 import { call, toDomainError } from './errors';
@@ -66,24 +67,31 @@ export class LeaseStore {
    */
   async acquire(group: string, holder: string, kind: LeaseKind, now: number, staleHolder?: string): Promise<LeaseRecord | undefined> {
     const condition = staleHolder ? '#holder = :stale OR #holder = :me' : 'attribute_not_exists(#holder) OR #holder = :me';
+    return this.take(group, {
+      // A hand-over offered by a dead holder dies with it.
+      UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now REMOVE #handover',
+      ConditionExpression: condition,
+      ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
+      ExpressionAttributeValues: {
+        ':me': { S: holder },
+        ':kind': { S: kind },
+        ':now': { N: String(now) },
+        ...(staleHolder ? { ':stale': { S: staleHolder } } : {}),
+      },
+    });
+  }
+
+  /**
+   * One conditional write that takes the lease, returning the item as it was before either way: a
+   * refusal names the holder (from the item DynamoDB returns on the failed condition) without a second read.
+   */
+  private async take(
+    group: string,
+    update: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): Promise<LeaseRecord | undefined> {
     try {
       const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { group: { S: group } },
-          // A hand-over offered by a dead holder dies with it.
-          UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now REMOVE #handover',
-          ConditionExpression: condition,
-          ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
-          ExpressionAttributeValues: {
-            ':me': { S: holder },
-            ':kind': { S: kind },
-            ':now': { N: String(now) },
-            ...(staleHolder ? { ':stale': { S: staleHolder } } : {}),
-          },
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        new UpdateItemCommand({ TableName: this.tableName, Key: { group: { S: group } }, ...update, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
       );
       return fromItem(out.Attributes);
     } catch (e) {
@@ -110,27 +118,12 @@ export class LeaseStore {
    * record as it was before.
    */
   async acceptHandover(group: string, holder: string, from: string, token: string, now: number): Promise<LeaseRecord | undefined> {
-    try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { group: { S: group } },
-          UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = :now, #heartbeatAt = :now REMOVE #handover',
-          ConditionExpression: '(#holder = :from AND #handover = :token) OR #holder = :me',
-          ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
-          ExpressionAttributeValues: { ':me': { S: holder }, ':kind': { S: 'refresh' }, ':now': { N: String(now) }, ':from': { S: from }, ':token': { S: token } },
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return fromItem(out.Attributes);
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) {
-        const current = fromItem(e.Item);
-        throw new LeaseHeldError(group, current?.holder ?? '(unknown)', current?.kind ?? 'unknown', { cause: e });
-      }
-      throw toDomainError(e, 'UpdateItem');
-    }
+    return this.take(group, {
+      UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = :now, #heartbeatAt = :now REMOVE #handover',
+      ConditionExpression: '(#holder = :from AND #handover = :token) OR #holder = :me',
+      ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
+      ExpressionAttributeValues: { ':me': { S: holder }, ':kind': { S: 'refresh' }, ':now': { N: String(now) }, ':from': { S: from }, ':token': { S: token } },
+    });
   }
 
   /** Records the holder is alive. */
