@@ -142,10 +142,9 @@ async function reap(deps: Deps, state: ReplenishState, memory: ReplenishMemory, 
   const seen = new Map((await deps.ec2.describeInstances(ids)).map((i) => [i.instanceId, i.state]));
   const live = ids.filter((id) => seen.has(id) && seen.get(id) !== 'shutting-down' && seen.get(id) !== 'terminated');
   if (live.length) await deps.ec2.terminateInstances(live);
-  const rec = await deps.lease.get(state.group);
-  const now = (rec?.memory as ReplenishMemory | undefined) ?? {};
-  const rest = Object.fromEntries(Object.entries(now.reaping ?? {}).filter(([id]) => !ids.includes(id)));
-  await deps.lease.writeMemory(state.group, state.execution, { ...now, reaping: rest });
+  // `memory` is what this pass stored before acting: the lease is ours, so nobody changed it since.
+  const rest = Object.fromEntries(Object.entries(journal).filter(([id]) => !ids.includes(id)));
+  await deps.lease.writeMemory(state.group, state.execution, { ...memory, reaping: rest });
   return ids.map((id) => ({
     instanceId: id,
     asg: journal[id].asg,
