@@ -162,11 +162,15 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
       // A stopped (or timed-out) execution runs no cleanup: its lease and journal wait for the next
       // run of the group, which restores them. Left so, with no run after it, the report says why.
       const holder = g.lease?.holder ? r.executions.find((e) => g.lease!.holder!.endsWith(`:${e.name}`)) : undefined;
-      const groupOf = (e: Report['executions'][number]) => (e.input as { group?: string } | null)?.group;
+      // A dry run reads and changes nothing, so it takes no lease over: only a real run recovers one.
+      const recovers = (e: Report['executions'][number]) => {
+        const input = e.input as { group?: string; dryRun?: boolean } | null;
+        return input?.group === g.name && input.dryRun !== true;
+      };
       const abandoned =
         !!holder &&
         (holder.status === 'ABORTED' || holder.status === 'TIMED_OUT') &&
-        !r.executions.some((e) => groupOf(e) === g.name && e.startedAt >= (holder.stoppedAt ?? Infinity));
+        !r.executions.some((e) => recovers(e) && e.startedAt >= (holder.stoppedAt ?? Infinity));
       const journal = abandoned ? (g.lease?.journal as { cordoned?: string[]; original?: Record<string, { desired: number; max: number }> } | null) : null;
       if (g.lease?.holder && !abandoned) add('no lease held at the end', `${g.name} held by ${g.lease.holder}${holder ? ` (${holder.status})` : ''}`);
       const cordoned = g.members.filter((m) => m.cordonedBy && !(journal?.cordoned ?? []).includes(m.node ?? ''));
