@@ -52,6 +52,20 @@ describe('the invariant checker', () => {
     );
   });
 
+  it('explains a lease left by a stopped refresh when no real run came after it (a dry run does not count)', () => {
+    const abandon = (later?: { dryRun: boolean }) =>
+      broken((r) => {
+        const e = r.executions[0] as { status: string; stoppedAt: number | null; name: string };
+        e.status = 'ABORTED';
+        e.stoppedAt = 100;
+        (r.groups[0] as { lease: unknown }).lease = { holder: `arn:aws:states:ap-northeast-1:123456789012:execution:node-manager-refresh:${e.name}`, kind: 'refresh', journal: { cordoned: [], original: {} }, memory: null };
+        if (later) r.executions.push({ ...r.executions[0], name: 'refresh-009', status: 'SUCCEEDED', startedAt: 200, input: { group: 'nodes', ...later }, output: null, continuedAs: [] });
+      });
+    expect(abandon()).not.toContain('no lease held at the end');
+    expect(abandon({ dryRun: true })).not.toContain('no lease held at the end');
+    expect(abandon({ dryRun: false })).toContain('no lease held at the end');
+  });
+
   it('sees Ready below desired, pods deleted without eviction, an unnamed failure, a run still going, overlapping executions, an old node after success', () => {
     const names = broken((r) => {
       const g = r.groups[0] as { minReady: number; maxLeaving: number; members: Array<{ nodeCreatedAt: number | null }> };
