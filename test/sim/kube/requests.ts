@@ -102,13 +102,17 @@ export function nodeFields(name: string, patched: Json): NodeFields {
   };
 }
 
+/** A selector's requirements: split at commas outside parentheses (`env in (a,b)` is one requirement). */
+function requirementsOf(sel: string): string[] {
+  return sel
+    .split(/,(?![^(]*\))/)
+    .map((r) => r.trim())
+    .filter(Boolean);
+}
+
 export function parseLabelSelector(sel: string | null): (labels: Record<string, string>) => boolean {
   if (!sel) return () => true;
-  const reqs = sel
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean)
-    .map((r) => {
+  const reqs = requirementsOf(sel).map((r) => {
       let m: RegExpExecArray | null;
       if ((m = /^!([\w./-]+)$/.exec(r))) return (l: Record<string, string>) => !(m![1] in l);
       if ((m = /^([\w./-]+)\s*!=\s*([\w./-]*)$/.exec(r))) return (l: Record<string, string>) => l[m![1]] !== m![2];
@@ -130,11 +134,7 @@ export function parseLabelSelector(sel: string | null): (labels: Record<string, 
  */
 export function parseFieldSelector(sel: string | null, fields: Readonly<Record<string, (o: Json) => string>>): (o: Json) => boolean {
   if (!sel) return () => true;
-  const reqs = sel
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean)
-    .map((r) => {
+  const reqs = requirementsOf(sel).map((r) => {
       const m = /^([\w.]+)\s*(==|=|!=)\s*(.*)$/.exec(r);
       if (!m) throw new ApiError(400, 'BadRequest', `invalid selector: '${sel}'; can't understand '${r}'`);
       const get = fields[m[1]];
