@@ -21,6 +21,19 @@ export const groupFields = {
   drainTimeoutSeconds: z.number().int().min(30).max(3600).default(600),
   joinTimeoutSeconds: z.number().int().min(60).max(3600).default(900),
   cooldownSeconds: z.number().int().min(0).max(86_400).default(300),
+  /**
+   * A termination lifecycle hook on the group's ASGs (the stack creates it): every termination
+   * waits in Terminating:Wait until the node is drained. Absent: no hook.
+   */
+  terminateHook: z
+    .object({
+      /** Seconds the instance waits without a heartbeat (Auto Scaling allows 30–7200). */
+      heartbeatTimeoutSeconds: z.number().int().min(30).max(7200).default(300),
+      /** Heartbeats the drain may record to keep waiting, each restarting the timeout. */
+      maxHeartbeats: z.number().int().min(0).max(99).default(5),
+    })
+    .strict()
+    .optional(),
 };
 
 export function checkGroup(g: { asgNames?: unknown; asgTags?: unknown; role: string; surplus: number }, ctx: z.RefinementCtx): void {

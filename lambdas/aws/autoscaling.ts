@@ -1,5 +1,7 @@
 import {
   AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
   DetachInstancesCommand,
@@ -38,6 +40,7 @@ function toAsgState(g: AutoScalingGroup): AsgState {
     })),
     activities: [],
     tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    capacityRebalance: g.CapacityRebalance === true,
   };
 }
 
@@ -140,6 +143,34 @@ export class AutoScalingPort {
       if (e instanceof Error && e.name === 'AwsValidation' && NO_MANAGED_INSTANCE.test(e.message)) {
         throw new ResourceNotFoundError('instance', `instance ${instanceId} is in no Auto Scaling group`, { cause: e });
       }
+      throw e;
+    }
+  }
+
+  /**
+   * Ends a lifecycle action (the instance leaves `Terminating:Wait`). False when none is waiting
+   * (completed before, timed out, or the instance is gone): the answer AWS gives is a
+   * ValidationError "No active Lifecycle Action found ...".
+   */
+  async completeLifecycleAction(hook: { readonly asg: string; readonly name: string }, instanceId: string, result: 'CONTINUE' | 'ABANDON'): Promise<boolean> {
+    return this.lifecycle('CompleteLifecycleAction', () =>
+      this.client.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: hook.asg, LifecycleHookName: hook.name, InstanceId: instanceId, LifecycleActionResult: result })),
+    );
+  }
+
+  /** Restarts the hook's heartbeat timeout; false when no action is waiting any more. */
+  async recordHeartbeat(hook: { readonly asg: string; readonly name: string }, instanceId: string): Promise<boolean> {
+    return this.lifecycle('RecordLifecycleActionHeartbeat', () =>
+      this.client.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: hook.asg, LifecycleHookName: hook.name, InstanceId: instanceId })),
+    );
+  }
+
+  private async lifecycle(operation: string, send: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await call(operation, send);
+      return true;
+    } catch (e) {
+      if (e instanceof Error && e.name === 'AwsValidation' && /No active Lifecycle Action found/i.test(e.message)) return false;
       throw e;
     }
   }

@@ -20,6 +20,7 @@ function toInstanceState(i: Instance): InstanceState {
     launchTime: i.LaunchTime?.getTime() ?? 0,
     state: (i.State?.Name ?? 'pending') as Ec2State,
     privateDnsName: i.PrivateDnsName || undefined,
+    tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
 }
 

@@ -27,7 +27,15 @@ export interface LeaseRecord {
   readonly journal?: unknown;
   /** State that outlives any one execution (replenish's home layout), as JSON. */
   readonly memory?: unknown;
+  /**
+   * The interruption ledger: what interruption drains are doing on the group's instances, by
+   * instance id, as stored (JSON text; a ledger write is conditional on the exact text it replaces).
+   */
+  readonly interruptions: Readonly<Record<string, string>>;
 }
+
+/** Ledger entries are attributes of the lease item named `i_<instance id>`: no lease is needed to write one. */
+const LEDGER_PREFIX = 'i_';
 
 type Item = Record<string, AttributeValue>;
 
@@ -43,6 +51,11 @@ function fromItem(item: Item | undefined): LeaseRecord | undefined {
     heartbeatAt: num(item.heartbeatAt),
     journal: json(item.journal),
     memory: json(item.memory),
+    interruptions: Object.fromEntries(
+      Object.entries(item)
+        .filter(([k, v]) => k.startsWith(LEDGER_PREFIX) && v.S !== undefined)
+        .map(([k, v]) => [k.slice(LEDGER_PREFIX.length), v.S!]),
+    ),
   };
 }
 
@@ -162,6 +175,34 @@ export class LeaseStore {
     } catch (e) {
       if (e instanceof LeaseLostError) return false;
       throw e;
+    }
+  }
+
+  /**
+   * Writes one ledger entry without holding the lease (an interruption never waits for it), on
+   * condition that the entry is still what the caller read (`previous`, or absent): two notices for
+   * one instance cannot both claim it. Drops `prune` (entries handled long ago) in the same write.
+   * False when the condition failed: someone else wrote the entry first.
+   */
+  async writeInterruption(group: string, instanceId: string, entry: string, previous: string | undefined, prune: readonly string[] = []): Promise<boolean> {
+    const names: Record<string, string> = { '#e': `${LEDGER_PREFIX}${instanceId}` };
+    const drop = prune.filter((id) => id !== instanceId);
+    drop.forEach((id, i) => (names[`#p${i}`] = `${LEDGER_PREFIX}${id}`));
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { group: { S: group } },
+          UpdateExpression: `SET #e = :entry${drop.length ? ` REMOVE ${drop.map((_, i) => `#p${i}`).join(', ')}` : ''}`,
+          ConditionExpression: previous === undefined ? 'attribute_not_exists(#e)' : '#e = :previous',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':entry': { S: entry }, ...(previous === undefined ? {} : { ':previous': { S: previous } }) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw toDomainError(e, 'UpdateItem');
     }
   }
 

@@ -6,3 +6,4 @@ export * from './capacity';
 export * from './errors';
 export * from './refresh';
 export * from './replenish';
+export * from './interruption';

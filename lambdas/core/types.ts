@@ -65,6 +65,8 @@ export interface AsgState {
   /** Recent scaling activities, any order. */
   readonly activities: readonly ScalingActivity[];
   readonly tags: Readonly<Record<string, string>>;
+  /** Capacity Rebalancing: the ASG replaces an instance at elevated risk itself. */
+  readonly capacityRebalance?: boolean;
 }
 
 export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
@@ -77,6 +79,8 @@ export interface InstanceState {
   readonly launchTime: number;
   readonly state: Ec2State;
   readonly privateDnsName?: string;
+  /** The instance's tags (an ASG's propagate; `aws:autoscaling:groupName` names it). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface NodeState {

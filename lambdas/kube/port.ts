@@ -19,7 +19,16 @@ export interface PodInfo {
   readonly isMirror: boolean;
   /** Already on its way out (deletionTimestamp set) or finished. */
   readonly isTerminal: boolean;
+  /** `spec.terminationGracePeriodSeconds` (Kubernetes' default is 30). */
+  readonly graceSeconds?: number;
+  /** For a pod on its way out: when its grace period ends (epoch ms), from deletionTimestamp + deletionGracePeriodSeconds. */
+  readonly stopsBy?: number;
 }
+
+/** The taint an interruption drain puts on its node, so nothing new lands there (value: what announced it). */
+export const INTERRUPTION_TAINT = 'node-manager.io/interruption';
+/** The well-known label that takes a node out of external load balancers' targets. */
+export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
 export type EvictionResult = 'evicted' | 'gone';
 
@@ -49,6 +58,8 @@ function toPodInfo(p: V1Pod): PodInfo {
     isDaemonSet: owner?.kind === 'DaemonSet',
     isMirror: !!p.metadata?.annotations?.['kubernetes.io/config.mirror'],
     isTerminal: !!p.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed',
+    graceSeconds: p.spec?.terminationGracePeriodSeconds,
+    ...(p.metadata?.deletionTimestamp ? { stopsBy: new Date(p.metadata.deletionTimestamp).getTime() + (p.metadata.deletionGracePeriodSeconds ?? 30) * 1000 } : {}),
   };
 }
 
@@ -76,6 +87,42 @@ export class KubePort {
   /** Marks the node unschedulable and notes who did, so cleanup knows it is ours to undo. */
   async cordon(name: string, by: string): Promise<NodeState> {
     return this.patchNode(name, { spec: { unschedulable: true }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: by } } }, 'cordon');
+  }
+
+  /**
+   * An interruption drain's mark: cordon with our annotation, taint NoSchedule, and label the node
+   * out of external load balancers, in one patch. Taints are a list a merge patch replaces whole,
+   * so the node is read first and the patch carries its resourceVersion: a concurrent change is a
+   * 409 and the patch is made again from a fresh read. Undefined when no such node exists.
+   */
+  async markInterrupted(name: string, by: string, why: string): Promise<NodeState | undefined> {
+    const core = await this.api.core();
+    for (let attempt = 0; ; attempt += 1) {
+      const list = await core.listNode({ fieldSelector: `metadata.name=${name}`, limit: 1 }).catch((e: unknown) => {
+        throw toKubeError(e, `read node ${name}`);
+      });
+      const node = list.items[0];
+      if (!node) return undefined;
+      const others = (node.spec?.taints ?? []).filter((t) => t.key !== INTERRUPTION_TAINT && t.key !== 'node.kubernetes.io/unschedulable');
+      const body = {
+        metadata: { resourceVersion: node.metadata?.resourceVersion, labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' }, annotations: { [CORDONED_BY_ANNOTATION]: by } },
+        spec: { unschedulable: true, taints: [...others, { key: INTERRUPTION_TAINT, value: why, effect: 'NoSchedule' }] },
+      };
+      try {
+        return await this.patchNode(name, body, 'taint');
+      } catch (e) {
+        if (!(e instanceof Error && e.name === 'KubeConflict') || attempt >= 2) throw e;
+      }
+    }
+  }
+
+  /** A node by name, or undefined (a list with a name field selector: the role grants list, not get). */
+  async findNode(name: string): Promise<NodeState | undefined> {
+    const core = await this.api.core();
+    const list = await core.listNode({ fieldSelector: `metadata.name=${name}`, limit: 1 }).catch((e: unknown) => {
+      throw toKubeError(e, `read node ${name}`);
+    });
+    return list.items[0] ? toNodeState(list.items[0]) : undefined;
   }
 
   async uncordon(name: string): Promise<NodeState> {

@@ -266,7 +266,7 @@ export class ApiServer {
   private evict(req: IncomingMessage, res: ServerResponse, user: UserInfo, ns: string, name: string, body: string, url: URL): void {
     this.authorize(user, { verb: 'create', apiGroup: '', resource: 'pods', subresource: 'eviction', namespace: ns, name });
     this.route(req, res, 'create pods/eviction', `pod/${ns}/${name}`);
-    let eviction: { kind?: string; metadata?: { name?: string }; deleteOptions?: { dryRun?: string[] } };
+    let eviction: { kind?: string; metadata?: { name?: string }; deleteOptions?: { dryRun?: string[]; gracePeriodSeconds?: unknown } };
     try {
       eviction = JSON.parse(body) as typeof eviction;
     } catch {
@@ -274,7 +274,9 @@ export class ApiServer {
     }
     if (eviction.kind !== 'Eviction' || (eviction.metadata?.name && eviction.metadata.name !== name)) throw new ApiError(400, 'BadRequest', 'name in URL does not match name in Eviction object');
     const dryRun = url.searchParams.get('dryRun') === 'All' || (eviction.deleteOptions?.dryRun ?? []).includes('All');
-    const out = this.host.cluster.evict(ns, name, dryRun);
+    const grace = eviction.deleteOptions?.gracePeriodSeconds;
+    if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0)) throw new ApiError(400, 'BadRequest', `json: cannot unmarshal ${typeof grace} into Go struct field DeleteOptions.deleteOptions.gracePeriodSeconds of type int64`);
+    const out = this.host.cluster.evict(ns, name, dryRun, grace as number | undefined);
     if (out.ok) return this.send(res, 201, status(201, '', ''));
     if (out.code === 404) throw new ApiError(404, 'NotFound', out.message, { name, kind: 'pods' });
     if (out.code === 500) throw new ApiError(500, 'InternalError', out.message);

@@ -1,10 +1,12 @@
 import {
   AutoScalingClient,
   AutoScalingServiceException,
+  CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
   DetachInstancesCommand,
   InvalidNextToken,
+  RecordLifecycleActionHeartbeatCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
@@ -158,6 +160,7 @@ export class SimAws {
       }),
       Tags: Object.entries(asg.tags).map(([Key, Value]) => ({ Key, Value, ResourceId: asg.name, ResourceType: 'auto-scaling-group', PropagateAtLaunch: true })),
       TerminationPolicies: ['Default'],
+      CapacityRebalance: asg.capacityRebalance,
     };
   }
 
@@ -292,6 +295,40 @@ export class SimAws {
         this.sim.region.reconcile(asg);
         return { Activities: activities.map(toActivity) };
       }, `asg/${input.AutoScalingGroupName} instances=${(input.InstanceIds ?? []).join(',')} decrement=${input.ShouldDecrementDesiredCapacity}`),
+    );
+
+    // Lifecycle actions: the instance (or the token) must be waiting on that hook of that group.
+    const waiting = (input: { AutoScalingGroupName?: string; LifecycleHookName?: string; InstanceId?: string; LifecycleActionToken?: string }) => {
+      const asg = this.asg(input.AutoScalingGroupName);
+      if (!input.LifecycleHookName) throw asgError('ValidationError', "1 validation error detected: Value null at 'lifecycleHookName' failed to satisfy constraint: Member must not be null");
+      if (!asg.hooks.some((h) => h.name === input.LifecycleHookName)) throw asgError('ValidationError', `No Lifecycle Hook found with name ${input.LifecycleHookName} for group ${asg.name}`);
+      if (!input.InstanceId && !input.LifecycleActionToken) throw asgError('ValidationError', 'Either InstanceId or LifecycleActionToken must be specified.');
+      const inst = input.InstanceId
+        ? this.sim.region.instances.get(input.InstanceId)
+        : [...this.sim.region.instances.values()].find((i) => i.lifecycleAction?.token === input.LifecycleActionToken);
+      const action = inst?.lifecycleAction;
+      if (!inst || !action || action.asg !== asg.name || action.hook.name !== input.LifecycleHookName || (input.LifecycleActionToken && action.token !== input.LifecycleActionToken)) {
+        throw asgError('ValidationError', input.InstanceId ? `No active Lifecycle Action found with instance ID ${input.InstanceId}` : `No active Lifecycle Action found with token ${input.LifecycleActionToken}`);
+      }
+      return { inst, action };
+    };
+    asgMock.on(CompleteLifecycleActionCommand).callsFake((input) =>
+      this.run('autoscaling', 'CompleteLifecycleAction', () => {
+        const result = input.LifecycleActionResult;
+        if (result !== 'CONTINUE' && result !== 'ABANDON') throw asgError('ValidationError', `Invalid lifecycle action result: ${result}. Valid values are CONTINUE and ABANDON.`);
+        const { inst } = waiting(input);
+        this.sim.region.endLifecycleAction(inst, result);
+        return {};
+      }, `instance/${input.InstanceId ?? input.LifecycleActionToken} ${input.LifecycleHookName} ${input.LifecycleActionResult}`),
+    );
+    asgMock.on(RecordLifecycleActionHeartbeatCommand).callsFake((input) =>
+      this.run('autoscaling', 'RecordLifecycleActionHeartbeat', () => {
+        const { action } = waiting(input);
+        // A heartbeat restarts the heartbeat timeout; the global timeout stands.
+        action.expiresAt = this.sim.now() + action.hook.heartbeatTimeout * 1000;
+        action.heartbeats += 1;
+        return {};
+      }, `instance/${input.InstanceId ?? input.LifecycleActionToken} ${input.LifecycleHookName}`),
     );
 
     const ec2Mock = mockClient(EC2Client, { sandbox });

@@ -280,14 +280,15 @@ export class Cluster {
    * Deletes a pod through the API (DELETE, or an eviction that went through): it is marked
    * terminating and goes once its grace period has run. A DaemonSet pod comes back on its node.
    */
-  terminatePod(pod: SimPod): void {
+  /** Deletes a pod gracefully: it stops within its grace period, or `graceSeconds` when the request shortens it. */
+  terminatePod(pod: SimPod, graceSeconds?: number): void {
     if (pod.deletionTimestamp !== undefined) return;
     pod.deletionTimestamp = this.clock.now();
     pod.ready = false;
     pod.resourceVersion = this.nextResourceVersion();
     this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
     const key = `${pod.namespace}/${pod.name}`;
-    this.clock.after(pod.stopSeconds, `${pod.name} gone`, () => {
+    this.clock.after(graceSeconds !== undefined ? Math.min(graceSeconds, pod.stopSeconds) : pod.stopSeconds, `${pod.name} gone`, () => {
       if (this.pods.get(key) !== pod) return;
       this.deletePod(key);
       const node = pod.nodeName ? this.nodes.get(pod.nodeName) : undefined;
@@ -396,7 +397,7 @@ export class Cluster {
    * pod may go while the budget is met), 500 when more than one budget selects the pod, as the
    * real server answers. `dryRun` checks and changes nothing.
    */
-  evict(namespace: string, name: string, dryRun = false): EvictionOutcome {
+  evict(namespace: string, name: string, dryRun = false, graceSeconds?: number): EvictionOutcome {
     const pod = this.pods.get(`${namespace}/${name}`);
     if (!pod) return { ok: false, code: 404, message: `pods "${name}" not found` };
     if (pod.deletionTimestamp !== undefined) return { ok: true };
@@ -425,7 +426,7 @@ export class Cluster {
     }
     if (dryRun) return { ok: true };
     this.counters.evictions += 1;
-    this.terminatePod(pod);
+    this.terminatePod(pod, graceSeconds);
     return { ok: true };
   }
 

@@ -61,6 +61,10 @@ export interface SimInstance {
   terminatedAt?: number;
   /** Set when EC2 reclaimed the instance (a Spot interruption) rather than an API call ending it. */
   interrupted?: boolean;
+  /** Set while a termination lifecycle hook holds the instance in `Terminating:Wait`. */
+  lifecycleAction?: SimLifecycleAction;
+  /** Capacity Rebalancing launched this instance's replacement: it no longer counts toward desired. */
+  rebalanceReplacedBy?: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -71,7 +75,7 @@ export interface SimActivity {
   readonly Cause: string;
   readonly StartTime: number;
   EndTime?: number;
-  StatusCode: 'InProgress' | 'Successful' | 'Failed' | 'Cancelled';
+  StatusCode: 'InProgress' | 'MidLifecycleAction' | 'Successful' | 'Failed' | 'Cancelled';
   StatusMessage?: string;
   Progress: number;
 }
@@ -93,6 +97,32 @@ export interface SimAsg {
   /** Newest first, as DescribeScalingActivities returns them. */
   activities: SimActivity[];
   retryPending: boolean;
+  /** Lifecycle hooks (PutLifecycleHook), by name. */
+  hooks: SimHook[];
+  /** Capacity Rebalancing: on a rebalance recommendation, launch a replacement first, then terminate the old instance. */
+  capacityRebalance: boolean;
+}
+
+/** A lifecycle hook as Auto Scaling keeps it. */
+export interface SimHook {
+  readonly name: string;
+  readonly transition: 'autoscaling:EC2_INSTANCE_TERMINATING' | 'autoscaling:EC2_INSTANCE_LAUNCHING';
+  /** Seconds the instance waits for CompleteLifecycleAction or a heartbeat (30–7200). */
+  readonly heartbeatTimeout: number;
+  readonly defaultResult: 'CONTINUE' | 'ABANDON';
+}
+
+/** An instance waiting in `Terminating:Wait` for its hook. */
+export interface SimLifecycleAction {
+  readonly hook: SimHook;
+  readonly token: string;
+  readonly asg: string;
+  readonly startedAt: number;
+  /** When the heartbeat timeout ends the wait (each heartbeat moves it). */
+  expiresAt: number;
+  /** The global timeout: 100 × the heartbeat timeout or 48 hours, whichever is less. */
+  readonly globalExpiresAt: number;
+  heartbeats: number;
 }
 
 /** What the region tells the cluster about instances. */
@@ -134,8 +164,8 @@ export class Region {
     private readonly timing: SimTiming,
     private readonly hooks: InstanceHooks,
     private readonly capacity: CapacityCheck,
-    /** Emits Auto Scaling's EventBridge events (`EC2 Instance Launch Unsuccessful`, ...). */
-    private readonly emit: (detailType: string, detail: Record<string, string>) => void = () => undefined,
+    /** Emits EventBridge events: Auto Scaling's (`EC2 Instance Launch Unsuccessful`, lifecycle actions) and EC2's state changes. */
+    private readonly emit: (source: 'aws.autoscaling' | 'aws.ec2', detailType: string, detail: Record<string, string>) => void = () => undefined,
   ) {}
 
   /** The next `count` instances launched (in the group and zone, when given) never join the cluster. */
@@ -159,6 +189,8 @@ export class Region {
       instanceIds: [],
       activities: [],
       retryPending: false,
+      hooks: [],
+      capacityRebalance: false,
     };
     this.asgs.set(asg.name, asg);
     if (options.launchedAt !== undefined) {
@@ -177,7 +209,11 @@ export class Region {
   }
 
   activeInstances(asg: SimAsg): SimInstance[] {
-    return asg.instanceIds.map((id) => this.instances.get(id)!).filter((i) => !LEAVING.has(i.asgLifecycle ?? ''));
+    return asg.instanceIds.map((id) => this.instances.get(id)!).filter((i) => !LEAVING.has(i.asgLifecycle ?? '') && !i.rebalanceReplacedBy);
+  }
+
+  private activeOrReplaced(asg: SimAsg): SimInstance[] {
+    return asg.instanceIds.map((id) => this.instances.get(id)!).filter((i) => !!i.rebalanceReplacedBy);
   }
 
   private nextIp(): string {
@@ -279,12 +315,16 @@ export class Region {
           if (inst.asgLifecycle !== 'Pending') return;
           inst.asgLifecycle = 'InService';
           this.hooks.booted(inst, false);
+          // Capacity Rebalancing: the instance this one replaces goes now.
+          for (const old of this.activeOrReplaced(asg)) {
+            if (old.rebalanceReplacedBy === inst.id) this.terminate(old, `an instance was taken out of service in response to an EC2 instance rebalance recommendation.`);
+          }
         });
         return true;
       }
     }
     const failed = this.activity(asg, `Launching a new EC2 instance.  Status Reason: ${lastReason}`, 'an instance was started in response to a difference between desired and actual capacity.', 'Failed', lastReason);
-    this.emit('EC2 Instance Launch Unsuccessful', { AutoScalingGroupName: asg.name, ActivityId: failed.ActivityId, StatusCode: 'Failed', StatusMessage: lastReason });
+    this.emit('aws.autoscaling', 'EC2 Instance Launch Unsuccessful', { AutoScalingGroupName: asg.name, ActivityId: failed.ActivityId, StatusCode: 'Failed', StatusMessage: lastReason });
     return false;
   }
 
@@ -297,13 +337,89 @@ export class Region {
     });
   }
 
-  /** Begins terminating an instance: ASG Terminating, EC2 shutting-down, gone `shutdownSeconds` later. */
-  terminate(inst: SimInstance, cause: string): SimActivity | undefined {
+  /**
+   * Begins terminating an instance: ASG Terminating, EC2 shutting-down, gone `shutdownSeconds`
+   * later. A termination hook on its ASG first holds it in `Terminating:Wait` (still running, no
+   * longer counted) until CompleteLifecycleAction or the heartbeat timeout; EC2 reclaiming a Spot
+   * instance waits for nobody.
+   */
+  terminate(inst: SimInstance, cause: string, fromEc2 = false): SimActivity | undefined {
+    if (inst.asgLifecycle === 'Terminating:Wait') {
+      // EC2 (TerminateInstances, a Spot reclaim) does not wait for the hook.
+      if (inst.interrupted || fromEc2) {
+        inst.lifecycleAction = undefined;
+        const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
+        this.shutDown(inst, asg, asg?.activities.find((a) => a.Description === `Terminating EC2 instance: ${inst.id}` && a.EndTime === undefined));
+      }
+      return undefined;
+    }
     if (inst.state === 'shutting-down' || inst.state === 'terminated') return undefined;
     const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
     const act = asg ? this.activity(asg, `Terminating EC2 instance: ${inst.id}`, cause, 'InProgress') : undefined;
-    if (asg) inst.asgLifecycle = 'Terminating';
+    const hook = asg?.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING');
+    if (asg && act && hook && !inst.interrupted && !fromEc2) {
+      this.waitForHook(asg, inst, hook, act);
+      return act;
+    }
+    this.shutDown(inst, asg, act);
+    return act;
+  }
+
+  private waitForHook(asg: SimAsg, inst: SimInstance, hook: SimHook, act: SimActivity): void {
+    const now = this.clock.now();
+    inst.asgLifecycle = 'Terminating:Wait';
+    act.StatusCode = 'MidLifecycleAction';
+    const action: SimLifecycleAction = {
+      hook,
+      token: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`,
+      asg: asg.name,
+      startedAt: now,
+      expiresAt: now + hook.heartbeatTimeout * 1000,
+      globalExpiresAt: now + Math.min(100 * hook.heartbeatTimeout, 172_800) * 1000,
+      heartbeats: 0,
+    };
+    inst.lifecycleAction = action;
+    this.emit('aws.autoscaling', 'EC2 Instance-terminate Lifecycle Action', {
+      Origin: 'AutoScalingGroup',
+      Destination: 'EC2',
+      LifecycleActionToken: action.token,
+      AutoScalingGroupName: asg.name,
+      LifecycleHookName: hook.name,
+      EC2InstanceId: inst.id,
+      LifecycleTransition: hook.transition,
+    });
+    // Nobody answered: the default result when the heartbeat timeout (or the global one) passes.
+    const check = () => {
+      if (inst.lifecycleAction !== action) return;
+      const due = Math.min(action.expiresAt, action.globalExpiresAt);
+      if (this.clock.now() >= due) this.endLifecycleAction(inst, hook.defaultResult);
+      else this.clock.at(due, `${inst.id} lifecycle timeout`, check);
+    };
+    this.clock.at(action.expiresAt, `${inst.id} lifecycle timeout`, check);
+    this.reconcile(asg);
+  }
+
+  /** Ends a termination wait (CompleteLifecycleAction or a timeout): for a termination, either result goes on. */
+  endLifecycleAction(inst: SimInstance, _result: 'CONTINUE' | 'ABANDON'): void {
+    const action = inst.lifecycleAction;
+    if (!action) return;
+    inst.lifecycleAction = undefined;
+    const asg = this.asgs.get(action.asg);
+    const act = asg?.activities.find((a) => a.Description === `Terminating EC2 instance: ${inst.id}` && a.EndTime === undefined);
+    if (act) act.StatusCode = 'InProgress';
+    this.shutDown(inst, asg, act);
+  }
+
+  /** The termination hook waiting for this instance, if any. */
+  lifecycleActionOf(inst: SimInstance): SimLifecycleAction | undefined {
+    return inst.lifecycleAction;
+  }
+
+  private shutDown(inst: SimInstance, asg: SimAsg | undefined, act: SimActivity | undefined): void {
+    if (inst.state === 'shutting-down' || inst.state === 'terminated') return;
+    if (asg && inst.asg) inst.asgLifecycle = 'Terminating';
     inst.state = 'shutting-down';
+    this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'shutting-down' });
     this.hooks.stopping(inst);
     this.clock.after(this.timing.shutdownSeconds, `${inst.id} terminated`, () => {
       inst.state = 'terminated';
@@ -318,9 +434,26 @@ export class Region {
         inst.asgLifecycle = 'Terminated';
       }
       this.hooks.terminated(inst);
-      if (asg) this.emit('EC2 Instance Terminate Successful', { AutoScalingGroupName: asg.name, EC2InstanceId: inst.id, StatusCode: 'InProgress' });
+      if (asg) this.emit('aws.autoscaling', 'EC2 Instance Terminate Successful', { AutoScalingGroupName: asg.name, EC2InstanceId: inst.id, StatusCode: 'InProgress' });
     });
-    return act;
+  }
+
+  /**
+   * EC2 sees elevated risk for a Spot instance. With Capacity Rebalancing on, its ASG launches a
+   * replacement first (the instance stops counting toward desired) and terminates the old one,
+   * through its hooks, once the new one is InService; without a launch it keeps the old one.
+   */
+  rebalanceRecommendation(inst: SimInstance): void {
+    this.emit('aws.ec2', 'EC2 Instance Rebalance Recommendation', { 'instance-id': inst.id });
+    const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
+    if (!asg?.capacityRebalance || inst.asgLifecycle !== 'InService' || inst.rebalanceReplacedBy) return;
+    inst.rebalanceReplacedBy = 'launching';
+    const before = new Set(asg.instanceIds);
+    if (!this.launchOne(asg)) {
+      inst.rebalanceReplacedBy = undefined;
+      return;
+    }
+    inst.rebalanceReplacedBy = asg.instanceIds.find((id) => !before.has(id));
   }
 
   /**
@@ -349,7 +482,7 @@ export class Region {
   /** An instance terminated outside its ASG (EC2 TerminateInstances, a Spot interruption): the ASG replaces it. */
   terminateFromEc2(inst: SimInstance, cause: string): void {
     const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
-    this.terminate(inst, cause);
+    this.terminate(inst, cause, true);
     if (asg) this.reconcile(asg);
   }
 

@@ -4,6 +4,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { Config } from '../../lib/config';
 import { dispatch as refreshDispatch, type RefreshEvent } from '../../lambdas/refresh-handler';
 import { dispatch as replenishDispatch, type ReplenishEvent } from '../../lambdas/replenish-handler';
+import { dispatch as interruptionDispatch, type InterruptionEvent } from '../../lambdas/interruption-handler';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
 import type { Simulator } from './simulator';
@@ -23,7 +24,7 @@ if (!('withResolvers' in Promise)) {
   });
 }
 
-export type Workflow = 'refresh' | 'replenish';
+export type Workflow = 'refresh' | 'replenish' | 'interruption';
 
 const STATEMACHINES = join(__dirname, '..', '..', 'statemachines');
 const ACCOUNT = '123456789012';
@@ -33,6 +34,8 @@ interface AslState {
   TimeoutSeconds?: number;
   Resource?: string;
   Seconds?: number;
+  /** A reference path into the state input (`$.field`): the runner reads it from the last Task's output, which our Choices pass on unchanged. */
+  SecondsPath?: string;
   Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxAttempts?: number; MaxDelaySeconds?: number }>;
 }
 interface AslDefinition {
@@ -97,6 +100,14 @@ class LambdaError extends Error {
   }
 }
 
+/** A Wait's SecondsPath (`$.a.b`) read from the state it gets; Step Functions fails the execution when it is not a non-negative integer. */
+function secondsAt(input: unknown, path: string, state: string): number {
+  let v: unknown = input;
+  for (const key of path.replace(/^\$\.?/, '').split('.').filter(Boolean)) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`States.Runtime: ${state}: SecondsPath ${path} is ${JSON.stringify(v)}, not a non-negative integer`);
+  return v;
+}
+
 /** Beyond any simulation's real duration, and within what a Node timer can hold (2^31 ms). */
 const REAL_TASK_TIMEOUT_SECONDS = 2_000_000;
 
@@ -139,7 +150,7 @@ export class WorkflowRunner {
     let d = this.definitions.get(workflow);
     if (!d) {
       const fn = (name: string) => `arn:aws:lambda:${this.sim.region.name}:${ACCOUNT}:function:node-manager-${name}`;
-      d = loadDefinition(workflow, { RefreshFunctionArn: fn('refresh'), ReplenishFunctionArn: fn('replenish') });
+      d = loadDefinition(workflow, { RefreshFunctionArn: fn('refresh'), ReplenishFunctionArn: fn('replenish'), InterruptionFunctionArn: fn('interruption') });
       this.definitions.set(workflow, d);
     }
     return d;
@@ -195,10 +206,13 @@ export class WorkflowRunner {
     let pendingWake: number | undefined;
     const attempts = new Map<string, number[]>();
     let lastState = '';
+    let lastOutput: unknown;
 
     const waitOverrides = new Proxy({} as Record<string, number>, {
       get: (_t, stateName: string) => {
-        pendingWake = this.sim.now() + (def.States[stateName]?.Seconds ?? 0) * 1000;
+        const st = def.States[stateName];
+        const seconds = st?.SecondsPath !== undefined ? secondsAt(lastOutput, st.SecondsPath, stateName) : (st?.Seconds ?? 0);
+        pendingWake = this.sim.now() + seconds * 1000;
         return 0;
       },
     });
@@ -231,6 +245,7 @@ export class WorkflowRunner {
             crash.times -= 1;
             throw new LambdaError('Runtime.ExitError', `RequestId: simulated Error: Runtime exited with error: signal: killed (after ${stateName} did its work)`);
           }
+          lastOutput = out;
           this.note(record, stateName, 'ok', (out as { did?: unknown }).did ?? out);
           return out;
         } catch (e) {
@@ -297,7 +312,9 @@ export class WorkflowRunner {
 
   /** The Lambda function behind each workflow's Tasks. */
   private invoke(workflow: Workflow, event: unknown): Promise<unknown> {
-    return workflow === 'refresh' ? refreshDispatch(event as RefreshEvent, this.deps) : replenishDispatch(event as ReplenishEvent, this.deps);
+    if (workflow === 'refresh') return refreshDispatch(event as RefreshEvent, this.deps);
+    if (workflow === 'interruption') return interruptionDispatch(event as InterruptionEvent, this.deps);
+    return replenishDispatch(event as ReplenishEvent, this.deps);
   }
 
   /** Stops a running execution, as StopExecution does. */

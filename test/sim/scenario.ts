@@ -27,6 +27,17 @@ const GroupSpec = z
     drainTimeoutSeconds: z.number().int().min(30).default(600),
     joinTimeoutSeconds: z.number().int().min(60).default(900),
     cooldownSeconds: z.number().int().min(0).default(300),
+    /** A termination lifecycle hook on each ASG, as the stack creates it (node-manager-drain). */
+    terminateHook: z
+      .object({
+        heartbeatTimeoutSeconds: z.number().int().min(30).max(7200).default(300),
+        maxHeartbeats: z.number().int().min(0).max(99).default(5),
+        defaultResult: z.enum(['CONTINUE', 'ABANDON']).default('CONTINUE'),
+      })
+      .strict()
+      .optional(),
+    /** ASG Capacity Rebalancing: a rebalance recommendation makes the ASG launch a replacement, then terminate the old instance. */
+    capacityRebalance: z.boolean().default(false),
   })
   .strict();
 
@@ -64,8 +75,12 @@ const Fault = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('pdbBlock'), ...at, workload: z.string(), for: duration }).strict(),
   /** The workload rolls out: its pods are replaced and spread over every schedulable node, new ones included. */
   z.object({ kind: z.literal('rollout'), ...at, workload: z.string() }).strict(),
-  z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish']) }).strict(),
+  z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish', 'interruption']) }).strict(),
   z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
+  /** EC2 recommends rebalancing `count` Spot instances of the group in the zone (elevated interruption risk). */
+  z.object({ kind: z.literal('rebalanceRecommendation'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
+  /** A Spot instance of no managed group (a bastion, another cluster) gets its interruption warning. */
+  z.object({ kind: z.literal('foreignInterruption'), ...at }).strict(),
   /** Someone (an operator, another tool) sets an ASG's desired capacity, raising MaxSize if needed. */
   z.object({ kind: z.literal('scaleAsg'), ...at, group: z.string(), zone: z.string(), desired: z.number().int().min(0) }).strict(),
 ]);
@@ -76,6 +91,20 @@ const Run = z.union([
   z.object({ every: duration, at: duration.default(0), workflow, input: z.unknown() }).strict(),
   /** An EventBridge rule: Auto Scaling launch failures and terminations of the group's ASGs start the workflow. */
   z.object({ on: z.literal('autoscaling'), workflow, input: z.object({ group: z.string() }).passthrough() }).strict(),
+  /**
+   * The interruption rules: every Spot interruption warning, rebalance recommendation and
+   * stopping / shutting-down state change in the region, and termination lifecycle actions of the
+   * groups' ASGs, each start the workflow with the event. EventBridge delivers at least once and
+   * in no set order: `duplicates` is the chance an event arrives twice, `maxDelaySeconds` how late one may be.
+   */
+  z
+    .object({
+      on: z.literal('interruption'),
+      workflow: z.literal('interruption'),
+      duplicates: z.number().min(0).max(1).default(0),
+      maxDelaySeconds: z.number().min(0).max(600).default(0),
+    })
+    .strict(),
 ]);
 
 export const ScenarioSchema = z
@@ -112,7 +141,7 @@ export const ScenarioSchema = z
     });
     s.faults.forEach((f, i) => {
       if ((f.kind === 'pdbBlock' || f.kind === 'rollout') && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
-      if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'scaleAsg') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
+      if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'rebalanceRecommendation' || f.kind === 'scaleAsg') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
     });
   });
 
@@ -202,6 +231,17 @@ export interface ScenarioRun {
 }
 
 const LEASE_TABLE = 'node-manager-leases';
+/** The termination hook's name, as the stack creates it. */
+export const TERMINATE_HOOK = 'node-manager-drain';
+
+/** What the stack's interruption rules match (lib/interruption.ts): EC2's notices for any instance, lifecycle actions of hooked ASGs. */
+function routesToInterruption(ev: { source: string; detailType: string; detail: Readonly<Record<string, string>> }, hookedAsgs: ReadonlySet<string>): boolean {
+  if (ev.source === 'aws.ec2') {
+    if (ev.detailType === 'EC2 Spot Instance Interruption Warning' || ev.detailType === 'EC2 Instance Rebalance Recommendation') return true;
+    return ev.detailType === 'EC2 Instance State-change Notification' && (ev.detail.state === 'shutting-down' || ev.detail.state === 'stopping');
+  }
+  return ev.detailType === 'EC2 Instance-terminate Lifecycle Action' && hookedAsgs.has(ev.detail.AutoScalingGroupName);
+}
 const KUBECONFIG_SECRET = 'node-manager/kubeconfig';
 
 /** The yardstick: the same refresh with a controller that reacts instantly (boot + join and drain time only). */
@@ -241,7 +281,18 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     for (const g of scenario.groups) {
       asgNames.set(
         g.name,
-        sim.addNodeGroup({ name: g.name, role: g.role, zones: g.zones, perZone: g.perZone, maxPerZone: g.maxPerZone ?? g.perZone, instanceTypes: g.instanceTypes, lifecycle: g.lifecycle, instanceAgeDays: g.instanceAgeDays }),
+        sim.addNodeGroup({
+          name: g.name,
+          role: g.role,
+          zones: g.zones,
+          perZone: g.perZone,
+          maxPerZone: g.maxPerZone ?? g.perZone,
+          instanceTypes: g.instanceTypes,
+          lifecycle: g.lifecycle,
+          instanceAgeDays: g.instanceAgeDays,
+          capacityRebalance: g.capacityRebalance,
+          ...(g.terminateHook ? { terminateHook: { name: TERMINATE_HOOK, heartbeatTimeout: g.terminateHook.heartbeatTimeoutSeconds, defaultResult: g.terminateHook.defaultResult } } : {}),
+        }),
       );
     }
     for (const w of scenario.workloads) {
@@ -264,6 +315,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         drainTimeoutSeconds: g.drainTimeoutSeconds,
         joinTimeoutSeconds: g.joinTimeoutSeconds,
         cooldownSeconds: g.cooldownSeconds,
+        ...(g.terminateHook ? { terminateHook: { heartbeatTimeoutSeconds: g.terminateHook.heartbeatTimeoutSeconds, maxHeartbeats: g.terminateHook.maxHeartbeats } } : {}),
       })),
     });
     const runner = new WorkflowRunner(sim, config);
@@ -330,6 +382,12 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           case 'spotInterruption':
             sim.spotInterruption(f.group, f.zone, f.count);
             break;
+          case 'rebalanceRecommendation':
+            sim.rebalanceRecommendation(f.group, f.zone, f.count);
+            break;
+          case 'foreignInterruption':
+            sim.foreignInterruption();
+            break;
           case 'scaleAsg': {
             const asg = sim.asgsOf(f.group).find((a) => a.zones.includes(f.zone));
             if (asg) {
@@ -343,6 +401,23 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       });
     }
     for (const r of scenario.runs) {
+      if ('on' in r && r.on === 'interruption') {
+        const hooked = new Set(scenario.groups.filter((g) => g.terminateHook).flatMap((g) => asgNames.get(g.name) ?? []));
+        sim.onEvent((ev) => {
+          if (sim.now() > end || !routesToInterruption(ev, hooked)) return;
+          const event = sim.toEventBridge(ev);
+          const deliver = () => {
+            if (sim.now() <= end) runner.start('interruption', event);
+          };
+          const copies = sim.rng.next() < r.duplicates ? 2 : 1;
+          for (let i = 0; i < copies; i += 1) {
+            const delay = r.maxDelaySeconds > 0 ? Math.round(sim.rng.next() * r.maxDelaySeconds) : 0;
+            if (delay === 0) deliver();
+            else sim.clock.after(delay, 'deliver interruption event', deliver);
+          }
+        });
+        continue;
+      }
       if ('on' in r) {
         const mine = new Set(asgNames.get(r.input.group) ?? []);
         sim.onEvent((ev) => {
@@ -365,7 +440,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     await runner.shutdown();
 
     const execs = runner.executions;
-    const refreshGroups = scenario.runs.filter((r) => r.workflow === 'refresh' && !('on' in r) && !('every' in r)).map((r) => (r.input as { group?: string } | undefined)?.group ?? '');
+    const refreshGroups = scenario.runs.flatMap((r) => (r.workflow === 'refresh' && !('on' in r) && !('every' in r) ? [(r.input as { group?: string } | undefined)?.group ?? ''] : []));
     const reaps = runner.timeline.flatMap((t) => ((t.summary as { reaped?: Array<{ instanceId: string; asg: string; ageSeconds: number }> } | undefined)?.reaped ?? []).map((r) => ({ instanceId: r.instanceId, asg: r.asg, ageSeconds: r.ageSeconds })));
     // The refresh's duration when the scenario runs refreshes (the lower bound is about them), else every execution's span.
     const timed = execs.some((e) => e.workflow === 'refresh') ? execs.filter((e) => e.workflow === 'refresh') : execs;

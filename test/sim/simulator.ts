@@ -38,6 +38,23 @@ export interface NodeGroupSpec {
   readonly lifecycle?: 'spot' | 'on-demand';
   /** How old the starting instances are. @default 10 */
   readonly instanceAgeDays?: number;
+  /** A termination lifecycle hook on each ASG (as the stack creates it). */
+  readonly terminateHook?: { readonly name: string; readonly heartbeatTimeout: number; readonly defaultResult: 'CONTINUE' | 'ABANDON' };
+  /** ASG Capacity Rebalancing on. @default false */
+  readonly capacityRebalance?: boolean;
+}
+
+/** An EventBridge event as a rule's target receives it. */
+export interface EventBridgeEvent {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: string[];
+  readonly detail: Record<string, string>;
 }
 
 export interface SimExecution {
@@ -136,7 +153,7 @@ export class Simulator {
         terminated: (inst) => this.cluster.instanceTerminated(inst),
       },
       (zone, type, lifecycle) => this.launchFailure(zone, type, lifecycle),
-      (detailType, detail) => this.emit({ at: this.now(), source: 'aws.autoscaling', detailType, detail }),
+      (source, detailType, detail) => this.emit({ at: this.now(), source, detailType, detail }),
     );
     this.apiServer = new ApiServer({
       cluster: this.cluster,
@@ -206,6 +223,8 @@ export class Simulator {
         // Stagger launch times so that "oldest first" is well defined.
         { launchedAt: this.now() - ageMs + z * 600_000, ageSpreadMs: 60_000 },
       );
+      if (spec.terminateHook) asg.hooks.push({ name: spec.terminateHook.name, transition: 'autoscaling:EC2_INSTANCE_TERMINATING', heartbeatTimeout: spec.terminateHook.heartbeatTimeout, defaultResult: spec.terminateHook.defaultResult });
+      asg.capacityRebalance = spec.capacityRebalance ?? false;
       names.push(asg.name);
     });
     return names;
@@ -307,6 +326,36 @@ export class Simulator {
       });
     }
     return victims.map((v) => v.id);
+  }
+
+  /** EC2 warns of elevated interruption risk for `count` running Spot instances of the group in the zone. */
+  rebalanceRecommendation(group: string, zone: string, count: number): string[] {
+    const victims = this.asgsOf(group)
+      .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
+      .filter((i) => i.zone === zone && i.lifecycle === 'spot' && i.state === 'running' && i.asgLifecycle === 'InService' && !i.rebalanceReplacedBy)
+      .slice(0, count);
+    for (const inst of victims) this.region.rebalanceRecommendation(inst);
+    return victims.map((v) => v.id);
+  }
+
+  /** A Spot instance of no managed group (a bastion, another cluster's node) is reclaimed. */
+  foreignInterruption(): string {
+    const id = `i-0${this.rng.hex(16)}`;
+    this.emit({ at: this.now(), source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': id, 'instance-action': 'terminate' } });
+    return id;
+  }
+
+  /** The event as EventBridge delivers it to a rule's target (the documented envelope). */
+  toEventBridge(e: SimEvent): EventBridgeEvent {
+    const region = this.region.name;
+    const account = '123456789012';
+    const instance = e.detail['instance-id'] ?? e.detail.EC2InstanceId;
+    const resources =
+      e.source === 'aws.ec2'
+        ? [`arn:aws:ec2:${region}:${account}:instance/${instance}`]
+        : [`arn:aws:autoscaling:${region}:${account}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${e.detail.AutoScalingGroupName}`];
+    const id = `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`;
+    return { version: '0', id, 'detail-type': e.detailType, source: e.source, account, time: new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources, detail: { ...e.detail } };
   }
 
   // ---- faults and counters ------------------------------------------------------------------

@@ -1,0 +1,269 @@
+import {
+  decideClaim,
+  drainDeadline,
+  graceFor,
+  heartbeatDue,
+  parseNotice,
+  parseProviderId,
+  podsToEvict,
+  prunable,
+  SPOT_NOTICE_SECONDS,
+  EvictionBlockedError,
+  type LedgerEntry,
+  type Notice,
+  type NodeState,
+} from './core';
+import type { GroupConfig } from '../lib/config';
+import { executionName } from './drain';
+import type { StartEvent } from './input';
+import type { Deps } from './runtime';
+
+/**
+ * The interruption drain's steps (statemachines/interruption.asl.json): take the notice (which
+ * group, is it new, mark the node, start the replacement), drain until the node is empty or the
+ * time is up, then finish (terminate what we detached, complete the lifecycle action, close the
+ * ledger entry). It never takes the group's lease: the deadline is minutes. What it does is
+ * written in the lease item's ledger, which refresh and replenish read.
+ */
+export interface InterruptionState {
+  readonly execution: string;
+  readonly notice: Notice;
+  /** Set by take: the managed group, or undefined when the instance is none of ours. */
+  readonly group?: string;
+  /** Set by take: false when there is nothing to do (foreign, duplicate, already over). */
+  readonly act?: boolean;
+  readonly node?: string;
+  readonly asg?: string;
+  readonly deadline?: number;
+  /** The ledger entry as written (the next write is conditional on it). */
+  readonly entry?: string;
+  readonly lastBeat?: number;
+  readonly heartbeats?: number;
+  readonly drained?: boolean;
+  readonly timeUp?: boolean;
+  /** Set by drain: how long to wait before the next pass (the last evicted pod's grace, or a short poll). */
+  readonly waitSeconds?: number;
+  /** Set by drain once done: seconds until EC2's reclaim of a detached Spot instance (0: none to wait for). */
+  readonly untilReclaim?: number;
+  readonly evicted?: number;
+  readonly startedAt?: number;
+  readonly did?: Record<string, unknown>;
+  /** Set by a Catch: the error that sent the workflow to finish early. */
+  readonly failure?: { readonly Error: string; readonly Cause: string };
+}
+
+export async function validate(event: StartEvent, _deps: Deps): Promise<InterruptionState> {
+  const notice = parseNotice(event.input);
+  return { execution: event.executionArn, notice, startedAt: Date.parse(event.startTime), did: { notice: notice.kind, instance: notice.instanceId, eventTime: new Date(notice.at).toISOString() } };
+}
+
+/** The configured group an instance belongs to, by its ASG (the `aws:autoscaling:groupName` tag or the hook's group). */
+function groupOfInstance(deps: Deps, asg: string | undefined, tags: Readonly<Record<string, string>>): GroupConfig | undefined {
+  return deps.config.groups.find((g) =>
+    g.asgNames ? !!asg && g.asgNames.includes(asg) : !!asg && Object.entries(g.asgTags ?? {}).every(([k, v]) => tags[k] === v),
+  );
+}
+
+const ignore = (state: InterruptionState, why: string, extra: Record<string, unknown> = {}): InterruptionState => ({ ...state, act: false, did: { ...state.did, ...extra, ignored: why } });
+
+/** The node of an instance: by its private DNS name (kops and EKS name nodes so), checked against its providerID. */
+async function nodeOf(deps: Deps, instanceId: string, privateDnsName: string | undefined): Promise<NodeState | undefined> {
+  const kube = await deps.kube();
+  const byName = privateDnsName ? await kube.findNode(privateDnsName) : undefined;
+  if (byName && parseProviderId(byName.providerID)?.instanceId === instanceId) return byName;
+  return (await kube.listNodes()).find((n) => parseProviderId(n.providerID)?.instanceId === instanceId);
+}
+
+/**
+ * Takes the notice: finds the instance's group (none: ignored at once, and said), decides from the
+ * ledger whether it is new, claims it (a conditional write: one notice, one drain), marks the node
+ * (taint, cordon, out of load balancers), and starts the replacement now by detaching the instance
+ * without decrement where the instance will go anyway and nobody else is replacing it.
+ */
+export async function take(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
+  const n = state.notice;
+  const [inst] = await deps.ec2.describeInstances([n.instanceId]);
+  const asgName = n.hook?.asg ?? inst?.tags?.['aws:autoscaling:groupName'];
+  const g = groupOfInstance(deps, asgName, inst?.tags ?? {});
+  if (!g) return ignore(state, `${n.instanceId} belongs to no group node-manager manages${asgName ? ` (its ASG: ${asgName})` : inst ? '' : ' (EC2 does not know it in this region)'}`);
+  const now = deps.now();
+  const rec = await deps.lease.get(g.name);
+  const ledger = rec?.interruptions ?? {};
+  const previous = ledger[n.instanceId];
+  const existing = previous !== undefined ? (JSON.parse(previous) as LedgerEntry) : undefined;
+  const decision = decideClaim(existing, n);
+  if (!decision.claim) return ignore(state, decision.why, { group: g.name });
+
+  const node = inst && inst.state !== 'terminated' ? await nodeOf(deps, n.instanceId, inst.privateDnsName) : undefined;
+  // Drained before its end by refresh or replenish (their journal lists the cordon): that execution replaces it.
+  const holderJournal = rec?.journal as { cordoned?: readonly string[] } | undefined;
+  const heldBy = node && rec?.holder && holderJournal?.cordoned?.includes(node.name) ? rec.holder : undefined;
+  if (n.kind === 'unannounced' && (!node || node.cordonedByUs)) {
+    return ignore(state, node ? `${node.name} was drained before it stopped (cordoned by node-manager)` : `${n.instanceId} has no node: nothing to drain`, { group: g.name });
+  }
+
+  const [asg] = asgName ? await deps.autoscaling.describeGroups({ names: [asgName] }) : [];
+  const member = asg?.instances.find((i) => i.instanceId === n.instanceId);
+  // Start the replacement now: a Spot reclaim is certain; a rebalance is, unless the ASG's own Capacity Rebalancing replaces it.
+  const replace = (n.kind === 'spot-interruption' || (n.kind === 'rebalance' && !asg?.capacityRebalance)) && member?.lifecycleState === 'InService' && !heldBy;
+  const deadline = drainDeadline(n, now, { drainTimeoutSeconds: g.drainTimeoutSeconds, hook: g.terminateHook });
+  const entry: LedgerEntry = {
+    kind: n.kind,
+    execution: state.execution,
+    since: now,
+    deadline,
+    ...(node ? { node: node.name } : {}),
+    ...(replace || existing?.detached ? { detached: true } : {}),
+    ...(existing ? { handled: [...new Set([existing.kind, ...(existing.handled ?? [])])] } : {}),
+  };
+  const text = JSON.stringify(entry);
+  const prune = prunable(Object.fromEntries(Object.entries(ledger).map(([id, t]) => [id, JSON.parse(t) as LedgerEntry])), now);
+  if (!(await deps.lease.writeInterruption(g.name, n.instanceId, text, previous, prune))) {
+    return ignore(state, `another execution claimed ${n.instanceId} at the same time`, { group: g.name });
+  }
+
+  const by = executionName(state.execution);
+  const marked = node ? await (await deps.kube()).markInterrupted(node.name, by, n.kind) : undefined;
+  let replacement = 'none needed';
+  if (replace && asg) {
+    await deps.autoscaling.detachInstances(asg.name, [n.instanceId], false);
+    replacement = `detached from ${asg.name} without decrement: the ASG launches its replacement now`;
+  } else if (heldBy) replacement = `${executionName(heldBy)} is replacing it`;
+  else if (n.kind === 'terminate-hook' || member?.lifecycleState?.startsWith('Terminating')) replacement = 'the ASG replaces it (the instance no longer counts)';
+  else if (n.kind === 'rebalance') replacement = `${asg?.name ?? 'its ASG'} replaces it (Capacity Rebalancing)`;
+  return {
+    ...state,
+    group: g.name,
+    act: true,
+    asg: asg?.name ?? asgName,
+    node: marked?.name,
+    deadline,
+    entry: text,
+    lastBeat: now,
+    heartbeats: 0,
+    evicted: 0,
+    did: {
+      ...state.did,
+      group: g.name,
+      node: marked ? `${marked.name}: tainted ${n.kind}:NoSchedule, cordoned, out of load balancers` : 'no node (never joined, or gone)',
+      deadline: `${new Date(deadline).toISOString()} (${Math.round((deadline - now) / 1000)}s left)`,
+      replacement,
+      ...(decision.upgradeFrom ? { after: decision.upgradeFrom } : {}),
+    },
+  };
+}
+
+/**
+ * One pass of the drain: evict what may go (not DaemonSet or mirror pods), each pod's grace
+ * period capped to the time left; a lifecycle action's heartbeat is recorded when due. The
+ * workflow loops until nothing is left or the time is up.
+ */
+export async function drain(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
+  if (!state.node || state.deadline === undefined) return { ...state, drained: true, timeUp: false, waitSeconds: 0, untilReclaim: untilReclaim(state, deps.now()), did: { drained: 'no node to drain' } };
+  const now = deps.now();
+  let { lastBeat = now, heartbeats = 0 } = state;
+  const hook = state.notice.hook;
+  const g = deps.config.groups.find((x) => x.name === state.group);
+  let beat: string | undefined;
+  if (hook && heartbeatDue(lastBeat, now, g?.terminateHook?.heartbeatTimeoutSeconds ?? 300) && now < state.deadline) {
+    beat = (await deps.autoscaling.recordHeartbeat(hook, state.notice.instanceId)) ? 'heartbeat recorded' : 'no lifecycle action waits any more';
+    lastBeat = now;
+    heartbeats += 1;
+  }
+  const kube = await deps.kube();
+  const pods = await kube.listPodsOnNode(state.node);
+  const left = (state.deadline - now) / 1000;
+  const evicted: string[] = [];
+  const refused = new Set<string>();
+  for (const pod of podsToEvict(pods)) {
+    try {
+      if ((await kube.evictPod(pod.namespace, pod.name, graceFor(pod.graceSeconds, left))) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
+    } catch (e) {
+      if (!(e instanceof EvictionBlockedError)) throw e;
+      refused.add(e.reason);
+    }
+  }
+  const staying = pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  const remaining = staying.map((p) => `${p.namespace}/${p.name}`);
+  const drained = remaining.length === 0;
+  const timeUp = !drained && now >= state.deadline;
+  return {
+    ...state,
+    lastBeat,
+    heartbeats,
+    drained,
+    timeUp,
+    waitSeconds: nextPoll(staying, evicted.length, refused.size, now, state.deadline),
+    untilReclaim: drained || timeUp ? untilReclaim(state, now) : 0,
+    evicted: (state.evicted ?? 0) + evicted.length,
+    did: {
+      evicted,
+      secondsLeft: Math.max(0, Math.round(left)),
+      ...(drained ? {} : { podsLeft: remaining.slice(0, 20), ...(remaining.length > 20 ? { more: remaining.length - 20 } : {}) }),
+      ...(refused.size ? { refused: [...refused] } : {}),
+      ...(beat ? { heartbeat: beat } : {}),
+    },
+  };
+}
+
+/** Polls are short while evictions are refused or new; once every pod left is on its way out, the next look is when the last grace period ends. */
+function nextPoll(staying: ReadonlyArray<{ readonly stopsBy?: number; readonly isTerminal: boolean }>, evicted: number, refused: number, now: number, deadline: number): number {
+  const left = Math.max(1, Math.ceil((deadline - now) / 1000));
+  if (refused > 0 || staying.some((p) => !p.isTerminal)) return Math.min(5, left);
+  const last = Math.max(now, ...staying.map((p) => p.stopsBy ?? now + (evicted > 0 ? 5000 : 0)));
+  return Math.max(1, Math.min(left, Math.ceil((last - now) / 1000) + 1));
+}
+
+/**
+ * A Spot instance we detached is reclaimed by EC2 at the notice's time + 2 minutes: finishing
+ * waits for that (the node stays Ready, if empty, until then), and terminates only what EC2 left
+ * (an interruption that stops or hibernates the instance rather than terminating it).
+ */
+function untilReclaim(state: InterruptionState, now: number): number {
+  const entry = state.entry !== undefined ? (JSON.parse(state.entry) as LedgerEntry) : undefined;
+  if (state.notice.kind !== 'spot-interruption' || !entry?.detached) return 0;
+  return Math.max(0, Math.ceil((state.notice.at + (SPOT_NOTICE_SECONDS + 5) * 1000 - now) / 1000));
+}
+
+/**
+ * Ends the drain, on every path: terminates the instance if we detached it (nothing may run
+ * outside an ASG), completes the lifecycle action with CONTINUE, and closes the ledger entry.
+ */
+export async function finish(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
+  const n = state.notice;
+  const done: Record<string, unknown> = {};
+  const entry = state.entry !== undefined ? (JSON.parse(state.entry) as LedgerEntry) : undefined;
+  if (entry?.detached) {
+    const [inst] = await deps.ec2.describeInstances([n.instanceId]);
+    if (inst && inst.state !== 'shutting-down' && inst.state !== 'terminated') {
+      // Detached or not (the take step may have failed before the detach), it goes now: outside
+      // its ASG nobody else would end it; inside, its ASG replaces it.
+      await deps.ec2.terminateInstances([n.instanceId]);
+      done.terminated = `${n.instanceId} (drained; terminated so nothing runs outside an ASG)`;
+    } else done.terminated = `${n.instanceId} already ${inst?.state ?? 'gone'}`;
+  }
+  if (n.hook) {
+    const completed = await deps.autoscaling.completeLifecycleAction(n.hook, n.instanceId, 'CONTINUE');
+    done.lifecycleAction = completed ? `completed CONTINUE (${n.hook.name})` : 'no lifecycle action was waiting (completed or timed out already)';
+  }
+  if (state.group && entry && state.entry !== undefined) {
+    const closed: LedgerEntry = { ...entry, doneAt: deps.now() };
+    const wrote = await deps.lease.writeInterruption(state.group, n.instanceId, JSON.stringify(closed), state.entry);
+    if (!wrote) done.ledger = 'a later notice took the entry over';
+  }
+  const pods = state.drained ? 'none' : state.failure ? 'unknown (the drain failed)' : 'see the last drain pass (podsLeft, refused)';
+  return {
+    ...state,
+    did: {
+      ...done,
+      evicted: state.evicted ?? 0,
+      podsLeft: pods,
+      ...(state.startedAt !== undefined ? { seconds: Math.round((deps.now() - state.startedAt) / 1000) } : {}),
+      ...(state.failure ? { failure: state.failure.Error, cause: state.failure.Cause.slice(0, 500) } : {}),
+    },
+  };
+}
+
+export const INTERRUPTION_STEPS = { take, drain, finish } as const;
+export type InterruptionStep = 'validate' | keyof typeof INTERRUPTION_STEPS;
+
