@@ -45,8 +45,13 @@ export interface InterruptionState {
   readonly waitSeconds?: number;
   /** Set by drain once done: seconds until EC2's reclaim of a detached Spot instance (0: none to wait for). */
   readonly untilReclaim?: number;
+  /** Set by drain: the pods still on the node after the last pass (at most 20), and what refused them. */
+  readonly left?: readonly string[];
+  readonly refusedBy?: readonly string[];
   readonly evicted?: number;
   readonly startedAt?: number;
+  /** What take did (the notice, the node, the replacement), repeated in the execution's output. */
+  readonly taken?: Record<string, unknown>;
   readonly did?: Record<string, unknown>;
   /** Set by a Catch: the error that sent the workflow to finish early. */
   readonly failure?: { readonly Error: string; readonly Cause: string };
@@ -131,7 +136,7 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
   } else if (heldBy) replacement = `${executionName(heldBy)} is replacing it`;
   else if (n.kind === 'terminate-hook' || member?.lifecycleState?.startsWith('Terminating')) replacement = 'the ASG replaces it (the instance no longer counts)';
   else if (n.kind === 'rebalance') replacement = `${asg?.name ?? 'its ASG'} replaces it (Capacity Rebalancing)`;
-  return {
+  const taken: InterruptionState = {
     ...state,
     group: g.name,
     act: true,
@@ -142,7 +147,7 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
     lastBeat: now,
     heartbeats: 0,
     evicted: 0,
-    did: {
+    taken: {
       ...state.did,
       group: g.name,
       node: marked ? `${marked.name}: tainted ${n.kind}:NoSchedule, cordoned, out of load balancers` : 'no node (never joined, or gone)',
@@ -151,6 +156,7 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
       ...(decision.upgradeFrom ? { after: decision.upgradeFrom } : {}),
     },
   };
+  return { ...taken, did: taken.taken };
 }
 
 /**
@@ -165,7 +171,8 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
   const hook = state.notice.hook;
   const g = deps.config.groups.find((x) => x.name === state.group);
   let beat: string | undefined;
-  if (hook && heartbeatDue(lastBeat, now, g?.terminateHook?.heartbeatTimeoutSeconds ?? 300) && now < state.deadline) {
+  // A hook the stack did not create (no terminateHook setting): its timeout is unknown, so one heartbeat a minute keeps it.
+  if (hook && heartbeatDue(lastBeat, now, g?.terminateHook ?? { heartbeatTimeoutSeconds: 80, maxHeartbeats: 60 }, heartbeats) && now < state.deadline) {
     beat = (await deps.autoscaling.recordHeartbeat(hook, state.notice.instanceId)) ? 'heartbeat recorded' : 'no lifecycle action waits any more';
     lastBeat = now;
     heartbeats += 1;
@@ -194,6 +201,8 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
     drained,
     timeUp,
     waitSeconds: nextPoll(staying, evicted.length, refused.size, now, state.deadline),
+    left: remaining.slice(0, 20),
+    refusedBy: [...refused].slice(0, 5),
     untilReclaim: drained || timeUp ? untilReclaim(state, now) : 0,
     evicted: (state.evicted ?? 0) + evicted.length,
     did: {
@@ -209,7 +218,9 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
 /** Polls are short while evictions are refused or new; once every pod left is on its way out, the next look is when the last grace period ends. */
 function nextPoll(staying: ReadonlyArray<{ readonly stopsBy?: number; readonly isTerminal: boolean }>, evicted: number, refused: number, now: number, deadline: number): number {
   const left = Math.max(1, Math.ceil((deadline - now) / 1000));
-  if (refused > 0 || staying.some((p) => !p.isTerminal)) return Math.min(5, left);
+  // Refused by a budget: another pod must become Ready elsewhere first, which takes a while.
+  if (refused > 0) return Math.min(10, left);
+  if (staying.some((p) => !p.isTerminal)) return Math.min(5, left);
   const last = Math.max(now, ...staying.map((p) => p.stopsBy ?? now + (evicted > 0 ? 5000 : 0)));
   return Math.max(1, Math.min(left, Math.ceil((last - now) / 1000) + 1));
 }
@@ -251,13 +262,16 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
     const wrote = await deps.lease.writeInterruption(state.group, n.instanceId, JSON.stringify(closed), state.entry);
     if (!wrote) done.ledger = 'a later notice took the entry over';
   }
-  const pods = state.drained ? 'none' : state.failure ? 'unknown (the drain failed)' : 'see the last drain pass (podsLeft, refused)';
+  const pods = state.drained ? 'none' : state.failure && !state.left ? 'unknown (the drain failed before its first pass)' : (state.left ?? []);
   return {
     ...state,
     did: {
+      ...(state.taken ?? state.did),
       ...done,
       evicted: state.evicted ?? 0,
       podsLeft: pods,
+      ...(!state.drained && state.refusedBy?.length ? { refusedBy: state.refusedBy } : {}),
+      ...(state.heartbeats ? { heartbeats: state.heartbeats } : {}),
       ...(state.startedAt !== undefined ? { seconds: Math.round((deps.now() - state.startedAt) / 1000) } : {}),
       ...(state.failure ? { failure: state.failure.Error, cause: state.failure.Cause.slice(0, 500) } : {}),
     },

@@ -6,6 +6,7 @@ import {
   batchSize,
   checkWhole,
   DrainTimeoutError,
+  inFlight,
   InvalidInputError,
   pickBatch,
   planGiveBack,
@@ -152,9 +153,14 @@ export async function checkReady(state: RefreshState, deps: Deps): Promise<Refre
 
 /** Picks the next batch of the oldest Ready nodes created before the start, or says the refresh is done. */
 export async function pick(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const journal = await journalOf(deps, state);
+  const { journal, interruptions } = await leaseOf(deps, state);
   if (journal.phase === 'drain' && journal.batch.length) {
     return next(state, COST.task + COST.choice, { done: false, waiting: false, batch: journal.batch.map((b) => b.node), note: 'batch already picked' });
+  }
+  // A Spot storm pauses voluntary disruption: no new batch while interruption drains are in flight.
+  const draining = inFlight(interruptions, deps.now());
+  if (draining.length) {
+    return next(state, COST.waitLoop, { done: false, waiting: true, paused: `${draining.length} interruption drain(s) in flight: ${draining.slice(0, 5).map(([id, e]) => `${e.node ?? id} (${e.kind})`).join(', ')}` });
   }
   const { settings, snapshot, c, now } = await look(deps, state);
   const p = pickBatch(snapshot.asgs, c, settings, journal, now);

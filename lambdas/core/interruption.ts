@@ -144,9 +144,9 @@ export function drainDeadline(notice: Notice, now: number, settings: { readonly 
       const h = settings.hook;
       const start = Math.min(notice.at, now);
       if (!h) return start + Math.min(settings.drainTimeoutSeconds, 3600) * 1000;
-      const held = Math.min(h.heartbeatTimeoutSeconds * (1 + h.maxHeartbeats), h.heartbeatTimeoutSeconds * 100, settings.drainTimeoutSeconds);
-      // Complete before the last heartbeat runs out, with a margin for the completing call.
-      return start + Math.max(held - Math.min(30, h.heartbeatTimeoutSeconds / 4), 5) * 1000;
+      // The hook holds the instance until its last heartbeat's timeout runs out; complete before that, with a margin.
+      const held = Math.min(h.heartbeatTimeoutSeconds * HEARTBEAT_AT * h.maxHeartbeats + h.heartbeatTimeoutSeconds, h.heartbeatTimeoutSeconds * 100, settings.drainTimeoutSeconds);
+      return start + Math.max(held - hookMargin(h.heartbeatTimeoutSeconds), 5) * 1000;
     }
     case 'rebalance':
       return now + settings.drainTimeoutSeconds * 1000;
@@ -162,9 +162,17 @@ export function graceFor(podGraceSeconds: number | undefined, secondsLeft: numbe
   return own > left ? left : undefined;
 }
 
-/** Whether a heartbeat is due: past half the heartbeat timeout since the last one (or the start). */
-export function heartbeatDue(lastBeat: number, now: number, heartbeatTimeoutSeconds: number): boolean {
-  return now - lastBeat >= (heartbeatTimeoutSeconds * 1000) / 2;
+/** A heartbeat is recorded once this share of the heartbeat timeout has passed since the last one. */
+export const HEARTBEAT_AT = 0.75;
+
+/** What a drain keeps back from a hook's expiry: the completing call must land before it. */
+function hookMargin(heartbeatTimeoutSeconds: number): number {
+  return Math.min(30, heartbeatTimeoutSeconds / 4);
+}
+
+/** Whether a heartbeat is due: {@link HEARTBEAT_AT} of the timeout has passed since the last one (or the start), and the limit allows one more. */
+export function heartbeatDue(lastBeat: number, now: number, hook: { readonly heartbeatTimeoutSeconds: number; readonly maxHeartbeats: number }, recorded: number): boolean {
+  return recorded < hook.maxHeartbeats && now - lastBeat >= hook.heartbeatTimeoutSeconds * HEARTBEAT_AT * 1000;
 }
 
 /** Entries still in flight (not done, not abandoned by a dead execution): a refresh pauses while any is. */

@@ -214,7 +214,7 @@ export interface Report {
     /** The most nodes of the group that were cordoned or on their way out at one time. */
     maxLeaving: number;
     /** The group's lease item at the end (holder, journal and memory), as DynamoDB holds it. */
-    lease: { holder: string | null; kind: string | null; journal: unknown; memory: unknown } | null;
+    lease: { holder: string | null; kind: string | null; journal: unknown; memory: unknown; interruptions: Record<string, unknown> } | null;
   }>;
   /** Instances of the cluster (its tag) running outside every ASG at the end: nobody manages them. */
   readonly outsideAsgs: Array<{ instanceId: string; nodeGroup: string; zone: string; state: string; launchedAt: number; node: string | null }>;
@@ -519,7 +519,8 @@ function leaseOf(sim: Simulator, group: string): Report['groups'][number]['lease
   const item = sim.tables.table(LEASE_TABLE)?.items.get(group);
   if (!item) return null;
   const json = (v: { S?: string } | undefined) => (v?.S !== undefined ? (JSON.parse(v.S) as unknown) : null);
-  return { holder: item.holder?.S ?? null, kind: item.kind?.S ?? null, journal: json(item.journal), memory: json(item.memory) };
+  const interruptions = Object.fromEntries(Object.entries(item).filter(([k]) => k.startsWith('i_')).map(([k, v]) => [k.slice(2), json(v)]));
+  return { holder: item.holder?.S ?? null, kind: item.kind?.S ?? null, journal: json(item.journal), memory: json(item.memory), interruptions };
 }
 
 /** The scenario format as JSON Schema (what a scenario file may say, before defaults apply). */
