@@ -51,7 +51,7 @@ const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
 function field(o: Record<string, unknown>, key: string, where: string): string {
   const v = o[key];
-  if (typeof v !== 'string' || v.length === 0 || v.length > 1600) throw new InvalidInputError(`${where}.${key} must be a non-empty string; got ${JSON.stringify(v ?? null)?.slice(0, 80)}`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > 1600) throw new InvalidInputError(`${where}.${key} must be a non-empty string of at most 1600 characters; got ${JSON.stringify(v ?? null)?.slice(0, 80)}`);
   return v;
 }
 

@@ -29,7 +29,7 @@ describe('Ec2Port call shapes', () => {
       ['instance-id', 50, 1000, 'p2'],
     ]);
     expect(calls.every((c) => c.InstanceIds === undefined)).toBe(true);
-    expect(out[0]).toEqual({ instanceId: 'i-0', zone: 'az-a', instanceType: 'm5.large', lifecycle: 'spot', launchTime: 7, state: 'running', privateDnsName: 'ip-1' });
+    expect(out[0]).toEqual({ instanceId: 'i-0', zone: 'az-a', instanceType: 'm5.large', lifecycle: 'spot', launchTime: 7, state: 'running', privateDnsName: 'ip-1', tags: {} });
   });
 
   it('makes no call for no ids, and terminates in one call', async () => {

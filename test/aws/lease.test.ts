@@ -52,6 +52,22 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
     await expect(acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now())).resolves.toMatchObject({ recoveredFrom: expect.stringMatching(/forgotten$/) });
   });
 
+  it('the interruption ledger: written without the lease, one claim per entry, conditional on what was read, pruned in the same write, kept across leases', async () => {
+    const a = sim.startExecution(SM, 'a').executionArn;
+    await store.acquire('nodes', a, 'refresh', sim.now());
+    expect(await store.writeInterruption('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":1}', undefined)).toBe(true);
+    // A second claim of the same instance (a duplicate event) loses.
+    expect(await store.writeInterruption('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":2}', undefined)).toBe(false);
+    // An update names the text it replaces: a stale one loses.
+    expect(await store.writeInterruption('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":3}', '{"v":0}')).toBe(false);
+    expect(await store.writeInterruption('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":3}', '{"v":1}')).toBe(true);
+    expect(await store.writeInterruption('nodes', 'i-0bbbbbbbbbbbbbbb2', '{"v":1}', undefined, ['i-0aaaaaaaaaaaaaaa1'])).toBe(true);
+    // The lease, its journal and its holder are untouched; release keeps the ledger.
+    expect(await store.get('nodes')).toMatchObject({ holder: a, interruptions: { 'i-0bbbbbbbbbbbbbbb2': '{"v":1}' } });
+    expect(await store.release('nodes', a)).toBe(true);
+    expect((await store.get('nodes'))?.interruptions).toEqual({ 'i-0bbbbbbbbbbbbbbb2': '{"v":1}' });
+  });
+
   it('releases idempotently and keeps memory across leases', async () => {
     const a = sim.startExecution(SM, 'a').executionArn;
     await store.acquire('nodes', a, 'replenish', sim.now());
@@ -60,7 +76,7 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
     expect(await store.release('nodes', a)).toBe(true);
     expect(await store.release('nodes', a)).toBe(false);
     const rec = await store.get('nodes');
-    expect(rec).toEqual({ group: 'nodes', memory: { home: { x: 2 } }, holder: undefined, kind: undefined, acquiredAt: undefined, heartbeatAt: undefined, journal: undefined });
+    expect(rec).toEqual({ group: 'nodes', memory: { home: { x: 2 } }, holder: undefined, kind: undefined, acquiredAt: undefined, heartbeatAt: undefined, journal: undefined, interruptions: {} });
     await expect(store.renew('nodes', a, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
   });
 
