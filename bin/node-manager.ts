@@ -45,6 +45,7 @@ export function buildApp(config: DeploymentConfig, app = new App()): { app: App;
       cooldown: Duration.seconds(g.cooldownSeconds),
       refreshSchedule: g.refreshSchedule,
       replenishInterval: Duration.seconds(g.replenishEverySeconds),
+      ...(g.terminateHook ? { terminateHook: { heartbeatTimeout: Duration.seconds(g.terminateHook.heartbeatTimeoutSeconds), maxHeartbeats: g.terminateHook.maxHeartbeats } } : {}),
     })),
   });
   if (vpc) {

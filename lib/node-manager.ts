@@ -21,8 +21,11 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { ClusterAccessSchema, describeIssues, InvalidConfigError } from './config';
 import { DeploymentGroupSchema, handlerConfig, type DeploymentGroup } from './deployment-config';
+import { addInterruptionDrain } from './interruption';
 
 const ROOT = join(__dirname, '..');
+
+type Workflow = 'refresh' | 'replenish' | 'interruption';
 
 /** How the handlers reach the cluster's API server. */
 export type ClusterAccess =
@@ -72,6 +75,18 @@ export interface NodeGroupProps {
    * @default Duration.minutes(5)
    */
   readonly replenishInterval?: Duration;
+  /**
+   * A termination lifecycle hook (`node-manager-drain`) on each of the group's ASGs (needs
+   * `asgNames`): every termination, whoever asks for it, waits in Terminating:Wait while the
+   * interruption drain empties the node, kept alive with up to `maxHeartbeats` heartbeats.
+   * @default no hook (Spot warnings, rebalance recommendations and unannounced stops are still drained)
+   */
+  readonly terminateHook?: {
+    /** @default Duration.minutes(5) */
+    readonly heartbeatTimeout?: Duration;
+    /** @default 5 */
+    readonly maxHeartbeats?: number;
+  };
 }
 
 export interface NodeManagerProps {
@@ -108,6 +123,12 @@ export interface NodeManagerProps {
    */
   readonly leaseTableRemovalPolicy?: RemovalPolicy;
   /**
+   * Drain nodes on Spot interruption warnings, rebalance recommendations, termination lifecycle
+   * actions and unannounced stops (the interruption workflow and its EventBridge rules).
+   * @default true
+   */
+  readonly interruptionDrain?: boolean;
+  /**
    * How long function and execution logs are kept.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -131,6 +152,7 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
       cooldownSeconds: (g.cooldown ?? Duration.minutes(5)).toSeconds(),
       ...(g.refreshSchedule ? { refreshSchedule: { ...g.refreshSchedule } } : {}),
       replenishEverySeconds: (g.replenishInterval ?? Duration.minutes(5)).toSeconds(),
+      ...(g.terminateHook ? { terminateHook: { heartbeatTimeoutSeconds: (g.terminateHook.heartbeatTimeout ?? Duration.minutes(5)).toSeconds(), maxHeartbeats: g.terminateHook.maxHeartbeats ?? 5 } } : {}),
     };
     const r = DeploymentGroupSchema.safeParse(raw);
     if (!r.success) throw new InvalidConfigError(`NodeManager: groups[${g.name}] (index ${i}): ${describeIssues(r.error)}`);
@@ -148,6 +170,8 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
 export class NodeManager extends Construct {
   readonly refreshStateMachine: sfn.StateMachine;
   readonly replenishStateMachine: sfn.StateMachine;
+  /** Absent when `interruptionDrain` is false. */
+  readonly interruptionStateMachine?: sfn.StateMachine;
   readonly leaseTable: dynamodb.Table;
   /** The role both functions run as (the one to map in the cluster's RBAC). */
   readonly functionRole: iam.Role;
@@ -165,7 +189,7 @@ export class NodeManager extends Construct {
     const tag =
       props.resourceTag ?? (props.access.kind === 'eks' ? { key: `kubernetes.io/cluster/${props.access.clusterName}`, value: 'owned' } : { key: 'KubernetesCluster', value: props.clusterName });
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const names = { refresh: `node-manager-${slug}-refresh`, replenish: `node-manager-${slug}-replenish` };
+    const names = { refresh: `node-manager-${slug}-refresh`, replenish: `node-manager-${slug}-replenish`, interruption: `node-manager-${slug}-interruption` };
     const smArn = (name: string) => Arn.format({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
     const execArns = (name: string) => Arn.format({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
 
@@ -248,7 +272,7 @@ export class NodeManager extends Construct {
     //   configuration is inlined in the code and no secret is ever in either.
     // - CKV_AWS_158 (log groups without KMS): logs hold step outputs (names, counts), never the
     //   kubeconfig or a token (tested with a marker token); encrypted by CloudWatch Logs itself.
-    const fn = (name: 'refresh' | 'replenish') => {
+    const fn = (name: Workflow) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
       // The role is our own (no AWSLambdaBasicExecutionRole): without this a crash or a timeout of
       // a deployed step would leave no log. Streams of this function's own log group, nothing else.
@@ -281,13 +305,13 @@ export class NodeManager extends Construct {
     const refreshFn = fn('refresh');
     const replenishFn = fn('replenish');
 
-    const machine = (name: 'refresh' | 'replenish', f: lambda.IFunction) => {
+    const machine = (name: Workflow, f: lambda.IFunction) => {
       const logGroup = new logs.LogGroup(this, `${name}ExecutionLogs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
       const sm = new sfn.StateMachine(this, `${name}StateMachine`, {
         stateMachineName: names[name],
         // Inlined (not an S3 asset): the template carries the repository's ASL file verbatim.
         definitionBody: sfn.DefinitionBody.fromString(readFileSync(join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8')),
-        definitionSubstitutions: { [`${name === 'refresh' ? 'Refresh' : 'Replenish'}FunctionArn`]: f.functionArn },
+        definitionSubstitutions: { [`${name.charAt(0).toUpperCase()}${name.slice(1)}FunctionArn`]: f.functionArn },
         logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
         tracingEnabled: true,
       });
@@ -303,6 +327,13 @@ export class NodeManager extends Construct {
     // rest (SqsManagedSseEnabled); checkov only recognizes a KMS key id.
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the schedules and event rules.' });
+
+    let interruptionFn: lambda.Function | undefined;
+    if (props.interruptionDrain ?? true) {
+      interruptionFn = fn('interruption');
+      this.interruptionStateMachine = machine('interruption', interruptionFn);
+      addInterruptionDrain(this, { stateMachine: this.interruptionStateMachine, role, groups, deadLetterQueue: this.deadLetterQueue, tag, clusterName: props.clusterName });
+    }
 
     for (const g of groups) {
       const id = g.name.replace(/[^A-Za-z0-9]/g, '');
@@ -341,7 +372,9 @@ export class NodeManager extends Construct {
       }
     }
 
-    for (const [name, sm] of [['Refresh', this.refreshStateMachine], ['Replenish', this.replenishStateMachine]] as const) {
+    const alarmed: Array<[string, sfn.StateMachine]> = [['Refresh', this.refreshStateMachine], ['Replenish', this.replenishStateMachine]];
+    if (this.interruptionStateMachine) alarmed.push(['Interruption', this.interruptionStateMachine]);
+    for (const [name, sm] of alarmed) {
       for (const [what, metric] of [['Failed', sm.metricFailed()], ['TimedOut', sm.metricTimedOut()], ['Aborted', sm.metricAborted()]] as const) {
         const alarm = new cloudwatch.Alarm(this, `${name}${what}`, {
           alarmDescription: `node-manager ${name.toLowerCase()} executions ${what} for cluster ${props.clusterName}: see the execution history`,
@@ -361,6 +394,7 @@ export class NodeManager extends Construct {
     const pascal = (group: string) => group.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
     output('RefreshStateMachineArn', { value: this.refreshStateMachine.stateMachineArn });
     output('ReplenishStateMachineArn', { value: this.replenishStateMachine.stateMachineArn });
+    if (this.interruptionStateMachine) output('InterruptionStateMachineArn', { value: this.interruptionStateMachine.stateMachineArn });
     for (const g of groups) {
       output(`StartRefresh${pascal(g.name)}`, {
         description: `An ad-hoc refresh of group ${g.name} (${g.role}); add "dryRun": true to the input to see the plan first`,
@@ -372,6 +406,7 @@ export class NodeManager extends Construct {
     this.acknowledgeFindings(stack, role, tag, names, [
       [this.refreshStateMachine, refreshFn],
       [this.replenishStateMachine, replenishFn],
+      ...(this.interruptionStateMachine && interruptionFn ? [[this.interruptionStateMachine, interruptionFn] as [sfn.StateMachine, lambda.Function]] : []),
     ]);
   }
 

@@ -11,7 +11,13 @@ const ROOT = join(__dirname, '..', '..');
  * left to the runtime, the configuration inlined) load and answer: client-node is ESM-only and
  * must survive the conversion.
  */
-describe.each(['refresh', 'replenish'])('the %s function bundle', (name) => {
+const BAD_INPUT: Record<string, string> = {
+  refresh: '"group" must be one of "master", "nodes"; got "nope"',
+  replenish: '"group" must be one of "master", "nodes"; got "nope"',
+  interruption: 'event.detail-type must be a non-empty string of at most 1600 characters; got null',
+};
+
+describe.each(['refresh', 'replenish', 'interruption'])('the %s function bundle', (name) => {
   const out = join(mkdtempSync(join(tmpdir(), 'nm-bundle-')), 'index.js');
   const config = JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'));
   const handlerConfig = { cluster: config.cluster, leaseTable: 'from-environment', groups: config.groups.map(({ refreshSchedule: _r, replenishEverySeconds: _e, ...g }: Record<string, unknown>) => g) };
@@ -35,6 +41,6 @@ describe.each(['refresh', 'replenish'])('the %s function bundle', (name) => {
     expect(statSync(out).size).toBeGreaterThan(100_000);
     const script = `require(${JSON.stringify(out)}).handler({ step: 'validate', start: { input: { group: 'nope' }, executionArn: 'x', startTime: new Date().toISOString(), stateMachineArn: 'y' } }).then(() => console.log('{"name":"none"}'), (e) => console.log(JSON.stringify({ name: e.name, message: e.message })))`;
     const stdout = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), NODE_MANAGER_LEASE_TABLE: 'leases' }, encoding: 'utf8' });
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ name: 'InvalidInput', message: '"group" must be one of "master", "nodes"; got "nope"' });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ name: 'InvalidInput', message: BAD_INPUT[name] });
   });
 });

@@ -34,8 +34,8 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
 
   it('loads each state machine from its ASL file with every placeholder substituted', () => {
     const machines = t.findResources('AWS::StepFunctions::StateMachine');
-    expect(Object.keys(machines)).toHaveLength(2);
-    for (const workflow of ['refresh', 'replenish']) {
+    expect(Object.keys(machines)).toHaveLength(3);
+    for (const workflow of ['refresh', 'replenish', 'interruption']) {
       const file = readFileSync(join(ROOT, 'statemachines', `${workflow}.asl.json`), 'utf8');
       const sm = Object.values(machines).find((m) => (m as { Properties: { StateMachineName: string } }).Properties.StateMachineName.endsWith(`-${workflow}`)) as {
         Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown>; TracingConfiguration: unknown; LoggingConfiguration: { Level: string } };
@@ -51,8 +51,8 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
   });
 
   it('lets each function write its logs to its own log group, and to no other', () => {
-    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => /(refresh|replenish)Logs/.test(id));
-    expect(groups).toHaveLength(2);
+    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => /(refresh|replenish|interruption)Logs/.test(id));
+    expect(groups).toHaveLength(3);
     const writes = statements(t).filter((s) => actionsOf(s).some((a) => a === 'logs:CreateLogStream' || a === 'logs:PutLogEvents'));
     for (const [id] of groups) {
       const grant = writes.find((s) => JSON.stringify(s.Resource).includes(id));
@@ -60,7 +60,7 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
     }
     for (const s of writes) expect(groups.some(([id]) => JSON.stringify(s.Resource).includes(id))).toBe(true);
     const fns = Object.values(t.findResources('AWS::Lambda::Function')) as Array<{ Properties: { LoggingConfig?: { LogGroup?: unknown } } }>;
-    for (const f of fns.filter((x) => x.Properties.LoggingConfig)) expect(JSON.stringify(f.Properties.LoggingConfig!.LogGroup)).toMatch(/(refresh|replenish)Logs/);
+    for (const f of fns.filter((x) => x.Properties.LoggingConfig)) expect(JSON.stringify(f.Properties.LoggingConfig!.LogGroup)).toMatch(/(refresh|replenish|interruption)Logs/);
   });
 
   it('schedules each group in its time zone, with retries and a dead-letter queue', () => {
@@ -101,13 +101,13 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
 
   it('alarms on failed, timed-out and aborted executions, and outputs how to start a refresh', () => {
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; AlarmActions?: unknown[] } }>;
-    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsTimedOut']);
+    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsAborted', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsFailed', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsTimedOut', 'ExecutionsTimedOut']);
     expect(alarms.every((x) => (x.Properties.AlarmActions?.length ?? 0) === (config.alarmTopicArn ? 1 : 0))).toBe(true);
     const outputs = t.findOutputs('*') as Record<string, { Value: unknown; Description?: string }>;
     // One ready-to-paste start command per group, under names without hashes.
     const pascal = (n: string) => n.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
     expect(Object.keys(outputs).sort()).toEqual(
-      ['NodeManagerFunctionRoleArn', 'NodeManagerRefreshStateMachineArn', 'NodeManagerReplenishStateMachineArn', ...config.groups.map((g) => `NodeManagerStartRefresh${pascal(g.name)}`)].sort(),
+      ['NodeManagerFunctionRoleArn', 'NodeManagerInterruptionStateMachineArn', 'NodeManagerRefreshStateMachineArn', 'NodeManagerReplenishStateMachineArn', ...config.groups.map((g) => `NodeManagerStartRefresh${pascal(g.name)}`)].sort(),
     );
     for (const g of config.groups) expect(JSON.stringify(outputs[`NodeManagerStartRefresh${pascal(g.name)}`].Value)).toContain(`--input '{\\"group\\":\\"${g.name}\\"}'`);
     t.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST', DeletionProtectionEnabled: true });
@@ -145,6 +145,47 @@ describe('cluster access', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance Launch Unsuccessful', 'EC2 Instance Terminate Successful'], detail: { AutoScalingGroupName: example('kops').groups[1].asgNames } },
     });
+  });
+});
+
+describe('the interruption drain in the stack', () => {
+  const kops = example('kops');
+  const t = Template.fromStack(buildApp(kops, app()).stack);
+  const hooked = kops.groups.filter((g) => g.terminateHook);
+
+  it('EventBridge rules for Spot warnings, rebalance recommendations and unannounced stops start it with the whole event', () => {
+    t.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] } });
+    t.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['stopping', 'shutting-down'] } } });
+    const rules = Object.values(t.findResources('AWS::Events::Rule')) as Array<{ Properties: { EventPattern: { source: string[] }; Targets: Array<{ Input?: unknown; DeadLetterConfig?: unknown }> } }>;
+    for (const r of rules.filter((x) => x.Properties.EventPattern.source[0] === 'aws.ec2')) {
+      expect(r.Properties.Targets[0].Input).toBeUndefined();
+      expect(r.Properties.Targets[0].DeadLetterConfig).toBeDefined();
+    }
+  });
+
+  it('a termination hook on each ASG of a group that asks for one, and a rule for its lifecycle actions only', () => {
+    expect(hooked.length).toBeGreaterThan(0);
+    const hooks = Object.values(t.findResources('AWS::AutoScaling::LifecycleHook')) as Array<{ Properties: Record<string, unknown> }>;
+    expect(hooks.map((h) => h.Properties.AutoScalingGroupName).sort()).toEqual(hooked.flatMap((g) => g.asgNames!).sort());
+    for (const h of hooks) expect(h.Properties).toMatchObject({ LifecycleHookName: 'node-manager-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-terminate Lifecycle Action'], detail: { AutoScalingGroupName: hooked[0].asgNames, LifecycleHookName: ['node-manager-drain'] } },
+    });
+  });
+
+  it('completes and heartbeats lifecycle actions only on ASGs carrying the cluster tag', () => {
+    const s = statements(t).find((x) => actionsOf(x).includes('autoscaling:CompleteLifecycleAction'))!;
+    expect(actionsOf(s).sort()).toEqual(['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat']);
+    expect(s.Condition).toEqual({ StringEquals: { [`aws:ResourceTag/KubernetesCluster`]: kops.cluster.name } });
+  });
+
+  it('can be turned off, and a hook needs named ASGs', () => {
+    const stack = buildApp(example('eks'), app()).stack;
+    const off = new NodeManager(stack, 'Off', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, interruptionDrain: false, groups: [{ name: 'n', role: 'worker', asgNames: ['a'], desiredReady: 1 }] });
+    expect(off.interruptionStateMachine).toBeUndefined();
+    expect(() => new NodeManager(stack, 'Tags', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, groups: [{ name: 'n', role: 'worker', asgTags: { a: 'b' }, desiredReady: 1, terminateHook: {} }] })).toThrow(
+      'groups[n] (index 0): terminateHook: the hook is created on each named ASG: name them with asgNames (not asgTags)',
+    );
   });
 });
 
