@@ -96,8 +96,25 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
   const ledger = rec?.interruptions ?? {};
   const previous = ledger[n.instanceId];
   const existing = previous !== undefined ? (JSON.parse(previous) as LedgerEntry) : undefined;
-  const decision = decideClaim(existing, n);
+  // Our own claim, written by an earlier attempt of this step (a retry after a crash): go on with it.
+  const retry = existing?.execution === state.execution && existing.kind === n.kind;
+  const decision = retry ? { claim: true as const } : decideClaim(existing, n);
   if (!decision.claim) return ignore(state, decision.why, { group: g.name });
+
+  const [asg] = asgName ? await deps.autoscaling.describeGroups({ names: [asgName] }) : [];
+  const member = asg?.instances.find((i) => i.instanceId === n.instanceId);
+  // A rebalance recommendation is a risk, not a reclaim: with Capacity Rebalancing the ASG replaces
+  // the instance itself (and its termination is drained then); without, the node keeps serving and
+  // is drained when its interruption warning or termination comes. Draining now would strand a
+  // cordoned node, or force pods out past their budgets, for a reclaim that may never come.
+  if (n.kind === 'rebalance') {
+    const noted: LedgerEntry = { kind: n.kind, execution: state.execution, since: now, deadline: now, doneAt: now };
+    const wrote = await deps.lease.writeInterruption(g.name, n.instanceId, JSON.stringify(noted), previous);
+    const what = asg?.capacityRebalance
+      ? `${asg.name} has Capacity Rebalancing: it launches the replacement and terminates ${n.instanceId} itself, drained then`
+      : `noted ${n.instanceId} at elevated risk; it is drained when its interruption warning or termination comes (turn on Capacity Rebalancing on ${asg?.name ?? 'its ASG'} to replace it ahead)`;
+    return ignore(state, wrote ? what : `another execution claimed ${n.instanceId} at the same time`, { group: g.name });
+  }
 
   const node = inst && inst.state !== 'terminated' ? await nodeOf(deps, n.instanceId, inst.privateDnsName) : undefined;
   // Drained before its end by refresh or replenish (their journal lists the cordon): that execution replaces it.
@@ -107,19 +124,17 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
     return ignore(state, node ? `${node.name} was drained before it stopped (cordoned by node-manager)` : `${n.instanceId} has no node: nothing to drain`, { group: g.name });
   }
 
-  const [asg] = asgName ? await deps.autoscaling.describeGroups({ names: [asgName] }) : [];
-  const member = asg?.instances.find((i) => i.instanceId === n.instanceId);
-  // Start the replacement now: a Spot reclaim is certain; a rebalance is, unless the ASG's own Capacity Rebalancing replaces it.
-  const replace = (n.kind === 'spot-interruption' || (n.kind === 'rebalance' && !asg?.capacityRebalance)) && member?.lifecycleState === 'InService' && !heldBy;
+  // Start the replacement now: the reclaim is certain, and the instance counts in its ASG until it is gone.
+  const replace = n.kind === 'spot-interruption' && member?.lifecycleState === 'InService' && !heldBy;
   const deadline = drainDeadline(n, now, { drainTimeoutSeconds: g.drainTimeoutSeconds, hook: g.terminateHook });
   const entry: LedgerEntry = {
     kind: n.kind,
     execution: state.execution,
-    since: now,
+    since: retry ? existing.since : now,
     deadline,
     ...(node ? { node: node.name } : {}),
     ...(replace || existing?.detached ? { detached: true } : {}),
-    ...(existing ? { handled: [...new Set([existing.kind, ...(existing.handled ?? [])])] } : {}),
+    ...(existing && !retry ? { handled: [...new Set([existing.kind, ...(existing.handled ?? [])])] } : existing?.handled ? { handled: existing.handled } : {}),
   };
   const text = JSON.stringify(entry);
   const prune = prunable(Object.fromEntries(Object.entries(ledger).map(([id, t]) => [id, JSON.parse(t) as LedgerEntry])), now);
@@ -135,7 +150,6 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
     replacement = `detached from ${asg.name} without decrement: the ASG launches its replacement now`;
   } else if (heldBy) replacement = `${executionName(heldBy)} is replacing it`;
   else if (n.kind === 'terminate-hook' || member?.lifecycleState?.startsWith('Terminating')) replacement = 'the ASG replaces it (the instance no longer counts)';
-  else if (n.kind === 'rebalance') replacement = `${asg?.name ?? 'its ASG'} replaces it (Capacity Rebalancing)`;
   const taken: InterruptionState = {
     ...state,
     group: g.name,

@@ -125,6 +125,8 @@ export function decideClaim(existing: LedgerEntry | undefined, notice: Notice): 
   if (!existing) return { claim: true };
   const handled = new Set([existing.kind, ...(existing.handled ?? [])]);
   if (handled.has(notice.kind)) return { claim: false, why: `a duplicate: ${notice.kind} of ${notice.instanceId} is handled already by ${existing.execution.split(':').pop()}` };
+  // A noted rebalance drained nothing: the termination that follows is new work.
+  if (existing.kind === 'rebalance' && !existing.handled?.length) return { claim: true, upgradeFrom: 'rebalance' };
   if (notice.kind === 'unannounced') return { claim: false, why: `announced before (${existing.kind}, handled by ${existing.execution.split(':').pop()}): this is its end` };
   if (notice.kind === 'rebalance') return { claim: false, why: `already draining on ${existing.kind} (${existing.execution.split(':').pop()})` };
   return { claim: true, upgradeFrom: existing.kind };
@@ -149,7 +151,8 @@ export function drainDeadline(notice: Notice, now: number, settings: { readonly 
       return start + Math.max(held - hookMargin(h.heartbeatTimeoutSeconds), 5) * 1000;
     }
     case 'rebalance':
-      return now + settings.drainTimeoutSeconds * 1000;
+      // Not drained on the recommendation (see take): kept for completeness.
+      return now;
     case 'unannounced':
       return now + UNANNOUNCED_SECONDS * 1000;
   }

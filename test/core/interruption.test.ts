@@ -58,16 +58,18 @@ describe('interruption notices', () => {
     expect(decideClaim(entry('rebalance'), parseNotice(spot))).toEqual({ claim: true, upgradeFrom: 'rebalance' });
     expect(decideClaim(entry('spot-interruption'), parseNotice(hook))).toEqual({ claim: true, upgradeFrom: 'spot-interruption' });
     expect(decideClaim({ ...entry('rebalance'), handled: ['spot-interruption'] }, parseNotice(spot)).claim).toBe(false);
+    // A noted rebalance drained nothing: even an unannounced stop after it is work.
+    expect(decideClaim(entry('rebalance'), parseNotice(stateChange))).toEqual({ claim: true, upgradeFrom: 'rebalance' });
   });
 
-  it('deadlines: the Spot reclaim minus 15 s; a hook within its heartbeats and the drain timeout; unannounced 20 s', () => {
+  it('deadlines: the Spot reclaim minus 15 s; a hook within its heartbeats and the drain timeout; unannounced 20 s; a rebalance is not drained', () => {
     const now = T + 2000;
     expect(drainDeadline(parseNotice(spot), now, { drainTimeoutSeconds: 600 })).toBe(T + 105_000);
     // 3 heartbeats at 45 s of a 60 s timeout, then the last timeout, minus a 15 s margin.
     expect(drainDeadline(parseNotice(hook), now, { drainTimeoutSeconds: 600, hook: { heartbeatTimeoutSeconds: 60, maxHeartbeats: 3 } })).toBe(T + 180_000);
     expect(drainDeadline(parseNotice(hook), now, { drainTimeoutSeconds: 120, hook: { heartbeatTimeoutSeconds: 60, maxHeartbeats: 3 } })).toBe(T + 105_000);
     expect(drainDeadline(parseNotice(stateChange), now, { drainTimeoutSeconds: 600 })).toBe(now + 20_000);
-    expect(drainDeadline(parseNotice(rebalance), now, { drainTimeoutSeconds: 600 })).toBe(now + 600_000);
+    expect(drainDeadline(parseNotice(rebalance), now, { drainTimeoutSeconds: 600 })).toBe(now);
   });
 
   it('caps grace periods to the time left and records heartbeats up to the limit', () => {

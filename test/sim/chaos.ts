@@ -24,6 +24,9 @@ const STATES = [
   'Restore sizes and release',
   'Replenish the group',
   'Give capacity back',
+  'Take the notice',
+  'Drain the node',
+  'Finish the drain',
 ];
 
 /** Error names a failed execution may end with: ours, and Lambda's own when a crash outlives every retry. */
@@ -47,6 +50,7 @@ export const NAMED_ERRORS = new Set([
   'DrainTimeout',
   'RefreshStuck',
   'Runtime.ExitError',
+  'InterruptionDrainFailed',
 ]);
 
 const minutes = (n: number) => `${n}m`;
@@ -60,14 +64,34 @@ interface GroupDraft {
   desiredReady: number;
   surplus: number;
   instanceAgeDays: number;
+  terminateHook?: { heartbeatTimeoutSeconds: number; maxHeartbeats: number };
+  capacityRebalance?: boolean;
 }
 
 const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
   fc
-    .record({ zones: fc.integer({ min: 2, max: 4 }), nodes: fc.integer({ min: 3, max: 40 }), headroom: fc.integer({ min: 0, max: 2 }), surplus: fc.integer({ min: 0, max: 3 }) })
-    .map(({ zones, nodes, headroom, surplus }) => {
+    .record({
+      zones: fc.integer({ min: 2, max: 4 }),
+      nodes: fc.integer({ min: 3, max: 40 }),
+      headroom: fc.integer({ min: 0, max: 2 }),
+      surplus: fc.integer({ min: 0, max: 3 }),
+      hook: fc.option(fc.record({ heartbeatTimeoutSeconds: fc.constantFrom(60, 120, 300), maxHeartbeats: fc.integer({ min: 0, max: 3 }) }), { nil: undefined }),
+      capacityRebalance: fc.boolean(),
+    })
+    .map(({ zones, nodes, headroom, surplus, hook, capacityRebalance }) => {
       const perZone = Math.max(1, Math.round(nodes / zones));
-      return { name, role: 'worker' as const, zones: ZONES.slice(0, zones), perZone, maxPerZone: perZone + headroom, desiredReady: perZone * zones, surplus, instanceAgeDays: 10 };
+      return {
+        name,
+        role: 'worker' as const,
+        zones: ZONES.slice(0, zones),
+        perZone,
+        maxPerZone: perZone + headroom,
+        desiredReady: perZone * zones,
+        surplus,
+        instanceAgeDays: 10,
+        ...(hook ? { terminateHook: hook } : {}),
+        ...(capacityRebalance ? { capacityRebalance } : {}),
+      };
     });
 
 const controlPlane: GroupDraft = { name: 'master', role: 'control-plane', zones: ZONES.slice(0, 3), perZone: 1, maxPerZone: 1, desiredReady: 3, surplus: 0, instanceAgeDays: 30 };
@@ -99,6 +123,8 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
         fc.record({ kind: fc.constant('stepCrash'), at, state: fc.constantFrom(...STATES), times: fc.integer({ min: 1, max: 2 }) }),
         fc.constantFrom(...names).chain((g) => fc.record({ kind: fc.constant('neverJoin'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }) })),
         fc.constantFrom(...workerNames).chain((g) => fc.record({ kind: fc.constant('spotInterruption'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }) })),
+        fc.constantFrom(...workerNames).chain((g) => fc.record({ kind: fc.constant('rebalanceRecommendation'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }) })),
+        fc.record({ kind: fc.constant('foreignInterruption'), at }),
         fc.record({ kind: fc.constant('stopExecution'), at, workflow: fc.constant('refresh') }),
       );
       const refreshRun = fc.record({ workflow: fc.constant('refresh'), at: fc.integer({ min: 0, max: 90 }).map(minutes), input: fc.record({ group: fc.constantFrom(...names), dryRun: fc.constantFrom(false, false, false, true) }) });
@@ -108,16 +134,19 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
         refreshes: fc.array(refreshRun, { minLength: 1, maxLength: 3 }),
         replenishEvery: fc.constantFrom(undefined, 10, 15),
         onEvents: fc.boolean(),
-      }).map(({ workloads, faults, refreshes, replenishEvery, onEvents }) => {
+        interruption: fc.option(fc.record({ duplicates: fc.constantFrom(0, 0.5), maxDelaySeconds: fc.constantFrom(0, 30) }), { nil: undefined }),
+      }).map(({ workloads, faults, refreshes, replenishEvery, onEvents, interruption }) => {
         const replenishRuns = replenishEvery
           ? names.map((g) => ({ every: minutes(replenishEvery), at: minutes(3), workflow: 'replenish', input: { group: g } }))
           : [];
         const eventRuns = onEvents ? workerNames.map((g) => ({ on: 'autoscaling', workflow: 'replenish', input: { group: g } })) : [];
+        if (interruption) eventRuns.push({ on: 'interruption', workflow: 'interruption', ...interruption } as never);
         return {
           name: `chaos-${seed}`,
           seed,
           cluster: { name: 'example.k8s.local', kind: 'kops' },
-          groups,
+          // The stack creates a group's hook with the rule that routes its lifecycle actions: no hook without the interruption drain.
+          groups: interruption ? groups : groups.map(({ terminateHook: _h, ...g }) => g),
           workloads: workloads.map((w, i) => ({ name: `app-${i}`, group: w.group, replicas: w.replicas, ...(w.pdb ? { pdb: w.pdb } : {}) })),
           faults,
           runs: [...refreshes.map((r) => ({ ...r, input: r.input.dryRun ? r.input : { group: r.input.group } })), ...replenishRuns, ...eventRuns],
@@ -157,7 +186,7 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
 
   for (const g of r.groups) {
     const spec = s.groups.find((x) => x.name === g.name)!;
-    const takenByFaults = capacityFaults || hasFault(s, ['spotInterruption', 'neverJoin'], g.name);
+    const takenByFaults = capacityFaults || hasFault(s, ['spotInterruption', 'rebalanceRecommendation', 'neverJoin'], g.name);
     if (ended) {
       // A stopped (or timed-out) execution runs no cleanup: its lease and journal wait for the next
       // run of the group, which restores them. Left so, with no run after it, the report says why.
@@ -192,8 +221,11 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
 
   // Never two executions mutating one group at once: each execution's span of successful mutations on a group.
   const spans = new Map<string, Map<string, [number, number]>>();
+  // Interruption drains never wait for the lease, by design: they touch their own instance and
+  // node only (checked below), so they are left out of this rule.
+  const drains = new Set(r.executions.filter((e) => e.workflow === 'interruption').map((e) => e.name));
   for (const a of r.audit) {
-    if (!a.group || !a.execution || a.outcome !== 'ok' || a.target.startsWith('item/')) continue;
+    if (!a.group || !a.execution || a.outcome !== 'ok' || a.target.startsWith('item/') || drains.has(a.execution)) continue;
     const byExec = spans.get(a.group) ?? new Map<string, [number, number]>();
     const span = byExec.get(a.execution) ?? [a.at, a.at];
     byExec.set(a.execution, [Math.min(span[0], a.at), Math.max(span[1], a.at)]);
@@ -203,6 +235,17 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
     const list = [...byExec.entries()].sort((x, y) => x[1][0] - y[1][0]);
     for (let i = 1; i < list.length; i += 1) {
       if (list[i][1][0] < list[i - 1][1][1]) add('never two executions mutating one group at once', `${group}: ${list[i - 1][0]} ${JSON.stringify(list[i - 1][1])} and ${list[i][0]} ${JSON.stringify(list[i][1])}`);
+    }
+  }
+
+  // An interruption drain changes its own instance and node, and nothing else in the group.
+  for (const e of r.executions.filter((x) => x.workflow === 'interruption')) {
+    const detail = ((e.input as { detail?: Record<string, string> } | null)?.detail ?? {}) as Record<string, string>;
+    const instance = detail['instance-id'] ?? detail.EC2InstanceId;
+    const node = (e.output as { node?: string } | null)?.node;
+    for (const a of r.audit.filter((x) => x.execution === e.name && !x.target.startsWith('item/'))) {
+      const own = a.target.includes(instance) || (node !== undefined && a.target === `node/${node}`) || a.target.startsWith('pod/');
+      if (!own) add('an interruption drain changes only its own instance and node', `${e.name} (${instance}): ${a.operation} ${a.target}`);
     }
   }
 

@@ -139,6 +139,10 @@ export const ScenarioSchema = z
     s.workloads.forEach((w, i) => {
       if (!groups.has(w.group)) ctx.addIssue({ code: 'custom', path: ['workloads', i, 'group'], message: `unknown group ${w.group}; groups: ${[...groups].join(', ')}` });
     });
+    const drained = s.runs.some((r) => 'on' in r && r.on === 'interruption');
+    s.groups.forEach((g, i) => {
+      if (g.terminateHook && !drained) ctx.addIssue({ code: 'custom', path: ['groups', i, 'terminateHook'], message: 'a termination hook without the interruption drain holds every termination for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them' });
+    });
     s.faults.forEach((f, i) => {
       if ((f.kind === 'pdbBlock' || f.kind === 'rollout') && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
       if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'rebalanceRecommendation' || f.kind === 'scaleAsg') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkInvariants } from '../sim/chaos';
 import { parseScenario, runScenario, type Report } from '../sim/scenario';
 
 const DIR = join(__dirname, '..', '..', 'examples', 'scenarios');
@@ -136,13 +137,19 @@ describe('interruption drain', () => {
     expect(r.outsideAsgs).toEqual([]);
   });
 
-  it('rebalance: with Capacity Rebalancing the ASG replaces and the hook is completed; without, node-manager detaches, drains and terminates', async () => {
+  it('rebalance: with Capacity Rebalancing the ASG replaces it and its hook is drained and completed; without, it is noted and drained when the warning comes', async () => {
     const { report: r } = await runScenario(load('rebalance-capacity-rebalancing'));
     const groupOfAudit = (g: string, op: string) => r.audit.filter((a) => a.group === g && a.operation === op && a.execution?.startsWith('interruption'));
     expect(groupOfAudit('rebalancing', 'DetachInstances')).toEqual([]);
+    // Drained once, when the ASG terminated it through the hook (not cordoned at the recommendation).
+    expect(groupOfAudit('rebalancing', 'patch nodes')).toHaveLength(1);
     expect(groupOfAudit('rebalancing', 'CompleteLifecycleAction').map((a) => a.outcome)).toEqual(['ok']);
-    expect(groupOfAudit('plain', 'DetachInstances')).toHaveLength(1);
-    expect(groupOfAudit('plain', 'TerminateInstances')).toHaveLength(1);
+    const notes = interruptions(r).map((e) => String(outputOf(e).ignored ?? ''));
+    expect(notes.filter((n) => n.includes('has Capacity Rebalancing: it launches the replacement'))).toHaveLength(1);
+    expect(notes.filter((n) => n.includes('at elevated risk; it is drained when its interruption warning or termination comes'))).toHaveLength(1);
+    // The plain group's node is drained and replaced at the warning, once.
+    expect(groupOfAudit('plain', 'patch nodes').map((a) => a.at)).toEqual([360]);
+    expect(groupOfAudit('plain', 'DetachInstances').map((a) => a.at)).toEqual([360]);
     expect(r.pods.lostToInterruption + r.pods.deletedWithoutEviction).toBe(0);
     expectWholeAndClean(r, 'rebalancing');
     expectWholeAndClean(r, 'plain');
@@ -156,6 +163,22 @@ describe('interruption drain', () => {
     expect(r.pods.deletedWithoutEviction).toBe(0);
     expect(r.groups[0].readyAtEnd).toBe(60);
     expectWholeAndClean(r, 'nodes');
+  });
+
+  it('campaign find: "Take the notice" crashing after its work is retried as the same claim, not taken for a duplicate of itself', async () => {
+    const scenario = parseScenario({
+      name: 'take-crash',
+      cluster: { name: 'example.k8s.local', kind: 'kops' },
+      groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'], perZone: 2, maxPerZone: 3, desiredReady: 6, surplus: 1, terminateHook: { heartbeatTimeoutSeconds: 60, maxHeartbeats: 1 } }],
+      faults: [{ kind: 'stepCrash', at: '0m', state: 'Take the notice', times: 1 }],
+      runs: [{ workflow: 'refresh', at: '0m', input: { group: 'nodes' } }, { on: 'interruption', workflow: 'interruption' }],
+      until: '2h',
+    });
+    const { report: r } = await runScenario(scenario);
+    const crashed = interruptions(r)[0];
+    expect(String(outputOf(crashed).ignored ?? '')).not.toContain('duplicate');
+    expect(audit(r, 'CompleteLifecycleAction', crashed.name).map((a) => a.outcome)).toEqual(['ok']);
+    expect(checkInvariants(scenario, r)).toEqual([]);
   });
 
   it('input that is not an interruption event fails before anything is read, naming the field', async () => {
