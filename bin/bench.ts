@@ -1,11 +1,12 @@
 /**
  * Benchmarks: `npm run bench -- [scenario.json ...]` (default: bench-300 and bench-2000). Runs
  * each scenario on the simulator and prints figures, never asserts: real time, peak memory, the
- * simulated time against its lower bound, transitions, and AWS and Kubernetes calls per replaced node.
+ * simulated time against its lower bound, transitions, and AWS and Kubernetes calls per replaced
+ * node; for scenarios with interruptions (spot-reclaim, spot-storm), the drain's figures.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseScenario, runScenario } from '../test/sim/scenario';
+import { parseScenario, runScenario, type Report, type Scenario } from '../test/sim/scenario';
 import { offlineEnvironment } from '../test/sim/offline';
 
 offlineEnvironment();
@@ -33,10 +34,48 @@ async function bench(file: string): Promise<void> {
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
   const replaced = scenario.groups.reduce((n, g) => n + g.perZone * g.zones.length, 0);
   const t = report.totals;
-  console.log(`== ${scenario.name}: ${report.executions.map((e) => `${e.name} ${e.status}`).join(', ')}`);
+  const byStatus = new Map<string, number>();
+  for (const e of report.executions) byStatus.set(`${e.workflow} ${e.status}`, (byStatus.get(`${e.workflow} ${e.status}`) ?? 0) + 1);
+  console.log(`== ${scenario.name}: ${report.executions.length <= 6 ? report.executions.map((e) => `${e.name} ${e.status}`).join(', ') : [...byStatus].map(([k, n]) => `${n} ${k}`).join(', ')}`);
   console.log(`  real ${seconds.toFixed(1)} s, peak RSS ${Math.round(peak / 1e6)} MB, heap by simulated hour (MB): ${heapAt.slice(0, 12).join(' ')}${heapAt.length > 12 ? ` … ${heapAt.slice(-3).join(' ')}` : ''}`);
-  console.log(`  simulated ${(t.simulatedSeconds / 3600).toFixed(2)} h, ratio to the lower bound ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(3)}`);
-  console.log(`  per replaced node: ${(t.transitions / replaced).toFixed(2)} transitions, ${(sum(t.awsCalls) / replaced).toFixed(2)} AWS calls, ${(sum(t.kubeCalls) / replaced).toFixed(2)} Kubernetes calls; largest history ${Math.max(...report.executions.map((e) => e.historyEvents))} events`);
+  console.log(`  simulated ${(t.simulatedSeconds / 3600).toFixed(2)} h${t.lowerBoundSeconds > 0 ? `, ratio to the lower bound ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(3)}` : ''}`);
+  if (report.executions.some((e) => e.workflow === 'refresh')) {
+    console.log(`  per replaced node: ${(t.transitions / replaced).toFixed(2)} transitions, ${(sum(t.awsCalls) / replaced).toFixed(2)} AWS calls, ${(sum(t.kubeCalls) / replaced).toFixed(2)} Kubernetes calls; largest history ${Math.max(...report.executions.map((e) => e.historyEvents))} events`);
+  }
+  if (report.executions.some((e) => e.workflow === 'interruption')) interruptionFigures(scenario, report);
+}
+
+/** Prices (us-east-1, 2026): Step Functions Standard per transition, Lambda per request and per GB-second on arm64 at 512 MB. */
+const PRICE = { transition: 0.000025, request: 0.0000002, gbSecond: 0.0000133334, memoryGb: 0.5 };
+
+/** The interruption drain's figures: how fast a node is tainted and emptied, what is lost, what is left over, what it costs. */
+function interruptionFigures(scenario: Scenario, report: Report): void {
+  const start = Date.parse(report.startedAt);
+  const all = report.executions.filter((e) => e.workflow === 'interruption');
+  const drains = all.filter((e) => (e.output as { did?: { ignored?: unknown } } | null)?.did?.ignored === undefined);
+  const eventAt = (e: Report['executions'][number]) => (Date.parse((e.input as { time: string }).time) - start) / 1000;
+  const firstOf = (e: Report['executions'][number], op: string) => report.audit.filter((a) => a.execution === e.name && a.operation === op).map((a) => a.at);
+  const tainted = drains.map((e) => Math.min(...firstOf(e, 'patch nodes')) - eventAt(e)).filter(Number.isFinite);
+  const emptied = drains.map((e) => Math.max(...firstOf(e, 'create pods/eviction')) - eventAt(e)).filter(Number.isFinite);
+  const stats = (xs: number[]) => (xs.length ? `median ${xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]} s, max ${Math.max(...xs)} s` : 'n/a');
+  const until = scenario.until;
+  const below = report.groups.map((g) => {
+    let s = 0;
+    g.readyTimeline.forEach(([at, ready], i) => {
+      if (ready < g.desiredReady) s += (i + 1 < g.readyTimeline.length ? g.readyTimeline[i + 1][0] : until) - at;
+    });
+    return `${g.name} ${s} s`;
+  });
+  const leftOver = report.groups.reduce((n, g) => n + g.asgs.reduce((m, a) => m + Math.max(0, a.desired - a.homeDesired), 0), 0) + report.outsideAsgs.length;
+  const transitions = all.reduce((n, e) => n + e.transitions, 0);
+  const invocations = all.reduce((n, e) => n + e.lambdaInvocations, 0);
+  const billed = all.reduce((n, e) => n + e.lambdaBilledMs, 0);
+  const cost = transitions * PRICE.transition + invocations * PRICE.request + (billed / 1000) * PRICE.memoryGb * PRICE.gbSecond;
+  const per = Math.max(1, drains.length);
+  console.log(`  interruptions: ${drains.length} drained, ${all.length - drains.length} events ignored (duplicates, foreign, ends of announced ones)`);
+  console.log(`  notice -> node tainted: ${stats(tainted)}; notice -> last eviction: ${stats(emptied)}`);
+  console.log(`  pods lost to interruptions ${report.pods.lostToInterruption}, deleted without eviction ${report.pods.deletedWithoutEviction}; seconds below desiredReady: ${below.join(', ')}; capacity left over at the end ${leftOver}`);
+  console.log(`  per interruption: ${(all.length / per).toFixed(2)} executions, ${(transitions / per).toFixed(1)} transitions, ${(invocations / per).toFixed(1)} Lambda invocations; $${((cost / per) * 1000).toFixed(2)} per 1,000 interruptions`);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -177,6 +177,8 @@ export interface Report {
     transitions: number;
     historyEvents: number;
     lambdaInvocations: number;
+    /** Lambda milliseconds billed to this execution's own invocations (simulated). */
+    lambdaBilledMs: number;
     continuedAs: string[];
     /** The execution's output when it succeeded (a refresh's final state: the start it kept, what it replaced). */
     output: unknown;
@@ -464,6 +466,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         transitions: e.transitions,
         historyEvents: e.historyEvents,
         lambdaInvocations: e.lambdaInvocations,
+        lambdaBilledMs: e.lambdaBilledMs,
         continuedAs: e.continuedAs,
         output: e.output ?? null,
       })),
