@@ -92,4 +92,23 @@ describe('the invariant checker', () => {
       ]),
     );
   });
+
+  it('lets an interruption drain change its own instance and node beside a refresh, and nothing else', () => {
+    const own = 'i-0aaaaaaaaaaaaaaa1';
+    const names = broken((r) => {
+      const e = r.executions[0];
+      r.executions.push({ ...e, workflow: 'interruption', name: 'interruption-007', input: { detail: { 'instance-id': own } }, output: { node: 'ip-own' }, continuedAs: [] });
+      const first = r.audit.find((a) => a.group === 'nodes' && a.execution && !a.target.startsWith('item/'))!;
+      r.audit.push({ ...first, execution: 'interruption-007', operation: 'DetachInstances', target: `asg/x instances=${own} decrement=false`, at: first.at + 1 });
+      r.audit.push({ ...first, execution: 'interruption-007', operation: 'patch nodes', target: 'node/ip-own', at: first.at + 1 });
+    });
+    expect(names).toEqual([]);
+    const wrong = broken((r) => {
+      const e = r.executions[0];
+      r.executions.push({ ...e, workflow: 'interruption', name: 'interruption-007', input: { detail: { 'instance-id': own } }, output: { node: 'ip-own' }, continuedAs: [] });
+      const first = r.audit.find((a) => a.group === 'nodes' && a.execution && !a.target.startsWith('item/'))!;
+      r.audit.push({ ...first, execution: 'interruption-007', operation: 'patch nodes', target: 'node/ip-someone-else', at: first.at + 1 });
+    });
+    expect(wrong).toEqual(['an interruption drain changes only its own instance and node']);
+  });
 });
