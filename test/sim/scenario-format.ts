@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { describeIssues } from '../../lib/config';
+
+/**
+ * The scenario format: what a scenario file may say (zod, with the errors a user reads), and its
+ * JSON Schema for editors. Running one is scenario.ts.
+ */
+
+/** `<n>s|m|h|d` → seconds. */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?[smhd]$/, 'a duration such as "90s", "30m", "6h" or "1d"')
+  .transform((s) => Number(s.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[s.slice(-1) as 's' | 'm' | 'h' | 'd']);
+
+const GroupSpec = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
+    role: z.enum(['worker', 'control-plane']),
+    zones: z.array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'an availability zone such as ap-northeast-1a')).min(1),
+    /** Each ASG's starting (home) desired capacity. */
+    perZone: z.number().int().min(0),
+    /** Each ASG's MaxSize. @default perZone (as kops sets it) */
+    maxPerZone: z.number().int().min(0).optional(),
+    desiredReady: z.number().int().min(0),
+    surplus: z.number().int().min(0).default(0),
+    instanceAgeDays: z.number().min(0).default(10),
+    instanceTypes: z.array(z.string()).min(1).default(['m5.large']),
+    lifecycle: z.enum(['spot', 'on-demand']).default('spot'),
+    drainTimeoutSeconds: z.number().int().min(30).default(600),
+    joinTimeoutSeconds: z.number().int().min(60).default(900),
+    cooldownSeconds: z.number().int().min(0).default(300),
+    /** A termination lifecycle hook on each ASG, as the stack creates it (node-manager-drain). */
+    terminateHook: z
+      .object({
+        heartbeatTimeoutSeconds: z.number().int().min(30).max(7200).default(300),
+        maxHeartbeats: z.number().int().min(0).max(99).default(5),
+        defaultResult: z.enum(['CONTINUE', 'ABANDON']).default('CONTINUE'),
+      })
+      .strict()
+      .optional(),
+    /** ASG Capacity Rebalancing: a rebalance recommendation makes the ASG launch a replacement, then terminate the old instance. */
+    capacityRebalance: z.boolean().default(false),
+  })
+  .strict();
+
+/** A PodDisruptionBudget's number: a count, or a percentage such as "25%". */
+const intOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'a percentage such as "25%"')]);
+
+const Workload = z
+  .object({
+    name: z.string().min(1),
+    namespace: z.string().default('default'),
+    group: z.string(),
+    replicas: z.number().int().min(0),
+    /** ReplicaSet (recreated when evicted), Job (likewise, its pods never restart in place), or bare pods with no controller (never recreated). */
+    kind: z.enum(['ReplicaSet', 'Job', 'Pod']).default('ReplicaSet'),
+    pdb: z
+      .object({ maxUnavailable: intOrPercent.optional(), minAvailable: intOrPercent.optional() })
+      .strict()
+      .refine((p) => (p.maxUnavailable === undefined) !== (p.minAvailable === undefined), 'exactly one of maxUnavailable and minAvailable')
+      .optional(),
+    /** The pods keep data in an emptyDir volume (lost with the pod). */
+    emptyDir: z.boolean().default(false),
+    /** Seconds each pod takes to stop once evicted. @default timing.podStopSeconds */
+    terminationGracePeriodSeconds: z.number().int().min(0).max(86_400).optional(),
+  })
+  .strict();
+
+const at = { at: duration.default(0) };
+const Fault = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('zoneOutage'), ...at, zone: z.string(), for: duration.optional() }).strict(),
+  z.object({ kind: z.literal('instanceTypeOutage'), ...at, instanceType: z.string(), zone: z.string().optional(), for: duration.optional() }).strict(),
+  z.object({ kind: z.literal('neverJoin'), ...at, group: z.string(), zone: z.string().optional(), count: z.number().int().min(1) }).strict(),
+  z.object({ kind: z.literal('throttle'), ...at, operation: z.string(), rate: z.number().gt(0).max(1).optional(), times: z.number().int().min(1).optional(), for: duration.optional() }).strict(),
+  z.object({ kind: z.literal('callFailure'), ...at, operation: z.string(), times: z.number().int().min(1) }).strict(),
+  z.object({ kind: z.literal('stepCrash'), ...at, state: z.string(), times: z.number().int().min(1).default(1) }).strict(),
+  z.object({ kind: z.literal('pdbBlock'), ...at, workload: z.string(), for: duration }).strict(),
+  /** The workload rolls out: its pods are replaced and spread over every schedulable node, new ones included. */
+  z.object({ kind: z.literal('rollout'), ...at, workload: z.string() }).strict(),
+  z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish', 'interruption']) }).strict(),
+  z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
+  /** EC2 recommends rebalancing `count` Spot instances of the group in the zone (elevated interruption risk). */
+  z.object({ kind: z.literal('rebalanceRecommendation'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
+  /** A Spot instance of no managed group (a bastion, another cluster) gets its interruption warning. */
+  z.object({ kind: z.literal('foreignInterruption'), ...at }).strict(),
+  /** Someone (an operator, another tool) sets an ASG's desired capacity, raising MaxSize if needed. */
+  z.object({ kind: z.literal('scaleAsg'), ...at, group: z.string(), zone: z.string(), desired: z.number().int().min(0) }).strict(),
+]);
+
+const workflow = z.enum(['refresh', 'replenish']);
+const Run = z.union([
+  z.object({ at: duration.default(0), workflow, input: z.unknown() }).strict(),
+  z.object({ every: duration, at: duration.default(0), workflow, input: z.unknown() }).strict(),
+  /** An EventBridge rule: Auto Scaling launch failures and terminations of the group's ASGs start the workflow. */
+  z.object({ on: z.literal('autoscaling'), workflow, input: z.object({ group: z.string() }).passthrough() }).strict(),
+  /**
+   * The interruption rules: every Spot interruption warning, rebalance recommendation and
+   * stopping / shutting-down state change in the region, and termination lifecycle actions of the
+   * groups' ASGs, each start the workflow with the event. EventBridge delivers at least once and
+   * in no set order: `duplicates` is the chance an event arrives twice, `maxDelaySeconds` how late one may be.
+   */
+  z
+    .object({
+      on: z.literal('interruption'),
+      workflow: z.literal('interruption'),
+      duplicates: z.number().min(0).max(1).default(0),
+      maxDelaySeconds: z.number().min(0).max(600).default(0),
+    })
+    .strict(),
+]);
+
+export const ScenarioSchema = z
+  .object({
+    /** For editors: "./scenario.schema.json". */
+    $schema: z.string().optional(),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    region: z.string().default('ap-northeast-1'),
+    seed: z.number().int().default(1),
+    cluster: z.object({ name: z.string().min(1), kind: z.enum(['kops', 'eks']) }).strict(),
+    timing: z
+      .object({
+        bootSeconds: z.number().min(0).default(90),
+        joinSeconds: z.number().min(0).default(60),
+        shutdownSeconds: z.number().min(0).default(30),
+        podStartSeconds: z.number().min(0).default(5),
+        podStopSeconds: z.number().min(0).default(5),
+        launchRetrySeconds: z.number().min(1).default(60),
+      })
+      .strict()
+      .default({ bootSeconds: 90, joinSeconds: 60, shutdownSeconds: 30, podStartSeconds: 5, podStopSeconds: 5, launchRetrySeconds: 60 }),
+    groups: z.array(GroupSpec).min(1),
+    workloads: z.array(Workload).default([]),
+    faults: z.array(Fault).default([]),
+    runs: z.array(Run).min(1),
+    until: duration,
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const groups = new Set(s.groups.map((g) => g.name));
+    s.workloads.forEach((w, i) => {
+      if (!groups.has(w.group)) ctx.addIssue({ code: 'custom', path: ['workloads', i, 'group'], message: `unknown group ${w.group}; groups: ${[...groups].join(', ')}` });
+    });
+    const drained = s.runs.some((r) => 'on' in r && r.on === 'interruption');
+    s.groups.forEach((g, i) => {
+      if (g.terminateHook && !drained) ctx.addIssue({ code: 'custom', path: ['groups', i, 'terminateHook'], message: 'a termination hook without the interruption drain holds every termination for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them' });
+    });
+    s.faults.forEach((f, i) => {
+      if ((f.kind === 'pdbBlock' || f.kind === 'rollout') && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
+      if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'rebalanceRecommendation' || f.kind === 'scaleAsg') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
+    });
+  });
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+
+export class InvalidScenarioError extends Error {
+  readonly name = 'InvalidScenario';
+}
+
+export function parseScenario(raw: unknown): Scenario {
+  const r = ScenarioSchema.safeParse(raw);
+  if (!r.success) throw new InvalidScenarioError(`invalid scenario: ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+/** The scenario format as JSON Schema (what a scenario file may say, before defaults apply). */
+export function scenarioJsonSchema(): unknown {
+  return {
+    $id: 'https://github.com/node-manager/node-manager/examples/scenarios/scenario.schema.json',
+    title: 'node-manager simulator scenario',
+    ...(z.toJSONSchema(ScenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>),
+  };
+}
