@@ -8,6 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { KubePort } from '../../lambdas/kube/port';
+import { kubeconfigApiProvider } from '../../lambdas/kube/client';
 import { Simulator } from './simulator';
 
 const run = promisify(execFile);
@@ -150,6 +152,24 @@ describe('kubectl against the simulated API server', () => {
     const node = (await kubectl('get', 'nodes', '-o', 'name')).out.split('\n')[0];
     expect((await own('get', node)).err).toContain('cannot get resource "nodes"');
     expect((await own('delete', node)).err).toContain('cannot delete resource "nodes"');
+  });
+  it("an interruption drain's mark, as kubectl shows it: tainted NoSchedule, cordoned, out of load balancers, other taints kept", async () => {
+    const name = [...sim.cluster.nodes.keys()].sort()[0];
+    expect((await kubectl('taint', 'nodes', name, 'dedicated=web:PreferNoSchedule')).code).toBe(0);
+    const port = new KubePort(kubeconfigApiProvider(sim.kubeconfig()));
+    const marked = await port.markInterrupted(name, 'interruption-001', 'spot-interruption');
+    expect(marked).toMatchObject({ name, unschedulable: true, cordonedByUs: true });
+    const taints = await kubectl('get', 'node', name, '-o', 'jsonpath={range .spec.taints[*]}{.key}={.value}:{.effect}{"\\n"}{end}');
+    expect(taints.out.trim().split('\n').sort()).toEqual(['dedicated=web:PreferNoSchedule', 'node-manager.io/interruption=spot-interruption:NoSchedule', 'node.kubernetes.io/unschedulable=:NoSchedule']);
+    const labels = await kubectl('get', 'node', name, '-o', 'jsonpath={.metadata.labels.node\\.kubernetes\\.io/exclude-from-external-load-balancers}');
+    expect(labels.out).toBe('true');
+    expect((await kubectl('get', 'nodes', name)).out).toContain('SchedulingDisabled');
+    // Marking again (a retried step) changes nothing more.
+    await port.markInterrupted(name, 'interruption-001', 'spot-interruption');
+    expect((await kubectl('get', 'node', name, '-o', 'jsonpath={.spec.taints[*].key}')).out.split(' ')).toHaveLength(3);
+    expect(await port.markInterrupted('ip-10-9-9-9.nowhere', 'x', 'spot-interruption')).toBeUndefined();
+    expect((await kubectl('uncordon', name)).code).toBe(0);
+    expect((await kubectl('taint', 'nodes', name, 'node-manager.io/interruption-', 'dedicated-')).code).toBe(0);
   });
 });
 
