@@ -26,6 +26,8 @@ export interface ReplenishState {
   readonly execution: string;
   /** Set when another execution holds the group: the execution ends at once, successfully. */
   readonly skipped?: boolean;
+  /** Set by validate: a look without the lease found nothing to do; the execution ends at once. */
+  readonly idle?: boolean;
   readonly did?: Record<string, unknown>;
   readonly failure?: { readonly Error: string; readonly Cause: string };
 }
@@ -40,9 +42,24 @@ interface ReplenishJournal {
   readonly blockedSince?: number;
 }
 
+/**
+ * Checks the input, then (not for a dry run) looks at the group without the lease: when nobody
+ * holds it, nothing is being reaped, and a pass would change nothing (no reap, no raise, no
+ * MaxSize to restore, nothing to give back, memory as it is), the execution ends here, idle:
+ * one Lambda invocation and three transitions for the pass that runs every few minutes and
+ * almost always finds the group whole. Anything else takes the lease and plans again under it.
+ */
 export async function validate(event: StartEvent, deps: Deps): Promise<ReplenishState> {
   const { group, dryRun } = parseStart(event.input, deps);
-  return { group: group.name, dryRun, execution: event.executionArn, did: { group: group.name, role: group.role, desiredReady: group.desiredReady, dryRun } };
+  const state: ReplenishState = { group: group.name, dryRun, execution: event.executionArn, did: { group: group.name, role: group.role, desiredReady: group.desiredReady, dryRun } };
+  if (dryRun) return state;
+  const rec = await deps.lease.get(group.name);
+  const memory = (rec?.memory as ReplenishMemory | undefined) ?? {};
+  if (rec?.holder || Object.keys(memory.reaping ?? {}).length) return { ...state, idle: false };
+  const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
+  const p = planReplenish(snapshot.asgs, c, settings, memory, now);
+  const idle = !p.reap.length && !p.raise.length && !p.restoreMax.length && !p.giveBack && JSON.stringify(p.memory) === JSON.stringify(memory);
+  return { ...state, idle, did: { ...state.did, ...(idle ? { idle: `${p.ready} Ready of ${p.desiredReady}, ${p.launching} launching: nothing to do`, ...(p.notes.length ? { notes: p.notes } : {}) } : {}) } };
 }
 
 const look = (deps: Deps, state: ReplenishState) => lookAtGroup(deps, state.group);

@@ -97,8 +97,12 @@ describe('replenish on the simulator (shipped scenarios)', () => {
       expect(steps.some((t) => JSON.stringify(t.summary).includes(`refresh ${refresh.arn} holds group nodes`))).toBe(true);
       expect(steps.map((t) => t.state)).not.toContain('Replenish the group');
     }
-    // Replenish passes before and after did run, and changed nothing (the group was whole).
-    expect(runner.timeline.filter((t) => t.state === 'Replenish the group' && t.outcome === 'ok').length).toBeGreaterThan(3);
+    // Replenish passes before and after did run, and changed nothing (the group was whole): most
+    // ended idle at their first step, without the lease.
+    const idle = runner.timeline.filter((t) => t.state === 'Validate input' && t.outcome === 'ok' && typeof (t.summary as { idle?: unknown }).idle === 'string').length;
+    const full = runner.timeline.filter((t) => t.state === 'Replenish the group' && t.outcome === 'ok').length;
+    expect(idle + full).toBeGreaterThan(3);
+    expect(idle).toBeGreaterThan(0);
     const g = group(report, 'nodes');
     expect(g.members.every((m) => m.launchedAt >= 60 && m.ready)).toBe(true);
     for (const a of g.asgs) expect(a.desired).toBe(a.homeDesired);
@@ -115,5 +119,22 @@ describe('replenish on the simulator (shipped scenarios)', () => {
     expect(out.did.wouldReap).toHaveLength(1);
     expect(dry.report.totals.awsCalls.DetachInstances ?? 0).toBe(0);
     expect(dry.report.totals.awsCalls.UpdateItem ?? 0).toBe(0);
+  });
+
+  it('a pass that finds the group whole is one Lambda invocation and three transitions, and takes no lease', async () => {
+    const s = parseScenario({
+      name: 'idle',
+      cluster: { name: 'example.k8s.local', kind: 'kops' },
+      groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c'], perZone: 2, desiredReady: 4, surplus: 1 }],
+      runs: [{ every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
+      until: '1h',
+    });
+    const { report } = await runScenario(s);
+    // The first pass records the home layout under the lease; every later one is idle.
+    const [first, ...rest] = report.executions;
+    expect(first.transitions).toBe(8);
+    expect(rest.length).toBeGreaterThanOrEqual(11);
+    for (const e of rest) expect({ name: e.name, status: e.status, transitions: e.transitions, invocations: e.lambdaInvocations }).toEqual({ name: e.name, status: 'SUCCEEDED', transitions: 3, invocations: 1 });
+    expect(report.audit.filter((a) => rest.some((e) => e.name === a.execution))).toEqual([]);
   });
 });
