@@ -4,17 +4,16 @@ import {
   graceFor,
   heartbeatDue,
   parseNotice,
-  parseProviderId,
   podsToEvict,
   prunable,
   SPOT_NOTICE_SECONDS,
   EvictionBlockedError,
   type LedgerEntry,
-  type Notice,
-  type NodeState,
 } from './core';
 import type { GroupConfig } from '../lib/config';
 import { executionName } from './drain';
+import { takeLaunch, join } from './interruption-launch';
+import { ignore, nodeOf, type InterruptionState } from './interruption-state';
 import type { StartEvent } from './input';
 import type { Deps } from './runtime';
 
@@ -25,37 +24,6 @@ import type { Deps } from './runtime';
  * ledger entry). It never takes the group's lease: the deadline is minutes. What it does is
  * written in the lease item's ledger, which refresh and replenish read.
  */
-export interface InterruptionState {
-  readonly execution: string;
-  readonly notice: Notice;
-  /** Set by take: the managed group, or undefined when the instance is none of ours. */
-  readonly group?: string;
-  /** Set by take: false when there is nothing to do (foreign, duplicate, already over). */
-  readonly act?: boolean;
-  readonly node?: string;
-  readonly asg?: string;
-  readonly deadline?: number;
-  /** The ledger entry as written (the next write is conditional on it). */
-  readonly entry?: string;
-  readonly lastBeat?: number;
-  readonly heartbeats?: number;
-  readonly drained?: boolean;
-  readonly timeUp?: boolean;
-  /** Set by drain: how long to wait before the next pass (the last evicted pod's grace, or a short poll). */
-  readonly waitSeconds?: number;
-  /** Set by drain once done: seconds until EC2's reclaim of a detached Spot instance (0: none to wait for). */
-  readonly untilReclaim?: number;
-  /** Set by drain: the pods still on the node after the last pass (at most 20), and what refused them. */
-  readonly left?: readonly string[];
-  readonly refusedBy?: readonly string[];
-  readonly evicted?: number;
-  readonly startedAt?: number;
-  /** What take did (the notice, the node, the replacement), repeated in the execution's output. */
-  readonly taken?: Record<string, unknown>;
-  readonly did?: Record<string, unknown>;
-  /** Set by a Catch: the error that sent the workflow to finish early. */
-  readonly failure?: { readonly Error: string; readonly Cause: string };
-}
 
 export async function validate(event: StartEvent, _deps: Deps): Promise<InterruptionState> {
   const notice = parseNotice(event.input);
@@ -69,15 +37,7 @@ function groupOfInstance(deps: Deps, asg: string | undefined, tags: Readonly<Rec
   );
 }
 
-const ignore = (state: InterruptionState, why: string, extra: Record<string, unknown> = {}): InterruptionState => ({ ...state, act: false, did: { ...state.did, ...extra, ignored: why } });
 
-/** The node of an instance: by its private DNS name (kops and EKS name nodes so), checked against its providerID. */
-async function nodeOf(deps: Deps, instanceId: string, privateDnsName: string | undefined): Promise<NodeState | undefined> {
-  const kube = await deps.kube();
-  const byName = privateDnsName ? await kube.findNode(privateDnsName) : undefined;
-  if (byName && parseProviderId(byName.providerID)?.instanceId === instanceId) return byName;
-  return (await kube.listNodes()).find((n) => parseProviderId(n.providerID)?.instanceId === instanceId);
-}
 
 /**
  * Takes the notice: finds the instance's group (none: ignored at once, and said), decides from the
@@ -116,6 +76,7 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
     return ignore(state, wrote ? what : `another execution claimed ${n.instanceId} at the same time`, { group: g.name });
   }
 
+  if (n.kind === 'launch-hook') return takeLaunch(state, deps, g, previous, now);
   const node = inst && inst.state !== 'terminated' ? await nodeOf(deps, n.instanceId, inst.privateDnsName) : undefined;
   // Drained before its end by refresh or replenish (their journal lists the cordon): that execution replaces it.
   const holderJournal = rec?.journal as { cordoned?: readonly string[] } | undefined;
@@ -268,22 +229,23 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
     } else done.terminated = `${n.instanceId} already ${inst?.state ?? 'gone'}`;
   }
   if (n.hook) {
-    const completed = await deps.autoscaling.completeLifecycleAction(n.hook, n.instanceId, 'CONTINUE');
-    done.lifecycleAction = completed ? `completed CONTINUE (${n.hook.name})` : 'no lifecycle action was waiting (completed or timed out already)';
+    // A launch goes on only with a Ready node: ABANDON makes the ASG launch another.
+    const result = n.kind === 'launch-hook' && !state.joined ? 'ABANDON' : 'CONTINUE';
+    const completed = await deps.autoscaling.completeLifecycleAction(n.hook, n.instanceId, result);
+    done.lifecycleAction = completed ? `completed ${result} (${n.hook.name})` : 'no lifecycle action was waiting (completed or timed out already)';
   }
   if (state.group && entry && state.entry !== undefined) {
     const closed: LedgerEntry = { ...entry, doneAt: deps.now() };
     const wrote = await deps.lease.writeInterruption(state.group, n.instanceId, JSON.stringify(closed), state.entry);
     if (!wrote) done.ledger = 'a later notice took the entry over';
   }
-  const pods = state.drained ? 'none' : state.failure && !state.left ? 'unknown (the drain failed before its first pass)' : (state.left ?? []);
+  const pods = state.joining ? undefined : state.drained ? 'none' : state.failure && !state.left ? 'unknown (the drain failed before its first pass)' : (state.left ?? []);
   return {
     ...state,
     did: {
       ...(state.taken ?? state.did),
       ...done,
-      evicted: state.evicted ?? 0,
-      podsLeft: pods,
+      ...(pods !== undefined ? { evicted: state.evicted ?? 0, podsLeft: pods } : { joined: !!state.joined }),
       ...(!state.drained && state.refusedBy?.length ? { refusedBy: state.refusedBy } : {}),
       ...(state.heartbeats ? { heartbeats: state.heartbeats } : {}),
       ...(state.startedAt !== undefined ? { seconds: Math.round((deps.now() - state.startedAt) / 1000) } : {}),
@@ -292,6 +254,8 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
   };
 }
 
-export const INTERRUPTION_STEPS = { take, drain, finish } as const;
+export type { InterruptionState } from './interruption-state';
+
+export const INTERRUPTION_STEPS = { take, join, drain, finish } as const;
 export type InterruptionStep = 'validate' | keyof typeof INTERRUPTION_STEPS;
 

@@ -34,11 +34,18 @@ export const groupFields = {
     })
     .strict()
     .optional(),
+  /**
+   * A launch lifecycle hook on the group's ASGs (the stack creates it): a new instance goes
+   * InService only once its node is Ready, and is abandoned (the ASG launches another) when it is
+   * not Ready within joinTimeoutSeconds.
+   */
+  launchHook: z.boolean().default(false),
 };
 
-export function checkGroup(g: { asgNames?: unknown; asgTags?: unknown; role: string; surplus: number; terminateHook?: unknown }, ctx: z.RefinementCtx): void {
+export function checkGroup(g: { asgNames?: unknown; asgTags?: unknown; role: string; surplus: number; terminateHook?: unknown; launchHook?: boolean }, ctx: z.RefinementCtx): void {
   if (!g.asgNames === !g.asgTags) ctx.addIssue({ code: 'custom', path: ['asgNames'], message: 'set exactly one of asgNames or asgTags' });
   if (g.terminateHook && !g.asgNames) ctx.addIssue({ code: 'custom', path: ['terminateHook'], message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)' });
+  if (g.launchHook && !g.asgNames) ctx.addIssue({ code: 'custom', path: ['launchHook'], message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)' });
   if (g.role === 'control-plane' && g.surplus !== 0) {
     ctx.addIssue({ code: 'custom', path: ['surplus'], message: 'control-plane groups refresh in place: surplus must be 0 (their etcd volumes are zonal)' });
   }

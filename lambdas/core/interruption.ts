@@ -14,7 +14,9 @@ export type NoticeKind =
   /** Auto Scaling `EC2 Instance-terminate Lifecycle Action`: the instance waits in `Terminating:Wait`. */
   | 'terminate-hook'
   /** `EC2 Instance State-change Notification` stopping / shutting-down: nobody announced it. */
-  | 'unannounced';
+  | 'unannounced'
+  /** Auto Scaling `EC2 Instance-launch Lifecycle Action` (opt-in): the instance waits in `Pending:Wait` until its node is Ready. */
+  | 'launch-hook';
 
 export interface Notice {
   readonly kind: NoticeKind;
@@ -45,6 +47,7 @@ const DETAIL_TYPES: Record<string, NoticeKind> = {
   'EC2 Instance Rebalance Recommendation': 'rebalance',
   'EC2 Instance-terminate Lifecycle Action': 'terminate-hook',
   'EC2 Instance State-change Notification': 'unannounced',
+  'EC2 Instance-launch Lifecycle Action': 'launch-hook',
 };
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -66,18 +69,19 @@ export function parseNotice(event: unknown): Notice {
   const kind = DETAIL_TYPES[detailType];
   if (!kind) throw new InvalidInputError(`event.detail-type ${JSON.stringify(detailType).slice(0, 80)} is not one node-manager drains on; allowed: ${Object.keys(DETAIL_TYPES).join(', ')}`);
   const source = field(e, 'source', 'event');
-  const expected = kind === 'terminate-hook' ? 'aws.autoscaling' : 'aws.ec2';
+  const expected = kind === 'terminate-hook' || kind === 'launch-hook' ? 'aws.autoscaling' : 'aws.ec2';
   if (source !== expected) throw new InvalidInputError(`event.source must be ${expected} for ${detailType}; got ${JSON.stringify(source).slice(0, 80)}`);
   const at = Date.parse(field(e, 'time', 'event'));
   if (Number.isNaN(at)) throw new InvalidInputError('event.time must be an ISO 8601 time such as 2026-11-01T00:00:00Z');
   const eventId = typeof e.id === 'string' ? e.id.slice(0, 64) : '';
   if (typeof e.detail !== 'object' || e.detail === null) throw new InvalidInputError('event.detail must be an object');
   const d = e.detail as Record<string, unknown>;
-  if (kind === 'terminate-hook') {
+  if (kind === 'terminate-hook' || kind === 'launch-hook') {
     const instanceId = field(d, 'EC2InstanceId', 'event.detail');
     if (!INSTANCE_ID.test(instanceId)) throw new InvalidInputError(`event.detail.EC2InstanceId must be an instance id such as i-0123456789abcdef0; got ${JSON.stringify(instanceId).slice(0, 40)}`);
     const transition = field(d, 'LifecycleTransition', 'event.detail');
-    if (transition !== 'autoscaling:EC2_INSTANCE_TERMINATING') throw new InvalidInputError(`event.detail.LifecycleTransition must be autoscaling:EC2_INSTANCE_TERMINATING; got ${JSON.stringify(transition).slice(0, 60)}`);
+    const want = kind === 'terminate-hook' ? 'autoscaling:EC2_INSTANCE_TERMINATING' : 'autoscaling:EC2_INSTANCE_LAUNCHING';
+    if (transition !== want) throw new InvalidInputError(`event.detail.LifecycleTransition must be ${want} for ${detailType}; got ${JSON.stringify(transition).slice(0, 60)}`);
     return {
       kind,
       instanceId,
@@ -124,6 +128,10 @@ export type ClaimDecision =
 export function decideClaim(existing: LedgerEntry | undefined, notice: Notice): ClaimDecision {
   if (!existing) return { claim: true };
   const handled = new Set([existing.kind, ...(existing.handled ?? [])]);
+  // A launch and a termination of one instance are separate work: a launch claims only launches.
+  if ((notice.kind === 'launch-hook') !== (existing.kind === 'launch-hook')) {
+    return notice.kind === 'launch-hook' ? { claim: false, why: `${notice.instanceId} is already leaving (${existing.kind})` } : { claim: true, upgradeFrom: existing.kind };
+  }
   if (handled.has(notice.kind)) return { claim: false, why: `a duplicate: ${notice.kind} of ${notice.instanceId} is handled already by ${existing.execution.split(':').pop()}` };
   // A noted rebalance drained nothing: the termination that follows is new work.
   if (existing.kind === 'rebalance' && !existing.handled?.length) return { claim: true, upgradeFrom: 'rebalance' };
@@ -138,7 +146,7 @@ export function decideClaim(existing: LedgerEntry | undefined, notice: Notice): 
  * the hook's own global timeout of 100 heartbeat timeouts). A rebalance: the group's drain timeout.
  * Unannounced: a few seconds, before the kubelet stops.
  */
-export function drainDeadline(notice: Notice, now: number, settings: { readonly drainTimeoutSeconds: number; readonly hook?: { readonly heartbeatTimeoutSeconds: number; readonly maxHeartbeats: number } }): number {
+export function drainDeadline(notice: Notice, now: number, settings: { readonly drainTimeoutSeconds: number; readonly joinTimeoutSeconds?: number; readonly hook?: { readonly heartbeatTimeoutSeconds: number; readonly maxHeartbeats: number } }): number {
   switch (notice.kind) {
     case 'spot-interruption':
       return notice.at + (SPOT_NOTICE_SECONDS - SPOT_MARGIN_SECONDS) * 1000;
@@ -155,6 +163,9 @@ export function drainDeadline(notice: Notice, now: number, settings: { readonly 
       return now;
     case 'unannounced':
       return now + UNANNOUNCED_SECONDS * 1000;
+    case 'launch-hook':
+      // The node must be Ready within the join timeout of the instance's launch (the event's time).
+      return notice.at + (settings.joinTimeoutSeconds ?? 900) * 1000;
   }
 }
 
@@ -178,9 +189,9 @@ export function heartbeatDue(lastBeat: number, now: number, hook: { readonly hea
   return recorded < hook.maxHeartbeats && now - lastBeat >= hook.heartbeatTimeoutSeconds * HEARTBEAT_AT * 1000;
 }
 
-/** Entries still in flight (not done, not abandoned by a dead execution): a refresh pauses while any is. */
+/** Drains still in flight (not done, not abandoned by a dead execution): a refresh pauses while any is. A launch waiting for its node is no drain. */
 export function inFlight(entries: Readonly<Record<string, LedgerEntry>>, now: number): Array<[string, LedgerEntry]> {
-  return Object.entries(entries).filter(([, e]) => e.doneAt === undefined && now - e.since < IN_FLIGHT_MAX_MS);
+  return Object.entries(entries).filter(([, e]) => e.kind !== 'launch-hook' && e.doneAt === undefined && now - e.since < IN_FLIGHT_MAX_MS);
 }
 
 /** Entries a write may drop: handled more than an hour ago (late duplicates are over by then). */

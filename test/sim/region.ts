@@ -123,6 +123,8 @@ export interface SimLifecycleAction {
   /** The global timeout: 100 × the heartbeat timeout or 48 hours, whichever is less. */
   readonly globalExpiresAt: number;
   heartbeats: number;
+  /** For a launch: what CONTINUE does (the instance goes InService). */
+  readonly launched?: () => void;
 }
 
 /** What the region tells the cluster about instances. */
@@ -210,6 +212,17 @@ export class Region {
 
   activeInstances(asg: SimAsg): SimInstance[] {
     return asg.instanceIds.map((id) => this.instances.get(id)!).filter((i) => !LEAVING.has(i.asgLifecycle ?? '') && !i.rebalanceReplacedBy);
+  }
+
+  private inService(asg: SimAsg, inst: SimInstance, act: SimActivity): void {
+    act.StatusCode = 'Successful';
+    act.EndTime = this.clock.now();
+    act.Progress = 100;
+    inst.asgLifecycle = 'InService';
+    // Capacity Rebalancing: the instance this one replaces goes now.
+    for (const old of this.activeOrReplaced(asg)) {
+      if (old.rebalanceReplacedBy === inst.id) this.terminate(old, `an instance was taken out of service in response to an EC2 instance rebalance recommendation.`);
+    }
   }
 
   private activeOrReplaced(asg: SimAsg): SimInstance[] {
@@ -309,16 +322,12 @@ export class Region {
           if (inst.state === 'pending') inst.state = 'running';
         });
         this.clock.after(this.timing.bootSeconds, `${inst.id} InService`, () => {
-          act.StatusCode = 'Successful';
-          act.EndTime = this.clock.now();
-          act.Progress = 100;
           if (inst.asgLifecycle !== 'Pending') return;
-          inst.asgLifecycle = 'InService';
           this.hooks.booted(inst, false);
-          // Capacity Rebalancing: the instance this one replaces goes now.
-          for (const old of this.activeOrReplaced(asg)) {
-            if (old.rebalanceReplacedBy === inst.id) this.terminate(old, `an instance was taken out of service in response to an EC2 instance rebalance recommendation.`);
-          }
+          const hook = asg.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
+          // A launch hook holds the booted instance in Pending:Wait (its kubelet joins meanwhile) until completed.
+          if (hook) this.waitForHook(asg, inst, hook, act, () => this.inService(asg, inst, act));
+          else this.inService(asg, inst, act);
         });
         return true;
       }
@@ -365,9 +374,14 @@ export class Region {
     return act;
   }
 
-  private waitForHook(asg: SimAsg, inst: SimInstance, hook: SimHook, act: SimActivity): void {
+  /**
+   * Holds an instance for a lifecycle hook (Terminating:Wait or Pending:Wait) and emits the
+   * lifecycle action event; the default result applies when the heartbeat (or global) timeout passes.
+   */
+  private waitForHook(asg: SimAsg, inst: SimInstance, hook: SimHook, act: SimActivity, launched?: () => void): void {
     const now = this.clock.now();
-    inst.asgLifecycle = 'Terminating:Wait';
+    const launching = hook.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING';
+    inst.asgLifecycle = launching ? 'Pending:Wait' : 'Terminating:Wait';
     act.StatusCode = 'MidLifecycleAction';
     const action: SimLifecycleAction = {
       hook,
@@ -377,11 +391,12 @@ export class Region {
       expiresAt: now + hook.heartbeatTimeout * 1000,
       globalExpiresAt: now + Math.min(100 * hook.heartbeatTimeout, 172_800) * 1000,
       heartbeats: 0,
+      ...(launched ? { launched } : {}),
     };
     inst.lifecycleAction = action;
-    this.emit('aws.autoscaling', 'EC2 Instance-terminate Lifecycle Action', {
-      Origin: 'AutoScalingGroup',
-      Destination: 'EC2',
+    this.emit('aws.autoscaling', launching ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action', {
+      Origin: launching ? 'EC2' : 'AutoScalingGroup',
+      Destination: launching ? 'AutoScalingGroup' : 'EC2',
       LifecycleActionToken: action.token,
       AutoScalingGroupName: asg.name,
       LifecycleHookName: hook.name,
@@ -396,15 +411,31 @@ export class Region {
       else this.clock.at(due, `${inst.id} lifecycle timeout`, check);
     };
     this.clock.at(action.expiresAt, `${inst.id} lifecycle timeout`, check);
-    this.reconcile(asg);
+    if (!launching) this.reconcile(asg);
   }
 
-  /** Ends a termination wait (CompleteLifecycleAction or a timeout): for a termination, either result goes on. */
-  endLifecycleAction(inst: SimInstance, _result: 'CONTINUE' | 'ABANDON'): void {
+  /**
+   * Ends a lifecycle wait (CompleteLifecycleAction or a timeout). A termination goes on either way;
+   * a launch goes InService on CONTINUE and is terminated on ABANDON (the ASG then launches again).
+   */
+  endLifecycleAction(inst: SimInstance, result: 'CONTINUE' | 'ABANDON'): void {
     const action = inst.lifecycleAction;
     if (!action) return;
     inst.lifecycleAction = undefined;
     const asg = this.asgs.get(action.asg);
+    if (action.launched) {
+      if (result === 'CONTINUE') return action.launched();
+      const act = asg?.activities.find((a) => a.Description === `Launching a new EC2 instance: ${inst.id}` && a.EndTime === undefined);
+      if (act) {
+        act.StatusCode = 'Cancelled';
+        act.EndTime = this.clock.now();
+        act.StatusMessage = `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ${action.token} was abandoned: Lifecycle Action Completed with ABANDON Result`;
+      }
+      inst.asgLifecycle = 'Terminating';
+      this.shutDown(inst, asg, undefined);
+      if (asg) this.reconcile(asg);
+      return;
+    }
     const act = asg?.activities.find((a) => a.Description === `Terminating EC2 instance: ${inst.id}` && a.EndTime === undefined);
     if (act) act.StatusCode = 'InProgress';
     this.shutDown(inst, asg, act);
