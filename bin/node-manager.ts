@@ -46,6 +46,7 @@ export function buildApp(config: DeploymentConfig, app = new App()): { app: App;
       refreshSchedule: g.refreshSchedule,
       replenishInterval: Duration.seconds(g.replenishEverySeconds),
       ...(g.terminateHook ? { terminateHook: { heartbeatTimeout: Duration.seconds(g.terminateHook.heartbeatTimeoutSeconds), maxHeartbeats: g.terminateHook.maxHeartbeats } } : {}),
+      launchHook: g.launchHook,
     })),
   });
   if (vpc) {

@@ -9,9 +9,10 @@ import type { Deps } from './runtime';
  */
 
 /** A launch lifecycle action: claim it, then wait (join) for the instance's node to be Ready within the join timeout. */
-export async function takeLaunch(state: InterruptionState, deps: Deps, g: GroupConfig, previous: string | undefined, now: number): Promise<InterruptionState> {
+export async function takeLaunch(state: InterruptionState, deps: Deps, g: GroupConfig, previous: string | undefined, now: number, launchedAt?: number): Promise<InterruptionState> {
   const n = state.notice;
-  const deadline = drainDeadline(n, now, { drainTimeoutSeconds: g.drainTimeoutSeconds, joinTimeoutSeconds: g.joinTimeoutSeconds });
+  // The join timeout runs from the launch (as replenish's reaping counts it), not from the event after the boot.
+  const deadline = drainDeadline(launchedAt !== undefined ? { ...n, at: launchedAt } : n, now, { drainTimeoutSeconds: g.drainTimeoutSeconds, joinTimeoutSeconds: g.joinTimeoutSeconds });
   const entry: LedgerEntry = { kind: n.kind, execution: state.execution, since: now, deadline };
   const text = JSON.stringify(entry);
   if (!(await deps.lease.writeInterruption(g.name, n.instanceId, text, previous))) return ignore(state, `another execution claimed ${n.instanceId} at the same time`, { group: g.name });

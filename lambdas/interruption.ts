@@ -76,7 +76,7 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
     return ignore(state, wrote ? what : `another execution claimed ${n.instanceId} at the same time`, { group: g.name });
   }
 
-  if (n.kind === 'launch-hook') return takeLaunch(state, deps, g, previous, now);
+  if (n.kind === 'launch-hook') return takeLaunch(state, deps, g, previous, now, inst?.launchTime);
   const node = inst && inst.state !== 'terminated' ? await nodeOf(deps, n.instanceId, inst.privateDnsName) : undefined;
   // Drained before its end by refresh or replenish (their journal lists the cordon): that execution replaces it.
   const holderJournal = rec?.journal as { cordoned?: readonly string[] } | undefined;

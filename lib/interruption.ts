@@ -10,6 +10,8 @@ import type { DeploymentGroup } from './deployment-config';
 
 /** The termination hook the stack puts on each ASG of a group that asks for one. */
 export const TERMINATE_HOOK_NAME = 'node-manager-drain';
+/** The launch hook (opt-in): a new instance goes InService once its node is Ready. */
+export const LAUNCH_HOOK_NAME = 'node-manager-launch';
 
 export interface InterruptionDrainParts {
   readonly stateMachine: sfn.StateMachine;
@@ -22,8 +24,8 @@ export interface InterruptionDrainParts {
 
 /**
  * The interruption drain's part of the stack: the EventBridge rules that start it, the
- * termination hooks on the groups' ASGs that ask for one, and the lifecycle calls its role may
- * make (on the cluster's tagged ASGs only).
+ * termination and launch hooks on the groups' ASGs that ask for them, and the lifecycle calls its
+ * role may make (on the cluster's tagged ASGs only).
  *
  * Standard, not Express, for every kind of event: a lifecycle hook can hold an instance for hours
  * of heartbeats (Express stops at 5 minutes), a Spot drain's history is what an operator reads in
@@ -63,6 +65,26 @@ export function addInterruptionDrain(scope: Construct, parts: InterruptionDrainP
         lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
         heartbeatTimeout: g.terminateHook!.heartbeatTimeoutSeconds,
         // Should node-manager be down, the instance still goes when the wait ends.
+        defaultResult: 'CONTINUE',
+      });
+    });
+  }
+  for (const g of parts.groups.filter((x) => x.launchHook && x.asgNames)) {
+    const id = g.name.replace(/[^A-Za-z0-9]/g, '');
+    // Long enough for the join timeout and the completing call; CONTINUE should node-manager be
+    // down (replenish still reaps an instance that never joins).
+    const heartbeatTimeout = Math.min(7200, g.joinTimeoutSeconds + 120);
+    new events.Rule(scope, `LaunchHook${id}`, {
+      description: `Let new instances of ${g.name} (${parts.clusterName}) go InService once their node is Ready`,
+      eventPattern: { source: ['aws.autoscaling'], detailType: ['EC2 Instance-launch Lifecycle Action'], detail: { AutoScalingGroupName: [...g.asgNames!], LifecycleHookName: [LAUNCH_HOOK_NAME] } },
+      targets: [new eventTargets.SfnStateMachine(parts.stateMachine, { deadLetterQueue: parts.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.seconds(heartbeatTimeout) })],
+    });
+    g.asgNames!.forEach((asg, i) => {
+      new autoscaling.CfnLifecycleHook(scope, `LaunchHook${id}${i}`, {
+        autoScalingGroupName: asg,
+        lifecycleHookName: LAUNCH_HOOK_NAME,
+        lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        heartbeatTimeout,
         defaultResult: 'CONTINUE',
       });
     });

@@ -87,6 +87,13 @@ export interface NodeGroupProps {
     /** @default 5 */
     readonly maxHeartbeats?: number;
   };
+  /**
+   * A launch lifecycle hook (`node-manager-launch`) on each of the group's ASGs (needs
+   * `asgNames`): a new instance goes InService only once its node is Ready, and is abandoned
+   * (the ASG launches another) when it is not Ready within `joinTimeout`.
+   * @default false
+   */
+  readonly launchHook?: boolean;
 }
 
 export interface NodeManagerProps {
@@ -153,6 +160,7 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
       ...(g.refreshSchedule ? { refreshSchedule: { ...g.refreshSchedule } } : {}),
       replenishEverySeconds: (g.replenishInterval ?? Duration.minutes(5)).toSeconds(),
       ...(g.terminateHook ? { terminateHook: { heartbeatTimeoutSeconds: (g.terminateHook.heartbeatTimeout ?? Duration.minutes(5)).toSeconds(), maxHeartbeats: g.terminateHook.maxHeartbeats ?? 5 } } : {}),
+      launchHook: g.launchHook ?? false,
     };
     const r = DeploymentGroupSchema.safeParse(raw);
     if (!r.success) throw new InvalidConfigError(`NodeManager: groups[${g.name}] (index ${i}): ${describeIssues(r.error)}`);

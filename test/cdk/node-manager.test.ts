@@ -173,6 +173,18 @@ describe('the interruption drain in the stack', () => {
     });
   });
 
+  it('an opt-in launch hook on each ASG of a group that asks for one, covering its join timeout, and its rule', () => {
+    const config = { ...kops, groups: kops.groups.map((g) => (g.role === 'worker' ? { ...g, launchHook: true } : g)) };
+    const lt = Template.fromStack(buildApp(config, app()).stack);
+    const launch = Object.values(lt.findResources('AWS::AutoScaling::LifecycleHook')).map((h) => (h as { Properties: Record<string, unknown> }).Properties).filter((p) => p.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
+    const workers = config.groups.filter((g) => g.launchHook);
+    expect(launch.map((p) => p.AutoScalingGroupName).sort()).toEqual(workers.flatMap((g) => g.asgNames!).sort());
+    for (const p of launch) expect(p).toMatchObject({ LifecycleHookName: 'node-manager-launch', HeartbeatTimeout: workers[0].joinTimeoutSeconds + 120, DefaultResult: 'CONTINUE' });
+    lt.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-launch Lifecycle Action'], detail: { AutoScalingGroupName: workers[0].asgNames, LifecycleHookName: ['node-manager-launch'] } } });
+    // Not asked for: none.
+    expect(Object.values(t.findResources('AWS::AutoScaling::LifecycleHook')).some((h) => (h as { Properties: Record<string, unknown> }).Properties.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING')).toBe(false);
+  });
+
   it('completes and heartbeats lifecycle actions only on ASGs carrying the cluster tag', () => {
     const s = statements(t).find((x) => actionsOf(x).includes('autoscaling:CompleteLifecycleAction'))!;
     expect(actionsOf(s).sort()).toEqual(['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat']);

@@ -363,6 +363,8 @@ export class Region {
       return undefined;
     }
     if (inst.state === 'shutting-down' || inst.state === 'terminated') return undefined;
+    // A launch still waiting on its hook is over: there is no action left to complete.
+    if (inst.asgLifecycle === 'Pending:Wait') inst.lifecycleAction = undefined;
     const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
     const act = asg ? this.activity(asg, `Terminating EC2 instance: ${inst.id}`, cause, 'InProgress') : undefined;
     const hook = asg?.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING');

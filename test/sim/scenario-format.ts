@@ -38,6 +38,8 @@ const GroupSpec = z
       })
       .strict()
       .optional(),
+    /** A launch lifecycle hook on each ASG (node-manager-launch): new instances wait in Pending:Wait until their node is Ready. */
+    launchHook: z.boolean().default(false),
     /** ASG Capacity Rebalancing: a rebalance recommendation makes the ASG launch a replacement, then terminate the old instance. */
     capacityRebalance: z.boolean().default(false),
   })
@@ -143,6 +145,7 @@ export const ScenarioSchema = z
     });
     const drained = s.runs.some((r) => 'on' in r && r.on === 'interruption');
     s.groups.forEach((g, i) => {
+      if (g.launchHook && !drained) ctx.addIssue({ code: 'custom', path: ['groups', i, 'launchHook'], message: 'a launch hook without the interruption drain holds every launch for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them' });
       if (g.terminateHook && !drained) ctx.addIssue({ code: 'custom', path: ['groups', i, 'terminateHook'], message: 'a termination hook without the interruption drain holds every termination for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them' });
     });
     s.faults.forEach((f, i) => {

@@ -84,13 +84,15 @@ export interface ScenarioRun {
 const LEASE_TABLE = 'node-manager-leases';
 /** The termination hook's name, as the stack creates it. */
 export const TERMINATE_HOOK = 'node-manager-drain';
+export const LAUNCH_HOOK = 'node-manager-launch';
 
 /** What the stack's interruption rules match (lib/interruption.ts): EC2's notices for any instance, lifecycle actions of hooked ASGs. */
-function routesToInterruption(ev: { source: string; detailType: string; detail: Readonly<Record<string, string>> }, hookedAsgs: ReadonlySet<string>): boolean {
+function routesToInterruption(ev: { source: string; detailType: string; detail: Readonly<Record<string, string>> }, hookedAsgs: ReadonlySet<string>, launchHookedAsgs: ReadonlySet<string>): boolean {
   if (ev.source === 'aws.ec2') {
     if (ev.detailType === 'EC2 Spot Instance Interruption Warning' || ev.detailType === 'EC2 Instance Rebalance Recommendation') return true;
     return ev.detailType === 'EC2 Instance State-change Notification' && (ev.detail.state === 'shutting-down' || ev.detail.state === 'stopping');
   }
+  if (ev.detailType === 'EC2 Instance-launch Lifecycle Action') return launchHookedAsgs.has(ev.detail.AutoScalingGroupName);
   return ev.detailType === 'EC2 Instance-terminate Lifecycle Action' && hookedAsgs.has(ev.detail.AutoScalingGroupName);
 }
 const KUBECONFIG_SECRET = 'node-manager/kubeconfig';
@@ -143,6 +145,8 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           instanceAgeDays: g.instanceAgeDays,
           capacityRebalance: g.capacityRebalance,
           ...(g.terminateHook ? { terminateHook: { name: TERMINATE_HOOK, heartbeatTimeout: g.terminateHook.heartbeatTimeoutSeconds, defaultResult: g.terminateHook.defaultResult } } : {}),
+          // As the stack creates it: the join timeout and a margin, CONTINUE should node-manager be down.
+          ...(g.launchHook ? { launchHook: { name: LAUNCH_HOOK, heartbeatTimeout: Math.min(7200, g.joinTimeoutSeconds + 120), defaultResult: 'CONTINUE' as const } } : {}),
         }),
       );
     }
@@ -167,6 +171,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         joinTimeoutSeconds: g.joinTimeoutSeconds,
         cooldownSeconds: g.cooldownSeconds,
         ...(g.terminateHook ? { terminateHook: { heartbeatTimeoutSeconds: g.terminateHook.heartbeatTimeoutSeconds, maxHeartbeats: g.terminateHook.maxHeartbeats } } : {}),
+        launchHook: g.launchHook,
       })),
     });
     const runner = new WorkflowRunner(sim, config);
@@ -254,8 +259,9 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     for (const r of scenario.runs) {
       if ('on' in r && r.on === 'interruption') {
         const hooked = new Set(scenario.groups.filter((g) => g.terminateHook).flatMap((g) => asgNames.get(g.name) ?? []));
+        const launchHooked = new Set(scenario.groups.filter((g) => g.launchHook).flatMap((g) => asgNames.get(g.name) ?? []));
         sim.onEvent((ev) => {
-          if (sim.now() > end || !routesToInterruption(ev, hooked)) return;
+          if (sim.now() > end || !routesToInterruption(ev, hooked, launchHooked)) return;
           const event = sim.toEventBridge(ev);
           const deliver = () => {
             if (sim.now() <= end) runner.start('interruption', event);

@@ -40,6 +40,8 @@ export interface NodeGroupSpec {
   readonly instanceAgeDays?: number;
   /** A termination lifecycle hook on each ASG (as the stack creates it). */
   readonly terminateHook?: { readonly name: string; readonly heartbeatTimeout: number; readonly defaultResult: 'CONTINUE' | 'ABANDON' };
+  /** A launch lifecycle hook on each ASG (heartbeat timeout in seconds). */
+  readonly launchHook?: { readonly name: string; readonly heartbeatTimeout: number; readonly defaultResult: 'CONTINUE' | 'ABANDON' };
   /** ASG Capacity Rebalancing on. @default false */
   readonly capacityRebalance?: boolean;
 }
@@ -224,6 +226,7 @@ export class Simulator {
         { launchedAt: this.now() - ageMs + z * 600_000, ageSpreadMs: 60_000 },
       );
       if (spec.terminateHook) asg.hooks.push({ name: spec.terminateHook.name, transition: 'autoscaling:EC2_INSTANCE_TERMINATING', heartbeatTimeout: spec.terminateHook.heartbeatTimeout, defaultResult: spec.terminateHook.defaultResult });
+      if (spec.launchHook) asg.hooks.push({ name: spec.launchHook.name, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: spec.launchHook.heartbeatTimeout, defaultResult: spec.launchHook.defaultResult });
       asg.capacityRebalance = spec.capacityRebalance ?? false;
       names.push(asg.name);
     });

@@ -155,6 +155,26 @@ describe('interruption drain', () => {
     expectWholeAndClean(r, 'plain');
   });
 
+  it('launch hook (opt-in): a new instance goes InService once its node is Ready; one that never joins is abandoned at the join timeout and replaced', async () => {
+    const { report: r } = await runScenario(load('launch-hook'));
+    const launches = interruptions(r).filter((e) => (e.input as { 'detail-type': string })['detail-type'] === 'EC2 Instance-launch Lifecycle Action');
+    expect(launches).toHaveLength(3);
+    const results = launches.map((e) => [e.startedAt, outputOf(e).lifecycleAction, outputOf(e).joined]);
+    expect(results).toEqual([
+      [150, 'completed ABANDON (node-manager-launch)', false],
+      [150, 'completed CONTINUE (node-manager-launch)', true],
+      [450, 'completed CONTINUE (node-manager-launch)', true],
+    ]);
+    // Abandoned at the join timeout counted from the launch (1m + 300 s), not from the event.
+    expect(launches[0].stoppedAt).toBe(360);
+    // Completed as soon as the node was Ready: boot 90 s + join 60 s after the launch, within one poll.
+    expect(launches[1].stoppedAt! - 60).toBeLessThanOrEqual(90 + 60 + 15);
+    const g = r.groups[0];
+    expect(g.members).toHaveLength(4);
+    expect(g.members.every((m) => m.ready)).toBe(true);
+    expect(r.outsideAsgs).toEqual([]);
+  });
+
   it('a Spot storm: 50 reclaims in an hour on 60 nodes lose no pod and leave nothing over', async () => {
     const { report: r } = await runScenario(load('spot-storm'));
     const drains = interruptions(r).filter((e) => outputOf(e).replacement);
