@@ -65,6 +65,7 @@ interface GroupDraft {
   surplus: number;
   instanceAgeDays: number;
   terminateHook?: { heartbeatTimeoutSeconds: number; maxHeartbeats: number };
+  launchHook?: boolean;
   capacityRebalance?: boolean;
 }
 
@@ -77,8 +78,9 @@ const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
       surplus: fc.integer({ min: 0, max: 3 }),
       hook: fc.option(fc.record({ heartbeatTimeoutSeconds: fc.constantFrom(60, 120, 300), maxHeartbeats: fc.integer({ min: 0, max: 3 }) }), { nil: undefined }),
       capacityRebalance: fc.boolean(),
+      launchHook: fc.boolean(),
     })
-    .map(({ zones, nodes, headroom, surplus, hook, capacityRebalance }) => {
+    .map(({ zones, nodes, headroom, surplus, hook, capacityRebalance, launchHook }) => {
       const perZone = Math.max(1, Math.round(nodes / zones));
       return {
         name,
@@ -90,6 +92,7 @@ const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
         surplus,
         instanceAgeDays: 10,
         ...(hook ? { terminateHook: hook } : {}),
+        ...(launchHook ? { launchHook } : {}),
         ...(capacityRebalance ? { capacityRebalance } : {}),
       };
     });
@@ -146,7 +149,7 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
           seed,
           cluster: { name: 'example.k8s.local', kind: 'kops' },
           // The stack creates a group's hook with the rule that routes its lifecycle actions: no hook without the interruption drain.
-          groups: interruption ? groups : groups.map(({ terminateHook: _h, ...g }) => g),
+          groups: interruption ? groups : groups.map(({ terminateHook: _h, launchHook: _l, ...g }) => g),
           workloads: workloads.map((w, i) => ({ name: `app-${i}`, group: w.group, replicas: w.replicas, ...(w.pdb ? { pdb: w.pdb } : {}) })),
           faults,
           runs: [...refreshes.map((r) => ({ ...r, input: r.input.dryRun ? r.input : { group: r.input.group } })), ...replenishRuns, ...eventRuns],
