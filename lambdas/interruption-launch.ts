@@ -1,6 +1,6 @@
 import type { GroupConfig } from '../lib/config';
 import { drainDeadline, type LedgerEntry } from './core';
-import { ignore, nodeOf, type InterruptionState } from './interruption-state';
+import { CONTENDED, nodeOf, type InterruptionState } from './interruption-state';
 import type { Deps } from './runtime';
 
 /**
@@ -9,13 +9,13 @@ import type { Deps } from './runtime';
  */
 
 /** A launch lifecycle action: claim it, then wait (join) for the instance's node to be Ready within the join timeout. */
-export async function takeLaunch(state: InterruptionState, deps: Deps, g: GroupConfig, previous: string | undefined, now: number, launchedAt?: number): Promise<InterruptionState> {
+export async function takeLaunch(state: InterruptionState, deps: Deps, g: GroupConfig, previous: string | undefined, now: number, launchedAt?: number): Promise<InterruptionState | typeof CONTENDED> {
   const n = state.notice;
   // The join timeout runs from the launch (as replenish's reaping counts it), not from the event after the boot.
   const deadline = drainDeadline(launchedAt !== undefined ? { ...n, at: launchedAt } : n, now, { drainTimeoutSeconds: g.drainTimeoutSeconds, joinTimeoutSeconds: g.joinTimeoutSeconds });
   const entry: LedgerEntry = { kind: n.kind, execution: state.execution, since: now, deadline };
   const text = JSON.stringify(entry);
-  if (!(await deps.lease.writeInterruption(g.name, n.instanceId, text, previous))) return ignore(state, `another execution claimed ${n.instanceId} at the same time`, { group: g.name });
+  if (!(await deps.lease.writeInterruption(g.name, n.instanceId, text, previous))) return CONTENDED;
   const taken = { ...state.did, group: g.name, waiting: `for ${n.instanceId}'s node to be Ready by ${new Date(deadline).toISOString()} (join timeout ${g.joinTimeoutSeconds}s), else ABANDON` };
   return { ...state, group: g.name, act: true, joining: true, asg: n.hook?.asg, deadline, entry: text, taken, did: taken };
 }

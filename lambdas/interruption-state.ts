@@ -38,6 +38,9 @@ export interface InterruptionState {
   readonly failure?: { readonly Error: string; readonly Cause: string };
 }
 
+/** What a claim returns when its conditional write lost to another write: read and decide again. */
+export const CONTENDED = Symbol('contended');
+
 export const ignore = (state: InterruptionState, why: string, extra: Record<string, unknown> = {}): InterruptionState => ({ ...state, act: false, did: { ...state.did, ...extra, ignored: why } });
 
 /** The node of an instance: by its private DNS name (kops and EKS name nodes so), checked against its providerID. */

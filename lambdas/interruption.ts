@@ -8,12 +8,13 @@ import {
   prunable,
   SPOT_NOTICE_SECONDS,
   EvictionBlockedError,
+  type InstanceState,
   type LedgerEntry,
 } from './core';
 import type { GroupConfig } from '../lib/config';
 import { executionName } from './drain';
 import { takeLaunch, join } from './interruption-launch';
-import { ignore, nodeOf, type InterruptionState } from './interruption-state';
+import { CONTENDED, ignore, nodeOf, type InterruptionState } from './interruption-state';
 import type { StartEvent } from './input';
 import type { Deps } from './runtime';
 
@@ -51,7 +52,17 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
   const asgName = n.hook?.asg ?? inst?.tags?.['aws:autoscaling:groupName'];
   const g = groupOfInstance(deps, asgName, inst?.tags ?? {});
   if (!g) return ignore(state, `${n.instanceId} belongs to no group node-manager manages${asgName ? ` (its ASG: ${asgName})` : inst ? '' : ' (EC2 does not know it in this region)'}`);
-  const now = deps.now();
+  // A claim is a conditional write on what was read: when another write got in between (a
+  // duplicate's claim, or another claim pruning old entries), read again and decide again.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const out = await claimAndTake(state, deps, g, inst, asgName, deps.now());
+    if (out !== CONTENDED) return out;
+  }
+  return ignore(state, `the ledger entry of ${n.instanceId} kept changing under this execution (3 tries): another one is handling it`, { group: g.name });
+}
+
+async function claimAndTake(state: InterruptionState, deps: Deps, g: GroupConfig, inst: InstanceState | undefined, asgName: string | undefined, now: number): Promise<InterruptionState | typeof CONTENDED> {
+  const n = state.notice;
   const rec = await deps.lease.get(g.name);
   const ledger = rec?.interruptions ?? {};
   const previous = ledger[n.instanceId];
@@ -73,7 +84,7 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
     const what = asg?.capacityRebalance
       ? `${asg.name} has Capacity Rebalancing: it launches the replacement and terminates ${n.instanceId} itself, drained then`
       : `noted ${n.instanceId} at elevated risk; it is drained when its interruption warning or termination comes (turn on Capacity Rebalancing on ${asg?.name ?? 'its ASG'} to replace it ahead)`;
-    return ignore(state, wrote ? what : `another execution claimed ${n.instanceId} at the same time`, { group: g.name });
+    return wrote ? ignore(state, what, { group: g.name }) : CONTENDED;
   }
 
   if (n.kind === 'launch-hook') return takeLaunch(state, deps, g, previous, now, inst?.launchTime);
@@ -99,9 +110,7 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
   };
   const text = JSON.stringify(entry);
   const prune = prunable(Object.fromEntries(Object.entries(ledger).map(([id, t]) => [id, JSON.parse(t) as LedgerEntry])), now);
-  if (!(await deps.lease.writeInterruption(g.name, n.instanceId, text, previous, prune))) {
-    return ignore(state, `another execution claimed ${n.instanceId} at the same time`, { group: g.name });
-  }
+  if (!(await deps.lease.writeInterruption(g.name, n.instanceId, text, previous, prune))) return CONTENDED;
 
   const by = executionName(state.execution);
   const marked = node ? await (await deps.kube()).markInterrupted(node.name, by, n.kind) : undefined;

@@ -201,6 +201,18 @@ describe('interruption drain', () => {
     expect(checkInvariants(scenario, r)).toEqual([]);
   });
 
+  it('campaign find: a claim whose entry another claim pruned meanwhile reads again and claims, so every termination hook is answered', async () => {
+    // Two refreshes an hour apart with hooks on launch and termination, every event delivered twice at
+    // once: claims made an hour later prune the launches' entries while other claims expect them.
+    const scenario = parseScenario({"name": "claim-pruned", "seed": 271997, "cluster": {"name": "example.k8s.local", "kind": "kops"}, "groups": [{"name": "spot", "role": "worker", "zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"], "perZone": 4, "maxPerZone": 4, "desiredReady": 12, "surplus": 3, "instanceAgeDays": 10, "terminateHook": {"heartbeatTimeoutSeconds": 300, "maxHeartbeats": 1}, "launchHook": true}, {"name": "master", "role": "control-plane", "zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"], "perZone": 1, "maxPerZone": 1, "desiredReady": 3, "surplus": 0, "instanceAgeDays": 30}], "workloads": [], "faults": [], "runs": [{"workflow": "refresh", "at": "0m", "input": {"group": "spot"}}, {"workflow": "refresh", "at": "79m", "input": {"group": "spot"}}, {"workflow": "refresh", "at": "50m", "input": {"group": "master"}}, {"every": "10m", "at": "3m", "workflow": "replenish", "input": {"group": "spot"}}, {"every": "10m", "at": "3m", "workflow": "replenish", "input": {"group": "master"}}, {"on": "autoscaling", "workflow": "replenish", "input": {"group": "spot"}}, {"on": "interruption", "workflow": "interruption", "duplicates": 0.5, "maxDelaySeconds": 0}], "until": "10h"});
+    const { report: r } = await runScenario(scenario);
+    const hooks = interruptions(r).filter((e) => (e.input as { 'detail-type': string })['detail-type'] === 'EC2 Instance-terminate Lifecycle Action');
+    const answered = new Set(audit(r, 'CompleteLifecycleAction').filter((a) => a.outcome === 'ok').map((a) => a.target.split(' ')[0]));
+    const instances = new Set(hooks.map((e) => `instance/${(e.input as { detail: { EC2InstanceId: string } }).detail.EC2InstanceId}`));
+    expect([...instances].filter((i) => !answered.has(i))).toEqual([]);
+    expect(checkInvariants(scenario, r)).toEqual([]);
+  });
+
   it('input that is not an interruption event fails before anything is read, naming the field', async () => {
     const { report: r } = await runScenario(
       load('interruption-foreign', { faults: [], runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes', dryRun: true } }] }),
