@@ -1,5 +1,5 @@
 import { EvictionBlockedError, podsToEvict, ResourceNotFoundError } from './core';
-import type { KubePort } from './kube/port';
+import type { KubePort, PodInfo } from './kube/port';
 
 export interface DrainPass {
   /** Pods evicted by this pass. */
@@ -24,20 +24,29 @@ export async function drainNode(kube: KubePort, node: string, by: string): Promi
     if (e instanceof ResourceNotFoundError) return { evicted: [], remaining: [], refused: [], gone: true };
     throw e;
   }
+  const pass = await evictPass(kube, node);
+  return { evicted: pass.evicted, remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`), refused: pass.refused, gone: false };
+}
+
+/**
+ * Evicts, through the Eviction API, every pod of the node that may go (not DaemonSet or mirror
+ * pods, not pods already leaving), each with the grace period `grace` gives it (undefined: the
+ * pod's own). Returns what it evicted, what budgets refused, and the pods still on the node:
+ * drained means none, as kubectl drain waits (evicted pods still terminating count).
+ */
+export async function evictPass(kube: KubePort, node: string, grace: (pod: PodInfo) => number | undefined = () => undefined): Promise<{ evicted: string[]; refused: string[]; staying: PodInfo[] }> {
   const pods = await kube.listPodsOnNode(node);
   const evicted: string[] = [];
   const refused = new Set<string>();
   for (const pod of podsToEvict(pods)) {
     try {
-      if ((await kube.evictPod(pod.namespace, pod.name)) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
+      if ((await kube.evictPod(pod.namespace, pod.name, grace(pod))) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
     } catch (e) {
       if (!(e instanceof EvictionBlockedError)) throw e;
       refused.add(e.reason);
     }
   }
-  // Drained means gone, as kubectl drain waits: evicted pods still terminating count as left.
-  const remaining = pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed').map((p) => `${p.namespace}/${p.name}`);
-  return { evicted, remaining, refused: [...refused], gone: false };
+  return { evicted, refused: [...refused], staying: pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed') };
 }
 
 /**

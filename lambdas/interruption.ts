@@ -4,15 +4,13 @@ import {
   graceFor,
   heartbeatDue,
   parseNotice,
-  podsToEvict,
   prunable,
   SPOT_NOTICE_SECONDS,
-  EvictionBlockedError,
   type InstanceState,
   type LedgerEntry,
 } from './core';
 import type { GroupConfig } from '../lib/config';
-import { executionName } from './drain';
+import { evictPass, executionName } from './drain';
 import { takeLaunch, join } from './interruption-launch';
 import { CONTENDED, ignore, nodeOf, type InterruptionState } from './interruption-state';
 import type { StartEvent } from './input';
@@ -37,8 +35,6 @@ function groupOfInstance(deps: Deps, asg: string | undefined, tags: Readonly<Rec
     g.asgNames ? !!asg && g.asgNames.includes(asg) : !!asg && Object.entries(g.asgTags ?? {}).every(([k, v]) => tags[k] === v),
   );
 }
-
-
 
 /**
  * Takes the notice: finds the instance's group (none: ignored at once, and said), decides from the
@@ -71,6 +67,7 @@ async function claimAndTake(state: InterruptionState, deps: Deps, g: GroupConfig
   const retry = existing?.execution === state.execution && existing.kind === n.kind;
   const decision = retry ? { claim: true as const } : decideClaim(existing, n);
   if (!decision.claim) return ignore(state, decision.why, { group: g.name });
+  if (n.kind === 'launch-hook') return takeLaunch(state, deps, g, previous, now, inst?.launchTime);
 
   const [asg] = asgName ? await deps.autoscaling.describeGroups({ names: [asgName] }) : [];
   const member = asg?.instances.find((i) => i.instanceId === n.instanceId);
@@ -87,7 +84,6 @@ async function claimAndTake(state: InterruptionState, deps: Deps, g: GroupConfig
     return wrote ? ignore(state, what, { group: g.name }) : CONTENDED;
   }
 
-  if (n.kind === 'launch-hook') return takeLaunch(state, deps, g, previous, now, inst?.launchTime);
   const node = inst && inst.state !== 'terminated' ? await nodeOf(deps, n.instanceId, inst.privateDnsName) : undefined;
   // Drained before its end by refresh or replenish (their journal lists the cordon): that execution replaces it.
   const holderJournal = rec?.journal as { cordoned?: readonly string[] } | undefined;
@@ -161,20 +157,8 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
     lastBeat = now;
     heartbeats += 1;
   }
-  const kube = await deps.kube();
-  const pods = await kube.listPodsOnNode(state.node);
   const left = (state.deadline - now) / 1000;
-  const evicted: string[] = [];
-  const refused = new Set<string>();
-  for (const pod of podsToEvict(pods)) {
-    try {
-      if ((await kube.evictPod(pod.namespace, pod.name, graceFor(pod.graceSeconds, left))) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
-    } catch (e) {
-      if (!(e instanceof EvictionBlockedError)) throw e;
-      refused.add(e.reason);
-    }
-  }
-  const staying = pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  const { evicted, refused, staying } = await evictPass(await deps.kube(), state.node, (pod) => graceFor(pod.graceSeconds, left));
   const remaining = staying.map((p) => `${p.namespace}/${p.name}`);
   const drained = remaining.length === 0;
   const timeUp = !drained && now >= state.deadline;
@@ -184,16 +168,16 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
     heartbeats,
     drained,
     timeUp,
-    waitSeconds: nextPoll(staying, evicted.length, refused.size, now, state.deadline),
+    waitSeconds: nextPoll(staying, evicted.length, refused.length, now, state.deadline),
     left: remaining.slice(0, 20),
-    refusedBy: [...refused].slice(0, 5),
+    refusedBy: refused.slice(0, 5),
     untilReclaim: drained || timeUp ? untilReclaim(state, now) : 0,
     evicted: (state.evicted ?? 0) + evicted.length,
     did: {
       evicted,
       secondsLeft: Math.max(0, Math.round(left)),
       ...(drained ? {} : { podsLeft: remaining.slice(0, 20), ...(remaining.length > 20 ? { more: remaining.length - 20 } : {}) }),
-      ...(refused.size ? { refused: [...refused] } : {}),
+      ...(refused.length ? { refused } : {}),
       ...(beat ? { heartbeat: beat } : {}),
     },
   };
