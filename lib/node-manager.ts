@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Arn, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -10,7 +8,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -22,10 +19,8 @@ import { z } from 'zod';
 import { ClusterAccessSchema, describeIssues, InvalidConfigError } from './config';
 import { DeploymentGroupSchema, handlerConfig, type DeploymentGroup } from './deployment-config';
 import { addInterruptionDrain } from './interruption';
+import { workflowParts } from './workflow';
 
-const ROOT = join(__dirname, '..');
-
-type Workflow = 'refresh' | 'replenish' | 'interruption';
 
 /** How the handlers reach the cluster's API server. */
 export type ClusterAccess =
@@ -270,62 +265,9 @@ export class NodeManager extends Construct {
       },
       'from-environment',
     );
-    // checkov, on the functions and their logs, justified rather than changed:
-    // - CKV_AWS_116 (no DLQ): Step Functions invokes them synchronously, retries and catches; a
-    //   Lambda DLQ applies to asynchronous invocations only. The schedules and rules have one.
-    // - CKV_AWS_117 (not in a VPC): optional (`vpcPlacement`), for private API server endpoints.
-    // - CKV_AWS_115 (no reserved concurrency): the lease serializes work per group, so concurrency
-    //   stays at a few per group; a reservation would only take from the account's pool.
-    // - CKV_AWS_173 (environment not KMS-encrypted): it holds the table name and NODE_OPTIONS; the
-    //   configuration is inlined in the code and no secret is ever in either.
-    // - CKV_AWS_158 (log groups without KMS): logs hold step outputs (names, counts), never the
-    //   kubeconfig or a token (tested with a marker token); encrypted by CloudWatch Logs itself.
-    const fn = (name: Workflow) => {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
-      // The role is our own (no AWSLambdaBasicExecutionRole): without this a crash or a timeout of
-      // a deployed step would leave no log. Streams of this function's own log group, nothing else.
-      logGroup.grantWrite(role);
-      const f = new NodejsFunction(this, `${name}Function`, {
-        entry: join(ROOT, 'lambdas', `${name}-handler.ts`),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: 512,
-        timeout: Duration.minutes(5),
-        role,
-        logGroup,
-        tracing: lambda.Tracing.ACTIVE,
-        description: `node-manager ${name} steps for cluster ${props.clusterName}`,
-        // The region the handlers' SDK clients use comes from the Lambda environment (AWS_REGION).
-        environment: { NODE_MANAGER_LEASE_TABLE: this.leaseTable.tableName, NODE_OPTIONS: '--enable-source-maps' },
-        bundling: {
-          minify: true,
-          sourceMap: true,
-          target: 'node22',
-          format: OutputFormat.CJS,
-          // The configuration is inlined: no 4 KB environment ceiling, and no read at cold start.
-          define: { 'process.env.NODE_MANAGER_CONFIG': JSON.stringify(JSON.stringify({ ...config, cluster: { ...config.cluster, region: stack.region } })) },
-        },
-        ...(props.vpcPlacement ? { vpc: props.vpcPlacement.vpc, vpcSubnets: props.vpcPlacement.subnets, securityGroups: props.vpcPlacement.securityGroups } : {}),
-      });
-      return f;
-    };
+    const { fn, machine } = workflowParts(this, { role, retention, config, clusterName: props.clusterName, leaseTableName: this.leaseTable.tableName, names, vpcPlacement: props.vpcPlacement });
     const refreshFn = fn('refresh');
     const replenishFn = fn('replenish');
-
-    const machine = (name: Workflow, f: lambda.IFunction) => {
-      const logGroup = new logs.LogGroup(this, `${name}ExecutionLogs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
-      const sm = new sfn.StateMachine(this, `${name}StateMachine`, {
-        stateMachineName: names[name],
-        // Inlined (not an S3 asset): the template carries the repository's ASL file verbatim.
-        definitionBody: sfn.DefinitionBody.fromString(readFileSync(join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8')),
-        definitionSubstitutions: { [`${name.charAt(0).toUpperCase()}${name.slice(1)}FunctionArn`]: f.functionArn },
-        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-        tracingEnabled: true,
-      });
-      f.grantInvoke(sm);
-      return sm;
-    };
     this.refreshStateMachine = machine('refresh', refreshFn);
     this.replenishStateMachine = machine('replenish', replenishFn);
     // A long refresh continues in a fresh execution of itself.
