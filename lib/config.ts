@@ -17,7 +17,12 @@ export const groupFields = {
   /** Or by tags: every tag must match. */
   asgTags: z.record(z.string().min(1), z.string()).optional(),
   desiredReady: z.number().int().min(0).max(10_000, 'at most 10000 (an Auto Scaling group holds at most 10000 instances)'),
-  surplus: z.number().int().min(0).max(100).default(1),
+  /** Extra nodes added before a refresh replaces old ones, and the batch size: a count, or a percentage of desiredReady ("10%", at least one node). */
+  surplus: z
+    .union([z.number().int().min(0).max(10_000, 'at most 10000'), z.string().regex(/^(100|[1-9]?\d)%$/, 'a count such as 2, or a percentage of desiredReady such as "10%"')], {
+      error: 'a count such as 2, or a percentage of desiredReady such as "10%"',
+    })
+    .default(1),
   drainTimeoutSeconds: z.number().int().min(30).max(3600).default(600),
   joinTimeoutSeconds: z.number().int().min(60).max(3600).default(900),
   cooldownSeconds: z.number().int().min(0).max(86_400).default(300),
@@ -42,11 +47,18 @@ export const groupFields = {
   launchHook: z.boolean().default(false),
 };
 
-export function checkGroup(g: { asgNames?: unknown; asgTags?: unknown; role: string; surplus: number; terminateHook?: unknown; launchHook?: boolean }, ctx: z.RefinementCtx): void {
+/** The surplus in nodes: a count as given, a percentage of desiredReady rounded up (at least one node unless 0%). */
+export function surplusCount(g: { readonly surplus: number | string; readonly desiredReady: number }): number {
+  if (typeof g.surplus === 'number') return g.surplus;
+  const pct = Number(g.surplus.slice(0, -1));
+  return pct === 0 ? 0 : Math.max(1, Math.ceil((g.desiredReady * pct) / 100));
+}
+
+export function checkGroup(g: { asgNames?: unknown; asgTags?: unknown; role: string; surplus: number | string; desiredReady: number; terminateHook?: unknown; launchHook?: boolean }, ctx: z.RefinementCtx): void {
   if (!g.asgNames === !g.asgTags) ctx.addIssue({ code: 'custom', path: ['asgNames'], message: 'set exactly one of asgNames or asgTags' });
   if (g.terminateHook && !g.asgNames) ctx.addIssue({ code: 'custom', path: ['terminateHook'], message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)' });
   if (g.launchHook && !g.asgNames) ctx.addIssue({ code: 'custom', path: ['launchHook'], message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)' });
-  if (g.role === 'control-plane' && g.surplus !== 0) {
+  if (g.role === 'control-plane' && surplusCount(g) !== 0) {
     ctx.addIssue({ code: 'custom', path: ['surplus'], message: 'control-plane groups refresh in place: surplus must be 0 (their etcd volumes are zonal)' });
   }
 }
@@ -105,7 +117,7 @@ export function groupSettings(g: GroupConfig): GroupSettings {
     name: g.name,
     role: g.role,
     desiredReady: g.desiredReady,
-    surplus: g.surplus,
+    surplus: surplusCount(g),
     drainTimeoutSeconds: g.drainTimeoutSeconds,
     joinTimeoutSeconds: g.joinTimeoutSeconds,
     cooldownSeconds: g.cooldownSeconds,

@@ -41,10 +41,11 @@ export interface NodeGroupProps {
   /** Ready nodes the group must have. */
   readonly desiredReady: number;
   /**
-   * Extra nodes added before a refresh replaces old ones (and the batch size).
+   * Extra nodes added before a refresh replaces old ones (and the batch size): a count, or a
+   * percentage of `desiredReady` such as `"10%"` (rounded up, at least one node).
    * @default 1 for workers, 0 for control-plane groups
    */
-  readonly surplus?: number;
+  readonly surplus?: number | string;
   /**
    * How long a drain may take before the refresh gives up safely (at most one hour).
    * @default Duration.minutes(10)

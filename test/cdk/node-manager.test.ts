@@ -5,8 +5,8 @@ import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildApp, loadConfig } from '../../bin/node-manager';
-import { InvalidConfigError } from '../../lib/config';
-import { parseDeploymentConfig } from '../../lib/deployment-config';
+import { groupSettings, InvalidConfigError } from '../../lib/config';
+import { handlerConfig, parseDeploymentConfig } from '../../lib/deployment-config';
 import { NodeManager } from '../../lib/node-manager';
 
 const ROOT = join(__dirname, '..', '..');
@@ -217,6 +217,9 @@ describe('invalid configuration fails synth, naming the field and what is allowe
     [schedule('0 4 ? * SUN *', 'Tokyo'), 'groups[nodes].refreshSchedule.timeZone: an IANA time zone name'],
     [{ ...good, groups: [master, { ...nodes, replenishEverySeconds: 90 }] }, 'groups[nodes].replenishEverySeconds: 0 (off), or whole minutes from 60 to 86400 seconds'],
     [{ ...good, groups: [master, { ...nodes, desiredReady: 1e9 }] }, 'groups[nodes].desiredReady: at most 10000'],
+    [{ ...good, groups: [master, { ...nodes, surplus: 'ten' }] }, 'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady such as "10%"'],
+    [{ ...good, groups: [master, { ...nodes, surplus: '150%' }] }, 'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady such as "10%"'],
+    [{ ...good, groups: [{ ...master, surplus: '10%' }, nodes] }, `groups[${master.name}].surplus: control-plane groups refresh in place: surplus must be 0`],
     [{ ...good, groups: [master, { ...nodes, name: 'other' }, nodes] }, `groups[nodes].asgNames.0: ASG ${nodes.asgNames[0]} is already in group other; an ASG belongs to one group`],
     [{ ...good, cluster: { ...good.cluster, region: 'ap-northeast-9' } }, 'cluster.region: an AWS region such as ap-northeast-1'],
     [{ ...good, cluster: { ...good.cluster, resourceTag: { key: 'Team', value: 'platform' } } }, `cluster.resourceTag: must identify cluster ${good.cluster.name}`],
@@ -226,6 +229,16 @@ describe('invalid configuration fails synth, naming the field and what is allowe
   ])('case %#', (raw, message) => {
     expect(() => parseDeploymentConfig(raw)).toThrow(InvalidConfigError);
     expect(() => parseDeploymentConfig(raw)).toThrow(message);
+  });
+
+  it('a surplus may be a percentage of desiredReady: rounded up, at least one node; 0% is none', () => {
+    const withSurplus = (surplus: unknown, desiredReady = 2000) => groupSettings(handlerConfig(parseDeploymentConfig({ ...good, groups: [master, { ...nodes, surplus, desiredReady }] }), 'leases').groups[1]).surplus;
+    expect(withSurplus('10%')).toBe(200);
+    expect(withSurplus('10%', 3)).toBe(1);
+    expect(withSurplus('25%', 6)).toBe(2);
+    expect(withSurplus('0%')).toBe(0);
+    expect(withSurplus(2)).toBe(2);
+    expect(withSurplus(300)).toBe(300);
   });
 
   it('the construct checks its props the same way', () => {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { surplusCount } from '../../lib/config';
 import { parseScenario, runScenario, type Report, type Scenario } from './scenario';
 
 /**
@@ -216,9 +217,9 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
         if (!known || a.min !== spec.perZone) add('every ASG at home, or the report says why', `${a.name}: desired ${a.desired}/${a.homeDesired}, max ${a.max}/${homeMax}, min ${a.min}/${spec.perZone}; memory home ${JSON.stringify(memoryHome[a.name] ?? null)}`);
       }
     }
-    if (!takenByFaults && spec.role === 'worker' && spec.surplus >= 1 && g.minReady < g.desiredReady) add('Ready never below desiredReady because of us (surplus >= 1)', `${g.name}: ${g.minReady} < ${g.desiredReady}`);
+    if (!takenByFaults && spec.role === 'worker' && surplusCount(spec) >= 1 && g.minReady < g.desiredReady) add('Ready never below desiredReady because of us (surplus >= 1)', `${g.name}: ${g.minReady} < ${g.desiredReady}`);
     if (!takenByFaults && spec.role === 'control-plane' && g.minReady < g.desiredReady - 1) add('never more than one master down', `${g.name}: ${g.minReady} Ready of ${g.desiredReady}`);
-    const batch = spec.role === 'control-plane' ? 1 : Math.max(1, spec.surplus);
+    const batch = spec.role === 'control-plane' ? 1 : Math.max(1, surplusCount(spec));
     if (!takenByFaults && g.maxLeaving > batch) add('never more nodes leaving than the batch', `${g.name}: ${g.maxLeaving} > ${batch}`);
   }
 

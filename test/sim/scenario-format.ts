@@ -22,7 +22,8 @@ const GroupSpec = z
     /** Each ASG's MaxSize. @default perZone (as kops sets it) */
     maxPerZone: z.number().int().min(0).optional(),
     desiredReady: z.number().int().min(0),
-    surplus: z.number().int().min(0).default(0),
+    /** A count, or a percentage of desiredReady ("10%"), as the deployment configuration takes it. */
+    surplus: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?\d)%$/, 'a percentage such as "10%"')]).default(0),
     instanceAgeDays: z.number().min(0).default(10),
     instanceTypes: z.array(z.string()).min(1).default(['m5.large']),
     lifecycle: z.enum(['spot', 'on-demand']).default('spot'),

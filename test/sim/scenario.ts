@@ -1,4 +1,4 @@
-import { parseConfig, type Config } from '../../lib/config';
+import { parseConfig, surplusCount, type Config } from '../../lib/config';
 import type { Scenario } from './scenario-format';
 import { WorkflowRunner, type ExecutionRecord, type Workflow } from './runner';
 import { Simulator } from './simulator';
@@ -103,10 +103,11 @@ function refreshLowerBound(s: Scenario, groupName: string): number {
   if (!g) return 0;
   const t = s.timing;
   const old = g.perZone * g.zones.length;
-  const size = g.role === 'control-plane' ? 1 : Math.max(1, g.surplus);
+  const surplus = surplusCount(g);
+  const size = g.role === 'control-plane' ? 1 : Math.max(1, surplus);
   const batches = Math.ceil(old / size);
-  const surge = g.role !== 'control-plane' && g.surplus > 0 ? t.bootSeconds + t.joinSeconds : 0;
-  const giveBack = g.role !== 'control-plane' && g.surplus > 0 ? t.podStopSeconds : 0;
+  const surge = g.role !== 'control-plane' && surplus > 0 ? t.bootSeconds + t.joinSeconds : 0;
+  const giveBack = g.role !== 'control-plane' && surplus > 0 ? t.podStopSeconds : 0;
   return surge + batches * (t.podStopSeconds + t.bootSeconds + t.joinSeconds) + giveBack;
 }
 
