@@ -230,7 +230,11 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
   if (state.group && entry && state.entry !== undefined) {
     const closed: LedgerEntry = { ...entry, doneAt: deps.now() };
     const wrote = await deps.lease.writeInterruption(state.group, n.instanceId, JSON.stringify(closed), state.entry);
-    if (!wrote) done.ledger = 'a later notice took the entry over';
+    if (!wrote) {
+      const now = (await deps.lease.get(state.group))?.interruptions[n.instanceId];
+      const current = now !== undefined ? (JSON.parse(now) as LedgerEntry) : undefined;
+      done.ledger = current?.execution === state.execution && current.doneAt !== undefined ? 'closed already (a retried step)' : 'a later notice took the entry over';
+    }
   }
   const pods = state.joining ? undefined : state.drained ? 'none' : state.failure && !state.left ? 'unknown (the drain failed before its first pass)' : (state.left ?? []);
   return {
