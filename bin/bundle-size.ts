@@ -5,10 +5,11 @@
  * time a fresh Node process takes to load it. Figures only, never a verdict.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
+import { lambdaBuildOptions } from '../test/cdk/lambda-build';
 
 const ROOT = join(__dirname, '..');
 const WORKFLOWS = ['refresh', 'replenish', 'interruption'] as const;
@@ -20,24 +21,10 @@ function owner(path: string): string {
 }
 
 function main(): void {
-  const config = JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8')) as { cluster: unknown; groups: Array<Record<string, unknown>> };
-  const handlerConfig = { cluster: config.cluster, leaseTable: 'from-environment', groups: config.groups.map(({ refreshSchedule: _r, replenishEverySeconds: _e, ...g }) => g) };
   const dir = mkdtempSync(join(tmpdir(), 'nm-bundles-'));
   for (const name of WORKFLOWS) {
     const out = join(dir, `${name}.js`);
-    const result = buildSync({
-      entryPoints: [join(ROOT, 'lambdas', `${name}-handler.ts`)],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node22',
-      minify: true,
-      external: ['@aws-sdk/*'],
-      define: { 'process.env.NODE_MANAGER_CONFIG': JSON.stringify(JSON.stringify(handlerConfig)) },
-      outfile: out,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = buildSync({ ...lambdaBuildOptions(name, out), metafile: true });
     const meta = result.metafile as Metafile;
     const bytes = new Map<string, number>();
     for (const [path, info] of Object.entries(meta.outputs[Object.keys(meta.outputs).find((k) => k.endsWith('.js'))!].inputs)) bytes.set(owner(path), (bytes.get(owner(path)) ?? 0) + info.bytesInOutput);

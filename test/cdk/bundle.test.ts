@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { lambdaBuildOptions } from './lambda-build';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -19,22 +20,9 @@ const BAD_INPUT: Record<string, string> = {
 
 describe.each(['refresh', 'replenish', 'interruption'])('the %s function bundle', (name) => {
   const out = join(mkdtempSync(join(tmpdir(), 'nm-bundle-')), 'index.js');
-  const config = JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'));
-  const handlerConfig = { cluster: config.cluster, leaseTable: 'from-environment', groups: config.groups.map(({ refreshSchedule: _r, replenishEverySeconds: _e, ...g }: Record<string, unknown>) => g) };
 
   beforeAll(() => {
-    buildSync({
-      entryPoints: [join(ROOT, 'lambdas', `${name}-handler.ts`)],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node22',
-      minify: true,
-      external: ['@aws-sdk/*'],
-      define: { 'process.env.NODE_MANAGER_CONFIG': JSON.stringify(JSON.stringify(handlerConfig)) },
-      outfile: out,
-      logLevel: 'silent',
-    });
+    buildSync(lambdaBuildOptions(name, out));
   });
 
   it('loads, reads its inlined configuration, and reports a named error for bad input', () => {
