@@ -10,6 +10,8 @@ export interface DrainPass {
   readonly refused: readonly string[];
   /** The node is gone already. */
   readonly gone: boolean;
+  /** The longest termination grace period among the pods still on the node (0 when none). */
+  readonly graceSeconds: number;
 }
 
 /**
@@ -21,11 +23,17 @@ export async function drainNode(kube: KubePort, node: string, by: string): Promi
   try {
     await kube.cordon(node, by);
   } catch (e) {
-    if (e instanceof ResourceNotFoundError) return { evicted: [], remaining: [], refused: [], gone: true };
+    if (e instanceof ResourceNotFoundError) return { evicted: [], remaining: [], refused: [], gone: true, graceSeconds: 0 };
     throw e;
   }
   const pass = await evictPass(kube, node);
-  return { evicted: pass.evicted, remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`), refused: pass.refused, gone: false };
+  return {
+    evicted: pass.evicted,
+    remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`),
+    refused: pass.refused,
+    gone: false,
+    graceSeconds: Math.max(0, ...pass.staying.map((p) => p.graceSeconds ?? 30)),
+  };
 }
 
 /**

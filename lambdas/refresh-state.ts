@@ -1,4 +1,4 @@
-import { LeaseLostError, type LedgerEntry, type RefreshJournal, type ResumeAt } from './core';
+import { LeaseLostError, type Learned, type LedgerEntry, type RefreshJournal, type ResumeAt } from './core';
 import type { Deps } from './runtime';
 import { lookAtGroup, type GroupView } from './snapshot';
 
@@ -31,6 +31,10 @@ export interface RefreshState {
   readonly did?: Record<string, unknown>;
   /** Set by a Catch: the error that sent the workflow down the cleanup path. */
   readonly failure?: { readonly Error: string; readonly Cause: string };
+  /** When the batch's last evicting pass ran (a drain's learned wait counts from it). */
+  readonly evictedAt?: number;
+  /** Seconds the next Wait lasts (its SecondsPath): what the step expects things to take. */
+  readonly waitSeconds?: number;
   /** Set by a Catch when giving the surplus back failed. */
   readonly giveBackFailure?: { readonly Error: string; readonly Cause: string };
 }
@@ -38,13 +42,16 @@ export interface RefreshState {
 /** What outlives executions in the lease item: the home layout when surplus had to be kept. */
 export interface GroupMemory {
   readonly home?: RefreshJournal['original'];
+  /** How long the group's launches and drains take, as its refreshes saw it (the learned waits). */
+  readonly learned?: Learned;
 }
 
 /** History events a step's loop adds per pass (Lambda task 5, Wait 2, Choice 2). */
 export const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
 
+/** A refresh's look at its group: EC2 is asked only about the members the ASG and the cluster do not settle. */
 export async function look(deps: Deps, state: RefreshState): Promise<GroupView> {
-  return lookAtGroup(deps, state.group);
+  return lookAtGroup(deps, state.group, 'unsettled');
 }
 
 /** Our lease: the journal, the group's memory and the interruption ledger; fails with LeaseLost when another execution holds it now. */
@@ -53,10 +60,6 @@ export async function leaseOf(deps: Deps, state: RefreshState): Promise<{ journa
   if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`);
   const interruptions = Object.fromEntries(Object.entries(rec.interruptions).map(([id, text]) => [id, JSON.parse(text) as LedgerEntry]));
   return { journal: rec.journal as RefreshJournal, memory: (rec.memory as GroupMemory | undefined) ?? {}, interruptions };
-}
-
-export async function journalOf(deps: Deps, state: RefreshState): Promise<RefreshJournal> {
-  return (await leaseOf(deps, state)).journal;
 }
 
 export async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {

@@ -4,17 +4,15 @@ export type { StartEvent } from './input';
 export type { RefreshState } from './refresh-state';
 import {
   batchSize,
-  checkWhole,
   DrainTimeoutError,
-  inFlight,
+  drainPollSeconds,
+  drainWaitSeconds,
   InvalidInputError,
   pickBatch,
   planGiveBack,
   planSurge,
-  RefreshStuckError,
-  ReplacementTimeoutError,
+  readyWaitSeconds,
   SurgeBlockedError,
-  SurgeTimeoutError,
   type BatchMember,
   type AsgState,
   type RefreshJournal,
@@ -23,8 +21,9 @@ import { groupOf, parseStart, selectorOf, STARTED_BY, type StartEvent } from './
 import { drainNode, executionName, uncordonAll } from './drain';
 import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
-import { COST, freshJournal, journalOf, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
+import { COST, freshJournal, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
 import { acquire, forceRestore } from './refresh-recovery';
+import { advance } from './refresh-loop';
 
 /**
  * The refresh workflow's steps (the lease and recovery steps are in refresh-recovery.ts, the
@@ -118,7 +117,7 @@ export async function surge(state: RefreshState, deps: Deps): Promise<RefreshSta
     const home = lease.memory.home ?? {};
     const original = Object.fromEntries(snapshot.asgs.map((a) => [a.name, home[a.name] ?? { desired: a.desired, max: a.max }]));
     const surgeTargets = Object.fromEntries(p.changes.map((ch) => [ch.asg, { desired: ch.toDesired, ...(ch.raiseMaxTo !== undefined ? { max: ch.raiseMaxTo } : {}) }]));
-    journal = { ...journal, original, surged: true, surgeTargets, phase: 'surge', deadline: now + settings.joinTimeoutSeconds * 1000 };
+    journal = { ...journal, original, surged: true, surgeTargets, phase: 'surge', since: now, learned: journal.learned ?? lease.memory.learned, deadline: now + settings.joinTimeoutSeconds * 1000 };
     await saveJournal(deps, state, journal);
     planned = p.changes.map((ch) => ({ asg: ch.asg, desired: `${ch.fromDesired} -> ${ch.toDesired}`, ...(ch.raiseMaxTo ? { maxSize: `${snapshot.asgs.find((a) => a.name === ch.asg)!.max} -> ${ch.raiseMaxTo}` } : {}) }));
   }
@@ -135,50 +134,9 @@ export async function surge(state: RefreshState, deps: Deps): Promise<RefreshSta
   const added = Object.entries(targets).reduce((n, [asg, t]) => n + t.desired - (journal.original[asg]?.desired ?? t.desired), 0);
   const from = state.resumedFrom ?? journal.resumedFrom?.execution;
   const again = `surplus journaled earlier${from ? ` (resuming ${executionName(from)}, start ${new Date(journal.startedAt).toISOString()})` : ''}; applied now: ${applied.join(', ') || 'nothing, it is in place'}`;
-  return next(state, COST.task, { added, ...(planned.length ? { changes: planned } : { resumed: again }) });
-}
-
-/** Whether the group is whole (Ready count, and for the control plane every ASG back); fails past the deadline. */
-export async function checkReady(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const journal = await journalOf(deps, state);
-  const { settings, snapshot, c, now } = await look(deps, state);
-  const r = checkWhole(snapshot.asgs, c, settings, journal.surged);
-  if (!r.whole && journal.deadline !== undefined && now > journal.deadline) {
-    const waiting = r.waitingFor.map((w) => `${w.instanceId} in ${w.asg} (${w.state}, ${w.ageSeconds}s old)`).join(', ') || 'no instance launched';
-    const msg = `group ${state.group} has ${r.ready} Ready node(s), needs ${r.want}, after ${settings.joinTimeoutSeconds}s; waiting for: ${waiting}`;
-    throw journal.phase === 'surge' ? new SurgeTimeoutError(msg) : new ReplacementTimeoutError(msg);
-  }
-  return next(state, COST.waitLoop, { whole: r.whole, ready: r.ready, want: r.want, ...(r.waitingFor.length ? { waitingFor: r.waitingFor } : {}) });
-}
-
-/** Picks the next batch of the oldest Ready nodes created before the start, or says the refresh is done. */
-export async function pick(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const { journal, interruptions } = await leaseOf(deps, state);
-  if (journal.phase === 'drain' && journal.batch.length) {
-    return next(state, COST.task + COST.choice, { done: false, waiting: false, batch: journal.batch.map((b) => b.node), note: 'batch already picked' });
-  }
-  // A Spot storm pauses voluntary disruption: no new batch while interruption drains are in flight.
-  const draining = inFlight(interruptions, deps.now());
-  if (draining.length) {
-    return next(state, COST.waitLoop, { done: false, waiting: true, paused: `${draining.length} interruption drain(s) in flight: ${draining.slice(0, 5).map(([id, e]) => `${e.node ?? id} (${e.kind})`).join(', ')}` });
-  }
-  const { settings, snapshot, c, now } = await look(deps, state);
-  const p = pickBatch(snapshot.asgs, c, settings, journal, now);
-  if (p.batch.length === 0 && p.oldRemaining === 0) {
-    await saveJournal(deps, state, { ...journal, phase: 'giveBack', batch: [], deadline: now + settings.drainTimeoutSeconds * 1000 });
-    return next(state, COST.task + COST.choice, { done: true, waiting: false, replaced: journal.replaced });
-  }
-  if (p.batch.length === 0) {
-    // Old nodes remain but none can go now (their ASG cannot launch, or they are not Ready): wait, within the join timeout.
-    const deadline = journal.phase === 'replace' || journal.phase === 'surge' ? now + settings.joinTimeoutSeconds * 1000 : (journal.deadline ?? now);
-    if (journal.phase === 'drain' && now > deadline) {
-      throw new RefreshStuckError(`${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`);
-    }
-    await saveJournal(deps, state, { ...journal, phase: 'drain', batch: [], deadline });
-    return next(state, COST.waitLoop, { done: false, waiting: true, oldRemaining: p.oldRemaining, skipped: p.skipped });
-  }
-  await saveJournal(deps, state, { ...journal, phase: 'drain', batch: p.batch, deadline: now + settings.drainTimeoutSeconds * 1000 });
-  return next(state, COST.task + COST.choice, { done: false, waiting: false, batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`), oldRemaining: p.oldRemaining, ...(p.skipped.length ? { skipped: p.skipped } : {}) });
+  // The first look at the surplus comes when the group's launches have taken to be Ready before.
+  const wait = journal.phase === 'surge' && added > 0 ? readyWaitSeconds(journal.learned, journal.since, deps.now()) : 0;
+  return { ...next(state, COST.task, { added, ...(planned.length ? { changes: planned } : { resumed: again }), waitSeconds: wait }), waitSeconds: wait };
 }
 
 interface DrainResult {
@@ -210,47 +168,6 @@ async function drainNodes(deps: Deps, state: RefreshState, journal: RefreshJourn
   return { result: { drained: remaining.length === 0, evicted, remaining, blockedBy: [...blockedBy] }, journal: j };
 }
 
-/** Drains the batch; fails with DrainTimeout (naming the pods and budgets) past the drain timeout. */
-export async function drain(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const journal = await journalOf(deps, state);
-  const { result } = await drainNodes(deps, state, journal, journal.batch);
-  const now = deps.now();
-  if (!result.drained && journal.deadline !== undefined && now > journal.deadline) {
-    const settings = groupSettings(groupOf(deps, state.group));
-    throw new DrainTimeoutError(
-      `could not drain ${journal.batch.map((b) => b.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${result.remaining.join(', ')}${result.blockedBy.length ? `; refused: ${result.blockedBy.join(' | ')}` : ''}`,
-    );
-  }
-  return next(state, COST.waitLoop, { drained: result.drained, nodes: journal.batch.map((b) => b.node), evicted: result.evicted, ...(result.drained ? {} : { podsLeft: result.remaining }), ...(result.blockedBy.length ? { refused: result.blockedBy } : {}) });
-}
-
-/** Terminates the drained batch in its ASGs without decrement: the ASGs launch the replacements. */
-export async function terminate(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  let journal = await journalOf(deps, state);
-  const settings = groupSettings(groupOf(deps, state.group));
-  const batch = journal.batch;
-  if (batch.length === 0) return next(state, COST.task, { terminated: [], note: 'batch already terminated', replacedSoFar: journal.replaced });
-  if (journal.phase !== 'terminating') {
-    // Journal first: these are never picked as old nodes again, whatever happens next.
-    const ids = batch.map((b) => b.instanceId).filter((id) => !journal.terminated.includes(id));
-    journal = { ...journal, terminated: [...journal.terminated, ...ids], phase: 'terminating' };
-    await saveJournal(deps, state, journal);
-  }
-  const asgs = await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
-  const outcomes = await terminateUnlessLeaving(deps.autoscaling, asgs, batch.map((b) => b.instanceId), false);
-  const done = batch.map((b, i) => `${b.instanceId} (${b.node}, ${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`);
-  const replaced = journal.replaced + batch.length;
-  await saveJournal(deps, state, {
-    ...journal,
-    cordoned: journal.cordoned.filter((n) => !batch.some((b) => b.node === n)),
-    batch: [],
-    phase: 'replace',
-    replaced,
-    deadline: deps.now() + settings.joinTimeoutSeconds * 1000,
-  });
-  return next(state, COST.task, { terminated: done, replacedSoFar: replaced });
-}
-
 /**
  * Gives the surplus back: drains, then terminates with decrement, the members that return each ASG
  * to its original desired, and restores MaxSize. Loops (ASL) until done; the drain timeout applies.
@@ -267,8 +184,12 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
   }
   if (p.done) {
     await saveJournal(deps, state, { ...journal, phase: 'done', batch: [] });
-    // Kept surplus is not home: remember the home layout so a later refresh or replenish gives it back.
-    if (p.kept) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
+    // Kept surplus is not home: remember the home layout so a later refresh or replenish gives it
+    // back. What this refresh learned about the group's timing seeds the next one's waits.
+    const learnedNew = journal.learned !== undefined && JSON.stringify(journal.learned) !== JSON.stringify(memory.learned);
+    if (p.kept || learnedNew) {
+      await deps.lease.writeMemory(state.group, state.execution, { ...memory, ...(learnedNew ? { learned: journal.learned } : {}), ...(p.kept ? { home: { ...(memory.home ?? {}), ...journal.original } } : {}) });
+    }
     return next(state, COST.waitLoop, { done: true, ...(p.kept ? { surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes` } : {}) });
   }
   const deadline = journal.phase === 'giveBack' && journal.deadline !== undefined ? journal.deadline : now + settings.drainTimeoutSeconds * 1000;
@@ -290,7 +211,9 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     await deps.autoscaling.updateSize(r.asg, { max: r.max });
     maxRestored.push(`${r.asg}: max ${r.max}`);
   }
-  return next(state, COST.waitLoop, { done: false, draining: p.remove.map((m) => m.node), evicted: result.evicted, terminatedWithDecrement: terminated, maxRestored, ...(result.blockedBy.length ? { refused: result.blockedBy } : {}) });
+  // Terminated: the next pass finds the ASGs home. Evicting: wait as long as the group's pods take to leave.
+  const wait = result.drained ? 1 : result.evicted.length && !result.blockedBy.length ? drainWaitSeconds(j.learned, Number.POSITIVE_INFINITY) : drainPollSeconds(j.learned);
+  return { ...next(state, COST.waitLoop, { done: false, draining: p.remove.map((m) => m.node), evicted: result.evicted, terminatedWithDecrement: terminated, maxRestored, ...(result.blockedBy.length ? { refused: result.blockedBy } : {}) }), waitSeconds: wait };
 }
 
 /** Failure path, first step: uncordon what we cordoned and did not terminate; the give-back loop follows. */
@@ -329,5 +252,5 @@ export async function release(state: RefreshState, deps: Deps): Promise<RefreshS
   return next(state, COST.task, { released, ...(replaced !== undefined ? { replaced } : {}), ...(state.failure ? { failure: state.failure.Error } : {}) });
 }
 
-export const REFRESH_STEPS = { validate, plan, acquire, surge, checkReady, pick, drain, terminate, giveBack, cleanup, forceRestore, handOver, release } as const;
+export const REFRESH_STEPS = { validate, plan, acquire, surge, advance, giveBack, cleanup, forceRestore, handOver, release } as const;
 export type RefreshStep = keyof typeof REFRESH_STEPS;

@@ -7,3 +7,4 @@ export * from './errors';
 export * from './refresh';
 export * from './replenish';
 export * from './interruption';
+export * from './learn';

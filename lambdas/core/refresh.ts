@@ -1,6 +1,7 @@
 import { asgHealth } from './health';
 import { placeIncrease, slotOf, type SlotChange } from './capacity';
 import { isLeavingAsgState, type Classification } from './classify';
+import type { Learned } from './learn';
 import type { AsgState, GroupSettings, Member } from './types';
 
 /** What a refresh changed and must put back; kept in the group's lease so a later run can restore it. */
@@ -19,6 +20,14 @@ export interface RefreshJournal {
   readonly terminated: readonly string[];
   /** The batch being replaced now. */
   readonly batch: readonly BatchMember[];
+  /** The batch is the last one and the surplus stands in for it: terminated with decrement, not replaced. */
+  readonly final?: boolean;
+  /** The batch terminated last: a step that stopped after journaling it and before AWS answered terminates it again. */
+  readonly terminating?: readonly BatchMember[];
+  /** When the current wait began (the surge, the termination, the eviction pass): what the learned waits count from. */
+  readonly since?: number;
+  /** The group's timing as this refresh has learned it (seeded from the lease memory, written back at the end). */
+  readonly learned?: Learned;
   /** When the current wait (Ready after surge, drain, replacement) gives up. */
   readonly deadline?: number;
   readonly phase: 'surge' | 'drain' | 'terminating' | 'replace' | 'giveBack' | 'done';
@@ -88,17 +97,41 @@ export function planSurge(asgs: readonly AsgState[], c: Classification, settings
 
 export interface BatchPick {
   readonly batch: readonly BatchMember[];
+  /** The batch is the last and the surplus stands in for it: terminate it with decrement (no replacement, no give-back). */
+  readonly final: boolean;
   /** Ready-or-not nodes still older than the start (including this batch). */
   readonly oldRemaining: number;
   /** Old nodes skipped because their ASG cannot launch a replacement now. */
   readonly skipped: readonly { readonly instanceId: string; readonly asg: string; readonly reason: string }[];
 }
 
+/** Surplus each ASG carries now: desired above the home desired the journal keeps. */
+export function surplusByAsg(asgs: readonly AsgState[], original: RefreshJournal['original']): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const a of asgs) {
+    const home = original[a.name];
+    if (home && a.desired > home.desired) out.set(a.name, a.desired - home.desired);
+  }
+  return out;
+}
+
 /**
  * The oldest Ready nodes created before the start, at most {@link batchSize}, never in an ASG that
  * is failing to launch (its replacement would not come back).
+ *
+ * The last batch ends the refresh: in each ASG carrying surplus, as many old nodes as its surplus
+ * (its youngest old ones) are held back until nothing else is old; then they go together,
+ * terminated with decrement, since the surplus already stands in for them. Each ASG lands on its
+ * home desired with no replacement to wait for and no surplus to drain back out. Only when the
+ * group keeps `desiredReady` Ready nodes without them; otherwise they are replaced as any batch.
  */
-export function pickBatch(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, journal: Pick<RefreshJournal, 'startedAt' | 'terminated'>, now: number): BatchPick {
+export function pickBatch(
+  asgs: readonly AsgState[],
+  c: Classification,
+  settings: GroupSettings,
+  journal: Pick<RefreshJournal, 'startedAt' | 'terminated'> & Partial<Pick<RefreshJournal, 'original'>>,
+  now: number,
+): BatchPick {
   const failing = new Map<string, string>();
   for (const a of asgs) {
     const h = asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS);
@@ -106,11 +139,22 @@ export function pickBatch(asgs: readonly AsgState[], c: Classification, settings
   }
   const old = c.members.filter((m): m is Member & { node: NonNullable<Member['node']> } => !!m.node && m.node.createdAt < journal.startedAt && !journal.terminated.includes(m.instanceId) && m.state !== 'leaving');
   const skipped = old.filter((m) => failing.has(m.asg)).map((m) => ({ instanceId: m.instanceId, asg: m.asg, reason: failing.get(m.asg)! }));
-  const batch = old
-    .filter((m) => m.state === 'ready' && !failing.has(m.asg))
-    .slice(0, batchSize(settings))
-    .map((m) => ({ instanceId: m.instanceId, node: m.node.name, asg: m.asg, zone: m.zone }));
-  return { batch, oldRemaining: old.length, skipped };
+  const eligible = old.filter((m) => m.state === 'ready' && !failing.has(m.asg));
+  const held = new Set<string>();
+  if (settings.role !== 'control-plane') {
+    for (const [asg, extra] of surplusByAsg(asgs, journal.original ?? {})) {
+      const inAsg = eligible.filter((m) => m.asg === asg);
+      inAsg.slice(Math.max(0, inAsg.length - extra)).forEach((m) => held.add(m.instanceId));
+    }
+  }
+  const toMember = (m: Member & { node: NonNullable<Member['node']> }): BatchMember => ({ instanceId: m.instanceId, node: m.node.name, asg: m.asg, zone: m.zone });
+  const rest = eligible.filter((m) => !held.has(m.instanceId));
+  if (rest.length > 0 || held.size === 0) return { batch: rest.slice(0, batchSize(settings)).map(toMember), final: false, oldRemaining: old.length, skipped };
+  // Only held nodes are left to pick: the last batch, if nothing else old remains and the floor holds without them.
+  if (old.length > held.size) return { batch: [], final: false, oldRemaining: old.length, skipped };
+  const last = eligible.filter((m) => held.has(m.instanceId));
+  const final = c.counts.ready - last.length >= settings.desiredReady;
+  return { batch: last.slice(0, final ? last.length : batchSize(settings)).map(toMember), final, oldRemaining: old.length, skipped };
 }
 
 export interface ReadyCheck {
@@ -171,7 +215,7 @@ export function planGiveBack(asgs: readonly AsgState[], c: Classification, origi
       const rank = (m: Member) => (ours(m) ? 0 : m.state === 'notJoined' ? 1 : m.state === 'notReady' ? 2 : 3);
       const candidates = c.members
         .filter((m) => m.asg === a.name && (m.state !== 'leaving' || ours(m)))
-        .sort((x, y) => rank(x) - rank(y) || (y.launchTime ?? 0) - (x.launchTime ?? 0));
+        .sort((x, y) => rank(x) - rank(y) || (y.launchTime ?? y.node?.createdAt ?? 0) - (x.launchTime ?? x.node?.createdAt ?? 0));
       for (const m of candidates.slice(0, excess)) {
         if (servesPods(m)) {
           if (readySpare <= 0) {

@@ -87,6 +87,8 @@ export interface NodeState {
   readonly name: string;
   readonly providerID?: string;
   readonly ready: boolean;
+  /** When the Ready condition last changed (its lastTransitionTime), when the API server says. */
+  readonly readySince?: number;
   readonly unschedulable: boolean;
   readonly createdAt: number;
   readonly labels: Readonly<Record<string, string>>;

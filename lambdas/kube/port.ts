@@ -33,12 +33,15 @@ export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-l
 export type EvictionResult = 'evicted' | 'gone';
 
 function toNodeState(n: V1Node): NodeState {
-  const ready = (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const condition = (n.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const ready = condition?.status === 'True';
   const created = n.metadata?.creationTimestamp;
+  const since = condition?.lastTransitionTime ? new Date(condition.lastTransitionTime).getTime() : NaN;
   return {
     name: n.metadata?.name ?? '',
     providerID: n.spec?.providerID,
     ready,
+    ...(Number.isFinite(since) ? { readySince: since } : {}),
     unschedulable: n.spec?.unschedulable === true,
     createdAt: created ? new Date(created).getTime() : 0,
     labels: n.metadata?.labels ?? {},

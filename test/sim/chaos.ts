@@ -14,11 +14,7 @@ const KUBE_OPERATIONS = ['list nodes', 'patch nodes', 'list pods', 'create pods/
 const STATES = [
   'Take the group lease',
   'Add surplus nodes',
-  'Check surplus nodes are Ready',
-  'Pick oldest nodes',
-  'Drain oldest nodes',
-  'Terminate drained nodes',
-  'Check replacements are Ready',
+  'Replace oldest nodes',
   'Give surplus back',
   'Release the lease',
   'Clean up after failure',

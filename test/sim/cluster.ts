@@ -14,6 +14,8 @@ export interface SimNode {
   /** Taints set through the API (the unschedulable taint is derived from `unschedulable`). */
   taints: Taint[];
   ready: boolean;
+  /** When the Ready condition last changed (its lastTransitionTime). */
+  readySince: number;
   readonly createdAt: number;
   resourceVersion: number;
   readonly nodeGroup: string;
@@ -208,6 +210,7 @@ export class Cluster {
       unschedulable: false,
       taints: [],
       ready: preexisting,
+      readySince: preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now(),
       createdAt: preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now(),
       resourceVersion: this.nextResourceVersion(),
       nodeGroup: inst.nodeGroup,
@@ -225,6 +228,7 @@ export class Cluster {
       const n = this.nodes.get(node.name);
       if (!n || n.uid !== node.uid || inst.state !== 'running') return;
       n.ready = true;
+      if (!preexisting) n.readySince = this.clock.now();
       n.resourceVersion = this.nextResourceVersion();
       this.notify({ type: 'MODIFIED', kind: 'Node', node: n });
       this.reconcileWorkloads();
@@ -324,6 +328,7 @@ export class Cluster {
   instanceStopping(inst: SimInstance): void {
     const node = this.nodeOf(inst.id);
     if (node) {
+      if (node.ready) node.readySince = this.clock.now();
       node.ready = false;
       node.resourceVersion = this.nextResourceVersion();
       for (const p of this.podsOn(node.name)) p.ready = false;

@@ -74,6 +74,8 @@ export interface ExecutionRecord {
   readonly startedAt: number;
   stoppedAt: number | null;
   transitions: number;
+  /** Transitions by state name (the bench shows where they go). */
+  readonly stateCounts: Record<string, number>;
   historyEvents: number;
   lambdaInvocations: number;
   lambdaBilledMs: number;
@@ -197,6 +199,7 @@ export class WorkflowRunner {
       startedAt: this.sim.now(),
       stoppedAt: null,
       transitions: 0,
+      stateCounts: {},
       historyEvents: 0,
       lambdaInvocations: 0,
       lambdaBilledMs: 0,
@@ -271,7 +274,10 @@ export class WorkflowRunner {
     this.scheduler.begin();
     const events = (async () => {
       for await (const ev of execution.eventLogs) {
-        if (ev.type === 'StateEntered') record.transitions += 1;
+        if (ev.type === 'StateEntered') {
+          record.transitions += 1;
+          record.stateCounts[ev.state.name] = (record.stateCounts[ev.state.name] ?? 0) + 1;
+        }
         if (ev.type === 'StateRetried') record.transitions += 1;
         if (ev.type === 'ExecutionSucceeded' || ev.type === 'ExecutionFailed' || ev.type === 'ExecutionAborted' || ev.type === 'ExecutionTimeout') break;
       }

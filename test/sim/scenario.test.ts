@@ -25,7 +25,7 @@ describe('scenario format', () => {
         { at: '30m', kind: 'zoneOutage', zone: 'ap-northeast-1a', for: '2h' },
         { at: '0s', kind: 'neverJoin', group: 'nodes', zone: 'ap-northeast-1c', count: 1 },
         { at: '0s', kind: 'throttle', operation: 'DescribeAutoScalingGroups', rate: 0.2 },
-        { at: '0s', kind: 'stepCrash', state: 'Drain oldest nodes', times: 1 },
+        { at: '0s', kind: 'stepCrash', state: 'Replace oldest nodes', times: 1 },
         { at: '10m', kind: 'pdbBlock', workload: 'web', for: '20m' },
       ],
       runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],

@@ -106,9 +106,11 @@ function refreshLowerBound(s: Scenario, groupName: string): number {
   const surplus = surplusCount(g);
   const size = g.role === 'control-plane' ? 1 : Math.max(1, surplus);
   const batches = Math.ceil(old / size);
-  const surge = g.role !== 'control-plane' && surplus > 0 ? t.bootSeconds + t.joinSeconds : 0;
-  const giveBack = g.role !== 'control-plane' && surplus > 0 ? t.podStopSeconds : 0;
-  return surge + batches * (t.podStopSeconds + t.bootSeconds + t.joinSeconds) + giveBack;
+  const launch = t.bootSeconds + t.joinSeconds;
+  // With surplus, one launch for the surge, a drain per batch, and a launch for every batch but
+  // the last: the surplus already stands in for it, so it goes with decrement and nothing is given back.
+  if (g.role !== 'control-plane' && surplus > 0) return launch + batches * t.podStopSeconds + (batches - 1) * launch;
+  return batches * (t.podStopSeconds + launch);
 }
 
 /**

@@ -71,9 +71,10 @@ describe('faults the campaign found', () => {
   it('MaxSize raised by the surge is restored once replenish gives the kept surplus back', async () => {
     const run = await runScenario(
       scenario({
-        // The replacement of the oldest node (1a) cannot launch: the refresh fails with
-        // ReplacementTimeout and must keep the surplus node, which stands in for it.
-        faults: [{ at: '1m', kind: 'zoneOutage', zone: 'ap-northeast-1a', for: '1h' }],
+        // The replacement of the first node replaced (1c: 1a's, whose ASG took the surplus, is kept
+        // for last) cannot launch: the refresh fails with ReplacementTimeout and must keep the
+        // surplus node, which stands in for it.
+        faults: [{ at: '1m', kind: 'zoneOutage', zone: 'ap-northeast-1c', for: '1h' }],
         groups: [{ ...WORKERS, joinTimeoutSeconds: 900 }],
         runs: [
           { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
@@ -89,13 +90,15 @@ describe('faults the campaign found', () => {
   });
 
   it('forced restore: when giving the surplus back fails, the home layout is remembered and the surplus given back later; a crashed retry still says what was left', async () => {
-    const base = raw({ until: '2h' });
+    // A refresh that fails (a budget blocks past the drain timeout) gives its surplus back by draining it.
+    const base = raw({ groups: [{ ...WORKERS, drainTimeoutSeconds: 60 }], faults: [{ at: '0s', kind: 'pdbBlock', workload: 'web', for: '10m' }], until: '2h' });
     const first = await runScenario(parseScenario(base));
     const giveBackAt = first.runner.timeline.find((t) => t.state === 'Give surplus back')!.at - first.start;
     const run = await runScenario(
       parseScenario({
         ...base,
         faults: [
+          ...(base.faults as unknown[]),
           { at: `${giveBackAt / 1000 - 1}s`, kind: 'callFailure', operation: 'patch nodes', times: 8 },
           { at: `${giveBackAt / 1000 - 1}s`, kind: 'stepCrash', state: 'Restore sizes and release', times: 1 },
         ],
@@ -112,12 +115,17 @@ describe('faults the campaign found', () => {
   it('a refresh stopped during give-back is resumed in give-back: no surplus re-added', async () => {
     const base = raw({ until: '2h' });
     const first = await runScenario(parseScenario(base));
-    const gaveBack = first.runner.timeline.find((t) => t.state === 'Give surplus back' && ((t.summary as { terminatedWithDecrement?: unknown[] }).terminatedWithDecrement ?? []).length > 0)!;
-    const stopAt = (gaveBack.at - first.start) / 1000 + 2;
+    // The last batch goes with decrement (the surplus stands in for it); the give-back that follows
+    // restores MaxSize. It crashes once after doing so, and the refresh is stopped before the retry.
+    const last = first.runner.timeline.find((t) => t.state === 'Replace oldest nodes' && (t.summary as { withDecrement?: boolean }).withDecrement)!;
+    const stopAt = (last.at - first.start) / 1000 + 1;
     const run = await runScenario(
       parseScenario({
         ...base,
-        faults: [{ at: `${stopAt}s`, kind: 'stopExecution', workflow: 'refresh' }],
+        faults: [
+          { at: '0s', kind: 'stepCrash', state: 'Give surplus back', times: 1 },
+          { at: `${stopAt}s`, kind: 'stopExecution', workflow: 'refresh' },
+        ],
         runs: [...base.runs, { at: `${stopAt + 60}s`, workflow: 'refresh', input: { group: 'nodes' } }],
       }),
     );

@@ -89,7 +89,7 @@ describe('interruption drain', () => {
       until: '1h',
     });
     const run = await runScenario(scenario);
-    const picks = run.runner.timeline.filter((t) => t.state === 'Pick oldest nodes' && t.outcome === 'ok').map((t): Record<string, unknown> & { at: number } => ({ ...(t.summary as Record<string, unknown>), at: (t.at - run.start) / 1000 }));
+    const picks = run.runner.timeline.filter((t) => t.state === 'Replace oldest nodes' && t.outcome === 'ok').map((t): Record<string, unknown> & { at: number } => ({ ...(t.summary as Record<string, unknown>), at: (t.at - run.start) / 1000 }));
     const drain = interruptions(run.report)[0];
     const paused = picks.filter((p) => typeof p.paused === 'string');
     expect(paused.length).toBeGreaterThan(0);

@@ -65,8 +65,12 @@ describe('refresh on the simulator (shipped scenarios)', () => {
       expect(inAsg[0].launchedAt).toBeGreaterThanOrEqual(0);
     }
     // Never two terminations before the previous replacement was Ready: each terminate follows a whole check.
-    const steps = runner.timeline.filter((t) => t.state === 'Terminate drained nodes' || (t.state === 'Check replacements are Ready' && (t.summary as { whole?: boolean }).whole));
-    expect(steps.map((s) => s.state)).toEqual(['Terminate drained nodes', 'Check replacements are Ready', 'Terminate drained nodes', 'Check replacements are Ready', 'Terminate drained nodes', 'Check replacements are Ready']);
+    // A batch is picked only once the group is whole, so each termination follows its own pick.
+    const passes = runner.timeline
+      .filter((t) => t.state === 'Replace oldest nodes' && t.outcome === 'ok')
+      .map((t) => t.summary as { batch?: string[]; terminated?: string[] })
+      .flatMap((s) => [...(s.batch ? ['pick'] : []), ...(s.terminated ? ['terminate'] : [])]);
+    expect(passes).toEqual(['pick', 'terminate', 'pick', 'terminate', 'pick', 'terminate']);
     expectHome(report, sim, 'master', 1);
   });
 
@@ -94,7 +98,8 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     const nodes = group(report, 'nodes');
     // The 1d node is still the original: nothing was touched after the replacement failed to come.
     expect(nodes.members.find((m) => m.zone === 'ap-northeast-1d')!.launchedAt).toBeLessThan(0);
-    expect(report.totals.awsCalls.TerminateInstanceInAutoScalingGroup).toBe(2);
+    // The 1a node is kept for last (the surplus went to 1a), so 1c's is the first replaced.
+    expect(report.totals.awsCalls.TerminateInstanceInAutoScalingGroup).toBe(1);
     // The surplus is kept: giving it back would leave fewer Ready nodes than desired.
     expect(nodes.readyAtEnd).toBeGreaterThanOrEqual(nodes.desiredReady);
     expect(nodes.members.filter((m) => m.unschedulable)).toEqual([]);
@@ -162,7 +167,7 @@ describe('refresh on the simulator (shipped scenarios)', () => {
 
   it('continues in a fresh execution before the history budget runs out, and finishes the refresh there', async () => {
     const s = load('kops-weekly');
-    const bigger = { ...s, groups: s.groups.map((g) => (g.name === 'nodes' ? { ...g, perZone: 3, maxPerZone: 3, desiredReady: 9 } : g)) };
+    const bigger = { ...s, groups: s.groups.map((g) => (g.name === 'nodes' ? { ...g, perZone: 20, maxPerZone: 20, desiredReady: 60 } : g)) };
     const { report, sim } = await runScenario(bigger, { historyEventBudget: 500 });
     const statuses = report.executions.map((e) => e.status);
     expect(statuses.every((st) => st === 'SUCCEEDED')).toBe(true);
@@ -171,9 +176,9 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     for (const e of report.executions) expect(e.historyEvents).toBeLessThan(500 + 200);
     const nodes = group(report, 'nodes');
     expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready)).toBe(true);
-    expect(nodes.members).toHaveLength(9);
-    expect(nodes.minReady).toBeGreaterThanOrEqual(9);
-    expectHome(report, sim, 'nodes', 3);
+    expect(nodes.members).toHaveLength(60);
+    expect(nodes.minReady).toBeGreaterThanOrEqual(60);
+    expectHome(report, sim, 'nodes', 20);
   });
 
   it('300-node group, surplus 10: succeeds in batches of 10, Ready never below desired, no execution past 25,000 history events', async () => {
@@ -184,7 +189,7 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expect(nodes.members).toHaveLength(300);
     expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready)).toBe(true);
     expect(nodes.minReady).toBeGreaterThanOrEqual(300);
-    const batches = runner.timeline.filter((t) => t.state === 'Terminate drained nodes').map((t) => (t.summary as { terminated: string[] }).terminated.length);
+    const batches = runner.timeline.filter((t) => t.state === 'Replace oldest nodes' && (t.summary as { terminated?: string[] }).terminated).map((t) => (t.summary as { terminated: string[] }).terminated.length);
     expect(batches).toEqual(Array(30).fill(10));
     expectHome(report, sim, 'nodes', 100);
     expect(report.pods.deletedWithoutEviction).toBe(0);

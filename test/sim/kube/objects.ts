@@ -16,7 +16,8 @@ export function renderNode(n: SimNode): Json {
     metadata: { name: n.name, uid: n.uid, resourceVersion: String(n.resourceVersion), creationTimestamp: iso(n.createdAt), labels: { ...n.labels }, annotations: { ...n.annotations } },
     spec: { providerID: n.providerID, ...(n.unschedulable ? { unschedulable: true } : {}), ...(taints.length ? { taints } : {}) },
     status: {
-      conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'Unknown', reason: n.ready ? 'KubeletReady' : 'NodeStatusUnknown', message: n.ready ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.' }],
+      // lastTransitionTime moves only when Ready changes: how long a node took to become Ready.
+      conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'Unknown', lastTransitionTime: iso(n.readySince), reason: n.ready ? 'KubeletReady' : 'NodeStatusUnknown', message: n.ready ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.' }],
       addresses: [{ type: 'InternalDNS', address: n.name }],
       nodeInfo: { kubeletVersion: 'v1.32.4', kubeProxyVersion: 'v1.32.4', containerRuntimeVersion: 'containerd://1.7.27', osImage: 'Ubuntu 24.04 LTS', operatingSystem: 'linux', architecture: 'amd64' },
     },

@@ -1,0 +1,206 @@
+import { groupSettings } from '../lib/config';
+import {
+  checkWhole,
+  DrainTimeoutError,
+  drainPollSeconds,
+  drainWaitSeconds,
+  FIRST_READY_POLL_SECONDS,
+  inFlight,
+  learnDrain,
+  learnReady,
+  pickBatch,
+  readySample,
+  readyWaitSeconds,
+  RefreshStuckError,
+  ReplacementTimeoutError,
+  SurgeTimeoutError,
+  type BatchMember,
+  type LedgerEntry,
+  type RefreshJournal,
+} from './core';
+import { groupOf, selectorOf } from './input';
+import { drainNode, evictPass, executionName } from './drain';
+import { terminateUnlessLeaving } from './terminate';
+import type { Deps } from './runtime';
+import { COST, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
+import type { AsgState } from './core';
+
+/**
+ * The refresh's batch loop, one step: "Replace oldest nodes" does whatever the journal's phase
+ * calls for next and says how long to wait before it is worth looking again (learned waits, see
+ * core/learn.ts). Per batch that is two passes: one that finds the replacements Ready, picks the
+ * next batch and evicts its pods; one that finds the pods gone and terminates the batch. A pass
+ * that comes too early waits briefly and looks again.
+ */
+
+/** How long the workflow waits before the next pass (`$.waitSeconds`, the Wait state's SecondsPath). */
+function waitThen(state: RefreshState, seconds: number, did: Record<string, unknown>): RefreshState {
+  return { ...next(state, COST.waitLoop, { next: 'wait', waitSeconds: seconds, ...did }), waitSeconds: seconds };
+}
+
+function giveBackNext(state: RefreshState, did: Record<string, unknown>): RefreshState {
+  return { ...next(state, COST.waitLoop, { next: 'giveBack', ...did }), waitSeconds: 0 };
+}
+
+export async function advance(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const { journal, interruptions } = await leaseOf(deps, state);
+  // What the last evicting pass carried counts only while its batch is draining.
+  if (journal.phase !== 'drain' && state.evictedAt !== undefined) state = { ...state, evictedAt: undefined };
+  switch (journal.phase) {
+    case 'giveBack':
+    case 'done':
+      return giveBackNext(state, { note: 'every old node is replaced' });
+    case 'terminating':
+      return terminateBatch(state, deps, journal, undefined);
+    case 'drain':
+      if (journal.batch.length) return drainBatch(state, deps, journal);
+      return readyThenPick(state, deps, journal, interruptions);
+    default:
+      return readyThenPick(state, deps, journal, interruptions);
+  }
+}
+
+/** Waits for the group to be whole (surplus or replacements Ready), learns how long that took, then picks and evicts the next batch. */
+async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJournal, interruptions: Readonly<Record<string, LedgerEntry>>): Promise<RefreshState> {
+  const { settings, snapshot, c, now } = await look(deps, state);
+  // A step that stopped between journaling a termination and AWS's answer: terminate what still runs.
+  const again = (journal.terminating ?? []).filter((b) => snapshot.asgs.some((a) => a.instances.some((i) => i.instanceId === b.instanceId && i.lifecycleState === 'InService')));
+  if (again.length) await terminateUnlessLeaving(deps.autoscaling, snapshot.asgs, again.map((b) => b.instanceId), false);
+  const r = checkWhole(snapshot.asgs, c, settings, journal.surged);
+  const waiting = journal.phase === 'surge' || journal.phase === 'replace';
+  if (!r.whole) {
+    if (journal.deadline !== undefined && now > journal.deadline) {
+      const list = r.waitingFor.map((w) => `${w.instanceId} in ${w.asg} (${w.state}, ${w.ageSeconds}s old)`).join(', ') || 'no instance launched';
+      const msg = `group ${state.group} has ${r.ready} Ready node(s), needs ${r.want}, after ${settings.joinTimeoutSeconds}s; waiting for: ${list}`;
+      throw journal.phase === 'surge' ? new SurgeTimeoutError(msg) : new ReplacementTimeoutError(msg);
+    }
+    return waitThen(state, waiting ? readyWaitSeconds(journal.learned, journal.since, now) : FIRST_READY_POLL_SECONDS, { whole: false, ready: r.ready, want: r.want, ...(r.waitingFor.length ? { waitingFor: r.waitingFor } : {}) });
+  }
+  // Whole: what the launches took, to the second, from the nodes' Ready transitions.
+  const sample = waiting && journal.since !== undefined ? readySample(snapshot.nodes, journal.since) : undefined;
+  const learned = sample !== undefined ? learnReady(journal.learned, sample) : journal.learned;
+  // A Spot storm pauses voluntary disruption: no new batch while interruption drains are in flight.
+  const draining = inFlight(interruptions, now);
+  if (draining.length) {
+    return waitThen(state, FIRST_READY_POLL_SECONDS, { paused: `${draining.length} interruption drain(s) in flight: ${draining.slice(0, 5).map(([id, e]) => `${e.node ?? id} (${e.kind})`).join(', ')}` });
+  }
+  const p = pickBatch(snapshot.asgs, c, settings, journal, now);
+  const readyTook = sample !== undefined ? { readyAfter: `${Math.round(sample)}s` } : {};
+  if (p.batch.length === 0 && p.oldRemaining === 0) {
+    await saveJournal(deps, state, { ...journal, phase: 'giveBack', batch: [], terminating: [], learned, deadline: now + settings.drainTimeoutSeconds * 1000 });
+    return giveBackNext(state, { done: true, replaced: journal.replaced, ...readyTook });
+  }
+  if (p.batch.length === 0) {
+    // Old nodes remain but none can go now (their ASG cannot launch, or they are not Ready): wait, within the join timeout.
+    const deadline = waiting ? now + settings.joinTimeoutSeconds * 1000 : (journal.deadline ?? now);
+    if (!waiting && now > deadline) {
+      throw new RefreshStuckError(`${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`);
+    }
+    await saveJournal(deps, state, { ...journal, phase: 'drain', batch: [], terminating: [], learned, deadline });
+    return waitThen(state, FIRST_READY_POLL_SECONDS, { whole: true, oldRemaining: p.oldRemaining, skipped: p.skipped, ...readyTook });
+  }
+  // Journal the batch and its cordons in one write before touching a node: cleanup must know them.
+  const picked: RefreshJournal = {
+    ...journal,
+    phase: 'drain',
+    batch: p.batch,
+    final: p.final,
+    terminating: [],
+    cordoned: [...journal.cordoned.filter((n) => !(journal.terminating ?? []).some((b) => b.node === n)), ...p.batch.map((b) => b.node).filter((n) => !journal.cordoned.includes(n))],
+    learned,
+    since: now,
+    deadline: now + settings.drainTimeoutSeconds * 1000,
+  };
+  await saveJournal(deps, state, picked);
+  state = { ...state, evictedAt: undefined };
+  const pass = await drainPass(deps, state, p.batch, true);
+  const did = { batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`), oldRemaining: p.oldRemaining, ...(p.final ? { last: 'the surplus stands in for this batch: terminated with decrement' } : {}), ...(p.skipped.length ? { skipped: p.skipped } : {}), ...readyTook, evicted: pass.evicted };
+  if (pass.drained) return terminateBatch(state, deps, picked, snapshot.asgs, did);
+  return waitThen(state, drainWaitSeconds(learned, pass.graceSeconds), { ...did, podsLeft: pass.remaining.length, ...(pass.refused.length ? { refused: pass.refused } : {}) });
+}
+
+interface Pass {
+  readonly drained: boolean;
+  readonly evicted: string[];
+  readonly remaining: string[];
+  readonly refused: string[];
+  /** The longest grace period among the pods still leaving. */
+  readonly graceSeconds: number;
+}
+
+/**
+ * One drain pass over the batch: no look at the group, only the batch's pods. The first pass
+ * cordons (with our mark); later ones only evict what may go now, the node being ours already.
+ */
+async function drainPass(deps: Deps, state: RefreshState, batch: readonly BatchMember[], first: boolean): Promise<Pass> {
+  const kube = await deps.kube();
+  const evicted: string[] = [];
+  const remaining: string[] = [];
+  const refused = new Set<string>();
+  let graceSeconds = 0;
+  for (const m of batch) {
+    const pass = first
+      ? await drainNode(kube, m.node, executionName(state.execution))
+      : await evictPass(kube, m.node).then((p) => ({ ...p, remaining: p.staying.map((x) => `${x.namespace}/${x.name}`), graceSeconds: Math.max(0, ...p.staying.map((x) => x.graceSeconds ?? 30)) }));
+    evicted.push(...pass.evicted);
+    remaining.push(...pass.remaining);
+    pass.refused.forEach((r) => refused.add(r));
+    graceSeconds = Math.max(graceSeconds, pass.graceSeconds);
+  }
+  return { drained: remaining.length === 0, evicted, remaining, refused: [...refused], graceSeconds };
+}
+
+/** The batch's pods are leaving: look again; once gone, terminate; past the drain timeout, fail naming the pods and budgets. */
+async function drainBatch(state: RefreshState, deps: Deps, journal: RefreshJournal): Promise<RefreshState> {
+  const pass = await drainPass(deps, state, journal.batch, false);
+  const now = deps.now();
+  // The last pass that evicted something, as this execution carries it (not journaled: it only steers the wait).
+  const since = state.evictedAt ?? journal.since ?? now;
+  if (pass.drained) {
+    // The first look after the learned wait is the one that counts as "the wait was right".
+    const waited = drainWaitSeconds(journal.learned, Number.POSITIVE_INFINITY);
+    const first = (now - since) / 1000 <= waited + 1;
+    const learned = learnDrain(journal.learned, (now - since) / 1000, first);
+    return terminateBatch(state, deps, { ...journal, learned }, undefined, { drainedAfter: `${Math.round((now - since) / 1000)}s` });
+  }
+  if (journal.deadline !== undefined && now > journal.deadline) {
+    const settings = groupSettings(groupOf(deps, state.group));
+    throw new DrainTimeoutError(
+      `could not drain ${journal.batch.map((b) => b.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${pass.remaining.join(', ')}${pass.refused.length ? `; refused: ${pass.refused.join(' | ')}` : ''}`,
+    );
+  }
+  // A budget that refused frees once the evicted pods' replacements run: about as long as pods take to leave.
+  const wait = pass.evicted.length || pass.refused.length ? drainWaitSeconds(journal.learned, pass.graceSeconds) : drainPollSeconds(journal.learned);
+  // A pass that evicted more (a budget let another pod go) starts the wait again from now.
+  return waitThen(pass.evicted.length ? { ...state, evictedAt: now } : state, wait, { nodes: journal.batch.map((b) => b.node), evicted: pass.evicted, podsLeft: pass.remaining, ...(pass.refused.length ? { refused: pass.refused } : {}) });
+}
+
+/**
+ * Terminates the drained batch in its ASGs: without decrement (the ASGs launch the replacements),
+ * or, for the last batch the surplus stands in for, with decrement (each ASG lands on its home
+ * desired). Journaled first: these are never picked as old nodes again, whatever happens next.
+ */
+async function terminateBatch(state: RefreshState, deps: Deps, journal: RefreshJournal, asgs: readonly AsgState[] | undefined, did: Record<string, unknown> = {}): Promise<RefreshState> {
+  const settings = groupSettings(groupOf(deps, state.group));
+  const batch = journal.batch;
+  const now = deps.now();
+  const replaced = journal.replaced + batch.length;
+  const after: RefreshJournal = {
+    ...journal,
+    terminated: [...journal.terminated, ...batch.map((b) => b.instanceId).filter((id) => !journal.terminated.includes(id))],
+    terminating: batch,
+    batch: [],
+    final: false,
+    replaced,
+    since: now,
+    ...(journal.final ? { phase: 'giveBack', deadline: now + settings.drainTimeoutSeconds * 1000 } : { phase: 'replace', deadline: now + settings.joinTimeoutSeconds * 1000 }),
+  };
+  await saveJournal(deps, state, after);
+  const current = asgs ?? (await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group))));
+  const outcomes = await terminateUnlessLeaving(deps.autoscaling, current, batch.map((b) => b.instanceId), !!journal.final);
+  const done = batch.map((b, i) => `${b.instanceId} (${b.node}, ${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`);
+  const report = { ...did, terminated: done, ...(journal.final ? { withDecrement: true } : {}), replacedSoFar: replaced };
+  state = { ...state, evictedAt: undefined };
+  if (journal.final) return giveBackNext(state, report);
+  return waitThen(state, readyWaitSeconds(after.learned, now, now), report);
+}
