@@ -15,11 +15,13 @@ import {
   ReplacementTimeoutError,
   SurgeTimeoutError,
   type BatchMember,
+  type Learned,
   type LedgerEntry,
   type RefreshJournal,
 } from './core';
 import { groupOf, selectorOf } from './input';
-import { drainNode, evictPass, executionName } from './drain';
+import { executionName } from './drain';
+import { drainBatch, type BatchDrain } from './drain-batch';
 import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
 import { COST, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
@@ -45,7 +47,7 @@ function giveBackNext(state: RefreshState, did: Record<string, unknown>): Refres
 export async function advance(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const { journal, interruptions } = await leaseOf(deps, state);
   // What the last evicting pass carried counts only while its batch is draining.
-  if (journal.phase !== 'drain' && state.evictedAt !== undefined) state = { ...state, evictedAt: undefined };
+  if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined)) state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
   switch (journal.phase) {
     case 'giveBack':
     case 'done':
@@ -53,7 +55,7 @@ export async function advance(state: RefreshState, deps: Deps): Promise<RefreshS
     case 'terminating':
       return terminateBatch(state, deps, journal, undefined);
     case 'drain':
-      if (journal.batch.length) return drainBatch(state, deps, journal);
+      if (journal.batch.length) return drainLater(state, deps, journal);
       return readyThenPick(state, deps, journal, interruptions);
     default:
       return readyThenPick(state, deps, journal, interruptions);
@@ -112,56 +114,58 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
     deadline: now + settings.drainTimeoutSeconds * 1000,
   };
   await saveJournal(deps, state, picked);
-  state = { ...state, evictedAt: undefined };
-  const pass = await drainPass(deps, state, p.batch, true);
-  const did = { batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`), oldRemaining: p.oldRemaining, ...(p.final ? { last: 'the surplus stands in for this batch: terminated with decrement' } : {}), ...(p.skipped.length ? { skipped: p.skipped } : {}), ...readyTook, evicted: pass.evicted };
-  if (pass.drained) return terminateBatch(state, deps, picked, snapshot.asgs, did);
-  return waitThen(state, drainWaitSeconds(learned, pass.graceSeconds), { ...did, podsLeft: pass.remaining.length, ...(pass.refused.length ? { refused: pass.refused } : {}) });
+  const pass = await drainPass(deps, state, p.batch, learned, true);
+  const did = { batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`), oldRemaining: p.oldRemaining, ...(p.final ? { last: 'the surplus stands in for this batch: terminated with decrement' } : {}), ...(p.skipped.length ? { skipped: p.skipped } : {}), ...readyTook, evicted: pass.evicted.length, ...(pass.waitedSeconds ? { waitedInStep: `${pass.waitedSeconds}s` } : {}) };
+  const afterPass = learnPass(learned, pass);
+  // The look is as old as the waits in the pass: a stale one is read again before terminating.
+  if (pass.drained) return terminateBatch({ ...state, evictedAt: undefined }, deps, { ...picked, learned: afterPass }, pass.waitedSeconds ? undefined : snapshot.asgs, did);
+  return waitThen({ ...state, evictedAt: pass.lastEvictionAt ?? now, ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, drainWaitSeconds(learned, pass.graceSeconds), { ...did, podsLeft: pass.remaining.length, ...(pass.refused.length ? { refused: pass.refused } : {}) });
 }
 
-interface Pass {
-  readonly drained: boolean;
-  readonly evicted: string[];
-  readonly remaining: string[];
-  readonly refused: string[];
-  /** The longest grace period among the pods still leaving. */
-  readonly graceSeconds: number;
-}
+/** Waits a drain sleeps inside one invocation: each at most this long, and this much in all (the function's timeout is 5 minutes). */
+export const INLINE_WAIT_SECONDS = 15;
+export const INLINE_BUDGET_SECONDS = 60;
 
 /**
- * One drain pass over the batch: no look at the group, only the batch's pods. The first pass
- * cordons (with our mark); later ones only evict what may go now, the node being ours already.
+ * One drain pass over the batch, with short waits inside the invocation (see drain-batch.ts): no
+ * look at the group, only the batch's pods. The first pass cordons (with our mark).
  */
-async function drainPass(deps: Deps, state: RefreshState, batch: readonly BatchMember[], first: boolean): Promise<Pass> {
-  const kube = await deps.kube();
-  const evicted: string[] = [];
-  const remaining: string[] = [];
-  const refused = new Set<string>();
-  let graceSeconds = 0;
-  for (const m of batch) {
-    const pass = first
-      ? await drainNode(kube, m.node, executionName(state.execution))
-      : await evictPass(kube, m.node).then((p) => ({ ...p, remaining: p.staying.map((x) => `${x.namespace}/${x.name}`), graceSeconds: Math.max(0, ...p.staying.map((x) => x.graceSeconds ?? 30)) }));
-    evicted.push(...pass.evicted);
-    remaining.push(...pass.remaining);
-    pass.refused.forEach((r) => refused.add(r));
-    graceSeconds = Math.max(graceSeconds, pass.graceSeconds);
-  }
-  return { drained: remaining.length === 0, evicted, remaining, refused: [...refused], graceSeconds };
+function drainPass(deps: Deps, state: RefreshState, batch: readonly BatchMember[], learned: Learned | undefined, first: boolean): Promise<BatchDrain> {
+  return deps.kube().then((kube) =>
+    drainBatch(
+      kube,
+      batch.map((b) => b.node),
+      {
+        ...(first ? { cordonBy: executionName(state.execution) } : {}),
+        expectSeconds: drainWaitSeconds(learned, Number.POSITIVE_INFINITY),
+        ...(learned?.budgetSeconds !== undefined ? { refusalSeconds: learned.budgetSeconds } : {}),
+        maxWaitSeconds: INLINE_WAIT_SECONDS,
+        budgetSeconds: INLINE_BUDGET_SECONDS,
+        sleep: deps.sleep,
+        now: deps.now,
+      },
+    ),
+  );
+}
+
+/** What a drain pass measured: how long pods took to stop, and a refusing budget to free. */
+function learnPass(l: Learned | undefined, pass: BatchDrain): Learned | undefined {
+  const out = pass.stopped ? learnDrain(l, pass.stopped.afterSeconds, pass.stopped.firstLook) : l;
+  return pass.refusalSeconds !== undefined ? { ...out, budgetSeconds: pass.refusalSeconds } : out;
 }
 
 /** The batch's pods are leaving: look again; once gone, terminate; past the drain timeout, fail naming the pods and budgets. */
-async function drainBatch(state: RefreshState, deps: Deps, journal: RefreshJournal): Promise<RefreshState> {
-  const pass = await drainPass(deps, state, journal.batch, false);
-  const now = deps.now();
+async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJournal): Promise<RefreshState> {
   // The last pass that evicted something, as this execution carries it (not journaled: it only steers the wait).
-  const since = state.evictedAt ?? journal.since ?? now;
+  const since = state.evictedAt ?? journal.since ?? deps.now();
+  const firstLook = (deps.now() - since) / 1000 <= drainWaitSeconds(journal.learned, Number.POSITIVE_INFINITY) + 1;
+  const pass = await drainPass(deps, state, journal.batch, { ...journal.learned, ...(state.budgetSeconds !== undefined ? { budgetSeconds: state.budgetSeconds } : {}) }, false);
+  const now = deps.now();
   if (pass.drained) {
-    // The first look after the learned wait is the one that counts as "the wait was right".
-    const waited = drainWaitSeconds(journal.learned, Number.POSITIVE_INFINITY);
-    const first = (now - since) / 1000 <= waited + 1;
-    const learned = learnDrain(journal.learned, (now - since) / 1000, first);
-    return terminateBatch(state, deps, { ...journal, learned }, undefined, { drainedAfter: `${Math.round((now - since) / 1000)}s` });
+    // Pods evicted by an earlier pass were gone at this look: the learned wait was right if this is the first look after it.
+    const carried = { ...journal.learned, ...(state.budgetSeconds !== undefined ? { budgetSeconds: state.budgetSeconds } : {}) };
+    const learned = pass.stopped ? learnPass(carried, pass) : learnPass(learnDrain(carried, (now - since) / 1000, firstLook), pass);
+    return terminateBatch({ ...state, evictedAt: undefined }, deps, { ...journal, learned }, undefined, { drainedAfter: `${Math.round((now - since) / 1000)}s` });
   }
   if (journal.deadline !== undefined && now > journal.deadline) {
     const settings = groupSettings(groupOf(deps, state.group));
@@ -171,8 +175,8 @@ async function drainBatch(state: RefreshState, deps: Deps, journal: RefreshJourn
   }
   // A budget that refused frees once the evicted pods' replacements run: about as long as pods take to leave.
   const wait = pass.evicted.length || pass.refused.length ? drainWaitSeconds(journal.learned, pass.graceSeconds) : drainPollSeconds(journal.learned);
-  // A pass that evicted more (a budget let another pod go) starts the wait again from now.
-  return waitThen(pass.evicted.length ? { ...state, evictedAt: now } : state, wait, { nodes: journal.batch.map((b) => b.node), evicted: pass.evicted, podsLeft: pass.remaining, ...(pass.refused.length ? { refused: pass.refused } : {}) });
+  // A pass that evicted more (a budget let another pod go) starts the wait again from its last eviction.
+  return waitThen({ ...state, ...(pass.lastEvictionAt !== undefined ? { evictedAt: pass.lastEvictionAt } : {}), ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, wait, { nodes: journal.batch.map((b) => b.node), evicted: pass.evicted, podsLeft: pass.remaining, ...(pass.refused.length ? { refused: pass.refused } : {}) });
 }
 
 /**
@@ -200,7 +204,7 @@ async function terminateBatch(state: RefreshState, deps: Deps, journal: RefreshJ
   const outcomes = await terminateUnlessLeaving(deps.autoscaling, current, batch.map((b) => b.instanceId), !!journal.final);
   const done = batch.map((b, i) => `${b.instanceId} (${b.node}, ${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`);
   const report = { ...did, terminated: done, ...(journal.final ? { withDecrement: true } : {}), replacedSoFar: replaced };
-  state = { ...state, evictedAt: undefined };
+  state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
   if (journal.final) return giveBackNext(state, report);
   return waitThen(state, readyWaitSeconds(after.learned, now, now), report);
 }

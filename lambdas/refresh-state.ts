@@ -33,6 +33,8 @@ export interface RefreshState {
   readonly failure?: { readonly Error: string; readonly Cause: string };
   /** When the batch's last evicting pass ran (a drain's learned wait counts from it). */
   readonly evictedAt?: number;
+  /** What a refusing budget took to free, measured by an earlier pass of this batch (journaled with the termination). */
+  readonly budgetSeconds?: number;
   /** Seconds the next Wait lasts (its SecondsPath): what the step expects things to take. */
   readonly waitSeconds?: number;
   /** Set by a Catch when giving the surplus back failed. */

@@ -25,10 +25,12 @@ export interface Deps {
   /** The API server port, built on first use (EKS DescribeCluster or the kubeconfig secret). */
   kube(): Promise<KubePort>;
   now(): number;
+  /** Waits inside the invocation (short waits only: a step never sleeps near its timeout). */
+  sleep(ms: number): Promise<void>;
 }
 
 /** Builds the ports from SDK clients; the clients come from outside so that they are made once per container. */
-export function makeDeps(config: Config, now: () => number = Date.now): Deps {
+export function makeDeps(config: Config, now: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Deps {
   const region = config.cluster.region;
   const autoscaling = new AutoScalingPort(new AutoScalingClient({ region }));
   const ec2 = new Ec2Port(new EC2Client({ region }));
@@ -60,6 +62,7 @@ export function makeDeps(config: Config, now: () => number = Date.now): Deps {
       return kube;
     },
     now,
+    sleep,
   };
 }
 

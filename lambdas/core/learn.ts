@@ -11,6 +11,8 @@ export interface Learned {
   readonly readySeconds?: readonly number[];
   /** Seconds a batch's pods took to leave once evicted. */
   readonly drainSeconds?: number;
+  /** Seconds a disruption budget that refused an eviction took to free (its pods' replacements to start). */
+  readonly budgetSeconds?: number;
   /** First drain checks in a row that found the pods gone: after {@link DRAIN_PROBE_AFTER}, try a shorter wait. */
   readonly drainStreak?: number;
 }
@@ -22,8 +24,8 @@ export const FIRST_READY_POLL_SECONDS = 30;
 export const FIRST_DRAIN_WAIT_SECONDS = 10;
 /** Margin after the expected Ready: the node's condition is stamped to the second. */
 const READY_MARGIN_SECONDS = 1;
-/** Drains found done at the first check this many times in a row try a wait 10 % shorter (a miss costs a poll). */
-export const DRAIN_PROBE_AFTER = 5;
+/** Drains found done at the first check this many times in a row try a wait 20 % shorter (a miss costs a short poll). */
+export const DRAIN_PROBE_AFTER = 2;
 /** The longest a learned wait may be (a bad sample must not park a refresh). */
 const MAX_WAIT_SECONDS = 3600;
 
@@ -73,8 +75,7 @@ export function learnDrain(l: Learned | undefined, elapsedSeconds: number, first
   if (!firstCheck) return { ...l, drainSeconds: clamp(Math.ceil(elapsedSeconds), 1, MAX_WAIT_SECONDS), drainStreak: 0 };
   const streak = (l?.drainStreak ?? 0) + 1;
   if (streak < DRAIN_PROBE_AFTER) return { ...l, drainSeconds: Math.min(current, clamp(Math.ceil(elapsedSeconds), 1, MAX_WAIT_SECONDS)), drainStreak: streak };
-  // Rounded up: below ten seconds a second is not worth a missed check.
-  return { ...l, drainSeconds: Math.max(1, Math.ceil(Math.min(current, Math.ceil(elapsedSeconds)) * 0.9)), drainStreak: 0 };
+  return { ...l, drainSeconds: Math.max(1, Math.floor(Math.min(current, Math.ceil(elapsedSeconds)) * 0.8)), drainStreak: 0 };
 }
 
 /** Polls while pods are still leaving after the learned wait: a fifth of it, 1 to 10 seconds. */

@@ -14,6 +14,8 @@ export interface PodInfo {
   readonly phase?: string;
   /** Kind of the controlling owner (ReplicaSet, DaemonSet, StatefulSet, Node for mirror pods, ...). */
   readonly ownerKind?: string;
+  /** Name of the controlling owner: pods of one owner usually share one disruption budget. */
+  readonly ownerName?: string;
   readonly isDaemonSet: boolean;
   /** Static pods' mirrors: the kubelet owns them, the API cannot evict them. */
   readonly isMirror: boolean;
@@ -58,6 +60,7 @@ function toPodInfo(p: V1Pod): PodInfo {
     nodeName: p.spec?.nodeName,
     phase,
     ownerKind: owner?.kind,
+    ownerName: owner?.name,
     isDaemonSet: owner?.kind === 'DaemonSet',
     isMirror: !!p.metadata?.annotations?.['kubernetes.io/config.mirror'],
     isTerminal: !!p.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed',

@@ -8,6 +8,10 @@ export interface Invocation {
   readonly state: string;
   /** AWS and Kubernetes calls this invocation made (for its billed duration). */
   calls: number;
+  /** The execution (its ARN) whose step this is: a sleep inside the step sleeps it on virtual time. */
+  readonly owner?: string;
+  /** Milliseconds the step slept inside the invocation (billed). */
+  sleptMs?: number;
 }
 
 /**

@@ -8,6 +8,7 @@ import { dispatch as interruptionDispatch, type InterruptionEvent } from '../../
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
 import type { Simulator } from './simulator';
+import type { Invocation } from './context';
 
 // aws-local-stepfunctions 3 needs Promise.withResolvers, which Node 20 lacks.
 if (!('withResolvers' in Promise)) {
@@ -141,7 +142,17 @@ export class WorkflowRunner {
     config: Config,
   ) {
     this.scheduler = new Scheduler(sim);
-    this.deps = makeDeps(config, () => sim.now());
+    this.deps = makeDeps(
+      config,
+      () => sim.now(),
+      // A step's own short waits sleep its execution on virtual time, and are billed.
+      async (ms) => {
+        const inv = sim.context.current();
+        if (!inv?.owner) throw new Error('sleep outside an invocation');
+        inv.sleptMs = (inv.sleptMs ?? 0) + ms;
+        await this.scheduler.sleepUntil(inv.owner, sim.now() + ms);
+      },
+    );
   }
 
   stateMachineArn(workflow: Workflow): string {
@@ -237,7 +248,7 @@ export class WorkflowRunner {
         lastState = stateName;
         const state = def.States[stateName];
         record.lambdaInvocations += 1;
-        const inv = { execution: record.name, state: stateName, calls: 0 };
+        const inv: Invocation = { execution: record.name, state: stateName, calls: 0, owner: record.arn };
         try {
           const out =
             state.Resource === 'arn:aws:states:::states:startExecution'
@@ -259,7 +270,7 @@ export class WorkflowRunner {
           throw err;
         } finally {
           // Only this invocation's own calls: others made while it waited are theirs.
-          record.lambdaBilledMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * inv.calls;
+          record.lambdaBilledMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * inv.calls + (inv.sleptMs ?? 0);
           this.afterStep();
         }
       },

@@ -107,10 +107,32 @@ function refreshLowerBound(s: Scenario, groupName: string): number {
   const size = g.role === 'control-plane' ? 1 : Math.max(1, surplus);
   const batches = Math.ceil(old / size);
   const launch = t.bootSeconds + t.joinSeconds;
+  const drain = drainLowerBound(s, groupName, old, size);
   // With surplus, one launch for the surge, a drain per batch, and a launch for every batch but
   // the last: the surplus already stands in for it, so it goes with decrement and nothing is given back.
-  if (g.role !== 'control-plane' && surplus > 0) return launch + batches * t.podStopSeconds + (batches - 1) * launch;
-  return batches * (t.podStopSeconds + launch);
+  if (g.role !== 'control-plane' && surplus > 0) return launch + batches * drain + (batches - 1) * launch;
+  return batches * (drain + launch);
+}
+
+/**
+ * The least a batch's drain can take: its pods stopping, and, where a disruption budget allows
+ * only `allowed` pods of a workload down at once, one round per `allowed` of the workload's pods
+ * in the batch, each waiting for the previous round's replacements to start (as Kubernetes
+ * replaces a terminating pod at once). Pods are taken as spread evenly over the group's nodes.
+ */
+function drainLowerBound(s: Scenario, groupName: string, nodes: number, size: number): number {
+  const resolve = (v: number | string, of: number) => (typeof v === 'number' ? v : Math.ceil((Number.parseInt(v, 10) / 100) * of));
+  let drain = s.timing.podStopSeconds;
+  for (const w of s.workloads.filter((x) => x.group === groupName && x.replicas > 0)) {
+    const stop = w.terminationGracePeriodSeconds ?? s.timing.podStopSeconds;
+    drain = Math.max(drain, stop);
+    if (!w.pdb) continue;
+    const allowed = w.pdb.maxUnavailable !== undefined ? resolve(w.pdb.maxUnavailable, w.replicas) : w.replicas - resolve(w.pdb.minAvailable!, w.replicas);
+    if (allowed <= 0) continue;
+    const inBatch = Math.ceil((w.replicas / Math.max(1, nodes)) * size);
+    drain = Math.max(drain, (Math.ceil(inBatch / allowed) - 1) * s.timing.podStartSeconds + stop);
+  }
+  return drain;
 }
 
 /**

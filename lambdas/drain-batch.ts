@@ -1,0 +1,160 @@
+import { EvictionBlockedError, podsToEvict, ResourceNotFoundError } from './core';
+import type { KubePort, PodInfo } from './kube/port';
+
+/**
+ * Drains a batch of nodes in one invocation, as far as short waits allow. Waiting a few seconds
+ * inside the step costs less than a Wait, a Task and a Choice (three state transitions) and a
+ * fresh read of every node's pods, so the waits a drain is made of — a disruption budget freeing
+ * once an evicted pod's replacement runs, evicted pods stopping — are slept here when they are
+ * short, and left to the workflow's Wait when they are not.
+ */
+
+export interface BatchDrainOptions {
+  /** Cordon first, with this mark (the batch's first pass); later passes only evict. */
+  readonly cordonBy?: string;
+  /** Seconds evicted pods are expected to take to stop (the group's learned drain time). */
+  readonly expectSeconds: number;
+  /** Seconds a refusing budget is expected to take to free (learned); `expectSeconds` when unknown. */
+  readonly refusalSeconds?: number;
+  /** The longest single wait slept inside the invocation. */
+  readonly maxWaitSeconds: number;
+  /** The most the invocation spends waiting in all. */
+  readonly budgetSeconds: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+}
+
+export interface BatchDrain {
+  readonly drained: boolean;
+  readonly evicted: readonly string[];
+  /** Pods still on the batch's nodes at the last look (evicted ones still stopping count). */
+  readonly remaining: readonly string[];
+  /** What refused an eviction: the API server's words, naming the PodDisruptionBudget. */
+  readonly refused: readonly string[];
+  /** The longest grace period among the pods still leaving. */
+  readonly graceSeconds: number;
+  /** Seconds slept inside the invocation. */
+  readonly waitedSeconds: number;
+  /** When this invocation last evicted a pod (what a wait for pods to stop counts from). */
+  readonly lastEvictionAt?: number;
+  /** What a refusing budget took to free, as this invocation measured it (undefined: no budget refused and freed). */
+  readonly refusalSeconds?: number;
+  /** The pods this invocation evicted were seen gone: how long after the last eviction, and whether at the first look. */
+  readonly stopped?: { readonly afterSeconds: number; readonly firstLook: boolean };
+}
+
+const key = (p: PodInfo) => `${p.namespace}/${p.name}`;
+/** Pods of one owner share a budget in practice: once one is refused, the others wait for the next round. */
+const ownerOf = (p: PodInfo) => (p.ownerName ? `${p.namespace}/${p.ownerKind ?? ''}/${p.ownerName}` : key(p));
+const leaves = (p: PodInfo) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed';
+
+export async function drainBatch(kube: KubePort, nodes: readonly string[], o: BatchDrainOptions): Promise<BatchDrain> {
+  const start = o.now();
+  let lastEvictionAt: number | undefined;
+  let looksSinceEviction = 0;
+  const evicted: string[] = [];
+  const refused = new Set<string>();
+  let waited = 0;
+  // The pods each node still holds, as last listed; those still to evict.
+  const onNode = new Map<string, PodInfo[]>();
+  let toEvict: PodInfo[] = [];
+  const look = async (node: string) => {
+    const pods = (await kube.listPodsOnNode(node)).filter(leaves);
+    if (pods.length) onNode.set(node, pods);
+    else onNode.delete(node);
+    toEvict.push(...podsToEvict(pods).filter((p) => !toEvict.some((q) => key(q) === key(p))));
+  };
+  for (const node of nodes) {
+    if (o.cordonBy) {
+      try {
+        await kube.cordon(node, o.cordonBy);
+      } catch (e) {
+        if (e instanceof ResourceNotFoundError) continue;
+        throw e;
+      }
+    }
+    await look(node);
+  }
+  const evictRound = async () => {
+    const blocked = new Set<string>();
+    const left: PodInfo[] = [];
+    for (const pod of toEvict) {
+      if (blocked.has(ownerOf(pod))) {
+        left.push(pod);
+        continue;
+      }
+      try {
+        if ((await kube.evictPod(pod.namespace, pod.name)) === 'evicted') {
+          evicted.push(key(pod));
+          lastEvictionAt = o.now();
+          looksSinceEviction = 0;
+        }
+      } catch (e) {
+        if (!(e instanceof EvictionBlockedError)) throw e;
+        refused.add(e.reason);
+        blocked.add(ownerOf(pod));
+        left.push(pod);
+      }
+    }
+    toEvict = left;
+  };
+  await evictRound();
+  const canWait = (s: number) => s <= o.maxWaitSeconds && waited + s <= o.budgetSeconds;
+  let stopped: BatchDrain['stopped'];
+  // Two waits make a drain: a refusing budget to free (its pods' replacements to start), and the
+  // evicted pods to stop. Each is expected to take its unit, counted from the last eviction; a
+  // check that comes too early is followed by one-second polls, which measure the unit exactly,
+  // and checks that find the wait over try a second less now and then.
+  let budgetUnit = Math.max(1, Math.ceil(o.refusalSeconds ?? o.expectSeconds));
+  let stopUnit = Math.max(1, Math.ceil(o.expectSeconds));
+  let missedRefusal = false;
+  let missedStop = false;
+  // First checks in a row that found a budget freed: only after a few is a shorter wait tried (a miss costs an eviction call).
+  let hits = 0;
+  while (onNode.size > 0) {
+    const refusing = toEvict.length > 0;
+    const unit = refusing ? budgetUnit : stopUnit;
+    const from = lastEvictionAt ?? start;
+    const wait = (refusing ? missedRefusal : missedStop) ? 1 : Math.max(1, Math.ceil((from + unit * 1000 - o.now()) / 1000));
+    if (!canWait(wait)) break;
+    await o.sleep(wait * 1000);
+    waited += wait;
+    if (refusing) {
+      // Try the refused pods again, without listing the nodes again.
+      const before = lastEvictionAt;
+      refused.clear();
+      await evictRound();
+      if (lastEvictionAt !== before) {
+        hits = missedRefusal ? 0 : hits + 1;
+        if (before !== undefined && missedRefusal) budgetUnit = Math.max(1, Math.round((lastEvictionAt! - before) / 1000));
+        else if (hits >= 3) {
+          budgetUnit = Math.max(1, budgetUnit - 1);
+          hits = 0;
+        }
+        missedRefusal = false;
+      } else missedRefusal = true;
+      continue;
+    }
+    // Everything is evicted: look at the nodes still holding pods (cordoned: only ours can be there).
+    for (const node of [...onNode.keys()]) await look(node);
+    looksSinceEviction += 1;
+    if (onNode.size === 0 && lastEvictionAt !== undefined) {
+      stopped = { afterSeconds: (o.now() - lastEvictionAt) / 1000, firstLook: looksSinceEviction === 1 };
+      stopUnit = missedStop ? Math.max(1, Math.round(stopped.afterSeconds)) : Math.max(1, stopUnit - 1);
+    }
+    missedStop = onNode.size > 0 && toEvict.length === 0;
+    if (toEvict.length) await evictRound();
+  }
+  const remaining = [...onNode.values()].flat();
+  return {
+    lastEvictionAt,
+    ...(budgetUnit !== Math.max(1, Math.ceil(o.refusalSeconds ?? o.expectSeconds)) ? { refusalSeconds: budgetUnit } : {}),
+    ...(stopped ? { stopped } : {}),
+    drained: remaining.length === 0,
+    evicted,
+    remaining: remaining.map(key),
+    refused: [...refused],
+    graceSeconds: Math.max(0, ...remaining.map((p) => (p.stopsBy !== undefined ? Math.ceil((p.stopsBy - o.now()) / 1000) : (p.graceSeconds ?? 30)))),
+    waitedSeconds: Math.round((o.now() - start) / 1000),
+  };
+}
