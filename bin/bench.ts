@@ -1,17 +1,21 @@
 /**
- * Benchmarks: `npm run bench -- [scenario.json ...]` (default: bench-300 and bench-2000). Runs
- * each scenario on the simulator and prints figures, never asserts: real time, peak memory, the
- * simulated time against its lower bound, transitions, and AWS and Kubernetes calls per replaced
- * node; for scenarios with interruptions (spot-reclaim, spot-storm), the drain's figures.
+ * Benchmarks, printed, never asserted.
+ *
+ * `npm run bench` prints one table: refreshes of 6, 60, 300 and 2,000 nodes with surplus 1 and
+ * 10 %, the control plane, an idle and an outage replenish, with the time against the physical
+ * bound, transitions, AWS and Kubernetes calls per replaced node, history, cost, real seconds and
+ * peak memory. `npm run bench -- --sizes 6,60` picks the sizes.
+ *
+ * `npm run bench -- scenario.json ...` runs scenario files instead and prints each one's figures;
+ * for scenarios with interruptions (spot-reclaim, spot-storm), the drain's figures.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseScenario, runScenario, type Report, type Scenario } from '../test/sim/scenario';
 import { offlineEnvironment } from '../test/sim/offline';
+import { benchTable, PRICE } from './bench-table';
 
 offlineEnvironment();
-
-const DEFAULT = ['bench-300.json', 'bench-2000.json'].map((f) => join(__dirname, '..', 'examples', 'scenarios', f));
 
 async function bench(file: string): Promise<void> {
   const scenario = parseScenario(JSON.parse(readFileSync(file, 'utf8')));
@@ -45,9 +49,6 @@ async function bench(file: string): Promise<void> {
   if (report.executions.some((e) => e.workflow === 'interruption')) interruptionFigures(scenario, report);
 }
 
-/** Prices (us-east-1, 2026): Step Functions Standard per transition, Lambda per request and per GB-second on arm64 at 512 MB. */
-const PRICE = { transition: 0.000025, request: 0.0000002, gbSecond: 0.0000133334, memoryGb: 0.5 };
-
 /** The interruption drain's figures: how fast a node is tainted and emptied, what is lost, what is left over, what it costs. */
 function interruptionFigures(scenario: Scenario, report: Report): void {
   const start = Date.parse(report.startedAt);
@@ -79,7 +80,15 @@ function interruptionFigures(scenario: Scenario, report: Report): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  for (const f of argv.length ? argv.map((a) => resolve(a)) : DEFAULT) await bench(f);
+  const files = argv.filter((a) => a.endsWith('.json'));
+  if (files.length) {
+    for (const f of files) await bench(resolve(f));
+    return;
+  }
+  const at = argv.indexOf('--sizes');
+  const sizes = at >= 0 ? (argv[at + 1] ?? '').split(',').map(Number) : [6, 60, 300, 2000];
+  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 3 || n > 5000)) throw new Error('--sizes: comma-separated node counts, each from 3 to 5000 (for example --sizes 6,60,300)');
+  await benchTable(sizes);
 }
 
 main(process.argv.slice(2)).then(

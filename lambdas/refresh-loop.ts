@@ -24,7 +24,7 @@ import { executionName } from './drain';
 import { drainBatch, type BatchDrain } from './drain-batch';
 import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
-import { COST, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
+import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
 import type { AsgState } from './core';
 
 /**
@@ -36,8 +36,9 @@ import type { AsgState } from './core';
  */
 
 /** How long the workflow waits before the next pass (`$.waitSeconds`, the Wait state's SecondsPath). */
-function waitThen(state: RefreshState, seconds: number, did: Record<string, unknown>): RefreshState {
-  return { ...next(state, COST.waitLoop, { next: 'wait', waitSeconds: seconds, ...did }), waitSeconds: seconds };
+function waitThen(state: RefreshState, seconds: number, did: Record<string, unknown>, now: number): RefreshState {
+  const due = state.executionStartedAt !== undefined && now - state.executionStartedAt > HAND_OVER_AFTER_MS;
+  return { ...next(state, COST.waitLoop, { next: 'wait', waitSeconds: seconds, ...did }), waitSeconds: seconds, ...(due ? { handOverDue: true } : {}) };
 }
 
 function giveBackNext(state: RefreshState, did: Record<string, unknown>): RefreshState {
@@ -76,7 +77,7 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
       const msg = `group ${state.group} has ${r.ready} Ready node(s), needs ${r.want}, after ${settings.joinTimeoutSeconds}s; waiting for: ${list}`;
       throw journal.phase === 'surge' ? new SurgeTimeoutError(msg) : new ReplacementTimeoutError(msg);
     }
-    return waitThen(state, waiting ? readyWaitSeconds(journal.learned, journal.since, now) : FIRST_READY_POLL_SECONDS, { whole: false, ready: r.ready, want: r.want, ...(r.waitingFor.length ? { waitingFor: r.waitingFor } : {}) });
+    return waitThen(state, waiting ? readyWaitSeconds(journal.learned, journal.since, now) : FIRST_READY_POLL_SECONDS, { whole: false, ready: r.ready, want: r.want, ...(r.waitingFor.length ? { waitingFor: r.waitingFor } : {}) }, deps.now());
   }
   // Whole: what the launches took, to the second, from the nodes' Ready transitions.
   const sample = waiting && journal.since !== undefined ? readySample(snapshot.nodes, journal.since) : undefined;
@@ -84,7 +85,7 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
   // A Spot storm pauses voluntary disruption: no new batch while interruption drains are in flight.
   const draining = inFlight(interruptions, now);
   if (draining.length) {
-    return waitThen(state, FIRST_READY_POLL_SECONDS, { paused: `${draining.length} interruption drain(s) in flight: ${draining.slice(0, 5).map(([id, e]) => `${e.node ?? id} (${e.kind})`).join(', ')}` });
+    return waitThen(state, FIRST_READY_POLL_SECONDS, { paused: `${draining.length} interruption drain(s) in flight: ${draining.slice(0, 5).map(([id, e]) => `${e.node ?? id} (${e.kind})`).join(', ')}` }, deps.now());
   }
   const p = pickBatch(snapshot.asgs, c, settings, journal, now);
   const readyTook = sample !== undefined ? { readyAfter: `${Math.round(sample)}s` } : {};
@@ -99,7 +100,7 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
       throw new RefreshStuckError(`${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`);
     }
     await saveJournal(deps, state, { ...journal, phase: 'drain', batch: [], terminating: [], learned, deadline });
-    return waitThen(state, FIRST_READY_POLL_SECONDS, { whole: true, oldRemaining: p.oldRemaining, skipped: p.skipped, ...readyTook });
+    return waitThen(state, FIRST_READY_POLL_SECONDS, { whole: true, oldRemaining: p.oldRemaining, skipped: p.skipped, ...readyTook }, deps.now());
   }
   // Journal the batch and its cordons in one write before touching a node: cleanup must know them.
   const picked: RefreshJournal = {
@@ -119,7 +120,7 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
   const afterPass = learnPass(learned, pass);
   // The look is as old as the waits in the pass: a stale one is read again before terminating.
   if (pass.drained) return terminateBatch({ ...state, evictedAt: undefined }, deps, { ...picked, learned: afterPass }, pass.waitedSeconds ? undefined : snapshot.asgs, did);
-  return waitThen({ ...state, evictedAt: pass.lastEvictionAt ?? now, ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, drainWaitSeconds(learned, pass.graceSeconds), { ...did, podsLeft: pass.remaining.length, ...(pass.refused.length ? { refused: pass.refused } : {}) });
+  return waitThen({ ...state, evictedAt: pass.lastEvictionAt ?? now, ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, drainWaitSeconds(learned, pass.graceSeconds), { ...did, podsLeft: pass.remaining.length, ...(pass.refused.length ? { refused: pass.refused } : {}) }, deps.now());
 }
 
 /** Waits a drain sleeps inside one invocation: each at most this long, and this much in all (the function's timeout is 5 minutes). */
@@ -176,7 +177,7 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
   // A budget that refused frees once the evicted pods' replacements run: about as long as pods take to leave.
   const wait = pass.evicted.length || pass.refused.length ? drainWaitSeconds(journal.learned, pass.graceSeconds) : drainPollSeconds(journal.learned);
   // A pass that evicted more (a budget let another pod go) starts the wait again from its last eviction.
-  return waitThen({ ...state, ...(pass.lastEvictionAt !== undefined ? { evictedAt: pass.lastEvictionAt } : {}), ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, wait, { nodes: journal.batch.map((b) => b.node), evicted: pass.evicted, podsLeft: pass.remaining, ...(pass.refused.length ? { refused: pass.refused } : {}) });
+  return waitThen({ ...state, ...(pass.lastEvictionAt !== undefined ? { evictedAt: pass.lastEvictionAt } : {}), ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, wait, { nodes: journal.batch.map((b) => b.node), evicted: pass.evicted, podsLeft: pass.remaining, ...(pass.refused.length ? { refused: pass.refused } : {}) }, deps.now());
 }
 
 /**
@@ -206,5 +207,5 @@ async function terminateBatch(state: RefreshState, deps: Deps, journal: RefreshJ
   const report = { ...did, terminated: done, ...(journal.final ? { withDecrement: true } : {}), replacedSoFar: replaced };
   state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
   if (journal.final) return giveBackNext(state, report);
-  return waitThen(state, readyWaitSeconds(after.learned, now, now), report);
+  return waitThen(state, readyWaitSeconds(after.learned, now, now), report, deps.now());
 }

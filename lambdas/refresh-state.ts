@@ -18,6 +18,10 @@ export interface RefreshState {
   readonly events: number;
   /** Continue in a new execution once `events` passes this (ASL compares the two). */
   readonly historyBudget: number;
+  /** When this execution started (epoch ms): it continues in a new one well before Step Functions' 24-hour timeout. */
+  readonly executionStartedAt?: number;
+  /** Set by the batch loop once this execution has run {@link HAND_OVER_AFTER_MS}: continue in a new one (ASL checks it). */
+  readonly handOverDue?: boolean;
   /** Set on a continued execution: the execution that handed over. */
   readonly continuedFrom?: string;
   /** Set on a continued execution: what the one that handed over passed (checked by validate). */
@@ -47,6 +51,9 @@ export interface GroupMemory {
   /** How long the group's launches and drains take, as its refreshes saw it (the learned waits). */
   readonly learned?: Learned;
 }
+
+/** The state machine's TimeoutSeconds is 24 hours: a long refresh continues in a fresh execution after 20. */
+export const HAND_OVER_AFTER_MS = 20 * 3600 * 1000;
 
 /** History events a step's loop adds per pass (Lambda task 5, Wait 2, Choice 2). */
 export const COST = { task: 5, waitLoop: 9, choice: 2 } as const;

@@ -48,6 +48,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
     startedAt,
     events: 3 + COST.task,
     historyBudget: deps.config.historyEventBudget,
+    executionStartedAt: Date.parse(event.startTime),
     ...(continuation ? { continuedFrom: continuation.from, continuation } : {}),
     did: {
       group: g.name,

@@ -58,8 +58,22 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   if (rec?.holder || Object.keys(memory.reaping ?? {}).length) return { ...state, idle: false };
   const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);
-  const idle = !p.reap.length && !p.raise.length && !p.restoreMax.length && !p.giveBack && JSON.stringify(p.memory) === JSON.stringify(memory);
-  return { ...state, idle, did: { ...state.did, ...(idle ? { idle: `${p.ready} Ready of ${p.desiredReady}, ${p.launching} launching: nothing to do`, ...(p.notes.length ? { notes: p.notes } : {}) } : {}) } };
+  const acts = p.reap.length || p.raise.length || p.restoreMax.length || p.giveBack;
+  if (acts) return { ...state, idle: false };
+  // Nothing to change but the bookkeeping (a launch failure seen lengthens an ASG's back-off):
+  // kept by a conditional write, without the lease. During a Spot outage every failed launch
+  // retry starts a pass; each ends here, one invocation, instead of taking the lease.
+  const noted = JSON.stringify(p.memory) !== JSON.stringify(memory) ? await deps.lease.writeMemoryUnheld(group.name, p.memory, rec?.memory) : undefined;
+  return {
+    ...state,
+    idle: true,
+    did: {
+      ...state.did,
+      idle: `${p.ready} Ready of ${p.desiredReady}, ${p.launching} launching: nothing to do`,
+      ...(noted !== undefined ? { backoff: noted ? 'launch failures noted' : 'another execution is at work on the group' } : {}),
+      ...(p.notes.length ? { notes: p.notes } : {}),
+    },
+  };
 }
 
 const look = (deps: Deps, state: ReplenishState) => lookAtGroup(deps, state.group);

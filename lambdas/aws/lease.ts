@@ -154,6 +154,31 @@ export class LeaseStore {
     );
   }
 
+  /**
+   * Writes the group's memory without holding the lease, on condition that nobody holds it and
+   * the memory is still what the caller read (`previous`, or absent): bookkeeping a look without
+   * the lease may keep (a launch failure seen) without taking the lease for it. False when the
+   * condition failed: someone else is at work on the group, and will see the same.
+   */
+  async writeMemoryUnheld(group: string, memory: unknown, previous: unknown): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { group: { S: group } },
+          UpdateExpression: 'SET #memory = :memory',
+          ConditionExpression: `attribute_not_exists(#holder) AND ${previous === undefined ? 'attribute_not_exists(#memory)' : '#memory = :previous'}`,
+          ExpressionAttributeNames: { '#memory': 'memory', '#holder': 'holder' },
+          ExpressionAttributeValues: { ':memory': { S: JSON.stringify(memory) }, ...(previous === undefined ? {} : { ':previous': { S: JSON.stringify(previous) } }) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw toDomainError(e, 'UpdateItem');
+    }
+  }
+
   async writeMemory(group: string, holder: string, memory: unknown): Promise<void> {
     await this.updateAsHolder(group, holder, 'SET #memory = :memory', { '#memory': 'memory' }, { ':memory': { S: JSON.stringify(memory) } });
   }

