@@ -28,7 +28,10 @@ function load(name: string): Scenario {
   return parseScenario(JSON.parse(readFileSync(join(SCENARIOS, `${name}.json`), 'utf8')));
 }
 
-/** A worker group of `nodes` (3 AZs, 4 from 2,000 up) with a DaemonSet and two budgeted web pods per node. */
+/**
+ * A worker group of `nodes` (3 AZs, 4 from 2,000 up) with a DaemonSet and two web pods per node
+ * under a budget that lets 5 % of them go at once (one at a time up to 10 nodes).
+ */
 export function refreshScenario(nodes: number, surplus: number | string): Scenario {
   const zones = nodes >= 2000 ? ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d', 'ap-northeast-1b'] : ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
   const perZone = Math.ceil(nodes / zones.length);
@@ -37,8 +40,8 @@ export function refreshScenario(nodes: number, surplus: number | string): Scenar
   return parseScenario({
     ...base,
     name: `refresh ${perZone * zones.length} nodes, surplus ${surplus}`,
-    groups: [{ ...(base.groups as object[])[0], zones, perZone, maxPerZone: perZone, desiredReady: perZone * zones.length, surplus }],
-    workloads: [{ name: 'web', namespace: 'default', group: 'nodes', replicas: 2 * perZone * zones.length, pdb: { maxUnavailable: 1 } }],
+    groups: [{ ...(base.groups as object[])[0], zones, perZone, maxPerZone: perZone, desiredReady: perZone * zones.length, surplus, drainTimeoutSeconds: 1800 }],
+    workloads: [{ name: 'web', namespace: 'default', group: 'nodes', replicas: 2 * perZone * zones.length, pdb: { maxUnavailable: '5%' } }],
     // Room for every batch at twice its physical time, and an hour more.
     until: `${3600 + batches * 2 * (90 + 60 + 10 + 10 * Math.ceil(nodes / batches))}s`,
   });
