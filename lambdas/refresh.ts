@@ -176,7 +176,16 @@ async function drainNodes(deps: Deps, state: RefreshState, journal: RefreshJourn
 export async function giveBack(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const { journal, memory } = await leaseOf(deps, state);
   const { settings, snapshot, c, now } = await look(deps, state);
-  const p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady);
+  let p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady);
+  const maxRestored: string[] = [];
+  if (p.remove.length === 0 && p.restoreMax.length) {
+    // Nothing to drain (the last batch went with decrement): MaxSize back, and the give-back is done in this pass.
+    for (const r of p.restoreMax) {
+      await deps.autoscaling.updateSize(r.asg, { max: r.max });
+      maxRestored.push(`${r.asg}: max ${r.max}`);
+    }
+    p = { ...p, restoreMax: [], done: true };
+  }
   if (p.done && journal.refreshAfterGiveBack) {
     // The failed refresh's surplus is back: this one refreshes anew, keeping the start (what was replaced stays replaced).
     await saveJournal(deps, state, { ...freshJournal(state), startedAt: journal.startedAt, terminated: journal.terminated, replaced: journal.replaced, resumedFrom: journal.resumedFrom });
@@ -191,7 +200,7 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     if (p.kept || learnedNew) {
       await deps.lease.writeMemory(state.group, state.execution, { ...memory, ...(learnedNew ? { learned: journal.learned } : {}), ...(p.kept ? { home: { ...(memory.home ?? {}), ...journal.original } } : {}) });
     }
-    return next(state, COST.waitLoop, { done: true, ...(p.kept ? { surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes` } : {}) });
+    return next(state, COST.waitLoop, { done: true, ...(maxRestored.length ? { maxRestored } : {}), ...(p.kept ? { surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes` } : {}) });
   }
   const deadline = journal.phase === 'giveBack' && journal.deadline !== undefined ? journal.deadline : now + settings.drainTimeoutSeconds * 1000;
   let j: RefreshJournal = { ...journal, phase: 'giveBack', deadline };
@@ -207,7 +216,6 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
   } else if (now > deadline) {
     throw new DrainTimeoutError(`could not drain surplus node(s) ${p.remove.map((m) => m.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${result.remaining.join(', ')}${result.blockedBy.length ? `; refused: ${result.blockedBy.join(' | ')}` : ''}`);
   }
-  const maxRestored: string[] = [];
   for (const r of p.restoreMax) {
     await deps.autoscaling.updateSize(r.asg, { max: r.max });
     maxRestored.push(`${r.asg}: max ${r.max}`);
