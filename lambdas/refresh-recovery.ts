@@ -1,4 +1,4 @@
-import { groupSettings } from '../lib/config';
+import { groupSettings } from '../lib/settings';
 import {
   InvalidInputError,
   LeaseHeldError,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { groupSettings } from '../lib/config';
+import { groupSettings } from '../lib/settings';
 export type { StartEvent } from './input';
 export type { RefreshState } from './refresh-state';
 import {

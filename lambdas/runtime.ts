@@ -5,8 +5,8 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { readFileSync } from 'node:fs';
-import { parseConfig, type Config } from '../lib/config';
+import type { Config } from '../lib/config';
+import { InvalidConfigError } from '../lib/settings';
 import { AutoScalingPort } from './aws/autoscaling';
 import { Ec2Port } from './aws/ec2';
 import { EksPort, EksTokenSource, SecretsPort } from './aws/eks';
@@ -69,19 +69,39 @@ export function makeDeps(config: Config, now: () => number = Date.now, sleep: (m
 let lambdaDeps: Deps | undefined;
 
 /**
+ * The configuration as the stack inlines it: validated when the stack was synthesized (the zod
+ * schema of lib/config.ts, defaults applied), so the function does not carry zod to validate it
+ * again; this shape check only catches a bundle built some other way, naming what is missing.
+ */
+export function bundledConfig(raw: unknown): Config {
+  const c = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<Record<keyof Config, unknown>>;
+  const cluster = (c.cluster ?? {}) as Record<string, unknown>;
+  const missing = [
+    ...(typeof cluster.name === 'string' && typeof cluster.region === 'string' && typeof cluster.access === 'object' ? [] : ['cluster (name, region, access)']),
+    ...(typeof c.leaseTable === 'string' ? [] : ['leaseTable']),
+    ...(typeof c.historyEventBudget === 'number' ? [] : ['historyEventBudget']),
+    ...(Array.isArray(c.groups) && c.groups.length > 0 ? [] : ['groups']),
+    ...(Array.isArray(c.groups) ? c.groups : []).flatMap((g: Record<string, unknown>, i) =>
+      ['name', 'role', 'desiredReady', 'surplus', 'drainTimeoutSeconds', 'joinTimeoutSeconds', 'cooldownSeconds'].filter((k) => g[k] === undefined).map((k) => `groups.${i}.${k}`),
+    ),
+  ];
+  if (missing.length) throw new InvalidConfigError(`the inlined configuration is not one the stack wrote (synthesize with the CDK app): missing ${missing.join(', ')}`);
+  return raw as Config;
+}
+
+/**
  * The Lambda container's dependencies, made once. The configuration is inlined into the bundle at
  * deploy time (esbuild `define` of `process.env.NODE_MANAGER_CONFIG`), so its size is not bound by
  * Lambda's 4 KB environment limit; the lease table's name, known only once deployed, comes from
- * the environment. `NODE_MANAGER_CONFIG_FILE` (a JSON file) serves local runs.
+ * the environment.
  */
 export function depsFromEnvironment(): Deps {
   if (!lambdaDeps) {
     const inline = process.env.NODE_MANAGER_CONFIG;
-    const file = process.env.NODE_MANAGER_CONFIG_FILE;
-    if (!inline && !file) throw new Error('no configuration: NODE_MANAGER_CONFIG (inlined at deploy) or NODE_MANAGER_CONFIG_FILE must be set');
-    const raw = JSON.parse(inline ?? readFileSync(file!, 'utf8')) as Record<string, unknown>;
+    if (!inline) throw new InvalidConfigError('no configuration: NODE_MANAGER_CONFIG is inlined into the bundle when the stack is synthesized');
+    const raw = JSON.parse(inline) as Record<string, unknown>;
     const table = process.env.NODE_MANAGER_LEASE_TABLE;
-    lambdaDeps = makeDeps(parseConfig(table ? { ...raw, leaseTable: table } : raw));
+    lambdaDeps = makeDeps(bundledConfig(table ? { ...raw, leaseTable: table } : raw));
   }
   return lambdaDeps;
 }

@@ -1,4 +1,5 @@
-import { groupSettings, type GroupConfig } from '../lib/config';
+import type { GroupConfig } from '../lib/config';
+import { groupSettings } from '../lib/settings';
 import { classify, parseProviderId, type Classification, type GroupSettings, type Snapshot } from './core';
 import { groupOf, selectorOf } from './input';
 import type { Deps } from './runtime';

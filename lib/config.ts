@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { GroupSettings } from '../lambdas/core';
+import { InvalidConfigError, surplusCount } from './settings';
+
+export { groupSettings, InvalidConfigError, surplusCount } from './settings';
 
 /**
  * The handlers' configuration: one cluster and its node groups, as deployed. The deployment file
@@ -47,12 +49,6 @@ export const groupFields = {
   launchHook: z.boolean().default(false),
 };
 
-/** The surplus in nodes: a count as given, a percentage of desiredReady rounded up (at least one node unless 0%). */
-export function surplusCount(g: { readonly surplus: number | string; readonly desiredReady: number }): number {
-  if (typeof g.surplus === 'number') return g.surplus;
-  const pct = Number(g.surplus.slice(0, -1));
-  return pct === 0 ? 0 : Math.max(1, Math.ceil((g.desiredReady * pct) / 100));
-}
 
 export function checkGroup(g: { asgNames?: unknown; asgTags?: unknown; role: string; surplus: number | string; desiredReady: number; terminateHook?: unknown; launchHook?: boolean }, ctx: z.RefinementCtx): void {
   if (!g.asgNames === !g.asgTags) ctx.addIssue({ code: 'custom', path: ['asgNames'], message: 'set exactly one of asgNames or asgTags' });
@@ -97,10 +93,6 @@ export type GroupConfig = z.infer<typeof GroupConfigSchema>;
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-/** Thrown when a configuration does not validate; the message names each field and what is allowed. */
-export class InvalidConfigError extends Error {
-  readonly name = 'InvalidConfig';
-}
 
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
@@ -110,16 +102,4 @@ export function parseConfig(raw: unknown): Config {
   const r = ConfigSchema.safeParse(raw);
   if (!r.success) throw new InvalidConfigError(`invalid node-manager configuration: ${describeIssues(r.error)}`);
   return r.data;
-}
-
-export function groupSettings(g: GroupConfig): GroupSettings {
-  return {
-    name: g.name,
-    role: g.role,
-    desiredReady: g.desiredReady,
-    surplus: surplusCount(g),
-    drainTimeoutSeconds: g.drainTimeoutSeconds,
-    joinTimeoutSeconds: g.joinTimeoutSeconds,
-    cooldownSeconds: g.cooldownSeconds,
-  };
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
+import { handlerConfig, parseDeploymentConfig } from '../../lib/deployment-config';
+import { LAMBDA_ALIASES } from '../../lib/workflow';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -10,8 +12,8 @@ const ROOT = join(__dirname, '..', '..');
  * Shared by the bundle test and `npm run bundle-size`.
  */
 export function lambdaBuildOptions(workflow: string, outfile: string): BuildOptions {
-  const config = JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8')) as { cluster: unknown; groups: Array<Record<string, unknown>> };
-  const handlerConfig = { cluster: config.cluster, leaseTable: 'from-environment', groups: config.groups.map(({ refreshSchedule: _r, replenishEverySeconds: _e, ...g }) => g) };
+  // As the stack inlines it: validated, defaults applied.
+  const config = handlerConfig(parseDeploymentConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'))), 'from-environment');
   return {
     entryPoints: [join(ROOT, 'lambdas', `${workflow}-handler.ts`)],
     bundle: true,
@@ -20,7 +22,8 @@ export function lambdaBuildOptions(workflow: string, outfile: string): BuildOpti
     target: 'node22',
     minify: true,
     external: ['@aws-sdk/*'],
-    define: { 'process.env.NODE_MANAGER_CONFIG': JSON.stringify(JSON.stringify(handlerConfig)) },
+    define: { 'process.env.NODE_MANAGER_CONFIG': JSON.stringify(JSON.stringify({ ...config, cluster: { ...config.cluster, region: 'ap-northeast-1' } })) },
+    alias: Object.fromEntries(Object.entries(LAMBDA_ALIASES).map(([from, to]) => [from, join(ROOT, to)])),
     outfile,
     logLevel: 'silent',
   };
