@@ -69,6 +69,42 @@ describe('refresh planner', () => {
     expect(pickBatch(s.asgs, c, { ...workers, role: 'control-plane', surplus: 0 }, { startedAt: START, terminated: [] }, T0).batch).toHaveLength(1);
   });
 
+  it('keeps the old nodes the surplus stands in for until last, then picks them as the final batch (terminated with decrement)', () => {
+    // The surge put one node in a (home desired 2, now 3): a's youngest old node waits for last.
+    const s = world([{ name: 'a' }, { name: 'c' }], [
+      { id: 'i-1', asg: 'a', createdAt: START - 5000 },
+      { id: 'i-2', asg: 'a', createdAt: START - 4000 },
+      { id: 'i-3', asg: 'c', createdAt: START - 3000 },
+      { id: 'i-9', asg: 'a', createdAt: T0 - 1000 },
+    ]);
+    const original = { a: { desired: 2, max: 10 }, c: { desired: 1, max: 10 } };
+    const first = pickBatch(s.asgs, classify(s, T0), workers, { startedAt: START, terminated: [], original }, T0);
+    expect(first).toMatchObject({ batch: [{ instanceId: 'i-1' }], final: false, oldRemaining: 3 });
+    const second = pickBatch(s.asgs, classify(s, T0), workers, { startedAt: START, terminated: ['i-1'], original }, T0);
+    expect(second).toMatchObject({ batch: [{ instanceId: 'i-3' }], final: false });
+    const last = pickBatch(s.asgs, classify(s, T0), workers, { startedAt: START, terminated: ['i-1', 'i-3'], original }, T0);
+    expect(last).toMatchObject({ batch: [{ instanceId: 'i-2', asg: 'a' }], final: true, oldRemaining: 1 });
+  });
+
+  it('replaces the last batch as any other when the group would fall below desiredReady without it, or old nodes elsewhere are not Ready', () => {
+    const original = { a: { desired: 1, max: 10 }, c: { desired: 1, max: 10 } };
+    // The surplus node in a is not Ready: terminating i-1 with decrement would leave 1 Ready of 2.
+    const notReady = world([{ name: 'a' }, { name: 'c' }], [
+      { id: 'i-1', asg: 'a', createdAt: START - 5000 },
+      { id: 'i-9', asg: 'a', createdAt: T0 - 1000, ready: false },
+      { id: 'i-8', asg: 'c', createdAt: T0 - 2000 },
+    ]);
+    const settings = { ...workers, desiredReady: 2 };
+    expect(pickBatch(notReady.asgs, classify(notReady, T0), settings, { startedAt: START, terminated: [], original }, T0)).toMatchObject({ batch: [{ instanceId: 'i-1' }], final: false });
+    // An old node in c is not Ready yet: the held node waits for it (nothing picked now).
+    const waiting = world([{ name: 'a' }, { name: 'c' }], [
+      { id: 'i-1', asg: 'a', createdAt: START - 5000 },
+      { id: 'i-9', asg: 'a', createdAt: T0 - 1000 },
+      { id: 'i-2', asg: 'c', createdAt: START - 4000, ready: false },
+    ]);
+    expect(pickBatch(waiting.asgs, classify(waiting, T0), settings, { startedAt: START, terminated: [], original }, T0)).toMatchObject({ batch: [], final: false, oldRemaining: 2 });
+  });
+
   it('the control plane is whole only when every ASG has a Ready member again', () => {
     const cp = { ...workers, role: 'control-plane' as const, surplus: 0, desiredReady: 2 };
     const s = world([{ name: 'a' }, { name: 'c' }, { name: 'd' }], [

@@ -181,6 +181,25 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expectHome(report, sim, 'nodes', 20);
   });
 
+  it('learns how long launches take: a second refresh looks once per launch, the last batch goes with decrement, no surplus is drained back out', async () => {
+    const s = load('kops-weekly');
+    const { report, runner, sim } = await runScenario({ ...s, runs: [s.runs[0], { ...s.runs[0], at: 3 * 3600 }], until: 6 * 3600 });
+    expect(report.executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const second = report.executions[1].name;
+    const passes = runner.timeline.filter((t) => t.execution === second && t.state === 'Replace oldest nodes').map((t) => t.summary as { whole?: boolean; batch?: unknown; terminated?: unknown; withDecrement?: boolean; readyAfter?: string });
+    const surge = runner.timeline.find((t) => t.execution === second && t.state === 'Add surplus nodes')!.summary as { waitSeconds: number };
+    // Boot 90 s + join 60 s, learned by the first refresh from the nodes' Ready transitions.
+    expect(surge.waitSeconds).toBe(151);
+    // Never a look too early: every pass either picks (the group was whole) or finds the pods gone.
+    expect(passes.filter((p) => p.whole === false)).toEqual([]);
+    expect(passes.filter((p) => p.batch)).toHaveLength(3);
+    expect(passes.at(-1)).toMatchObject({ withDecrement: true });
+    const givingBack = runner.timeline.filter((t) => t.execution === second && t.state === 'Give surplus back');
+    expect(givingBack).toHaveLength(1);
+    expect(report.audit.filter((a) => a.execution === second && a.step === 'Give surplus back' && a.operation === 'create pods/eviction')).toEqual([]);
+    expectHome(report, sim, 'nodes', 1);
+  });
+
   it("a refresh longer than a day continues in a fresh execution before Step Functions' 24-hour timeout", async () => {
     // 30 nodes whose launches take 50 minutes: about 26 hours of batches.
     const s = parseScenario({
