@@ -103,19 +103,21 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
   let stopped: BatchDrain['stopped'];
   // Two waits make a drain: a refusing budget to free (its pods' replacements to start), and the
   // evicted pods to stop. Each is expected to take its unit, counted from the last eviction; a
-  // check that comes too early is followed by one-second polls, which measure the unit exactly,
-  // and checks that find the wait over try a second less now and then.
+  // check that comes too early is followed by short polls (1, 2, 4 s...), which measure the unit
+  // closely, and checks that find the wait over try a second less now and then.
   let budgetUnit = Math.max(1, Math.ceil(o.refusalSeconds ?? o.expectSeconds));
   let stopUnit = Math.max(1, Math.ceil(o.expectSeconds));
-  let missedRefusal = false;
-  let missedStop = false;
+  let missedRefusal = 0;
+  let missedStop = 0;
   // First checks in a row that found a budget freed: only after a few is a shorter wait tried (a miss costs an eviction call).
   let hits = 0;
   while (onNode.size > 0) {
     const refusing = toEvict.length > 0;
     const unit = refusing ? budgetUnit : stopUnit;
     const from = lastEvictionAt ?? start;
-    const wait = (refusing ? missedRefusal : missedStop) ? 1 : Math.max(1, Math.ceil((from + unit * 1000 - o.now()) / 1000));
+    // After a miss: 1, 2, 4 ... seconds, never more than the unit (a budget that never frees is not polled every second).
+    const misses = refusing ? missedRefusal : missedStop;
+    const wait = misses ? Math.min(unit, 2 ** (misses - 1)) : Math.max(1, Math.ceil((from + unit * 1000 - o.now()) / 1000));
     if (!canWait(wait)) break;
     await o.sleep(wait * 1000);
     waited += wait;
@@ -125,14 +127,14 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
       refused.clear();
       await evictRound();
       if (lastEvictionAt !== before) {
-        hits = missedRefusal ? 0 : hits + 1;
-        if (before !== undefined && missedRefusal) budgetUnit = Math.max(1, Math.round((lastEvictionAt! - before) / 1000));
+        hits = missedRefusal > 0 ? 0 : hits + 1;
+        if (before !== undefined && missedRefusal > 0) budgetUnit = Math.max(1, Math.round((lastEvictionAt! - before) / 1000));
         else if (hits >= 3) {
           budgetUnit = Math.max(1, budgetUnit - 1);
           hits = 0;
         }
-        missedRefusal = false;
-      } else missedRefusal = true;
+        missedRefusal = 0;
+      } else missedRefusal += 1;
       continue;
     }
     // Everything is evicted: look at the nodes still holding pods (cordoned: only ours can be there).
@@ -140,9 +142,9 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
     looksSinceEviction += 1;
     if (onNode.size === 0 && lastEvictionAt !== undefined) {
       stopped = { afterSeconds: (o.now() - lastEvictionAt) / 1000, firstLook: looksSinceEviction === 1 };
-      stopUnit = missedStop ? Math.max(1, Math.round(stopped.afterSeconds)) : Math.max(1, stopUnit - 1);
+      stopUnit = missedStop > 0 ? Math.max(1, Math.round(stopped.afterSeconds)) : Math.max(1, stopUnit - 1);
     }
-    missedStop = onNode.size > 0 && toEvict.length === 0;
+    missedStop = onNode.size > 0 && toEvict.length === 0 ? missedStop + 1 : 0;
     if (toEvict.length) await evictRound();
   }
   const remaining = [...onNode.values()].flat();

@@ -150,7 +150,7 @@ export class WorkflowRunner {
         const inv = sim.context.current();
         if (!inv?.owner) throw new Error('sleep outside an invocation');
         inv.sleptMs = (inv.sleptMs ?? 0) + ms;
-        await this.scheduler.sleepUntil(inv.owner, sim.now() + ms);
+        await this.scheduler.sleepUntil(inv.owner, sim.now() + ms, true);
       },
     );
   }
@@ -339,6 +339,7 @@ export class WorkflowRunner {
     if (record.status !== 'RUNNING') return;
     this.finish(record, status, null, null);
     record.abort?.();
+    this.scheduler.interrupt(record.arn);
   }
 
   private finish(record: ExecutionRecord, status: ExecutionStatus, error: string | null, cause: string | null): void {

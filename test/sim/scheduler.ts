@@ -10,7 +10,7 @@ import type { Simulator } from './simulator';
 export class Scheduler {
   private running = 0;
   private seq = 0;
-  private sleepers: Array<{ at: number; seq: number; owner: string; wake: () => void; cancel: (e: Error) => void }> = [];
+  private sleepers: Array<{ at: number; seq: number; owner: string; inStep: boolean; wake: () => void; cancel: (e: Error) => void }> = [];
   private idleWaiters: Array<() => void> = [];
   private scheduled = false;
   /** Called after every step of virtual time (to sample Ready counts and the like). */
@@ -34,14 +34,27 @@ export class Scheduler {
     this.kick();
   }
 
-  /** Sleeps the calling execution until virtual time `at`. */
-  async sleepUntil(owner: string, at: number): Promise<void> {
+  /** Sleeps the calling execution until virtual time `at` (`inStep`: inside a Lambda step, which a stop interrupts). */
+  async sleepUntil(owner: string, at: number, inStep = false): Promise<void> {
     if (at <= this.sim.now()) return;
     this.running -= 1;
-    const woke = new Promise<void>((resolve, reject) => this.sleepers.push({ at, seq: this.seq++, owner, wake: resolve, cancel: reject }));
+    const woke = new Promise<void>((resolve, reject) => this.sleepers.push({ at, seq: this.seq++, owner, inStep, wake: resolve, cancel: reject }));
     this.sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
     this.kick();
     await woke;
+  }
+
+  /**
+   * An execution stopped while its step sleeps inside the invocation: the step wakes with an error
+   * (as a Lambda whose execution was stopped would simply be forgotten), so the interpreter can
+   * end the execution instead of waiting for a step that would never return.
+   */
+  interrupt(owner: string): void {
+    const i = this.sleepers.findIndex((s) => s.owner === owner && s.inStep);
+    if (i < 0) return;
+    const [s] = this.sleepers.splice(i, 1);
+    this.running += 1;
+    s.cancel(new Error('the execution was stopped while its step waited'));
   }
 
   /** Ends every sleep with an error (the scenario is over): the interpreter's own timers get cleared. */

@@ -112,6 +112,30 @@ describe('faults the campaign found', () => {
     expectNothingLeftBehind(r);
   });
 
+  it('a refresh stopped while its drain waits inside the step ends there; the next takes over and leaves nothing behind', async () => {
+    // A budget refuses every eviction for 10 minutes: the first batch's drain sleeps in its step.
+    const run = await runScenario(
+      scenario({
+        faults: [
+          { at: '0s', kind: 'pdbBlock', workload: 'web', for: '10m' },
+          { at: '200s', kind: 'stopExecution', workflow: 'refresh' },
+        ],
+        runs: [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+          { at: '20m', workflow: 'refresh', input: { group: 'nodes' } },
+        ],
+        until: '2h',
+      }),
+    );
+    const stopped = run.report.executions[0];
+    expect(stopped.status).toBe('ABORTED');
+    // It was stopped in the middle of a step that waited for the budget.
+    const passes = run.runner.timeline.filter((t) => t.execution === stopped.name && t.state === 'Replace oldest nodes');
+    expect(passes.some((t) => JSON.stringify(t.summary).includes('stopped while its step waited'))).toBe(true);
+    expect(run.report.executions[1].status).toBe('SUCCEEDED');
+    expectNothingLeftBehind(run.report);
+  });
+
   it('a refresh stopped during give-back is resumed in give-back: no surplus re-added', async () => {
     const base = raw({ until: '2h' });
     const first = await runScenario(parseScenario(base));

@@ -183,7 +183,7 @@ describe('refresh on the simulator (shipped scenarios)', () => {
 
   it('learns how long launches take: a second refresh looks once per launch, the last batch goes with decrement, no surplus is drained back out', async () => {
     const s = load('kops-weekly');
-    const { report, runner, sim } = await runScenario({ ...s, runs: [s.runs[0], { ...s.runs[0], at: 3 * 3600 }], until: 6 * 3600 });
+    const { report, runner, sim } = await runScenario({ ...s, runs: [s.runs[0], { at: 3 * 3600, workflow: 'refresh' as const, input: { group: 'nodes' } }], until: 6 * 3600 });
     expect(report.executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     const second = report.executions[1].name;
     const passes = runner.timeline.filter((t) => t.execution === second && t.state === 'Replace oldest nodes').map((t) => t.summary as { whole?: boolean; batch?: unknown; terminated?: unknown; withDecrement?: boolean; readyAfter?: string });
