@@ -118,8 +118,10 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
   const pass = await drainPass(deps, state, p.batch, learned, true);
   const did = { batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`), oldRemaining: p.oldRemaining, ...(p.final ? { last: 'the surplus stands in for this batch: terminated with decrement' } : {}), ...(p.skipped.length ? { skipped: p.skipped } : {}), ...readyTook, evicted: pass.evicted.length, ...(pass.waitedSeconds ? { waitedInStep: `${pass.waitedSeconds}s` } : {}) };
   const afterPass = learnPass(learned, pass);
-  // The look is as old as the waits in the pass: a stale one is read again before terminating.
-  if (pass.drained) return terminateBatch({ ...state, evictedAt: undefined }, deps, { ...picked, learned: afterPass }, pass.waitedSeconds ? undefined : snapshot.asgs, did);
+  // The look is at most a minute old (the pass's waits): an instance that began leaving since is
+  // refused by Auto Scaling, read again and counted as leaving (terminate.ts), as it would be a
+  // second after the read.
+  if (pass.drained) return terminateBatch({ ...state, evictedAt: undefined }, deps, { ...picked, learned: afterPass }, snapshot.asgs, did);
   return waitThen({ ...state, evictedAt: pass.lastEvictionAt ?? now, ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, drainWaitSeconds(learned, pass.graceSeconds), { ...did, podsLeft: pass.remaining.length, ...(pass.refused.length ? { refused: pass.refused } : {}) }, deps.now());
 }
 
