@@ -10,8 +10,6 @@ export interface DrainPass {
   readonly refused: readonly string[];
   /** The node is gone already. */
   readonly gone: boolean;
-  /** The longest termination grace period among the pods still on the node (0 when none). */
-  readonly graceSeconds: number;
 }
 
 /**
@@ -23,17 +21,11 @@ export async function drainNode(kube: KubePort, node: string, by: string): Promi
   try {
     await kube.cordon(node, by);
   } catch (e) {
-    if (e instanceof ResourceNotFoundError) return { evicted: [], remaining: [], refused: [], gone: true, graceSeconds: 0 };
+    if (e instanceof ResourceNotFoundError) return { evicted: [], remaining: [], refused: [], gone: true };
     throw e;
   }
   const pass = await evictPass(kube, node);
-  return {
-    evicted: pass.evicted,
-    remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`),
-    refused: pass.refused,
-    gone: false,
-    graceSeconds: Math.max(0, ...pass.staying.map((p) => p.graceSeconds ?? 30)),
-  };
+  return { evicted: pass.evicted, remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`), refused: pass.refused, gone: false };
 }
 
 /**

@@ -159,6 +159,8 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
   const reaping = { ...(memory.reaping ?? {}) };
   for (const r of reap) reaping[r.instanceId] = { asg: r.asg, at: now, ageSeconds: r.ageSeconds, decrement: r.decrement };
   const giveBackHeld = Object.fromEntries(Object.entries(memory.giveBackHeld ?? {}).filter(([, h]) => h.until > now));
+  // What others keep in the group's memory (a refresh's learned waits) passes through untouched.
+  const { home: _home, backoff: _backoff, lastChange: _lastChange, reaping: _reaping, giveBackHeld: _held, ...others } = memory;
   return {
     ready,
     desiredReady: settings.desiredReady,
@@ -167,7 +169,7 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
     raise,
     restoreMax,
     giveBack,
-    memory: { home, backoff, lastChange, ...(Object.keys(reaping).length ? { reaping } : {}), ...(Object.keys(giveBackHeld).length ? { giveBackHeld } : {}) },
+    memory: { ...others, home, backoff, lastChange, ...(Object.keys(reaping).length ? { reaping } : {}), ...(Object.keys(giveBackHeld).length ? { giveBackHeld } : {}) },
     notes,
   };
 }
