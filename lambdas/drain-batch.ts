@@ -18,7 +18,7 @@ export interface BatchDrainOptions {
   readonly refusalSeconds?: number;
   /** The longest single wait slept inside the invocation. */
   readonly maxWaitSeconds: number;
-  /** The most the invocation spends waiting in all. */
+  /** The most the pass spends, calls and waits, before it leaves the rest to the workflow's Wait. */
   readonly budgetSeconds: number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
@@ -99,7 +99,8 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
     toEvict = left;
   };
   await evictRound();
-  const canWait = (s: number) => s <= o.maxWaitSeconds && waited + s <= o.budgetSeconds;
+  // The budget counts the whole pass, calls included: a large batch's evictions leave less time to wait.
+  const canWait = (s: number) => s <= o.maxWaitSeconds && (o.now() - start) / 1000 + s <= o.budgetSeconds;
   let stopped: BatchDrain['stopped'];
   // Two waits make a drain: a refusing budget to free (its pods' replacements to start), and the
   // evicted pods to stop. Each is expected to take its unit, counted from the last eviction; a
@@ -157,6 +158,6 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
     remaining: remaining.map(key),
     refused: [...refused],
     graceSeconds: Math.max(0, ...remaining.map((p) => (p.stopsBy !== undefined ? Math.ceil((p.stopsBy - o.now()) / 1000) : (p.graceSeconds ?? 30)))),
-    waitedSeconds: Math.round((o.now() - start) / 1000),
+    waitedSeconds: waited,
   };
 }
