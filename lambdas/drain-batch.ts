@@ -112,6 +112,8 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
   let missedStop = 0;
   // First checks in a row that found a budget freed: only after a few is a shorter wait tried (a miss costs an eviction call).
   let hits = 0;
+  // Whether a check came too early this pass, so that the unit was measured rather than guessed.
+  let measured = o.refusalSeconds !== undefined;
   while (onNode.size > 0) {
     const refusing = toEvict.length > 0;
     const unit = refusing ? budgetUnit : stopUnit;
@@ -129,8 +131,13 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
       await evictRound();
       if (lastEvictionAt !== before) {
         hits = missedRefusal > 0 ? 0 : hits + 1;
-        if (before !== undefined && missedRefusal > 0) budgetUnit = Math.max(1, Math.round((lastEvictionAt! - before) / 1000));
-        else if (hits >= 3) {
+        if (before !== undefined && missedRefusal > 0) {
+          budgetUnit = Math.max(1, Math.round((lastEvictionAt! - before) / 1000));
+          measured = true;
+        } else if (!measured) {
+          // Never too early yet: the unit may be far too long; try a quarter less each time until a check is early.
+          budgetUnit = Math.max(1, budgetUnit - Math.ceil(budgetUnit / 4));
+        } else if (hits >= 3) {
           budgetUnit = Math.max(1, budgetUnit - 1);
           hits = 0;
         }

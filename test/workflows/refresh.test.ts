@@ -202,6 +202,24 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expectHome(report, sim, 'nodes', 1);
   });
 
+  it('a budget that lets one pod go at a time: each batch drains inside one step, each eviction as soon as the budget frees', async () => {
+    const s = load('kops-weekly');
+    const { report, runner } = await runScenario({ ...s, workloads: [{ ...s.workloads[0], replicas: 12 }] });
+    expect(report.executions[0].status).toBe('SUCCEEDED');
+    const passes = runner.timeline.filter((t) => t.state === 'Replace oldest nodes').map((t) => t.summary as { batch?: unknown; terminated?: unknown });
+    // Every pass that picked a batch also terminated it: no Wait state between evictions.
+    expect(passes.filter((p) => p.batch && !p.terminated)).toEqual([]);
+    // Four web pods per node, one at a time: a replacement starts in 5 s (podStartSeconds), then the
+    // next goes. The first wait of the group's first drain is a guess (10 s); the rest are measured.
+    const ok = report.audit.filter((a) => a.operation === 'create pods/eviction' && a.outcome === 'ok').map((a) => a.at);
+    const gaps = ok.slice(1).map((at, i) => at - ok[i]).filter((g) => g < 60);
+    expect(gaps).toHaveLength(9);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(10);
+    expect(gaps.slice(3).every((g) => g >= 5 && g <= 7)).toBe(true);
+    // Within a tenth of the physical bound on the first refresh, before anything is learned.
+    expect(report.totals.simulatedSeconds / report.totals.lowerBoundSeconds).toBeLessThan(1.1);
+  });
+
   it("a refresh longer than a day continues in a fresh execution before Step Functions' 24-hour timeout", async () => {
     // 30 nodes whose launches take 50 minutes: about 26 hours of batches.
     const s = parseScenario({
