@@ -1,6 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -33,7 +33,8 @@ export interface Deps {
 export function makeDeps(config: Config, now: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Deps {
   const region = config.cluster.region;
   const autoscaling = new AutoScalingPort(new AutoScalingClient({ region }));
-  const ec2 = new Ec2Port(new EC2Client({ region }));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see Ec2Port)
+  const ec2 = new Ec2Port(() => new (require('@aws-sdk/client-ec2') as { EC2Client: typeof EC2Client }).EC2Client({ region }));
   const sfn = new StepFunctionsPort(new SFNClient({ region }));
   const lease = new LeaseStore(new DynamoDBClient({ region }), config.leaseTable);
   let kube: Promise<KubePort> | undefined;

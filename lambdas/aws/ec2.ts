@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import type { Ec2State, InstanceState } from '../core';
 import { call, chunks } from './errors';
 
@@ -24,14 +24,35 @@ function toInstanceState(i: Instance): InstanceState {
   };
 }
 
+/** The SDK module, required when first needed (see {@link Ec2Port}). */
+function sdk(): typeof import('@aws-sdk/client-ec2') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately late: the module is heavy
+  return require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
+}
+
+/**
+ * The EC2 client loads on first use, not with the function: @aws-sdk/client-ec2 is by far the
+ * heaviest module a function loads (about 0.5 s of a cold start on a small machine), and most
+ * steps never call EC2 (a refresh's looks ask only about launches in flight; an idle pass, nothing).
+ */
+export type Ec2ClientSource = EC2Client | (() => EC2Client);
+
 export class Ec2Port {
-  constructor(private readonly client: EC2Client) {}
+  private made?: EC2Client;
+
+  constructor(private readonly source: Ec2ClientSource) {}
+
+  private get client(): EC2Client {
+    this.made ??= typeof this.source === 'function' ? this.source() : this.source;
+    return this.made;
+  }
 
   async describeInstances(instanceIds: readonly string[]): Promise<InstanceState[]> {
     const out: InstanceState[] = [];
     for (const batch of chunks([...new Set(instanceIds)], INSTANCE_IDS_PER_FILTER)) {
       let NextToken: string | undefined;
       do {
+        const { DescribeInstancesCommand } = sdk();
         const page = await call('DescribeInstances', () =>
           this.client.send(
             new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }], MaxResults: INSTANCES_PER_PAGE, NextToken }),
@@ -47,6 +68,7 @@ export class Ec2Port {
   /** Terminates instances directly (after they were detached from their ASG). Terminating twice is harmless. */
   async terminateInstances(instanceIds: readonly string[]): Promise<void> {
     for (const batch of chunks(instanceIds, TERMINATE_PER_CALL)) {
+      const { TerminateInstancesCommand } = sdk();
       await call('TerminateInstances', () => this.client.send(new TerminateInstancesCommand({ InstanceIds: batch })));
     }
   }

@@ -6,3 +6,5 @@
  */
 export const URL = globalThis.URL;
 export const URLSearchParams = globalThis.URLSearchParams;
+/** node-fetch's ES module build imports the package's default export. */
+export default { URL, URLSearchParams };
