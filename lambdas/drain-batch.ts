@@ -1,4 +1,5 @@
 import { EvictionBlockedError, podsToEvict, ResourceNotFoundError } from './core';
+import { holdsDrain } from './drain';
 import type { KubePort, PodInfo } from './kube/port';
 
 /**
@@ -46,7 +47,6 @@ export interface BatchDrain {
 const key = (p: PodInfo) => `${p.namespace}/${p.name}`;
 /** Pods of one owner share a budget in practice: once one is refused, the others wait for the next round. */
 const ownerOf = (p: PodInfo) => (p.ownerName ? `${p.namespace}/${p.ownerKind ?? ''}/${p.ownerName}` : key(p));
-const leaves = (p: PodInfo) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed';
 
 export async function drainBatch(kube: KubePort, nodes: readonly string[], o: BatchDrainOptions): Promise<BatchDrain> {
   const start = o.now();
@@ -59,10 +59,11 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
   const onNode = new Map<string, PodInfo[]>();
   let toEvict: PodInfo[] = [];
   const look = async (node: string) => {
-    const pods = (await kube.listPodsOnNode(node)).filter(leaves);
+    const pods = (await kube.listPodsOnNode(node)).filter(holdsDrain);
     if (pods.length) onNode.set(node, pods);
     else onNode.delete(node);
-    toEvict.push(...podsToEvict(pods).filter((p) => !toEvict.some((q) => key(q) === key(p))));
+    const pending = new Set(toEvict.map(key));
+    toEvict.push(...podsToEvict(pods).filter((p) => !pending.has(key(p))));
   };
   for (const node of nodes) {
     if (o.cordonBy) {

@@ -46,7 +46,12 @@ export async function evictPass(kube: KubePort, node: string, grace: (pod: PodIn
       refused.add(e.reason);
     }
   }
-  return { evicted, refused: [...refused], staying: pods.filter((p) => !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed') };
+  return { evicted, refused: [...refused], staying: pods.filter(holdsDrain) };
+}
+
+/** A pod a drain waits for: not a DaemonSet's or a mirror, not finished (evicted ones still stopping count). */
+export function holdsDrain(p: PodInfo): boolean {
+  return !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed';
 }
 
 /**

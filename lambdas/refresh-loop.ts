@@ -49,18 +49,11 @@ export async function advance(state: RefreshState, deps: Deps): Promise<RefreshS
   const { journal, interruptions } = await leaseOf(deps, state);
   // What the last evicting pass carried counts only while its batch is draining.
   if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined)) state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
-  switch (journal.phase) {
-    case 'giveBack':
-    case 'done':
-      return giveBackNext(state, { note: 'every old node is replaced' });
-    case 'terminating':
-      return terminateBatch(state, deps, journal, undefined);
-    case 'drain':
-      if (journal.batch.length) return drainLater(state, deps, journal);
-      return readyThenPick(state, deps, journal, interruptions);
-    default:
-      return readyThenPick(state, deps, journal, interruptions);
-  }
+  if (journal.phase === 'giveBack' || journal.phase === 'done') return giveBackNext(state, { note: 'every old node is replaced' });
+  // A batch a stopped refresh had drained and begun terminating (taken over with its journal).
+  if (journal.phase === 'terminating') return terminateBatch(state, deps, journal, undefined);
+  if (journal.phase === 'drain' && journal.batch.length) return drainLater(state, deps, journal);
+  return readyThenPick(state, deps, journal, interruptions);
 }
 
 /** Waits for the group to be whole (surplus or replacements Ready), learns how long that took, then picks and evicts the next batch. */
