@@ -1,10 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { Config } from '../lib/config';
 import { InvalidConfigError } from '../lib/settings';
 import { AutoScalingPort } from './aws/autoscaling';
@@ -33,21 +28,25 @@ export interface Deps {
 export function makeDeps(config: Config, now: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Deps {
   const region = config.cluster.region;
   const autoscaling = new AutoScalingPort(new AutoScalingClient({ region }));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see Ec2Port)
-  const ec2 = new Ec2Port(() => new (require('@aws-sdk/client-ec2') as { EC2Client: typeof EC2Client }).EC2Client({ region }));
-  const sfn = new StepFunctionsPort(new SFNClient({ region }));
+  // Loaded on first use, not at cold start (see aws/lazy.ts); Auto Scaling and DynamoDB serve every step.
+  /* eslint-disable @typescript-eslint/no-require-imports -- deliberately late */
+  const ec2 = new Ec2Port(() => new (require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2')).EC2Client({ region }));
+  const sfn = new StepFunctionsPort(() => new (require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn')).SFNClient({ region }));
   const lease = new LeaseStore(new DynamoDBClient({ region }), config.leaseTable);
   let kube: Promise<KubePort> | undefined;
   const buildKube = async (): Promise<KubePort> => {
     const access = config.cluster.access;
     if (access.kind === 'eks') {
-      const cluster = await new EksPort(new EKSClient({ region })).describeCluster(access.clusterName);
+      const cluster = await new EksPort(new (require('@aws-sdk/client-eks') as typeof import('@aws-sdk/client-eks')).EKSClient({ region })).describeCluster(access.clusterName);
+      const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
       const tokens = new EksTokenSource(access.clusterName, region, defaultProvider(), now);
       return new KubePort(eksApiProvider(cluster, tokens));
     }
-    const yaml = await new SecretsPort(new SecretsManagerClient({ region })).getSecretString(access.secretId);
+    const secrets = new (require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({ region });
+    const yaml = await new SecretsPort(secrets).getSecretString(access.secretId);
     return new KubePort(kubeconfigApiProvider(yaml));
   };
+  /* eslint-enable @typescript-eslint/no-require-imports */
   return {
     config,
     autoscaling,

@@ -1,6 +1,7 @@
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import type { Ec2State, InstanceState } from '../core';
 import { call, chunks } from './errors';
+import { lazyClient, type ClientSource } from './lazy';
 
 /**
  * Ids go in an `instance-id` filter rather than `InstanceIds`: with a filter, an id that no longer
@@ -31,20 +32,19 @@ function sdk(): typeof import('@aws-sdk/client-ec2') {
 }
 
 /**
- * The EC2 client loads on first use, not with the function: @aws-sdk/client-ec2 is by far the
- * heaviest module a function loads (about 0.5 s of a cold start on a small machine), and most
- * steps never call EC2 (a refresh's looks ask only about launches in flight; an idle pass, nothing).
+ * The EC2 client loads on first use (see aws/lazy.ts): @aws-sdk/client-ec2 is by far the heaviest
+ * module a function loads, and most steps never call EC2 (a refresh's looks ask only about
+ * launches in flight; an idle pass, nothing).
  */
-export type Ec2ClientSource = EC2Client | (() => EC2Client);
-
 export class Ec2Port {
-  private made?: EC2Client;
+  private readonly clientOf: () => EC2Client;
 
-  constructor(private readonly source: Ec2ClientSource) {}
+  constructor(source: ClientSource<EC2Client>) {
+    this.clientOf = lazyClient(source);
+  }
 
   private get client(): EC2Client {
-    this.made ??= typeof this.source === 'function' ? this.source() : this.source;
-    return this.made;
+    return this.clientOf();
   }
 
   async describeInstances(instanceIds: readonly string[]): Promise<InstanceState[]> {

@@ -1,5 +1,5 @@
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -20,6 +20,9 @@ export class EksPort {
   constructor(private readonly client: EKSClient) {}
 
   async describeCluster(name: string): Promise<EksClusterAccess> {
+    // Required here, not at cold start (see aws/lazy.ts): a function needs one of EKS and Secrets Manager, once per container.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately late
+    const { DescribeClusterCommand } = require('@aws-sdk/client-eks') as typeof import('@aws-sdk/client-eks');
     const out = await call('DescribeCluster', () => this.client.send(new DescribeClusterCommand({ name })));
     const c = out.cluster;
     if (!c?.endpoint || !c.certificateAuthority?.data) {
@@ -33,6 +36,8 @@ export class SecretsPort {
   constructor(private readonly client: SecretsManagerClient) {}
 
   async getSecretString(secretId: string): Promise<string> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately late (see DescribeCluster)
+    const { GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
     const out = await call('GetSecretValue', () => this.client.send(new GetSecretValueCommand({ SecretId: secretId })));
     if (out.SecretString === undefined) throw new ResourceNotFoundError('secret', `secret ${secretId} holds no string (binary secrets are not supported)`);
     return out.SecretString;

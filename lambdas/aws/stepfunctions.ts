@@ -1,6 +1,13 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, type ExecutionStatus } from '@aws-sdk/client-sfn';
+import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { ResourceNotFoundError } from '../core';
 import { call } from './errors';
+import { lazyClient, type ClientSource } from './lazy';
+
+/** The SDK module, required when first needed (see aws/lazy.ts): only a lease takeover asks Step Functions. */
+function sdk(): typeof import('@aws-sdk/client-sfn') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately late: loading it costs a cold start
+  return require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn');
+}
 
 export interface ExecutionInfo {
   readonly executionArn: string;
@@ -10,11 +17,20 @@ export interface ExecutionInfo {
 }
 
 export class StepFunctionsPort {
-  constructor(private readonly client: SFNClient) {}
+  private readonly clientOf: () => SFNClient;
+
+  constructor(source: ClientSource<SFNClient>) {
+    this.clientOf = lazyClient(source);
+  }
+
+  private get client(): SFNClient {
+    return this.clientOf();
+  }
 
   /** The execution, or undefined when Step Functions no longer knows it (expired from history, or never existed). */
   async describeExecution(executionArn: string): Promise<ExecutionInfo | undefined> {
     try {
+      const { DescribeExecutionCommand } = sdk();
       const e = await call('DescribeExecution', () => this.client.send(new DescribeExecutionCommand({ executionArn })));
       return { executionArn, status: e.status ?? 'RUNNING', startDate: e.startDate?.getTime() ?? 0, stopDate: e.stopDate?.getTime() };
     } catch (e) {
@@ -27,6 +43,7 @@ export class StepFunctionsPort {
     const out: ExecutionInfo[] = [];
     let nextToken: string | undefined;
     do {
+      const { ListExecutionsCommand } = sdk();
       const page = await call('ListExecutions', () =>
         this.client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter, maxResults: 100, nextToken })),
       );
