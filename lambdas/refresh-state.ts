@@ -58,9 +58,9 @@ export const HAND_OVER_AFTER_MS = 20 * 3600 * 1000;
 /** History events a step's loop adds per pass (Lambda task 5, Wait 2, Choice 2). */
 export const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
 
-/** A refresh's look at its group: EC2 is asked only about the members the ASG and the cluster do not settle. */
+/** A refresh's look at its group (snapshot.ts). */
 export async function look(deps: Deps, state: RefreshState): Promise<GroupView> {
-  return lookAtGroup(deps, state.group, 'unsettled');
+  return lookAtGroup(deps, state.group);
 }
 
 /** Our lease: the journal, the group's memory and the interruption ledger; fails with LeaseLost when another execution holds it now. */

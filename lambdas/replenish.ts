@@ -56,7 +56,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   const rec = await deps.lease.get(group.name);
   const memory = (rec?.memory as ReplenishMemory | undefined) ?? {};
   if (rec?.holder || Object.keys(memory.reaping ?? {}).length) return { ...state, idle: false };
-  const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name, 'unsettled');
+  const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);
   const acts = p.reap.length || p.raise.length || p.restoreMax.length || p.giveBack;
   if (acts) return { ...state, idle: false };
@@ -76,8 +76,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   };
 }
 
-// EC2 is asked only about members the ASG and the cluster do not settle (an idle pass asks nothing).
-const look = (deps: Deps, state: ReplenishState) => lookAtGroup(deps, state.group, 'unsettled');
+const look = (deps: Deps, state: ReplenishState) => lookAtGroup(deps, state.group);
 
 /**
  * Takes the lease. While a refresh (or another replenish) runs, the execution skips, successfully,

@@ -14,26 +14,19 @@ export interface SnapshotPorts {
 }
 
 /**
- * Which instances EC2 is asked about: `all`, or `unsettled`, only those the ASG and the cluster do
- * not already settle (in service with a Ready node nobody of ours cordoned). A settled member's
- * order comes from its node and its state from its ASG, so a refresh's looks cost one
- * DescribeInstances for the few launches in flight, not one per 200 members of the group.
+ * Reads everything the planners need, once: the group's ASGs with their recent activities, the
+ * cluster's nodes, and EC2's view of the instances the two do not already settle. A member in
+ * service with a Ready node nobody of ours cordoned takes its order from its node and its state
+ * from its ASG, so a look costs one DescribeInstances for the few launches in flight (none for an
+ * idle group), not one per 200 members. The number of calls grows with ASGs and pages, never with
+ * nodes one by one.
  */
-export type Ec2Scope = 'all' | 'unsettled';
-
-/**
- * Reads everything the planners need, once: the group's ASGs with their recent activities, EC2's
- * view of their instances (within `scope`), and the cluster's nodes. The number of calls grows
- * with ASGs and pages, never with nodes one by one.
- */
-export async function readSnapshot(ports: SnapshotPorts, group: string, selector: AsgSelector, now: number, scope: Ec2Scope = 'all'): Promise<Snapshot> {
+export async function readSnapshot(ports: SnapshotPorts, group: string, selector: AsgSelector, now: number): Promise<Snapshot> {
   const [asgs, nodes] = await Promise.all([ports.autoscaling.readGroups(selector), ports.kube.listNodes()]);
   const settled = new Set<string>();
-  if (scope === 'unsettled') {
-    for (const n of nodes) {
-      const ref = parseProviderId(n.providerID);
-      if (ref && n.ready && !n.cordonedByUs) settled.add(ref.instanceId);
-    }
+  for (const n of nodes) {
+    const ref = parseProviderId(n.providerID);
+    if (ref && n.ready && !n.cordonedByUs) settled.add(ref.instanceId);
   }
   const ids = asgs.flatMap((a) => a.instances.filter((i) => !(settled.has(i.instanceId) && i.lifecycleState === 'InService')).map((i) => i.instanceId));
   const instances = ids.length ? await ports.ec2.describeInstances(ids) : [];
@@ -49,9 +42,9 @@ export interface GroupView {
   readonly now: number;
 }
 
-export async function lookAtGroup(deps: Deps, group: string, scope: Ec2Scope = 'all'): Promise<GroupView> {
+export async function lookAtGroup(deps: Deps, group: string): Promise<GroupView> {
   const g = groupOf(deps, group);
   const now = deps.now();
-  const snapshot = await readSnapshot({ autoscaling: deps.autoscaling, ec2: deps.ec2, kube: await deps.kube() }, g.name, selectorOf(g), now, scope);
+  const snapshot = await readSnapshot({ autoscaling: deps.autoscaling, ec2: deps.ec2, kube: await deps.kube() }, g.name, selectorOf(g), now);
   return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now };
 }
