@@ -5,7 +5,7 @@ import { offlineEnvironment } from '../test/sim/offline';
 offlineEnvironment();
 (async () => {
   const raw = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-  delete raw.seed;
+
   const s = parseScenario(raw);
   const { report, runner } = await runScenario(s);
   const out: string[] = [];

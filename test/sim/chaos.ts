@@ -243,7 +243,8 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
     const detail = ((e.input as { detail?: Record<string, string> } | null)?.detail ?? {}) as Record<string, string>;
     const instance = detail['instance-id'] ?? detail.EC2InstanceId;
     const node = (e.output as { node?: string } | null)?.node;
-    for (const a of r.audit.filter((x) => x.execution === e.name && !x.target.startsWith('item/'))) {
+    // Calls the server refused (throttled, failed) changed nothing: only those that went through count.
+    for (const a of r.audit.filter((x) => x.execution === e.name && x.outcome === 'ok' && !x.target.startsWith('item/'))) {
       const own = a.target.includes(instance) || (node !== undefined && a.target === `node/${node}`) || a.target.startsWith('pod/');
       if (!own) add('an interruption drain changes only its own instance and node', `${e.name} (${instance}): ${a.operation} ${a.target}`);
     }

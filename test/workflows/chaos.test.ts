@@ -38,6 +38,18 @@ describe('the invariant checker', () => {
     expect(checkInvariants(s, good)).toEqual([]);
   });
 
+  it("holds an interruption drain to its own instance and node, counting only calls that went through (the campaign's seed 2028)", () => {
+    const drainTouching = (target: string, outcome: string) =>
+      broken((r) => {
+        const e = r.executions[0];
+        r.executions.push({ ...e, workflow: 'interruption', name: 'interruption-009', input: { detail: { 'instance-id': 'i-0aaa' } }, output: { ignored: 'i-0aaa has no node: nothing to drain' }, continuedAs: [] });
+        r.audit.push({ at: 1, api: 'kube', operation: 'patch nodes', target, group: 'nodes', execution: 'interruption-009', step: 'Take the notice', outcome });
+      });
+    // Its node was gone by the end, so the output names none: a throttled taint of it changed nothing.
+    expect(drainTouching('node/ip-10-0-0-26', '429 TooManyRequests')).toEqual([]);
+    expect(drainTouching('node/ip-10-0-0-26', 'ok')).toContain('an interruption drain changes only its own instance and node');
+  });
+
   it('sees a held lease, a cordon left behind, an ASG away from home, an instance outside every ASG', () => {
     expect(
       broken((r) => {
