@@ -61,7 +61,9 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     // and its surplus. A batch it was draining is uncordoned and picked again; one it had drained
     // and begun terminating is terminated.
     const at = resumeAt(dead.phase);
-    const keepCordoned = at === 'terminate' ? dead.batch.map((b) => b.node) : [];
+    // A batch it had begun terminating stays cordoned (drained, about to go): the batch loop
+    // terminates whatever of it still runs. One it was draining is uncordoned and picked again.
+    const keepCordoned = [...(at === 'terminate' ? dead.batch : []), ...(dead.terminating ?? [])].map((b) => b.node);
     const uncordoned = await uncordonAll(deps.kube, dead.cordoned.filter((n) => !keepCordoned.includes(n)));
     const settings = groupSettings(groupOf(deps, state.group));
     const journal: RefreshJournal = {

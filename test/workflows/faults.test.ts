@@ -136,6 +136,32 @@ describe('faults the campaign found', () => {
     expectNothingLeftBehind(run.report);
   });
 
+  it('a refresh stopped after journaling a termination AWS never carried out: the next keeps that drained node cordoned and terminates it', async () => {
+    const base = raw({ until: '2h' });
+    const first = await runScenario(parseScenario(base));
+    const at = first.report.audit.find((a) => a.operation === 'TerminateInstanceInAutoScalingGroup')!.at;
+    const run = await runScenario(
+      parseScenario({
+        ...base,
+        faults: [
+          { at: `${at - 1}s`, kind: 'callFailure', operation: 'TerminateInstanceInAutoScalingGroup', times: 3 },
+          { at: `${at + 1}s`, kind: 'stopExecution', workflow: 'refresh' },
+        ],
+        runs: [...base.runs, { at: `${at + 60}s`, workflow: 'refresh', input: { group: 'nodes' } }],
+      }),
+    );
+    const r = run.report;
+    expect(r.executions.map((e) => e.status)).toEqual(['ABORTED', 'SUCCEEDED']);
+    const failed = r.audit.find((a) => a.operation === 'TerminateInstanceInAutoScalingGroup' && a.outcome !== 'ok')!;
+    const node = first.report.audit.find((a) => a.operation === 'patch nodes')!.target;
+    // The drained node is never uncordoned by the refresh that took over: it is terminated as it is.
+    expect(r.audit.filter((a) => a.execution === r.executions[1].name && a.target === node && a.operation === 'patch nodes')).toEqual([]);
+    expect(failed.execution).toBe(r.executions[0].name);
+    expect(r.audit.filter((a) => a.execution === r.executions[1].name && a.operation === 'TerminateInstanceInAutoScalingGroup' && a.target === failed.target).map((a) => a.outcome).at(-1)).toBe('ok');
+    expect(r.pods.deletedWithoutEviction).toBe(0);
+    expectNothingLeftBehind(r);
+  });
+
   it('a refresh stopped during give-back is resumed in give-back: no surplus re-added', async () => {
     const base = raw({ until: '2h' });
     const first = await runScenario(parseScenario(base));
