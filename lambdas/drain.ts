@@ -55,22 +55,16 @@ export function holdsDrain(p: PodInfo): boolean {
 }
 
 /**
- * Uncordons the nodes that still exist; returns those it uncordoned. The client is built only when
- * there is something to uncordon, so a failure path that has nothing to undo never depends on
- * reaching the API server (a refused kubeconfig must not keep a lease held).
+ * Uncordons the nodes that still exist and still carry our mark, except those an interruption
+ * drain has marked since (see KubePort.uncordon); returns those it uncordoned. The client is built
+ * only when there is something to uncordon, so a failure path that has nothing to undo never
+ * depends on reaching the API server (a refused kubeconfig must not keep a lease held).
  */
-export async function uncordonAll(kube: KubePort | (() => Promise<KubePort>), nodes: readonly string[]): Promise<string[]> {
+export async function uncordonAll(kube: KubePort | (() => Promise<KubePort>), nodes: readonly string[], owners?: readonly string[]): Promise<string[]> {
   if (nodes.length === 0) return [];
   if (typeof kube === 'function') kube = await kube();
   const done: string[] = [];
-  for (const n of nodes) {
-    try {
-      await kube.uncordon(n);
-      done.push(n);
-    } catch (e) {
-      if (!(e instanceof ResourceNotFoundError)) throw e;
-    }
-  }
+  for (const n of nodes) if (await kube.uncordon(n, owners)) done.push(n);
   return done;
 }
 

@@ -5,7 +5,7 @@ import {
   drainPollSeconds,
   drainWaitSeconds,
   FIRST_READY_POLL_SECONDS,
-  inFlight,
+  interruptionsInFlight,
   learnDrain,
   learnReady,
   pickBatch,
@@ -16,7 +16,6 @@ import {
   SurgeTimeoutError,
   type BatchMember,
   type Learned,
-  type LedgerEntry,
   type RefreshJournal,
 } from './core';
 import { groupOf, selectorOf } from './input';
@@ -46,18 +45,18 @@ function giveBackNext(state: RefreshState, did: Record<string, unknown>): Refres
 }
 
 export async function advance(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const { journal, interruptions } = await leaseOf(deps, state);
+  const { journal } = await leaseOf(deps, state);
   // What the last evicting pass carried counts only while its batch is draining.
   if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined)) state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
   if (journal.phase === 'giveBack' || journal.phase === 'done') return giveBackNext(state, { note: 'every old node is replaced' });
   // A batch a stopped refresh had drained and begun terminating (taken over with its journal).
   if (journal.phase === 'terminating') return terminateBatch(state, deps, journal, undefined);
   if (journal.phase === 'drain' && journal.batch.length) return drainLater(state, deps, journal);
-  return readyThenPick(state, deps, journal, interruptions);
+  return readyThenPick(state, deps, journal);
 }
 
 /** Waits for the group to be whole (surplus or replacements Ready), learns how long that took, then picks and evicts the next batch. */
-async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJournal, interruptions: Readonly<Record<string, LedgerEntry>>): Promise<RefreshState> {
+async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJournal): Promise<RefreshState> {
   const { settings, snapshot, c, now } = await look(deps, state);
   // A step that stopped between journaling a termination and AWS's answer: terminate what still runs.
   const again = (journal.terminating ?? []).filter((b) => snapshot.asgs.some((a) => a.instances.some((i) => i.instanceId === b.instanceId && i.lifecycleState === 'InService')));
@@ -76,9 +75,9 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
   const sample = waiting && journal.since !== undefined ? readySample(snapshot.nodes, journal.since) : undefined;
   const learned = sample !== undefined ? learnReady(journal.learned, sample) : journal.learned;
   // A Spot storm pauses voluntary disruption: no new batch while interruption drains are in flight.
-  const draining = inFlight(interruptions, now);
+  const draining = interruptionsInFlight(snapshot.nodes, state.group, now);
   if (draining.length) {
-    return waitThen(state, FIRST_READY_POLL_SECONDS, { paused: `${draining.length} interruption drain(s) in flight: ${draining.slice(0, 5).map(([id, e]) => `${e.node ?? id} (${e.kind})`).join(', ')}` }, deps.now());
+    return waitThen(state, FIRST_READY_POLL_SECONDS, { paused: `${draining.length} interruption drain(s) in flight: ${draining.slice(0, 5).map((d) => `${d.node} (${d.kind})`).join(', ')}` }, deps.now());
   }
   const p = pickBatch(snapshot.asgs, c, settings, journal, now);
   const readyTook = sample !== undefined ? { readyAfter: `${Math.round(sample)}s` } : {};

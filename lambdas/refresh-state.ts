@@ -1,4 +1,4 @@
-import { LeaseLostError, type Learned, type LedgerEntry, type RefreshJournal, type ResumeAt } from './core';
+import { LeaseLostError, type Learned, type RefreshJournal, type ResumeAt } from './core';
 import type { Deps } from './runtime';
 import { lookAtGroup, type GroupView } from './snapshot';
 
@@ -63,12 +63,11 @@ export async function look(deps: Deps, state: RefreshState): Promise<GroupView> 
   return lookAtGroup(deps, state.group);
 }
 
-/** Our lease: the journal, the group's memory and the interruption ledger; fails with LeaseLost when another execution holds it now. */
-export async function leaseOf(deps: Deps, state: RefreshState): Promise<{ journal: RefreshJournal; memory: GroupMemory; interruptions: Readonly<Record<string, LedgerEntry>> }> {
+/** Our lease: the journal and the group's memory; fails with LeaseLost when another execution holds it now. */
+export async function leaseOf(deps: Deps, state: RefreshState): Promise<{ journal: RefreshJournal; memory: GroupMemory }> {
   const rec = await deps.lease.get(state.group);
   if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`);
-  const interruptions = Object.fromEntries(Object.entries(rec.interruptions).map(([id, text]) => [id, JSON.parse(text) as LedgerEntry]));
-  return { journal: rec.journal as RefreshJournal, memory: (rec.memory as GroupMemory | undefined) ?? {}, interruptions };
+  return { journal: rec.journal as RefreshJournal, memory: (rec.memory as GroupMemory | undefined) ?? {} };
 }
 
 export async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {

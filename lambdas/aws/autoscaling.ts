@@ -3,6 +3,8 @@ import {
   CompleteLifecycleActionCommand,
   RecordLifecycleActionHeartbeatCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
   DetachInstancesCommand,
   SetDesiredCapacityCommand,
@@ -12,13 +14,29 @@ import {
   type AutoScalingGroup,
   type Filter,
 } from '@aws-sdk/client-auto-scaling';
-import { isLeavingAsgState, ResourceNotFoundError, type ActivityStatus, type AsgState, type ScalingActivity } from '../core';
+import { AwsValidationError, isLeavingAsgState, ResourceNotFoundError, type ActivityStatus, type AsgState, type ScalingActivity } from '../core';
 import { call, chunks } from './errors';
 
 /** DescribeAutoScalingGroups takes at most 100 names and returns at most 100 records a page. */
 export const ASG_NAMES_PER_CALL = 100;
 /** DetachInstances takes at most 20 instance ids. */
 export const DETACH_PER_CALL = 20;
+/** DescribeAutoScalingInstances takes at most 50 instance ids. */
+export const INSTANCES_PER_DESCRIBE = 50;
+
+/** Where Auto Scaling says an instance is: its group and lifecycle state. */
+export interface AsgMembership {
+  readonly instanceId: string;
+  readonly asg: string;
+  readonly lifecycleState: string;
+}
+
+/** A lifecycle hook as Auto Scaling keeps it. */
+export interface HookInfo {
+  readonly heartbeatTimeoutSeconds: number;
+  readonly globalTimeoutSeconds: number;
+  readonly defaultResult: string;
+}
 
 /** How a node group names its ASGs: by name, or by tags (every tag must match; a value of `undefined` matches any). */
 export type AsgSelector = { readonly names: readonly string[] } | { readonly tags: Readonly<Record<string, string | undefined>> };
@@ -98,6 +116,30 @@ export class AutoScalingPort {
     return (page.Activities ?? []).map(toActivity);
   }
 
+  /** Which group each instance is in, and in what state; an instance in no group is absent (as AWS answers). */
+  async describeInstances(instanceIds: readonly string[]): Promise<AsgMembership[]> {
+    const out: AsgMembership[] = [];
+    for (const batch of chunks([...new Set(instanceIds)], INSTANCES_PER_DESCRIBE)) {
+      let NextToken: string | undefined;
+      do {
+        const page = await call('DescribeAutoScalingInstances', () =>
+          this.client.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: batch, MaxRecords: INSTANCES_PER_DESCRIBE, NextToken })),
+        );
+        for (const i of page.AutoScalingInstances ?? []) out.push({ instanceId: i.InstanceId ?? '', asg: i.AutoScalingGroupName ?? '', lifecycleState: i.LifecycleState ?? '' });
+        NextToken = page.NextToken;
+      } while (NextToken);
+    }
+    return out;
+  }
+
+  /** One lifecycle hook of a group, or undefined when the group has no hook of that name. */
+  async describeHook(asgName: string, hookName: string): Promise<HookInfo | undefined> {
+    const out = await call('DescribeLifecycleHooks', () => this.client.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: asgName, LifecycleHookNames: [hookName] })));
+    const h = (out.LifecycleHooks ?? []).find((x) => x.LifecycleHookName === hookName);
+    if (!h) return undefined;
+    return { heartbeatTimeoutSeconds: h.HeartbeatTimeout ?? 3600, globalTimeoutSeconds: h.GlobalTimeout ?? 172_800, defaultResult: h.DefaultResult ?? 'ABANDON' };
+  }
+
   /**
    * Groups with their recent activities: one describe per 100 names, plus one activity call per
    * group that is not whole (desired ≠ its active instances). A whole group has launched what it
@@ -140,7 +182,7 @@ export class AutoScalingPort {
       );
       return out.Activity ? toActivity(out.Activity) : undefined;
     } catch (e) {
-      if (e instanceof Error && e.name === 'AwsValidation' && NO_MANAGED_INSTANCE.test(e.message)) {
+      if (e instanceof AwsValidationError && NO_MANAGED_INSTANCE.test(e.message)) {
         throw new ResourceNotFoundError('instance', `instance ${instanceId} is in no Auto Scaling group`, { cause: e });
       }
       throw e;
@@ -170,7 +212,7 @@ export class AutoScalingPort {
       await call(operation, send);
       return true;
     } catch (e) {
-      if (e instanceof Error && e.name === 'AwsValidation' && /No active Lifecycle Action found/i.test(e.message)) return false;
+      if (e instanceof AwsValidationError && /No active Lifecycle Action found/i.test(e.message)) return false;
       throw e;
     }
   }

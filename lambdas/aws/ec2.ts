@@ -21,6 +21,7 @@ function toInstanceState(i: Instance): InstanceState {
     launchTime: i.LaunchTime?.getTime() ?? 0,
     state: (i.State?.Name ?? 'pending') as Ec2State,
     privateDnsName: i.PrivateDnsName || undefined,
+    ...(i.SpotInstanceRequestId ? { spotRequestId: i.SpotInstanceRequestId } : {}),
     tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
 }
@@ -63,6 +64,22 @@ export class Ec2Port {
       } while (NextToken);
     }
     return out;
+  }
+
+  /**
+   * The status code of an instance's Spot request (`fulfilled`, `marked-for-termination`,
+   * `instance-terminated-no-capacity` ...): what EC2 itself says of an interruption. Undefined when
+   * EC2 shows no request for it.
+   */
+  async spotRequestStatus(instanceId: string): Promise<string | undefined> {
+    const { DescribeSpotInstanceRequestsCommand } = sdk();
+    const out = await call('DescribeSpotInstanceRequests', () =>
+      this.client.send(new DescribeSpotInstanceRequestsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })),
+    );
+    const requests = (out.SpotInstanceRequests ?? []).filter((r) => r.InstanceId === instanceId);
+    // The newest request is the instance's own (a persistent request may have had others).
+    requests.sort((a, b) => (b.CreateTime?.getTime() ?? 0) - (a.CreateTime?.getTime() ?? 0));
+    return requests[0]?.Status?.Code;
   }
 
   /** Terminates instances directly (after they were detached from their ASG). Terminating twice is harmless. */

@@ -28,14 +28,33 @@ export interface LeaseRecord {
   /** State that outlives any one execution (replenish's home layout), as JSON. */
   readonly memory?: unknown;
   /**
-   * The interruption ledger: what interruption drains are doing on the group's instances, by
-   * instance id, as stored (JSON text; a ledger write is conditional on the exact text it replaces).
+   * Ledger entries an earlier release kept in the lease item itself (attributes `i_<instance id>`,
+   * JSON text), by instance id: read as claims until they are dropped (see {@link LeaseStore.dropLegacyLedger}).
    */
-  readonly interruptions: Readonly<Record<string, string>>;
+  readonly legacyLedger: Readonly<Record<string, string>>;
 }
 
-/** Ledger entries are attributes of the lease item named `i_<instance id>`: no lease is needed to write one. */
-const LEDGER_PREFIX = 'i_';
+/** An earlier release's ledger entries: attributes of the lease item named `i_<instance id>`. */
+const LEGACY_LEDGER_PREFIX = 'i_';
+
+/**
+ * One interruption ledger entry as stored: an item of its own (key `<group>#<instance id>`) with a
+ * time to live, so that no churn of notices can grow the lease item, and no writer ever removes
+ * another's entry (DynamoDB drops expired items by itself, days later at most).
+ */
+export interface LedgerItem {
+  /** The entry as JSON text: a write is conditional on the exact text it replaces. */
+  readonly text: string;
+  /** Its time to live (epoch seconds): once past, the entry counts as gone even while DynamoDB still returns it. */
+  readonly expiresAt?: number;
+}
+
+/** The time-to-live attribute of ledger items (the table's TimeToLiveSpecification names it). */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export function ledgerKey(group: string, instanceId: string): string {
+  return `${group}#${instanceId}`;
+}
 
 type Item = Record<string, AttributeValue>;
 
@@ -51,10 +70,10 @@ function fromItem(item: Item | undefined): LeaseRecord | undefined {
     heartbeatAt: num(item.heartbeatAt),
     journal: json(item.journal),
     memory: json(item.memory),
-    interruptions: Object.fromEntries(
+    legacyLedger: Object.fromEntries(
       Object.entries(item)
-        .filter(([k, v]) => k.startsWith(LEDGER_PREFIX) && v.S !== undefined)
-        .map(([k, v]) => [k.slice(LEDGER_PREFIX.length), v.S!]),
+        .filter(([k, v]) => k.startsWith(LEGACY_LEDGER_PREFIX) && v.S !== undefined)
+        .map(([k, v]) => [k.slice(LEGACY_LEDGER_PREFIX.length), v.S!]),
     ),
   };
 }
@@ -203,25 +222,71 @@ export class LeaseStore {
     }
   }
 
+  /** The ledger entry of one instance, read consistently (a claim is conditional on it). */
+  async readLedger(group: string, instanceId: string): Promise<LedgerItem | undefined> {
+    const out = await call('GetItem', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { group: { S: ledgerKey(group, instanceId) } }, ConsistentRead: true })),
+    );
+    const text = out.Item?.entry?.S;
+    if (text === undefined) return undefined;
+    const ttl = out.Item?.[TTL_ATTRIBUTE]?.N;
+    return { text, ...(ttl !== undefined ? { expiresAt: Number(ttl) } : {}) };
+  }
+
   /**
-   * Writes one ledger entry without holding the lease (an interruption never waits for it), on
-   * condition that the entry is still what the caller read (`previous`, or absent): two notices for
-   * one instance cannot both claim it. Drops `prune` (entries handled long ago) in the same write.
-   * False when the condition failed: someone else wrote the entry first.
+   * Writes one instance's ledger entry without holding the lease (an interruption never waits for
+   * it), on condition that the entry is still what the caller read (`previous`, or absent): two
+   * notices for one instance cannot both claim it. False when the condition failed: someone else
+   * wrote the entry first.
    */
-  async writeInterruption(group: string, instanceId: string, entry: string, previous: string | undefined, prune: readonly string[] = []): Promise<boolean> {
-    const names: Record<string, string> = { '#e': `${LEDGER_PREFIX}${instanceId}` };
-    const drop = prune.filter((id) => id !== instanceId);
-    drop.forEach((id, i) => (names[`#p${i}`] = `${LEDGER_PREFIX}${id}`));
+  async writeLedger(group: string, instanceId: string, entry: string, expiresAt: number, previous: string | undefined): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { group: { S: ledgerKey(group, instanceId) } },
+          UpdateExpression: 'SET #entry = :entry, #ttl = :ttl, #ledger = :ledger, #instance = :instance',
+          ConditionExpression: previous === undefined ? 'attribute_not_exists(#entry)' : '#entry = :previous',
+          ExpressionAttributeNames: { '#entry': 'entry', '#ttl': TTL_ATTRIBUTE, '#ledger': 'ledger', '#instance': 'instance' },
+          ExpressionAttributeValues: {
+            ':entry': { S: entry },
+            ':ttl': { N: String(expiresAt) },
+            ':ledger': { S: group },
+            ':instance': { S: instanceId },
+            ...(previous === undefined ? {} : { ':previous': { S: previous } }),
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw toDomainError(e, 'UpdateItem');
+    }
+  }
+
+  /**
+   * Drops ledger entries an earlier release kept in the lease item, each on condition that it is
+   * still the text the caller read (closed, or dead): nobody's live entry is ever removed. False
+   * when one of them changed meanwhile (nothing was removed; the next caller tries again).
+   */
+  async dropLegacyLedger(group: string, read: Readonly<Record<string, string>>): Promise<boolean> {
+    const ids = Object.keys(read);
+    if (ids.length === 0) return true;
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    ids.forEach((id, i) => {
+      names[`#p${i}`] = `${LEGACY_LEDGER_PREFIX}${id}`;
+      values[`:p${i}`] = { S: read[id] };
+    });
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { group: { S: group } },
-          UpdateExpression: `SET #e = :entry${drop.length ? ` REMOVE ${drop.map((_, i) => `#p${i}`).join(', ')}` : ''}`,
-          ConditionExpression: previous === undefined ? 'attribute_not_exists(#e)' : '#e = :previous',
+          UpdateExpression: `REMOVE ${ids.map((_, i) => `#p${i}`).join(', ')}`,
+          ConditionExpression: ids.map((_, i) => `#p${i} = :p${i}`).join(' AND '),
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':entry': { S: entry }, ...(previous === undefined ? {} : { ':previous': { S: previous } }) },
+          ExpressionAttributeValues: values,
         }),
       );
       return true;

@@ -39,19 +39,18 @@ export class StepFunctionsPort {
     }
   }
 
-  async listExecutions(stateMachineArn: string, statusFilter?: ExecutionStatus): Promise<ExecutionInfo[]> {
-    const out: ExecutionInfo[] = [];
-    let nextToken: string | undefined;
-    do {
-      const { ListExecutionsCommand } = sdk();
-      const page = await call('ListExecutions', () =>
-        this.client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter, maxResults: 100, nextToken })),
-      );
-      for (const e of page.executions ?? []) {
-        out.push({ executionArn: e.executionArn ?? '', status: e.status ?? 'RUNNING', startDate: e.startDate?.getTime() ?? 0, stopDate: e.stopDate?.getTime() });
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return out;
+  /**
+   * Starts an execution named `name`. Step Functions keeps a Standard execution's name for 90 days:
+   * the same name again (a redelivered event) starts nothing, and says so (`started: false`).
+   */
+  async startExecution(stateMachineArn: string, name: string, input: string): Promise<{ readonly executionArn?: string; readonly started: boolean }> {
+    try {
+      const { StartExecutionCommand } = sdk();
+      const out = await call('StartExecution', () => this.client.send(new StartExecutionCommand({ stateMachineArn, name, input })));
+      return { executionArn: out.executionArn, started: true };
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ExecutionAlreadyExists') return { started: false };
+      throw e;
+    }
   }
 }

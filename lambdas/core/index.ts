@@ -6,5 +6,6 @@ export * from './capacity';
 export * from './errors';
 export * from './refresh';
 export * from './replenish';
+export * from './notices';
 export * from './interruption';
 export * from './learn';

@@ -79,6 +79,8 @@ export interface InstanceState {
   readonly launchTime: number;
   readonly state: Ec2State;
   readonly privateDnsName?: string;
+  /** The Spot request that launched it, for a Spot instance. */
+  readonly spotRequestId?: string;
   /** The instance's tags (an ASG's propagate; `aws:autoscaling:groupName` names it). */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -94,6 +96,10 @@ export interface NodeState {
   readonly labels: Readonly<Record<string, string>>;
   /** Cordoned by node-manager (our annotation), as opposed to by a person or another tool. */
   readonly cordonedByUs: boolean;
+  /** The execution whose cordon mark the node carries (our annotation), if any. */
+  readonly cordonedBy?: string;
+  /** An interruption drain's mark: what announced it (the taint's value) and when the node was marked. */
+  readonly interruption?: { readonly kind: string; readonly at: number; readonly group: string };
 }
 
 /** Everything the planners need, read once per step. */

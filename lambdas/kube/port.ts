@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import type { NodeState } from '../core';
+import { KubeConflictError, ResourceNotFoundError, type NodeState } from '../core';
 import type { KubeApiProvider } from './client';
 import { toEvictionError, toKubeError } from './errors';
 
@@ -29,6 +29,14 @@ export interface PodInfo {
 
 /** The taint an interruption drain puts on its node, so nothing new lands there (value: what announced it). */
 export const INTERRUPTION_TAINT = 'node-manager.io/interruption';
+/** When an interruption drain marked the node (ISO 8601): a mark older than a drain can last pauses nothing. */
+export const INTERRUPTED_AT_ANNOTATION = 'node-manager.io/interrupted-at';
+/** The node group an interruption drain marked the node for (a detached instance is in no ASG, but its drain still pauses its group). */
+export const INTERRUPTED_GROUP_ANNOTATION = 'node-manager.io/interrupted-group';
+/** The cordon a node had before an interruption drain marked it (the mark's execution, or "-" for a cordon without one): undoing keeps it. */
+export const CORDONED_BEFORE_ANNOTATION = 'node-manager.io/cordoned-before';
+/** Set when node-manager (not someone before it) took the node out of load balancers, so that undoing puts it back. */
+export const EXCLUDED_BY_US_ANNOTATION = 'node-manager.io/excluded-from-lb';
 /** The well-known label that takes a node out of external load balancers' targets. */
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
@@ -39,6 +47,9 @@ function toNodeState(n: V1Node): NodeState {
   const ready = condition?.status === 'True';
   const created = n.metadata?.creationTimestamp;
   const since = condition?.lastTransitionTime ? new Date(condition.lastTransitionTime).getTime() : NaN;
+  const annotations = n.metadata?.annotations ?? {};
+  const taint = (n.spec?.taints ?? []).find((t) => t.key === INTERRUPTION_TAINT);
+  const markedAt = Date.parse(annotations[INTERRUPTED_AT_ANNOTATION] ?? '');
   return {
     name: n.metadata?.name ?? '',
     providerID: n.spec?.providerID,
@@ -47,7 +58,9 @@ function toNodeState(n: V1Node): NodeState {
     unschedulable: n.spec?.unschedulable === true,
     createdAt: created ? new Date(created).getTime() : 0,
     labels: n.metadata?.labels ?? {},
-    cordonedByUs: n.spec?.unschedulable === true && !!n.metadata?.annotations?.[CORDONED_BY_ANNOTATION],
+    cordonedByUs: n.spec?.unschedulable === true && !!annotations[CORDONED_BY_ANNOTATION],
+    ...(annotations[CORDONED_BY_ANNOTATION] ? { cordonedBy: annotations[CORDONED_BY_ANNOTATION] } : {}),
+    ...(taint ? { interruption: { kind: taint.value ?? '', at: Number.isFinite(markedAt) ? markedAt : 0, group: annotations[INTERRUPTED_GROUP_ANNOTATION] ?? '' } } : {}),
   };
 }
 
@@ -68,6 +81,8 @@ function toPodInfo(p: V1Pod): PodInfo {
     ...(p.metadata?.deletionTimestamp ? { stopsBy: new Date(p.metadata.deletionTimestamp).getTime() + (p.metadata.deletionGracePeriodSeconds ?? 30) * 1000 } : {}),
   };
 }
+
+const taintsOf = (node: V1Node) => node.spec?.taints ?? [];
 
 const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -96,12 +111,76 @@ export class KubePort {
   }
 
   /**
-   * An interruption drain's mark: cordon with our annotation, taint NoSchedule, and label the node
-   * out of external load balancers, in one patch. Taints are a list a merge patch replaces whole,
-   * so the node is read first and the patch carries its resourceVersion: a concurrent change is a
-   * 409 and the patch is made again from a fresh read. Undefined when no such node exists.
+   * An interruption drain's mark: cordon with our annotation, taint NoSchedule, note when, and
+   * label the node out of external load balancers (noting that we did, when it was not so
+   * already), in one patch. Taints are a list a merge patch replaces whole, so the node is read
+   * first and the patch carries its resourceVersion: a concurrent change is a 409 and the patch is
+   * made again from a fresh read. Undefined when no such node exists.
    */
-  async markInterrupted(name: string, by: string, why: string): Promise<NodeState | undefined> {
+  async markInterrupted(name: string, mark: { readonly by: string; readonly why: string; readonly at: number; readonly group: string }): Promise<NodeState | undefined> {
+    const { by, why, at, group } = mark;
+    return this.patchRead(name, 'taint', (node) => {
+      const others = taintsOf(node).filter((t) => t.key !== INTERRUPTION_TAINT && t.key !== 'node.kubernetes.io/unschedulable');
+      const labels = node.metadata?.labels ?? {};
+      const annotations = node.metadata?.annotations ?? {};
+      // Excluded before we came (by someone, or by an earlier mark of ours): leave that as it is.
+      const weExclude = labels[EXCLUDE_FROM_LB_LABEL] === undefined || annotations[EXCLUDED_BY_US_ANNOTATION] === 'true';
+      // Cordoned before (a refresh's batch, a person): the cordon outlives this mark.
+      const marked = taintsOf(node).some((t) => t.key === INTERRUPTION_TAINT);
+      const before = marked ? annotations[CORDONED_BEFORE_ANNOTATION] : node.spec?.unschedulable ? (annotations[CORDONED_BY_ANNOTATION] ?? '-') : undefined;
+      return {
+        metadata: {
+          labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' },
+          annotations: {
+            [CORDONED_BY_ANNOTATION]: by,
+            [INTERRUPTED_AT_ANNOTATION]: new Date(at).toISOString(),
+            [INTERRUPTED_GROUP_ANNOTATION]: group,
+            ...(weExclude ? { [EXCLUDED_BY_US_ANNOTATION]: 'true' } : {}),
+            ...(before !== undefined ? { [CORDONED_BEFORE_ANNOTATION]: before } : {}),
+          },
+        },
+        spec: { unschedulable: true, taints: [...others, { key: INTERRUPTION_TAINT, value: why, effect: 'NoSchedule' }] },
+      };
+    });
+  }
+
+  /**
+   * Gives a node back after an interruption that did not happen (its instance survived the notice,
+   * or came back from a stop or the warm pool): removes the interruption taint and our annotations,
+   * uncordons it if the cordon is ours, and puts it back into load balancers if we took it out.
+   * Only while the mark is `by`'s (or any interruption's, when `by` is undefined): a later drain's
+   * mark stays. Undefined when the node is gone or not so marked.
+   */
+  async unmarkInterrupted(name: string, by: string | undefined): Promise<NodeState | undefined> {
+    return this.patchRead(name, 'untaint', (node) => {
+      const annotations = node.metadata?.annotations ?? {};
+      const taints = taintsOf(node);
+      if (!taints.some((t) => t.key === INTERRUPTION_TAINT)) return undefined;
+      if (by !== undefined && annotations[CORDONED_BY_ANNOTATION] !== by) return undefined;
+      const ours = annotations[EXCLUDED_BY_US_ANNOTATION] === 'true';
+      const before = annotations[CORDONED_BEFORE_ANNOTATION];
+      const keep = taints.filter((t) => t.key !== INTERRUPTION_TAINT && (before !== undefined || t.key !== 'node.kubernetes.io/unschedulable'));
+      return {
+        metadata: {
+          ...(ours ? { labels: { [EXCLUDE_FROM_LB_LABEL]: null } } : {}),
+          annotations: {
+            [CORDONED_BY_ANNOTATION]: before !== undefined && before !== '-' ? before : null,
+            [INTERRUPTED_AT_ANNOTATION]: null,
+            [INTERRUPTED_GROUP_ANNOTATION]: null,
+            [EXCLUDED_BY_US_ANNOTATION]: null,
+            [CORDONED_BEFORE_ANNOTATION]: null,
+          },
+        },
+        spec: { unschedulable: before !== undefined ? true : null, taints: keep },
+      };
+    });
+  }
+
+  /**
+   * Reads the node, builds a patch from what it read (undefined: nothing to do), and applies it with
+   * the read's resourceVersion; a concurrent change (409) reads again, twice at most.
+   */
+  private async patchRead(name: string, what: string, build: (node: V1Node) => object | undefined): Promise<NodeState | undefined> {
     const core = await this.api.core();
     for (let attempt = 0; ; attempt += 1) {
       const list = await core.listNode({ fieldSelector: `metadata.name=${name}`, limit: 1 }).catch((e: unknown) => {
@@ -109,15 +188,14 @@ export class KubePort {
       });
       const node = list.items[0];
       if (!node) return undefined;
-      const others = (node.spec?.taints ?? []).filter((t) => t.key !== INTERRUPTION_TAINT && t.key !== 'node.kubernetes.io/unschedulable');
-      const body = {
-        metadata: { resourceVersion: node.metadata?.resourceVersion, labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' }, annotations: { [CORDONED_BY_ANNOTATION]: by } },
-        spec: { unschedulable: true, taints: [...others, { key: INTERRUPTION_TAINT, value: why, effect: 'NoSchedule' }] },
-      };
+      const body = build(node);
+      if (!body) return undefined;
+      const withVersion = { ...body, metadata: { ...(body as { metadata?: object }).metadata, resourceVersion: node.metadata?.resourceVersion } };
       try {
-        return await this.patchNode(name, body, 'taint');
+        return await this.patchNode(name, withVersion, what);
       } catch (e) {
-        if (!(e instanceof Error && e.name === 'KubeConflict') || attempt >= 2) throw e;
+        if (e instanceof ResourceNotFoundError) return undefined;
+        if (!(e instanceof KubeConflictError) || attempt >= 2) throw e;
       }
     }
   }
@@ -131,9 +209,19 @@ export class KubePort {
     return list.items[0] ? toNodeState(list.items[0]) : undefined;
   }
 
-  async uncordon(name: string): Promise<NodeState> {
-    // `null` removes the annotation under a JSON merge patch.
-    return this.patchNode(name, { spec: { unschedulable: null }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: null } } }, 'uncordon');
+  /**
+   * Uncordons a node we cordoned: only while it carries our mark (one of `owners`', when given),
+   * and never one an interruption drain has marked since (it is the drain's until its instance is
+   * gone or given back). Undefined when the node is gone or not ours to undo.
+   */
+  async uncordon(name: string, owners?: readonly string[]): Promise<NodeState | undefined> {
+    return this.patchRead(name, 'uncordon', (node) => {
+      const mark = node.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
+      if (mark === undefined || (owners !== undefined && !owners.includes(mark))) return undefined;
+      if ((node.spec?.taints ?? []).some((t) => t.key === INTERRUPTION_TAINT)) return undefined;
+      // `null` removes the annotation under a JSON merge patch.
+      return { spec: { unschedulable: null }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: null } } };
+    });
   }
 
   private async patchNode(name: string, body: object, what: string): Promise<NodeState> {
@@ -182,7 +270,7 @@ export class KubePort {
       return 'evicted';
     } catch (e) {
       const mapped = toEvictionError(e, `${namespace}/${name}`);
-      if (mapped instanceof Error && mapped.name === 'ResourceNotFound') return 'gone';
+      if (mapped instanceof ResourceNotFoundError) return 'gone';
       throw mapped;
     }
   }

@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Ec2Port } from '../../lambdas/aws/ec2';
 import { StepFunctionsPort } from '../../lambdas/aws/stepfunctions';
@@ -53,13 +53,11 @@ describe('StepFunctionsPort call shapes', () => {
     expect(await port.describeExecution('there')).toEqual({ executionArn: 'there', status: 'ABORTED', startDate: 1, stopDate: 2 });
   });
 
-  it('lists executions page by page', async () => {
-    mock.on(ListExecutionsCommand).callsFake((input) => ({
-      executions: [{ executionArn: input.nextToken ? 'b' : 'a', stateMachineArn: 'sm', name: 'n', status: 'RUNNING', startDate: new Date(3) }],
-      nextToken: input.nextToken ? undefined : 't',
-    }));
-    const out = await port.listExecutions('sm', 'RUNNING');
-    expect(out.map((e) => e.executionArn)).toEqual(['a', 'b']);
-    expect(mock.commandCalls(ListExecutionsCommand)[1].args[0].input).toEqual({ stateMachineArn: 'sm', statusFilter: 'RUNNING', maxResults: 100, nextToken: 't' });
+  it('starts an execution by name; the same name again starts nothing', async () => {
+    mock.on(StartExecutionCommand, { name: 'spot-1' }).resolves({ executionArn: 'sm:spot-1', startDate: new Date(3) });
+    mock.on(StartExecutionCommand, { name: 'spot-2' }).rejects(new ExecutionAlreadyExists({ message: "Execution Already Exists: 'sm:spot-2'", $metadata: {} }));
+    expect(await port.startExecution('sm', 'spot-1', '{}')).toEqual({ executionArn: 'sm:spot-1', started: true });
+    expect(await port.startExecution('sm', 'spot-2', '{}')).toEqual({ started: false });
+    expect(mock.commandCalls(StartExecutionCommand)[0].args[0].input).toEqual({ stateMachineArn: 'sm', name: 'spot-1', input: '{}' });
   });
 });

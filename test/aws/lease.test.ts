@@ -52,20 +52,36 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
     await expect(acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now())).resolves.toMatchObject({ recoveredFrom: expect.stringMatching(/forgotten$/) });
   });
 
-  it('the interruption ledger: written without the lease, one claim per entry, conditional on what was read, pruned in the same write, kept across leases', async () => {
+  it('the interruption ledger: an item per instance with a time to live, written without the lease, one claim per entry, conditional on what was read', async () => {
     const a = sim.startExecution(SM, 'a').executionArn;
     await store.acquire('nodes', a, 'refresh', sim.now());
-    expect(await store.writeInterruption('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":1}', undefined)).toBe(true);
+    expect(await store.writeLedger('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":1}', 1000, undefined)).toBe(true);
     // A second claim of the same instance (a duplicate event) loses.
-    expect(await store.writeInterruption('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":2}', undefined)).toBe(false);
+    expect(await store.writeLedger('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":2}', 1000, undefined)).toBe(false);
     // An update names the text it replaces: a stale one loses.
-    expect(await store.writeInterruption('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":3}', '{"v":0}')).toBe(false);
-    expect(await store.writeInterruption('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":3}', '{"v":1}')).toBe(true);
-    expect(await store.writeInterruption('nodes', 'i-0bbbbbbbbbbbbbbb2', '{"v":1}', undefined, ['i-0aaaaaaaaaaaaaaa1'])).toBe(true);
-    // The lease, its journal and its holder are untouched; release keeps the ledger.
-    expect(await store.get('nodes')).toMatchObject({ holder: a, interruptions: { 'i-0bbbbbbbbbbbbbbb2': '{"v":1}' } });
-    expect(await store.release('nodes', a)).toBe(true);
-    expect((await store.get('nodes'))?.interruptions).toEqual({ 'i-0bbbbbbbbbbbbbbb2': '{"v":1}' });
+    expect(await store.writeLedger('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":3}', 2000, '{"v":0}')).toBe(false);
+    expect(await store.writeLedger('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":3}', 2000, '{"v":1}')).toBe(true);
+    expect(await store.readLedger('nodes', 'i-0aaaaaaaaaaaaaaa1')).toEqual({ text: '{"v":3}', expiresAt: 2000 });
+    expect(await store.readLedger('other', 'i-0aaaaaaaaaaaaaaa1')).toBeUndefined();
+    // The lease item is untouched: no ledger in it, whatever the churn.
+    expect(await store.get('nodes')).toMatchObject({ holder: a, legacyLedger: {} });
+    expect(sim.tables.table('leases')!.items.get('nodes#i-0aaaaaaaaaaaaaaa1')).toEqual({
+      group: { S: 'nodes#i-0aaaaaaaaaaaaaaa1' },
+      entry: { S: '{"v":3}' },
+      expiresAt: { N: '2000' },
+      ledger: { S: 'nodes' },
+      instance: { S: 'i-0aaaaaaaaaaaaaaa1' },
+    });
+  });
+
+  it("an earlier release's ledger in the lease item is read, and dropped only as read", async () => {
+    // As the previous release wrote it: attributes i_<instance id> beside the lease.
+    sim.tables.table('leases')!.items.set('nodes', { group: { S: 'nodes' }, memory: { S: '{"home":{}}' }, 'i_i-0aaaaaaaaaaaaaaa1': { S: '{"v":"closed"}' }, 'i_i-0bbbbbbbbbbbbbbb2': { S: '{"v":"open"}' } });
+    expect((await store.get('nodes'))?.legacyLedger).toEqual({ 'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}', 'i-0bbbbbbbbbbbbbbb2': '{"v":"open"}' });
+    // A drop names the text it read: one that changed since is not dropped (nor anything else in that write).
+    expect(await store.dropLegacyLedger('nodes', { 'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}', 'i-0bbbbbbbbbbbbbbb2': '{"v":"stale"}' })).toBe(false);
+    expect(await store.dropLegacyLedger('nodes', { 'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}' })).toBe(true);
+    expect(await store.get('nodes')).toMatchObject({ memory: { home: {} }, legacyLedger: { 'i-0bbbbbbbbbbbbbbb2': '{"v":"open"}' } });
   });
 
   it('releases idempotently and keeps memory across leases', async () => {
@@ -76,7 +92,7 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
     expect(await store.release('nodes', a)).toBe(true);
     expect(await store.release('nodes', a)).toBe(false);
     const rec = await store.get('nodes');
-    expect(rec).toEqual({ group: 'nodes', memory: { home: { x: 2 } }, holder: undefined, kind: undefined, acquiredAt: undefined, heartbeatAt: undefined, journal: undefined, interruptions: {} });
+    expect(rec).toEqual({ group: 'nodes', memory: { home: { x: 2 } }, holder: undefined, kind: undefined, acquiredAt: undefined, heartbeatAt: undefined, journal: undefined, legacyLedger: {} });
     await expect(store.renew('nodes', a, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
   });
 

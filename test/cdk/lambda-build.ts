@@ -11,11 +11,11 @@ const ROOT = join(__dirname, '..', '..');
  * node22, the SDK left to the runtime), with the kops example's handler configuration inlined.
  * Shared by the bundle test and `npm run bundle-size`.
  */
-export function lambdaBuildOptions(workflow: string, outfile: string): BuildOptions {
+export function lambdaBuildOptions(workflow: string, outfile: string, entry = `${workflow}-handler.ts`): BuildOptions {
   // As the stack inlines it: validated, defaults applied.
   const config = handlerConfig(parseDeploymentConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'))), 'from-environment');
   return {
-    entryPoints: [join(ROOT, 'lambdas', `${workflow}-handler.ts`)],
+    entryPoints: [join(ROOT, 'lambdas', entry)],
     bundle: true,
     platform: 'node',
     format: 'cjs',

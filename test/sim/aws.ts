@@ -3,6 +3,8 @@ import {
   AutoScalingServiceException,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
   DetachInstancesCommand,
   InvalidNextToken,
@@ -24,13 +26,24 @@ import {
   ThrottlingException as DynamoThrottling,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client, EC2ServiceException, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeSpotInstanceRequestsCommand, EC2Client, EC2ServiceException, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient, ResourceNotFoundException as EksNotFound, EKSServiceException } from '@aws-sdk/client-eks';
 import { GetSecretValueCommand, ResourceNotFoundException as SecretNotFound, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, SFNClient, SFNServiceException, type ExecutionStatus } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  InvalidName,
+  ListExecutionsCommand,
+  SFNClient,
+  SFNServiceException,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+  type ExecutionStatus,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createSandbox } from 'sinon';
-import { applyUpdate, ConditionFailed, evaluateCondition, ExpressionError, project, validateExpressions, type Item } from './dynamodb';
+import { applyUpdate, ConditionFailed, evaluateCondition, ExpressionError, ITEM_TOO_LARGE, itemSize, MAX_ITEM_BYTES, project, UPDATE_TOO_LARGE, validateExpressions, type Item } from './dynamodb';
 import type { Simulator } from './simulator';
 import type { SimActivity, SimAsg, SimInstance } from './region';
 
@@ -297,6 +310,53 @@ export class SimAws {
       }, `asg/${input.AutoScalingGroupName} instances=${(input.InstanceIds ?? []).join(',')} decrement=${input.ShouldDecrementDesiredCapacity}`),
     );
 
+    asgMock.on(DescribeAutoScalingInstancesCommand).callsFake((input) =>
+      this.run('autoscaling', 'DescribeAutoScalingInstances', () => {
+        const ids: string[] | undefined = input.InstanceIds;
+        const max = input.MaxRecords ?? 50;
+        if (max < 1 || max > 50) throw asgError('ValidationError', `1 validation error detected: Value '${max}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to 50`);
+        if (ids && ids.length > 50) throw asgError('ValidationError', 'The number of instance ids that may be passed in is limited to 50.');
+        const region = this.sim.region;
+        const members = [...region.asgs.values()]
+          .flatMap((a) => a.instanceIds.map((id) => region.instances.get(id)!))
+          .filter((i) => i.asg && i.asgLifecycle !== undefined && (!ids || ids.includes(i.id)))
+          .sort((a, b) => (a.id < b.id ? -1 : 1));
+        const p = page(members, max, input.NextToken, { ids }, () => new InvalidNextToken({ message: 'The token is invalid.', $metadata: meta(400) }));
+        return {
+          AutoScalingInstances: p.items.map((i) => ({
+            InstanceId: i.id,
+            InstanceType: i.instanceType,
+            AutoScalingGroupName: i.asg!,
+            AvailabilityZone: i.zone,
+            LifecycleState: i.asgLifecycle!,
+            // This call spells health in capitals, unlike DescribeAutoScalingGroups.
+            HealthStatus: i.unhealthy ? 'UNHEALTHY' : 'HEALTHY',
+            ProtectedFromScaleIn: false,
+          })),
+          NextToken: p.next,
+        };
+      }),
+    );
+    asgMock.on(DescribeLifecycleHooksCommand).callsFake((input) =>
+      this.run('autoscaling', 'DescribeLifecycleHooks', () => {
+        const asg = this.asg(input.AutoScalingGroupName);
+        const names: string[] | undefined = input.LifecycleHookNames;
+        if (names && names.length > 50) throw asgError('ValidationError', 'The number of lifecycle hook names that may be passed in is limited to 50.');
+        return {
+          LifecycleHooks: asg.hooks
+            .filter((h) => !names || names.includes(h.name))
+            .map((h) => ({
+              LifecycleHookName: h.name,
+              AutoScalingGroupName: asg.name,
+              LifecycleTransition: h.transition,
+              HeartbeatTimeout: h.heartbeatTimeout,
+              GlobalTimeout: Math.min(100 * h.heartbeatTimeout, 172_800),
+              DefaultResult: h.defaultResult,
+            })),
+        };
+      }),
+    );
+
     // Lifecycle actions: the instance (or the token) must be waiting on that hook of that group.
     const waiting = (input: { AutoScalingGroupName?: string; LifecycleHookName?: string; InstanceId?: string; LifecycleActionToken?: string }) => {
       const asg = this.asg(input.AutoScalingGroupName);
@@ -386,6 +446,42 @@ export class SimAws {
       }, `instances=${(input.InstanceIds ?? []).join(',')}`),
     );
 
+    ec2Mock.on(DescribeSpotInstanceRequestsCommand).callsFake((input) =>
+      this.run('ec2', 'DescribeSpotInstanceRequests', () => {
+        const filters: Array<{ Name?: string; Values?: string[] }> = input.Filters ?? [];
+        const ids: string[] | undefined = input.SpotInstanceRequestIds;
+        const requests = [...this.sim.region.spotRequests.values()];
+        if (ids) {
+          const missing = ids.filter((id) => !requests.some((r) => r.id === id));
+          if (missing.length) throw ec2Error('InvalidSpotInstanceRequestID.NotFound', `The spot instance request ID '${missing[0]}' does not exist`);
+        }
+        const match = (r: (typeof requests)[number]) =>
+          filters.every((f) => {
+            const values = f.Values ?? [];
+            if (f.Name === 'instance-id') return r.instanceId !== undefined && values.includes(r.instanceId);
+            if (f.Name === 'state') return values.includes(r.state);
+            if (f.Name === 'status-code') return values.includes(r.code);
+            if (f.Name === 'spot-instance-request-id') return values.includes(r.id);
+            throw ec2Error('InvalidParameterValue', `The filter '${f.Name}' is invalid`);
+          });
+        return {
+          SpotInstanceRequests: requests
+            .filter((r) => (!ids || ids.includes(r.id)) && match(r))
+            .map((r) => ({
+              SpotInstanceRequestId: r.id,
+              InstanceId: r.instanceId,
+              State: r.state,
+              Status: { Code: r.code, Message: r.message, UpdateTime: new Date(r.updatedAt) },
+              Type: 'one-time' as const,
+              InstanceInterruptionBehavior: 'terminate' as const,
+              CreateTime: new Date(r.createdAt),
+              LaunchedAvailabilityZone: r.zone,
+              ProductDescription: 'Linux/UNIX' as const,
+            })),
+        };
+      }),
+    );
+
     const ddbMock = mockClient(DynamoDBClient, { sandbox });
     const table = (name: string | undefined) => {
       const t = name ? this.sim.tables.table(name) : undefined;
@@ -404,6 +500,7 @@ export class SimAws {
     };
     const ddb = <T>(operation: string, fn: () => T, target?: string) =>
       this.run('dynamodb', operation, () => {
+        this.sim.tables.sweep(this.sim.now());
         try {
           return fn();
         } catch (e) {
@@ -428,6 +525,7 @@ export class SimAws {
         const key = this.sim.tables.keyOf(input.TableName!, { [t.key]: input.Item?.[t.key] ?? {} });
         const old = t.items.get(key);
         conditional(input, old);
+        if (itemSize(input.Item ?? {}) > MAX_ITEM_BYTES) throw new DynamoDBServiceException({ name: 'ValidationException', $fault: 'client', message: ITEM_TOO_LARGE, $metadata: meta(400) });
         t.items.set(key, structuredClone(input.Item ?? {}));
         return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
       }, `item/${input.TableName}/${input.Item?.group?.S ?? '?'}`),
@@ -441,6 +539,7 @@ export class SimAws {
         conditional(input, old);
         const ctx = { names: input.ExpressionAttributeNames ?? {}, values: input.ExpressionAttributeValues ?? {} };
         const next = applyUpdate(input.UpdateExpression ?? '', old ?? { ...structuredClone(input.Key ?? {}) }, ctx);
+        if (itemSize(next) > MAX_ITEM_BYTES) throw new DynamoDBServiceException({ name: 'ValidationException', $fault: 'client', message: UPDATE_TOO_LARGE, $metadata: meta(400) });
         t.items.set(key, next);
         if (input.ReturnValues === 'ALL_OLD') return old ? { Attributes: structuredClone(old) } : {};
         if (input.ReturnValues === 'ALL_NEW') return { Attributes: structuredClone(next) };
@@ -466,6 +565,26 @@ export class SimAws {
         if (!e) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: meta(400) });
         return { executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: new Date(e.startDate), stopDate: e.stopDate !== undefined ? new Date(e.stopDate) : undefined, input: e.input };
       }),
+    );
+    sfnMock.on(StartExecutionCommand).callsFake((input) =>
+      this.run('sfn', 'StartExecution', () => {
+        const arn = input.stateMachineArn ?? '';
+        const name = input.name ?? this.sim.rng.uuid();
+        // Step Functions refuses whitespace, brackets, wildcards, these specials, and control characters in a name.
+        const refused = [...name].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f) || /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/.test(c));
+        if (name.length < 1 || name.length > 80 || refused) throw new InvalidName({ message: `Invalid Name: '${name}'`, $metadata: meta(400) });
+        const start = this.sim.onStartExecution;
+        if (!start || !this.sim.stateMachines.has(arn)) throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${arn}'`, $metadata: meta(400) });
+        const executionArn = `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
+        const existing = this.sim.executions.get(executionArn);
+        if (existing) {
+          // Step Functions: the same name and input of a running execution is the same call; anything else is refused.
+          if (existing.status === 'RUNNING' && existing.input === (input.input ?? '{}')) return { executionArn, startDate: new Date(existing.startDate) };
+          throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${executionArn}'`, $metadata: meta(400) });
+        }
+        const e = start(arn, name, JSON.parse(input.input ?? '{}') as unknown);
+        return { executionArn: e.executionArn, startDate: new Date(e.startDate) };
+      }, `execution/${input.stateMachineArn?.split(':').pop()}:${input.name ?? ''}`),
     );
     sfnMock.on(ListExecutionsCommand).callsFake((input) =>
       this.run('sfn', 'ListExecutions', () => {
@@ -509,6 +628,13 @@ export class SimAws {
     );
 
     const mocks = [asgMock, ec2Mock, ddbMock, sfnMock, eksMock, secretsMock];
+    // A command the simulator does not model must not answer an empty success: node-manager would
+    // take that for AWS's word. It fails, naming the command, so a new call cannot go unmodelled.
+    for (const m of mocks) {
+      m.send.callsFake((command: { constructor: { name: string } }) => {
+        throw new Error(`simulator: ${command.constructor.name} is not modelled; model it in test/sim/aws.ts before node-manager calls it`);
+      });
+    }
     this.mocks = mocks;
     return () => {
       mocks.forEach((m) => m.restore());
@@ -527,6 +653,7 @@ export class SimAws {
       PrivateDnsName: i.state === 'terminated' ? '' : i.privateDnsName,
       State: { Name: i.state, Code: codes[i.state] },
       InstanceLifecycle: i.lifecycle === 'spot' ? 'spot' : undefined,
+      ...(i.spotRequestId ? { SpotInstanceRequestId: i.spotRequestId } : {}),
       Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
     };
   }

@@ -79,6 +79,10 @@ export class Random {
     while (s.length < length) s += Math.floor(this.next() * 16).toString(16);
     return s;
   }
+  /** A version-4 UUID's shape, from this generator (EventBridge event ids, execution names). */
+  uuid(): string {
+    return `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-a${this.hex(3)}-${this.hex(12)}`;
+  }
   int(maxExclusive: number): number {
     return Math.floor(this.next() * maxExclusive);
   }

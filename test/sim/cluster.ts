@@ -337,6 +337,27 @@ export class Cluster {
     this.waitingForSlot.splice(0, this.waitingForSlot.length, ...this.waitingForSlot.filter((i) => i.id !== inst.id));
   }
 
+  /**
+   * A stopped instance runs again: its kubelet starts, and its Node (kept while the instance was
+   * stopped, NotReady) turns Ready `joinSeconds` later; one that never registered registers now.
+   */
+  instanceStarted(inst: SimInstance): void {
+    const node = this.nodeOf(inst.id);
+    if (!node) {
+      if (inst.registered || inst.booted) this.instanceBooted(inst);
+      return;
+    }
+    this.clock.after(this.timing.joinSeconds, `${node.name} Ready again`, () => {
+      const n = this.nodes.get(node.name);
+      if (!n || n.uid !== node.uid || inst.state !== 'running' || n.ready) return;
+      n.ready = true;
+      n.readySince = this.clock.now();
+      n.resourceVersion = this.nextResourceVersion();
+      this.notify({ type: 'MODIFIED', kind: 'Node', node: n });
+      this.reconcileWorkloads();
+    });
+  }
+
   /** The instance is gone: the cloud node controller deletes the Node and pod GC its pods. */
   instanceTerminated(inst: SimInstance): void {
     const node = this.nodeOf(inst.id);

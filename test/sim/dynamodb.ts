@@ -176,19 +176,68 @@ export function applyUpdate(expr: string, item: Item, ctx: Ctx): Item {
   return next;
 }
 
-/** Tables keyed by one string hash key, as the lease table is. */
-export class Tables {
-  private readonly tables = new Map<string, { key: string; items: Map<string, Item> }>();
+/** DynamoDB's item size limit (400 KB), and what it answers past it. */
+export const MAX_ITEM_BYTES = 409_600;
+export const ITEM_TOO_LARGE = 'Item size has exceeded the maximum allowed size';
+export const UPDATE_TOO_LARGE = 'Item size to update has exceeded the maximum allowed size';
 
-  create(name: string, hashKey: string): void {
-    this.tables.set(name, { key: hashKey, items: new Map() });
+/**
+ * An item's size as DynamoDB counts it: each attribute's name and value in bytes (strings as UTF-8,
+ * numbers about one byte per two significant digits plus one, lists and maps 3 bytes plus one per
+ * element), as the developer guide's "Item sizes and formats" describes.
+ */
+export function itemSize(item: Item): number {
+  const value = (v: AttributeValue): number => {
+    if (v.S !== undefined) return Buffer.byteLength(v.S);
+    if (v.N !== undefined) return Math.ceil(v.N.replace(/^-/, '').replace('.', '').replace(/^0+/, '').length / 2) + 1;
+    if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+    if (v.B !== undefined) return v.B.length;
+    if (v.SS !== undefined) return v.SS.reduce((n, x) => n + Buffer.byteLength(x), 0);
+    if (v.NS !== undefined) return v.NS.reduce((n, x) => n + Math.ceil(x.length / 2) + 1, 0);
+    if (v.L !== undefined) return 3 + v.L.reduce((n, x) => n + 1 + value(x), 0);
+    if (v.M !== undefined) return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + value(x), 0);
+    return 0;
+  };
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + value(v), 0);
+}
+
+interface Table {
+  readonly key: string;
+  readonly items: Map<string, Item>;
+  /** The time-to-live attribute (epoch seconds), when TTL is on. */
+  ttl?: string;
+}
+
+/**
+ * Tables keyed by one string hash key, as the lease table is. With time to live on, an item whose
+ * TTL attribute has passed is deleted later, not at once: DynamoDB deletes expired items "within a
+ * few days", and until then they are read like any other (`ttlDelaySeconds` stands for that delay).
+ */
+export class Tables {
+  private readonly tables = new Map<string, Table>();
+
+  constructor(private readonly ttlDelaySeconds = 24 * 3600) {}
+
+  create(name: string, hashKey: string, ttlAttribute?: string): void {
+    this.tables.set(name, { key: hashKey, items: new Map(), ...(ttlAttribute ? { ttl: ttlAttribute } : {}) });
+  }
+
+  /** Deletes the items whose time to live passed more than the TTL delay ago (DynamoDB's background deletion). */
+  sweep(now: number): void {
+    for (const t of this.tables.values()) {
+      if (!t.ttl) continue;
+      for (const [k, item] of t.items) {
+        const ttl = item[t.ttl]?.N;
+        if (ttl !== undefined && (Number(ttl) + this.ttlDelaySeconds) * 1000 <= now) t.items.delete(k);
+      }
+    }
   }
 
   has(name: string): boolean {
     return this.tables.has(name);
   }
 
-  table(name: string): { key: string; items: Map<string, Item> } | undefined {
+  table(name: string): Table | undefined {
     return this.tables.get(name);
   }
 

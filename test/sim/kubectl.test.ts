@@ -153,23 +153,50 @@ describe('kubectl against the simulated API server', () => {
     expect((await own('get', node)).err).toContain('cannot get resource "nodes"');
     expect((await own('delete', node)).err).toContain('cannot delete resource "nodes"');
   });
-  it("an interruption drain's mark, as kubectl shows it: tainted NoSchedule, cordoned, out of load balancers, other taints kept", async () => {
+  it("an interruption drain's mark, as kubectl shows it: tainted NoSchedule, cordoned, out of load balancers, other taints kept; given back as it was", async () => {
     const name = [...sim.cluster.nodes.keys()].sort()[0];
     expect((await kubectl('taint', 'nodes', name, 'dedicated=web:PreferNoSchedule')).code).toBe(0);
     const port = new KubePort(kubeconfigApiProvider(sim.kubeconfig()));
-    const marked = await port.markInterrupted(name, 'interruption-001', 'spot-interruption');
-    expect(marked).toMatchObject({ name, unschedulable: true, cordonedByUs: true });
+    const mark = { by: 'interruption-001', why: 'spot-interruption', at: sim.now(), group: 'nodes' };
+    const marked = await port.markInterrupted(name, mark);
+    expect(marked).toMatchObject({ name, unschedulable: true, cordonedByUs: true, cordonedBy: 'interruption-001', interruption: { kind: 'spot-interruption', at: mark.at, group: 'nodes' } });
     const taints = await kubectl('get', 'node', name, '-o', 'jsonpath={range .spec.taints[*]}{.key}={.value}:{.effect}{"\\n"}{end}');
     expect(taints.out.trim().split('\n').sort()).toEqual(['dedicated=web:PreferNoSchedule', 'node-manager.io/interruption=spot-interruption:NoSchedule', 'node.kubernetes.io/unschedulable=:NoSchedule']);
     const labels = await kubectl('get', 'node', name, '-o', 'jsonpath={.metadata.labels.node\\.kubernetes\\.io/exclude-from-external-load-balancers}');
     expect(labels.out).toBe('true');
     expect((await kubectl('get', 'nodes', name)).out).toContain('SchedulingDisabled');
     // Marking again (a retried step) changes nothing more.
-    await port.markInterrupted(name, 'interruption-001', 'spot-interruption');
+    await port.markInterrupted(name, mark);
     expect((await kubectl('get', 'node', name, '-o', 'jsonpath={.spec.taints[*].key}')).out.split(' ')).toHaveLength(3);
-    expect(await port.markInterrupted('ip-10-9-9-9.nowhere', 'x', 'spot-interruption')).toBeUndefined();
-    expect((await kubectl('uncordon', name)).code).toBe(0);
-    expect((await kubectl('taint', 'nodes', name, 'node-manager.io/interruption-', 'dedicated-')).code).toBe(0);
+    expect(await port.markInterrupted('ip-10-9-9-9.nowhere', mark)).toBeUndefined();
+    // A refresh's cleanup does not uncordon a node an interruption drain has marked.
+    expect(await port.uncordon(name)).toBeUndefined();
+    expect(await port.uncordon(name, ['refresh-001'])).toBeUndefined();
+    // Another drain cannot give it back; its own can: taint gone, uncordoned, back in load balancers, the other taint kept.
+    expect(await port.unmarkInterrupted(name, 'interruption-002')).toBeUndefined();
+    expect(await port.unmarkInterrupted(name, 'interruption-001')).toMatchObject({ unschedulable: false, cordonedByUs: false });
+    const after = await kubectl('get', 'node', name, '-o', 'json');
+    const node = JSON.parse(after.out) as { spec: { taints?: Array<{ key: string }>; unschedulable?: boolean }; metadata: { labels: Record<string, string>; annotations?: Record<string, string> } };
+    expect((node.spec.taints ?? []).map((t) => t.key)).toEqual(['dedicated']);
+    expect(node.spec.unschedulable).toBeUndefined();
+    expect(node.metadata.labels['node.kubernetes.io/exclude-from-external-load-balancers']).toBeUndefined();
+    expect(Object.keys(node.metadata.annotations ?? {}).filter((k) => k.startsWith('node-manager.io/'))).toEqual([]);
+    expect((await kubectl('taint', 'nodes', name, 'dedicated-')).code).toBe(0);
+  });
+
+  it('a node someone took out of load balancers before the drain stays out when it is given back', async () => {
+    const name = [...sim.cluster.nodes.keys()].sort()[1];
+    expect((await kubectl('label', 'nodes', name, 'node.kubernetes.io/exclude-from-external-load-balancers=true')).code).toBe(0);
+    const port = new KubePort(kubeconfigApiProvider(sim.kubeconfig()));
+    await port.markInterrupted(name, { by: 'interruption-003', why: 'unannounced', at: sim.now(), group: 'nodes' });
+    await port.unmarkInterrupted(name, 'interruption-003');
+    expect((await kubectl('get', 'node', name, '-o', 'jsonpath={.metadata.labels.node\\.kubernetes\\.io/exclude-from-external-load-balancers}')).out).toBe('true');
+    expect((await kubectl('label', 'nodes', name, 'node.kubernetes.io/exclude-from-external-load-balancers-')).code).toBe(0);
+    // A node a refresh had cordoned for its batch keeps that cordon when the drain gives it back.
+    await port.cordon(name, 'refresh-007');
+    await port.markInterrupted(name, { by: 'interruption-004', why: 'spot-interruption', at: sim.now(), group: 'nodes' });
+    expect(await port.unmarkInterrupted(name, 'interruption-004')).toMatchObject({ unschedulable: true, cordonedBy: 'refresh-007' });
+    expect(await port.uncordon(name, ['refresh-007'])).toMatchObject({ unschedulable: false });
   });
 });
 

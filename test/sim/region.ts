@@ -9,6 +9,8 @@ export interface SimTiming {
   readonly joinSeconds: number;
   /** From termination to EC2 `terminated` (and the ASG forgetting the instance). */
   readonly shutdownSeconds: number;
+  /** How soon an ASG's health check finds an InService instance that is not running (stopped) and replaces it. */
+  readonly healthCheckSeconds: number;
   /** From a pod being scheduled to it being Ready. */
   readonly podStartSeconds: number;
   /** From an eviction to the pod being gone (its termination grace period). */
@@ -21,6 +23,7 @@ export const DEFAULT_TIMING: SimTiming = {
   bootSeconds: 90,
   joinSeconds: 60,
   shutdownSeconds: 30,
+  healthCheckSeconds: 120,
   podStartSeconds: 5,
   podStopSeconds: 5,
   launchRetrySeconds: 60,
@@ -58,6 +61,8 @@ export interface SimInstance {
   readonly neverJoin: boolean;
   /** The kubelet registered (a Node exists or existed). */
   registered: boolean;
+  /** Booted (its kubelet has started): a launch that a hook holds goes InService once completed. */
+  booted?: boolean;
   terminatedAt?: number;
   /** Set when EC2 reclaimed the instance (a Spot interruption) rather than an API call ending it. */
   interrupted?: boolean;
@@ -65,7 +70,24 @@ export interface SimInstance {
   lifecycleAction?: SimLifecycleAction;
   /** Capacity Rebalancing launched this instance's replacement: it no longer counts toward desired. */
   rebalanceReplacedBy?: string;
-  readonly tags: Readonly<Record<string, string>>;
+  /** Its ASG's health check found it unhealthy (a stopped instance): it is being replaced. */
+  unhealthy?: boolean;
+  /** The Spot request that launched it (Spot instances). */
+  readonly spotRequestId?: string;
+  /** Auto Scaling removes `aws:autoscaling:groupName` when the instance leaves its group. */
+  readonly tags: Record<string, string>;
+}
+
+/** A Spot instance request, as DescribeSpotInstanceRequests shows it. */
+export interface SimSpotRequest {
+  readonly id: string;
+  readonly instanceId?: string;
+  readonly zone: string;
+  state: 'open' | 'active' | 'closed' | 'cancelled' | 'failed' | 'disabled';
+  code: string;
+  message: string;
+  readonly createdAt: number;
+  updatedAt: number;
 }
 
 export interface SimActivity {
@@ -123,7 +145,7 @@ export interface SimLifecycleAction {
   /** The global timeout: 100 × the heartbeat timeout or 48 hours, whichever is less. */
   readonly globalExpiresAt: number;
   heartbeats: number;
-  /** For a launch: what CONTINUE does (the instance goes InService). */
+  /** For a launch: what CONTINUE does (the instance goes InService, once it has booted). */
   readonly launched?: () => void;
 }
 
@@ -131,8 +153,10 @@ export interface SimLifecycleAction {
 export interface InstanceHooks {
   /** The instance booted (InService): its kubelet may register now. */
   booted(inst: SimInstance, preexisting: boolean): void;
-  /** The instance started shutting down: its kubelet stops. */
+  /** The instance started shutting down (or stopping): its kubelet stops. */
   stopping(inst: SimInstance): void;
+  /** A stopped instance runs again: its kubelet starts and its node turns Ready again. */
+  started(inst: SimInstance): void;
   /** The instance is gone: the cloud controller deletes its Node. */
   terminated(inst: SimInstance): void;
 }
@@ -156,6 +180,7 @@ export const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
 export class Region {
   readonly instances = new Map<string, SimInstance>();
   readonly asgs = new Map<string, SimAsg>();
+  readonly spotRequests = new Map<string, SimSpotRequest>();
   private ipCounter = 10;
   private neverJoin: Array<{ nodeGroup?: string; zone?: string; remaining: number }> = [];
 
@@ -238,8 +263,14 @@ export class Region {
     const ip = this.nextIp();
     const rule = this.neverJoin.find((r) => r.remaining > 0 && (!r.nodeGroup || r.nodeGroup === asg.nodeGroup) && (!r.zone || r.zone === zone));
     if (rule) rule.remaining -= 1;
+    const id = `i-0${this.rng.hex(16)}`;
+    let spotRequestId: string | undefined;
+    if (asg.lifecycle === 'spot') {
+      spotRequestId = `sir-${this.rng.hex(8)}`;
+      this.spotRequests.set(spotRequestId, { id: spotRequestId, instanceId: id, zone, state: 'active', code: 'fulfilled', message: 'Your spot request is fulfilled.', createdAt: launchTime, updatedAt: launchTime });
+    }
     const inst: SimInstance = {
-      id: `i-0${this.rng.hex(16)}`,
+      id,
       asg: asg.name,
       zone,
       instanceType,
@@ -253,6 +284,7 @@ export class Region {
       role: asg.role,
       neverJoin: !!rule,
       registered: false,
+      ...(spotRequestId ? { spotRequestId } : {}),
       tags: { ...asg.tags, 'aws:autoscaling:groupName': asg.name },
     };
     this.instances.set(inst.id, inst);
@@ -318,16 +350,23 @@ export class Region {
         }
         const inst = this.newInstance(asg, zone, type, this.clock.now());
         const act = this.activity(asg, `Launching a new EC2 instance: ${inst.id}`, `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active.length} to ${active.length + 1}.`, 'InProgress');
+        // A launch hook holds the instance in Pending:Wait from its launch (it boots, and its kubelet
+        // joins, meanwhile); CONTINUE lets it go InService once booted (Pending:Proceed until then).
+        const hook = asg.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
+        if (hook) {
+          this.waitForHook(asg, inst, hook, act, () => {
+            if (inst.booted) this.inService(asg, inst, act);
+            else inst.asgLifecycle = 'Pending:Proceed';
+          });
+        }
         this.clock.after(Math.min(15, this.timing.bootSeconds), `${inst.id} running`, () => {
           if (inst.state === 'pending') inst.state = 'running';
         });
         this.clock.after(this.timing.bootSeconds, `${inst.id} InService`, () => {
-          if (inst.asgLifecycle !== 'Pending') return;
+          if (inst.state !== 'running' || !inst.asgLifecycle?.startsWith('Pending')) return;
+          inst.booted = true;
           this.hooks.booted(inst, false);
-          const hook = asg.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
-          // A launch hook holds the booted instance in Pending:Wait (its kubelet joins meanwhile) until completed.
-          if (hook) this.waitForHook(asg, inst, hook, act, () => this.inService(asg, inst, act));
-          else this.inService(asg, inst, act);
+          if (inst.asgLifecycle === 'Pending' || inst.asgLifecycle === 'Pending:Proceed') this.inService(asg, inst, act);
         });
         return true;
       }
@@ -450,6 +489,8 @@ export class Region {
 
   private shutDown(inst: SimInstance, asg: SimAsg | undefined, act: SimActivity | undefined): void {
     if (inst.state === 'shutting-down' || inst.state === 'terminated') return;
+    const request = inst.spotRequestId ? this.spotRequests.get(inst.spotRequestId) : undefined;
+    if (request && request.state === 'active') this.setSpotStatus(request, 'closed', 'instance-terminated-by-user', 'Spot Instance terminated due to user-initiated termination.');
     if (asg && inst.asg) inst.asgLifecycle = 'Terminating';
     inst.state = 'shutting-down';
     this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'shutting-down' });
@@ -469,6 +510,61 @@ export class Region {
       this.hooks.terminated(inst);
       if (asg) this.emit('aws.autoscaling', 'EC2 Instance Terminate Successful', { AutoScalingGroupName: asg.name, EC2InstanceId: inst.id, StatusCode: 'InProgress' });
     });
+  }
+
+  setSpotStatus(request: SimSpotRequest, state: SimSpotRequest['state'], code: string, message: string): void {
+    request.state = state;
+    request.code = code;
+    request.message = message;
+    request.updatedAt = this.clock.now();
+  }
+
+  /**
+   * EC2 takes a Spot instance back: its request's status says so at once (for an instance that
+   * terminates on interruption, `instance-terminated-no-capacity` while it runs its last two
+   * minutes, as the EC2 user guide describes), and EC2 terminates it two minutes later.
+   */
+  markSpotInterrupted(inst: SimInstance): void {
+    const request = inst.spotRequestId ? this.spotRequests.get(inst.spotRequestId) : undefined;
+    if (request) this.setSpotStatus(request, 'closed', 'instance-terminated-no-capacity', 'Spot Instance terminated due to no available capacity.');
+  }
+
+  /**
+   * Someone stops a running instance (StopInstances): EC2 shows it stopping, then stopped; its
+   * kubelet stops. An InService member of an ASG is found unhealthy by the group's health check
+   * (any state but running is, in the Auto Scaling user guide) `healthCheckSeconds` later and
+   * replaced, unless it runs again by then. `startAfterSeconds`: it is started again then.
+   */
+  stopInstance(inst: SimInstance, startAfterSeconds?: number): void {
+    if (inst.state !== 'running') return;
+    inst.state = 'stopping';
+    this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'stopping' });
+    this.hooks.stopping(inst);
+    this.clock.after(10, `${inst.id} stopped`, () => {
+      if (inst.state !== 'stopping') return;
+      inst.state = 'stopped';
+      this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'stopped' });
+    });
+    this.clock.after(this.timing.healthCheckSeconds, `${inst.id} health check`, () => {
+      const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
+      if (!asg || inst.asgLifecycle !== 'InService' || inst.state === 'running' || inst.state === 'shutting-down' || inst.state === 'terminated') return;
+      inst.unhealthy = true;
+      this.terminate(inst, 'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.');
+      this.reconcile(asg);
+    });
+    if (startAfterSeconds !== undefined) {
+      this.clock.after(startAfterSeconds, `${inst.id} started`, () => {
+        if (inst.state !== 'stopped' && inst.state !== 'stopping') return;
+        inst.state = 'pending';
+        this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'pending' });
+        this.clock.after(15, `${inst.id} running`, () => {
+          if (inst.state !== 'pending') return;
+          inst.state = 'running';
+          this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'running' });
+          this.hooks.started(inst);
+        });
+      });
+    }
   }
 
   /**
@@ -495,6 +591,8 @@ export class Region {
    */
   detach(asg: SimAsg, inst: SimInstance, decrement: boolean): SimActivity {
     inst.asgLifecycle = 'Detaching';
+    // Auto Scaling removes the tag naming the group from an instance it no longer holds.
+    delete inst.tags['aws:autoscaling:groupName'];
     const act = this.activity(
       asg,
       `Detaching EC2 instance: ${inst.id}`,

@@ -5,6 +5,7 @@ import type { Config } from '../../lib/config';
 import { dispatch as refreshDispatch, type RefreshEvent } from '../../lambdas/refresh-handler';
 import { dispatch as replenishDispatch, type ReplenishEvent } from '../../lambdas/replenish-handler';
 import { dispatch as interruptionDispatch, type InterruptionEvent } from '../../lambdas/interruption-handler';
+import { gate, type GateOutcome } from '../../lambdas/interruption-gate';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
 import type { Simulator } from './simulator';
@@ -130,6 +131,8 @@ export class WorkflowRunner {
   readonly timeline: TimelineEntry[] = [];
   readonly stepCrashes: StepCrash[] = [];
   readonly deps: Deps;
+  /** The interruption gate's invocations (a Lambda of its own in front of the workflow): what each said, and what they were billed. */
+  readonly gate = { invocations: 0, billedMs: 0, outcomes: [] as Array<{ at: number; event: string; outcome: GateOutcome }> };
   /** Called after every step (to sample Ready counts between a change and the next tick of time). */
   afterStep: () => void = () => undefined;
   private readonly definitions = new Map<Workflow, AslDefinition>();
@@ -142,6 +145,7 @@ export class WorkflowRunner {
     config: Config,
   ) {
     this.scheduler = new Scheduler(sim);
+    this.registerStateMachines();
     this.deps = makeDeps(
       config,
       () => sim.now(),
@@ -153,6 +157,49 @@ export class WorkflowRunner {
         await this.scheduler.sleepUntil(inv.owner, sim.now() + ms, true);
       },
     );
+  }
+
+  /** The workflows StartExecution may name, and how it starts one (the simulated Step Functions calls back here). */
+  private registerStateMachines(): void {
+    for (const w of ['refresh', 'replenish', 'interruption'] as const) this.sim.stateMachines.add(this.stateMachineArn(w));
+    this.sim.onStartExecution = (arn, name, input) => {
+      const workflow = (['refresh', 'replenish', 'interruption'] as const).find((w) => this.stateMachineArn(w) === arn)!;
+      return this.sim.executions.get(this.start(workflow, input, name).arn)!;
+    };
+  }
+
+  /**
+   * Runs something outside every execution that calls AWS (the gate, an operator's call) as one
+   * actor of the scheduler: virtual time stands still until it is done, as it does for a step.
+   */
+  async external<T>(owner: string, fn: () => Promise<T>): Promise<T> {
+    this.scheduler.begin();
+    try {
+      return await fn();
+    } finally {
+      this.scheduler.end(owner);
+    }
+  }
+
+  /**
+   * The gate's Lambda invocation for one EventBridge event (lambdas/interruption-gate.ts): billed
+   * as any invocation (a base and each call), counted apart from the executions it starts.
+   */
+  invokeGate(event: { readonly id?: string }): Promise<GateOutcome> {
+    const owner = `gate-${++this.counter}`;
+    return this.external(owner, async () => {
+      const inv: Invocation = { execution: 'gate', state: 'gate', calls: 0 };
+      this.gate.invocations += 1;
+      try {
+        const outcome = await this.sim.context.run(inv, () =>
+          gate(event, { config: this.deps.config, autoscaling: this.deps.autoscaling, sfn: this.deps.sfn, stateMachineArn: this.stateMachineArn('interruption') }),
+        );
+        this.gate.outcomes.push({ at: this.sim.now(), event: event.id ?? '', outcome });
+        return outcome;
+      } finally {
+        this.gate.billedMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * inv.calls;
+      }
+    });
   }
 
   stateMachineArn(workflow: Workflow): string {

@@ -81,7 +81,30 @@ const Fault = z.discriminatedUnion('kind', [
   /** The workload rolls out: its pods are replaced and spread over every schedulable node, new ones included. */
   z.object({ kind: z.literal('rollout'), ...at, workload: z.string() }).strict(),
   z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish', 'interruption']) }).strict(),
-  z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
+  /** EC2 reclaims `count` Spot instances of the group in the zone (the warning, then the reclaim two minutes later); `every`: again and again until the scenario ends. */
+  z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1), every: duration.optional() }).strict(),
+  /**
+   * Someone stops `count` running on-demand instances of the group in the zone (StopInstances), and
+   * starts them again after `for` if given. An ASG's health check replaces a member still stopped
+   * `timing.healthCheckSeconds` after the stop.
+   */
+  z.object({ kind: z.literal('instanceStop'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1), for: duration.optional() }).strict(),
+  /**
+   * Someone allowed `states:StartExecution` starts a workflow with a crafted input, through the
+   * Step Functions API as any caller would. In `input`, anywhere in a string: `$INSTANCE` and `$ASG`
+   * become the instance id and ASG of the target group's first InService member (in `zone`, when
+   * given); `$TIME` the fault's time (ISO 8601), `$TIME-110s` / `$TIME+1h` shifted by a duration.
+   */
+  z
+    .object({
+      kind: z.literal('startExecution'),
+      ...at,
+      workflow: z.enum(['refresh', 'replenish', 'interruption']),
+      target: z.object({ group: z.string(), zone: z.string().optional() }).strict().optional(),
+      name: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'letters, digits, "-" and "_", at most 80').optional(),
+      input: z.unknown(),
+    })
+    .strict(),
   /** EC2 recommends rebalancing `count` Spot instances of the group in the zone (elevated interruption risk). */
   z.object({ kind: z.literal('rebalanceRecommendation'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
   /** A Spot instance of no managed group (a bastion, another cluster) gets its interruption warning. */
@@ -126,12 +149,14 @@ export const ScenarioSchema = z
         bootSeconds: z.number().min(0).default(90),
         joinSeconds: z.number().min(0).default(60),
         shutdownSeconds: z.number().min(0).default(30),
+        /** How soon an ASG's health check replaces a member that is not running (stopped). */
+        healthCheckSeconds: z.number().min(1).default(120),
         podStartSeconds: z.number().min(0).default(5),
         podStopSeconds: z.number().min(0).default(5),
         launchRetrySeconds: z.number().min(1).default(60),
       })
       .strict()
-      .default({ bootSeconds: 90, joinSeconds: 60, shutdownSeconds: 30, podStartSeconds: 5, podStopSeconds: 5, launchRetrySeconds: 60 }),
+      .default({ bootSeconds: 90, joinSeconds: 60, shutdownSeconds: 30, healthCheckSeconds: 120, podStartSeconds: 5, podStopSeconds: 5, launchRetrySeconds: 60 }),
     groups: z.array(GroupSpec).min(1),
     workloads: z.array(Workload).default([]),
     faults: z.array(Fault).default([]),
@@ -151,7 +176,9 @@ export const ScenarioSchema = z
     });
     s.faults.forEach((f, i) => {
       if ((f.kind === 'pdbBlock' || f.kind === 'rollout') && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
-      if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'rebalanceRecommendation' || f.kind === 'scaleAsg') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
+      if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'rebalanceRecommendation' || f.kind === 'scaleAsg' || f.kind === 'instanceStop') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
+      if (f.kind === 'startExecution' && f.target && !groups.has(f.target.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'target', 'group'], message: `unknown group ${f.target.group}` });
+      if (f.kind === 'instanceStop' && s.groups.find((g) => g.name === f.group)?.lifecycle === 'spot') ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `group ${f.group} runs Spot instances, which EC2 cannot stop (a one-time Spot request): give it "lifecycle": "on-demand"` });
     });
   });
 

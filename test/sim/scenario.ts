@@ -1,8 +1,11 @@
 import { parseConfig, surplusCount, type Config } from '../../lib/config';
 import type { Scenario } from './scenario-format';
 import { WorkflowRunner, type ExecutionRecord, type Workflow } from './runner';
-import { Simulator } from './simulator';
+import { SIM_ACCOUNT, Simulator } from './simulator';
 import { CORDONED_BY_ANNOTATION } from '../../lambdas/kube/port';
+import { LAUNCH_HOOK_NAME, launchHookTimeoutSeconds, matchesPattern, noticeRules, TERMINATE_HOOK_NAME } from '../../lambdas/core';
+import { TTL_ATTRIBUTE } from '../../lambdas/aws/lease';
+import { itemSize } from './dynamodb';
 
 export { InvalidScenarioError, parseScenario, scenarioJsonSchema, ScenarioSchema, type Scenario } from './scenario-format';
 
@@ -34,6 +37,8 @@ export interface Report {
     transitions: number;
     lambdaInvocations: number;
     lambdaBilledMs: number;
+    /** The interruption gate's invocations (a Lambda in front of the workflow: every routed event, foreign ones included) and their billed milliseconds. */
+    gate: { invocations: number; billedMs: number; dropped: number; duplicates: number };
     awsCalls: Record<string, number>;
     kubeCalls: Record<string, number>;
   };
@@ -64,8 +69,12 @@ export interface Report {
     }>;
     /** The most nodes of the group that were cordoned or on their way out at one time. */
     maxLeaving: number;
-    /** The group's lease item at the end (holder, journal and memory), as DynamoDB holds it. */
-    lease: { holder: string | null; kind: string | null; journal: unknown; memory: unknown; interruptions: Record<string, unknown> } | null;
+    /**
+     * The group's lease item at the end (holder, journal and memory) as DynamoDB holds it, its size
+     * as DynamoDB counts it, and the group's interruption ledger (its entries by instance id, from
+     * their own items; entries expired but not yet deleted by DynamoDB included).
+     */
+    lease: { holder: string | null; kind: string | null; journal: unknown; memory: unknown; itemBytes: number; interruptions: Record<string, unknown> } | null;
   }>;
   /** Instances of the cluster (its tag) running outside every ASG at the end: nobody manages them. */
   readonly outsideAsgs: Array<{ instanceId: string; nodeGroup: string; zone: string; state: string; launchedAt: number; node: string | null }>;
@@ -82,18 +91,20 @@ export interface ScenarioRun {
 }
 
 const LEASE_TABLE = 'node-manager-leases';
-/** The termination hook's name, as the stack creates it. */
-export const TERMINATE_HOOK = 'node-manager-drain';
-export const LAUNCH_HOOK = 'node-manager-launch';
+/** The hooks' names, as the stack creates them. */
+export const TERMINATE_HOOK = TERMINATE_HOOK_NAME;
+export const LAUNCH_HOOK = LAUNCH_HOOK_NAME;
 
-/** What the stack's interruption rules match (lib/interruption.ts): EC2's notices for any instance, lifecycle actions of hooked ASGs. */
-function routesToInterruption(ev: { source: string; detailType: string; detail: Readonly<Record<string, string>> }, hookedAsgs: ReadonlySet<string>, launchHookedAsgs: ReadonlySet<string>): boolean {
-  if (ev.source === 'aws.ec2') {
-    if (ev.detailType === 'EC2 Spot Instance Interruption Warning' || ev.detailType === 'EC2 Instance Rebalance Recommendation') return true;
-    return ev.detailType === 'EC2 Instance State-change Notification' && (ev.detail.state === 'shutting-down' || ev.detail.state === 'stopping');
-  }
-  if (ev.detailType === 'EC2 Instance-launch Lifecycle Action') return launchHookedAsgs.has(ev.detail.AutoScalingGroupName);
-  return ev.detailType === 'EC2 Instance-terminate Lifecycle Action' && hookedAsgs.has(ev.detail.AutoScalingGroupName);
+/** `$INSTANCE`, `$ASG` and `$TIME[±duration]` in every string of a crafted input, replaced. */
+function substitute(input: unknown, at: number, target: { instance?: string; asg?: string }): unknown {
+  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+  const text = (v: string) =>
+    v
+      .replace(/\$TIME(?:([+-])(\d+)([smhd]))?/g, (_m, sign?: string, n?: string, u?: string) => new Date(at + (sign ? (sign === '-' ? -1 : 1) * Number(n) * unit[u!] * 1000 : 0)).toISOString().replace(/\.\d{3}Z$/, 'Z'))
+      .replace(/\$INSTANCE/g, target.instance ?? 'i-0000000000000000')
+      .replace(/\$ASG/g, target.asg ?? 'no-asg');
+  const walk = (v: unknown): unknown => (typeof v === 'string' ? text(v) : Array.isArray(v) ? v.map(walk) : typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v);
+  return walk(input);
 }
 const KUBECONFIG_SECRET = 'node-manager/kubeconfig';
 
@@ -172,14 +183,14 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           capacityRebalance: g.capacityRebalance,
           ...(g.terminateHook ? { terminateHook: { name: TERMINATE_HOOK, heartbeatTimeout: g.terminateHook.heartbeatTimeoutSeconds, defaultResult: g.terminateHook.defaultResult } } : {}),
           // As the stack creates it: the join timeout and a margin, CONTINUE should node-manager be down.
-          ...(g.launchHook ? { launchHook: { name: LAUNCH_HOOK, heartbeatTimeout: Math.min(7200, g.joinTimeoutSeconds + 120), defaultResult: 'CONTINUE' as const } } : {}),
+          ...(g.launchHook ? { launchHook: { name: LAUNCH_HOOK, heartbeatTimeout: launchHookTimeoutSeconds(g.joinTimeoutSeconds), defaultResult: 'CONTINUE' as const } } : {}),
         }),
       );
     }
     for (const w of scenario.workloads) {
       sim.addWorkload({ name: w.name, namespace: w.namespace, nodeGroup: w.group, replicas: w.replicas, kind: w.kind, pdb: w.pdb, emptyDir: w.emptyDir, terminationGracePeriodSeconds: w.terminationGracePeriodSeconds });
     }
-    sim.createTable(LEASE_TABLE);
+    sim.createTable(LEASE_TABLE, 'group', TTL_ATTRIBUTE);
     const access = scenario.cluster.kind === 'eks' ? { kind: 'eks' as const, clusterName: scenario.cluster.name } : { kind: 'kubeconfig' as const, secretId: KUBECONFIG_SECRET };
     if (scenario.cluster.kind === 'eks') sim.registerEksCluster(scenario.cluster.name);
     else sim.putSecret(KUBECONFIG_SECRET, sim.kubeconfig());
@@ -261,9 +272,28 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           case 'stopExecution':
             for (const e of runner.executions) if (e.workflow === f.workflow && e.status === 'RUNNING') runner.stop(e);
             break;
-          case 'spotInterruption':
-            sim.spotInterruption(f.group, f.zone, f.count);
+          case 'spotInterruption': {
+            const again = (t: number) => {
+              sim.spotInterruption(f.group, f.zone, f.count);
+              if (f.every !== undefined && t + f.every * 1000 <= end) sim.clock.at(t + f.every * 1000, `fault ${f.kind}`, () => again(t + f.every! * 1000));
+            };
+            again(from);
             break;
+          }
+          case 'instanceStop':
+            sim.stopInstances(f.group, f.zone, f.count, f.for);
+            break;
+          case 'startExecution': {
+            const member = f.target
+              ? sim.asgsOf(f.target.group).flatMap((a) => a.instanceIds.map((id) => sim.region.instances.get(id)!)).find((i) => i.asgLifecycle === 'InService' && (!f.target!.zone || i.zone === f.target!.zone))
+              : undefined;
+            const input = substitute(f.input, from, { instance: member?.id, asg: member?.asg });
+            // As any caller with states:StartExecution would: through the Step Functions API.
+            void runner.external(`operator-${from}`, () =>
+              runner.deps.sfn.startExecution(runner.stateMachineArn(f.workflow), f.name ?? `crafted-${sim.rng.hex(8)}`, JSON.stringify(input)).catch((e: unknown) => ({ started: false, error: e })),
+            );
+            break;
+          }
           case 'rebalanceRecommendation':
             sim.rebalanceRecommendation(f.group, f.zone, f.count);
             break;
@@ -284,13 +314,17 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     }
     for (const r of scenario.runs) {
       if ('on' in r && r.on === 'interruption') {
-        const hooked = new Set(scenario.groups.filter((g) => g.terminateHook).flatMap((g) => asgNames.get(g.name) ?? []));
-        const launchHooked = new Set(scenario.groups.filter((g) => g.launchHook).flatMap((g) => asgNames.get(g.name) ?? []));
+        // The stack's rules (core/notices.ts), matched as EventBridge matches them; their target is the gate.
+        const rules = noticeRules(
+          SIM_ACCOUNT,
+          scenario.groups.map((g) => ({ name: g.name, asgNames: asgNames.get(g.name), joinTimeoutSeconds: g.joinTimeoutSeconds, ...(g.terminateHook ? { terminateHook: g.terminateHook } : {}), launchHook: g.launchHook })),
+        );
         sim.onEvent((ev) => {
-          if (sim.now() > end || !routesToInterruption(ev, hooked, launchHooked)) return;
+          if (sim.now() > end) return;
           const event = sim.toEventBridge(ev);
+          if (!rules.some((rule) => matchesPattern(rule.pattern, event))) return;
           const deliver = () => {
-            if (sim.now() <= end) runner.start('interruption', event);
+            if (sim.now() <= end) void runner.invokeGate(event);
           };
           const copies = sim.rng.next() < r.duplicates ? 2 : 1;
           for (let i = 0; i < copies; i += 1) {
@@ -353,6 +387,12 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         transitions: execs.reduce((a, e) => a + e.transitions, 0),
         lambdaInvocations: execs.reduce((a, e) => a + e.lambdaInvocations, 0),
         lambdaBilledMs: execs.reduce((a, e) => a + e.lambdaBilledMs, 0),
+        gate: {
+          invocations: runner.gate.invocations,
+          billedMs: runner.gate.billedMs,
+          dropped: runner.gate.outcomes.filter((o) => o.outcome.dropped).length,
+          duplicates: runner.gate.outcomes.filter((o) => o.outcome.duplicate).length,
+        },
         awsCalls: { ...sim.calls.aws },
         kubeCalls: { ...sim.calls.kube },
       },
@@ -398,12 +438,15 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
   }
 }
 
-/** The lease item of a group as stored (journal and memory parsed from their JSON). */
+/** The lease item of a group as stored (journal and memory parsed from their JSON), its size, and the group's ledger items. */
 function leaseOf(sim: Simulator, group: string): Report['groups'][number]['lease'] {
-  const item = sim.tables.table(LEASE_TABLE)?.items.get(group);
-  if (!item) return null;
+  const table = sim.tables.table(LEASE_TABLE);
+  const item = table?.items.get(group);
   const json = (v: { S?: string } | undefined) => (v?.S !== undefined ? (JSON.parse(v.S) as unknown) : null);
-  const interruptions = Object.fromEntries(Object.entries(item).filter(([k]) => k.startsWith('i_')).map(([k, v]) => [k.slice(2), json(v)]));
-  return { holder: item.holder?.S ?? null, kind: item.kind?.S ?? null, journal: json(item.journal), memory: json(item.memory), interruptions };
+  const interruptions: Record<string, unknown> = {};
+  for (const it of table?.items.values() ?? []) if (it.ledger?.S === group && it.instance?.S !== undefined) interruptions[it.instance.S] = json(it.entry);
+  // An earlier release kept its ledger in the lease item itself (`i_<instance id>`).
+  for (const [k, v] of Object.entries(item ?? {})) if (k.startsWith('i_')) interruptions[k.slice(2)] ??= json(v);
+  if (!item && Object.keys(interruptions).length === 0) return null;
+  return { holder: item?.holder?.S ?? null, kind: item?.kind?.S ?? null, journal: json(item?.journal), memory: json(item?.memory), itemBytes: item ? itemSize(item) : 0, interruptions };
 }
-

@@ -102,6 +102,9 @@ export interface AsgChange {
 export const NODE_MANAGER_TOKEN = 'node-manager-sa-token';
 export const NODE_MANAGER_USER: UserInfo = { name: 'system:serviceaccount:kube-system:node-manager', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] };
 
+/** The simulated account. */
+export const SIM_ACCOUNT = '123456789012';
+
 /** Tag that names the node group an ASG belongs to (for tag selectors). */
 export const GROUP_TAG = 'node-manager.io/group';
 
@@ -118,6 +121,10 @@ export class Simulator {
   readonly cluster: Cluster;
   readonly tables = new Tables();
   readonly executions = new Map<string, SimExecution>();
+  /** The state machines StartExecution may name (the runner registers its workflows). */
+  readonly stateMachines = new Set<string>();
+  /** How StartExecution starts an execution (the runner's): set once the runner is built. */
+  onStartExecution?: (stateMachineArn: string, name: string, input: unknown) => SimExecution;
   readonly eksClusters = new Map<string, { endpoint: () => string; caData: string }>();
   readonly secrets = new Map<string, () => string>();
   readonly faults: Fault[] = [];
@@ -152,6 +159,7 @@ export class Simulator {
       {
         booted: (inst, preexisting) => this.cluster.instanceBooted(inst, preexisting),
         stopping: (inst) => this.cluster.instanceStopping(inst),
+        started: (inst) => this.cluster.instanceStarted(inst),
         terminated: (inst) => this.cluster.instanceTerminated(inst),
       },
       (zone, type, lifecycle) => this.launchFailure(zone, type, lifecycle),
@@ -241,8 +249,8 @@ export class Simulator {
     this.cluster.addWorkload(spec);
   }
 
-  createTable(name: string, hashKey = 'group'): void {
-    this.tables.create(name, hashKey);
+  createTable(name: string, hashKey = 'group', ttlAttribute?: string): void {
+    this.tables.create(name, hashKey, ttlAttribute);
   }
 
   /** An EKS cluster whose endpoint is this simulator's API server. */
@@ -322,12 +330,27 @@ export class Simulator {
       .filter((i) => i.zone === zone && i.lifecycle === 'spot' && i.state === 'running' && i.asgLifecycle === 'InService')
       .slice(0, count);
     for (const inst of victims) {
+      this.region.markSpotInterrupted(inst);
       this.emit({ at: this.now(), source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': inst.id, 'instance-action': 'terminate' } });
       this.clock.after(120, `${inst.id} reclaimed`, () => {
         inst.interrupted = true;
         this.region.terminateFromEc2(inst, 'an instance was taken out of service in response to an EC2 instance status check failure (Spot interruption).');
       });
     }
+    return victims.map((v) => v.id);
+  }
+
+  /**
+   * Someone stops `count` running on-demand instances of the group in the zone (StopInstances; a
+   * Spot instance of a one-time request cannot be stopped), and starts them again after
+   * `startAfterSeconds` if given. Returns the instances stopped.
+   */
+  stopInstances(group: string, zone: string, count: number, startAfterSeconds?: number): string[] {
+    const victims = this.asgsOf(group)
+      .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
+      .filter((i) => i.zone === zone && i.lifecycle === 'on-demand' && i.state === 'running' && i.asgLifecycle === 'InService')
+      .slice(0, count);
+    for (const inst of victims) this.region.stopInstance(inst, startAfterSeconds);
     return victims.map((v) => v.id);
   }
 
@@ -351,13 +374,13 @@ export class Simulator {
   /** The event as EventBridge delivers it to a rule's target (the documented envelope). */
   toEventBridge(e: SimEvent): EventBridgeEvent {
     const region = this.region.name;
-    const account = '123456789012';
+    const account = SIM_ACCOUNT;
     const instance = e.detail['instance-id'] ?? e.detail.EC2InstanceId;
     const resources =
       e.source === 'aws.ec2'
         ? [`arn:aws:ec2:${region}:${account}:instance/${instance}`]
         : [`arn:aws:autoscaling:${region}:${account}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${e.detail.AutoScalingGroupName}`];
-    const id = `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`;
+    const id = this.rng.uuid();
     return { version: '0', id, 'detail-type': e.detailType, source: e.source, account, time: new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources, detail: { ...e.detail } };
   }
 

@@ -49,8 +49,12 @@ describe('interruption drain', () => {
     expect(r.pods.lostToInterruption).toBe(0);
     expect(r.pods.deletedWithoutEviction).toBe(0);
     expect(secondsBelow(r, 'nodes', 1200)).toBeLessThanOrEqual(30);
-    // The reclaim's own state change is the same interruption's end, not new work.
-    expect(rest.map((e) => outputOf(e).ignored)).toEqual([expect.stringContaining('announced before (spot-interruption')]);
+    // What AWS confirmed before anything changed.
+    expect(outputOf(drain).verified).toBe('Spot request instance-terminated-no-capacity');
+    // The reclaim's own state change is the same interruption's end, not new work: the instance is
+    // in no ASG any more (detached), so the gate drops it before any execution starts.
+    expect(rest).toEqual([]);
+    expect(r.totals.gate).toMatchObject({ invocations: 2, dropped: 1 });
     expectWholeAndClean(r, 'nodes');
   });
 
@@ -115,12 +119,16 @@ describe('interruption drain', () => {
     expect(r.outsideAsgs).toEqual([]);
   });
 
-  it('events for an instance of no managed group end at once, say so, and change nothing', async () => {
-    const { report: r } = await runScenario(load('interruption-foreign'));
-    expect(interruptions(r).map((e) => [e.status, outputOf(e).ignored])).toEqual([
-      ['SUCCEEDED', expect.stringMatching(/^i-0[0-9a-f]{16} belongs to no group node-manager manages \(EC2 does not know it in this region\)$/)],
-      ['SUCCEEDED', expect.stringMatching(/belongs to no group/)],
+  it('events for an instance of no managed group start no execution: the gate drops them, says why, and nothing changes', async () => {
+    const { report: r, runner } = await runScenario(load('interruption-foreign'));
+    expect(interruptions(r)).toEqual([]);
+    expect(runner.gate.outcomes.map((o) => o.outcome.dropped)).toEqual([
+      expect.stringMatching(/^i-0[0-9a-f]{16} is in no Auto Scaling group \(another tool's instance, or one node-manager already detached\)$/),
+      expect.stringMatching(/is in no Auto Scaling group/),
     ]);
+    // One short invocation each, one Auto Scaling call each: no Step Functions execution.
+    expect(r.totals.gate).toMatchObject({ invocations: 2, dropped: 2 });
+    expect(r.totals.transitions).toBe(0);
     expect(r.audit).toEqual([]);
   });
 
@@ -139,7 +147,8 @@ describe('interruption drain', () => {
 
   it('rebalance: with Capacity Rebalancing the ASG replaces it and its hook is drained and completed; without, it is noted and drained when the warning comes', async () => {
     const { report: r } = await runScenario(load('rebalance-capacity-rebalancing'));
-    const groupOfAudit = (g: string, op: string) => r.audit.filter((a) => a.group === g && a.operation === op && a.execution?.startsWith('interruption'));
+    const drains = new Set(interruptions(r).map((e) => e.name));
+    const groupOfAudit = (g: string, op: string) => r.audit.filter((a) => a.group === g && a.operation === op && drains.has(a.execution ?? ''));
     expect(groupOfAudit('rebalancing', 'DetachInstances')).toEqual([]);
     // Drained once, when the ASG terminated it through the hook (not cordoned at the recommendation).
     expect(groupOfAudit('rebalancing', 'patch nodes')).toHaveLength(1);
@@ -160,12 +169,13 @@ describe('interruption drain', () => {
     const launches = interruptions(r).filter((e) => (e.input as { 'detail-type': string })['detail-type'] === 'EC2 Instance-launch Lifecycle Action');
     expect(launches).toHaveLength(3);
     const results = launches.map((e) => [e.startedAt, outputOf(e).lifecycleAction, outputOf(e).joined]);
+    // Auto Scaling holds an instance in Pending:Wait from its launch, and says so then.
     expect(results).toEqual([
-      [150, 'completed ABANDON (node-manager-launch)', false],
-      [150, 'completed CONTINUE (node-manager-launch)', true],
-      [450, 'completed CONTINUE (node-manager-launch)', true],
+      [60, 'completed ABANDON (node-manager-launch)', false],
+      [60, 'completed CONTINUE (node-manager-launch)', true],
+      [360, 'completed CONTINUE (node-manager-launch)', true],
     ]);
-    // Abandoned at the join timeout counted from the launch (1m + 300 s), not from the event.
+    // Abandoned at the join timeout counted from the launch (1m + 300 s).
     expect(launches[0].stoppedAt).toBe(360);
     // Completed as soon as the node was Ready: boot 90 s + join 60 s after the launch, within one poll.
     expect(launches[1].stoppedAt! - 60).toBeLessThanOrEqual(90 + 60 + 15);
@@ -213,7 +223,7 @@ describe('interruption drain', () => {
     expect(checkInvariants(scenario, r)).toEqual([]);
   });
 
-  it('input that is not an interruption event fails before anything is read, naming the field', async () => {
+  it('input that is not an interruption event is refused before anything is read, naming the field; the execution succeeds', async () => {
     const { report: r } = await runScenario(
       load('interruption-foreign', { faults: [], runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes', dryRun: true } }] }),
       {
@@ -223,9 +233,9 @@ describe('interruption drain', () => {
         },
       },
     );
-    expect(interruptions(r).map((e) => [e.status, e.error, e.cause])).toEqual([
-      ['FAILED', 'InvalidInput', expect.stringContaining('event.detail-type must be a non-empty string') as unknown],
-      ['FAILED', 'InvalidInput', expect.stringContaining('event.detail.instance-id must be an instance id') as unknown],
+    expect(interruptions(r).map((e) => [e.status, outputOf(e).refused, outputOf(e).ignored])).toEqual([
+      ['SUCCEEDED', true, expect.stringContaining('event.detail-type must be a non-empty string') as unknown],
+      ['SUCCEEDED', true, expect.stringContaining('event.account must be a non-empty string') as unknown],
     ]);
     expect(r.audit).toEqual([]);
   });
