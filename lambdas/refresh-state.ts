@@ -41,6 +41,8 @@ export interface RefreshState {
   readonly budgetSeconds?: number;
   /** Seconds the next Wait lasts (its SecondsPath): what the step expects things to take. */
   readonly waitSeconds?: number;
+  /** Give-back passes in a row whose every pod left a budget refused (the next wait backs off). */
+  readonly giveBackBlocked?: number;
   /** Set by a Catch when giving the surplus back failed. */
   readonly giveBackFailure?: { readonly Error: string; readonly Cause: string };
 }

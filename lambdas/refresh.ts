@@ -11,6 +11,7 @@ import {
   pickBatch,
   planGiveBack,
   planSurge,
+  ResourceNotFoundError,
   readyWaitSeconds,
   SurgeBlockedError,
   type BatchMember,
@@ -18,7 +19,9 @@ import {
   type RefreshJournal,
 } from './core';
 import { groupOf, parseStart, selectorOf, STARTED_BY, type StartEvent } from './input';
-import { drainNode, executionName, uncordonAll } from './drain';
+import { executionName, uncordonAll } from './drain';
+import { drainBatch, type BatchDrain } from './drain-batch';
+import { INLINE_BUDGET_SECONDS, INLINE_WAIT_SECONDS } from './refresh-loop';
 import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
 import { COST, freshJournal, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
@@ -140,34 +143,43 @@ export async function surge(state: RefreshState, deps: Deps): Promise<RefreshSta
   return { ...next(state, COST.task, { added, ...(planned.length ? { changes: planned } : { resumed: again }), waitSeconds: wait }), waitSeconds: wait };
 }
 
-interface DrainResult {
-  readonly drained: boolean;
-  readonly evicted: string[];
-  readonly remaining: string[];
-  readonly blockedBy: string[];
-}
-
-/** Journals the cordons first (cleanup must know them), then drains each node one pass. */
-async function drainNodes(deps: Deps, state: RefreshState, journal: RefreshJournal, members: readonly BatchMember[]): Promise<{ result: DrainResult; journal: RefreshJournal }> {
+/**
+ * One give-back drain pass: cordons (journaled first, so cleanup knows) only what is not cordoned
+ * yet, then evicts with the batch loop's short in-step waits. A node is cordoned once, not at every
+ * pass: a budget that refuses for minutes costs evictions at a backed-off pace, not node patches.
+ */
+async function drainGiveBack(deps: Deps, state: RefreshState, journal: RefreshJournal, members: readonly BatchMember[]): Promise<{ pass: BatchDrain; journal: RefreshJournal }> {
   const kube = await deps.kube();
   const toCordon = members.map((m) => m.node).filter((n) => n && !journal.cordoned.includes(n));
   let j = journal;
   if (toCordon.length) {
     j = { ...journal, cordoned: [...journal.cordoned, ...toCordon] };
     await saveJournal(deps, state, j);
+    for (const n of toCordon) {
+      try {
+        await kube.cordon(n, executionName(state.execution));
+      } catch (e) {
+        if (!(e instanceof ResourceNotFoundError)) throw e;
+      }
+    }
   }
-  const evicted: string[] = [];
-  const remaining: string[] = [];
-  const blockedBy = new Set<string>();
-  for (const m of members) {
-    if (!m.node) continue;
-    const pass = await drainNode(kube, m.node, executionName(state.execution));
-    evicted.push(...pass.evicted);
-    remaining.push(...pass.remaining);
-    pass.refused.forEach((r) => blockedBy.add(r));
-  }
-  return { result: { drained: remaining.length === 0, evicted, remaining, blockedBy: [...blockedBy] }, journal: j };
+  const pass = await drainBatch(
+    kube,
+    members.map((m) => m.node).filter(Boolean),
+    {
+      expectSeconds: drainWaitSeconds(j.learned, Number.POSITIVE_INFINITY),
+      ...(j.learned?.budgetSeconds !== undefined ? { refusalSeconds: j.learned.budgetSeconds } : {}),
+      maxWaitSeconds: INLINE_WAIT_SECONDS,
+      budgetSeconds: INLINE_BUDGET_SECONDS,
+      sleep: deps.sleep,
+      now: deps.now,
+    },
+  );
+  return { pass, journal: j };
 }
+
+/** The longest a give-back waits between passes while every pod left is refused by its budget. */
+export const GIVE_BACK_MAX_BACKOFF_SECONDS = 120;
 
 /**
  * Gives the surplus back: drains, then terminates with decrement, the members that return each ASG
@@ -186,10 +198,17 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     }
     p = { ...p, restoreMax: [], done: true };
   }
+  // Surplus kept, or never launched, is not home: remember the home layout so a later refresh or replenish gives it back.
+  const notHome = p.kept > 0 || Object.keys(p.neverLaunched).length > 0;
+  const unlaunched = Object.entries(p.neverLaunched).map(([asg, n]) => `${asg}: ${n}`);
+  const left = {
+    ...(p.kept ? { surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes` } : {}),
+    ...(unlaunched.length ? { surplusNeverLaunched: `${unlaunched.join(', ')} (their launches fail): left in place, the home layout remembered; replenish gives it back once it launches` } : {}),
+  };
   if (p.done && journal.refreshAfterGiveBack) {
     // The failed refresh's surplus is back: this one refreshes anew, keeping the start (what was replaced stays replaced).
     await saveJournal(deps, state, { ...freshJournal(state), startedAt: journal.startedAt, terminated: journal.terminated, replaced: journal.replaced, resumedFrom: journal.resumedFrom });
-    if (p.kept) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
+    if (notHome) await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
     return next(state, COST.waitLoop, { done: true, restart: true, note: `the surplus of ${executionName(journal.resumedFrom?.execution ?? '')} is back; refreshing anew from ${new Date(journal.startedAt).toISOString()}` });
   }
   if (p.done) {
@@ -197,15 +216,15 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     // Kept surplus is not home: remember the home layout so a later refresh or replenish gives it
     // back. What this refresh learned about the group's timing seeds the next one's waits.
     const learnedNew = journal.learned !== undefined && JSON.stringify(journal.learned) !== JSON.stringify(memory.learned);
-    if (p.kept || learnedNew) {
-      await deps.lease.writeMemory(state.group, state.execution, { ...memory, ...(learnedNew ? { learned: journal.learned } : {}), ...(p.kept ? { home: { ...(memory.home ?? {}), ...journal.original } } : {}) });
+    if (notHome || learnedNew) {
+      await deps.lease.writeMemory(state.group, state.execution, { ...memory, ...(learnedNew ? { learned: journal.learned } : {}), ...(notHome ? { home: { ...(memory.home ?? {}), ...journal.original } } : {}) });
     }
-    return next(state, COST.waitLoop, { done: true, ...(maxRestored.length ? { maxRestored } : {}), ...(p.kept ? { surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes` } : {}) });
+    return next(state, COST.waitLoop, { done: true, ...(maxRestored.length ? { maxRestored } : {}), ...left });
   }
   const deadline = journal.phase === 'giveBack' && journal.deadline !== undefined ? journal.deadline : now + settings.drainTimeoutSeconds * 1000;
   let j: RefreshJournal = { ...journal, phase: 'giveBack', deadline };
   if (journal.phase !== 'giveBack' || journal.deadline === undefined) await saveJournal(deps, state, j);
-  const { result, journal: afterCordon } = await drainNodes(deps, state, j, p.remove);
+  const { pass: result, journal: afterCordon } = await drainGiveBack(deps, state, j, p.remove);
   j = afterCordon;
   const terminated: string[] = [];
   if (result.drained) {
@@ -213,16 +232,38 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     p.remove.forEach((m, i) => terminated.push(`${m.instanceId} (${m.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`));
     j = { ...j, cordoned: j.cordoned.filter((n) => !p.remove.some((m) => m.node === n)) };
     await saveJournal(deps, state, j);
-  } else if (now > deadline) {
-    throw new DrainTimeoutError(`could not drain surplus node(s) ${p.remove.map((m) => m.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${result.remaining.join(', ')}${result.blockedBy.length ? `; refused: ${result.blockedBy.join(' | ')}` : ''}`);
+  } else if (deps.now() > deadline) {
+    throw new DrainTimeoutError(`could not drain surplus node(s) ${p.remove.map((m) => m.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${result.remaining.join(', ')}${result.refused.length ? `; refused: ${result.refused.join(' | ')}` : ''}`);
   }
   for (const r of p.restoreMax) {
     await deps.autoscaling.updateSize(r.asg, { max: r.max });
     maxRestored.push(`${r.asg}: max ${r.max}`);
   }
-  // Terminated: the next pass finds the ASGs home. Evicting: wait as long as the group's pods take to leave.
-  const wait = result.drained ? 1 : result.evicted.length && !result.blockedBy.length ? drainWaitSeconds(j.learned, Number.POSITIVE_INFINITY) : drainPollSeconds(j.learned);
-  return { ...next(state, COST.waitLoop, { done: false, draining: p.remove.map((m) => m.node), evicted: result.evicted, terminatedWithDecrement: terminated, maxRestored, ...(result.blockedBy.length ? { refused: result.blockedBy } : {}) }), waitSeconds: wait };
+  // Terminated: the next pass finds the ASGs home. Evicting: wait as long as the group's pods take to
+  // leave. Refused with nothing evicted: back off (the budget frees when its pods run elsewhere,
+  // which a poll every few seconds does not hasten), doubling up to two minutes, within the deadline.
+  const blocked = !result.drained && result.evicted.length === 0 && result.refused.length > 0 ? (state.giveBackBlocked ?? 0) + 1 : 0;
+  const untilDeadline = Math.max(1, Math.ceil((deadline - deps.now()) / 1000));
+  const wait = result.drained
+    ? 1
+    : blocked > 0
+      ? Math.min(untilDeadline, GIVE_BACK_MAX_BACKOFF_SECONDS, Math.max(drainPollSeconds(j.learned), 5 * 2 ** (blocked - 1)))
+      : result.evicted.length
+        ? drainWaitSeconds(j.learned, result.graceSeconds)
+        : drainPollSeconds(j.learned);
+  return {
+    ...next(state, COST.waitLoop, {
+      done: false,
+      draining: p.remove.map((m) => m.node),
+      evicted: result.evicted,
+      terminatedWithDecrement: terminated,
+      maxRestored,
+      ...(result.refused.length ? { refused: result.refused } : {}),
+      ...(blocked ? { backingOff: `every pod left refused: next look in ${wait}s` } : {}),
+    }),
+    waitSeconds: wait,
+    giveBackBlocked: blocked,
+  };
 }
 
 /** Failure path, first step: uncordon what we cordoned and did not terminate; the give-back loop follows. */

@@ -10,7 +10,8 @@ import {
 } from './core';
 import { acquireGroupLease } from './aws/lease';
 import { parseStart, type StartEvent } from './input';
-import { drainNode, executionName, uncordonAll } from './drain';
+import { drainNode, evictPass, executionName, uncordonAll, type DrainPass } from './drain';
+import type { KubePort } from './kube/port';
 import { terminateUnlessLeaving } from './terminate';
 import type { Deps } from './runtime';
 import { lookAtGroup } from './snapshot';
@@ -40,6 +41,8 @@ interface ReplenishJournal {
   readonly deadline?: number;
   /** Since when every pod left has been refused by its budget, with no eviction going through. */
   readonly blockedSince?: number;
+  /** The node is cordoned (the first pass did it): later passes only evict. */
+  readonly marked?: boolean;
 }
 
 /**
@@ -199,7 +202,9 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   const target = journal.giveBack;
   if (!target) return { ...state, did: { draining: false } };
   const kube = await deps.kube();
-  const pass = await drainNode(kube, target.node, executionName(state.execution));
+  // The first pass cordons (with our mark); later ones only evict: a refusing budget costs no node patches.
+  const pass = journal.marked ? await evictOnly(kube, target.node) : await drainNode(kube, target.node, executionName(state.execution));
+  if (!journal.marked && !pass.gone) await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true }, deps.now());
   const left = pass.remaining;
   const refused = pass.refused;
   const now = deps.now();
@@ -223,8 +228,14 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
     await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
     return { ...state, did: { draining: false, gaveUp: `${target.node} ${why}; uncordoned; ${target.asg} gives back again after ${new Date(until).toISOString()}` } };
   }
-  if (blockedSince !== journal.blockedSince) await deps.lease.writeJournal(state.group, state.execution, { ...journal, blockedSince }, now);
+  if (blockedSince !== journal.blockedSince) await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true, blockedSince }, now);
   return { ...state, did: { draining: true, node: target.node, evicted: pass.evicted, podsLeft: left, ...(refused.length ? { refused } : {}) } };
+}
+
+/** A later pass of a drain: evict what may go, report what is left (the node is cordoned already). */
+async function evictOnly(kube: KubePort, node: string): Promise<DrainPass> {
+  const pass = await evictPass(kube, node);
+  return { evicted: pass.evicted, remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`), refused: pass.refused, gone: false };
 }
 
 /** Failure path: uncordon what this execution cordoned, release the lease. */

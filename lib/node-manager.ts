@@ -20,6 +20,7 @@ import { ClusterAccessSchema, describeIssues, InvalidConfigError } from './confi
 import { DeploymentGroupSchema, handlerConfig, type DeploymentGroup } from './deployment-config';
 import { addInterruptionDrain } from './interruption';
 import { workflowParts } from './workflow';
+import { TTL_ATTRIBUTE } from '../lambdas/aws/lease';
 
 
 /** How the handlers reach the cluster's API server. */
@@ -180,6 +181,8 @@ export class NodeManager extends Construct {
   /** The role both functions run as (the one to map in the cluster's RBAC). */
   readonly functionRole: iam.Role;
   readonly deadLetterQueue: sqs.Queue;
+  /** The function in front of the interruption drain (absent when `interruptionDrain` is false). */
+  readonly interruptionGate?: lambda.Function;
 
   constructor(scope: Construct, id: string, props: NodeManagerProps) {
     super(scope, id);
@@ -206,6 +209,8 @@ export class NodeManager extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: (props.leaseTableRemovalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN,
       removalPolicy: props.leaseTableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      // The interruption ledger's entries are items of their own that expire (an existing table gains it in place).
+      timeToLiveAttribute: TTL_ATTRIBUTE,
     });
 
     this.functionRole = new iam.Role(this, 'FunctionRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `node-manager functions of cluster ${props.clusterName}` });
@@ -253,6 +258,10 @@ export class NodeManager extends Construct {
       const subnets = props.vpcPlacement.vpc.selectSubnets(props.vpcPlacement.subnets).subnetIds.map((id) => Arn.format({ service: 'ec2', resource: 'subnet', resourceName: id, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack));
       const groups = (props.vpcPlacement.securityGroups ?? []).map((sg) => Arn.format({ service: 'ec2', resource: 'security-group', resourceName: sg.securityGroupId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack));
       role.addToPolicy(new iam.PolicyStatement({ sid: 'VpcAttach', actions: ['ec2:CreateNetworkInterface'], resources: [eni, ...subnets, ...groups] }));
+      // Not conditioned on the interfaces' subnets: Lambda checks these permissions when it attaches
+      // a function, before any interface of ours exists, and the AWS-managed
+      // AWSLambdaVPCAccessExecutionRole documents none (its actions are granted on "*"). They are
+      // kept to this account's and region's interfaces; none of them can reach an instance.
       role.addToPolicy(new iam.PolicyStatement({ sid: 'VpcInterfaces', actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], resources: [eni] }));
       role.addToPolicy(new iam.PolicyStatement({ sid: 'VpcDescribe', actions: ['ec2:DescribeNetworkInterfaces'], resources: ['*'] }));
     }
@@ -283,7 +292,20 @@ export class NodeManager extends Construct {
     if (props.interruptionDrain ?? true) {
       interruptionFn = fn('interruption');
       this.interruptionStateMachine = machine('interruption', interruptionFn);
-      addInterruptionDrain(this, { stateMachine: this.interruptionStateMachine, role, groups, deadLetterQueue: this.deadLetterQueue, tag, clusterName: props.clusterName });
+      // The gate has a role of its own: it reads group membership and starts the drain, nothing more.
+      const gateRole = new iam.Role(this, 'GateRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `node-manager interruption gate of cluster ${props.clusterName}` });
+      this.interruptionGate = fn('interruptionGate', {
+        entry: 'interruption-gate.ts',
+        role: gateRole,
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        description: `node-manager: starts the interruption drain for notices of cluster ${props.clusterName}'s instances, drops the rest`,
+        environment: { NODE_MANAGER_INTERRUPTION_STATE_MACHINE: this.interruptionStateMachine.stateMachineArn },
+        // An event the gate failed on after Lambda's own retries lands here, and the alarm below says so.
+        deadLetterQueue: this.deadLetterQueue,
+      });
+      addInterruptionDrain(this, { stateMachine: this.interruptionStateMachine, role, gate: this.interruptionGate, groups, deadLetterQueue: this.deadLetterQueue, tag, clusterName: props.clusterName });
+      Validations.of(gateRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'DescribeAutoScalingInstances and DescribeAutoScalingGroups support no resource-level permissions; the gate reads which group an instance is in, nothing else.' });
     }
 
     for (const g of groups) {
@@ -325,6 +347,16 @@ export class NodeManager extends Construct {
 
     const alarmed: Array<[string, sfn.StateMachine]> = [['Refresh', this.refreshStateMachine], ['Replenish', this.replenishStateMachine]];
     if (this.interruptionStateMachine) alarmed.push(['Interruption', this.interruptionStateMachine]);
+    // An event no schedule, rule or gate could deliver: lost work, which nobody would see otherwise.
+    const lost = new cloudwatch.Alarm(this, 'UndeliveredEvents', {
+      alarmDescription: `node-manager events undeliverable for cluster ${props.clusterName}: read them in the dead-letter queue ${this.deadLetterQueue.queueName}`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopic) lost.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     for (const [name, sm] of alarmed) {
       for (const [what, metric] of [['Failed', sm.metricFailed()], ['TimedOut', sm.metricTimedOut()], ['Aborted', sm.metricAborted()]] as const) {
         const alarm = new cloudwatch.Alarm(this, `${name}${what}`, {

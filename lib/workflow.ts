@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -36,7 +37,21 @@ export interface WorkflowPartsProps {
  * What every workflow is made of: its Lambda function (one per workflow, serving each of its
  * steps) with its own log group, and its state machine from `statemachines/<name>.asl.json`.
  */
-export function workflowParts(scope: Construct, p: WorkflowPartsProps): { fn: (name: Workflow) => lambda.Function; machine: (name: Workflow, f: lambda.IFunction) => sfn.StateMachine } {
+/** A function that is not a workflow's own (the interruption gate): its entry, role and size. */
+export interface FunctionOverrides {
+  readonly entry?: string;
+  readonly role?: iam.IRole;
+  readonly memorySize?: number;
+  readonly timeout?: Duration;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly description?: string;
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
+export function workflowParts(
+  scope: Construct,
+  p: WorkflowPartsProps,
+): { fn: (name: string, overrides?: FunctionOverrides) => lambda.Function; machine: (name: Workflow, f: lambda.IFunction) => sfn.StateMachine } {
   // checkov, on the functions and their logs, justified rather than changed:
   // - CKV_AWS_116 (no DLQ): Step Functions invokes them synchronously, retries and catches; a
   //   Lambda DLQ applies to asynchronous invocations only. The schedules and rules have one.
@@ -47,24 +62,26 @@ export function workflowParts(scope: Construct, p: WorkflowPartsProps): { fn: (n
   //   configuration is inlined in the code and no secret is ever in either.
   // - CKV_AWS_158 (log groups without KMS): logs hold step outputs (names, counts), never the
   //   kubeconfig or a token (tested with a marker token); encrypted by CloudWatch Logs itself.
-  const fn = (name: Workflow) => {
+  const fn = (name: string, o: FunctionOverrides = {}) => {
+    const role = o.role ?? p.role;
     const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: p.retention, removalPolicy: RemovalPolicy.DESTROY });
     // The role is our own (no AWSLambdaBasicExecutionRole): without this a crash or a timeout of
     // a deployed step would leave no log. Streams of this function's own log group, nothing else.
-    logGroup.grantWrite(p.role);
+    logGroup.grantWrite(role);
     const f = new NodejsFunction(scope, `${name}Function`, {
-      entry: join(ROOT, 'lambdas', `${name}-handler.ts`),
+      entry: join(ROOT, 'lambdas', o.entry ?? `${name}-handler.ts`),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: Duration.minutes(5),
-      role: p.role,
+      memorySize: o.memorySize ?? 512,
+      timeout: o.timeout ?? Duration.minutes(5),
+      role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      description: `node-manager ${name} steps for cluster ${p.clusterName}`,
+      description: o.description ?? `node-manager ${name} steps for cluster ${p.clusterName}`,
+      ...(o.deadLetterQueue ? { deadLetterQueue: o.deadLetterQueue } : {}),
       // The region the handlers' SDK clients use comes from the Lambda environment (AWS_REGION).
-      environment: { NODE_MANAGER_LEASE_TABLE: p.leaseTableName, NODE_OPTIONS: '--enable-source-maps' },
+      environment: { NODE_MANAGER_LEASE_TABLE: p.leaseTableName, NODE_OPTIONS: '--enable-source-maps', ...(o.environment ?? {}) },
       bundling: {
         minify: true,
         sourceMap: true,

@@ -189,6 +189,13 @@ export interface GiveBackPlan {
   readonly restoreMax: readonly { readonly asg: string; readonly max: number }[];
   /** Surplus kept because giving it back would leave fewer Ready nodes than desired. */
   readonly kept: number;
+  /**
+   * Surplus that never launched (the ASG's desired is above its instances: its launches fail), by
+   * ASG. No member stands for it, so none is drained for it; lowering desired could race a launch
+   * that succeeds meanwhile and let the ASG end an undrained node. It is left, and its home layout
+   * remembered, so that replenish gives it back once it launches.
+   */
+  readonly neverLaunched: Readonly<Record<string, number>>;
   readonly done: boolean;
 }
 
@@ -207,10 +214,14 @@ export function planGiveBack(asgs: readonly AsgState[], c: Classification, origi
   const servesPods = (m: Member) => m.state === 'ready' && !!m.node && !m.node.unschedulable;
   let readySpare = c.members.filter(servesPods).length - minReady;
   let kept = 0;
+  const neverLaunched: Record<string, number> = {};
   for (const a of asgs) {
     const home = original[a.name];
     if (!home) continue;
-    const excess = a.desired - home.desired;
+    const active = a.instances.filter((i) => !isLeavingAsgState(i.lifecycleState)).length;
+    const unlaunched = Math.min(Math.max(0, a.desired - home.desired), Math.max(0, a.desired - active));
+    if (unlaunched > 0) neverLaunched[a.name] = unlaunched;
+    const excess = a.desired - home.desired - unlaunched;
     if (excess > 0) {
       const rank = (m: Member) => (ours(m) ? 0 : m.state === 'notJoined' ? 1 : m.state === 'notReady' ? 2 : 3);
       const candidates = c.members
@@ -226,12 +237,12 @@ export function planGiveBack(asgs: readonly AsgState[], c: Classification, origi
         }
         remove.push({ instanceId: m.instanceId, node: m.node?.name ?? '', asg: m.asg, zone: m.zone });
       }
-    } else if (a.max !== home.max && a.desired <= home.max) {
+    } else if (unlaunched === 0 && a.max !== home.max && a.desired <= home.max) {
       restoreMax.push({ asg: a.name, max: home.max });
     }
   }
   const done = remove.length === 0 && restoreMax.length === 0;
-  return { remove, restoreMax, kept, done };
+  return { remove, restoreMax, kept, neverLaunched, done };
 }
 
 export interface EvictablePod {

@@ -51,8 +51,8 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
   });
 
   it('lets each function write its logs to its own log group, and to no other', () => {
-    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => /(refresh|replenish|interruption)Logs/.test(id));
-    expect(groups).toHaveLength(3);
+    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => /(refresh|replenish|interruption|interruptionGate)Logs/.test(id));
+    expect(groups).toHaveLength(4);
     const writes = statements(t).filter((s) => actionsOf(s).some((a) => a === 'logs:CreateLogStream' || a === 'logs:PutLogEvents'));
     for (const [id] of groups) {
       const grant = writes.find((s) => JSON.stringify(s.Resource).includes(id));
@@ -60,7 +60,7 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
     }
     for (const s of writes) expect(groups.some(([id]) => JSON.stringify(s.Resource).includes(id))).toBe(true);
     const fns = Object.values(t.findResources('AWS::Lambda::Function')) as Array<{ Properties: { LoggingConfig?: { LogGroup?: unknown } } }>;
-    for (const f of fns.filter((x) => x.Properties.LoggingConfig)) expect(JSON.stringify(f.Properties.LoggingConfig!.LogGroup)).toMatch(/(refresh|replenish|interruption)Logs/);
+    for (const f of fns.filter((x) => x.Properties.LoggingConfig)) expect(JSON.stringify(f.Properties.LoggingConfig!.LogGroup)).toMatch(/(refresh|replenish|interruption|interruptionGate)Logs/);
   });
 
   it('schedules each group in its time zone, with retries and a dead-letter queue', () => {
@@ -100,8 +100,21 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
   });
 
   it('alarms on failed, timed-out and aborted executions, and outputs how to start a refresh', () => {
-    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; AlarmActions?: unknown[] } }>;
-    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsAborted', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsFailed', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsTimedOut', 'ExecutionsTimedOut']);
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; Namespace: string; Threshold: number; ComparisonOperator: string; AlarmActions?: unknown[] } }>;
+    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'ExecutionsAborted',
+      'ExecutionsAborted',
+      'ExecutionsAborted',
+      'ExecutionsFailed',
+      'ExecutionsFailed',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsTimedOut',
+      'ExecutionsTimedOut',
+    ]);
+    // Anything in the dead-letter queue is an event nobody handled.
+    expect(alarms.find((x) => x.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')!.Properties).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     expect(alarms.every((x) => (x.Properties.AlarmActions?.length ?? 0) === (config.alarmTopicArn ? 1 : 0))).toBe(true);
     const outputs = t.findOutputs('*') as Record<string, { Value: unknown; Description?: string }>;
     // One ready-to-paste start command per group, under names without hashes.
@@ -153,14 +166,41 @@ describe('the interruption drain in the stack', () => {
   const t = Template.fromStack(buildApp(kops, app()).stack);
   const hooked = kops.groups.filter((g) => g.terminateHook);
 
-  it('EventBridge rules for Spot warnings, rebalance recommendations and unannounced stops start it with the whole event', () => {
-    t.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] } });
-    t.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['stopping', 'shutting-down'] } } });
-    const rules = Object.values(t.findResources('AWS::Events::Rule')) as Array<{ Properties: { EventPattern: { source: string[] }; Targets: Array<{ Input?: unknown; DeadLetterConfig?: unknown }> } }>;
-    for (const r of rules.filter((x) => x.Properties.EventPattern.source[0] === 'aws.ec2')) {
+  const account = kops.account;
+  const gateArn = (): unknown => {
+    const [id] = Object.keys(t.findResources('AWS::Lambda::Function')).filter((k) => k.includes('interruptionGateFunction'));
+    return { 'Fn::GetAtt': [id, 'Arn'] };
+  };
+
+  it("EventBridge rules for this account's Spot warnings, rebalance recommendations and unannounced stops hand the whole event to the gate", () => {
+    t.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'], account: [account] } });
+    t.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], account: [account], detail: { state: ['stopping', 'shutting-down'] } } });
+    const rules = Object.values(t.findResources('AWS::Events::Rule')) as Array<{ Properties: { EventPattern: { source: string[]; 'detail-type': string[]; account?: unknown[] }; Targets: Array<{ Arn: unknown; Input?: unknown; DeadLetterConfig?: unknown }> } }>;
+    const drains = rules.filter((x) => /Spot|Lifecycle Action|State-change/.test(x.Properties.EventPattern['detail-type'][0]));
+    expect(drains.length).toBeGreaterThanOrEqual(3);
+    for (const r of drains) {
+      expect(r.Properties.EventPattern.account).toEqual([account]);
+      expect(r.Properties.Targets[0].Arn).toEqual(gateArn());
       expect(r.Properties.Targets[0].Input).toBeUndefined();
       expect(r.Properties.Targets[0].DeadLetterConfig).toBeDefined();
     }
+  });
+
+  it('the gate reads group membership and starts the drain, nothing more; failed events go to the dead-letter queue', () => {
+    const gate = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('NODE_MANAGER_INTERRUPTION_STATE_MACHINE')) as { Properties: { Role: { 'Fn::GetAtt': [string, string] }; MemorySize: number; DeadLetterConfig?: unknown } };
+    expect(gate.Properties.MemorySize).toBe(256);
+    expect(gate.Properties.DeadLetterConfig).toBeDefined();
+    const policy = Object.values(t.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify((p as { Properties: { Roles: unknown[] } }).Properties.Roles).includes(gate.Properties.Role['Fn::GetAtt'][0])) as { Properties: { PolicyDocument: { Statement: Statement[] } } };
+    const actions = policy.Properties.PolicyDocument.Statement.flatMap(actionsOf).sort();
+    expect(actions).toEqual(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'states:StartExecution', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const start = policy.Properties.PolicyDocument.Statement.find((x) => actionsOf(x).includes('states:StartExecution'))!;
+    expect(JSON.stringify(start.Resource)).toContain('interruptionStateMachine');
+  });
+
+  it('the drain may read what confirms a notice; the lease table keeps ledger entries with a time to live', () => {
+    const verify = statements(t).find((x) => actionsOf(x).includes('ec2:DescribeSpotInstanceRequests'))!;
+    expect(actionsOf(verify).sort()).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeLifecycleHooks', 'ec2:DescribeSpotInstanceRequests']);
+    t.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
   });
 
   it('a termination hook on each ASG of a group that asks for one, and a rule for its lifecycle actions only', () => {
@@ -169,7 +209,7 @@ describe('the interruption drain in the stack', () => {
     expect(hooks.map((h) => h.Properties.AutoScalingGroupName).sort()).toEqual(hooked.flatMap((g) => g.asgNames!).sort());
     for (const h of hooks) expect(h.Properties).toMatchObject({ LifecycleHookName: 'node-manager-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' });
     t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-terminate Lifecycle Action'], detail: { AutoScalingGroupName: hooked[0].asgNames, LifecycleHookName: ['node-manager-drain'] } },
+      EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-terminate Lifecycle Action'], account: [account], detail: { AutoScalingGroupName: hooked[0].asgNames, LifecycleHookName: ['node-manager-drain'] } },
     });
   });
 
@@ -180,7 +220,7 @@ describe('the interruption drain in the stack', () => {
     const workers = config.groups.filter((g) => g.launchHook);
     expect(launch.map((p) => p.AutoScalingGroupName).sort()).toEqual(workers.flatMap((g) => g.asgNames!).sort());
     for (const p of launch) expect(p).toMatchObject({ LifecycleHookName: 'node-manager-launch', HeartbeatTimeout: workers[0].joinTimeoutSeconds + 120, DefaultResult: 'CONTINUE' });
-    lt.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-launch Lifecycle Action'], detail: { AutoScalingGroupName: workers[0].asgNames, LifecycleHookName: ['node-manager-launch'] } } });
+    lt.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-launch Lifecycle Action'], account: [account], detail: { AutoScalingGroupName: workers[0].asgNames, LifecycleHookName: ['node-manager-launch'] } } });
     // Not asked for: none.
     expect(Object.values(t.findResources('AWS::AutoScaling::LifecycleHook')).some((h) => (h as { Properties: Record<string, unknown> }).Properties.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING')).toBe(false);
   });
@@ -195,6 +235,7 @@ describe('the interruption drain in the stack', () => {
     const stack = buildApp(example('eks'), app()).stack;
     const off = new NodeManager(stack, 'Off', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, interruptionDrain: false, groups: [{ name: 'n', role: 'worker', asgNames: ['a'], desiredReady: 1 }] });
     expect(off.interruptionStateMachine).toBeUndefined();
+    expect(off.interruptionGate).toBeUndefined();
     expect(() => new NodeManager(stack, 'Tags', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, groups: [{ name: 'n', role: 'worker', asgTags: { a: 'b' }, desiredReady: 1, terminateHook: {} }] })).toThrow(
       'groups[n] (index 0): terminateHook: the hook is created on each named ASG: name them with asgNames (not asgTags)',
     );

@@ -19,7 +19,7 @@ export interface ApiServerHost {
   /** Counts a call (`list nodes`, `create pods/eviction`) and says whether a fault answers it instead. */
   kubeCall(operation: string, clientPort: number | undefined): { code: number; reason: string; message: string } | undefined;
   /** Records a mutating call (patch, delete, eviction) and how it ended. */
-  audit(operation: string, target: string, clientPort: number | undefined, outcome: string): void;
+  audit(operation: string, target: string, clientPort: number | undefined, outcome: string, change?: string): void;
   /** Who the bearer token is (a static token, or a valid EKS token for this cluster), or undefined. */
   authenticate(token: string): Promise<UserInfo | undefined>;
 }
@@ -47,7 +47,7 @@ export class ApiServer {
   private port = 0;
   private readonly lists = new ListSnapshots();
   private readonly authorizer = new Authorizer();
-  private readonly audited = new WeakMap<ServerResponse, { operation: string; target: string; port: number | undefined }>();
+  private readonly audited = new WeakMap<ServerResponse, { operation: string; target: string; port: number | undefined; change?: string }>();
   private readonly watches = new Set<ServerResponse>();
 
   constructor(private readonly host: ApiServerHost) {}
@@ -84,7 +84,7 @@ export class ApiServer {
 
   private send(res: ServerResponse, code: number, body: Json, headers: Record<string, string> = {}): void {
     const a = this.audited.get(res);
-    if (a) this.host.audit(a.operation, a.target, a.port, code < 300 ? 'ok' : `${code} ${String(body.reason ?? '')}`.trim());
+    if (a) this.host.audit(a.operation, a.target, a.port, code < 300 ? 'ok' : `${code} ${String(body.reason ?? '')}`.trim(), code < 300 ? a.change : undefined);
     if (res.headersSent) return;
     res.writeHead(code, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
@@ -178,7 +178,11 @@ export class ApiServer {
         if (url.searchParams.get('dryRun') !== 'All') cluster.removeNode(name);
         return this.send(res, 200, status(200, '', '', { name, kind: 'nodes', uid: node.uid }));
       }
-      return this.send(res, 200, this.patchNode(node, req, body, verb, url.searchParams.get('dryRun') === 'All'));
+      const before = { unschedulable: node.unschedulable, taints: node.taints.map((t) => t.key) };
+      const out = this.patchNode(node, req, body, verb, url.searchParams.get('dryRun') === 'All');
+      const a = this.audited.get(res);
+      if (a) a.change = nodeChange(before, node);
+      return this.send(res, 200, out);
     }
     if ((m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/pods$/.exec(path)) && method === 'GET') {
       const ns = m[1] ? decodeURIComponent(m[1]) : undefined;
@@ -285,3 +289,13 @@ export class ApiServer {
 }
 
 export type { SimPod };
+
+/** What a node patch changed that an auditor reads a drain by: the cordon, and taints added or removed. */
+function nodeChange(before: { unschedulable: boolean; taints: readonly string[] }, after: SimNode): string | undefined {
+  const parts: string[] = [];
+  if (before.unschedulable !== after.unschedulable) parts.push(after.unschedulable ? 'cordon' : 'uncordon');
+  const now = after.taints.map((t) => t.key);
+  for (const k of now) if (!before.taints.includes(k)) parts.push(`taint ${k}`);
+  for (const k of before.taints) if (!now.includes(k)) parts.push(`untaint ${k}`);
+  return parts.length ? parts.join(', ') : undefined;
+}

@@ -9,7 +9,25 @@ import { parseScenario, runScenario, type Report, type Scenario } from './scenar
  */
 
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d', 'ap-northeast-1b'];
-const AWS_OPERATIONS = ['DescribeAutoScalingGroups', 'DescribeScalingActivities', 'SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'DetachInstances', 'DescribeInstances', 'TerminateInstances', 'GetItem', 'UpdateItem', 'DescribeExecution'];
+const AWS_OPERATIONS = [
+  'DescribeAutoScalingGroups',
+  'DescribeScalingActivities',
+  'SetDesiredCapacity',
+  'UpdateAutoScalingGroup',
+  'TerminateInstanceInAutoScalingGroup',
+  'DetachInstances',
+  'DescribeInstances',
+  'TerminateInstances',
+  'GetItem',
+  'UpdateItem',
+  'DescribeExecution',
+  'DescribeAutoScalingInstances',
+  'DescribeLifecycleHooks',
+  'DescribeSpotInstanceRequests',
+  'CompleteLifecycleAction',
+  'RecordLifecycleActionHeartbeat',
+  'StartExecution',
+];
 const KUBE_OPERATIONS = ['list nodes', 'patch nodes', 'list pods', 'create pods/eviction'];
 const STATES = [
   'Take the group lease',
@@ -24,7 +42,37 @@ const STATES = [
   'Take the notice',
   'Drain the node',
   'Finish the drain',
+  'Check the new node',
+  'Check the instance',
 ];
+
+/**
+ * Starts of the interruption workflow a person could make with states:StartExecution, each
+ * impossible on its face or by what AWS says: the workflow must refuse every one and change nothing.
+ */
+const FORGED: ReadonlyArray<{ readonly name: string; readonly onDemandOnly?: boolean; readonly input: Record<string, unknown> }> = (() => {
+  const spot = (over: Record<string, unknown> = {}) => ({
+    version: '0',
+    id: 'forged',
+    'detail-type': 'EC2 Spot Instance Interruption Warning',
+    source: 'aws.ec2',
+    account: '123456789012',
+    time: '$TIME',
+    region: 'ap-northeast-1',
+    resources: ['arn:aws:ec2:ap-northeast-1:123456789012:instance/$INSTANCE'],
+    detail: { 'instance-id': '$INSTANCE', 'instance-action': 'terminate' },
+    ...over,
+  });
+  return [
+    { name: 'future', input: spot({ time: '$TIME+3600s' }) },
+    { name: 'backdated on-demand', onDemandOnly: true, input: spot({ time: '$TIME-110s' }) },
+    { name: 'other account', input: spot({ account: '999999999999' }) },
+    { name: 'other region', input: spot({ region: 'eu-west-1' }) },
+    { name: 'constructor', input: spot({ 'detail-type': 'constructor' }) },
+    { name: '__proto__', input: spot({ 'detail-type': '__proto__' }) },
+    { name: 'not an event', input: { group: 'nodes' } },
+  ];
+})();
 
 /** Error names a failed execution may end with: ours, and Lambda's own when a crash outlives every retry. */
 export const NAMED_ERRORS = new Set([
@@ -64,6 +112,7 @@ interface GroupDraft {
   terminateHook?: { heartbeatTimeoutSeconds: number; maxHeartbeats: number };
   launchHook?: boolean;
   capacityRebalance?: boolean;
+  lifecycle?: 'spot' | 'on-demand';
 }
 
 const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
@@ -76,8 +125,9 @@ const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
       hook: fc.option(fc.record({ heartbeatTimeoutSeconds: fc.constantFrom(60, 120, 300), maxHeartbeats: fc.integer({ min: 0, max: 3 }) }), { nil: undefined }),
       capacityRebalance: fc.boolean(),
       launchHook: fc.boolean(),
+      onDemand: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
     })
-    .map(({ zones, nodes, headroom, surplus, hook, capacityRebalance, launchHook }) => {
+    .map(({ zones, nodes, headroom, surplus, hook, capacityRebalance, launchHook, onDemand }) => {
       const perZone = Math.max(1, Math.round(nodes / zones));
       return {
         name,
@@ -91,6 +141,7 @@ const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
         ...(hook ? { terminateHook: hook } : {}),
         ...(launchHook ? { launchHook } : {}),
         ...(capacityRebalance ? { capacityRebalance } : {}),
+        ...(onDemand ? { lifecycle: 'on-demand' as const } : {}),
       };
     });
 
@@ -108,6 +159,7 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
       const groups: GroupDraft[] = [...drafts, ...(withControlPlane ? [controlPlane] : [])];
       const names = groups.map((g) => g.name);
       const workerNames = drafts.map((g) => g.name);
+      const onDemandNames = drafts.filter((g) => g.lifecycle === 'on-demand').map((g) => g.name);
       const zoneOf = (g: string) => fc.constantFrom(...groups.find((x) => x.name === g)!.zones);
       const at = fc.integer({ min: 0, max: 120 }).map(minutes);
       const workload = fc.record({
@@ -122,7 +174,17 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
         fc.record({ kind: fc.constant('callFailure'), at, operation: fc.constantFrom(...AWS_OPERATIONS, ...KUBE_OPERATIONS), times: fc.integer({ min: 1, max: 3 }) }),
         fc.record({ kind: fc.constant('stepCrash'), at, state: fc.constantFrom(...STATES), times: fc.integer({ min: 1, max: 2 }) }),
         fc.constantFrom(...names).chain((g) => fc.record({ kind: fc.constant('neverJoin'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }) })),
-        fc.constantFrom(...workerNames).chain((g) => fc.record({ kind: fc.constant('spotInterruption'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }) })),
+        fc.constantFrom(...workerNames).chain((g) =>
+          fc.record({ kind: fc.constant('spotInterruption'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }), every: fc.option(fc.integer({ min: 10, max: 60 }).map(minutes), { nil: undefined }) }).map((f) => (f.every ? { ...f, for: '4h' } : f)),
+        ),
+        ...(onDemandNames.length
+          ? [fc.constantFrom(...onDemandNames).chain((g) => fc.record({ kind: fc.constant('instanceStop'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.constant(1), for: fc.option(fc.integer({ min: 20, max: 600 }).map((n) => `${n}s`), { nil: undefined }) }))]
+          : []),
+        fc.record({ forged: fc.constantFrom(...FORGED), target: fc.constantFrom(...workerNames), at }).map(({ forged, target, at: when }) => {
+          const onDemand = onDemandNames.includes(target);
+          const f = forged.onDemandOnly && !onDemand ? FORGED[0] : forged;
+          return { kind: 'startExecution', at: when, workflow: 'interruption', name: `crafted-${f.name.replace(/[^a-z0-9]+/g, '-')}-${when}`, target: { group: target }, input: f.input };
+        }),
         fc.constantFrom(...workerNames).chain((g) => fc.record({ kind: fc.constant('rebalanceRecommendation'), at, group: fc.constant(g), zone: zoneOf(g), count: fc.integer({ min: 1, max: 2 }) })),
         fc.record({ kind: fc.constant('foreignInterruption'), at }),
         fc.record({ kind: fc.constant('stopExecution'), at, workflow: fc.constant('refresh') }),
@@ -134,7 +196,7 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
         refreshes: fc.array(refreshRun, { minLength: 1, maxLength: 3 }),
         replenishEvery: fc.constantFrom(undefined, 10, 15),
         onEvents: fc.boolean(),
-        interruption: fc.option(fc.record({ duplicates: fc.constantFrom(0, 0.5), maxDelaySeconds: fc.constantFrom(0, 30) }), { nil: undefined }),
+        interruption: fc.option(fc.record({ duplicates: fc.constantFrom(0, 0.5), maxDelaySeconds: fc.constantFrom(0, 30), delaySeconds: fc.constantFrom(0, 0, 38) }), { nil: undefined }),
       }).map(({ workloads, faults, refreshes, replenishEvery, onEvents, interruption }) => {
         const replenishRuns = replenishEvery
           ? names.map((g) => ({ every: minutes(replenishEvery), at: minutes(3), workflow: 'replenish', input: { group: g } }))
@@ -186,7 +248,7 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
 
   for (const g of r.groups) {
     const spec = s.groups.find((x) => x.name === g.name)!;
-    const takenByFaults = capacityFaults || hasFault(s, ['spotInterruption', 'rebalanceRecommendation', 'neverJoin'], g.name);
+    const takenByFaults = capacityFaults || hasFault(s, ['spotInterruption', 'rebalanceRecommendation', 'neverJoin', 'instanceStop'], g.name);
     if (ended) {
       // A stopped (or timed-out) execution runs no cleanup: its lease and journal wait for the next
       // run of the group, which restores them. Left so, with no run after it, the report says why.
@@ -194,7 +256,7 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
       // A dry run reads and changes nothing, so it takes no lease over: only a real run recovers one.
       const recovers = (e: Report['executions'][number]) => {
         const input = e.input as { group?: string; dryRun?: boolean } | null;
-        return input?.group === g.name && input.dryRun !== true;
+        return e.workflow !== 'interruption' && input?.group === g.name && input.dryRun !== true;
       };
       const abandoned =
         !!holder &&
@@ -207,10 +269,11 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
       const memoryHome = { ...((g.lease?.memory as { home?: Record<string, { desired: number; max: number }> } | null)?.home ?? {}), ...(journal?.original ?? {}) };
       for (const a of g.asgs) {
         const homeMax = spec.maxPerZone ?? spec.perZone;
-        if (a.desired === a.homeDesired && a.max === homeMax && a.min === spec.perZone) continue;
+        const homeMin = spec.minPerZone ?? spec.perZone;
+        if (a.desired === a.homeDesired && a.max === homeMax && a.min === homeMin) continue;
         // Away from home is allowed only where node-manager knows it (the home layout in its memory, to give back).
         const known = memoryHome[a.name]?.desired === a.homeDesired && memoryHome[a.name]?.max === homeMax;
-        if (!known || a.min !== spec.perZone) add('every ASG at home, or the report says why', `${a.name}: desired ${a.desired}/${a.homeDesired}, max ${a.max}/${homeMax}, min ${a.min}/${spec.perZone}; memory home ${JSON.stringify(memoryHome[a.name] ?? null)}`);
+        if (!known || a.min !== homeMin) add('every ASG at home, or the report says why', `${a.name}: desired ${a.desired}/${a.homeDesired}, max ${a.max}/${homeMax}, min ${a.min}/${homeMin}; memory home ${JSON.stringify(memoryHome[a.name] ?? null)}`);
       }
     }
     if (!takenByFaults && spec.role === 'worker' && surplusCount(spec) >= 1 && g.minReady < g.desiredReady) add('Ready never below desiredReady because of us (surplus >= 1)', `${g.name}: ${g.minReady} < ${g.desiredReady}`);
@@ -247,6 +310,35 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
     for (const a of r.audit.filter((x) => x.execution === e.name && x.outcome === 'ok' && !x.target.startsWith('item/'))) {
       const own = a.target.includes(instance) || (node !== undefined && a.target === `node/${node}`) || a.target.startsWith('pod/');
       if (!own) add('an interruption drain changes only its own instance and node', `${e.name} (${instance}): ${a.operation} ${a.target}`);
+    }
+  }
+
+  // Forged starts: refused, succeeded, and nothing changed by them.
+  for (const e of r.executions.filter((x) => x.workflow === 'interruption' && x.name.startsWith('crafted-'))) {
+    const did = (e.output as { did?: { refused?: boolean } } | null)?.did;
+    if (e.status !== 'SUCCEEDED' || did?.refused !== true) add('a forged start is refused, and succeeds', `${e.name}: ${e.status} ${JSON.stringify(did ?? e.error)}`);
+    const changed = r.audit.filter((a) => a.execution === e.name);
+    if (changed.length) add('a forged start changes nothing', `${e.name}: ${changed.map((a) => `${a.operation} ${a.target}`).join(', ')}`);
+  }
+
+  // Every ended drain closed its ledger entry.
+  if (ended) {
+    for (const g of r.groups) {
+      for (const [id, raw] of Object.entries(g.lease?.interruptions ?? {})) {
+        const entry = raw as { execution?: string; doneAt?: number } | null;
+        const owner = entry?.execution ? r.executions.find((e) => entry.execution!.endsWith(`:${e.name}`)) : undefined;
+        if (owner && owner.status !== 'RUNNING' && owner.status !== 'ABORTED' && entry?.doneAt === undefined) add('every path of the drain closes its entry', `${g.name}: ${id} by ${owner.name} (${owner.status})`);
+      }
+    }
+  }
+
+  // A node an interruption drain marked is the drain's: no other execution uncordons it until the drain has ended.
+  for (const mark of r.audit.filter((a) => a.outcome === 'ok' && a.change?.includes('taint node-manager.io/interruption') && !a.change.includes('untaint'))) {
+    const drain = r.executions.find((e) => e.name === mark.execution);
+    const until = drain?.stoppedAt ?? Number.POSITIVE_INFINITY;
+    for (const a of r.audit) {
+      if (a.target !== mark.target || a.outcome !== 'ok' || a.execution === mark.execution || !a.change?.includes('uncordon') || a.at < mark.at || a.at > until) continue;
+      add("an interruption drain's node is never uncordoned by another execution while it drains", `${mark.target}: marked by ${mark.execution} at ${mark.at}s, uncordoned by ${a.execution} (${a.step}) at ${a.at}s`);
     }
   }
 

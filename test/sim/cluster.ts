@@ -95,7 +95,7 @@ export interface PodCounters {
   evictionsRefused: number;
   /** Workload pods that vanished with their node, ended by an API call, rather than through an eviction. */
   deletedWithoutEviction: number;
-  /** Workload pods that vanished with a node AWS took (a Spot reclaim, a Capacity Rebalancing termination): nobody's call ended them. */
+  /** Workload pods that vanished with a node AWS took (a Spot reclaim, a Capacity Rebalancing termination, a health check replacing a stopped instance): nobody's call ended them. */
   lostToInterruption: number;
 }
 
@@ -361,8 +361,8 @@ export class Cluster {
   /** The instance is gone: the cloud node controller deletes the Node and pod GC its pods. */
   instanceTerminated(inst: SimInstance): void {
     const node = this.nodeOf(inst.id);
-    // Taken by AWS itself (a Spot reclaim, Capacity Rebalancing), not by anyone's API call.
-    if (node) this.removeNode(node.name, inst.interrupted || inst.rebalanceReplacedBy ? 'interruption' : 'api');
+    // Taken by AWS itself (a Spot reclaim, Capacity Rebalancing, a health check replacing a stopped instance), not by anyone's API call.
+    if (node) this.removeNode(node.name, inst.interrupted || inst.rebalanceReplacedBy || inst.unhealthy ? 'interruption' : 'api');
     this.instanceStopping(inst);
     for (const [asg, holder] of this.etcdSlots) {
       if (holder !== inst.id) continue;

@@ -132,7 +132,7 @@ export class WorkflowRunner {
   readonly stepCrashes: StepCrash[] = [];
   readonly deps: Deps;
   /** The interruption gate's invocations (a Lambda of its own in front of the workflow): what each said, and what they were billed. */
-  readonly gate = { invocations: 0, billedMs: 0, outcomes: [] as Array<{ at: number; event: string; outcome: GateOutcome }> };
+  readonly gate = { invocations: 0, billedMs: 0, outcomes: [] as Array<{ at: number; event: string; outcome: GateOutcome }>, deadLettered: [] as Array<{ at: number; event: string; error: string }> };
   /** Called after every step (to sample Ready counts between a change and the next tick of time). */
   afterStep: () => void = () => undefined;
   private readonly definitions = new Map<Workflow, AslDefinition>();
@@ -183,23 +183,31 @@ export class WorkflowRunner {
 
   /**
    * The gate's Lambda invocation for one EventBridge event (lambdas/interruption-gate.ts): billed
-   * as any invocation (a base and each call), counted apart from the executions it starts.
+   * as any invocation (a base and each call), counted apart from the executions it starts. An
+   * asynchronous invocation that fails is tried twice more by Lambda (about a minute, then two,
+   * later), then goes to the function's dead-letter queue.
    */
-  invokeGate(event: { readonly id?: string }): Promise<GateOutcome> {
+  async invokeGate(event: { readonly id?: string }, attempt = 1): Promise<GateOutcome | undefined> {
     const owner = `gate-${++this.counter}`;
-    return this.external(owner, async () => {
-      const inv: Invocation = { execution: 'gate', state: 'gate', calls: 0 };
-      this.gate.invocations += 1;
-      try {
-        const outcome = await this.sim.context.run(inv, () =>
-          gate(event, { config: this.deps.config, autoscaling: this.deps.autoscaling, sfn: this.deps.sfn, stateMachineArn: this.stateMachineArn('interruption') }),
-        );
-        this.gate.outcomes.push({ at: this.sim.now(), event: event.id ?? '', outcome });
-        return outcome;
-      } finally {
-        this.gate.billedMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * inv.calls;
-      }
-    });
+    try {
+      return await this.external(owner, async () => {
+        const inv: Invocation = { execution: 'gate', state: 'gate', calls: 0 };
+        this.gate.invocations += 1;
+        try {
+          const outcome = await this.sim.context.run(inv, () =>
+            gate(event, { config: this.deps.config, autoscaling: this.deps.autoscaling, sfn: this.deps.sfn, stateMachineArn: this.stateMachineArn('interruption') }),
+          );
+          this.gate.outcomes.push({ at: this.sim.now(), event: event.id ?? '', outcome });
+          return outcome;
+        } finally {
+          this.gate.billedMs += LAMBDA_BASE_MS + LAMBDA_PER_CALL_MS * inv.calls;
+        }
+      });
+    } catch (e) {
+      if (attempt < 3) this.sim.clock.after(attempt * 60, 'gate retry', () => void this.invokeGate(event, attempt + 1));
+      else this.gate.deadLettered.push({ at: this.sim.now(), event: event.id ?? '', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+      return undefined;
+    }
   }
 
   stateMachineArn(workflow: Workflow): string {

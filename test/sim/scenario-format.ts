@@ -21,6 +21,8 @@ const GroupSpec = z
     perZone: z.number().int().min(0),
     /** Each ASG's MaxSize. @default perZone (as kops sets it) */
     maxPerZone: z.number().int().min(0).optional(),
+    /** Each ASG's MinSize. @default perZone (as kops sets it) */
+    minPerZone: z.number().int().min(0).optional(),
     desiredReady: z.number().int().min(0),
     /** A count, or a percentage of desiredReady ("10%"), as the deployment configuration takes it. */
     surplus: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?\d)%$/, 'a percentage such as "10%"')]).default(0),
@@ -81,8 +83,11 @@ const Fault = z.discriminatedUnion('kind', [
   /** The workload rolls out: its pods are replaced and spread over every schedulable node, new ones included. */
   z.object({ kind: z.literal('rollout'), ...at, workload: z.string() }).strict(),
   z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish', 'interruption']) }).strict(),
-  /** EC2 reclaims `count` Spot instances of the group in the zone (the warning, then the reclaim two minutes later); `every`: again and again until the scenario ends. */
-  z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1), every: duration.optional() }).strict(),
+  /**
+   * EC2 reclaims `count` Spot instances of the group in the zone (the warning, then the reclaim two
+   * minutes later); `every`: again and again, for `for` (else until the scenario ends).
+   */
+  z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1), every: duration.optional(), for: duration.optional() }).strict(),
   /**
    * Someone stops `count` running on-demand instances of the group in the zone (StopInstances), and
    * starts them again after `for` if given. An ASG's health check replaces a member still stopped
@@ -123,7 +128,8 @@ const Run = z.union([
    * The interruption rules: every Spot interruption warning, rebalance recommendation and
    * stopping / shutting-down state change in the region, and termination lifecycle actions of the
    * groups' ASGs, each start the workflow with the event. EventBridge delivers at least once and
-   * in no set order: `duplicates` is the chance an event arrives twice, `maxDelaySeconds` how late one may be.
+   * in no set order: `duplicates` is the chance an event arrives twice, `maxDelaySeconds` how late one may
+   * be (at random), `delaySeconds` how late every one is.
    */
   z
     .object({
@@ -131,6 +137,8 @@ const Run = z.union([
       workflow: z.literal('interruption'),
       duplicates: z.number().min(0).max(1).default(0),
       maxDelaySeconds: z.number().min(0).max(600).default(0),
+      /** Every delivery comes this much later than the event (on top of the random delay). */
+      delaySeconds: z.number().min(0).max(600).default(0),
     })
     .strict(),
 ]);

@@ -38,7 +38,7 @@ export interface Report {
     lambdaInvocations: number;
     lambdaBilledMs: number;
     /** The interruption gate's invocations (a Lambda in front of the workflow: every routed event, foreign ones included) and their billed milliseconds. */
-    gate: { invocations: number; billedMs: number; dropped: number; duplicates: number };
+    gate: { invocations: number; billedMs: number; dropped: number; duplicates: number; deadLettered: number };
     awsCalls: Record<string, number>;
     kubeCalls: Record<string, number>;
   };
@@ -79,7 +79,7 @@ export interface Report {
   /** Instances of the cluster (its tag) running outside every ASG at the end: nobody manages them. */
   readonly outsideAsgs: Array<{ instanceId: string; nodeGroup: string; zone: string; state: string; launchedAt: number; node: string | null }>;
   /** Every mutating AWS and Kubernetes call, with time (seconds from the start), execution and step. */
-  readonly audit: Array<{ at: number; api: 'aws' | 'kube'; operation: string; target: string; group: string | null; execution: string | null; step: string | null; outcome: string }>;
+  readonly audit: Array<{ at: number; api: 'aws' | 'kube'; operation: string; target: string; group: string | null; execution: string | null; step: string | null; outcome: string; change?: string }>;
   readonly pods: { evictions: number; evictionsRefused: number; deletedWithoutEviction: number; lostToInterruption: number; pending: number };
 }
 
@@ -177,6 +177,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           zones: g.zones,
           perZone: g.perZone,
           maxPerZone: g.maxPerZone ?? g.perZone,
+          minPerZone: g.minPerZone ?? g.perZone,
           instanceTypes: g.instanceTypes,
           lifecycle: g.lifecycle,
           instanceAgeDays: g.instanceAgeDays,
@@ -273,9 +274,10 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
             for (const e of runner.executions) if (e.workflow === f.workflow && e.status === 'RUNNING') runner.stop(e);
             break;
           case 'spotInterruption': {
+            const stop = Math.min(end, f.for !== undefined ? from + f.for * 1000 : end);
             const again = (t: number) => {
               sim.spotInterruption(f.group, f.zone, f.count);
-              if (f.every !== undefined && t + f.every * 1000 <= end) sim.clock.at(t + f.every * 1000, `fault ${f.kind}`, () => again(t + f.every! * 1000));
+              if (f.every !== undefined && t + f.every * 1000 <= stop) sim.clock.at(t + f.every * 1000, `fault ${f.kind}`, () => again(t + f.every! * 1000));
             };
             again(from);
             break;
@@ -328,7 +330,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           };
           const copies = sim.rng.next() < r.duplicates ? 2 : 1;
           for (let i = 0; i < copies; i += 1) {
-            const delay = r.maxDelaySeconds > 0 ? Math.round(sim.rng.next() * r.maxDelaySeconds) : 0;
+            const delay = r.delaySeconds + (r.maxDelaySeconds > 0 ? Math.round(sim.rng.next() * r.maxDelaySeconds) : 0);
             if (delay === 0) deliver();
             else sim.clock.after(delay, 'deliver interruption event', deliver);
           }
@@ -392,6 +394,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           billedMs: runner.gate.billedMs,
           dropped: runner.gate.outcomes.filter((o) => o.outcome.dropped).length,
           duplicates: runner.gate.outcomes.filter((o) => o.outcome.duplicate).length,
+          deadLettered: runner.gate.deadLettered.length,
         },
         awsCalls: { ...sim.calls.aws },
         kubeCalls: { ...sim.calls.kube },

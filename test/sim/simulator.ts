@@ -88,6 +88,8 @@ export interface AuditEntry {
   readonly execution: string | null;
   readonly step: string | null;
   readonly outcome: string;
+  /** A node patch: what it changed (cordon, uncordon, taint KEY, untaint KEY). */
+  readonly change?: string;
 }
 
 export interface AsgChange {
@@ -169,7 +171,7 @@ export class Simulator {
       cluster: this.cluster,
       now: () => this.clock.now(),
       kubeCall: (op, port) => this.kubeCall(op, port),
-      audit: (op, target, port, outcome) => this.recordMutation('kube', op, target, this.context.ofPort(port), outcome),
+      audit: (op, target, port, outcome, change) => this.recordMutation('kube', op, target, this.context.ofPort(port), outcome, change),
       authenticate: (token) => this.authenticate(token),
     });
   }
@@ -406,8 +408,8 @@ export class Simulator {
     if (inv) inv.calls += 1;
   }
 
-  recordMutation(api: 'aws' | 'kube', operation: string, target: string, inv: Invocation | undefined, outcome: string): void {
-    this.audit.push({ at: this.now(), api, operation, target, group: this.groupOfTarget(target), execution: inv?.execution ?? null, step: inv?.state ?? null, outcome });
+  recordMutation(api: 'aws' | 'kube', operation: string, target: string, inv: Invocation | undefined, outcome: string, change?: string): void {
+    this.audit.push({ at: this.now(), api, operation, target, group: this.groupOfTarget(target), execution: inv?.execution ?? null, step: inv?.state ?? null, outcome, ...(change ? { change } : {}) });
   }
 
   private groupOfTarget(target: string): string | null {
