@@ -14,7 +14,18 @@ const SCENARIOS = join(__dirname, '..', 'examples', 'scenarios');
  * GB-second on arm64 at the functions' 512 MB; DynamoDB on demand per write and (strongly
  * consistent) read request unit, the lease item taken as one unit.
  */
-export const PRICE = { transition: 0.000025, request: 0.0000002, gbSecond: 0.0000133334, memoryGb: 0.5, write: 0.000000625, read: 0.000000125 } as const;
+export const PRICE = { transition: 0.000025, request: 0.0000002, gbSecond: 0.0000133334, memoryGb: 0.5, gateMemoryGb: 0.25, write: 0.000000625, read: 0.000000125 } as const;
+
+/** What the interruption gate's invocations cost (256 MB, arm64). */
+export function gateCost(r: Report): number {
+  return r.totals.gate.invocations * PRICE.request + (r.totals.gate.billedMs / 1000) * PRICE.gateMemoryGb * PRICE.gbSecond;
+}
+
+/** A thousand Spot warnings for instances of no managed group (another cluster, a bastion), one a second. */
+export function foreignEvents(count = 1000): Scenario {
+  const s = load('interruption-foreign');
+  return parseScenario({ ...s, name: `${count} foreign Spot warnings`, faults: Array.from({ length: count }, (_, i) => ({ at: `${i + 1}s`, kind: 'foreignInterruption' })), until: `${count + 60}s` });
+}
 
 export interface Row {
   readonly name: string;
@@ -139,5 +150,15 @@ export async function benchTable(sizes: readonly number[]): Promise<void> {
   const replenishRows = [replenishLine(await measure('idle (nothing to do)', idleReplenish())), replenishLine(await measure('Spot outage in one AZ (2 h, events on)', load('spot-outage-replenish')))];
   console.log(`\nReplenish (per execution; the run's cost, and a month at that rate)\n`);
   console.log(table(['replenish', 'executions', 'transitions', 'Lambda invocations', 'cost of the run', 'per group-month', 'real s', 'peak RSS MB'], replenishRows));
+  const foreign = await measure('foreign events', foreignEvents());
+  const f = foreign.report;
+  const n = f.totals.gate.invocations;
+  console.log(`\nInterruption drain: events for instances of no managed group (the gate drops them before Step Functions)\n`);
+  console.log(
+    table(
+      ['events', 'dropped by the gate', 'executions', 'transitions', 'AWS calls', 'cost per 1,000', 'real s'],
+      [[String(n), String(f.totals.gate.dropped), String(f.executions.length), String(f.totals.transitions), String(sum(f.totals.awsCalls)), `$${((gateCost(f) / Math.max(1, n)) * 1000).toFixed(5)}`, foreign.realSeconds.toFixed(1)]],
+    ),
+  );
   console.log(`\nPrices: Standard transition $${PRICE.transition}, Lambda request $${PRICE.request}, GB-s $${PRICE.gbSecond} (arm64, 512 MB), DynamoDB write $${PRICE.write}, read $${PRICE.read}.`);
 }

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseScenario, runScenario, type Report, type Scenario } from '../test/sim/scenario';
 import { offlineEnvironment } from '../test/sim/offline';
-import { benchTable, PRICE } from './bench-table';
+import { benchTable, gateCost, PRICE } from './bench-table';
 
 offlineEnvironment();
 
@@ -71,9 +71,9 @@ function interruptionFigures(scenario: Scenario, report: Report): void {
   const transitions = all.reduce((n, e) => n + e.transitions, 0);
   const invocations = all.reduce((n, e) => n + e.lambdaInvocations, 0);
   const billed = all.reduce((n, e) => n + e.lambdaBilledMs, 0);
-  const cost = transitions * PRICE.transition + invocations * PRICE.request + (billed / 1000) * PRICE.memoryGb * PRICE.gbSecond;
+  const cost = transitions * PRICE.transition + invocations * PRICE.request + (billed / 1000) * PRICE.memoryGb * PRICE.gbSecond + gateCost(report);
   const per = Math.max(1, drains.length);
-  console.log(`  interruptions: ${drains.length} drained, ${all.length - drains.length} events ignored (duplicates, foreign, ends of announced ones)`);
+  console.log(`  interruptions: ${drains.length} drained, ${all.length - drains.length} executions ignored or refused (duplicates, ends of announced ones, forged); the gate dropped ${report.totals.gate.dropped} of ${report.totals.gate.invocations} events before Step Functions`);
   console.log(`  notice -> node tainted: ${stats(tainted)}; notice -> last eviction: ${stats(emptied)}`);
   console.log(`  pods lost to interruptions ${report.pods.lostToInterruption}, deleted without eviction ${report.pods.deletedWithoutEviction}; seconds below desiredReady: ${below.join(', ')}; capacity left over at the end ${leftOver}`);
   console.log(`  per interruption: ${(all.length / per).toFixed(2)} executions, ${(transitions / per).toFixed(1)} transitions, ${(invocations / per).toFixed(1)} Lambda invocations; $${((cost / per) * 1000).toFixed(2)} per 1,000 interruptions`);

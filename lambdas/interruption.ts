@@ -7,6 +7,7 @@ import {
   hookDeadline,
   impossible,
   InvalidInputError,
+  NodeManagerError,
   parseNotice,
   SPOT_NOTICE_SECONDS,
   SURVIVAL_MARGIN_SECONDS,
@@ -286,13 +287,16 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
       done.terminated = `${n.instanceId} (drained; terminated so nothing runs outside an ASG)`;
     } else done.terminated = `${n.instanceId} already ${inst?.state ?? 'gone'}`;
   }
-  if (n.hook && state.verified) {
+  // A launch whose take failed before it could confirm the action: confirm it here (one call), so
+  // that an outage of ours lets the launch go on now rather than at the hook's timeout.
+  const confirmed = state.verified || (n.kind === 'launch-hook' && n.hook !== undefined && state.failure !== undefined && (await launchWaiting(deps, n)));
+  if (n.hook && confirmed) {
     const abandon = n.kind === 'launch-hook' && state.timeUp === true && !state.joined && !state.failure && !state.warming;
     const result = abandon ? 'ABANDON' : 'CONTINUE';
     const completed = await deps.autoscaling.completeLifecycleAction(n.hook, n.instanceId, result);
     done.lifecycleAction = completed ? `completed ${result} (${n.hook.name})` : 'no lifecycle action was waiting (completed or timed out already)';
     if (completed && result === 'CONTINUE' && state.failure && n.kind === 'launch-hook') done.failOpen = `node-manager failed (${state.failure.Error}): the launch goes on, as the hook's default would let it`;
-  } else if (n.hook && state.failure && !state.verified) done.lifecycleAction = 'not completed: the notice was never confirmed with Auto Scaling (the hook times out to its default result)';
+  } else if (n.hook && state.failure && !confirmed) done.lifecycleAction = 'not completed: the notice was never confirmed with Auto Scaling (the hook times out to its default result)';
   const closed = await closeEntry(deps, state, state.group);
   if (closed.said) done.ledger = closed.said;
   // A node we marked whose instance is not certainly going: watch it, and give it back if it stays.
@@ -319,6 +323,17 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
       ...(state.failure ? { failure: state.failure.Error, cause: state.failure.Cause.slice(0, 500) } : {}),
     },
   };
+}
+
+/** Whether Auto Scaling holds the instance in Pending:Wait on that hook's group (errors: no, the hook's default applies). */
+async function launchWaiting(deps: Deps, n: Notice): Promise<boolean> {
+  try {
+    const [m] = await deps.autoscaling.describeInstances([n.instanceId]);
+    return unverified(n, { ...(m ? { asg: { name: m.asg, lifecycleState: m.lifecycleState } } : {}) }) === undefined;
+  } catch (e) {
+    if (e instanceof NodeManagerError) return false;
+    throw e;
+  }
 }
 
 export type { InterruptionState } from './interruption-state';

@@ -303,6 +303,8 @@ export class NodeManager extends Construct {
         environment: { NODE_MANAGER_INTERRUPTION_STATE_MACHINE: this.interruptionStateMachine.stateMachineArn },
         // An event the gate failed on after Lambda's own retries lands here, and the alarm below says so.
         deadLetterQueue: this.deadLetterQueue,
+        // It calls Auto Scaling and Step Functions only: outside the VPC, it needs no network interfaces.
+        inVpc: false,
       });
       addInterruptionDrain(this, { stateMachine: this.interruptionStateMachine, role, gate: this.interruptionGate, groups, deadLetterQueue: this.deadLetterQueue, tag, clusterName: props.clusterName });
       Validations.of(gateRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'DescribeAutoScalingInstances and DescribeAutoScalingGroups support no resource-level permissions; the gate reads which group an instance is in, nothing else.' });

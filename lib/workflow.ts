@@ -46,6 +46,8 @@ export interface FunctionOverrides {
   readonly environment?: Readonly<Record<string, string>>;
   readonly description?: string;
   readonly deadLetterQueue?: sqs.IQueue;
+  /** Placed in the VPC with the others (the gate never reaches the API server, only AWS's public APIs). @default true */
+  readonly inVpc?: boolean;
 }
 
 export function workflowParts(
@@ -92,7 +94,7 @@ export function workflowParts(
         // Paths relative to the project root, where the bundling runs (locally or in Docker).
         esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_ALIASES).map(([from, to]) => ['--alias', `${from}=${to}`])),
       },
-      ...(p.vpcPlacement ? { vpc: p.vpcPlacement.vpc, vpcSubnets: p.vpcPlacement.subnets, securityGroups: p.vpcPlacement.securityGroups } : {}),
+      ...(p.vpcPlacement && o.inVpc !== false ? { vpc: p.vpcPlacement.vpc, vpcSubnets: p.vpcPlacement.subnets, securityGroups: p.vpcPlacement.securityGroups } : {}),
     });
     return f;
   };
