@@ -146,7 +146,8 @@ async function claimAndTake(state: InterruptionState, deps: Deps, g: GroupConfig
   if (replace && facts.asg) {
     await deps.autoscaling.detachInstances(facts.asg.name, [n.instanceId], false);
     replacement = `detached from ${facts.asg.name} without decrement: the ASG launches its replacement now`;
-  } else if (heldBy) replacement = `${executionName(heldBy)} is replacing it`;
+  } else if (retry && existing.detached) replacement = 'detached already by an earlier attempt of this step: its ASG launches the replacement';
+  else if (heldBy) replacement = `${executionName(heldBy)} is replacing it`;
   else if (n.hook?.destination === 'WarmPool') replacement = 'none: the instance goes back to its warm pool (its node is given back when it launches again)';
   else if (n.kind === 'terminate-hook' || facts.asg?.lifecycleState?.startsWith('Terminating')) replacement = 'the ASG replaces it (the instance no longer counts)';
   const taken: InterruptionState = {
@@ -203,14 +204,18 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
   let { lastBeat = now, heartbeats = 0, deadline } = state;
   const n = state.notice;
   let beat: string | undefined;
-  if (n.hook && state.hook) {
-    if (heartbeatDue(lastBeat, now, state.hook, heartbeats) && now < deadline) {
+  // An execution an earlier release took carries no hook timing: the group's, as that release used it.
+  const g = deps.config.groups.find((x) => x.name === state.group);
+  const hook = n.hook ? (state.hook ?? g?.terminateHook ?? { heartbeatTimeoutSeconds: 80, maxHeartbeats: 60 }) : undefined;
+  if (n.hook && hook) {
+    if (heartbeatDue(lastBeat, now, hook, heartbeats) && now < deadline) {
       const recorded = await deps.autoscaling.recordHeartbeat(n.hook, n.instanceId);
       beat = recorded ? 'heartbeat recorded' : 'no lifecycle action waits any more';
       heartbeats += 1;
       if (recorded) lastBeat = now;
     }
-    deadline = beat === 'no lifecycle action waits any more' ? now : hookDeadline(Math.min(n.at, state.lastBeat ?? now), lastBeat, heartbeats, state.hook, groupDrainTimeout(deps, state));
+    if (beat === 'no lifecycle action waits any more') deadline = now;
+    else if (state.hook) deadline = hookDeadline(Math.min(n.at, state.lastBeat ?? now), lastBeat, heartbeats, state.hook, g?.drainTimeoutSeconds ?? 600);
   }
   const left = (deadline - now) / 1000;
   const { evicted, refused, staying } = await evictPass(await deps.kube(), state.node, (pod) => graceFor(pod.graceSeconds, left));
@@ -218,7 +223,7 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
   const drained = remaining.length === 0;
   const timeUp = !drained && now >= deadline;
   const poll = nextPoll(staying, evicted.length, refused.length, now, deadline);
-  const toBeat = n.hook && state.hook ? untilHeartbeat(lastBeat, now, state.hook, heartbeats) : undefined;
+  const toBeat = n.hook && hook ? untilHeartbeat(lastBeat, now, hook, heartbeats) : undefined;
   return {
     ...state,
     deadline,
@@ -240,10 +245,6 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
       ...(beat ? { heartbeat: beat } : {}),
     },
   };
-}
-
-function groupDrainTimeout(deps: Deps, state: InterruptionState): number {
-  return deps.config.groups.find((g) => g.name === state.group)?.drainTimeoutSeconds ?? 600;
 }
 
 /** Polls are short while evictions are refused or new; once every pod left is on its way out, the next look is when the last grace period ends. */
@@ -289,7 +290,9 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
   }
   // A launch whose take failed before it could confirm the action: confirm it here (one call), so
   // that an outage of ours lets the launch go on now rather than at the hook's timeout.
-  const confirmed = state.verified || (n.kind === 'launch-hook' && n.hook !== undefined && state.failure !== undefined && (await launchWaiting(deps, n)));
+  // An execution an earlier release took (its entry in the lease item) checked its notice its own way: it ends as it began.
+  const earlier = state.entry !== undefined && !state.ledgerItem;
+  const confirmed = state.verified || earlier || (n.kind === 'launch-hook' && n.hook !== undefined && state.failure !== undefined && (await launchWaiting(deps, n)));
   if (n.hook && confirmed) {
     const abandon = n.kind === 'launch-hook' && state.timeUp === true && !state.joined && !state.failure && !state.warming;
     const result = abandon ? 'ABANDON' : 'CONTINUE';

@@ -3,6 +3,8 @@
  * when the instance outlives its notice, a ledger that stays small under churn, a launch hook that
  * fails open, and the campaign's finds, each as a scenario read from its report.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkInvariants } from '../sim/chaos';
 import { parseScenario, runScenario, type Report } from '../sim/scenario';
 import type { ClusterEvent } from '../sim/cluster';
@@ -288,6 +290,24 @@ describe("the campaign's finds", () => {
     const warning = rest.find((e) => did(e).notice === 'spot-interruption')!;
     expect(did(warning)).toMatchObject({ after: 'rebalance', replacement: expect.stringContaining('detached') });
     expect(checkInvariants(scenario, r)).toEqual([]);
+  });
+
+  it('a Spot take retried after its own detach finds its group from its claim (Auto Scaling dropped the group tag): every pod evicted, none lost', async () => {
+    const scenario = parseScenario({
+      ...(JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'scenarios', 'spot-reclaim.json'), 'utf8')) as Record<string, unknown>),
+      faults: [
+        { at: '5m', kind: 'spotInterruption', group: 'nodes', zone: ZONES[0], count: 1 },
+        { at: '5m', kind: 'stepCrash', state: 'Take the notice', times: 1 },
+      ],
+    });
+    const { report: r } = await runScenario(scenario);
+    const [drain] = interruptions(r);
+    expect(drain.status).toBe('SUCCEEDED');
+    expect(did(drain)).toMatchObject({ group: 'nodes', replacement: expect.stringContaining('detached') });
+    expect(r.audit.filter((a) => a.execution === drain.name && a.operation === 'create pods/eviction')).toHaveLength(31);
+    expect(r.pods.lostToInterruption + r.pods.deletedWithoutEviction).toBe(0);
+    expect(Object.values(ledger(r, 'nodes')).every((e) => e.doneAt !== undefined)).toBe(true);
+    expect(r.outsideAsgs).toEqual([]);
   });
 
   it("a failed refresh's give-back remembers surplus that never launched, and replenish gives it back once it does", async () => {
