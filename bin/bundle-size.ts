@@ -12,7 +12,13 @@ import { buildSync, type Metafile } from 'esbuild';
 import { lambdaBuildOptions } from '../test/cdk/lambda-build';
 
 const ROOT = join(__dirname, '..');
-const WORKFLOWS = ['refresh', 'replenish', 'interruption'] as const;
+/** Each function and its entry: the three workflows, and the gate in front of the interruption drain. */
+const FUNCTIONS = [
+  ['refresh', 'refresh-handler.ts'],
+  ['replenish', 'replenish-handler.ts'],
+  ['interruption', 'interruption-handler.ts'],
+  ['gate', 'interruption-gate.ts'],
+] as const;
 
 /** The package (or our own top folder) an input file belongs to. */
 function owner(path: string): string {
@@ -22,9 +28,9 @@ function owner(path: string): string {
 
 function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'nm-bundles-'));
-  for (const name of WORKFLOWS) {
+  for (const [name, entry] of FUNCTIONS) {
     const out = join(dir, `${name}.js`);
-    const result = buildSync({ ...lambdaBuildOptions(name, out), metafile: true });
+    const result = buildSync({ ...lambdaBuildOptions(name, out, entry), metafile: true });
     const meta = result.metafile as Metafile;
     const bytes = new Map<string, number>();
     for (const [path, info] of Object.entries(meta.outputs[Object.keys(meta.outputs).find((k) => k.endsWith('.js'))!].inputs)) bytes.set(owner(path), (bytes.get(owner(path)) ?? 0) + info.bytesInOutput);
