@@ -14,17 +14,32 @@ const SCENARIOS = join(__dirname, '..', 'examples', 'scenarios');
  * GB-second on arm64 at the functions' 512 MB; DynamoDB on demand per write and (strongly
  * consistent) read request unit, the lease item taken as one unit.
  */
-export const PRICE = { transition: 0.000025, request: 0.0000002, gbSecond: 0.0000133334, memoryGb: 0.5, gateMemoryGb: 0.25, write: 0.000000625, read: 0.000000125 } as const;
+export const PRICE = {
+  transition: 0.000025,
+  request: 0.0000002,
+  gbSecond: 0.0000133334,
+  memoryGb: 0.5,
+  gateMemoryGb: 0.25,
+  write: 0.000000625,
+  read: 0.000000125,
+} as const;
 
 /** What the interruption gate's invocations cost (256 MB, arm64). */
 export function gateCost(r: Report): number {
-  return r.totals.gate.invocations * PRICE.request + (r.totals.gate.billedMs / 1000) * PRICE.gateMemoryGb * PRICE.gbSecond;
+  return (
+    r.totals.gate.invocations * PRICE.request + (r.totals.gate.billedMs / 1000) * PRICE.gateMemoryGb * PRICE.gbSecond
+  );
 }
 
 /** A thousand Spot warnings for instances of no managed group (another cluster, a bastion), one a second. */
 export function foreignEvents(count = 1000): Scenario {
   const s = load('interruption-foreign');
-  return parseScenario({ ...s, name: `${count} foreign Spot warnings`, faults: Array.from({ length: count }, (_, i) => ({ at: `${i + 1}s`, kind: 'foreignInterruption' })), until: `${count + 60}s` });
+  return parseScenario({
+    ...s,
+    name: `${count} foreign Spot warnings`,
+    faults: Array.from({ length: count }, (_, i) => ({ at: `${i + 1}s`, kind: 'foreignInterruption' })),
+    until: `${count + 60}s`,
+  });
 }
 
 export interface Row {
@@ -44,15 +59,39 @@ function load(name: string): Scenario {
  * under a budget that lets 5 % of them go at once (one at a time up to 10 nodes).
  */
 export function refreshScenario(nodes: number, surplus: number | string): Scenario {
-  const zones = nodes >= 2000 ? ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d', 'ap-northeast-1b'] : ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
+  const zones =
+    nodes >= 2000
+      ? ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d', 'ap-northeast-1b']
+      : ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
   const perZone = Math.ceil(nodes / zones.length);
   const base = JSON.parse(readFileSync(join(SCENARIOS, 'bench-300.json'), 'utf8')) as Record<string, unknown>;
-  const batches = typeof surplus === 'number' ? Math.ceil(nodes / Math.max(1, surplus)) : Math.ceil(100 / Number.parseInt(surplus, 10)) + 1;
+  const batches =
+    typeof surplus === 'number'
+      ? Math.ceil(nodes / Math.max(1, surplus))
+      : Math.ceil(100 / Number.parseInt(surplus, 10)) + 1;
   return parseScenario({
     ...base,
     name: `refresh ${perZone * zones.length} nodes, surplus ${surplus}`,
-    groups: [{ ...(base.groups as object[])[0], zones, perZone, maxPerZone: perZone, desiredReady: perZone * zones.length, surplus, drainTimeoutSeconds: 1800 }],
-    workloads: [{ name: 'web', namespace: 'default', group: 'nodes', replicas: 2 * perZone * zones.length, pdb: { maxUnavailable: '5%' } }],
+    groups: [
+      {
+        ...(base.groups as object[])[0],
+        zones,
+        perZone,
+        maxPerZone: perZone,
+        desiredReady: perZone * zones.length,
+        surplus,
+        drainTimeoutSeconds: 1800,
+      },
+    ],
+    workloads: [
+      {
+        name: 'web',
+        namespace: 'default',
+        group: 'nodes',
+        replicas: 2 * perZone * zones.length,
+        pdb: { maxUnavailable: '5%' },
+      },
+    ],
     // Room for every batch at twice its physical time, and an hour more.
     until: `${3600 + batches * 2 * (90 + 60 + 10 + 10 * Math.ceil(nodes / batches))}s`,
   });
@@ -61,7 +100,13 @@ export function refreshScenario(nodes: number, surplus: number | string): Scenar
 /** An idle group on a 5-minute replenish schedule for a day: what doing nothing costs. */
 function idleReplenish(): Scenario {
   const s = load('spot-outage-replenish');
-  return parseScenario({ ...s, name: 'replenish, idle (5-minute schedule, 1 day)', faults: [], runs: [{ every: '5m', workflow: 'replenish', input: { group: 'nodes' } }], until: '1d' });
+  return parseScenario({
+    ...s,
+    name: 'replenish, idle (5-minute schedule, 1 day)',
+    faults: [],
+    runs: [{ every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
+    until: '1d',
+  });
 }
 
 export async function measure(name: string, scenario: Scenario): Promise<Row> {
@@ -70,7 +115,13 @@ export async function measure(name: string, scenario: Scenario): Promise<Row> {
   const t0 = performance.now();
   const { report } = await runScenario(scenario);
   clearInterval(sampler);
-  return { name, realSeconds: (performance.now() - t0) / 1000, peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1e6), report, scenario };
+  return {
+    name,
+    realSeconds: (performance.now() - t0) / 1000,
+    peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1e6),
+    report,
+    scenario,
+  };
 }
 
 const sum = (o: Readonly<Record<string, number>>) => Object.values(o).reduce((a, b) => a + b, 0);
@@ -82,8 +133,15 @@ export function cost(r: Report, workflow?: string): number {
   const invocations = execs.reduce((n, e) => n + e.lambdaInvocations, 0);
   const billed = execs.reduce((n, e) => n + e.lambdaBilledMs, 0);
   const all = workflow === undefined || r.executions.every((e) => e.workflow === workflow);
-  const dynamo = all ? (r.totals.awsCalls.UpdateItem ?? 0) * PRICE.write + (r.totals.awsCalls.GetItem ?? 0) * PRICE.read : 0;
-  return transitions * PRICE.transition + invocations * PRICE.request + (billed / 1000) * PRICE.memoryGb * PRICE.gbSecond + dynamo;
+  const dynamo = all
+    ? (r.totals.awsCalls.UpdateItem ?? 0) * PRICE.write + (r.totals.awsCalls.GetItem ?? 0) * PRICE.read
+    : 0;
+  return (
+    transitions * PRICE.transition +
+    invocations * PRICE.request +
+    (billed / 1000) * PRICE.memoryGb * PRICE.gbSecond +
+    dynamo
+  );
 }
 
 function refreshLine(row: Row): string[] {
@@ -95,7 +153,9 @@ function refreshLine(row: Row): string[] {
   const ok = r.executions.every((e) => e.status === 'SUCCEEDED');
   return [
     row.name,
-    ok ? `${r.executions.length} SUCCEEDED` : r.executions.map((e) => `${e.status}${e.error ? ` ${e.error}` : ''}`).join(','),
+    ok
+      ? `${r.executions.length} SUCCEEDED`
+      : r.executions.map((e) => `${e.status}${e.error ? ` ${e.error}` : ''}`).join(','),
     (t.simulatedSeconds / t.lowerBoundSeconds).toFixed(3),
     (t.transitions / replaced).toFixed(2),
     (sum(t.awsCalls) / replaced).toFixed(2),
@@ -143,22 +203,69 @@ export async function benchTable(sizes: readonly number[]): Promise<void> {
   }
   const cp = await measure('control plane (3 masters, in place)', load('kops-control-plane'));
   refreshRows.push(refreshLine(cp));
-  console.log(`Refresh (per replaced node; the bound: one launch for the surge, each batch's drain, a launch for every batch but the last)\n`);
   console.log(
-    table(['refresh', 'executions', 'time / bound', 'transitions', 'AWS calls', 'Kubernetes calls', 'largest history', 'cost per 1,000 nodes', 'real s', 'peak RSS MB'], refreshRows),
+    `Refresh (per replaced node; the bound: one launch for the surge, each batch's drain, a launch for every batch but the last)\n`,
   );
-  const replenishRows = [replenishLine(await measure('idle (nothing to do)', idleReplenish())), replenishLine(await measure('Spot outage in one AZ (2 h, events on)', load('spot-outage-replenish')))];
+  console.log(
+    table(
+      [
+        'refresh',
+        'executions',
+        'time / bound',
+        'transitions',
+        'AWS calls',
+        'Kubernetes calls',
+        'largest history',
+        'cost per 1,000 nodes',
+        'real s',
+        'peak RSS MB',
+      ],
+      refreshRows,
+    ),
+  );
+  const replenishRows = [
+    replenishLine(await measure('idle (nothing to do)', idleReplenish())),
+    replenishLine(await measure('Spot outage in one AZ (2 h, events on)', load('spot-outage-replenish'))),
+  ];
   console.log(`\nReplenish (per execution; the run's cost, and a month at that rate)\n`);
-  console.log(table(['replenish', 'executions', 'transitions', 'Lambda invocations', 'cost of the run', 'per group-month', 'real s', 'peak RSS MB'], replenishRows));
+  console.log(
+    table(
+      [
+        'replenish',
+        'executions',
+        'transitions',
+        'Lambda invocations',
+        'cost of the run',
+        'per group-month',
+        'real s',
+        'peak RSS MB',
+      ],
+      replenishRows,
+    ),
+  );
   const foreign = await measure('foreign events', foreignEvents());
   const f = foreign.report;
   const n = f.totals.gate.invocations;
-  console.log(`\nInterruption drain: events for instances of no managed group (the gate drops them before Step Functions)\n`);
+  console.log(
+    `\nInterruption drain: events for instances of no managed group (the gate drops them before Step Functions)\n`,
+  );
   console.log(
     table(
       ['events', 'dropped by the gate', 'executions', 'transitions', 'AWS calls', 'cost per 1,000', 'real s'],
-      [[String(n), String(f.totals.gate.dropped), String(f.executions.length), String(f.totals.transitions), String(sum(f.totals.awsCalls)), `$${((gateCost(f) / Math.max(1, n)) * 1000).toFixed(5)}`, foreign.realSeconds.toFixed(1)]],
+      [
+        [
+          String(n),
+          String(f.totals.gate.dropped),
+          String(f.executions.length),
+          String(f.totals.transitions),
+          String(sum(f.totals.awsCalls)),
+          `$${((gateCost(f) / Math.max(1, n)) * 1000).toFixed(5)}`,
+          foreign.realSeconds.toFixed(1),
+        ],
+      ],
     ),
   );
-  console.log(`\nPrices: Standard transition $${PRICE.transition}, Lambda request $${PRICE.request}, GB-s $${PRICE.gbSecond} (arm64, 512 MB), DynamoDB write $${PRICE.write}, read $${PRICE.read}.`);
+  console.log(
+    `\nPrices: Standard transition $${PRICE.transition}, Lambda request $${PRICE.request}, GB-s $${PRICE.gbSecond} (arm64, 512 MB), DynamoDB write $${PRICE.write}, read $${PRICE.read}.`,
+  );
 }

@@ -26,10 +26,11 @@ async function bench(file: string): Promise<void> {
   const { report } = await runScenario(scenario, {
     onReady: (sim) => {
       // Heap every simulated hour: flat means the cost of a step does not grow with the run's past.
-      const hour = () => sim.clock.after(3600, 'bench heap sample', () => {
-        heapAt.push(Math.round(process.memoryUsage().heapUsed / 1e6));
-        hour();
-      });
+      const hour = () =>
+        sim.clock.after(3600, 'bench heap sample', () => {
+          heapAt.push(Math.round(process.memoryUsage().heapUsed / 1e6));
+          hour();
+        });
       hour();
     },
   });
@@ -39,12 +40,21 @@ async function bench(file: string): Promise<void> {
   const replaced = scenario.groups.reduce((n, g) => n + g.perZone * g.zones.length, 0);
   const t = report.totals;
   const byStatus = new Map<string, number>();
-  for (const e of report.executions) byStatus.set(`${e.workflow} ${e.status}`, (byStatus.get(`${e.workflow} ${e.status}`) ?? 0) + 1);
-  console.log(`== ${scenario.name}: ${report.executions.length <= 6 ? report.executions.map((e) => `${e.name} ${e.status}`).join(', ') : [...byStatus].map(([k, n]) => `${n} ${k}`).join(', ')}`);
-  console.log(`  real ${seconds.toFixed(1)} s, peak RSS ${Math.round(peak / 1e6)} MB, heap by simulated hour (MB): ${heapAt.slice(0, 12).join(' ')}${heapAt.length > 12 ? ` … ${heapAt.slice(-3).join(' ')}` : ''}`);
-  console.log(`  simulated ${(t.simulatedSeconds / 3600).toFixed(2)} h${t.lowerBoundSeconds > 0 ? `, ratio to the lower bound ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(3)}` : ''}`);
+  for (const e of report.executions)
+    byStatus.set(`${e.workflow} ${e.status}`, (byStatus.get(`${e.workflow} ${e.status}`) ?? 0) + 1);
+  console.log(
+    `== ${scenario.name}: ${report.executions.length <= 6 ? report.executions.map((e) => `${e.name} ${e.status}`).join(', ') : [...byStatus].map(([k, n]) => `${n} ${k}`).join(', ')}`,
+  );
+  console.log(
+    `  real ${seconds.toFixed(1)} s, peak RSS ${Math.round(peak / 1e6)} MB, heap by simulated hour (MB): ${heapAt.slice(0, 12).join(' ')}${heapAt.length > 12 ? ` … ${heapAt.slice(-3).join(' ')}` : ''}`,
+  );
+  console.log(
+    `  simulated ${(t.simulatedSeconds / 3600).toFixed(2)} h${t.lowerBoundSeconds > 0 ? `, ratio to the lower bound ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(3)}` : ''}`,
+  );
   if (report.executions.some((e) => e.workflow === 'refresh')) {
-    console.log(`  per replaced node: ${(t.transitions / replaced).toFixed(2)} transitions, ${(sum(t.awsCalls) / replaced).toFixed(2)} AWS calls, ${(sum(t.kubeCalls) / replaced).toFixed(2)} Kubernetes calls; largest history ${Math.max(...report.executions.map((e) => e.historyEvents))} events`);
+    console.log(
+      `  per replaced node: ${(t.transitions / replaced).toFixed(2)} transitions, ${(sum(t.awsCalls) / replaced).toFixed(2)} AWS calls, ${(sum(t.kubeCalls) / replaced).toFixed(2)} Kubernetes calls; largest history ${Math.max(...report.executions.map((e) => e.historyEvents))} events`,
+    );
   }
   if (report.executions.some((e) => e.workflow === 'interruption')) interruptionFigures(scenario, report);
 }
@@ -55,10 +65,14 @@ function interruptionFigures(scenario: Scenario, report: Report): void {
   const all = report.executions.filter((e) => e.workflow === 'interruption');
   const drains = all.filter((e) => (e.output as { did?: { ignored?: unknown } } | null)?.did?.ignored === undefined);
   const eventAt = (e: Report['executions'][number]) => (Date.parse((e.input as { time: string }).time) - start) / 1000;
-  const firstOf = (e: Report['executions'][number], op: string) => report.audit.filter((a) => a.execution === e.name && a.operation === op).map((a) => a.at);
+  const firstOf = (e: Report['executions'][number], op: string) =>
+    report.audit.filter((a) => a.execution === e.name && a.operation === op).map((a) => a.at);
   const tainted = drains.map((e) => Math.min(...firstOf(e, 'patch nodes')) - eventAt(e)).filter(Number.isFinite);
-  const emptied = drains.map((e) => Math.max(...firstOf(e, 'create pods/eviction')) - eventAt(e)).filter(Number.isFinite);
-  const stats = (xs: number[]) => (xs.length ? `median ${xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]} s, max ${Math.max(...xs)} s` : 'n/a');
+  const emptied = drains
+    .map((e) => Math.max(...firstOf(e, 'create pods/eviction')) - eventAt(e))
+    .filter(Number.isFinite);
+  const stats = (xs: number[]) =>
+    xs.length ? `median ${xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]} s, max ${Math.max(...xs)} s` : 'n/a';
   const until = scenario.until;
   const below = report.groups.map((g) => {
     let s = 0;
@@ -67,16 +81,28 @@ function interruptionFigures(scenario: Scenario, report: Report): void {
     });
     return `${g.name} ${s} s`;
   });
-  const leftOver = report.groups.reduce((n, g) => n + g.asgs.reduce((m, a) => m + Math.max(0, a.desired - a.homeDesired), 0), 0) + report.outsideAsgs.length;
+  const leftOver =
+    report.groups.reduce((n, g) => n + g.asgs.reduce((m, a) => m + Math.max(0, a.desired - a.homeDesired), 0), 0) +
+    report.outsideAsgs.length;
   const transitions = all.reduce((n, e) => n + e.transitions, 0);
   const invocations = all.reduce((n, e) => n + e.lambdaInvocations, 0);
   const billed = all.reduce((n, e) => n + e.lambdaBilledMs, 0);
-  const cost = transitions * PRICE.transition + invocations * PRICE.request + (billed / 1000) * PRICE.memoryGb * PRICE.gbSecond + gateCost(report);
+  const cost =
+    transitions * PRICE.transition +
+    invocations * PRICE.request +
+    (billed / 1000) * PRICE.memoryGb * PRICE.gbSecond +
+    gateCost(report);
   const per = Math.max(1, drains.length);
-  console.log(`  interruptions: ${drains.length} drained, ${all.length - drains.length} executions ignored or refused (duplicates, ends of announced ones, forged); the gate dropped ${report.totals.gate.dropped} of ${report.totals.gate.invocations} events before Step Functions`);
+  console.log(
+    `  interruptions: ${drains.length} drained, ${all.length - drains.length} executions ignored or refused (duplicates, ends of announced ones, forged); the gate dropped ${report.totals.gate.dropped} of ${report.totals.gate.invocations} events before Step Functions`,
+  );
   console.log(`  notice -> node tainted: ${stats(tainted)}; notice -> last eviction: ${stats(emptied)}`);
-  console.log(`  pods lost to interruptions ${report.pods.lostToInterruption}, deleted without eviction ${report.pods.deletedWithoutEviction}; seconds below desiredReady: ${below.join(', ')}; capacity left over at the end ${leftOver}`);
-  console.log(`  per interruption: ${(all.length / per).toFixed(2)} executions, ${(transitions / per).toFixed(1)} transitions, ${(invocations / per).toFixed(1)} Lambda invocations; $${((cost / per) * 1000).toFixed(2)} per 1,000 interruptions`);
+  console.log(
+    `  pods lost to interruptions ${report.pods.lostToInterruption}, deleted without eviction ${report.pods.deletedWithoutEviction}; seconds below desiredReady: ${below.join(', ')}; capacity left over at the end ${leftOver}`,
+  );
+  console.log(
+    `  per interruption: ${(all.length / per).toFixed(2)} executions, ${(transitions / per).toFixed(1)} transitions, ${(invocations / per).toFixed(1)} Lambda invocations; $${((cost / per) * 1000).toFixed(2)} per 1,000 interruptions`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -87,7 +113,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const at = argv.indexOf('--sizes');
   const sizes = at >= 0 ? (argv[at + 1] ?? '').split(',').map(Number) : [6, 60, 300, 2000];
-  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 3 || n > 5000)) throw new Error('--sizes: comma-separated node counts, each from 3 to 5000 (for example --sizes 6,60,300)');
+  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 3 || n > 5000))
+    throw new Error('--sizes: comma-separated node counts, each from 3 to 5000 (for example --sizes 6,60,300)');
   await benchTable(sizes);
 }
 

@@ -33,13 +33,28 @@ function main(): void {
     const result = buildSync({ ...lambdaBuildOptions(name, out, entry), metafile: true });
     const meta = result.metafile as Metafile;
     const bytes = new Map<string, number>();
-    for (const [path, info] of Object.entries(meta.outputs[Object.keys(meta.outputs).find((k) => k.endsWith('.js'))!].inputs)) bytes.set(owner(path), (bytes.get(owner(path)) ?? 0) + info.bytesInOutput);
+    for (const [path, info] of Object.entries(
+      meta.outputs[Object.keys(meta.outputs).find((k) => k.endsWith('.js'))!].inputs,
+    ))
+      bytes.set(owner(path), (bytes.get(owner(path)) ?? 0) + info.bytesInOutput);
     const size = statSync(out).size;
-    const top = [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${((100 * v) / size).toFixed(0)}%`);
+    const top = [...bytes]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([k, v]) => `${k} ${((100 * v) / size).toFixed(0)}%`);
     // Cold init: a fresh process loads the bundle (the SDK from node_modules, as the runtime provides it).
     const script = `const t=process.hrtime.bigint();require(${JSON.stringify(out)});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
-    const runs = [0, 1, 2].map(() => Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), NODE_MANAGER_LEASE_TABLE: 'leases' }, encoding: 'utf8' }).trim()));
-    console.log(`${name.padEnd(12)} ${(size / 1024 / 1024).toFixed(2)} MiB minified; cold init ${Math.min(...runs).toFixed(0)} ms (best of 3); ${top.join(', ')}`);
+    const runs = [0, 1, 2].map(() =>
+      Number(
+        execFileSync(process.execPath, ['-e', script], {
+          env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), NODE_MANAGER_LEASE_TABLE: 'leases' },
+          encoding: 'utf8',
+        }).trim(),
+      ),
+    );
+    console.log(
+      `${name.padEnd(12)} ${(size / 1024 / 1024).toFixed(2)} MiB minified; cold init ${Math.min(...runs).toFixed(0)} ms (best of 3); ${top.join(', ')}`,
+    );
   }
 }
 

@@ -59,7 +59,8 @@ async function main(argv: string[]): Promise<number> {
     const outcome = await runChaos(raw);
     simulatedMs += outcome.realMs;
     done += 1;
-    if (done % 10 === 0) process.stderr.write(`  ${done} runs, ${(simulatedMs / done / 1000).toFixed(2)} s each on average\n`);
+    if (done % 10 === 0)
+      process.stderr.write(`  ${done} runs, ${(simulatedMs / done / 1000).toFixed(2)} s each on average\n`);
     if (outcome.breaks.length) throw new InvariantBroken(outcome.breaks);
   });
   console.log(`chaos: ${opts.runs} runs, seed ${opts.seed}`);
@@ -67,17 +68,28 @@ async function main(argv: string[]): Promise<number> {
   const found = await fc.check(property, { numRuns: opts.runs, seed: opts.seed, endOnFailure: true });
   const seconds = (performance.now() - t0) / 1000;
   if (!found.failed) {
-    console.log(`0 breaks in ${found.numRuns} runs (${seconds.toFixed(0)} s, ${(seconds / Math.max(1, found.numRuns)).toFixed(2)} s a run)`);
+    console.log(
+      `0 breaks in ${found.numRuns} runs (${seconds.toFixed(0)} s, ${(seconds / Math.max(1, found.numRuns)).toFixed(2)} s a run)`,
+    );
     return 0;
   }
-  console.log(`a break after ${found.numRuns} run(s) (${seconds.toFixed(0)} s); shrinking for up to ${opts.shrinkSeconds} s`);
-  const shrunk = await fc.check(property, { seed: opts.seed, path: found.counterexamplePath ?? undefined, numRuns: opts.runs, skipAllAfterTimeLimit: opts.shrinkSeconds * 1000 });
+  console.log(
+    `a break after ${found.numRuns} run(s) (${seconds.toFixed(0)} s); shrinking for up to ${opts.shrinkSeconds} s`,
+  );
+  const shrunk = await fc.check(property, {
+    seed: opts.seed,
+    path: found.counterexamplePath ?? undefined,
+    numRuns: opts.runs,
+    skipAllAfterTimeLimit: opts.shrinkSeconds * 1000,
+  });
   const example = (shrunk.counterexample ?? found.counterexample)?.[0] as Record<string, unknown>;
   const error = (shrunk.errorInstance ?? found.errorInstance) as Error | undefined;
   mkdirSync(opts.out, { recursive: true });
   const file = join(opts.out, `break-seed-${opts.seed}.json`);
   writeFileSync(file, `${JSON.stringify(example, null, 2)}\n`);
-  console.log(`\nBROKEN: ${error?.message ?? 'unknown'}\n\nsmallest scenario found (${file}):\n${JSON.stringify(example)}`);
+  console.log(
+    `\nBROKEN: ${error?.message ?? 'unknown'}\n\nsmallest scenario found (${file}):\n${JSON.stringify(example)}`,
+  );
   console.log(`replay: npm run simulate -- --scenario ${file}`);
   return 1;
 }

@@ -12,7 +12,10 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseDeploymentConfig, type DeploymentConfig } from '../lib/deployment-config';
 import { NodeManager } from '../lib/node-manager';
 
-export function buildApp(config: DeploymentConfig, app = new App()): { app: App; stack: Stack; nodeManager: NodeManager } {
+export function buildApp(
+  config: DeploymentConfig,
+  app = new App(),
+): { app: App; stack: Stack; nodeManager: NodeManager } {
   const stack = new Stack(app, `NodeManager-${config.cluster.name.replace(/[^A-Za-z0-9-]/g, '-')}`, {
     env: { account: config.account, region: config.cluster.region },
     description: `node-manager for Kubernetes cluster ${config.cluster.name}`,
@@ -27,9 +30,15 @@ export function buildApp(config: DeploymentConfig, app = new App()): { app: App;
     ...(vpc
       ? {
           vpcPlacement: {
-            vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: vpc.vpcId, availabilityZones: vpc.availabilityZones, privateSubnetIds: vpc.subnetIds }),
+            vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+              vpcId: vpc.vpcId,
+              availabilityZones: vpc.availabilityZones,
+              privateSubnetIds: vpc.subnetIds,
+            }),
             subnets: { subnets: vpc.subnetIds.map((id, i) => ec2.Subnet.fromSubnetId(stack, `Subnet${i}`, id)) },
-            securityGroups: vpc.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(stack, `SecurityGroup${i}`, id)),
+            securityGroups: vpc.securityGroupIds.map((id, i) =>
+              ec2.SecurityGroup.fromSecurityGroupId(stack, `SecurityGroup${i}`, id),
+            ),
           },
         }
       : {}),
@@ -45,12 +54,22 @@ export function buildApp(config: DeploymentConfig, app = new App()): { app: App;
       cooldown: Duration.seconds(g.cooldownSeconds),
       refreshSchedule: g.refreshSchedule,
       replenishInterval: Duration.seconds(g.replenishEverySeconds),
-      ...(g.terminateHook ? { terminateHook: { heartbeatTimeout: Duration.seconds(g.terminateHook.heartbeatTimeoutSeconds), maxHeartbeats: g.terminateHook.maxHeartbeats } } : {}),
+      ...(g.terminateHook
+        ? {
+            terminateHook: {
+              heartbeatTimeout: Duration.seconds(g.terminateHook.heartbeatTimeoutSeconds),
+              maxHeartbeats: g.terminateHook.maxHeartbeats,
+            },
+          }
+        : {}),
       launchHook: g.launchHook,
     })),
   });
   if (vpc) {
-    Validations.of(stack).acknowledge({ id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId', reason: 'Subnets imported by id only place the functions; nothing reads their route tables.' });
+    Validations.of(stack).acknowledge({
+      id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      reason: 'Subnets imported by id only place the functions; nothing reads their route tables.',
+    });
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, nodeManager };
@@ -70,7 +89,9 @@ if (require.main === module) {
   const app = new App();
   const file = (app.node.tryGetContext('config') as string | undefined) ?? process.env.NODE_MANAGER_CONFIG_FILE;
   if (!file) {
-    console.error('node-manager: no configuration. Pass one: npx cdk synth -c config=examples/config/kops.json (copy an example and edit it).');
+    console.error(
+      'node-manager: no configuration. Pass one: npx cdk synth -c config=examples/config/kops.json (copy an example and edit it).',
+    );
     process.exit(1);
   }
   try {

@@ -35,10 +35,19 @@ function printTimeline(timeline: readonly TimelineEntry[], start: number): void 
   for (let i = 0; i < timeline.length; i += 1) {
     const t = timeline[i];
     let j = i;
-    while (j + 1 < timeline.length && timeline[j + 1].execution === t.execution && timeline[j + 1].state === t.state && timeline[j + 1].outcome === t.outcome && gist(timeline[j + 1].summary) === gist(t.summary)) j += 1;
+    while (
+      j + 1 < timeline.length &&
+      timeline[j + 1].execution === t.execution &&
+      timeline[j + 1].state === t.state &&
+      timeline[j + 1].outcome === t.outcome &&
+      gist(timeline[j + 1].summary) === gist(t.summary)
+    )
+      j += 1;
     const mark = t.outcome === 'ok' ? ' ' : t.outcome === 'retry' ? '↻' : '✗';
     const times = j > i ? ` (×${j - i + 1} until ${hms((timeline[j].at - start) / 1000)})` : '';
-    console.log(`${hms((t.at - start) / 1000)} ${mark} ${t.execution.padEnd(12)} ${t.state}${times}  ${short(t.summary)}`);
+    console.log(
+      `${hms((t.at - start) / 1000)} ${mark} ${t.execution.padEnd(12)} ${t.state}${times}  ${short(t.summary)}`,
+    );
     i = j;
   }
 }
@@ -46,18 +55,40 @@ function printTimeline(timeline: readonly TimelineEntry[], start: number): void 
 function printSummary(r: Report): void {
   console.log(`\n== ${r.scenario}`);
   for (const e of r.executions) {
-    console.log(`${e.name}: ${e.status}${e.error ? ` ${e.error}: ${short(e.cause ?? '', 300)}` : ''} — ${hms(e.startedAt)} → ${e.stoppedAt === null ? 'still running' : hms(e.stoppedAt)}, ${e.transitions} transitions, ${e.historyEvents} history events, ${e.lambdaInvocations} Lambda invocations${e.continuedAs.length ? `, continued as ${e.continuedAs.join(', ')}` : ''}`);
+    console.log(
+      `${e.name}: ${e.status}${e.error ? ` ${e.error}: ${short(e.cause ?? '', 300)}` : ''} — ${hms(e.startedAt)} → ${e.stoppedAt === null ? 'still running' : hms(e.stoppedAt)}, ${e.transitions} transitions, ${e.historyEvents} history events, ${e.lambdaInvocations} Lambda invocations${e.continuedAs.length ? `, continued as ${e.continuedAs.join(', ')}` : ''}`,
+    );
   }
   const t = r.totals;
-  const ratio = t.lowerBoundSeconds ? ` (lower bound ${hms(t.lowerBoundSeconds)}, ratio ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(2)})` : '';
-  console.log(`simulated ${hms(t.simulatedSeconds)}${ratio}; ${t.transitions} transitions, ${t.lambdaInvocations} Lambda invocations (${(t.lambdaBilledMs / 1000).toFixed(1)} s billed)`);
-  console.log(`AWS calls: ${Object.entries(t.awsCalls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`Kubernetes calls: ${Object.entries(t.kubeCalls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`pods: ${r.pods.evictions} evicted, ${r.pods.evictionsRefused} evictions refused, ${r.pods.deletedWithoutEviction} deleted without eviction, ${r.pods.lostToInterruption} lost to Spot interruptions, ${r.pods.pending} pending`);
+  const ratio = t.lowerBoundSeconds
+    ? ` (lower bound ${hms(t.lowerBoundSeconds)}, ratio ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(2)})`
+    : '';
+  console.log(
+    `simulated ${hms(t.simulatedSeconds)}${ratio}; ${t.transitions} transitions, ${t.lambdaInvocations} Lambda invocations (${(t.lambdaBilledMs / 1000).toFixed(1)} s billed)`,
+  );
+  console.log(
+    `AWS calls: ${Object.entries(t.awsCalls)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `Kubernetes calls: ${Object.entries(t.kubeCalls)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `pods: ${r.pods.evictions} evicted, ${r.pods.evictionsRefused} evictions refused, ${r.pods.deletedWithoutEviction} deleted without eviction, ${r.pods.lostToInterruption} lost to Spot interruptions, ${r.pods.pending} pending`,
+  );
   for (const g of r.groups) {
-    console.log(`group ${g.name}: Ready ${g.readyAtEnd} at end, never below ${g.minReady} (desired ${g.desiredReady}); ${g.asgModifications} ASG modification(s), ${g.reaps.length} reap(s)`);
-    for (const a of g.asgs) console.log(`  ${a.name}: desired ${a.desired} (home ${a.homeDesired}), min ${a.min}, max ${a.max}`);
-    for (const m of g.members) console.log(`    ${m.instanceId} ${m.zone} launched ${m.launchedAt < 0 ? `${Math.round(-m.launchedAt / 86400)}d before` : `at ${hms(m.launchedAt)}`} ${m.node ?? '(no node)'} ${m.ready ? 'Ready' : 'not Ready'}${m.unschedulable ? ' cordoned' : ''}`);
+    console.log(
+      `group ${g.name}: Ready ${g.readyAtEnd} at end, never below ${g.minReady} (desired ${g.desiredReady}); ${g.asgModifications} ASG modification(s), ${g.reaps.length} reap(s)`,
+    );
+    for (const a of g.asgs)
+      console.log(`  ${a.name}: desired ${a.desired} (home ${a.homeDesired}), min ${a.min}, max ${a.max}`);
+    for (const m of g.members)
+      console.log(
+        `    ${m.instanceId} ${m.zone} launched ${m.launchedAt < 0 ? `${Math.round(-m.launchedAt / 86400)}d before` : `at ${hms(m.launchedAt)}`} ${m.node ?? '(no node)'} ${m.ready ? 'Ready' : 'not Ready'}${m.unschedulable ? ' cordoned' : ''}`,
+      );
   }
 }
 
@@ -68,7 +99,13 @@ function printSummary(r: Report): void {
 function exitCode(r: Report): number {
   if (r.executions.some((e) => e.status === 'FAILED' || e.status === 'TIMED_OUT')) return 1;
   if (r.executions.some((e) => e.status === 'RUNNING')) {
-    if (!process.argv.includes('--json')) console.log(`still running at the scenario's end: ${r.executions.filter((e) => e.status === 'RUNNING').map((e) => e.name).join(', ')}`);
+    if (!process.argv.includes('--json'))
+      console.log(
+        `still running at the scenario's end: ${r.executions
+          .filter((e) => e.status === 'RUNNING')
+          .map((e) => e.name)
+          .join(', ')}`,
+      );
     return 3;
   }
   return 0;
@@ -83,14 +120,20 @@ class UsageError extends Error {
  * it up (the cluster going on) after the scenario's end until Ctrl-C, so that kubectl can watch:
  * `kubectl --kubeconfig <printed path> get nodes -w`.
  */
-async function serveScenario(scenario: Parameters<typeof runScenario>[0], serve: { speed: number; port?: number }, json: boolean): Promise<number> {
+async function serveScenario(
+  scenario: Parameters<typeof runScenario>[0],
+  serve: { speed: number; port?: number },
+  json: boolean,
+): Promise<number> {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'node-manager-sim-')), 'kubeconfig');
   const { report, runner, start, sim } = await runScenario(scenario, {
     serve: {
       ...serve,
       onStart: (s) => {
         writeFileSync(kubeconfig, s.adminKubeconfig(), { mode: 0o600 });
-        console.log(`API server ${s.apiServer.url}, ${serve.speed}x real time; watch it with:\n  kubectl --kubeconfig ${kubeconfig} get nodes -w\n`);
+        console.log(
+          `API server ${s.apiServer.url}, ${serve.speed}x real time; watch it with:\n  kubectl --kubeconfig ${kubeconfig} get nodes -w\n`,
+        );
       },
     },
   });
@@ -99,7 +142,9 @@ async function serveScenario(scenario: Parameters<typeof runScenario>[0], serve:
     printTimeline(runner.timeline, start);
     printSummary(report);
   }
-  console.log(`\nthe scenario is over; the cluster goes on at ${serve.speed}x real time until Ctrl-C (kubeconfig: ${kubeconfig})`);
+  console.log(
+    `\nthe scenario is over; the cluster goes on at ${serve.speed}x real time until Ctrl-C (kubeconfig: ${kubeconfig})`,
+  );
   const ticker = setInterval(() => sim.advance(serve.speed / 10), 100);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   clearInterval(ticker);
@@ -113,14 +158,16 @@ async function main(argv: string[]): Promise<number> {
   let serve: { speed: number; port?: number } | undefined;
   const positive = (flag: string, v: string | undefined, max: number) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`${flag}: a number above 0 and at most ${max}, got ${v ?? 'nothing'}\n${USAGE}`);
+    if (!Number.isFinite(n) || n <= 0 || n > max)
+      throw new UsageError(`${flag}: a number above 0 and at most ${max}, got ${v ?? 'nothing'}\n${USAGE}`);
     return n;
   };
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--json') json = true;
     else if (argv[i] === '--serve') serve = { speed: serve?.speed ?? 1, port: serve?.port };
     else if (argv[i] === '--speed') serve = { ...(serve ?? {}), speed: positive('--speed', argv[++i], 10_000) };
-    else if (argv[i] === '--port') serve = { speed: serve?.speed ?? 1, port: Math.floor(positive('--port', argv[++i], 65_535)) };
+    else if (argv[i] === '--port')
+      serve = { speed: serve?.speed ?? 1, port: Math.floor(positive('--port', argv[++i], 65_535)) };
     else if (argv[i] === '--scenario' && argv[i + 1]) file = resolve(argv[++i]);
     else if (argv[i] === '--help' || argv[i] === '-h') {
       console.log(USAGE);

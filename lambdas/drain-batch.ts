@@ -121,7 +121,9 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
     const from = lastEvictionAt ?? start;
     // After a miss: 1, 2, 4 ... seconds, never more than the unit (a budget that never frees is not polled every second).
     const misses = refusing ? missedRefusal : missedStop;
-    const wait = misses ? Math.min(unit, 2 ** (misses - 1)) : Math.max(1, Math.ceil((from + unit * 1000 - o.now()) / 1000));
+    const wait = misses
+      ? Math.min(unit, 2 ** (misses - 1))
+      : Math.max(1, Math.ceil((from + unit * 1000 - o.now()) / 1000));
     if (!canWait(wait)) break;
     await o.sleep(wait * 1000);
     waited += wait;
@@ -159,13 +161,20 @@ export async function drainBatch(kube: KubePort, nodes: readonly string[], o: Ba
   const remaining = [...onNode.values()].flat();
   return {
     lastEvictionAt,
-    ...(budgetUnit !== Math.max(1, Math.ceil(o.refusalSeconds ?? o.expectSeconds)) ? { refusalSeconds: budgetUnit } : {}),
+    ...(budgetUnit !== Math.max(1, Math.ceil(o.refusalSeconds ?? o.expectSeconds))
+      ? { refusalSeconds: budgetUnit }
+      : {}),
     ...(stopped ? { stopped } : {}),
     drained: remaining.length === 0,
     evicted,
     remaining: remaining.map(key),
     refused: [...refused],
-    graceSeconds: Math.max(0, ...remaining.map((p) => (p.stopsBy !== undefined ? Math.ceil((p.stopsBy - o.now()) / 1000) : (p.graceSeconds ?? 30)))),
+    graceSeconds: Math.max(
+      0,
+      ...remaining.map((p) =>
+        p.stopsBy !== undefined ? Math.ceil((p.stopsBy - o.now()) / 1000) : (p.graceSeconds ?? 30),
+      ),
+    ),
     waitedSeconds: waited,
   };
 }

@@ -25,7 +25,12 @@ export async function drainNode(kube: KubePort, node: string, by: string): Promi
     throw e;
   }
   const pass = await evictPass(kube, node);
-  return { evicted: pass.evicted, remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`), refused: pass.refused, gone: false };
+  return {
+    evicted: pass.evicted,
+    remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`),
+    refused: pass.refused,
+    gone: false,
+  };
 }
 
 /**
@@ -34,13 +39,18 @@ export async function drainNode(kube: KubePort, node: string, by: string): Promi
  * pod's own). Returns what it evicted, what budgets refused, and the pods still on the node:
  * drained means none, as kubectl drain waits (evicted pods still terminating count).
  */
-export async function evictPass(kube: KubePort, node: string, grace: (pod: PodInfo) => number | undefined = () => undefined): Promise<{ evicted: string[]; refused: string[]; staying: PodInfo[] }> {
+export async function evictPass(
+  kube: KubePort,
+  node: string,
+  grace: (pod: PodInfo) => number | undefined = () => undefined,
+): Promise<{ evicted: string[]; refused: string[]; staying: PodInfo[] }> {
   const pods = await kube.listPodsOnNode(node);
   const evicted: string[] = [];
   const refused = new Set<string>();
   for (const pod of podsToEvict(pods)) {
     try {
-      if ((await kube.evictPod(pod.namespace, pod.name, grace(pod))) === 'evicted') evicted.push(`${pod.namespace}/${pod.name}`);
+      if ((await kube.evictPod(pod.namespace, pod.name, grace(pod))) === 'evicted')
+        evicted.push(`${pod.namespace}/${pod.name}`);
     } catch (e) {
       if (!(e instanceof EvictionBlockedError)) throw e;
       refused.add(e.reason);
@@ -60,7 +70,11 @@ export function holdsDrain(p: PodInfo): boolean {
  * only when there is something to uncordon, so a failure path that has nothing to undo never
  * depends on reaching the API server (a refused kubeconfig must not keep a lease held).
  */
-export async function uncordonAll(kube: KubePort | (() => Promise<KubePort>), nodes: readonly string[], owners?: readonly string[]): Promise<string[]> {
+export async function uncordonAll(
+  kube: KubePort | (() => Promise<KubePort>),
+  nodes: readonly string[],
+  owners?: readonly string[],
+): Promise<string[]> {
   if (nodes.length === 0) return [];
   if (typeof kube === 'function') kube = await kube();
   const done: string[] = [];

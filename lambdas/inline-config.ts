@@ -10,15 +10,22 @@ export function bundledConfig(raw: unknown): Config {
   const c = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<Record<keyof Config, unknown>>;
   const cluster = (c.cluster ?? {}) as Record<string, unknown>;
   const missing = [
-    ...(typeof cluster.name === 'string' && typeof cluster.region === 'string' && typeof cluster.access === 'object' ? [] : ['cluster (name, region, access)']),
+    ...(typeof cluster.name === 'string' && typeof cluster.region === 'string' && typeof cluster.access === 'object'
+      ? []
+      : ['cluster (name, region, access)']),
     ...(typeof c.leaseTable === 'string' ? [] : ['leaseTable']),
     ...(typeof c.historyEventBudget === 'number' ? [] : ['historyEventBudget']),
     ...(Array.isArray(c.groups) && c.groups.length > 0 ? [] : ['groups']),
     ...(Array.isArray(c.groups) ? c.groups : []).flatMap((g: Record<string, unknown>, i) =>
-      ['name', 'role', 'desiredReady', 'surplus', 'drainTimeoutSeconds', 'joinTimeoutSeconds', 'cooldownSeconds'].filter((k) => g[k] === undefined).map((k) => `groups.${i}.${k}`),
+      ['name', 'role', 'desiredReady', 'surplus', 'drainTimeoutSeconds', 'joinTimeoutSeconds', 'cooldownSeconds']
+        .filter((k) => g[k] === undefined)
+        .map((k) => `groups.${i}.${k}`),
     ),
   ];
-  if (missing.length) throw new InvalidConfigError(`the inlined configuration is not one the stack wrote (synthesize with the CDK app): missing ${missing.join(', ')}`);
+  if (missing.length)
+    throw new InvalidConfigError(
+      `the inlined configuration is not one the stack wrote (synthesize with the CDK app): missing ${missing.join(', ')}`,
+    );
   return raw as Config;
 }
 
@@ -29,7 +36,10 @@ export function bundledConfig(raw: unknown): Config {
  */
 export function inlinedConfig(): Config {
   const inline = process.env.NODE_MANAGER_CONFIG;
-  if (!inline) throw new InvalidConfigError('no configuration: NODE_MANAGER_CONFIG is inlined into the bundle when the stack is synthesized');
+  if (!inline)
+    throw new InvalidConfigError(
+      'no configuration: NODE_MANAGER_CONFIG is inlined into the bundle when the stack is synthesized',
+    );
   const raw = JSON.parse(inline) as Record<string, unknown>;
   const table = process.env.NODE_MANAGER_LEASE_TABLE;
   return bundledConfig(table ? { ...raw, leaseTable: table } : raw);

@@ -45,17 +45,27 @@ export function selectorOf(g: GroupConfig): AsgSelector {
 export function parseStart(input: unknown, deps: Deps, extraKeys: readonly string[] = []): StartInput {
   const allowed = deps.config.groups.map((g) => g.name);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidInputError(`the input must be a JSON object such as {"group": "${allowed[0]}"}; got ${shown(input)}`);
+    throw new InvalidInputError(
+      `the input must be a JSON object such as {"group": "${allowed[0]}"}; got ${shown(input)}`,
+    );
   }
   const fields = input as Record<string, unknown>;
   const known = ['group', 'dryRun', STARTED_BY, ...extraKeys];
   const unknown = Object.keys(fields).filter((k) => !known.includes(k));
   if (unknown.length) {
-    const names = unknown.slice(0, 5).map((k) => shown(k, 40)).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
-    throw new InvalidInputError(`unknown field(s) ${names}; allowed: group (one of ${allowed.join(', ')}), dryRun (boolean)`);
+    const names =
+      unknown
+        .slice(0, 5)
+        .map((k) => shown(k, 40))
+        .join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
+    throw new InvalidInputError(
+      `unknown field(s) ${names}; allowed: group (one of ${allowed.join(', ')}), dryRun (boolean)`,
+    );
   }
   if (typeof fields.group !== 'string' || !allowed.includes(fields.group)) {
-    throw new InvalidInputError(`"group" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${shown(fields.group ?? null)}`);
+    throw new InvalidInputError(
+      `"group" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${shown(fields.group ?? null)}`,
+    );
   }
   if (fields.dryRun !== undefined && typeof fields.dryRun !== 'boolean') {
     throw new InvalidInputError(`"dryRun" must be true or false; got ${shown(fields.dryRun)}`);

@@ -4,6 +4,7 @@ import type { Config } from '../lib/config';
 import { InvalidInputError, NOTICES, parseNotice, type Notice, type NoticeKind } from './core';
 import { AutoScalingPort } from './aws/autoscaling';
 import { StepFunctionsPort } from './aws/stepfunctions';
+import { sdk } from './aws/lazy';
 import { inlinedConfig } from './inline-config';
 import { groupOfAsg } from './interruption-state';
 
@@ -34,7 +35,13 @@ export interface GateOutcome {
   readonly dropped?: string;
 }
 
-const PREFIX: Readonly<Record<NoticeKind, string>> = { 'spot-interruption': 'spot', rebalance: 'rebalance', 'terminate-hook': 'terminate', unannounced: 'stop', 'launch-hook': 'launch' };
+const PREFIX: Readonly<Record<NoticeKind, string>> = {
+  'spot-interruption': 'spot',
+  rebalance: 'rebalance',
+  'terminate-hook': 'terminate',
+  unannounced: 'stop',
+  'launch-hook': 'launch',
+};
 
 /**
  * The execution's name: the kind and the event's id (unique per event, kept by a redelivery).
@@ -42,7 +49,9 @@ const PREFIX: Readonly<Record<NoticeKind, string>> = { 'spot-interruption': 'spo
  * without a usable id is named by a hash of its content, which a redelivery repeats too.
  */
 export function executionNameFor(n: Notice, event: unknown): string {
-  const id = /^[A-Za-z0-9-]{8,64}$/.test(n.eventId) ? n.eventId : createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 40);
+  const id = /^[A-Za-z0-9-]{8,64}$/.test(n.eventId)
+    ? n.eventId
+    : createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 40);
   return `${PREFIX[n.kind]}-${id}`;
 }
 
@@ -57,8 +66,12 @@ export async function gate(event: unknown, deps: GateDeps): Promise<GateOutcome>
   // Lifecycle actions come from rules that name the groups' own ASGs; EC2's notices from rules that match every instance.
   if (NOTICES[n.kind].source === 'aws.ec2') {
     const [m] = await deps.autoscaling.describeInstances([n.instanceId]);
-    if (!m) return { dropped: `${n.instanceId} is in no Auto Scaling group (another tool's instance, or one node-manager already detached)` };
-    if (!(await groupOfAsg(deps, m.asg))) return { dropped: `${n.instanceId} is in ${m.asg}, which belongs to no group node-manager manages` };
+    if (!m)
+      return {
+        dropped: `${n.instanceId} is in no Auto Scaling group (another tool's instance, or one node-manager already detached)`,
+      };
+    if (!(await groupOfAsg(deps, m.asg)))
+      return { dropped: `${n.instanceId} is in ${m.asg}, which belongs to no group node-manager manages` };
   }
   const name = executionNameFor(n, event);
   const r = await deps.sfn.startExecution(deps.stateMachineArn, name, JSON.stringify(event));
@@ -72,8 +85,8 @@ export async function handler(event: unknown): Promise<GateOutcome> {
   lambdaDeps ??= {
     config: inlinedConfig(),
     autoscaling: new AutoScalingPort(new AutoScalingClient({})),
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a notice gets through
-    sfn: new StepFunctionsPort(() => new (require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn')).SFNClient({})),
+    // Loaded only when a notice gets through.
+    sfn: new StepFunctionsPort(() => new (sdk.sfn().SFNClient)({})),
     stateMachineArn: process.env.NODE_MANAGER_INTERRUPTION_STATE_MACHINE ?? '',
   };
   return gate(event, lambdaDeps);

@@ -5,6 +5,10 @@ import { stepDispatcher, type StepEvent } from './steps';
 /** What each Task of statemachines/interruption.asl.json sends. */
 export type InterruptionEvent = StepEvent<InterruptionState, InterruptionStep>;
 
-export const dispatch = stepDispatcher<InterruptionState, InterruptionStep>('interruption', validate, INTERRUPTION_STEPS);
+export const dispatch = stepDispatcher<InterruptionState, InterruptionStep>(
+  'interruption',
+  validate,
+  INTERRUPTION_STEPS,
+);
 
 export const handler = (event: InterruptionEvent): Promise<InterruptionState> => dispatch(event, depsFromEnvironment());

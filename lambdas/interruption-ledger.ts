@@ -1,10 +1,4 @@
-import {
-  CLOSED_ENTRY_KEEP_MS,
-  entryExpiresAt,
-  IN_FLIGHT_MAX_MS,
-  isExpired,
-  type LedgerEntry,
-} from './core';
+import { CLOSED_ENTRY_KEEP_MS, entryExpiresAt, IN_FLIGHT_MAX_MS, isExpired, type LedgerEntry } from './core';
 import type { LedgerItem } from './aws/lease';
 import type { InterruptionState } from './interruption-state';
 import type { Deps } from './runtime';
@@ -25,7 +19,8 @@ export interface LedgerRead {
   readonly journal?: unknown;
 }
 
-const parse = (text: string | undefined): LedgerEntry | undefined => (text === undefined ? undefined : (JSON.parse(text) as LedgerEntry));
+const parse = (text: string | undefined): LedgerEntry | undefined =>
+  text === undefined ? undefined : (JSON.parse(text) as LedgerEntry);
 
 /** An earlier release's entry still counts while it could be live: open and young, or closed within the hour. */
 function legacyLive(e: LedgerEntry | undefined, now: number): boolean {
@@ -42,15 +37,28 @@ function legacyLive(e: LedgerEntry | undefined, now: number): boolean {
 export async function readLedger(deps: Deps, group: string, instanceId: string, now: number): Promise<LedgerRead> {
   const [item, rec] = await Promise.all([deps.lease.readLedger(group, instanceId), deps.lease.get(group)]);
   const legacy = rec?.legacyLedger ?? {};
-  const dead = Object.fromEntries(Object.entries(legacy).filter(([id, text]) => id !== instanceId && !legacyLive(parse(text), now)));
+  const dead = Object.fromEntries(
+    Object.entries(legacy).filter(([id, text]) => id !== instanceId && !legacyLive(parse(text), now)),
+  );
   if (Object.keys(dead).length) await deps.lease.dropLegacyLedger(group, dead);
   const current = item && !isExpired(item.expiresAt, now) ? parse(item.text) : undefined;
   const old = parse(legacy[instanceId]);
-  return { existing: current ?? (legacyLive(old, now) ? old : undefined), previous: item?.text, holder: rec?.holder, journal: rec?.journal };
+  return {
+    existing: current ?? (legacyLive(old, now) ? old : undefined),
+    previous: item?.text,
+    holder: rec?.holder,
+    journal: rec?.journal,
+  };
 }
 
 /** Writes an entry on condition that the item is still what was read; false when another write got in first. */
-export function writeEntry(deps: Deps, group: string, instanceId: string, entry: LedgerEntry, previous: string | undefined): Promise<boolean> {
+export function writeEntry(
+  deps: Deps,
+  group: string,
+  instanceId: string,
+  entry: LedgerEntry,
+  previous: string | undefined,
+): Promise<boolean> {
   return deps.lease.writeLedger(group, instanceId, JSON.stringify(entry), entryExpiresAt(entry), previous);
 }
 
@@ -71,13 +79,22 @@ export async function groupOfOwnClaim(deps: Deps, state: InterruptionState): Pro
  * failed after claiming returns none, so the ledger is read for this execution's own open entry.
  * Says what became of it.
  */
-export async function closeEntry(deps: Deps, state: InterruptionState, group: string | undefined, extra: Partial<LedgerEntry> = {}): Promise<{ said?: string; entry?: LedgerEntry; group?: string }> {
+export async function closeEntry(
+  deps: Deps,
+  state: InterruptionState,
+  group: string | undefined,
+  extra: Partial<LedgerEntry> = {},
+): Promise<{ said?: string; entry?: LedgerEntry; group?: string }> {
   const id = state.notice.instanceId;
   const now = deps.now();
   if (state.entry !== undefined && !state.ledgerItem) {
     // A claim an earlier release made in the lease item: the new ledger keeps none there.
     if (group) await deps.lease.dropLegacyLedger(group, { [id]: state.entry });
-    return { said: "closed (an earlier release's entry, dropped from the lease item)", entry: parse(state.entry), group };
+    return {
+      said: "closed (an earlier release's entry, dropped from the lease item)",
+      entry: parse(state.entry),
+      group,
+    };
   }
   let text = state.entry;
   let where = group;
@@ -92,7 +109,19 @@ export async function closeEntry(deps: Deps, state: InterruptionState, group: st
   if (!where) return {};
   const entry = parse(text)!;
   const closed: LedgerEntry = { ...entry, ...extra, doneAt: entry.doneAt ?? now };
-  if (await writeEntry(deps, where, id, closed, text)) return { said: state.entry === undefined ? 'closed (the step that claimed it had failed)' : 'closed', entry: closed, group: where };
+  if (await writeEntry(deps, where, id, closed, text))
+    return {
+      said: state.entry === undefined ? 'closed (the step that claimed it had failed)' : 'closed',
+      entry: closed,
+      group: where,
+    };
   const current = parse((await deps.lease.readLedger(where, id))?.text);
-  return { said: current?.execution === state.execution && current.doneAt !== undefined ? 'closed already (a retried step)' : 'a later notice took the entry over', entry, group: where };
+  return {
+    said:
+      current?.execution === state.execution && current.doneAt !== undefined
+        ? 'closed already (a retried step)'
+        : 'a later notice took the entry over',
+    entry,
+    group: where,
+  };
 }

@@ -57,13 +57,22 @@ export interface InterruptionState {
 /** What a claim returns when its conditional write lost to another write: read and decide again. */
 export const CONTENDED = Symbol('contended');
 
-export const ignore = (state: InterruptionState, why: string, extra: Record<string, unknown> = {}): InterruptionState => ({ ...state, act: false, did: { ...state.did, ...extra, ignored: why } });
+export const ignore = (
+  state: InterruptionState,
+  why: string,
+  extra: Record<string, unknown> = {},
+): InterruptionState => ({ ...state, act: false, did: { ...state.did, ...extra, ignored: why } });
 
 /** A notice refused before anything changed: the execution succeeds, says why, and its output marks it refused. */
-export const refuse = (state: InterruptionState, why: string, extra: Record<string, unknown> = {}): InterruptionState => ignore(state, why, { ...extra, refused: true });
+export const refuse = (state: InterruptionState, why: string, extra: Record<string, unknown> = {}): InterruptionState =>
+  ignore(state, why, { ...extra, refused: true });
 
 /** The node of an instance: by its private DNS name (kops and EKS name nodes so), checked against its providerID. */
-export async function nodeOf(deps: Deps, instanceId: string, privateDnsName: string | undefined): Promise<NodeState | undefined> {
+export async function nodeOf(
+  deps: Deps,
+  instanceId: string,
+  privateDnsName: string | undefined,
+): Promise<NodeState | undefined> {
   const kube = await deps.kube();
   const byName = privateDnsName ? await kube.findNode(privateDnsName) : undefined;
   if (byName && parseProviderId(byName.providerID)?.instanceId === instanceId) return byName;
@@ -84,16 +93,28 @@ export interface Facts extends InstanceFacts {
 export async function readFacts(deps: Deps, n: Notice): Promise<Facts> {
   const [membership] = await deps.autoscaling.describeInstances([n.instanceId]);
   const [inst] = await deps.ec2.describeInstances([n.instanceId]);
-  const spotStatus = n.kind === 'spot-interruption' && inst?.lifecycle === 'spot' ? await deps.ec2.spotRequestStatus(n.instanceId) : undefined;
+  const spotStatus =
+    n.kind === 'spot-interruption' && inst?.lifecycle === 'spot'
+      ? await deps.ec2.spotRequestStatus(n.instanceId)
+      : undefined;
   return {
     ...(membership ? { asg: { name: membership.asg, lifecycleState: membership.lifecycleState } } : {}),
-    ...(inst ? { ec2: { state: inst.state, lifecycle: inst.lifecycle }, privateDnsName: inst.privateDnsName, launchedAt: inst.launchTime } : {}),
+    ...(inst
+      ? {
+          ec2: { state: inst.state, lifecycle: inst.lifecycle },
+          privateDnsName: inst.privateDnsName,
+          launchedAt: inst.launchTime,
+        }
+      : {}),
     ...(spotStatus !== undefined ? { spotStatus } : {}),
   };
 }
 
 /** The configured group an ASG belongs to: by name, or (tag selectors) by the ASG's tags. */
-export async function groupOfAsg(deps: { readonly config: { readonly groups: readonly GroupConfig[] }; readonly autoscaling: Deps['autoscaling'] }, asg: string | undefined): Promise<GroupConfig | undefined> {
+export async function groupOfAsg(
+  deps: { readonly config: { readonly groups: readonly GroupConfig[] }; readonly autoscaling: Deps['autoscaling'] },
+  asg: string | undefined,
+): Promise<GroupConfig | undefined> {
   if (!asg) return undefined;
   const byName = deps.config.groups.find((g) => g.asgNames?.includes(asg));
   if (byName || !deps.config.groups.some((g) => g.asgTags)) return byName;

@@ -21,14 +21,34 @@ export async function watch(state: InterruptionState, deps: Deps): Promise<Inter
   const [membership] = inst ? await deps.autoscaling.describeInstances([n.instanceId]) : [];
   const what = aftermath(inst?.state, membership?.lifecycleState);
   const polls = state.watchPolls ?? 0;
-  if (what === 'gone') return { ...state, watchSeconds: 0, did: { ...state.did, watched: `${n.instanceId} is ${membership?.lifecycleState ?? inst?.state ?? 'gone'}: gone as announced` } };
+  if (what === 'gone')
+    return {
+      ...state,
+      watchSeconds: 0,
+      did: {
+        ...state.did,
+        watched: `${n.instanceId} is ${membership?.lifecycleState ?? inst?.state ?? 'gone'}: gone as announced`,
+      },
+    };
   if (what === 'stopped') {
     const started = state.startedAt ?? now;
     if (now - started >= WATCH_FOR_MS) {
-      return { ...state, watchSeconds: 0, did: { ...state.did, watched: `${n.instanceId} is still ${inst?.state} after ${Math.round((now - started) / 60_000)} minutes: its node stays cordoned (its ASG's health check replaces a stopped instance; a person who starts it again uncordons the node)` } };
+      return {
+        ...state,
+        watchSeconds: 0,
+        did: {
+          ...state.did,
+          watched: `${n.instanceId} is still ${inst?.state} after ${Math.round((now - started) / 60_000)} minutes: its node stays cordoned (its ASG's health check replaces a stopped instance; a person who starts it again uncordons the node)`,
+        },
+      };
     }
     const wait = stoppedPollSeconds(polls);
-    return { ...state, watchSeconds: wait, watchPolls: polls + 1, did: { ...state.did, watched: `${n.instanceId} is ${inst?.state}; looking again in ${wait}s` } };
+    return {
+      ...state,
+      watchSeconds: wait,
+      watchPolls: polls + 1,
+      did: { ...state.did, watched: `${n.instanceId} is ${inst?.state}; looking again in ${wait}s` },
+    };
   }
   // Survived: give the node back, but only while the mark is this drain's own.
   const node = state.node;
@@ -36,12 +56,16 @@ export async function watch(state: InterruptionState, deps: Deps): Promise<Inter
   if (state.group && state.entry !== undefined && state.ledgerItem) {
     const item = await deps.lease.readLedger(state.group, n.instanceId);
     const entry = item ? (JSON.parse(item.text) as { execution?: string; survived?: boolean }) : undefined;
-    if (item && entry?.execution === state.execution && !entry.survived) await writeEntry(deps, state.group, n.instanceId, { ...JSON.parse(item.text), survived: true }, item.text);
+    if (item && entry?.execution === state.execution && !entry.survived)
+      await writeEntry(deps, state.group, n.instanceId, { ...JSON.parse(item.text), survived: true }, item.text);
   }
   return {
     ...state,
     watchSeconds: 0,
     survived: true,
-    did: { ...state.did, survived: `${n.instanceId} is still running after its notice${back ? `: ${node} untainted, uncordoned and back in load balancers` : node ? `: ${node} carries another drain's mark now, left as it is` : ''}` },
+    did: {
+      ...state.did,
+      survived: `${n.instanceId} is still running after its notice${back ? `: ${node} untainted, uncordoned and back in load balancers` : node ? `: ${node} carries another drain's mark now, left as it is` : ''}`,
+    },
   };
 }

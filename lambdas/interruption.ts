@@ -20,7 +20,16 @@ import type { GroupConfig } from '../lib/config';
 import { evictPass, executionName } from './drain';
 import { takeLaunch, join } from './interruption-launch';
 import { closeEntry, groupOfOwnClaim, readLedger, writeEntry } from './interruption-ledger';
-import { CONTENDED, groupOfAsg, ignore, nodeOf, readFacts, refuse, type Facts, type InterruptionState } from './interruption-state';
+import {
+  CONTENDED,
+  groupOfAsg,
+  ignore,
+  nodeOf,
+  readFacts,
+  refuse,
+  type Facts,
+  type InterruptionState,
+} from './interruption-state';
 import { watch } from './interruption-watch';
 import type { StartEvent } from './input';
 import type { Deps } from './runtime';
@@ -46,11 +55,32 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Interrupt
     notice = parseNotice(event.input);
   } catch (e) {
     if (!(e instanceof InvalidInputError)) throw e;
-    const raw = event.input as { 'detail-type'?: unknown; detail?: { 'instance-id'?: unknown; EC2InstanceId?: unknown } } | null;
-    const id = typeof raw === 'object' && raw !== null ? (raw.detail?.['instance-id'] ?? raw.detail?.EC2InstanceId) : undefined;
-    return { ...base, notice: { kind: 'rebalance', instanceId: typeof id === 'string' ? id.slice(0, 40) : '', at: 0, eventId: '', account: '', region: '' }, act: false, did: { ignored: e.message, refused: true } };
+    const raw = event.input as {
+      'detail-type'?: unknown;
+      detail?: { 'instance-id'?: unknown; EC2InstanceId?: unknown };
+    } | null;
+    const id =
+      typeof raw === 'object' && raw !== null ? (raw.detail?.['instance-id'] ?? raw.detail?.EC2InstanceId) : undefined;
+    return {
+      ...base,
+      notice: {
+        kind: 'rebalance',
+        instanceId: typeof id === 'string' ? id.slice(0, 40) : '',
+        at: 0,
+        eventId: '',
+        account: '',
+        region: '',
+      },
+      act: false,
+      did: { ignored: e.message, refused: true },
+    };
   }
-  const state: InterruptionState = { ...base, notice, act: true, did: { notice: notice.kind, instance: notice.instanceId, eventTime: new Date(notice.at).toISOString() } };
+  const state: InterruptionState = {
+    ...base,
+    notice,
+    act: true,
+    did: { notice: notice.kind, instance: notice.instanceId, eventTime: new Date(notice.at).toISOString() },
+  };
   const why = impossible(notice, arnScope(event.executionArn), deps.now());
   return why ? refuse(state, why) : state;
 }
@@ -69,7 +99,11 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
   // A retried step whose instance we detached finds no ASG: its own claim names the group.
   const g = (await groupOfAsg(deps, asgName)) ?? (await ownGroup(deps, state));
   if (!g) {
-    const where = asgName ? ` (its ASG: ${asgName})` : facts.ec2 ? ' (it is in no Auto Scaling group)' : ' (EC2 does not know it in this region)';
+    const where = asgName
+      ? ` (its ASG: ${asgName})`
+      : facts.ec2
+        ? ' (it is in no Auto Scaling group)'
+        : ' (EC2 does not know it in this region)';
     return ignore(state, `${n.instanceId} belongs to no group node-manager manages${where}`);
   }
   // A claim is a conditional write on what was read: when another write got in between (a
@@ -78,7 +112,11 @@ export async function take(state: InterruptionState, deps: Deps): Promise<Interr
     const out = await claimAndTake(state, deps, g, facts, deps.now());
     if (out !== CONTENDED) return out;
   }
-  return ignore(state, `the ledger entry of ${n.instanceId} kept changing under this execution (3 tries): another one is handling it`, { group: g.name });
+  return ignore(
+    state,
+    `the ledger entry of ${n.instanceId} kept changing under this execution (3 tries): another one is handling it`,
+    { group: g.name },
+  );
 }
 
 async function ownGroup(deps: Deps, state: InterruptionState): Promise<GroupConfig | undefined> {
@@ -86,7 +124,13 @@ async function ownGroup(deps: Deps, state: InterruptionState): Promise<GroupConf
   return deps.config.groups.find((g) => g.name === name);
 }
 
-async function claimAndTake(state: InterruptionState, deps: Deps, g: GroupConfig, facts: Facts, now: number): Promise<InterruptionState | typeof CONTENDED> {
+async function claimAndTake(
+  state: InterruptionState,
+  deps: Deps,
+  g: GroupConfig,
+  facts: Facts,
+  now: number,
+): Promise<InterruptionState | typeof CONTENDED> {
   const n = state.notice;
   const read = await readLedger(deps, g.name, n.instanceId, now);
   const existing = read.existing;
@@ -121,7 +165,13 @@ async function claimAndTake(state: InterruptionState, deps: Deps, g: GroupConfig
   const holderJournal = read.journal as { cordoned?: readonly string[] } | undefined;
   const heldBy = node && read.holder && holderJournal?.cordoned?.includes(node.name) ? read.holder : undefined;
   if (n.kind === 'unannounced' && (!node || (node.cordonedByUs && !node.interruption))) {
-    return ignore(verified, node ? `${node.name} was drained before it stopped (cordoned by node-manager)` : `${n.instanceId} has no node: nothing to drain`, { group: g.name });
+    return ignore(
+      verified,
+      node
+        ? `${node.name} was drained before it stopped (cordoned by node-manager)`
+        : `${n.instanceId} has no node: nothing to drain`,
+      { group: g.name },
+    );
   }
 
   // Start the replacement now: the reclaim is certain, and the instance counts in its ASG until it is gone.
@@ -136,20 +186,29 @@ async function claimAndTake(state: InterruptionState, deps: Deps, g: GroupConfig
     ...(node ? { node: node.name } : {}),
     ...(replace || existing?.detached ? { detached: true } : {}),
     ...(n.hook?.destination === 'WarmPool' ? { warmPool: true } : {}),
-    ...(existing && !retry ? { handled: [...new Set([existing.kind, ...(existing.handled ?? [])])] } : existing?.handled ? { handled: existing.handled } : {}),
+    ...(existing && !retry
+      ? { handled: [...new Set([existing.kind, ...(existing.handled ?? [])])] }
+      : existing?.handled
+        ? { handled: existing.handled }
+        : {}),
   };
   if (!(await writeEntry(deps, g.name, n.instanceId, entry, read.previous))) return CONTENDED;
 
   const by = executionName(state.execution);
-  const marked = node ? await (await deps.kube()).markInterrupted(node.name, { by, why: n.kind, at: now, group: g.name }) : undefined;
+  const marked = node
+    ? await (await deps.kube()).markInterrupted(node.name, { by, why: n.kind, at: now, group: g.name })
+    : undefined;
   let replacement = 'none needed';
   if (replace && facts.asg) {
     await deps.autoscaling.detachInstances(facts.asg.name, [n.instanceId], false);
     replacement = `detached from ${facts.asg.name} without decrement: the ASG launches its replacement now`;
-  } else if (retry && existing.detached) replacement = 'detached already by an earlier attempt of this step: its ASG launches the replacement';
+  } else if (retry && existing.detached)
+    replacement = 'detached already by an earlier attempt of this step: its ASG launches the replacement';
   else if (heldBy) replacement = `${executionName(heldBy)} is replacing it`;
-  else if (n.hook?.destination === 'WarmPool') replacement = 'none: the instance goes back to its warm pool (its node is given back when it launches again)';
-  else if (n.kind === 'terminate-hook' || facts.asg?.lifecycleState?.startsWith('Terminating')) replacement = 'the ASG replaces it (the instance no longer counts)';
+  else if (n.hook?.destination === 'WarmPool')
+    replacement = 'none: the instance goes back to its warm pool (its node is given back when it launches again)';
+  else if (n.kind === 'terminate-hook' || facts.asg?.lifecycleState?.startsWith('Terminating'))
+    replacement = 'the ASG replaces it (the instance no longer counts)';
   const taken: InterruptionState = {
     ...verified,
     group: g.name,
@@ -166,7 +225,9 @@ async function claimAndTake(state: InterruptionState, deps: Deps, g: GroupConfig
     taken: {
       ...state.did,
       group: g.name,
-      node: marked ? `${marked.name}: tainted ${n.kind}:NoSchedule, cordoned, out of load balancers` : 'no node (never joined, or gone)',
+      node: marked
+        ? `${marked.name}: tainted ${n.kind}:NoSchedule, cordoned, out of load balancers`
+        : 'no node (never joined, or gone)',
       deadline: `${new Date(deadline).toISOString()} (${Math.round((deadline - now) / 1000)}s left)`,
       replacement,
       verified: verifiedHow(n, facts),
@@ -187,7 +248,11 @@ function verifiedHow(n: Notice, f: Facts): string {
  * The hook's timing as Auto Scaling keeps it (its heartbeat timeout), and the group's limit on
  * heartbeats: the drain keeps the action alive from the action's start, whenever its event came.
  */
-async function hookTiming(deps: Deps, g: GroupConfig, hook: NonNullable<Notice['hook']>): Promise<{ heartbeatTimeoutSeconds: number; maxHeartbeats: number }> {
+async function hookTiming(
+  deps: Deps,
+  g: GroupConfig,
+  hook: NonNullable<Notice['hook']>,
+): Promise<{ heartbeatTimeoutSeconds: number; maxHeartbeats: number }> {
   const info = await deps.autoscaling.describeHook(hook.asg, hook.name);
   const heartbeatTimeoutSeconds = info?.heartbeatTimeoutSeconds ?? g.terminateHook?.heartbeatTimeoutSeconds ?? 300;
   return { heartbeatTimeoutSeconds, maxHeartbeats: g.terminateHook?.maxHeartbeats ?? 0 };
@@ -200,13 +265,23 @@ async function hookTiming(deps: Deps, g: GroupConfig, hook: NonNullable<Notice['
  */
 export async function drain(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
   const now = deps.now();
-  if (!state.node || state.deadline === undefined) return { ...state, drained: true, timeUp: false, waitSeconds: 0, untilReclaim: untilReclaim(state, now), did: { drained: 'no node to drain' } };
+  if (!state.node || state.deadline === undefined)
+    return {
+      ...state,
+      drained: true,
+      timeUp: false,
+      waitSeconds: 0,
+      untilReclaim: untilReclaim(state, now),
+      did: { drained: 'no node to drain' },
+    };
   let { lastBeat = now, heartbeats = 0, deadline } = state;
   const n = state.notice;
   let beat: string | undefined;
   // An execution an earlier release took carries no hook timing: the group's, as that release used it.
   const g = deps.config.groups.find((x) => x.name === state.group);
-  const hook = n.hook ? (state.hook ?? g?.terminateHook ?? { heartbeatTimeoutSeconds: 80, maxHeartbeats: 60 }) : undefined;
+  const hook = n.hook
+    ? (state.hook ?? g?.terminateHook ?? { heartbeatTimeoutSeconds: 80, maxHeartbeats: 60 })
+    : undefined;
   if (n.hook && hook) {
     if (heartbeatDue(lastBeat, now, hook, heartbeats) && now < deadline) {
       const recorded = await deps.autoscaling.recordHeartbeat(n.hook, n.instanceId);
@@ -215,10 +290,19 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
       if (recorded) lastBeat = now;
     }
     if (beat === 'no lifecycle action waits any more') deadline = now;
-    else if (state.hook) deadline = hookDeadline(Math.min(n.at, state.lastBeat ?? now), lastBeat, heartbeats, state.hook, g?.drainTimeoutSeconds ?? 600);
+    else if (state.hook)
+      deadline = hookDeadline(
+        Math.min(n.at, state.lastBeat ?? now),
+        lastBeat,
+        heartbeats,
+        state.hook,
+        g?.drainTimeoutSeconds ?? 600,
+      );
   }
   const left = (deadline - now) / 1000;
-  const { evicted, refused, staying } = await evictPass(await deps.kube(), state.node, (pod) => graceFor(pod.graceSeconds, left));
+  const { evicted, refused, staying } = await evictPass(await deps.kube(), state.node, (pod) =>
+    graceFor(pod.graceSeconds, left),
+  );
   const remaining = staying.map((p) => `${p.namespace}/${p.name}`);
   const drained = remaining.length === 0;
   const timeUp = !drained && now >= deadline;
@@ -240,7 +324,9 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
     did: {
       evicted,
       secondsLeft: Math.max(0, Math.round(left)),
-      ...(drained ? {} : { podsLeft: remaining.slice(0, 20), ...(remaining.length > 20 ? { more: remaining.length - 20 } : {}) }),
+      ...(drained
+        ? {}
+        : { podsLeft: remaining.slice(0, 20), ...(remaining.length > 20 ? { more: remaining.length - 20 } : {}) }),
       ...(refused.length ? { refused } : {}),
       ...(beat ? { heartbeat: beat } : {}),
     },
@@ -248,7 +334,13 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
 }
 
 /** Polls are short while evictions are refused or new; once every pod left is on its way out, the next look is when the last grace period ends. */
-function nextPoll(staying: ReadonlyArray<{ readonly stopsBy?: number; readonly isTerminal: boolean }>, evicted: number, refused: number, now: number, deadline: number): number {
+function nextPoll(
+  staying: ReadonlyArray<{ readonly stopsBy?: number; readonly isTerminal: boolean }>,
+  evicted: number,
+  refused: number,
+  now: number,
+  deadline: number,
+): number {
   const left = Math.max(1, Math.ceil((deadline - now) / 1000));
   // Refused by a budget: another pod must become Ready elsewhere first, which takes a while.
   if (refused > 0) return Math.min(10, left);
@@ -292,14 +384,23 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
   // that an outage of ours lets the launch go on now rather than at the hook's timeout.
   // An execution an earlier release took (its entry in the lease item) checked its notice its own way: it ends as it began.
   const earlier = state.entry !== undefined && !state.ledgerItem;
-  const confirmed = state.verified || earlier || (n.kind === 'launch-hook' && n.hook !== undefined && state.failure !== undefined && (await launchWaiting(deps, n)));
+  const confirmed =
+    state.verified ||
+    earlier ||
+    (n.kind === 'launch-hook' && n.hook !== undefined && state.failure !== undefined && (await launchWaiting(deps, n)));
   if (n.hook && confirmed) {
-    const abandon = n.kind === 'launch-hook' && state.timeUp === true && !state.joined && !state.failure && !state.warming;
+    const abandon =
+      n.kind === 'launch-hook' && state.timeUp === true && !state.joined && !state.failure && !state.warming;
     const result = abandon ? 'ABANDON' : 'CONTINUE';
     const completed = await deps.autoscaling.completeLifecycleAction(n.hook, n.instanceId, result);
-    done.lifecycleAction = completed ? `completed ${result} (${n.hook.name})` : 'no lifecycle action was waiting (completed or timed out already)';
-    if (completed && result === 'CONTINUE' && state.failure && n.kind === 'launch-hook') done.failOpen = `node-manager failed (${state.failure.Error}): the launch goes on, as the hook's default would let it`;
-  } else if (n.hook && state.failure && !confirmed) done.lifecycleAction = 'not completed: the notice was never confirmed with Auto Scaling (the hook times out to its default result)';
+    done.lifecycleAction = completed
+      ? `completed ${result} (${n.hook.name})`
+      : 'no lifecycle action was waiting (completed or timed out already)';
+    if (completed && result === 'CONTINUE' && state.failure && n.kind === 'launch-hook')
+      done.failOpen = `node-manager failed (${state.failure.Error}): the launch goes on, as the hook's default would let it`;
+  } else if (n.hook && state.failure && !confirmed)
+    done.lifecycleAction =
+      'not completed: the notice was never confirmed with Auto Scaling (the hook times out to its default result)';
   const closed = await closeEntry(deps, state, state.group);
   if (closed.said) done.ledger = closed.said;
   // A node we marked whose instance is not certainly going: watch it, and give it back if it stays.
@@ -307,8 +408,17 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
   const node = state.node ?? mine?.node;
   const mayStay = node !== undefined && !mine?.detached && !state.going && !n.hook;
   const deadline = state.deadline ?? mine?.deadline ?? deps.now();
-  const watchSeconds = mayStay ? Math.max(1, Math.ceil((deadline + SURVIVAL_MARGIN_SECONDS * 1000 - deps.now()) / 1000)) : 0;
-  const pods = state.joining || state.warming ? undefined : state.drained ? 'none' : state.failure && !state.left ? 'unknown (the drain failed before its first pass)' : (state.left ?? []);
+  const watchSeconds = mayStay
+    ? Math.max(1, Math.ceil((deadline + SURVIVAL_MARGIN_SECONDS * 1000 - deps.now()) / 1000))
+    : 0;
+  const pods =
+    state.joining || state.warming
+      ? undefined
+      : state.drained
+        ? 'none'
+        : state.failure && !state.left
+          ? 'unknown (the drain failed before its first pass)'
+          : (state.left ?? []);
   return {
     ...state,
     ...(node !== undefined ? { node } : {}),
@@ -318,10 +428,18 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
     did: {
       ...(state.taken ?? state.did),
       ...done,
-      ...(pods !== undefined ? { evicted: state.evicted ?? 0, podsLeft: pods } : state.joining ? { joined: !!state.joined } : {}),
+      ...(pods !== undefined
+        ? { evicted: state.evicted ?? 0, podsLeft: pods }
+        : state.joining
+          ? { joined: !!state.joined }
+          : {}),
       ...(!state.drained && state.refusedBy?.length ? { refusedBy: state.refusedBy } : {}),
       ...(state.heartbeats ? { heartbeats: state.heartbeats } : {}),
-      ...(watchSeconds ? { watching: `${n.instanceId} should be gone by ${new Date(deps.now() + watchSeconds * 1000).toISOString()}; if it is still running then, its node is given back` } : {}),
+      ...(watchSeconds
+        ? {
+            watching: `${n.instanceId} should be gone by ${new Date(deps.now() + watchSeconds * 1000).toISOString()}; if it is still running then, its node is given back`,
+          }
+        : {}),
       ...(state.startedAt !== undefined ? { seconds: Math.round((deps.now() - state.startedAt) / 1000) } : {}),
       ...(state.failure ? { failure: state.failure.Error, cause: state.failure.Cause.slice(0, 500) } : {}),
     },

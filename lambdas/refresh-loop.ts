@@ -37,7 +37,11 @@ import type { AsgState } from './core';
 /** How long the workflow waits before the next pass (`$.waitSeconds`, the Wait state's SecondsPath). */
 function waitThen(state: RefreshState, seconds: number, did: Record<string, unknown>, now: number): RefreshState {
   const due = state.executionStartedAt !== undefined && now - state.executionStartedAt > HAND_OVER_AFTER_MS;
-  return { ...next(state, COST.waitLoop, { next: 'wait', waitSeconds: seconds, ...did }), waitSeconds: seconds, ...(due ? { handOverDue: true } : {}) };
+  return {
+    ...next(state, COST.waitLoop, { next: 'wait', waitSeconds: seconds, ...did }),
+    waitSeconds: seconds,
+    ...(due ? { handOverDue: true } : {}),
+  };
 }
 
 function giveBackNext(state: RefreshState, did: Record<string, unknown>): RefreshState {
@@ -47,8 +51,10 @@ function giveBackNext(state: RefreshState, did: Record<string, unknown>): Refres
 export async function advance(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const { journal } = await leaseOf(deps, state);
   // What the last evicting pass carried counts only while its batch is draining.
-  if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined)) state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
-  if (journal.phase === 'giveBack' || journal.phase === 'done') return giveBackNext(state, { note: 'every old node is replaced' });
+  if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined))
+    state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
+  if (journal.phase === 'giveBack' || journal.phase === 'done')
+    return giveBackNext(state, { note: 'every old node is replaced' });
   // A batch a stopped refresh had drained and begun terminating (taken over with its journal).
   if (journal.phase === 'terminating') return terminateBatch(state, deps, journal, undefined);
   if (journal.phase === 'drain' && journal.batch.length) return drainLater(state, deps, journal);
@@ -59,17 +65,34 @@ export async function advance(state: RefreshState, deps: Deps): Promise<RefreshS
 async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJournal): Promise<RefreshState> {
   const { settings, snapshot, c, now } = await look(deps, state);
   // A step that stopped between journaling a termination and AWS's answer: terminate what still runs.
-  const again = (journal.terminating ?? []).filter((b) => snapshot.asgs.some((a) => a.instances.some((i) => i.instanceId === b.instanceId && i.lifecycleState === 'InService')));
-  if (again.length) await terminateUnlessLeaving(deps.autoscaling, snapshot.asgs, again.map((b) => b.instanceId), false);
+  const again = (journal.terminating ?? []).filter((b) =>
+    snapshot.asgs.some((a) =>
+      a.instances.some((i) => i.instanceId === b.instanceId && i.lifecycleState === 'InService'),
+    ),
+  );
+  if (again.length)
+    await terminateUnlessLeaving(
+      deps.autoscaling,
+      snapshot.asgs,
+      again.map((b) => b.instanceId),
+      false,
+    );
   const r = checkWhole(snapshot.asgs, c, settings, journal.surged);
   const waiting = journal.phase === 'surge' || journal.phase === 'replace';
   if (!r.whole) {
     if (journal.deadline !== undefined && now > journal.deadline) {
-      const list = r.waitingFor.map((w) => `${w.instanceId} in ${w.asg} (${w.state}, ${w.ageSeconds}s old)`).join(', ') || 'no instance launched';
+      const list =
+        r.waitingFor.map((w) => `${w.instanceId} in ${w.asg} (${w.state}, ${w.ageSeconds}s old)`).join(', ') ||
+        'no instance launched';
       const msg = `group ${state.group} has ${r.ready} Ready node(s), needs ${r.want}, after ${settings.joinTimeoutSeconds}s; waiting for: ${list}`;
       throw journal.phase === 'surge' ? new SurgeTimeoutError(msg) : new ReplacementTimeoutError(msg);
     }
-    return waitThen(state, waiting ? readyWaitSeconds(journal.learned, journal.since, now) : FIRST_READY_POLL_SECONDS, { whole: false, ready: r.ready, want: r.want, ...(r.waitingFor.length ? { waitingFor: r.waitingFor } : {}) }, deps.now());
+    return waitThen(
+      state,
+      waiting ? readyWaitSeconds(journal.learned, journal.since, now) : FIRST_READY_POLL_SECONDS,
+      { whole: false, ready: r.ready, want: r.want, ...(r.waitingFor.length ? { waitingFor: r.waitingFor } : {}) },
+      deps.now(),
+    );
   }
   // Whole: what the launches took, to the second, from the nodes' Ready transitions.
   const sample = waiting && journal.since !== undefined ? readySample(snapshot.nodes, journal.since) : undefined;
@@ -77,22 +100,46 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
   // A Spot storm pauses voluntary disruption: no new batch while interruption drains are in flight.
   const draining = interruptionsInFlight(snapshot.nodes, state.group, now);
   if (draining.length) {
-    return waitThen(state, FIRST_READY_POLL_SECONDS, { paused: `${draining.length} interruption drain(s) in flight: ${draining.slice(0, 5).map((d) => `${d.node} (${d.kind})`).join(', ')}` }, deps.now());
+    return waitThen(
+      state,
+      FIRST_READY_POLL_SECONDS,
+      {
+        paused: `${draining.length} interruption drain(s) in flight: ${draining
+          .slice(0, 5)
+          .map((d) => `${d.node} (${d.kind})`)
+          .join(', ')}`,
+      },
+      deps.now(),
+    );
   }
   const p = pickBatch(snapshot.asgs, c, settings, journal, now);
   const readyTook = sample !== undefined ? { readyAfter: `${Math.round(sample)}s` } : {};
   if (p.batch.length === 0 && p.oldRemaining === 0) {
-    await saveJournal(deps, state, { ...journal, phase: 'giveBack', batch: [], terminating: [], learned, deadline: now + settings.drainTimeoutSeconds * 1000 });
+    await saveJournal(deps, state, {
+      ...journal,
+      phase: 'giveBack',
+      batch: [],
+      terminating: [],
+      learned,
+      deadline: now + settings.drainTimeoutSeconds * 1000,
+    });
     return giveBackNext(state, { done: true, replaced: journal.replaced, ...readyTook });
   }
   if (p.batch.length === 0) {
     // Old nodes remain but none can go now (their ASG cannot launch, or they are not Ready): wait, within the join timeout.
     const deadline = waiting ? now + settings.joinTimeoutSeconds * 1000 : (journal.deadline ?? now);
     if (!waiting && now > deadline) {
-      throw new RefreshStuckError(`${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`);
+      throw new RefreshStuckError(
+        `${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`,
+      );
     }
     await saveJournal(deps, state, { ...journal, phase: 'drain', batch: [], terminating: [], learned, deadline });
-    return waitThen(state, FIRST_READY_POLL_SECONDS, { whole: true, oldRemaining: p.oldRemaining, skipped: p.skipped, ...readyTook }, deps.now());
+    return waitThen(
+      state,
+      FIRST_READY_POLL_SECONDS,
+      { whole: true, oldRemaining: p.oldRemaining, skipped: p.skipped, ...readyTook },
+      deps.now(),
+    );
   }
   // Journal the batch and its cordons in one write before touching a node: cleanup must know them.
   const picked: RefreshJournal = {
@@ -101,20 +148,47 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
     batch: p.batch,
     final: p.final,
     terminating: [],
-    cordoned: [...journal.cordoned.filter((n) => !(journal.terminating ?? []).some((b) => b.node === n)), ...p.batch.map((b) => b.node).filter((n) => !journal.cordoned.includes(n))],
+    cordoned: [
+      ...journal.cordoned.filter((n) => !(journal.terminating ?? []).some((b) => b.node === n)),
+      ...p.batch.map((b) => b.node).filter((n) => !journal.cordoned.includes(n)),
+    ],
     learned,
     since: now,
     deadline: now + settings.drainTimeoutSeconds * 1000,
   };
   await saveJournal(deps, state, picked);
   const pass = await drainPass(deps, state, p.batch, learned, true);
-  const did = { batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`), oldRemaining: p.oldRemaining, ...(p.final ? { last: 'the surplus stands in for this batch: terminated with decrement' } : {}), ...(p.skipped.length ? { skipped: p.skipped } : {}), ...readyTook, evicted: pass.evicted.length, ...(pass.waitedSeconds ? { waitedInStep: `${pass.waitedSeconds}s` } : {}) };
+  const did = {
+    batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`),
+    oldRemaining: p.oldRemaining,
+    ...(p.final ? { last: 'the surplus stands in for this batch: terminated with decrement' } : {}),
+    ...(p.skipped.length ? { skipped: p.skipped } : {}),
+    ...readyTook,
+    evicted: pass.evicted.length,
+    ...(pass.waitedSeconds ? { waitedInStep: `${pass.waitedSeconds}s` } : {}),
+  };
   const afterPass = learnPass(learned, pass);
   // The look is at most a minute old (the pass's waits): an instance that began leaving since is
   // refused by Auto Scaling, read again and counted as leaving (terminate.ts), as it would be a
   // second after the read.
-  if (pass.drained) return terminateBatch({ ...state, evictedAt: undefined }, deps, { ...picked, learned: afterPass }, snapshot.asgs, did);
-  return waitThen({ ...state, evictedAt: pass.lastEvictionAt ?? now, ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, drainWaitSeconds(learned, pass.graceSeconds), { ...did, podsLeft: pass.remaining.length, ...(pass.refused.length ? { refused: pass.refused } : {}) }, deps.now());
+  if (pass.drained)
+    return terminateBatch(
+      { ...state, evictedAt: undefined },
+      deps,
+      { ...picked, learned: afterPass },
+      snapshot.asgs,
+      did,
+    );
+  return waitThen(
+    {
+      ...state,
+      evictedAt: pass.lastEvictionAt ?? now,
+      ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}),
+    },
+    drainWaitSeconds(learned, pass.graceSeconds),
+    { ...did, podsLeft: pass.remaining.length, ...(pass.refused.length ? { refused: pass.refused } : {}) },
+    deps.now(),
+  );
 }
 
 /** Waits a drain sleeps inside one invocation: each at most this long, and this much in all (the function's timeout is 5 minutes). */
@@ -125,7 +199,13 @@ export const INLINE_BUDGET_SECONDS = 60;
  * One drain pass over the batch, with short waits inside the invocation (see drain-batch.ts): no
  * look at the group, only the batch's pods. The first pass cordons (with our mark).
  */
-function drainPass(deps: Deps, state: RefreshState, batch: readonly BatchMember[], learned: Learned | undefined, first: boolean): Promise<BatchDrain> {
+function drainPass(
+  deps: Deps,
+  state: RefreshState,
+  batch: readonly BatchMember[],
+  learned: Learned | undefined,
+  first: boolean,
+): Promise<BatchDrain> {
   return deps.kube().then((kube) =>
     drainBatch(
       kube,
@@ -154,13 +234,26 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
   // The last pass that evicted something, as this execution carries it (not journaled: it only steers the wait).
   const since = state.evictedAt ?? journal.since ?? deps.now();
   const firstLook = (deps.now() - since) / 1000 <= drainWaitSeconds(journal.learned, Number.POSITIVE_INFINITY) + 1;
-  const pass = await drainPass(deps, state, journal.batch, { ...journal.learned, ...(state.budgetSeconds !== undefined ? { budgetSeconds: state.budgetSeconds } : {}) }, false);
+  const pass = await drainPass(
+    deps,
+    state,
+    journal.batch,
+    { ...journal.learned, ...(state.budgetSeconds !== undefined ? { budgetSeconds: state.budgetSeconds } : {}) },
+    false,
+  );
   const now = deps.now();
   if (pass.drained) {
     // Pods evicted by an earlier pass were gone at this look: the learned wait was right if this is the first look after it.
-    const carried = { ...journal.learned, ...(state.budgetSeconds !== undefined ? { budgetSeconds: state.budgetSeconds } : {}) };
-    const learned = pass.stopped ? learnPass(carried, pass) : learnPass(learnDrain(carried, (now - since) / 1000, firstLook), pass);
-    return terminateBatch({ ...state, evictedAt: undefined }, deps, { ...journal, learned }, undefined, { drainedAfter: `${Math.round((now - since) / 1000)}s` });
+    const carried = {
+      ...journal.learned,
+      ...(state.budgetSeconds !== undefined ? { budgetSeconds: state.budgetSeconds } : {}),
+    };
+    const learned = pass.stopped
+      ? learnPass(carried, pass)
+      : learnPass(learnDrain(carried, (now - since) / 1000, firstLook), pass);
+    return terminateBatch({ ...state, evictedAt: undefined }, deps, { ...journal, learned }, undefined, {
+      drainedAfter: `${Math.round((now - since) / 1000)}s`,
+    });
   }
   if (journal.deadline !== undefined && now > journal.deadline) {
     const settings = groupSettings(groupOf(deps, state.group));
@@ -169,9 +262,26 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
     );
   }
   // A budget that refused frees once the evicted pods' replacements run: about as long as pods take to leave.
-  const wait = pass.evicted.length || pass.refused.length ? drainWaitSeconds(journal.learned, pass.graceSeconds) : drainPollSeconds(journal.learned);
+  const wait =
+    pass.evicted.length || pass.refused.length
+      ? drainWaitSeconds(journal.learned, pass.graceSeconds)
+      : drainPollSeconds(journal.learned);
   // A pass that evicted more (a budget let another pod go) starts the wait again from its last eviction.
-  return waitThen({ ...state, ...(pass.lastEvictionAt !== undefined ? { evictedAt: pass.lastEvictionAt } : {}), ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}) }, wait, { nodes: journal.batch.map((b) => b.node), evicted: pass.evicted, podsLeft: pass.remaining, ...(pass.refused.length ? { refused: pass.refused } : {}) }, deps.now());
+  return waitThen(
+    {
+      ...state,
+      ...(pass.lastEvictionAt !== undefined ? { evictedAt: pass.lastEvictionAt } : {}),
+      ...(pass.refusalSeconds !== undefined ? { budgetSeconds: pass.refusalSeconds } : {}),
+    },
+    wait,
+    {
+      nodes: journal.batch.map((b) => b.node),
+      evicted: pass.evicted,
+      podsLeft: pass.remaining,
+      ...(pass.refused.length ? { refused: pass.refused } : {}),
+    },
+    deps.now(),
+  );
 }
 
 /**
@@ -179,26 +289,50 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
  * or, for the last batch the surplus stands in for, with decrement (each ASG lands on its home
  * desired). Journaled first: these are never picked as old nodes again, whatever happens next.
  */
-async function terminateBatch(state: RefreshState, deps: Deps, journal: RefreshJournal, asgs: readonly AsgState[] | undefined, did: Record<string, unknown> = {}): Promise<RefreshState> {
+async function terminateBatch(
+  state: RefreshState,
+  deps: Deps,
+  journal: RefreshJournal,
+  asgs: readonly AsgState[] | undefined,
+  did: Record<string, unknown> = {},
+): Promise<RefreshState> {
   const settings = groupSettings(groupOf(deps, state.group));
   const batch = journal.batch;
   const now = deps.now();
   const replaced = journal.replaced + batch.length;
   const after: RefreshJournal = {
     ...journal,
-    terminated: [...journal.terminated, ...batch.map((b) => b.instanceId).filter((id) => !journal.terminated.includes(id))],
+    terminated: [
+      ...journal.terminated,
+      ...batch.map((b) => b.instanceId).filter((id) => !journal.terminated.includes(id)),
+    ],
     terminating: batch,
     batch: [],
     final: false,
     replaced,
     since: now,
-    ...(journal.final ? { phase: 'giveBack', deadline: now + settings.drainTimeoutSeconds * 1000 } : { phase: 'replace', deadline: now + settings.joinTimeoutSeconds * 1000 }),
+    ...(journal.final
+      ? { phase: 'giveBack', deadline: now + settings.drainTimeoutSeconds * 1000 }
+      : { phase: 'replace', deadline: now + settings.joinTimeoutSeconds * 1000 }),
   };
   await saveJournal(deps, state, after);
   const current = asgs ?? (await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group))));
-  const outcomes = await terminateUnlessLeaving(deps.autoscaling, current, batch.map((b) => b.instanceId), !!journal.final);
-  const done = batch.map((b, i) => `${b.instanceId} (${b.node}, ${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`);
-  const report = { ...did, terminated: done, ...(journal.final ? { withDecrement: true } : {}), replacedSoFar: replaced };
+  const outcomes = await terminateUnlessLeaving(
+    deps.autoscaling,
+    current,
+    batch.map((b) => b.instanceId),
+    !!journal.final,
+  );
+  const done = batch.map(
+    (b, i) =>
+      `${b.instanceId} (${b.node}, ${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`,
+  );
+  const report = {
+    ...did,
+    terminated: done,
+    ...(journal.final ? { withDecrement: true } : {}),
+    replacedSoFar: replaced,
+  };
   state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
   if (journal.final) return giveBackNext(state, report);
   return waitThen(state, readyWaitSeconds(after.learned, now, now), report, deps.now());

@@ -34,20 +34,36 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     try {
       before = await deps.lease.acceptHandover(state.group, state.execution, c.from, c.token, deps.now());
     } catch (e) {
-      if (e instanceof LeaseHeldError) throw new InvalidInputError(`execution ${executionName(c.from)} offered no hand-over to this execution for group ${state.group} (the lease is held by ${e.holder}); nothing was changed`, { cause: e });
+      if (e instanceof LeaseHeldError)
+        throw new InvalidInputError(
+          `execution ${executionName(c.from)} offered no hand-over to this execution for group ${state.group} (the lease is held by ${e.holder}); nothing was changed`,
+          { cause: e },
+        );
       throw e;
     }
     const journal = before?.journal as RefreshJournal | undefined;
-    if (!journal) throw new LeaseLostError(`execution ${state.continuedFrom} handed over no journal for group ${state.group}`);
-    if (journal.execution !== state.execution) await saveJournal(deps, state, { ...journal, execution: state.execution });
-    return { ...next(state, COST.task, { lease: `taken over from ${state.continuedFrom}`, keepsStart: new Date(journal.startedAt).toISOString(), replacedSoFar: journal.replaced }), startedAt: journal.startedAt, resume: 'surge' };
+    if (!journal)
+      throw new LeaseLostError(`execution ${state.continuedFrom} handed over no journal for group ${state.group}`);
+    if (journal.execution !== state.execution)
+      await saveJournal(deps, state, { ...journal, execution: state.execution });
+    return {
+      ...next(state, COST.task, {
+        lease: `taken over from ${state.continuedFrom}`,
+        keepsStart: new Date(journal.startedAt).toISOString(),
+        replacedSoFar: journal.replaced,
+      }),
+      startedAt: journal.startedAt,
+      resume: 'surge',
+    };
   }
   let got;
   try {
     got = await acquireGroupLease(deps.lease, deps.sfn, state.group, state.execution, 'refresh', deps.now());
   } catch (e) {
     if (e instanceof LeaseHeldError && e.holderKind === 'replenish') {
-      throw new ReplenishRunningError(`replenish ${e.holder} holds group ${state.group}; waiting for it to finish`, { cause: e });
+      throw new ReplenishRunningError(`replenish ${e.holder} holds group ${state.group}; waiting for it to finish`, {
+        cause: e,
+      });
     }
     throw e;
   }
@@ -55,7 +71,12 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     const dead = got.recoveredKind === 'refresh' ? (got.recoveredJournal as RefreshJournal | undefined) : undefined;
     if (!dead) {
       await saveJournal(deps, state, freshJournal(state));
-      return { ...next(state, COST.task, { lease: `taken over from stopped ${got.recoveredKind ?? ''} execution ${got.recoveredFrom}` }), resume: 'surge' };
+      return {
+        ...next(state, COST.task, {
+          lease: `taken over from stopped ${got.recoveredKind ?? ''} execution ${got.recoveredFrom}`,
+        }),
+        resume: 'surge',
+      };
     }
     // Go on with the stopped refresh: its start (nodes it replaced stay replaced), its home layout
     // and its surplus. A batch it was draining is uncordoned and picked again; one it had drained
@@ -64,7 +85,10 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     // A batch it had begun terminating stays cordoned (drained, about to go): the batch loop
     // terminates whatever of it still runs. One it was draining is uncordoned and picked again.
     const keepCordoned = [...(at === 'terminate' ? dead.batch : []), ...(dead.terminating ?? [])].map((b) => b.node);
-    const uncordoned = await uncordonAll(deps.kube, dead.cordoned.filter((n) => !keepCordoned.includes(n)));
+    const uncordoned = await uncordonAll(
+      deps.kube,
+      dead.cordoned.filter((n) => !keepCordoned.includes(n)),
+    );
     const settings = groupSettings(groupOf(deps, state.group));
     const journal: RefreshJournal = {
       ...dead,
@@ -83,7 +107,10 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
   const own = got.recoveredJournal as RefreshJournal | undefined;
   if (own) {
     // Re-entrant: a retried step keeps the journal it already wrote, and says what it was.
-    if (own.resumedFrom) return resumed(state, own, { lease: `already ours (retried); taken over from stopped execution ${own.resumedFrom.execution}` });
+    if (own.resumedFrom)
+      return resumed(state, own, {
+        lease: `already ours (retried); taken over from stopped execution ${own.resumedFrom.execution}`,
+      });
     return { ...next(state, COST.task, { lease: 'already ours (retried)' }), resume: resumeAt(own.phase) };
   }
   await saveJournal(deps, state, freshJournal(state));
@@ -142,7 +169,6 @@ async function restore(deps: Deps, group: string, journal: RefreshJournal): Prom
   return { uncordoned, maxRestored, ...(surplusLeft.length ? { surplusLeftInPlace: surplusLeft } : {}) };
 }
 
-
 /**
  * Last resort when giving back failed too: restore what can be restored without draining, record
  * the home layout in the lease memory (so the next refresh or replenish gives the surplus left in
@@ -156,11 +182,18 @@ export async function forceRestore(state: RefreshState, deps: Deps): Promise<Ref
   if (rec?.holder !== state.execution) {
     const home = (rec?.memory as GroupMemory | undefined)?.home ?? {};
     const asgs = await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
-    const left = asgs.filter((a) => home[a.name] && (a.desired > home[a.name].desired || a.max > home[a.name].max)).map((a) => `${a.name}: desired ${a.desired}, max ${a.max} (home ${home[a.name].desired}/${home[a.name].max})`);
+    const left = asgs
+      .filter((a) => home[a.name] && (a.desired > home[a.name].desired || a.max > home[a.name].max))
+      .map((a) => `${a.name}: desired ${a.desired}, max ${a.max} (home ${home[a.name].desired}/${home[a.name].max})`);
     return withFailure(
       next(state, COST.task, {
         restored: `already done: the lease of group ${state.group} is ${rec?.holder ? `held by ${rec.holder}` : 'released'}`,
-        ...(left.length ? { surplusLeftInPlace: left, homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' } : {}),
+        ...(left.length
+          ? {
+              surplusLeftInPlace: left,
+              homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back',
+            }
+          : {}),
       }),
     );
   }
@@ -168,9 +201,19 @@ export async function forceRestore(state: RefreshState, deps: Deps): Promise<Ref
   const restored = await restore(deps, state.group, journal);
   const memory = (rec.memory as GroupMemory | undefined) ?? {};
   if (journal.surged || Object.keys(journal.original).length) {
-    await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...journal.original } });
+    await deps.lease.writeMemory(state.group, state.execution, {
+      ...memory,
+      home: { ...(memory.home ?? {}), ...journal.original },
+    });
   }
   await deps.lease.release(state.group, state.execution);
-  return withFailure(next(state, COST.task, { restored, ...(restored.surplusLeftInPlace ? { homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' } : {}), released: true }));
+  return withFailure(
+    next(state, COST.task, {
+      restored,
+      ...(restored.surplusLeftInPlace
+        ? { homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' }
+        : {}),
+      released: true,
+    }),
+  );
 }
-

@@ -66,9 +66,15 @@ export async function look(deps: Deps, state: RefreshState): Promise<GroupView> 
 }
 
 /** Our lease: the journal and the group's memory; fails with LeaseLost when another execution holds it now. */
-export async function leaseOf(deps: Deps, state: RefreshState): Promise<{ journal: RefreshJournal; memory: GroupMemory }> {
+export async function leaseOf(
+  deps: Deps,
+  state: RefreshState,
+): Promise<{ journal: RefreshJournal; memory: GroupMemory }> {
   const rec = await deps.lease.get(state.group);
-  if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`);
+  if (rec?.holder !== state.execution)
+    throw new LeaseLostError(
+      `this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`,
+    );
   return { journal: rec.journal as RefreshJournal, memory: (rec.memory as GroupMemory | undefined) ?? {} };
 }
 
@@ -80,8 +86,16 @@ export function next(state: RefreshState, cost: number, did: Record<string, unkn
   return { ...state, events: state.events + cost, did };
 }
 
-
 export function freshJournal(state: RefreshState): RefreshJournal {
-  return { execution: state.execution, startedAt: state.startedAt, original: {}, surged: false, cordoned: [], terminated: [], batch: [], phase: 'surge', replaced: 0 };
+  return {
+    execution: state.execution,
+    startedAt: state.startedAt,
+    original: {},
+    surged: false,
+    cordoned: [],
+    terminated: [],
+    batch: [],
+    phase: 'surge',
+    replaced: 0,
+  };
 }
-

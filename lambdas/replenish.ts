@@ -54,7 +54,12 @@ interface ReplenishJournal {
  */
 export async function validate(event: StartEvent, deps: Deps): Promise<ReplenishState> {
   const { group, dryRun } = parseStart(event.input, deps);
-  const state: ReplenishState = { group: group.name, dryRun, execution: event.executionArn, did: { group: group.name, role: group.role, desiredReady: group.desiredReady, dryRun } };
+  const state: ReplenishState = {
+    group: group.name,
+    dryRun,
+    execution: event.executionArn,
+    did: { group: group.name, role: group.role, desiredReady: group.desiredReady, dryRun },
+  };
   if (dryRun) return state;
   const rec = await deps.lease.get(group.name);
   const memory = (rec?.memory as ReplenishMemory | undefined) ?? {};
@@ -66,14 +71,19 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   // Nothing to change but the bookkeeping (a launch failure seen lengthens an ASG's back-off):
   // kept by a conditional write, without the lease. During a Spot outage every failed launch
   // retry starts a pass; each ends here, one invocation, instead of taking the lease.
-  const noted = JSON.stringify(p.memory) !== JSON.stringify(memory) ? await deps.lease.writeMemoryUnheld(group.name, p.memory, rec?.memory) : undefined;
+  const noted =
+    JSON.stringify(p.memory) !== JSON.stringify(memory)
+      ? await deps.lease.writeMemoryUnheld(group.name, p.memory, rec?.memory)
+      : undefined;
   return {
     ...state,
     idle: true,
     did: {
       ...state.did,
       idle: `${p.ready} Ready of ${p.desiredReady}, ${p.launching} launching: nothing to do`,
-      ...(noted !== undefined ? { backoff: noted ? 'launch failures noted' : 'another execution is at work on the group' } : {}),
+      ...(noted !== undefined
+        ? { backoff: noted ? 'launch failures noted' : 'another execution is at work on the group' }
+        : {}),
       ...(p.notes.length ? { notes: p.notes } : {}),
     },
   };
@@ -104,7 +114,10 @@ export async function acquire(state: ReplenishState, deps: Deps): Promise<Replen
     const uncordoned = await uncordonAll(deps.kube, dead?.cordoned ?? []);
     if (got.recoveredKind === 'refresh' && dead?.surged && dead.original) {
       const memory = (got.memory as ReplenishMemory | undefined) ?? {};
-      await deps.lease.writeMemory(state.group, state.execution, { ...memory, home: { ...(memory.home ?? {}), ...dead.original } });
+      await deps.lease.writeMemory(state.group, state.execution, {
+        ...memory,
+        home: { ...(memory.home ?? {}), ...dead.original },
+      });
     }
     recovered = { takenOverFrom: `${got.recoveredKind} ${got.recoveredFrom}`, uncordoned };
   }
@@ -117,23 +130,42 @@ export async function plan(state: ReplenishState, deps: Deps): Promise<Replenish
   const { settings, snapshot, c, now } = await look(deps, state);
   const memory = ((await deps.lease.get(state.group))?.memory as ReplenishMemory | undefined) ?? {};
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);
-  return { ...state, did: { dryRun: true, ready: p.ready, desiredReady: p.desiredReady, launching: p.launching, wouldReap: p.reap, wouldRaise: p.raise, wouldGiveBack: p.giveBack ?? null, notes: p.notes } };
+  return {
+    ...state,
+    did: {
+      dryRun: true,
+      ready: p.ready,
+      desiredReady: p.desiredReady,
+      launching: p.launching,
+      wouldReap: p.reap,
+      wouldRaise: p.raise,
+      wouldGiveBack: p.giveBack ?? null,
+      notes: p.notes,
+    },
+  };
 }
 
 /** One pass: reap, raise desired where short, or start giving substitute capacity back. */
 export async function replenish(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
   const rec = await deps.lease.get(state.group);
-  if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
+  if (rec?.holder !== state.execution)
+    throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
   const { settings, snapshot, c, now } = await look(deps, state);
   const p = planReplenish(snapshot.asgs, c, settings, (rec.memory as ReplenishMemory | undefined) ?? {}, now);
   // Memory first (back-off, cool-down): a retried pass must not act twice on one ASG.
-  if (JSON.stringify(p.memory) !== JSON.stringify(rec.memory ?? {})) await deps.lease.writeMemory(state.group, state.execution, p.memory);
+  if (JSON.stringify(p.memory) !== JSON.stringify(rec.memory ?? {}))
+    await deps.lease.writeMemory(state.group, state.execution, p.memory);
   const reaped = await reap(deps, state, p.memory, settings.joinTimeoutSeconds);
   for (const r of p.raise) await deps.autoscaling.setDesiredCapacity(r.asg, r.to);
   for (const r of p.restoreMax) await deps.autoscaling.updateSize(r.asg, { max: r.to });
   let draining = false;
   if (p.giveBack) {
-    const journal: ReplenishJournal = { execution: state.execution, cordoned: [p.giveBack.node], giveBack: p.giveBack, deadline: now + settings.drainTimeoutSeconds * 1000 };
+    const journal: ReplenishJournal = {
+      execution: state.execution,
+      cordoned: [p.giveBack.node],
+      giveBack: p.giveBack,
+      deadline: now + settings.drainTimeoutSeconds * 1000,
+    };
     await deps.lease.writeJournal(state.group, state.execution, journal, now);
     draining = true;
   }
@@ -144,9 +176,23 @@ export async function replenish(state: ReplenishState, deps: Deps): Promise<Repl
       desiredReady: p.desiredReady,
       launching: p.launching,
       ...(reaped.length ? { reaped } : {}),
-      ...(p.raise.length ? { raised: p.raise.map((r) => ({ asg: r.asg, desired: `${r.from} -> ${r.to}`, home: p.memory.home?.[r.asg]?.desired })) } : {}),
-      ...(p.restoreMax.length ? { maxRestored: p.restoreMax.map((r) => `${r.asg}: max ${r.from} -> ${r.to} (home)`) } : {}),
-      ...(p.giveBack ? { givingBack: `${p.giveBack.node} (${p.giveBack.instanceId}, ${p.giveBack.asg}): the group has ${p.ready} Ready nodes, desired ${p.desiredReady}` } : {}),
+      ...(p.raise.length
+        ? {
+            raised: p.raise.map((r) => ({
+              asg: r.asg,
+              desired: `${r.from} -> ${r.to}`,
+              home: p.memory.home?.[r.asg]?.desired,
+            })),
+          }
+        : {}),
+      ...(p.restoreMax.length
+        ? { maxRestored: p.restoreMax.map((r) => `${r.asg}: max ${r.from} -> ${r.to} (home)`) }
+        : {}),
+      ...(p.giveBack
+        ? {
+            givingBack: `${p.giveBack.node} (${p.giveBack.instanceId}, ${p.giveBack.asg}): the group has ${p.ready} Ready nodes, desired ${p.desiredReady}`,
+          }
+        : {}),
       ...(p.notes.length ? { notes: p.notes } : {}),
       draining,
     },
@@ -160,13 +206,22 @@ export async function replenish(state: ReplenishState, deps: Deps): Promise<Repl
  * and drops it from the journal. A pass that failed halfway (the detach done, the terminate not)
  * is finished by the next one from the journal: no instance is left running outside every ASG.
  */
-async function reap(deps: Deps, state: ReplenishState, memory: ReplenishMemory, joinTimeoutSeconds: number): Promise<Array<Record<string, unknown>>> {
+async function reap(
+  deps: Deps,
+  state: ReplenishState,
+  memory: ReplenishMemory,
+  joinTimeoutSeconds: number,
+): Promise<Array<Record<string, unknown>>> {
   const journal = memory.reaping ?? {};
   const ids = Object.keys(journal);
   if (ids.length === 0) return [];
   const asgs = new Map<string, string[]>();
   for (const id of ids) asgs.set(journal[id].asg, [...(asgs.get(journal[id].asg) ?? []), id]);
-  const members = new Set((await deps.autoscaling.describeGroups({ names: [...asgs.keys()] })).flatMap((a) => a.instances.filter((i) => !isLeavingAsgState(i.lifecycleState)).map((i) => i.instanceId)));
+  const members = new Set(
+    (await deps.autoscaling.describeGroups({ names: [...asgs.keys()] })).flatMap((a) =>
+      a.instances.filter((i) => !isLeavingAsgState(i.lifecycleState)).map((i) => i.instanceId),
+    ),
+  );
   for (const [asg, inAsg] of asgs) {
     for (const decrement of [false, true]) {
       const detach = inAsg.filter((id) => members.has(id) && journal[id].decrement === decrement);
@@ -185,7 +240,11 @@ async function reap(deps: Deps, state: ReplenishState, memory: ReplenishMemory, 
     ageSeconds: journal[id].ageSeconds,
     why: `InService ${journal[id].ageSeconds}s without joining (join timeout ${joinTimeoutSeconds}s)`,
     replaced: !journal[id].decrement,
-    ...(journal[id].at < deps.now() ? { finishedFromJournal: `journaled at ${new Date(journal[id].at).toISOString()}; ${live.includes(id) ? 'terminated now' : `EC2 shows it ${seen.get(id) ?? 'gone'}`}` } : {}),
+    ...(journal[id].at < deps.now()
+      ? {
+          finishedFromJournal: `journaled at ${new Date(journal[id].at).toISOString()}; ${live.includes(id) ? 'terminated now' : `EC2 shows it ${seen.get(id) ?? 'gone'}`}`,
+        }
+      : {}),
   }));
 }
 
@@ -197,21 +256,36 @@ async function reap(deps: Deps, state: ReplenishState, memory: ReplenishMemory, 
  */
 export async function giveBack(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
   const rec = await deps.lease.get(state.group);
-  if (rec?.holder !== state.execution) throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
+  if (rec?.holder !== state.execution)
+    throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
   const journal = rec.journal as ReplenishJournal;
   const target = journal.giveBack;
   if (!target) return { ...state, did: { draining: false } };
   const kube = await deps.kube();
   // The first pass cordons (with our mark); later ones only evict: a refusing budget costs no node patches.
-  const pass = journal.marked ? await evictOnly(kube, target.node) : await drainNode(kube, target.node, executionName(state.execution));
-  if (!journal.marked && !pass.gone) await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true }, deps.now());
+  const pass = journal.marked
+    ? await evictOnly(kube, target.node)
+    : await drainNode(kube, target.node, executionName(state.execution));
+  if (!journal.marked && !pass.gone)
+    await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true }, deps.now());
   const left = pass.remaining;
   const refused = pass.refused;
   const now = deps.now();
   if (left.length === 0) {
-    await terminateUnlessLeaving(deps.autoscaling, await deps.autoscaling.describeGroups({ names: [target.asg] }), [target.instanceId], true);
+    await terminateUnlessLeaving(
+      deps.autoscaling,
+      await deps.autoscaling.describeGroups({ names: [target.asg] }),
+      [target.instanceId],
+      true,
+    );
     await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
-    return { ...state, did: { draining: false, gaveBack: `${target.node} (${target.instanceId}) terminated with decrement in ${target.asg}` } };
+    return {
+      ...state,
+      did: {
+        draining: false,
+        gaveBack: `${target.node} (${target.instanceId}) terminated with decrement in ${target.asg}`,
+      },
+    };
   }
   const blocked = pass.evicted.length === 0 && refused.length > 0;
   const blockedSince = blocked ? (journal.blockedSince ?? now) : undefined;
@@ -224,18 +298,42 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
     await uncordonAll(kube, [target.node]);
     const until = now + GIVE_BACK_RETRY_SECONDS * 1000;
     const memory = (rec.memory as ReplenishMemory | undefined) ?? {};
-    await deps.lease.writeMemory(state.group, state.execution, { ...memory, giveBackHeld: { ...(memory.giveBackHeld ?? {}), [target.asg]: { until, why: `${target.node} ${why}` } } });
+    await deps.lease.writeMemory(state.group, state.execution, {
+      ...memory,
+      giveBackHeld: { ...(memory.giveBackHeld ?? {}), [target.asg]: { until, why: `${target.node} ${why}` } },
+    });
     await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
-    return { ...state, did: { draining: false, gaveUp: `${target.node} ${why}; uncordoned; ${target.asg} gives back again after ${new Date(until).toISOString()}` } };
+    return {
+      ...state,
+      did: {
+        draining: false,
+        gaveUp: `${target.node} ${why}; uncordoned; ${target.asg} gives back again after ${new Date(until).toISOString()}`,
+      },
+    };
   }
-  if (blockedSince !== journal.blockedSince) await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true, blockedSince }, now);
-  return { ...state, did: { draining: true, node: target.node, evicted: pass.evicted, podsLeft: left, ...(refused.length ? { refused } : {}) } };
+  if (blockedSince !== journal.blockedSince)
+    await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true, blockedSince }, now);
+  return {
+    ...state,
+    did: {
+      draining: true,
+      node: target.node,
+      evicted: pass.evicted,
+      podsLeft: left,
+      ...(refused.length ? { refused } : {}),
+    },
+  };
 }
 
 /** A later pass of a drain: evict what may go, report what is left (the node is cordoned already). */
 async function evictOnly(kube: KubePort, node: string): Promise<DrainPass> {
   const pass = await evictPass(kube, node);
-  return { evicted: pass.evicted, remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`), refused: pass.refused, gone: false };
+  return {
+    evicted: pass.evicted,
+    remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`),
+    refused: pass.refused,
+    gone: false,
+  };
 }
 
 /** Failure path: uncordon what this execution cordoned, release the lease. */

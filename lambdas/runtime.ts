@@ -9,6 +9,7 @@ import { LeaseStore } from './aws/lease';
 import { StepFunctionsPort } from './aws/stepfunctions';
 import { eksApiProvider, kubeconfigApiProvider } from './kube/client';
 import { KubePort } from './kube/port';
+import { sdk } from './aws/lazy';
 
 /** Everything a handler needs from outside: configuration, ports, and the clock. */
 export interface Deps {
@@ -25,28 +26,30 @@ export interface Deps {
 }
 
 /** Builds the ports from SDK clients; the clients come from outside so that they are made once per container. */
-export function makeDeps(config: Config, now: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Deps {
+export function makeDeps(
+  config: Config,
+  now: () => number = Date.now,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Deps {
   const region = config.cluster.region;
   const autoscaling = new AutoScalingPort(new AutoScalingClient({ region }));
   // Loaded on first use, not at cold start (see aws/lazy.ts); Auto Scaling and DynamoDB serve every step.
-  /* eslint-disable @typescript-eslint/no-require-imports -- deliberately late */
-  const ec2 = new Ec2Port(() => new (require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2')).EC2Client({ region }));
-  const sfn = new StepFunctionsPort(() => new (require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn')).SFNClient({ region }));
+  const ec2 = new Ec2Port(() => new (sdk.ec2().EC2Client)({ region }));
+  const sfn = new StepFunctionsPort(() => new (sdk.sfn().SFNClient)({ region }));
   const lease = new LeaseStore(new DynamoDBClient({ region }), config.leaseTable);
   let kube: Promise<KubePort> | undefined;
   const buildKube = async (): Promise<KubePort> => {
     const access = config.cluster.access;
     if (access.kind === 'eks') {
-      const cluster = await new EksPort(new (require('@aws-sdk/client-eks') as typeof import('@aws-sdk/client-eks')).EKSClient({ region })).describeCluster(access.clusterName);
-      const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
+      const cluster = await new EksPort(new (sdk.eks().EKSClient)({ region })).describeCluster(access.clusterName);
+      const { defaultProvider } = sdk.credentials();
       const tokens = new EksTokenSource(access.clusterName, region, defaultProvider(), now);
       return new KubePort(eksApiProvider(cluster, tokens));
     }
-    const secrets = new (require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({ region });
+    const secrets = new (sdk.secrets().SecretsManagerClient)({ region });
     const yaml = await new SecretsPort(secrets).getSecretString(access.secretId);
     return new KubePort(kubeconfigApiProvider(yaml));
   };
-  /* eslint-enable @typescript-eslint/no-require-imports */
   return {
     config,
     autoscaling,

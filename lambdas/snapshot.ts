@@ -21,14 +21,23 @@ export interface SnapshotPorts {
  * idle group), not one per 200 members. The number of calls grows with ASGs and pages, never with
  * nodes one by one.
  */
-export async function readSnapshot(ports: SnapshotPorts, group: string, selector: AsgSelector, now: number): Promise<Snapshot> {
+export async function readSnapshot(
+  ports: SnapshotPorts,
+  group: string,
+  selector: AsgSelector,
+  now: number,
+): Promise<Snapshot> {
   const [asgs, nodes] = await Promise.all([ports.autoscaling.readGroups(selector), ports.kube.listNodes()]);
   const settled = new Set<string>();
   for (const n of nodes) {
     const ref = parseProviderId(n.providerID);
     if (ref && n.ready && !n.cordonedByUs) settled.add(ref.instanceId);
   }
-  const ids = asgs.flatMap((a) => a.instances.filter((i) => !(settled.has(i.instanceId) && i.lifecycleState === 'InService')).map((i) => i.instanceId));
+  const ids = asgs.flatMap((a) =>
+    a.instances
+      .filter((i) => !(settled.has(i.instanceId) && i.lifecycleState === 'InService'))
+      .map((i) => i.instanceId),
+  );
   const instances = ids.length ? await ports.ec2.describeInstances(ids) : [];
   return { group, takenAt: now, asgs, instances, nodes };
 }
@@ -45,6 +54,11 @@ export interface GroupView {
 export async function lookAtGroup(deps: Deps, group: string): Promise<GroupView> {
   const g = groupOf(deps, group);
   const now = deps.now();
-  const snapshot = await readSnapshot({ autoscaling: deps.autoscaling, ec2: deps.ec2, kube: await deps.kube() }, g.name, selectorOf(g), now);
+  const snapshot = await readSnapshot(
+    { autoscaling: deps.autoscaling, ec2: deps.ec2, kube: await deps.kube() },
+    g.name,
+    selectorOf(g),
+    now,
+  );
   return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now };
 }

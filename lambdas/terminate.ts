@@ -21,7 +21,8 @@ export async function terminateUnlessLeaving(
   instanceIds: readonly string[],
   decrementDesired: boolean,
 ): Promise<Termination[]> {
-  const stateOf = (groups: readonly AsgState[], id: string) => groups.flatMap((a) => a.instances).find((i) => i.instanceId === id)?.lifecycleState;
+  const stateOf = (groups: readonly AsgState[], id: string) =>
+    groups.flatMap((a) => a.instances).find((i) => i.instanceId === id)?.lifecycleState;
   const out: Termination[] = [];
   for (const id of instanceIds) {
     const state = stateOf(asgs, id);

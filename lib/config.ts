@@ -9,7 +9,12 @@ export { groupSettings, InvalidConfigError, surplusCount } from './settings';
  * what validates them never reaches the Lambda bundle.
  */
 
-export const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters');
+export const name = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+    'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters',
+  );
 
 export const groupFields = {
   name,
@@ -18,12 +23,22 @@ export const groupFields = {
   asgNames: z.array(z.string().min(1)).min(1).optional(),
   /** Or by tags: every tag must match. */
   asgTags: z.record(z.string().min(1), z.string()).optional(),
-  desiredReady: z.number().int().min(0).max(10_000, 'at most 10000 (an Auto Scaling group holds at most 10000 instances)'),
+  desiredReady: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000, 'at most 10000 (an Auto Scaling group holds at most 10000 instances)'),
   /** Extra nodes added before a refresh replaces old ones, and the batch size: a count, or a percentage of desiredReady ("10%", at least one node). */
   surplus: z
-    .union([z.number().int().min(0).max(10_000, 'at most 10000'), z.string().regex(/^(100|[1-9]?\d)%$/, 'a count such as 2, or a percentage of desiredReady such as "10%"')], {
-      error: 'a count such as 2, or a percentage of desiredReady such as "10%"',
-    })
+    .union(
+      [
+        z.number().int().min(0).max(10_000, 'at most 10000'),
+        z.string().regex(/^(100|[1-9]?\d)%$/, 'a count such as 2, or a percentage of desiredReady such as "10%"'),
+      ],
+      {
+        error: 'a count such as 2, or a percentage of desiredReady such as "10%"',
+      },
+    )
     .default(1),
   drainTimeoutSeconds: z.number().int().min(30).max(3600).default(600),
   joinTimeoutSeconds: z.number().int().min(60).max(3600).default(900),
@@ -49,13 +64,38 @@ export const groupFields = {
   launchHook: z.boolean().default(false),
 };
 
-
-export function checkGroup(g: { asgNames?: unknown; asgTags?: unknown; role: string; surplus: number | string; desiredReady: number; terminateHook?: unknown; launchHook?: boolean }, ctx: z.RefinementCtx): void {
-  if (!g.asgNames === !g.asgTags) ctx.addIssue({ code: 'custom', path: ['asgNames'], message: 'set exactly one of asgNames or asgTags' });
-  if (g.terminateHook && !g.asgNames) ctx.addIssue({ code: 'custom', path: ['terminateHook'], message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)' });
-  if (g.launchHook && !g.asgNames) ctx.addIssue({ code: 'custom', path: ['launchHook'], message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)' });
+export function checkGroup(
+  g: {
+    asgNames?: unknown;
+    asgTags?: unknown;
+    role: string;
+    surplus: number | string;
+    desiredReady: number;
+    terminateHook?: unknown;
+    launchHook?: boolean;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (!g.asgNames === !g.asgTags)
+    ctx.addIssue({ code: 'custom', path: ['asgNames'], message: 'set exactly one of asgNames or asgTags' });
+  if (g.terminateHook && !g.asgNames)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['terminateHook'],
+      message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)',
+    });
+  if (g.launchHook && !g.asgNames)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['launchHook'],
+      message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)',
+    });
   if (g.role === 'control-plane' && surplusCount(g) !== 0) {
-    ctx.addIssue({ code: 'custom', path: ['surplus'], message: 'control-plane groups refresh in place: surplus must be 0 (their etcd volumes are zonal)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['surplus'],
+      message: 'control-plane groups refresh in place: surplus must be 0 (their etcd volumes are zonal)',
+    });
   }
 }
 
@@ -64,7 +104,8 @@ export const GroupConfigSchema = z.object(groupFields).strict().superRefine(chec
 export function uniqueGroupNames(c: { groups: ReadonlyArray<{ name: string }> }, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   c.groups.forEach((g, i) => {
-    if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `group name ${g.name} is used twice` });
+    if (seen.has(g.name))
+      ctx.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `group name ${g.name} is used twice` });
     seen.add(g.name);
   });
 }
@@ -76,7 +117,13 @@ export const ClusterAccessSchema = z.discriminatedUnion('kind', [
 
 export const ConfigSchema = z
   .object({
-    cluster: z.object({ name, region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as ap-northeast-1'), access: ClusterAccessSchema }).strict(),
+    cluster: z
+      .object({
+        name,
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as ap-northeast-1'),
+        access: ClusterAccessSchema,
+      })
+      .strict(),
     /** The DynamoDB table holding each group's lease. */
     leaseTable: z.string().min(3),
     groups: z.array(GroupConfigSchema).min(1),
@@ -92,7 +139,6 @@ export const ConfigSchema = z
 export type GroupConfig = z.infer<typeof GroupConfigSchema>;
 
 export type Config = z.infer<typeof ConfigSchema>;
-
 
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');

@@ -1,6 +1,16 @@
 import cron from 'cron-validate';
 import { z } from 'zod';
-import { checkGroup, ClusterAccessSchema, describeIssues, groupFields, InvalidConfigError, name, parseConfig, uniqueGroupNames, type Config } from './config';
+import {
+  checkGroup,
+  ClusterAccessSchema,
+  describeIssues,
+  groupFields,
+  InvalidConfigError,
+  name,
+  parseConfig,
+  uniqueGroupNames,
+  type Config,
+} from './config';
 
 /**
  * The file an operator edits (see examples/config), checked at synth the way AWS will check it at
@@ -10,11 +20,44 @@ import { checkGroup, ClusterAccessSchema, describeIssues, groupFields, InvalidCo
 
 /** The regions node-manager can deploy to (every region with EventBridge Scheduler, Step Functions and EKS). */
 export const AWS_REGIONS = [
-  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-south-2',
-  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
-  'ca-central-1', 'ca-west-1', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'eu-west-1', 'eu-west-2',
-  'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1', 'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1',
-  'us-west-2', 'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
 ] as const;
 
 /**
@@ -23,13 +66,29 @@ export const AWS_REGIONS = [
  */
 const cronExpression = z.string().superRefine((expr, ctx) => {
   if (/^\s*cron\s*\(/.test(expr)) {
-    ctx.addIssue({ code: 'custom', message: `write the six fields alone, without "cron( )": "${expr.replace(/^\s*cron\s*\(\s*|\s*\)\s*$/g, '')}"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `write the six fields alone, without "cron( )": "${expr.replace(/^\s*cron\s*\(\s*|\s*\)\s*$/g, '')}"`,
+    });
     return;
   }
   const r = cron(expr.trim(), { preset: 'aws-cloud-watch' });
   if (!r.isValid()) {
-    const why = [...new Set(r.getError().map((e) => e.replace(/ \(Input cron: .*\)$/, '').replace(/when mustHaveBlankDayField option is enabled/, 'in one expression: put "?" in one of them')))];
-    ctx.addIssue({ code: 'custom', message: `${why.join('; ')}; an EventBridge Scheduler cron has six fields (minutes hours day-of-month month day-of-week year), such as "0 3 ? * SUN *"` });
+    const why = [
+      ...new Set(
+        r
+          .getError()
+          .map((e) =>
+            e
+              .replace(/ \(Input cron: .*\)$/, '')
+              .replace(/when mustHaveBlankDayField option is enabled/, 'in one expression: put "?" in one of them'),
+          ),
+      ),
+    ];
+    ctx.addIssue({
+      code: 'custom',
+      message: `${why.join('; ')}; an EventBridge Scheduler cron has six fields (minutes hours day-of-month month day-of-week year), such as "0 3 ? * SUN *"`,
+    });
   }
 });
 
@@ -54,7 +113,10 @@ export const DeploymentGroupSchema = z
     replenishEverySeconds: z
       .number()
       .int()
-      .refine((n) => n === 0 || (n >= 60 && n <= 86_400 && n % 60 === 0), '0 (off), or whole minutes from 60 to 86400 seconds (EventBridge Scheduler rates are in minutes)')
+      .refine(
+        (n) => n === 0 || (n >= 60 && n <= 86_400 && n % 60 === 0),
+        '0 (off), or whole minutes from 60 to 86400 seconds (EventBridge Scheduler rates are in minutes)',
+      )
       .default(300),
   })
   .strict()
@@ -63,23 +125,39 @@ export const DeploymentGroupSchema = z
 export type DeploymentGroup = z.infer<typeof DeploymentGroupSchema>;
 
 /** An ASG belongs to one group: two groups refreshing or replenishing one ASG would undo each other. */
-function oneGroupPerAsg(c: { groups: ReadonlyArray<{ name: string; asgNames?: readonly string[] }> }, ctx: z.RefinementCtx): void {
+function oneGroupPerAsg(
+  c: { groups: ReadonlyArray<{ name: string; asgNames?: readonly string[] }> },
+  ctx: z.RefinementCtx,
+): void {
   const owner = new Map<string, string>();
   c.groups.forEach((g, i) =>
     (g.asgNames ?? []).forEach((asg, j) => {
       const other = owner.get(asg);
-      if (other !== undefined && other !== g.name) ctx.addIssue({ code: 'custom', path: ['groups', i, 'asgNames', j], message: `ASG ${asg} is already in group ${other}; an ASG belongs to one group` });
+      if (other !== undefined && other !== g.name)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', i, 'asgNames', j],
+          message: `ASG ${asg} is already in group ${other}; an ASG belongs to one group`,
+        });
       owner.set(asg, g.name);
     }),
   );
 }
 
 /** The tag that fences every mutation must say "this cluster": the kops or EKS cluster tag, or a key naming the cluster. */
-function clusterTag(c: { cluster: { name: string; resourceTag?: { key: string; value: string } } }, ctx: z.RefinementCtx): void {
+function clusterTag(
+  c: { cluster: { name: string; resourceTag?: { key: string; value: string } } },
+  ctx: z.RefinementCtx,
+): void {
   const t = c.cluster.resourceTag;
   if (!t) return;
   const path = ['cluster', 'resourceTag'];
-  if (/^aws:/i.test(t.key)) ctx.addIssue({ code: 'custom', path: [...path, 'key'], message: '"aws:" tags are AWS\'s own and cannot identify a cluster' });
+  if (/^aws:/i.test(t.key))
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'key'],
+      message: '"aws:" tags are AWS\'s own and cannot identify a cluster',
+    });
   else if (t.key === 'KubernetesCluster' ? t.value !== c.cluster.name : !t.key.includes(c.cluster.name)) {
     ctx.addIssue({
       code: 'custom',
@@ -96,10 +174,15 @@ export const DeploymentConfigSchema = z
     cluster: z
       .object({
         name,
-        region: z.enum(AWS_REGIONS, { error: () => `an AWS region such as ap-northeast-1 (one of ${AWS_REGIONS.join(', ')})` }),
+        region: z.enum(AWS_REGIONS, {
+          error: () => `an AWS region such as ap-northeast-1 (one of ${AWS_REGIONS.join(', ')})`,
+        }),
         access: ClusterAccessSchema,
         /** The tag every ASG and instance of this cluster carries; IAM allows mutations only on resources with it. */
-        resourceTag: z.object({ key: z.string().min(1).max(128), value: z.string().max(256) }).strict().optional(),
+        resourceTag: z
+          .object({ key: z.string().min(1).max(128), value: z.string().max(256) })
+          .strict()
+          .optional(),
       })
       .strict(),
     groups: z.array(DeploymentGroupSchema).min(1),
@@ -108,13 +191,20 @@ export const DeploymentConfigSchema = z
       .object({
         vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'a VPC id such as vpc-0123456789abcdef0'),
         availabilityZones: z.array(z.string()).min(1),
-        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'subnet ids such as subnet-0123456789abcdef0')).min(1),
-        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'security group ids such as sg-0123456789abcdef0')).min(1),
+        subnetIds: z
+          .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'subnet ids such as subnet-0123456789abcdef0'))
+          .min(1),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]+$/, 'security group ids such as sg-0123456789abcdef0'))
+          .min(1),
       })
       .strict()
       .optional(),
     /** An SNS topic that hears about failed, timed-out and aborted executions. */
-    alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'an SNS topic ARN').optional(),
+    alarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'an SNS topic ARN')
+      .optional(),
     historyEventBudget: z.number().int().min(500).max(20_000).default(20_000),
   })
   .strict()
@@ -142,7 +232,8 @@ function describeDeploymentIssues(error: z.ZodError, raw: unknown): string {
 
 export function parseDeploymentConfig(raw: unknown, source = 'configuration'): DeploymentConfig {
   const r = DeploymentConfigSchema.safeParse(raw);
-  if (!r.success) throw new InvalidConfigError(`invalid node-manager ${source}: ${describeDeploymentIssues(r.error, raw)}`);
+  if (!r.success)
+    throw new InvalidConfigError(`invalid node-manager ${source}: ${describeDeploymentIssues(r.error, raw)}`);
   return r.data;
 }
 

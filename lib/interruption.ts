@@ -46,7 +46,13 @@ export function addInterruptionDrain(scope: Construct, parts: InterruptionDrainP
         ...(rule.pattern.detail ? { detail: rule.pattern.detail } : {}),
       },
       // The whole event is the input: the gate, and the workflow after it, read AWS's documented shape.
-      targets: [new eventTargets.LambdaFunction(parts.gate, { deadLetterQueue: parts.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.seconds(rule.maxEventAgeSeconds) })],
+      targets: [
+        new eventTargets.LambdaFunction(parts.gate, {
+          deadLetterQueue: parts.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.seconds(rule.maxEventAgeSeconds),
+        }),
+      ],
     });
   }
   for (const g of parts.groups) {
@@ -80,7 +86,17 @@ export function addInterruptionDrain(scope: Construct, parts: InterruptionDrainP
     new iam.PolicyStatement({
       sid: 'LifecycleActions',
       actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
-      resources: [Arn.format({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: '*:autoScalingGroupName/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack)],
+      resources: [
+        Arn.format(
+          {
+            service: 'autoscaling',
+            resource: 'autoScalingGroup',
+            resourceName: '*:autoScalingGroupName/*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          },
+          stack,
+        ),
+      ],
       conditions: { StringEquals: { [`aws:ResourceTag/${parts.tag.key}`]: parts.tag.value } },
     }),
   );
@@ -89,11 +105,21 @@ export function addInterruptionDrain(scope: Construct, parts: InterruptionDrainP
   parts.role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'VerifyNotices',
-      actions: ['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeLifecycleHooks', 'ec2:DescribeSpotInstanceRequests'],
+      actions: [
+        'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:DescribeLifecycleHooks',
+        'ec2:DescribeSpotInstanceRequests',
+      ],
       resources: ['*'],
     }),
   );
   // The gate: which group an instance is in, and starting the workflow. Nothing else.
-  parts.gate.addToRolePolicy(new iam.PolicyStatement({ sid: 'WhichGroup', actions: ['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }));
+  parts.gate.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'WhichGroup',
+      actions: ['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups'],
+      resources: ['*'],
+    }),
+  );
   parts.stateMachine.grantStartExecution(parts.gate);
 }

@@ -1,4 +1,15 @@
-import { Arn, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
+import {
+  Arn,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  TimeZone,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -21,7 +32,6 @@ import { DeploymentGroupSchema, handlerConfig, type DeploymentGroup } from './de
 import { addInterruptionDrain } from './interruption';
 import { workflowParts } from './workflow';
 import { TTL_ATTRIBUTE } from '../lambdas/aws/lease';
-
 
 /** How the handlers reach the cluster's API server. */
 export type ClusterAccess =
@@ -110,7 +120,11 @@ export interface NodeManagerProps {
    * Place the functions in a VPC (for a cluster whose API endpoint is private).
    * @default not in a VPC
    */
-  readonly vpcPlacement?: { readonly vpc: ec2.IVpc; readonly subnets?: ec2.SubnetSelection; readonly securityGroups?: ec2.ISecurityGroup[] };
+  readonly vpcPlacement?: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets?: ec2.SubnetSelection;
+    readonly securityGroups?: ec2.ISecurityGroup[];
+  };
   /**
    * Where failed, timed-out and aborted executions are announced.
    * @default no notification; the alarms still exist
@@ -156,12 +170,21 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
       cooldownSeconds: (g.cooldown ?? Duration.minutes(5)).toSeconds(),
       ...(g.refreshSchedule ? { refreshSchedule: { ...g.refreshSchedule } } : {}),
       replenishEverySeconds: (g.replenishInterval ?? Duration.minutes(5)).toSeconds(),
-      ...(g.terminateHook ? { terminateHook: { heartbeatTimeoutSeconds: (g.terminateHook.heartbeatTimeout ?? Duration.minutes(5)).toSeconds(), maxHeartbeats: g.terminateHook.maxHeartbeats ?? 5 } } : {}),
+      ...(g.terminateHook
+        ? {
+            terminateHook: {
+              heartbeatTimeoutSeconds: (g.terminateHook.heartbeatTimeout ?? Duration.minutes(5)).toSeconds(),
+              maxHeartbeats: g.terminateHook.maxHeartbeats ?? 5,
+            },
+          }
+        : {}),
       launchHook: g.launchHook ?? false,
     };
     const r = DeploymentGroupSchema.safeParse(raw);
-    if (!r.success) throw new InvalidConfigError(`NodeManager: groups[${g.name}] (index ${i}): ${describeIssues(r.error)}`);
-    if (seen.has(g.name)) throw new InvalidConfigError(`NodeManager: groups[${i}].name: group name ${g.name} is used twice`);
+    if (!r.success)
+      throw new InvalidConfigError(`NodeManager: groups[${g.name}] (index ${i}): ${describeIssues(r.error)}`);
+    if (seen.has(g.name))
+      throw new InvalidConfigError(`NodeManager: groups[${i}].name: group name ${g.name} is used twice`);
     seen.add(g.name);
     return r.data;
   });
@@ -189,16 +212,42 @@ export class NodeManager extends Construct {
     const stack = Stack.of(this);
     const access = ClusterAccessSchema.safeParse(props.access);
     if (!access.success) throw new InvalidConfigError(`NodeManager: access: ${describeIssues(access.error)}`);
-    const clusterName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).safeParse(props.clusterName);
-    if (!clusterName.success) throw new InvalidConfigError(`NodeManager: clusterName: letters, digits, ".", "_" or "-", at most 63 characters; got "${props.clusterName}"`);
+    const clusterName = z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+      .safeParse(props.clusterName);
+    if (!clusterName.success)
+      throw new InvalidConfigError(
+        `NodeManager: clusterName: letters, digits, ".", "_" or "-", at most 63 characters; got "${props.clusterName}"`,
+      );
     const groups = validateGroups(props.groups);
     const slug = props.clusterName.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40);
     const tag =
-      props.resourceTag ?? (props.access.kind === 'eks' ? { key: `kubernetes.io/cluster/${props.access.clusterName}`, value: 'owned' } : { key: 'KubernetesCluster', value: props.clusterName });
+      props.resourceTag ??
+      (props.access.kind === 'eks'
+        ? { key: `kubernetes.io/cluster/${props.access.clusterName}`, value: 'owned' }
+        : { key: 'KubernetesCluster', value: props.clusterName });
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const names = { refresh: `node-manager-${slug}-refresh`, replenish: `node-manager-${slug}-replenish`, interruption: `node-manager-${slug}-interruption` };
-    const smArn = (name: string) => Arn.format({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
-    const execArns = (name: string) => Arn.format({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+    const names = {
+      refresh: `node-manager-${slug}-refresh`,
+      replenish: `node-manager-${slug}-replenish`,
+      interruption: `node-manager-${slug}-interruption`,
+    };
+    const smArn = (name: string) =>
+      Arn.format(
+        { service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+        stack,
+      );
+    const execArns = (name: string) =>
+      Arn.format(
+        {
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${name}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        stack,
+      );
 
     // checkov CKV_AWS_119 (no customer-managed KMS key): encrypted at rest with DynamoDB's own key.
     // The items hold group names, instance ids, node names and sizes, never a secret; a CMK would
@@ -213,21 +262,43 @@ export class NodeManager extends Construct {
       timeToLiveAttribute: TTL_ATTRIBUTE,
     });
 
-    this.functionRole = new iam.Role(this, 'FunctionRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `node-manager functions of cluster ${props.clusterName}` });
+    this.functionRole = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `node-manager functions of cluster ${props.clusterName}`,
+    });
     const role = this.functionRole;
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadGroups',
         // AWS offers no resource-level permissions for these describe calls.
-        actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'ec2:DescribeInstances'],
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeScalingActivities',
+          'ec2:DescribeInstances',
+        ],
         resources: ['*'],
       }),
     );
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ChangeClusterGroups',
-        actions: ['autoscaling:SetDesiredCapacity', 'autoscaling:UpdateAutoScalingGroup', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:DetachInstances'],
-        resources: [Arn.format({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: '*:autoScalingGroupName/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack)],
+        actions: [
+          'autoscaling:SetDesiredCapacity',
+          'autoscaling:UpdateAutoScalingGroup',
+          'autoscaling:TerminateInstanceInAutoScalingGroup',
+          'autoscaling:DetachInstances',
+        ],
+        resources: [
+          Arn.format(
+            {
+              service: 'autoscaling',
+              resource: 'autoScalingGroup',
+              resourceName: '*:autoScalingGroupName/*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            stack,
+          ),
+        ],
         conditions: { StringEquals: { [`aws:ResourceTag/${tag.key}`]: tag.value } },
       }),
     );
@@ -235,35 +306,121 @@ export class NodeManager extends Construct {
       new iam.PolicyStatement({
         sid: 'TerminateClusterInstances',
         actions: ['ec2:TerminateInstances'],
-        resources: [Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack)],
+        resources: [
+          Arn.format(
+            { service: 'ec2', resource: 'instance', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME },
+            stack,
+          ),
+        ],
         conditions: { StringEquals: { [`aws:ResourceTag/${tag.key}`]: tag.value } },
       }),
     );
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'Lease', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [this.leaseTable.tableArn] }));
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'LeaseHolders', actions: ['states:DescribeExecution'], resources: [execArns(names.refresh), execArns(names.replenish)] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Lease',
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.leaseTable.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'LeaseHolders',
+        actions: ['states:DescribeExecution'],
+        resources: [execArns(names.refresh), execArns(names.replenish)],
+      }),
+    );
     if (props.access.kind === 'eks') {
       role.addToPolicy(
-        new iam.PolicyStatement({ sid: 'Cluster', actions: ['eks:DescribeCluster'], resources: [Arn.format({ service: 'eks', resource: 'cluster', resourceName: props.access.clusterName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack)] }),
+        new iam.PolicyStatement({
+          sid: 'Cluster',
+          actions: ['eks:DescribeCluster'],
+          resources: [
+            Arn.format(
+              {
+                service: 'eks',
+                resource: 'cluster',
+                resourceName: props.access.clusterName,
+                arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+              },
+              stack,
+            ),
+          ],
+        }),
       );
-      new eks.CfnAccessEntry(this, 'AccessEntry', { clusterName: props.access.clusterName, principalArn: role.roleArn, kubernetesGroups: ['node-manager'], type: 'STANDARD' });
+      new eks.CfnAccessEntry(this, 'AccessEntry', {
+        clusterName: props.access.clusterName,
+        principalArn: role.roleArn,
+        kubernetesGroups: ['node-manager'],
+        type: 'STANDARD',
+      });
     } else {
       const secretId = props.access.secretId;
-      const secretArn = secretId.startsWith('arn:') ? secretId : Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${secretId}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'Kubeconfig', actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }));
+      const secretArn = secretId.startsWith('arn:')
+        ? secretId
+        : Arn.format(
+            {
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${secretId}-??????`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            stack,
+          );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'Kubeconfig',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [secretArn],
+        }),
+      );
     }
     if (props.vpcPlacement) {
       // What Lambda needs to attach the functions to the VPC, scoped to network interfaces (and the
       // chosen subnets and security groups where the call names them); Describe has no resource scope.
-      const eni = Arn.format({ service: 'ec2', resource: 'network-interface', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack);
-      const subnets = props.vpcPlacement.vpc.selectSubnets(props.vpcPlacement.subnets).subnetIds.map((id) => Arn.format({ service: 'ec2', resource: 'subnet', resourceName: id, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack));
-      const groups = (props.vpcPlacement.securityGroups ?? []).map((sg) => Arn.format({ service: 'ec2', resource: 'security-group', resourceName: sg.securityGroupId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack));
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'VpcAttach', actions: ['ec2:CreateNetworkInterface'], resources: [eni, ...subnets, ...groups] }));
+      const eni = Arn.format(
+        { service: 'ec2', resource: 'network-interface', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME },
+        stack,
+      );
+      const subnets = props.vpcPlacement.vpc
+        .selectSubnets(props.vpcPlacement.subnets)
+        .subnetIds.map((id) =>
+          Arn.format(
+            { service: 'ec2', resource: 'subnet', resourceName: id, arnFormat: ArnFormat.SLASH_RESOURCE_NAME },
+            stack,
+          ),
+        );
+      const groups = (props.vpcPlacement.securityGroups ?? []).map((sg) =>
+        Arn.format(
+          {
+            service: 'ec2',
+            resource: 'security-group',
+            resourceName: sg.securityGroupId,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          },
+          stack,
+        ),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'VpcAttach',
+          actions: ['ec2:CreateNetworkInterface'],
+          resources: [eni, ...subnets, ...groups],
+        }),
+      );
       // Not conditioned on the interfaces' subnets: Lambda checks these permissions when it attaches
       // a function, before any interface of ours exists, and the AWS-managed
       // AWSLambdaVPCAccessExecutionRole documents none (its actions are granted on "*"). They are
       // kept to this account's and region's interfaces; none of them can reach an instance.
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'VpcInterfaces', actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], resources: [eni] }));
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'VpcDescribe', actions: ['ec2:DescribeNetworkInterfaces'], resources: ['*'] }));
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'VpcInterfaces',
+          actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: [eni],
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({ sid: 'VpcDescribe', actions: ['ec2:DescribeNetworkInterfaces'], resources: ['*'] }),
+      );
     }
 
     const config = handlerConfig(
@@ -275,25 +432,45 @@ export class NodeManager extends Construct {
       },
       'from-environment',
     );
-    const { fn, machine } = workflowParts(this, { role, retention, config, clusterName: props.clusterName, leaseTableName: this.leaseTable.tableName, names, vpcPlacement: props.vpcPlacement });
+    const { fn, machine } = workflowParts(this, {
+      role,
+      retention,
+      config,
+      clusterName: props.clusterName,
+      leaseTableName: this.leaseTable.tableName,
+      names,
+      vpcPlacement: props.vpcPlacement,
+    });
     const refreshFn = fn('refresh');
     const replenishFn = fn('replenish');
     this.refreshStateMachine = machine('refresh', refreshFn);
     this.replenishStateMachine = machine('replenish', replenishFn);
     // A long refresh continues in a fresh execution of itself.
-    this.refreshStateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [smArn(names.refresh)] }));
+    this.refreshStateMachine.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [smArn(names.refresh)] }),
+    );
 
     // checkov CKV_AWS_27 (SQS not encrypted) is a false positive here: SQS-managed SSE encrypts at
     // rest (SqsManagedSseEnabled); checkov only recognizes a KMS key id.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
-    Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the schedules and event rules.' });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the schedules and event rules.',
+    });
 
     let interruptionFn: lambda.Function | undefined;
     if (props.interruptionDrain ?? true) {
       interruptionFn = fn('interruption');
       this.interruptionStateMachine = machine('interruption', interruptionFn);
       // The gate has a role of its own: it reads group membership and starts the drain, nothing more.
-      const gateRole = new iam.Role(this, 'GateRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `node-manager interruption gate of cluster ${props.clusterName}` });
+      const gateRole = new iam.Role(this, 'GateRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `node-manager interruption gate of cluster ${props.clusterName}`,
+      });
       this.interruptionGate = fn('interruptionGate', {
         entry: 'interruption-gate.ts',
         role: gateRole,
@@ -306,8 +483,20 @@ export class NodeManager extends Construct {
         // It calls Auto Scaling and Step Functions only: outside the VPC, it needs no network interfaces.
         inVpc: false,
       });
-      addInterruptionDrain(this, { stateMachine: this.interruptionStateMachine, role, gate: this.interruptionGate, groups, deadLetterQueue: this.deadLetterQueue, tag, clusterName: props.clusterName });
-      Validations.of(gateRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'DescribeAutoScalingInstances and DescribeAutoScalingGroups support no resource-level permissions; the gate reads which group an instance is in, nothing else.' });
+      addInterruptionDrain(this, {
+        stateMachine: this.interruptionStateMachine,
+        role,
+        gate: this.interruptionGate,
+        groups,
+        deadLetterQueue: this.deadLetterQueue,
+        tag,
+        clusterName: props.clusterName,
+      });
+      Validations.of(gateRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'DescribeAutoScalingInstances and DescribeAutoScalingGroups support no resource-level permissions; the gate reads which group an instance is in, nothing else.',
+      });
     }
 
     for (const g of groups) {
@@ -316,7 +505,10 @@ export class NodeManager extends Construct {
         new scheduler.Schedule(this, `Refresh${id}`, {
           scheduleName: `node-manager-${slug}-refresh-${g.name}`.slice(0, 64),
           description: `Refresh node group ${g.name} of ${props.clusterName}`,
-          schedule: scheduler.ScheduleExpression.expression(`cron(${g.refreshSchedule.cron})`, TimeZone.of(g.refreshSchedule.timeZone)),
+          schedule: scheduler.ScheduleExpression.expression(
+            `cron(${g.refreshSchedule.cron})`,
+            TimeZone.of(g.refreshSchedule.timeZone),
+          ),
           target: new schedulerTargets.StepFunctionsStartExecution(this.refreshStateMachine, {
             input: scheduler.ScheduleTargetInput.fromObject({ group: g.name }),
             retryAttempts: 3,
@@ -341,18 +533,35 @@ export class NodeManager extends Construct {
       if (g.asgNames) {
         new events.Rule(this, `AutoScalingEvents${id}`, {
           description: `Replenish ${g.name} of ${props.clusterName} when its ASGs fail to launch or lose an instance`,
-          eventPattern: { source: ['aws.autoscaling'], detailType: ['EC2 Instance Launch Unsuccessful', 'EC2 Instance Terminate Successful'], detail: { AutoScalingGroupName: [...g.asgNames] } },
-          targets: [new eventTargets.SfnStateMachine(this.replenishStateMachine, { input: events.RuleTargetInput.fromObject({ group: g.name }), deadLetterQueue: this.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.minutes(10) })],
+          eventPattern: {
+            source: ['aws.autoscaling'],
+            detailType: ['EC2 Instance Launch Unsuccessful', 'EC2 Instance Terminate Successful'],
+            detail: { AutoScalingGroupName: [...g.asgNames] },
+          },
+          targets: [
+            new eventTargets.SfnStateMachine(this.replenishStateMachine, {
+              input: events.RuleTargetInput.fromObject({ group: g.name }),
+              deadLetterQueue: this.deadLetterQueue,
+              retryAttempts: 2,
+              maxEventAge: Duration.minutes(10),
+            }),
+          ],
         });
       }
     }
 
-    const alarmed: Array<[string, sfn.StateMachine]> = [['Refresh', this.refreshStateMachine], ['Replenish', this.replenishStateMachine]];
+    const alarmed: Array<[string, sfn.StateMachine]> = [
+      ['Refresh', this.refreshStateMachine],
+      ['Replenish', this.replenishStateMachine],
+    ];
     if (this.interruptionStateMachine) alarmed.push(['Interruption', this.interruptionStateMachine]);
     // An event no schedule, rule or gate could deliver: lost work, which nobody would see otherwise.
     const lost = new cloudwatch.Alarm(this, 'UndeliveredEvents', {
       alarmDescription: `node-manager events undeliverable for cluster ${props.clusterName}: read them in the dead-letter queue ${this.deadLetterQueue.queueName}`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
       threshold: 0,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -360,7 +569,11 @@ export class NodeManager extends Construct {
     });
     if (props.alarmTopic) lost.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     for (const [name, sm] of alarmed) {
-      for (const [what, metric] of [['Failed', sm.metricFailed()], ['TimedOut', sm.metricTimedOut()], ['Aborted', sm.metricAborted()]] as const) {
+      for (const [what, metric] of [
+        ['Failed', sm.metricFailed()],
+        ['TimedOut', sm.metricTimedOut()],
+        ['Aborted', sm.metricAborted()],
+      ] as const) {
         const alarm = new cloudwatch.Alarm(this, `${name}${what}`, {
           alarmDescription: `node-manager ${name.toLowerCase()} executions ${what} for cluster ${props.clusterName}: see the execution history`,
           metric: metric.with({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -375,23 +588,41 @@ export class NodeManager extends Construct {
 
     // Output names as an operator reads them in the console and `cdk deploy`: no hash, the
     // construct's id as prefix (so two node managers in one stack cannot collide).
-    const output = (name: string, props: { value: string; description?: string }) => new CfnOutput(this, name, props).overrideLogicalId(`${this.node.id.replace(/[^A-Za-z0-9]/g, '')}${name}`);
-    const pascal = (group: string) => group.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+    const output = (name: string, props: { value: string; description?: string }) =>
+      new CfnOutput(this, name, props).overrideLogicalId(`${this.node.id.replace(/[^A-Za-z0-9]/g, '')}${name}`);
+    const pascal = (group: string) =>
+      group
+        .split('-')
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+        .join('');
     output('RefreshStateMachineArn', { value: this.refreshStateMachine.stateMachineArn });
     output('ReplenishStateMachineArn', { value: this.replenishStateMachine.stateMachineArn });
-    if (this.interruptionStateMachine) output('InterruptionStateMachineArn', { value: this.interruptionStateMachine.stateMachineArn });
+    if (this.interruptionStateMachine)
+      output('InterruptionStateMachineArn', { value: this.interruptionStateMachine.stateMachineArn });
     for (const g of groups) {
       output(`StartRefresh${pascal(g.name)}`, {
         description: `An ad-hoc refresh of group ${g.name} (${g.role}); add "dryRun": true to the input to see the plan first`,
-        value: Fn.join('', ['aws stepfunctions start-execution --region ', stack.region, ' --state-machine-arn ', this.refreshStateMachine.stateMachineArn, ` --input '{"group":"${g.name}"}'`]),
+        value: Fn.join('', [
+          'aws stepfunctions start-execution --region ',
+          stack.region,
+          ' --state-machine-arn ',
+          this.refreshStateMachine.stateMachineArn,
+          ` --input '{"group":"${g.name}"}'`,
+        ]),
       });
     }
-    output('FunctionRoleArn', { description: 'The role the functions run as (EKS: mapped to the Kubernetes group node-manager of deploy/rbac.yaml)', value: role.roleArn });
+    output('FunctionRoleArn', {
+      description:
+        'The role the functions run as (EKS: mapped to the Kubernetes group node-manager of deploy/rbac.yaml)',
+      value: role.roleArn,
+    });
 
     this.acknowledgeFindings(stack, role, tag, names, [
       [this.refreshStateMachine, refreshFn],
       [this.replenishStateMachine, replenishFn],
-      ...(this.interruptionStateMachine && interruptionFn ? [[this.interruptionStateMachine, interruptionFn] as [sfn.StateMachine, lambda.Function]] : []),
+      ...(this.interruptionStateMachine && interruptionFn
+        ? [[this.interruptionStateMachine, interruptionFn] as [sfn.StateMachine, lambda.Function]]
+        : []),
     ]);
   }
 
@@ -399,19 +630,55 @@ export class NodeManager extends Construct {
    * cdk-nag findings that are the design, each acknowledged by its exact finding (so any new
    * wildcard still fails the check) and with its reason.
    */
-  private acknowledgeFindings(stack: Stack, role: iam.Role, tag: { key: string; value: string }, names: Record<'refresh' | 'replenish', string>, machines: Array<[sfn.StateMachine, lambda.Function]>): void {
+  private acknowledgeFindings(
+    stack: Stack,
+    role: iam.Role,
+    tag: { key: string; value: string },
+    names: Record<'refresh' | 'replenish', string>,
+    machines: Array<[sfn.StateMachine, lambda.Function]>,
+  ): void {
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
     const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     const arn = (rest: string) => `arn:<AWS::Partition>:${rest.replace('{r}', region).replace('{a}', account)}`;
-    const ack = (scope: Construct, resource: string, reason: string) => Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
-    ack(role, '*', 'DescribeAutoScalingGroups, DescribeScalingActivities and DescribeInstances (and Lambda ENI management in a VPC) support no resource-level permissions.');
-    ack(role, arn('autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*'), `Auto Scaling mutations apply only to groups tagged ${tag.key}=${tag.value} (condition aws:ResourceTag).`);
-    ack(role, arn('ec2:{r}:{a}:network-interface/*'), 'The network interfaces Lambda creates for the functions in the VPC; their ids are not known in advance.');
-    ack(role, arn('ec2:{r}:{a}:instance/*'), `TerminateInstances applies only to instances tagged ${tag.key}=${tag.value} (condition aws:ResourceTag).`);
-    for (const name of [names.refresh, names.replenish]) ack(role, arn(`states:{r}:{a}:execution:${name}:*`), 'DescribeExecution on the executions of our own state machine (lease holders), whose names are not known in advance.');
+    const ack = (scope: Construct, resource: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    ack(
+      role,
+      '*',
+      'DescribeAutoScalingGroups, DescribeScalingActivities and DescribeInstances (and Lambda ENI management in a VPC) support no resource-level permissions.',
+    );
+    ack(
+      role,
+      arn('autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*'),
+      `Auto Scaling mutations apply only to groups tagged ${tag.key}=${tag.value} (condition aws:ResourceTag).`,
+    );
+    ack(
+      role,
+      arn('ec2:{r}:{a}:network-interface/*'),
+      'The network interfaces Lambda creates for the functions in the VPC; their ids are not known in advance.',
+    );
+    ack(
+      role,
+      arn('ec2:{r}:{a}:instance/*'),
+      `TerminateInstances applies only to instances tagged ${tag.key}=${tag.value} (condition aws:ResourceTag).`,
+    );
+    for (const name of [names.refresh, names.replenish])
+      ack(
+        role,
+        arn(`states:{r}:{a}:execution:${name}:*`),
+        'DescribeExecution on the executions of our own state machine (lease holders), whose names are not known in advance.',
+      );
     for (const [sm, f] of machines) {
-      ack(sm.role, '*', 'X-Ray tracing of the state machine: PutTraceSegments and GetSampling* support no resource-level permissions.');
-      ack(sm.role, `<${stack.getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*`, 'Invoking any version or alias of our own function (CDK grantInvoke).');
+      ack(
+        sm.role,
+        '*',
+        'X-Ray tracing of the state machine: PutTraceSegments and GetSampling* support no resource-level permissions.',
+      );
+      ack(
+        sm.role,
+        `<${stack.getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*`,
+        'Invoking any version or alias of our own function (CDK grantInvoke).',
+      );
     }
   }
 }

@@ -13,7 +13,6 @@ import type { Config } from './config';
 
 const ROOT = join(__dirname, '..');
 
-
 /**
  * Packages the functions' bundles replace with a smaller stand-in (see each stand-in for why it is
  * safe): whatwg-url, which node-fetch loads and never uses on Node, and its Unicode tables.
@@ -30,7 +29,11 @@ export interface WorkflowPartsProps {
   readonly clusterName: string;
   readonly leaseTableName: string;
   readonly names: Readonly<Record<Workflow, string>>;
-  readonly vpcPlacement?: { readonly vpc: ec2.IVpc; readonly subnets?: ec2.SubnetSelection; readonly securityGroups?: ec2.ISecurityGroup[] };
+  readonly vpcPlacement?: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets?: ec2.SubnetSelection;
+    readonly securityGroups?: ec2.ISecurityGroup[];
+  };
 }
 
 /**
@@ -53,7 +56,10 @@ export interface FunctionOverrides {
 export function workflowParts(
   scope: Construct,
   p: WorkflowPartsProps,
-): { fn: (name: string, overrides?: FunctionOverrides) => lambda.Function; machine: (name: Workflow, f: lambda.IFunction) => sfn.StateMachine } {
+): {
+  fn: (name: string, overrides?: FunctionOverrides) => lambda.Function;
+  machine: (name: Workflow, f: lambda.IFunction) => sfn.StateMachine;
+} {
   // checkov, on the functions and their logs, justified rather than changed:
   // - CKV_AWS_116 (no DLQ): Step Functions invokes them synchronously, retries and catches; a
   //   Lambda DLQ applies to asynchronous invocations only. The schedules and rules have one.
@@ -66,7 +72,10 @@ export function workflowParts(
   //   kubeconfig or a token (tested with a marker token); encrypted by CloudWatch Logs itself.
   const fn = (name: string, o: FunctionOverrides = {}) => {
     const role = o.role ?? p.role;
-    const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: p.retention, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(scope, `${name}Logs`, {
+      retention: p.retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     // The role is our own (no AWSLambdaBasicExecutionRole): without this a crash or a timeout of
     // a deployed step would leave no log. Streams of this function's own log group, nothing else.
     logGroup.grantWrite(role);
@@ -83,27 +92,44 @@ export function workflowParts(
       description: o.description ?? `node-manager ${name} steps for cluster ${p.clusterName}`,
       ...(o.deadLetterQueue ? { deadLetterQueue: o.deadLetterQueue } : {}),
       // The region the handlers' SDK clients use comes from the Lambda environment (AWS_REGION).
-      environment: { NODE_MANAGER_LEASE_TABLE: p.leaseTableName, NODE_OPTIONS: '--enable-source-maps', ...(o.environment ?? {}) },
+      environment: {
+        NODE_MANAGER_LEASE_TABLE: p.leaseTableName,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(o.environment ?? {}),
+      },
       bundling: {
         minify: true,
         sourceMap: true,
         target: 'node22',
         format: OutputFormat.CJS,
         // The configuration is inlined: no 4 KB environment ceiling, and no read at cold start.
-        define: { 'process.env.NODE_MANAGER_CONFIG': JSON.stringify(JSON.stringify({ ...p.config, cluster: { ...p.config.cluster, region: Stack.of(scope).region } })) },
+        define: {
+          'process.env.NODE_MANAGER_CONFIG': JSON.stringify(
+            JSON.stringify({ ...p.config, cluster: { ...p.config.cluster, region: Stack.of(scope).region } }),
+          ),
+        },
         // Paths relative to the project root, where the bundling runs (locally or in Docker).
-        esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_ALIASES).map(([from, to]) => ['--alias', `${from}=${to}`])),
+        esbuildArgs: Object.fromEntries(
+          Object.entries(LAMBDA_ALIASES).map(([from, to]) => ['--alias', `${from}=${to}`]),
+        ),
       },
-      ...(p.vpcPlacement && o.inVpc !== false ? { vpc: p.vpcPlacement.vpc, vpcSubnets: p.vpcPlacement.subnets, securityGroups: p.vpcPlacement.securityGroups } : {}),
+      ...(p.vpcPlacement && o.inVpc !== false
+        ? { vpc: p.vpcPlacement.vpc, vpcSubnets: p.vpcPlacement.subnets, securityGroups: p.vpcPlacement.securityGroups }
+        : {}),
     });
     return f;
   };
   const machine = (name: Workflow, f: lambda.IFunction) => {
-    const logGroup = new logs.LogGroup(scope, `${name}ExecutionLogs`, { retention: p.retention, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(scope, `${name}ExecutionLogs`, {
+      retention: p.retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const sm = new sfn.StateMachine(scope, `${name}StateMachine`, {
       stateMachineName: p.names[name],
       // Inlined (not an S3 asset): the template carries the repository's ASL file verbatim.
-      definitionBody: sfn.DefinitionBody.fromString(readFileSync(join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8')),
+      definitionBody: sfn.DefinitionBody.fromString(
+        readFileSync(join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8'),
+      ),
       definitionSubstitutions: { [`${name.charAt(0).toUpperCase()}${name.slice(1)}FunctionArn`]: f.functionArn },
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,

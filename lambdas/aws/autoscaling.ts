@@ -14,7 +14,14 @@ import {
   type AutoScalingGroup,
   type Filter,
 } from '@aws-sdk/client-auto-scaling';
-import { AwsValidationError, isLeavingAsgState, ResourceNotFoundError, type ActivityStatus, type AsgState, type ScalingActivity } from '../core';
+import {
+  AwsValidationError,
+  isLeavingAsgState,
+  ResourceNotFoundError,
+  type ActivityStatus,
+  type AsgState,
+  type ScalingActivity,
+} from '../core';
 import { call, chunks } from './errors';
 
 /** DescribeAutoScalingGroups takes at most 100 names and returns at most 100 records a page. */
@@ -39,7 +46,8 @@ export interface HookInfo {
 }
 
 /** How a node group names its ASGs: by name, or by tags (every tag must match; a value of `undefined` matches any). */
-export type AsgSelector = { readonly names: readonly string[] } | { readonly tags: Readonly<Record<string, string | undefined>> };
+export type AsgSelector =
+  { readonly names: readonly string[] } | { readonly tags: Readonly<Record<string, string | undefined>> };
 
 function toAsgState(g: AutoScalingGroup): AsgState {
   return {
@@ -123,9 +131,20 @@ export class AutoScalingPort {
       let NextToken: string | undefined;
       do {
         const page = await call('DescribeAutoScalingInstances', () =>
-          this.client.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: batch, MaxRecords: INSTANCES_PER_DESCRIBE, NextToken })),
+          this.client.send(
+            new DescribeAutoScalingInstancesCommand({
+              InstanceIds: batch,
+              MaxRecords: INSTANCES_PER_DESCRIBE,
+              NextToken,
+            }),
+          ),
         );
-        for (const i of page.AutoScalingInstances ?? []) out.push({ instanceId: i.InstanceId ?? '', asg: i.AutoScalingGroupName ?? '', lifecycleState: i.LifecycleState ?? '' });
+        for (const i of page.AutoScalingInstances ?? [])
+          out.push({
+            instanceId: i.InstanceId ?? '',
+            asg: i.AutoScalingGroupName ?? '',
+            lifecycleState: i.LifecycleState ?? '',
+          });
         NextToken = page.NextToken;
       } while (NextToken);
     }
@@ -134,10 +153,18 @@ export class AutoScalingPort {
 
   /** One lifecycle hook of a group, or undefined when the group has no hook of that name. */
   async describeHook(asgName: string, hookName: string): Promise<HookInfo | undefined> {
-    const out = await call('DescribeLifecycleHooks', () => this.client.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: asgName, LifecycleHookNames: [hookName] })));
+    const out = await call('DescribeLifecycleHooks', () =>
+      this.client.send(
+        new DescribeLifecycleHooksCommand({ AutoScalingGroupName: asgName, LifecycleHookNames: [hookName] }),
+      ),
+    );
     const h = (out.LifecycleHooks ?? []).find((x) => x.LifecycleHookName === hookName);
     if (!h) return undefined;
-    return { heartbeatTimeoutSeconds: h.HeartbeatTimeout ?? 3600, globalTimeoutSeconds: h.GlobalTimeout ?? 172_800, defaultResult: h.DefaultResult ?? 'ABANDON' };
+    return {
+      heartbeatTimeoutSeconds: h.HeartbeatTimeout ?? 3600,
+      globalTimeoutSeconds: h.GlobalTimeout ?? 172_800,
+      defaultResult: h.DefaultResult ?? 'ABANDON',
+    };
   }
 
   /**
@@ -150,7 +177,9 @@ export class AutoScalingPort {
     return Promise.all(
       groups.map(async (g) => {
         const active = g.instances.filter((i) => !isLeavingAsgState(i.lifecycleState)).length;
-        return active === g.desired ? g : { ...g, activities: await this.describeActivities(g.name, activitiesPerGroup) };
+        return active === g.desired
+          ? g
+          : { ...g, activities: await this.describeActivities(g.name, activitiesPerGroup) };
       }),
     );
   }
@@ -158,14 +187,28 @@ export class AutoScalingPort {
   async setDesiredCapacity(asgName: string, desired: number): Promise<void> {
     // HonorCooldown false: node-manager keeps its own per-ASG cool-down.
     await call('SetDesiredCapacity', () =>
-      this.client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: asgName, DesiredCapacity: desired, HonorCooldown: false })),
+      this.client.send(
+        new SetDesiredCapacityCommand({
+          AutoScalingGroupName: asgName,
+          DesiredCapacity: desired,
+          HonorCooldown: false,
+        }),
+      ),
     );
   }
 
-  async updateSize(asgName: string, size: { readonly min?: number; readonly max?: number; readonly desired?: number }): Promise<void> {
+  async updateSize(
+    asgName: string,
+    size: { readonly min?: number; readonly max?: number; readonly desired?: number },
+  ): Promise<void> {
     await call('UpdateAutoScalingGroup', () =>
       this.client.send(
-        new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: asgName, MinSize: size.min, MaxSize: size.max, DesiredCapacity: size.desired }),
+        new UpdateAutoScalingGroupCommand({
+          AutoScalingGroupName: asgName,
+          MinSize: size.min,
+          MaxSize: size.max,
+          DesiredCapacity: size.desired,
+        }),
       ),
     );
   }
@@ -178,7 +221,12 @@ export class AutoScalingPort {
   async terminateInstance(instanceId: string, decrementDesired: boolean): Promise<ScalingActivity | undefined> {
     try {
       const out = await call('TerminateInstanceInAutoScalingGroup', () =>
-        this.client.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired })),
+        this.client.send(
+          new TerminateInstanceInAutoScalingGroupCommand({
+            InstanceId: instanceId,
+            ShouldDecrementDesiredCapacity: decrementDesired,
+          }),
+        ),
       );
       return out.Activity ? toActivity(out.Activity) : undefined;
     } catch (e) {
@@ -194,16 +242,33 @@ export class AutoScalingPort {
    * (completed before, timed out, or the instance is gone): the answer AWS gives is a
    * ValidationError "No active Lifecycle Action found ...".
    */
-  async completeLifecycleAction(hook: { readonly asg: string; readonly name: string }, instanceId: string, result: 'CONTINUE' | 'ABANDON'): Promise<boolean> {
+  async completeLifecycleAction(
+    hook: { readonly asg: string; readonly name: string },
+    instanceId: string,
+    result: 'CONTINUE' | 'ABANDON',
+  ): Promise<boolean> {
     return this.lifecycle('CompleteLifecycleAction', () =>
-      this.client.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: hook.asg, LifecycleHookName: hook.name, InstanceId: instanceId, LifecycleActionResult: result })),
+      this.client.send(
+        new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: hook.asg,
+          LifecycleHookName: hook.name,
+          InstanceId: instanceId,
+          LifecycleActionResult: result,
+        }),
+      ),
     );
   }
 
   /** Restarts the hook's heartbeat timeout; false when no action is waiting any more. */
   async recordHeartbeat(hook: { readonly asg: string; readonly name: string }, instanceId: string): Promise<boolean> {
     return this.lifecycle('RecordLifecycleActionHeartbeat', () =>
-      this.client.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: hook.asg, LifecycleHookName: hook.name, InstanceId: instanceId })),
+      this.client.send(
+        new RecordLifecycleActionHeartbeatCommand({
+          AutoScalingGroupName: hook.asg,
+          LifecycleHookName: hook.name,
+          InstanceId: instanceId,
+        }),
+      ),
     );
   }
 
@@ -218,12 +283,20 @@ export class AutoScalingPort {
   }
 
   /** Detaches instances (20 a call); without decrement the ASG launches replacements. */
-  async detachInstances(asgName: string, instanceIds: readonly string[], decrementDesired: boolean): Promise<ScalingActivity[]> {
+  async detachInstances(
+    asgName: string,
+    instanceIds: readonly string[],
+    decrementDesired: boolean,
+  ): Promise<ScalingActivity[]> {
     const activities: ScalingActivity[] = [];
     for (const batch of chunks(instanceIds, DETACH_PER_CALL)) {
       const out = await call('DetachInstances', () =>
         this.client.send(
-          new DetachInstancesCommand({ AutoScalingGroupName: asgName, InstanceIds: batch, ShouldDecrementDesiredCapacity: decrementDesired }),
+          new DetachInstancesCommand({
+            AutoScalingGroupName: asgName,
+            InstanceIds: batch,
+            ShouldDecrementDesiredCapacity: decrementDesired,
+          }),
         ),
       );
       activities.push(...(out.Activities ?? []).map(toActivity));

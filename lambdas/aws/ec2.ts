@@ -1,7 +1,7 @@
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import type { Ec2State, InstanceState } from '../core';
 import { call, chunks } from './errors';
-import { lazyClient, type ClientSource } from './lazy';
+import { lazyClient, sdk, type ClientSource } from './lazy';
 
 /**
  * Ids go in an `instance-id` filter rather than `InstanceIds`: with a filter, an id that no longer
@@ -26,12 +26,6 @@ function toInstanceState(i: Instance): InstanceState {
   };
 }
 
-/** The SDK module, required when first needed (see {@link Ec2Port}). */
-function sdk(): typeof import('@aws-sdk/client-ec2') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately late: the module is heavy
-  return require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
-}
-
 /**
  * The EC2 client loads on first use (see aws/lazy.ts): @aws-sdk/client-ec2 is by far the heaviest
  * module a function loads, and most steps never call EC2 (a refresh's looks ask only about
@@ -53,10 +47,14 @@ export class Ec2Port {
     for (const batch of chunks([...new Set(instanceIds)], INSTANCE_IDS_PER_FILTER)) {
       let NextToken: string | undefined;
       do {
-        const { DescribeInstancesCommand } = sdk();
+        const { DescribeInstancesCommand } = sdk.ec2();
         const page = await call('DescribeInstances', () =>
           this.client.send(
-            new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }], MaxResults: INSTANCES_PER_PAGE, NextToken }),
+            new DescribeInstancesCommand({
+              Filters: [{ Name: 'instance-id', Values: batch }],
+              MaxResults: INSTANCES_PER_PAGE,
+              NextToken,
+            }),
           ),
         );
         for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []).map(toInstanceState));
@@ -72,9 +70,11 @@ export class Ec2Port {
    * EC2 shows no request for it.
    */
   async spotRequestStatus(instanceId: string): Promise<string | undefined> {
-    const { DescribeSpotInstanceRequestsCommand } = sdk();
+    const { DescribeSpotInstanceRequestsCommand } = sdk.ec2();
     const out = await call('DescribeSpotInstanceRequests', () =>
-      this.client.send(new DescribeSpotInstanceRequestsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })),
+      this.client.send(
+        new DescribeSpotInstanceRequestsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }),
+      ),
     );
     const requests = (out.SpotInstanceRequests ?? []).filter((r) => r.InstanceId === instanceId);
     // The newest request is the instance's own (a persistent request may have had others).
@@ -85,7 +85,7 @@ export class Ec2Port {
   /** Terminates instances directly (after they were detached from their ASG). Terminating twice is harmless. */
   async terminateInstances(instanceIds: readonly string[]): Promise<void> {
     for (const batch of chunks(instanceIds, TERMINATE_PER_CALL)) {
-      const { TerminateInstancesCommand } = sdk();
+      const { TerminateInstancesCommand } = sdk.ec2();
       await call('TerminateInstances', () => this.client.send(new TerminateInstancesCommand({ InstanceIds: batch })));
     }
   }

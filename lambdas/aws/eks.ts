@@ -7,6 +7,7 @@ import { formatUrl } from '@aws-sdk/util-format-url';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ResourceNotFoundError } from '../core';
 import { call } from './errors';
+import { sdk } from './lazy';
 
 export interface EksClusterAccess {
   readonly name: string;
@@ -20,15 +21,22 @@ export class EksPort {
   constructor(private readonly client: EKSClient) {}
 
   async describeCluster(name: string): Promise<EksClusterAccess> {
-    // Required here, not at cold start (see aws/lazy.ts): a function needs one of EKS and Secrets Manager, once per container.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately late
-    const { DescribeClusterCommand } = require('@aws-sdk/client-eks') as typeof import('@aws-sdk/client-eks');
+    // Loaded here, not at cold start: a function needs one of EKS and Secrets Manager, once per container.
+    const { DescribeClusterCommand } = sdk.eks();
     const out = await call('DescribeCluster', () => this.client.send(new DescribeClusterCommand({ name })));
     const c = out.cluster;
     if (!c?.endpoint || !c.certificateAuthority?.data) {
-      throw new ResourceNotFoundError('cluster', `EKS cluster ${name} has no endpoint or CA yet (status ${c?.status ?? 'unknown'})`);
+      throw new ResourceNotFoundError(
+        'cluster',
+        `EKS cluster ${name} has no endpoint or CA yet (status ${c?.status ?? 'unknown'})`,
+      );
     }
-    return { name, endpoint: c.endpoint, certificateAuthorityData: c.certificateAuthority.data, status: c.status ?? 'UNKNOWN' };
+    return {
+      name,
+      endpoint: c.endpoint,
+      certificateAuthorityData: c.certificateAuthority.data,
+      status: c.status ?? 'UNKNOWN',
+    };
   }
 }
 
@@ -36,10 +44,13 @@ export class SecretsPort {
   constructor(private readonly client: SecretsManagerClient) {}
 
   async getSecretString(secretId: string): Promise<string> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately late (see DescribeCluster)
-    const { GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+    const { GetSecretValueCommand } = sdk.secrets();
     const out = await call('GetSecretValue', () => this.client.send(new GetSecretValueCommand({ SecretId: secretId })));
-    if (out.SecretString === undefined) throw new ResourceNotFoundError('secret', `secret ${secretId} holds no string (binary secrets are not supported)`);
+    if (out.SecretString === undefined)
+      throw new ResourceNotFoundError(
+        'secret',
+        `secret ${secretId} holds no string (binary secrets are not supported)`,
+      );
     return out.SecretString;
   }
 }
@@ -73,7 +84,12 @@ export class EksTokenSource {
     const now = this.now();
     if (this.current && now < this.current.expiresAt - EKS_TOKEN_REFRESH_MARGIN_SECONDS * 1000) return this.current;
     const hostname = `sts.${this.region}.amazonaws.com`;
-    const signer = new SignatureV4({ credentials: this.credentials, region: this.region, service: 'sts', sha256: Sha256 });
+    const signer = new SignatureV4({
+      credentials: this.credentials,
+      region: this.region,
+      service: 'sts',
+      sha256: Sha256,
+    });
     const request = new HttpRequest({
       method: 'GET',
       protocol: 'https:',

@@ -29,7 +29,12 @@ const UNAVAILABLE = new Set([
   'RequestTimeoutException',
 ]);
 
-const NOT_FOUND = new Set(['ResourceNotFoundException', 'ExecutionDoesNotExist', 'InvalidInstanceID.NotFound', 'StateMachineDoesNotExist']);
+const NOT_FOUND = new Set([
+  'ResourceNotFoundException',
+  'ExecutionDoesNotExist',
+  'InvalidInstanceID.NotFound',
+  'StateMachineDoesNotExist',
+]);
 
 interface SdkErrorShape {
   name?: string;
@@ -56,7 +61,8 @@ export function toDomainError(e: unknown, operation: string): unknown {
   if (UNAVAILABLE.has(name) || s.$fault === 'server' || (s.$metadata?.httpStatusCode ?? 0) >= 500) {
     return new AwsUnavailableError(msg, { cause: e });
   }
-  if (['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(s.code ?? '')) return new AwsUnavailableError(msg, { cause: e });
+  if (['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(s.code ?? ''))
+    return new AwsUnavailableError(msg, { cause: e });
   if (NOT_FOUND.has(name)) return new ResourceNotFoundError(operation, msg, { cause: e });
   if (name === 'ValidationError' || name === 'ValidationException') return new AwsValidationError(msg, { cause: e });
   return e;

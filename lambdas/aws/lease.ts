@@ -87,7 +87,9 @@ export class LeaseStore {
 
   async get(group: string): Promise<LeaseRecord | undefined> {
     const out = await call('GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { group: { S: group } }, ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { group: { S: group } }, ConsistentRead: true }),
+      ),
     );
     return fromItem(out.Item);
   }
@@ -97,13 +99,28 @@ export class LeaseStore {
    * Taking it again as the same holder succeeds (a retried step). Returns the record as it was
    * before, so that a journal left by a dead holder can be restored.
    */
-  async acquire(group: string, holder: string, kind: LeaseKind, now: number, staleHolder?: string): Promise<LeaseRecord | undefined> {
-    const condition = staleHolder ? '#holder = :stale OR #holder = :me' : 'attribute_not_exists(#holder) OR #holder = :me';
+  async acquire(
+    group: string,
+    holder: string,
+    kind: LeaseKind,
+    now: number,
+    staleHolder?: string,
+  ): Promise<LeaseRecord | undefined> {
+    const condition = staleHolder
+      ? '#holder = :stale OR #holder = :me'
+      : 'attribute_not_exists(#holder) OR #holder = :me';
     return this.take(group, {
       // A hand-over offered by a dead holder dies with it.
-      UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now REMOVE #handover',
+      UpdateExpression:
+        'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now REMOVE #handover',
       ConditionExpression: condition,
-      ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
+      ExpressionAttributeNames: {
+        '#holder': 'holder',
+        '#kind': 'kind',
+        '#acquiredAt': 'acquiredAt',
+        '#heartbeatAt': 'heartbeatAt',
+        '#handover': 'handover',
+      },
       ExpressionAttributeValues: {
         ':me': { S: holder },
         ':kind': { S: kind },
@@ -119,11 +136,20 @@ export class LeaseStore {
    */
   private async take(
     group: string,
-    update: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    update: Pick<
+      UpdateItemCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
   ): Promise<LeaseRecord | undefined> {
     try {
       const out = await this.client.send(
-        new UpdateItemCommand({ TableName: this.tableName, Key: { group: { S: group } }, ...update, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { group: { S: group } },
+          ...update,
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       return fromItem(out.Attributes);
     } catch (e) {
@@ -140,7 +166,13 @@ export class LeaseStore {
    * execution that presents this token can take the lease over from it.
    */
   async offerHandover(group: string, holder: string, token: string): Promise<void> {
-    await this.updateAsHolder(group, holder, 'SET #handover = :token', { '#handover': 'handover' }, { ':token': { S: token } });
+    await this.updateAsHolder(
+      group,
+      holder,
+      'SET #handover = :token',
+      { '#handover': 'handover' },
+      { ':token': { S: token } },
+    );
   }
 
   /**
@@ -149,18 +181,42 @@ export class LeaseStore {
    * refresh's lease). Taking it again as the same holder succeeds (a retried step). Returns the
    * record as it was before.
    */
-  async acceptHandover(group: string, holder: string, from: string, token: string, now: number): Promise<LeaseRecord | undefined> {
+  async acceptHandover(
+    group: string,
+    holder: string,
+    from: string,
+    token: string,
+    now: number,
+  ): Promise<LeaseRecord | undefined> {
     return this.take(group, {
       UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = :now, #heartbeatAt = :now REMOVE #handover',
       ConditionExpression: '(#holder = :from AND #handover = :token) OR #holder = :me',
-      ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
-      ExpressionAttributeValues: { ':me': { S: holder }, ':kind': { S: 'refresh' }, ':now': { N: String(now) }, ':from': { S: from }, ':token': { S: token } },
+      ExpressionAttributeNames: {
+        '#holder': 'holder',
+        '#kind': 'kind',
+        '#acquiredAt': 'acquiredAt',
+        '#heartbeatAt': 'heartbeatAt',
+        '#handover': 'handover',
+      },
+      ExpressionAttributeValues: {
+        ':me': { S: holder },
+        ':kind': { S: 'refresh' },
+        ':now': { N: String(now) },
+        ':from': { S: from },
+        ':token': { S: token },
+      },
     });
   }
 
   /** Records the holder is alive. */
   async renew(group: string, holder: string, now: number): Promise<void> {
-    await this.updateAsHolder(group, holder, 'SET #heartbeatAt = :now', { '#heartbeatAt': 'heartbeatAt' }, { ':now': { N: String(now) } });
+    await this.updateAsHolder(
+      group,
+      holder,
+      'SET #heartbeatAt = :now',
+      { '#heartbeatAt': 'heartbeatAt' },
+      { ':now': { N: String(now) } },
+    );
   }
 
   async writeJournal(group: string, holder: string, journal: unknown, now: number): Promise<void> {
@@ -188,7 +244,10 @@ export class LeaseStore {
           UpdateExpression: 'SET #memory = :memory',
           ConditionExpression: `attribute_not_exists(#holder) AND ${previous === undefined ? 'attribute_not_exists(#memory)' : '#memory = :previous'}`,
           ExpressionAttributeNames: { '#memory': 'memory', '#holder': 'holder' },
-          ExpressionAttributeValues: { ':memory': { S: JSON.stringify(memory) }, ...(previous === undefined ? {} : { ':previous': { S: JSON.stringify(previous) } }) },
+          ExpressionAttributeValues: {
+            ':memory': { S: JSON.stringify(memory) },
+            ...(previous === undefined ? {} : { ':previous': { S: JSON.stringify(previous) } }),
+          },
         }),
       );
       return true;
@@ -199,7 +258,13 @@ export class LeaseStore {
   }
 
   async writeMemory(group: string, holder: string, memory: unknown): Promise<void> {
-    await this.updateAsHolder(group, holder, 'SET #memory = :memory', { '#memory': 'memory' }, { ':memory': { S: JSON.stringify(memory) } });
+    await this.updateAsHolder(
+      group,
+      holder,
+      'SET #memory = :memory',
+      { '#memory': 'memory' },
+      { ':memory': { S: JSON.stringify(memory) } },
+    );
   }
 
   /**
@@ -208,13 +273,18 @@ export class LeaseStore {
    */
   async release(group: string, holder: string): Promise<boolean> {
     try {
-      await this.updateAsHolder(group, holder, 'REMOVE #holder, #kind, #acquiredAt, #heartbeatAt, #journal, #handover', {
-        '#kind': 'kind',
-        '#acquiredAt': 'acquiredAt',
-        '#heartbeatAt': 'heartbeatAt',
-        '#journal': 'journal',
-        '#handover': 'handover',
-      });
+      await this.updateAsHolder(
+        group,
+        holder,
+        'REMOVE #holder, #kind, #acquiredAt, #heartbeatAt, #journal, #handover',
+        {
+          '#kind': 'kind',
+          '#acquiredAt': 'acquiredAt',
+          '#heartbeatAt': 'heartbeatAt',
+          '#journal': 'journal',
+          '#handover': 'handover',
+        },
+      );
       return true;
     } catch (e) {
       if (e instanceof LeaseLostError) return false;
@@ -225,7 +295,13 @@ export class LeaseStore {
   /** The ledger entry of one instance, read consistently (a claim is conditional on it). */
   async readLedger(group: string, instanceId: string): Promise<LedgerItem | undefined> {
     const out = await call('GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { group: { S: ledgerKey(group, instanceId) } }, ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { group: { S: ledgerKey(group, instanceId) } },
+          ConsistentRead: true,
+        }),
+      ),
     );
     const text = out.Item?.entry?.S;
     if (text === undefined) return undefined;
@@ -239,7 +315,13 @@ export class LeaseStore {
    * notices for one instance cannot both claim it. False when the condition failed: someone else
    * wrote the entry first.
    */
-  async writeLedger(group: string, instanceId: string, entry: string, expiresAt: number, previous: string | undefined): Promise<boolean> {
+  async writeLedger(
+    group: string,
+    instanceId: string,
+    entry: string,
+    expiresAt: number,
+    previous: string | undefined,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -247,7 +329,12 @@ export class LeaseStore {
           Key: { group: { S: ledgerKey(group, instanceId) } },
           UpdateExpression: 'SET #entry = :entry, #ttl = :ttl, #ledger = :ledger, #instance = :instance',
           ConditionExpression: previous === undefined ? 'attribute_not_exists(#entry)' : '#entry = :previous',
-          ExpressionAttributeNames: { '#entry': 'entry', '#ttl': TTL_ATTRIBUTE, '#ledger': 'ledger', '#instance': 'instance' },
+          ExpressionAttributeNames: {
+            '#entry': 'entry',
+            '#ttl': TTL_ATTRIBUTE,
+            '#ledger': 'ledger',
+            '#instance': 'instance',
+          },
           ExpressionAttributeValues: {
             ':entry': { S: entry },
             ':ttl': { N: String(expiresAt) },
@@ -353,6 +440,11 @@ export async function acquireGroupLease(
     const execution = await executions.describeExecution(e.holder);
     if (execution?.status === 'RUNNING') throw e;
     const before = await store.acquire(group, holder, kind, now, e.holder);
-    return { recoveredJournal: before?.journal, recoveredFrom: e.holder, recoveredKind: e.holderKind, memory: before?.memory };
+    return {
+      recoveredJournal: before?.journal,
+      recoveredFrom: e.holder,
+      recoveredKind: e.holderKind,
+      memory: before?.memory,
+    };
   }
 }

@@ -1,13 +1,7 @@
 import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { ResourceNotFoundError } from '../core';
 import { call } from './errors';
-import { lazyClient, type ClientSource } from './lazy';
-
-/** The SDK module, required when first needed (see aws/lazy.ts): only a lease takeover asks Step Functions. */
-function sdk(): typeof import('@aws-sdk/client-sfn') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately late: loading it costs a cold start
-  return require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn');
-}
+import { lazyClient, sdk, type ClientSource } from './lazy';
 
 export interface ExecutionInfo {
   readonly executionArn: string;
@@ -30,9 +24,14 @@ export class StepFunctionsPort {
   /** The execution, or undefined when Step Functions no longer knows it (expired from history, or never existed). */
   async describeExecution(executionArn: string): Promise<ExecutionInfo | undefined> {
     try {
-      const { DescribeExecutionCommand } = sdk();
+      const { DescribeExecutionCommand } = sdk.sfn();
       const e = await call('DescribeExecution', () => this.client.send(new DescribeExecutionCommand({ executionArn })));
-      return { executionArn, status: e.status ?? 'RUNNING', startDate: e.startDate?.getTime() ?? 0, stopDate: e.stopDate?.getTime() };
+      return {
+        executionArn,
+        status: e.status ?? 'RUNNING',
+        startDate: e.startDate?.getTime() ?? 0,
+        stopDate: e.stopDate?.getTime(),
+      };
     } catch (e) {
       if (e instanceof ResourceNotFoundError) return undefined;
       throw e;
@@ -43,10 +42,16 @@ export class StepFunctionsPort {
    * Starts an execution named `name`. Step Functions keeps a Standard execution's name for 90 days:
    * the same name again (a redelivered event) starts nothing, and says so (`started: false`).
    */
-  async startExecution(stateMachineArn: string, name: string, input: string): Promise<{ readonly executionArn?: string; readonly started: boolean }> {
+  async startExecution(
+    stateMachineArn: string,
+    name: string,
+    input: string,
+  ): Promise<{ readonly executionArn?: string; readonly started: boolean }> {
     try {
-      const { StartExecutionCommand } = sdk();
-      const out = await call('StartExecution', () => this.client.send(new StartExecutionCommand({ stateMachineArn, name, input })));
+      const { StartExecutionCommand } = sdk.sfn();
+      const out = await call('StartExecution', () =>
+        this.client.send(new StartExecutionCommand({ stateMachineArn, name, input })),
+      );
       return { executionArn: out.executionArn, started: true };
     } catch (e) {
       if ((e as { name?: string }).name === 'ExecutionAlreadyExists') return { started: false };

@@ -26,7 +26,12 @@ export interface Slot {
 }
 
 /** An ASG as a placement slot: its sizes and its members that count for balance (not leaving). */
-export function slotOf(a: AsgState, c: Classification, eligible: boolean, extra: Pick<Slot, 'maxCeiling' | 'floor'> = {}): Slot {
+export function slotOf(
+  a: AsgState,
+  c: Classification,
+  eligible: boolean,
+  extra: Pick<Slot, 'maxCeiling' | 'floor'> = {},
+): Slot {
   return {
     asg: a.name,
     zone: a.zones[0] ?? '',
@@ -98,7 +103,10 @@ export function placeIncrease(slots: readonly Slot[], count: number): Placement 
       const bd = delta.get(best.asg) ?? 0;
       const key = [s.members + d, s.desired + d, s.asg] as const;
       const bestKey = [best.members + bd, best.desired + bd, best.asg] as const;
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+      if (
+        key[0] < bestKey[0] ||
+        (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))
+      ) {
         best = s;
       }
     }
@@ -136,7 +144,10 @@ export function placeDecrease(slots: readonly Slot[], count: number): Placement 
       const bd = delta.get(best.asg) ?? 0;
       const more = s.members + d > best.members + bd;
       const same = s.members + d === best.members + bd;
-      if (more || (same && (s.desired + d > best.desired + bd || (s.desired + d === best.desired + bd && s.asg < best.asg)))) {
+      if (
+        more ||
+        (same && (s.desired + d > best.desired + bd || (s.desired + d === best.desired + bd && s.asg < best.asg)))
+      ) {
         best = s;
       }
     }

@@ -27,7 +27,11 @@ export interface Classification {
   readonly counts: Readonly<Record<MemberState, number>>;
 }
 
-function stateOf(asgState: AsgLifecycleState, ec2State: Ec2State | undefined, node: NodeState | undefined): MemberState {
+function stateOf(
+  asgState: AsgLifecycleState,
+  ec2State: Ec2State | undefined,
+  node: NodeState | undefined,
+): MemberState {
   if (isLeavingAsgState(asgState)) return 'leaving';
   if (ec2State !== undefined && LEAVING_EC2_STATES.has(ec2State)) return 'leaving';
   if (!node) return 'notJoined';

@@ -43,7 +43,15 @@ export function asgHealth(asg: AsgState, now: number, failureWindowSeconds: numb
     : short
       ? `desired ${asg.desired} but ${active} active instances`
       : undefined;
-  return { asg: asg.name, desired: asg.desired, active, lastFailure, lastSuccessAt, launchingNormally: !failing && !short, reason };
+  return {
+    asg: asg.name,
+    desired: asg.desired,
+    active,
+    lastFailure,
+    lastSuccessAt,
+    launchingNormally: !failing && !short,
+    reason,
+  };
 }
 
 /**

@@ -25,8 +25,14 @@ export const IN_FLIGHT_MAX_MS = 30 * 60 * 1000;
  * while any is (a Spot storm pauses voluntary disruption). Read from the nodes, which every look
  * lists anyway; the drain's mark names its group, so a detached instance's node still counts.
  */
-export function interruptionsInFlight(nodes: readonly NodeState[], group: string, now: number): Array<{ readonly node: string; readonly kind: string }> {
-  return nodes.filter((n) => n.interruption?.group === group && now - n.interruption.at < IN_FLIGHT_MAX_MS).map((n) => ({ node: n.name, kind: n.interruption!.kind }));
+export function interruptionsInFlight(
+  nodes: readonly NodeState[],
+  group: string,
+  now: number,
+): Array<{ readonly node: string; readonly kind: string }> {
+  return nodes
+    .filter((n) => n.interruption?.group === group && now - n.interruption.at < IN_FLIGHT_MAX_MS)
+    .map((n) => ({ node: n.name, kind: n.interruption!.kind }));
 }
 
 /** After the deadline, how long an instance that should have gone may still be running before its node is given back. */
@@ -64,8 +70,7 @@ export function isExpired(expiresAtSeconds: number | undefined, now: number): bo
 }
 
 export type ClaimDecision =
-  | { readonly claim: true; readonly upgradeFrom?: NoticeKind }
-  | { readonly claim: false; readonly why: string };
+  { readonly claim: true; readonly upgradeFrom?: NoticeKind } | { readonly claim: false; readonly why: string };
 
 const short = (execution: string) => execution.split(':').pop();
 
@@ -82,18 +87,28 @@ export function decideClaim(existing: LedgerEntry | undefined, notice: Notice): 
   if ((notice.kind === 'launch-hook') !== (existing.kind === 'launch-hook')) {
     if (notice.kind !== 'launch-hook') return { claim: true, upgradeFrom: existing.kind };
     // Back from the warm pool: its last termination is over, this is a launch like any other.
-    if (existing.doneAt !== undefined && (existing.warmPool || notice.hook?.origin === 'WarmPool')) return { claim: true, upgradeFrom: existing.kind };
+    if (existing.doneAt !== undefined && (existing.warmPool || notice.hook?.origin === 'WarmPool'))
+      return { claim: true, upgradeFrom: existing.kind };
     return { claim: false, why: `${notice.instanceId} is already leaving (${existing.kind})` };
   }
   if (handled.has(notice.kind)) {
     // An instance that went to the warm pool and came back leaves again: a new termination.
-    if (notice.kind === 'terminate-hook' && existing.warmPool && existing.doneAt !== undefined) return { claim: true, upgradeFrom: existing.kind };
-    return { claim: false, why: `a duplicate: ${notice.kind} of ${notice.instanceId} is handled already by ${short(existing.execution)}` };
+    if (notice.kind === 'terminate-hook' && existing.warmPool && existing.doneAt !== undefined)
+      return { claim: true, upgradeFrom: existing.kind };
+    return {
+      claim: false,
+      why: `a duplicate: ${notice.kind} of ${notice.instanceId} is handled already by ${short(existing.execution)}`,
+    };
   }
   // A noted rebalance drained nothing: the termination that follows is new work.
   if (existing.kind === 'rebalance' && !existing.handled?.length) return { claim: true, upgradeFrom: 'rebalance' };
-  if (notice.kind === 'unannounced') return { claim: false, why: `announced before (${existing.kind}, handled by ${short(existing.execution)}): this is its end` };
-  if (notice.kind === 'rebalance') return { claim: false, why: `already draining on ${existing.kind} (${short(existing.execution)})` };
+  if (notice.kind === 'unannounced')
+    return {
+      claim: false,
+      why: `announced before (${existing.kind}, handled by ${short(existing.execution)}): this is its end`,
+    };
+  if (notice.kind === 'rebalance')
+    return { claim: false, why: `already draining on ${existing.kind} (${short(existing.execution)})` };
   return { claim: true, upgradeFrom: existing.kind };
 }
 
@@ -127,7 +142,8 @@ export interface InstanceFacts {
 
 /** The lifecycle states a hook holds an instance in, by the kind of action and where it goes. */
 function hookStates(kind: 'terminate-hook' | 'launch-hook', destination: HookPlace | undefined): readonly string[] {
-  if (kind === 'terminate-hook') return destination === 'WarmPool' ? ['Warmed:Pending:Wait', 'Terminating:Wait'] : ['Terminating:Wait'];
+  if (kind === 'terminate-hook')
+    return destination === 'WarmPool' ? ['Warmed:Pending:Wait', 'Terminating:Wait'] : ['Terminating:Wait'];
   return destination === 'WarmPool' ? ['Warmed:Pending:Wait'] : ['Pending:Wait'];
 }
 
@@ -144,10 +160,12 @@ export function unverified(n: Notice, f: InstanceFacts): string | undefined {
     case 'spot-interruption':
     case 'rebalance': {
       if (!f.ec2) return `EC2 does not know ${id} in this region`;
-      if (f.ec2.lifecycle !== 'spot') return `${id} is an on-demand instance: EC2 sends Spot notices for Spot instances only`;
+      if (f.ec2.lifecycle !== 'spot')
+        return `${id} is an on-demand instance: EC2 sends Spot notices for Spot instances only`;
       if (n.kind === 'rebalance') return f.ec2.state === 'running' ? undefined : `${id} is ${f.ec2.state}, not running`;
       if (f.spotStatus === undefined) return `${id} has no Spot request EC2 can show`;
-      if (!SPOT_INTERRUPTED_CODES.has(f.spotStatus)) return `the Spot request of ${id} is ${f.spotStatus}: EC2 has not marked it for interruption`;
+      if (!SPOT_INTERRUPTED_CODES.has(f.spotStatus))
+        return `the Spot request of ${id} is ${f.spotStatus}: EC2 has not marked it for interruption`;
       return undefined;
     }
     case 'terminate-hook':
@@ -155,7 +173,8 @@ export function unverified(n: Notice, f: InstanceFacts): string | undefined {
       const want = hookStates(n.kind, n.hook?.destination);
       if (!f.asg) return `${id} is in no Auto Scaling group: no lifecycle action can hold it`;
       if (f.asg.name !== n.hook?.asg) return `${id} is in ${f.asg.name}, not in ${n.hook?.asg}`;
-      if (!want.includes(f.asg.lifecycleState)) return `${id} is ${f.asg.lifecycleState} in ${f.asg.name}, not ${want.join(' or ')}: no ${n.kind === 'terminate-hook' ? 'termination' : 'launch'} waits on a hook`;
+      if (!want.includes(f.asg.lifecycleState))
+        return `${id} is ${f.asg.lifecycleState} in ${f.asg.name}, not ${want.join(' or ')}: no ${n.kind === 'terminate-hook' ? 'termination' : 'launch'} waits on a hook`;
       return undefined;
     }
     case 'unannounced': {
@@ -192,7 +211,13 @@ export function hookGlobalExpiry(startedAt: number, hook: HookTiming): number {
  * with the heartbeats left, never past the group's drain timeout from the start nor the hook's
  * global timeout; less a margin for the completing call.
  */
-export function hookDeadline(startedAt: number, lastBeat: number, beats: number, hook: HookTiming, drainTimeoutSeconds: number): number {
+export function hookDeadline(
+  startedAt: number,
+  lastBeat: number,
+  beats: number,
+  hook: HookTiming,
+  drainTimeoutSeconds: number,
+): number {
   const t = hook.heartbeatTimeoutSeconds * 1000;
   const held = lastBeat + Math.max(0, hook.maxHeartbeats - beats) * HEARTBEAT_AT * t + t;
   const end = Math.min(held, startedAt + drainTimeoutSeconds * 1000, hookGlobalExpiry(startedAt, hook));
@@ -206,7 +231,11 @@ export function hookExpiry(lastBeat: number, hook: HookTiming): number {
 
 /** Whether a heartbeat is due now: {@link HEARTBEAT_AT} of the timeout since the last one, one is left, and the action has not expired. */
 export function heartbeatDue(lastBeat: number, now: number, hook: HookTiming, recorded: number): boolean {
-  return recorded < hook.maxHeartbeats && now - lastBeat >= hook.heartbeatTimeoutSeconds * HEARTBEAT_AT * 1000 && now < hookExpiry(lastBeat, hook);
+  return (
+    recorded < hook.maxHeartbeats &&
+    now - lastBeat >= hook.heartbeatTimeoutSeconds * HEARTBEAT_AT * 1000 &&
+    now < hookExpiry(lastBeat, hook)
+  );
 }
 
 /** Seconds until the next heartbeat is due (undefined when none is left). */
@@ -220,13 +249,24 @@ export function untilHeartbeat(lastBeat: number, now: number, hook: HookTiming, 
  * {@link hookDeadline}. A rebalance: now (it is noted, not drained). Unannounced: a few seconds,
  * before the kubelet stops. A launch: the join timeout from the instance's launch.
  */
-export function drainDeadline(notice: Notice, now: number, settings: { readonly drainTimeoutSeconds: number; readonly joinTimeoutSeconds?: number; readonly hook?: HookTiming; readonly launchedAt?: number }): number {
+export function drainDeadline(
+  notice: Notice,
+  now: number,
+  settings: {
+    readonly drainTimeoutSeconds: number;
+    readonly joinTimeoutSeconds?: number;
+    readonly hook?: HookTiming;
+    readonly launchedAt?: number;
+  },
+): number {
   switch (notice.kind) {
     case 'spot-interruption':
       return notice.at + (SPOT_NOTICE_SECONDS - SPOT_MARGIN_SECONDS) * 1000;
     case 'terminate-hook': {
       const start = Math.min(notice.at, now);
-      return settings.hook ? hookDeadline(start, start, 0, settings.hook, settings.drainTimeoutSeconds) : start + Math.min(settings.drainTimeoutSeconds, 3600) * 1000;
+      return settings.hook
+        ? hookDeadline(start, start, 0, settings.hook, settings.drainTimeoutSeconds)
+        : start + Math.min(settings.drainTimeoutSeconds, 3600) * 1000;
     }
     case 'rebalance':
       return now;

@@ -55,14 +55,23 @@ export function learnReady(l: Learned | undefined, seconds: number): Learned {
  * The launch-to-Ready time the group just showed: from `since` (the termination or surge) to the
  * latest Ready transition among nodes created since then. Undefined when no such node is Ready.
  */
-export function readySample(nodes: readonly { readonly createdAt: number; readonly ready: boolean; readonly readySince?: number }[], since: number): number | undefined {
-  const times = nodes.filter((n) => n.ready && n.createdAt >= since && n.readySince !== undefined).map((n) => n.readySince!);
+export function readySample(
+  nodes: readonly { readonly createdAt: number; readonly ready: boolean; readonly readySince?: number }[],
+  since: number,
+): number | undefined {
+  const times = nodes
+    .filter((n) => n.ready && n.createdAt >= since && n.readySince !== undefined)
+    .map((n) => n.readySince!);
   return times.length ? Math.max(0, (Math.max(...times) - since) / 1000) : undefined;
 }
 
 /** How long to wait after an eviction pass before looking again, never past the pods' own grace. */
 export function drainWaitSeconds(l: Learned | undefined, graceSeconds: number): number {
-  return clamp(Math.min(l?.drainSeconds ?? FIRST_DRAIN_WAIT_SECONDS, Math.max(1, Math.ceil(graceSeconds))), 1, MAX_WAIT_SECONDS);
+  return clamp(
+    Math.min(l?.drainSeconds ?? FIRST_DRAIN_WAIT_SECONDS, Math.max(1, Math.ceil(graceSeconds))),
+    1,
+    MAX_WAIT_SECONDS,
+  );
 }
 
 /**
@@ -74,8 +83,17 @@ export function learnDrain(l: Learned | undefined, elapsedSeconds: number, first
   const current = l?.drainSeconds ?? FIRST_DRAIN_WAIT_SECONDS;
   if (!firstCheck) return { ...l, drainSeconds: clamp(Math.ceil(elapsedSeconds), 1, MAX_WAIT_SECONDS), drainStreak: 0 };
   const streak = (l?.drainStreak ?? 0) + 1;
-  if (streak < DRAIN_PROBE_AFTER) return { ...l, drainSeconds: Math.min(current, clamp(Math.ceil(elapsedSeconds), 1, MAX_WAIT_SECONDS)), drainStreak: streak };
-  return { ...l, drainSeconds: Math.max(1, Math.floor(Math.min(current, Math.ceil(elapsedSeconds)) * 0.8)), drainStreak: 0 };
+  if (streak < DRAIN_PROBE_AFTER)
+    return {
+      ...l,
+      drainSeconds: Math.min(current, clamp(Math.ceil(elapsedSeconds), 1, MAX_WAIT_SECONDS)),
+      drainStreak: streak,
+    };
+  return {
+    ...l,
+    drainSeconds: Math.max(1, Math.floor(Math.min(current, Math.ceil(elapsedSeconds)) * 0.8)),
+    drainStreak: 0,
+  };
 }
 
 /** Polls while pods are still leaving after the learned wait: a fifth of it, 1 to 10 seconds. */

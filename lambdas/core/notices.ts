@@ -35,7 +35,13 @@ export interface Notice {
   readonly account: string;
   readonly region: string;
   /** For a lifecycle action: which hook of which ASG holds the instance, its token, and where the instance goes. */
-  readonly hook?: { readonly asg: string; readonly name: string; readonly token: string; readonly origin?: HookPlace; readonly destination?: HookPlace };
+  readonly hook?: {
+    readonly asg: string;
+    readonly name: string;
+    readonly token: string;
+    readonly origin?: HookPlace;
+    readonly destination?: HookPlace;
+  };
   /** For a state change: the state. */
   readonly state?: string;
 }
@@ -50,9 +56,17 @@ export interface NoticeSpec {
 export const NOTICES: Readonly<Record<NoticeKind, NoticeSpec>> = {
   'spot-interruption': { source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning' },
   rebalance: { source: 'aws.ec2', detailType: 'EC2 Instance Rebalance Recommendation' },
-  'terminate-hook': { source: 'aws.autoscaling', detailType: 'EC2 Instance-terminate Lifecycle Action', transition: 'autoscaling:EC2_INSTANCE_TERMINATING' },
+  'terminate-hook': {
+    source: 'aws.autoscaling',
+    detailType: 'EC2 Instance-terminate Lifecycle Action',
+    transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+  },
   unannounced: { source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification' },
-  'launch-hook': { source: 'aws.autoscaling', detailType: 'EC2 Instance-launch Lifecycle Action', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' },
+  'launch-hook': {
+    source: 'aws.autoscaling',
+    detailType: 'EC2 Instance-launch Lifecycle Action',
+    transition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+  },
 };
 
 /** The instance states of an unannounced stop the drain acts on. */
@@ -62,7 +76,9 @@ export const UNANNOUNCED_STATES = ['stopping', 'shutting-down'] as const;
 export const TERMINATE_HOOK_NAME = 'node-manager-drain';
 export const LAUNCH_HOOK_NAME = 'node-manager-launch';
 
-const KIND_BY_DETAIL_TYPE: ReadonlyMap<string, NoticeKind> = new Map(Object.entries(NOTICES).map(([kind, s]) => [s.detailType, kind as NoticeKind]));
+const KIND_BY_DETAIL_TYPE: ReadonlyMap<string, NoticeKind> = new Map(
+  Object.entries(NOTICES).map(([kind, s]) => [s.detailType, kind as NoticeKind]),
+);
 
 /** The kind a detail-type names: own entries of the catalog only (`constructor`, `__proto__`, `toString` name none). */
 export function kindOf(detailType: unknown): NoticeKind | undefined {
@@ -80,14 +96,18 @@ function quote(v: unknown, max = 80): string {
 
 function field(o: Record<string, unknown>, key: string, where: string): string {
   const v = Object.hasOwn(o, key) ? o[key] : undefined;
-  if (typeof v !== 'string' || v.length === 0 || v.length > 1600) throw new InvalidInputError(`${where}.${key} must be a non-empty string of at most 1600 characters; got ${quote(v ?? null)}`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > 1600)
+    throw new InvalidInputError(
+      `${where}.${key} must be a non-empty string of at most 1600 characters; got ${quote(v ?? null)}`,
+    );
   return v;
 }
 
 function place(d: Record<string, unknown>, key: 'Origin' | 'Destination'): HookPlace | undefined {
   const v = Object.hasOwn(d, key) ? d[key] : undefined;
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(PLACES as readonly string[]).includes(v)) throw new InvalidInputError(`event.detail.${key} must be one of ${PLACES.join(', ')}; got ${quote(v)}`);
+  if (typeof v !== 'string' || !(PLACES as readonly string[]).includes(v))
+    throw new InvalidInputError(`event.detail.${key} must be one of ${PLACES.join(', ')}; got ${quote(v)}`);
   return v as HookPlace;
 }
 
@@ -96,39 +116,70 @@ function place(d: Record<string, unknown>, key: 'Origin' | 'Destination'): HookP
  * receives it). Anything else throws InvalidInput naming the field and what is allowed.
  */
 export function parseNotice(event: unknown): Notice {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new InvalidInputError('the input must be an EventBridge event (an object with "detail-type", "source", "account", "region", "time" and "detail")');
+  if (typeof event !== 'object' || event === null || Array.isArray(event))
+    throw new InvalidInputError(
+      'the input must be an EventBridge event (an object with "detail-type", "source", "account", "region", "time" and "detail")',
+    );
   const e = event as Record<string, unknown>;
   const detailType = field(e, 'detail-type', 'event');
   const kind = kindOf(detailType);
-  if (!kind) throw new InvalidInputError(`event.detail-type ${quote(detailType)} is not one node-manager drains on; allowed: ${Object.values(NOTICES).map((s) => s.detailType).join(', ')}`);
+  if (!kind)
+    throw new InvalidInputError(
+      `event.detail-type ${quote(detailType)} is not one node-manager drains on; allowed: ${Object.values(NOTICES)
+        .map((s) => s.detailType)
+        .join(', ')}`,
+    );
   const spec = NOTICES[kind];
   const source = field(e, 'source', 'event');
-  if (source !== spec.source) throw new InvalidInputError(`event.source must be ${spec.source} for ${detailType}; got ${quote(source)}`);
+  if (source !== spec.source)
+    throw new InvalidInputError(`event.source must be ${spec.source} for ${detailType}; got ${quote(source)}`);
   const account = field(e, 'account', 'event');
-  if (!/^\d{12}$/.test(account)) throw new InvalidInputError(`event.account must be a 12-digit AWS account id; got ${quote(account)}`);
+  if (!/^\d{12}$/.test(account))
+    throw new InvalidInputError(`event.account must be a 12-digit AWS account id; got ${quote(account)}`);
   const region = field(e, 'region', 'event');
   const at = Date.parse(field(e, 'time', 'event'));
   if (Number.isNaN(at)) throw new InvalidInputError('event.time must be an ISO 8601 time such as 2026-11-01T00:00:00Z');
   const eventId = typeof e.id === 'string' ? e.id.slice(0, 64) : '';
   const detail = Object.hasOwn(e, 'detail') ? e.detail : undefined;
-  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) throw new InvalidInputError('event.detail must be an object');
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail))
+    throw new InvalidInputError('event.detail must be an object');
   const d = detail as Record<string, unknown>;
   const base = { kind, at, eventId, account, region };
   if (spec.transition) {
     const instanceId = field(d, 'EC2InstanceId', 'event.detail');
-    if (!INSTANCE_ID.test(instanceId)) throw new InvalidInputError(`event.detail.EC2InstanceId must be an instance id such as i-0123456789abcdef0; got ${quote(instanceId, 40)}`);
+    if (!INSTANCE_ID.test(instanceId))
+      throw new InvalidInputError(
+        `event.detail.EC2InstanceId must be an instance id such as i-0123456789abcdef0; got ${quote(instanceId, 40)}`,
+      );
     const transition = field(d, 'LifecycleTransition', 'event.detail');
-    if (transition !== spec.transition) throw new InvalidInputError(`event.detail.LifecycleTransition must be ${spec.transition} for ${detailType}; got ${quote(transition, 60)}`);
+    if (transition !== spec.transition)
+      throw new InvalidInputError(
+        `event.detail.LifecycleTransition must be ${spec.transition} for ${detailType}; got ${quote(transition, 60)}`,
+      );
     const origin = place(d, 'Origin');
     const destination = place(d, 'Destination');
-    const hook = { asg: field(d, 'AutoScalingGroupName', 'event.detail'), name: field(d, 'LifecycleHookName', 'event.detail'), token: field(d, 'LifecycleActionToken', 'event.detail') };
-    return { ...base, instanceId, hook: { ...hook, ...(origin ? { origin } : {}), ...(destination ? { destination } : {}) } };
+    const hook = {
+      asg: field(d, 'AutoScalingGroupName', 'event.detail'),
+      name: field(d, 'LifecycleHookName', 'event.detail'),
+      token: field(d, 'LifecycleActionToken', 'event.detail'),
+    };
+    return {
+      ...base,
+      instanceId,
+      hook: { ...hook, ...(origin ? { origin } : {}), ...(destination ? { destination } : {}) },
+    };
   }
   const instanceId = field(d, 'instance-id', 'event.detail');
-  if (!INSTANCE_ID.test(instanceId)) throw new InvalidInputError(`event.detail.instance-id must be an instance id such as i-0123456789abcdef0; got ${quote(instanceId, 40)}`);
+  if (!INSTANCE_ID.test(instanceId))
+    throw new InvalidInputError(
+      `event.detail.instance-id must be an instance id such as i-0123456789abcdef0; got ${quote(instanceId, 40)}`,
+    );
   if (kind === 'unannounced') {
     const state = field(d, 'state', 'event.detail');
-    if (!(UNANNOUNCED_STATES as readonly string[]).includes(state)) throw new InvalidInputError(`event.detail.state must be one of ${UNANNOUNCED_STATES.join(', ')} for ${detailType}; got ${quote(state, 40)}`);
+    if (!(UNANNOUNCED_STATES as readonly string[]).includes(state))
+      throw new InvalidInputError(
+        `event.detail.state must be one of ${UNANNOUNCED_STATES.join(', ')} for ${detailType}; got ${quote(state, 40)}`,
+      );
     return { ...base, instanceId, state };
   }
   return { ...base, instanceId };
@@ -144,10 +195,16 @@ export const CLOCK_SKEW_SECONDS = 60;
  * region than the workflow's own (its execution ARN says which), a time in the future, a Spot
  * warning past its own reclaim. Undefined when nothing is wrong.
  */
-export function impossible(n: Notice, own: { readonly account: string; readonly region: string }, now: number): string | undefined {
-  if (n.account !== own.account) return `the event names account ${n.account}; this workflow serves account ${own.account} only`;
+export function impossible(
+  n: Notice,
+  own: { readonly account: string; readonly region: string },
+  now: number,
+): string | undefined {
+  if (n.account !== own.account)
+    return `the event names account ${n.account}; this workflow serves account ${own.account} only`;
   if (n.region !== own.region) return `the event names region ${n.region}; this workflow serves ${own.region} only`;
-  if (n.at > now + CLOCK_SKEW_SECONDS * 1000) return `the event is dated ${new Date(n.at).toISOString()}, ${Math.round((n.at - now) / 1000)}s in the future: no notice comes from the future`;
+  if (n.at > now + CLOCK_SKEW_SECONDS * 1000)
+    return `the event is dated ${new Date(n.at).toISOString()}, ${Math.round((n.at - now) / 1000)}s in the future: no notice comes from the future`;
   if (n.kind === 'spot-interruption' && n.at + SPOT_NOTICE_SECONDS * 1000 < now) {
     return `the Spot warning is dated ${new Date(n.at).toISOString()}: its reclaim was due ${Math.round((now - n.at) / 1000 - SPOT_NOTICE_SECONDS)}s ago, nothing is left to drain in time`;
   }
@@ -204,22 +261,62 @@ const asId = (s: string) => s.replace(/[^A-Za-z0-9]/g, '');
  * at once), see the README.
  */
 export function noticeRules(account: string, groups: readonly RuledGroup[]): NoticeRule[] {
-  const ec2 = (kinds: readonly NoticeKind[]) => ({ source: ['aws.ec2'], 'detail-type': kinds.map((k) => NOTICES[k].detailType), account: [account] });
+  const ec2 = (kinds: readonly NoticeKind[]) => ({
+    source: ['aws.ec2'],
+    'detail-type': kinds.map((k) => NOTICES[k].detailType),
+    account: [account],
+  });
   const rules: NoticeRule[] = [
-    { id: 'SpotNotices', description: 'Spot interruption warnings and rebalance recommendations', pattern: ec2(['spot-interruption', 'rebalance']), maxEventAgeSeconds: SPOT_NOTICE_SECONDS },
-    { id: 'UnannouncedStops', description: 'instances that stop or shut down without a notice', pattern: { ...ec2(['unannounced']), detail: { state: [...UNANNOUNCED_STATES] } }, maxEventAgeSeconds: SPOT_NOTICE_SECONDS },
+    {
+      id: 'SpotNotices',
+      description: 'Spot interruption warnings and rebalance recommendations',
+      pattern: ec2(['spot-interruption', 'rebalance']),
+      maxEventAgeSeconds: SPOT_NOTICE_SECONDS,
+    },
+    {
+      id: 'UnannouncedStops',
+      description: 'instances that stop or shut down without a notice',
+      pattern: { ...ec2(['unannounced']), detail: { state: [...UNANNOUNCED_STATES] } },
+      maxEventAgeSeconds: SPOT_NOTICE_SECONDS,
+    },
   ];
   for (const g of groups) {
     if (!g.asgNames) continue;
-    const hookRule = (kind: 'terminate-hook' | 'launch-hook', hook: string, timeoutSeconds: number, description: string): NoticeRule => ({
+    const hookRule = (
+      kind: 'terminate-hook' | 'launch-hook',
+      hook: string,
+      timeoutSeconds: number,
+      description: string,
+    ): NoticeRule => ({
       id: `${kind === 'terminate-hook' ? 'TerminateHook' : 'LaunchHook'}${asId(g.name)}`,
       description,
-      pattern: { source: [NOTICES[kind].source], 'detail-type': [NOTICES[kind].detailType], account: [account], detail: { AutoScalingGroupName: [...g.asgNames!], LifecycleHookName: [hook] } },
+      pattern: {
+        source: [NOTICES[kind].source],
+        'detail-type': [NOTICES[kind].detailType],
+        account: [account],
+        detail: { AutoScalingGroupName: [...g.asgNames!], LifecycleHookName: [hook] },
+      },
       // A hook waits at most its heartbeat timeout: an event older than that is of no use.
       maxEventAgeSeconds: Math.max(60, timeoutSeconds),
     });
-    if (g.terminateHook) rules.push(hookRule('terminate-hook', TERMINATE_HOOK_NAME, g.terminateHook.heartbeatTimeoutSeconds, `terminations of ${g.name} held by the ${TERMINATE_HOOK_NAME} hook`));
-    if (g.launchHook) rules.push(hookRule('launch-hook', LAUNCH_HOOK_NAME, launchHookTimeoutSeconds(g.joinTimeoutSeconds), `launches of ${g.name} held by the ${LAUNCH_HOOK_NAME} hook`));
+    if (g.terminateHook)
+      rules.push(
+        hookRule(
+          'terminate-hook',
+          TERMINATE_HOOK_NAME,
+          g.terminateHook.heartbeatTimeoutSeconds,
+          `terminations of ${g.name} held by the ${TERMINATE_HOOK_NAME} hook`,
+        ),
+      );
+    if (g.launchHook)
+      rules.push(
+        hookRule(
+          'launch-hook',
+          LAUNCH_HOOK_NAME,
+          launchHookTimeoutSeconds(g.joinTimeoutSeconds),
+          `launches of ${g.name} held by the ${LAUNCH_HOOK_NAME} hook`,
+        ),
+      );
   }
   return rules;
 }

@@ -88,9 +88,18 @@ export interface SurgePlan {
  * Raises desired by `surplus`, over ASGs launching normally, fewest members first. MaxSize may be
  * raised by as much as the surplus (and is journaled); nothing is placed on an ASG failing to launch.
  */
-export function planSurge(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, now: number): SurgePlan {
+export function planSurge(
+  asgs: readonly AsgState[],
+  c: Classification,
+  settings: GroupSettings,
+  now: number,
+): SurgePlan {
   if (settings.role === 'control-plane' || settings.surplus === 0) return { changes: [], blocked: 0 };
-  const slots = asgs.map((a) => slotOf(a, c, asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS).launchingNormally, { maxCeiling: a.max + settings.surplus }));
+  const slots = asgs.map((a) =>
+    slotOf(a, c, asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS).launchingNormally, {
+      maxCeiling: a.max + settings.surplus,
+    }),
+  );
   const p = placeIncrease(slots, settings.surplus);
   return { changes: p.changes, blocked: p.blocked, blockedReason: p.blockedReason };
 }
@@ -135,10 +144,19 @@ export function pickBatch(
   const failing = new Map<string, string>();
   for (const a of asgs) {
     const h = asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS);
-    if (h.lastFailure && (h.lastSuccessAt === undefined || h.lastSuccessAt < h.lastFailure.at)) failing.set(a.name, h.reason ?? 'failing to launch');
+    if (h.lastFailure && (h.lastSuccessAt === undefined || h.lastSuccessAt < h.lastFailure.at))
+      failing.set(a.name, h.reason ?? 'failing to launch');
   }
-  const old = c.members.filter((m): m is Member & { node: NonNullable<Member['node']> } => !!m.node && m.node.createdAt < journal.startedAt && !journal.terminated.includes(m.instanceId) && m.state !== 'leaving');
-  const skipped = old.filter((m) => failing.has(m.asg)).map((m) => ({ instanceId: m.instanceId, asg: m.asg, reason: failing.get(m.asg)! }));
+  const old = c.members.filter(
+    (m): m is Member & { node: NonNullable<Member['node']> } =>
+      !!m.node &&
+      m.node.createdAt < journal.startedAt &&
+      !journal.terminated.includes(m.instanceId) &&
+      m.state !== 'leaving',
+  );
+  const skipped = old
+    .filter((m) => failing.has(m.asg))
+    .map((m) => ({ instanceId: m.instanceId, asg: m.asg, reason: failing.get(m.asg)! }));
   const eligible = old.filter((m) => m.state === 'ready' && !failing.has(m.asg));
   const held = new Set<string>();
   if (settings.role !== 'control-plane') {
@@ -147,14 +165,25 @@ export function pickBatch(
       inAsg.slice(Math.max(0, inAsg.length - extra)).forEach((m) => held.add(m.instanceId));
     }
   }
-  const toMember = (m: Member & { node: NonNullable<Member['node']> }): BatchMember => ({ instanceId: m.instanceId, node: m.node.name, asg: m.asg, zone: m.zone });
+  const toMember = (m: Member & { node: NonNullable<Member['node']> }): BatchMember => ({
+    instanceId: m.instanceId,
+    node: m.node.name,
+    asg: m.asg,
+    zone: m.zone,
+  });
   const rest = eligible.filter((m) => !held.has(m.instanceId));
-  if (rest.length > 0 || held.size === 0) return { batch: rest.slice(0, batchSize(settings)).map(toMember), final: false, oldRemaining: old.length, skipped };
+  if (rest.length > 0 || held.size === 0)
+    return { batch: rest.slice(0, batchSize(settings)).map(toMember), final: false, oldRemaining: old.length, skipped };
   // Only held nodes are left to pick: the last batch, if nothing else old remains and the floor holds without them.
   if (old.length > held.size) return { batch: [], final: false, oldRemaining: old.length, skipped };
   const last = eligible.filter((m) => held.has(m.instanceId));
   const final = c.counts.ready - last.length >= settings.desiredReady;
-  return { batch: last.slice(0, final ? last.length : batchSize(settings)).map(toMember), final, oldRemaining: old.length, skipped };
+  return {
+    batch: last.slice(0, final ? last.length : batchSize(settings)).map(toMember),
+    final,
+    oldRemaining: old.length,
+    skipped,
+  };
 }
 
 export interface ReadyCheck {
@@ -162,14 +191,24 @@ export interface ReadyCheck {
   readonly ready: number;
   readonly want: number;
   /** Members launched but not Ready yet. */
-  readonly waitingFor: readonly { readonly instanceId: string; readonly asg: string; readonly state: string; readonly ageSeconds: number }[];
+  readonly waitingFor: readonly {
+    readonly instanceId: string;
+    readonly asg: string;
+    readonly state: string;
+    readonly ageSeconds: number;
+  }[];
 }
 
 /**
  * Whether the group is whole: enough Ready nodes, and (control plane) every ASG back to a Ready
  * member, since a control-plane replacement must come back in its own AZ.
  */
-export function checkWhole(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, surged: boolean): ReadyCheck {
+export function checkWhole(
+  asgs: readonly AsgState[],
+  c: Classification,
+  settings: GroupSettings,
+  surged: boolean,
+): ReadyCheck {
   const want = readyTarget(settings, surged);
   const ready = c.counts.ready;
   const waitingFor = c.members
@@ -177,7 +216,8 @@ export function checkWhole(asgs: readonly AsgState[], c: Classification, setting
     .map((m) => ({ instanceId: m.instanceId, asg: m.asg, state: m.state, ageSeconds: m.ageSeconds }));
   let whole = ready >= want;
   if (settings.role === 'control-plane') {
-    whole = whole && asgs.every((a) => a.desired === 0 || c.members.some((m) => m.asg === a.name && m.state === 'ready'));
+    whole =
+      whole && asgs.every((a) => a.desired === 0 || c.members.some((m) => m.asg === a.name && m.state === 'ready'));
   }
   return { whole, ready, want, waitingFor };
 }
@@ -205,10 +245,20 @@ export interface GiveBackPlan {
  * goes back once desired allows. Never takes the group below `minReady` schedulable Ready nodes: surplus that
  * stands in for a replacement that did not come is kept (and said so).
  */
-export function planGiveBack(asgs: readonly AsgState[], c: Classification, original: RefreshJournal['original'], minReady: number): GiveBackPlan {
+export function planGiveBack(
+  asgs: readonly AsgState[],
+  c: Classification,
+  original: RefreshJournal['original'],
+  minReady: number,
+): GiveBackPlan {
   const remove: BatchMember[] = [];
   const restoreMax: Array<{ asg: string; max: number }> = [];
-  const ours = (m: Member) => m.state === 'leaving' && !!m.node?.cordonedByUs && !isLeavingAsgState(m.asgLifecycleState) && m.ec2State !== 'shutting-down' && m.ec2State !== 'terminated';
+  const ours = (m: Member) =>
+    m.state === 'leaving' &&
+    !!m.node?.cordonedByUs &&
+    !isLeavingAsgState(m.asgLifecycleState) &&
+    m.ec2State !== 'shutting-down' &&
+    m.ec2State !== 'terminated';
   // The floor is nodes that can take pods: Ready and schedulable. A node cordoned by anyone (us
   // included: a give-back already under way) takes none, so removing it costs nothing.
   const servesPods = (m: Member) => m.state === 'ready' && !!m.node && !m.node.unschedulable;
@@ -226,7 +276,10 @@ export function planGiveBack(asgs: readonly AsgState[], c: Classification, origi
       const rank = (m: Member) => (ours(m) ? 0 : m.state === 'notJoined' ? 1 : m.state === 'notReady' ? 2 : 3);
       const candidates = c.members
         .filter((m) => m.asg === a.name && (m.state !== 'leaving' || ours(m)))
-        .sort((x, y) => rank(x) - rank(y) || (y.launchTime ?? y.node?.createdAt ?? 0) - (x.launchTime ?? x.node?.createdAt ?? 0));
+        .sort(
+          (x, y) =>
+            rank(x) - rank(y) || (y.launchTime ?? y.node?.createdAt ?? 0) - (x.launchTime ?? x.node?.createdAt ?? 0),
+        );
       for (const m of candidates.slice(0, excess)) {
         if (servesPods(m)) {
           if (readySpare <= 0) {

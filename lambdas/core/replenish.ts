@@ -9,7 +9,9 @@ import type { AsgState, GroupSettings, Member } from './types';
  */
 export interface ReplenishMemory {
   readonly home?: Readonly<Record<string, { readonly desired: number; readonly max: number }>>;
-  readonly backoff?: Readonly<Record<string, { readonly failures: number; readonly until: number; readonly lastFailureAt: number }>>;
+  readonly backoff?: Readonly<
+    Record<string, { readonly failures: number; readonly until: number; readonly lastFailureAt: number }>
+  >;
   readonly lastChange?: Readonly<Record<string, number>>;
   /**
    * ASGs whose give-back was given up because budgets refused every eviction: no give-back is
@@ -22,7 +24,12 @@ export interface ReplenishMemory {
    * only this record says they are ours to terminate. An entry goes once EC2 says the instance
    * is shutting down or gone.
    */
-  readonly reaping?: Readonly<Record<string, { readonly asg: string; readonly at: number; readonly ageSeconds: number; readonly decrement: boolean }>>;
+  readonly reaping?: Readonly<
+    Record<
+      string,
+      { readonly asg: string; readonly at: number; readonly ageSeconds: number; readonly decrement: boolean }
+    >
+  >;
 }
 
 export interface Reap {
@@ -61,20 +68,30 @@ export const GIVE_BACK_RETRY_SECONDS = 1800;
 
 /** Instances launched this long ago without a node count as never joining (the seed's join timeout). */
 function shouldReap(m: Member, settings: GroupSettings): boolean {
-  return m.state === 'notJoined' && m.asgLifecycleState === 'InService' && m.ec2State === 'running' && m.ageSeconds > settings.joinTimeoutSeconds;
+  return (
+    m.state === 'notJoined' &&
+    m.asgLifecycleState === 'InService' &&
+    m.ec2State === 'running' &&
+    m.ageSeconds > settings.joinTimeoutSeconds
+  );
 }
 
 /**
  * Back-off bookkeeping: every failed launch newer than the last one seen doubles the ASG's
  * back-off (5 min to 30 min); a launch that succeeds after the last failure resets it.
  */
-export function updateBackoff(asgs: readonly AsgState[], memory: ReplenishMemory): NonNullable<ReplenishMemory['backoff']> {
+export function updateBackoff(
+  asgs: readonly AsgState[],
+  memory: ReplenishMemory,
+): NonNullable<ReplenishMemory['backoff']> {
   const out: Record<string, { failures: number; until: number; lastFailureAt: number }> = {};
   for (const a of asgs) {
     const prev = memory.backoff?.[a.name];
     const failures = a.activities.filter((x) => x.statusCode === 'Failed').map((x) => x.endTime ?? x.startTime);
     const lastFailure = failures.length ? Math.max(...failures) : undefined;
-    const successes = a.activities.filter((x) => x.statusCode === 'Successful' && x.description.startsWith('Launching')).map((x) => x.endTime ?? x.startTime);
+    const successes = a.activities
+      .filter((x) => x.statusCode === 'Successful' && x.description.startsWith('Launching'))
+      .map((x) => x.endTime ?? x.startTime);
     const lastSuccess = successes.length ? Math.max(...successes) : undefined;
     if (lastFailure === undefined || (lastSuccess !== undefined && lastSuccess > lastFailure)) continue; // healthy: no entry
     if (prev && prev.lastFailureAt >= lastFailure) {
@@ -93,13 +110,20 @@ export function updateBackoff(asgs: readonly AsgState[], memory: ReplenishMemory
  * MaxSize, outside back-off and cool-down; when over with every node Ready, gives back one
  * member of an ASG above its home desired. Control-plane groups only reap.
  */
-export function planReplenish(asgs: readonly AsgState[], c: Classification, settings: GroupSettings, memory: ReplenishMemory, now: number): ReplenishPlan {
+export function planReplenish(
+  asgs: readonly AsgState[],
+  c: Classification,
+  settings: GroupSettings,
+  memory: ReplenishMemory,
+  now: number,
+): ReplenishPlan {
   const notes: string[] = [];
   const home: Record<string, { desired: number; max: number }> = { ...(memory.home ?? {}) };
   for (const a of asgs) home[a.name] ??= { desired: a.desired, max: a.max };
   const backoff = updateBackoff(asgs, memory);
   const lastChange: Record<string, number> = { ...(memory.lastChange ?? {}) };
-  const coolingDown = (asg: string) => (lastChange[asg] ?? Number.NEGATIVE_INFINITY) + settings.cooldownSeconds * 1000 > now;
+  const coolingDown = (asg: string) =>
+    (lastChange[asg] ?? Number.NEGATIVE_INFINITY) + settings.cooldownSeconds * 1000 > now;
 
   const reap = c.members
     .filter((m) => shouldReap(m, settings))
@@ -107,26 +131,40 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
       instanceId: m.instanceId,
       asg: m.asg,
       ageSeconds: m.ageSeconds,
-      decrement: settings.role === 'control-plane' && c.members.some((o) => o.asg === m.asg && o.instanceId !== m.instanceId && (o.state === 'ready' || o.state === 'notReady')),
+      decrement:
+        settings.role === 'control-plane' &&
+        c.members.some(
+          (o) => o.asg === m.asg && o.instanceId !== m.instanceId && (o.state === 'ready' || o.state === 'notReady'),
+        ),
     }));
   for (const r of reap) if (r.decrement) lastChange[r.asg] = now;
   const ready = c.counts.ready;
   // A reaped instance is replaced by its ASG (unless reaped with decrement): it still counts as a launch in flight.
-  const launching = c.members.filter((m) => (m.state === 'notJoined' || m.state === 'notReady') && !reap.some((r) => r.instanceId === m.instanceId && r.decrement)).length;
+  const launching = c.members.filter(
+    (m) =>
+      (m.state === 'notJoined' || m.state === 'notReady') &&
+      !reap.some((r) => r.instanceId === m.instanceId && r.decrement),
+  ).length;
   const short = settings.desiredReady - ready - launching;
   const raise: Array<{ asg: string; from: number; to: number }> = [];
   let giveBack: ReplenishPlan['giveBack'];
 
   if (short > 0 && settings.role === 'control-plane') {
-    notes.push(`short of ${short} Ready node(s); control-plane groups never substitute across ASGs (etcd volumes are zonal): waiting for each ASG's own replacement`);
+    notes.push(
+      `short of ${short} Ready node(s); control-plane groups never substitute across ASGs (etcd volumes are zonal): waiting for each ASG's own replacement`,
+    );
   } else if (short > 0) {
     const slots: Slot[] = asgs.map((a) => {
       const active = a.instances.filter((i) => !isLeavingAsgState(i.lifecycleState)).length;
       const b = backoff[a.name];
       const reasons = [
         a.desired !== active ? `desired ${a.desired} but ${active} instances` : '',
-        b && b.until > now ? `backed off until ${new Date(b.until).toISOString()} after ${b.failures} failed launch(es)` : '',
-        coolingDown(a.name) ? `cooling down until ${new Date(lastChange[a.name] + settings.cooldownSeconds * 1000).toISOString()}` : '',
+        b && b.until > now
+          ? `backed off until ${new Date(b.until).toISOString()} after ${b.failures} failed launch(es)`
+          : '',
+        coolingDown(a.name)
+          ? `cooling down until ${new Date(lastChange[a.name] + settings.cooldownSeconds * 1000).toISOString()}`
+          : '',
       ].filter(Boolean);
       if (reasons.length) notes.push(`${a.name}: ${reasons.join('; ')}`);
       return slotOf(a, c, reasons.length === 0);
@@ -142,7 +180,8 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
     const held = (asg: string) => (memory.giveBackHeld?.[asg]?.until ?? Number.NEGATIVE_INFINITY) > now;
     for (const a of asgs) {
       const h = memory.giveBackHeld?.[a.name];
-      if (a.desired > home[a.name].desired && h && h.until > now) notes.push(`${a.name}: giving back rests until ${new Date(h.until).toISOString()} (${h.why})`);
+      if (a.desired > home[a.name].desired && h && h.until > now)
+        notes.push(`${a.name}: giving back rests until ${new Date(h.until).toISOString()} (${h.why})`);
     }
     const above = asgs.filter((a) => a.desired > home[a.name].desired && !coolingDown(a.name) && !held(a.name));
     const candidates = c.members
@@ -155,12 +194,22 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
       notes.push('over desiredReady; the ASGs above their home desired are cooling down');
     }
   }
-  const restoreMax = asgs.filter((a) => a.max > home[a.name].max && a.desired <= home[a.name].max).map((a) => ({ asg: a.name, from: a.max, to: home[a.name].max }));
+  const restoreMax = asgs
+    .filter((a) => a.max > home[a.name].max && a.desired <= home[a.name].max)
+    .map((a) => ({ asg: a.name, from: a.max, to: home[a.name].max }));
   const reaping = { ...(memory.reaping ?? {}) };
-  for (const r of reap) reaping[r.instanceId] = { asg: r.asg, at: now, ageSeconds: r.ageSeconds, decrement: r.decrement };
+  for (const r of reap)
+    reaping[r.instanceId] = { asg: r.asg, at: now, ageSeconds: r.ageSeconds, decrement: r.decrement };
   const giveBackHeld = Object.fromEntries(Object.entries(memory.giveBackHeld ?? {}).filter(([, h]) => h.until > now));
   // What others keep in the group's memory (a refresh's learned waits) passes through untouched.
-  const { home: _home, backoff: _backoff, lastChange: _lastChange, reaping: _reaping, giveBackHeld: _held, ...others } = memory;
+  const {
+    home: _home,
+    backoff: _backoff,
+    lastChange: _lastChange,
+    reaping: _reaping,
+    giveBackHeld: _held,
+    ...others
+  } = memory;
   return {
     ready,
     desiredReady: settings.desiredReady,
@@ -169,7 +218,14 @@ export function planReplenish(asgs: readonly AsgState[], c: Classification, sett
     raise,
     restoreMax,
     giveBack,
-    memory: { ...others, home, backoff, lastChange, ...(Object.keys(reaping).length ? { reaping } : {}), ...(Object.keys(giveBackHeld).length ? { giveBackHeld } : {}) },
+    memory: {
+      ...others,
+      home,
+      backoff,
+      lastChange,
+      ...(Object.keys(reaping).length ? { reaping } : {}),
+      ...(Object.keys(giveBackHeld).length ? { giveBackHeld } : {}),
+    },
     notes,
   };
 }

@@ -1,5 +1,12 @@
 import { Agent, type AgentOptions } from 'node:https';
-import { CoreV1Api, createConfiguration, KubeConfig, ServerConfiguration, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  createConfiguration,
+  KubeConfig,
+  ServerConfiguration,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
 import type { BearerToken } from '../aws/eks';
 import { parseKubeconfig } from './kubeconfig';
 
@@ -65,7 +72,10 @@ function keepAliveApi(kc: KubeConfig): CoreV1Api {
  * An EKS API server: endpoint and CA from DescribeCluster, a bearer token minted from the
  * Lambda's IAM role. The client is rebuilt whenever the token source mints a new token.
  */
-export function eksApiProvider(access: { endpoint: string; certificateAuthorityData: string }, tokens: TokenSource): KubeApiProvider {
+export function eksApiProvider(
+  access: { endpoint: string; certificateAuthorityData: string },
+  tokens: TokenSource,
+): KubeApiProvider {
   let cached: { token: string; api: CoreV1Api } | undefined;
   return {
     async core() {
@@ -89,8 +99,21 @@ export function kubeconfigApiProvider(kubeconfigYaml: string): KubeApiProvider {
   const a = parseKubeconfig(kubeconfigYaml);
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'cluster', server: a.server, caData: a.caData, skipTLSVerify: false, ...(a.tlsServerName ? { tlsServerName: a.tlsServerName } : {}) }],
-    users: [{ name: 'node-manager', ...('token' in a.user ? { token: a.user.token } : { certData: a.user.certData, keyData: a.user.keyData }) }],
+    clusters: [
+      {
+        name: 'cluster',
+        server: a.server,
+        caData: a.caData,
+        skipTLSVerify: false,
+        ...(a.tlsServerName ? { tlsServerName: a.tlsServerName } : {}),
+      },
+    ],
+    users: [
+      {
+        name: 'node-manager',
+        ...('token' in a.user ? { token: a.user.token } : { certData: a.user.certData, keyData: a.user.keyData }),
+      },
+    ],
     contexts: [{ name: 'node-manager', cluster: 'cluster', user: 'node-manager' }],
     currentContext: 'node-manager',
   });

@@ -48,7 +48,10 @@ export function toKubeError(e: unknown, what: string): unknown {
     return e;
   }
   // node-fetch's FetchError (connection refused, reset, DNS) carries a system error code.
-  if (e instanceof Error && (e.name === 'FetchError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up/.test(e.message))) {
+  if (
+    e instanceof Error &&
+    (e.name === 'FetchError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up/.test(e.message))
+  ) {
     return new KubeUnavailableError(`${what}: ${e.message}`, { cause: e });
   }
   return e;

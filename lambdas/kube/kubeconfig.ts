@@ -33,7 +33,13 @@ const REFUSED_USER: Record<string, string> = {
   'as-groups': 'impersonation is not allowed: node-manager acts only as itself',
   'as-user-extra': 'impersonation is not allowed: node-manager acts only as itself',
 };
-const ALLOWED_CLUSTER = new Set(['server', 'certificate-authority-data', 'tls-server-name', 'extensions', 'disable-compression']);
+const ALLOWED_CLUSTER = new Set([
+  'server',
+  'certificate-authority-data',
+  'tls-server-name',
+  'extensions',
+  'disable-compression',
+]);
 const ALLOWED_USER = new Set(['token', 'client-certificate-data', 'client-key-data', 'extensions']);
 
 type Obj = Record<string, unknown>;
@@ -43,7 +49,10 @@ const safe = (v: unknown) => (typeof v === 'string' && /^[\w.:@-]{1,64}$/.test(v
 
 function named(list: unknown, name: unknown, what: string): Obj {
   const entry = Array.isArray(list) ? list.find((e) => isObj(e) && e.name === name) : undefined;
-  if (!isObj(entry) || !isObj(entry[what])) throw new InvalidKubeconfigError(`the kubeconfig's current context names ${what} ${safe(name)}, which it does not define`);
+  if (!isObj(entry) || !isObj(entry[what]))
+    throw new InvalidKubeconfigError(
+      `the kubeconfig's current context names ${what} ${safe(name)}, which it does not define`,
+    );
   return entry[what] as Obj;
 }
 
@@ -61,37 +70,64 @@ export function parseKubeconfig(yaml: string): KubeAccess {
     const at = e instanceof YAMLException && e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '';
     throw new InvalidKubeconfigError(`the kubeconfig is not valid YAML${at}`);
   }
-  if (!isObj(doc)) throw new InvalidKubeconfigError('the kubeconfig is not a YAML mapping (apiVersion, kind: Config, clusters, users, contexts, current-context)');
+  if (!isObj(doc))
+    throw new InvalidKubeconfigError(
+      'the kubeconfig is not a YAML mapping (apiVersion, kind: Config, clusters, users, contexts, current-context)',
+    );
   const current = doc['current-context'];
-  if (typeof current !== 'string' || !current) throw new InvalidKubeconfigError('the kubeconfig has no current-context');
+  if (typeof current !== 'string' || !current)
+    throw new InvalidKubeconfigError('the kubeconfig has no current-context');
   const context = named(doc.contexts, current, 'context');
   const cluster = named(doc.clusters, context.cluster, 'cluster');
   const user = named(doc.users, context.user, 'user');
 
   for (const k of Object.keys(cluster)) {
-    if (REFUSED_CLUSTER[k]) throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "${k}" is not allowed: ${REFUSED_CLUSTER[k]}`);
-    if (!ALLOWED_CLUSTER.has(k)) throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "${k}" is not supported; allowed: ${[...ALLOWED_CLUSTER].join(', ')}`);
+    if (REFUSED_CLUSTER[k])
+      throw new InvalidKubeconfigError(
+        `cluster ${safe(context.cluster)}: "${k}" is not allowed: ${REFUSED_CLUSTER[k]}`,
+      );
+    if (!ALLOWED_CLUSTER.has(k))
+      throw new InvalidKubeconfigError(
+        `cluster ${safe(context.cluster)}: "${k}" is not supported; allowed: ${[...ALLOWED_CLUSTER].join(', ')}`,
+      );
   }
   for (const k of Object.keys(user)) {
-    if (REFUSED_USER[k]) throw new InvalidKubeconfigError(`user ${safe(context.user)}: "${k}" is not allowed: ${REFUSED_USER[k]}`);
-    if (!ALLOWED_USER.has(k)) throw new InvalidKubeconfigError(`user ${safe(context.user)}: "${k}" is not supported; allowed: ${[...ALLOWED_USER].join(', ')}`);
+    if (REFUSED_USER[k])
+      throw new InvalidKubeconfigError(`user ${safe(context.user)}: "${k}" is not allowed: ${REFUSED_USER[k]}`);
+    if (!ALLOWED_USER.has(k))
+      throw new InvalidKubeconfigError(
+        `user ${safe(context.user)}: "${k}" is not supported; allowed: ${[...ALLOWED_USER].join(', ')}`,
+      );
   }
-  if (cluster['disable-compression'] !== undefined && typeof cluster['disable-compression'] !== 'boolean') throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "disable-compression" must be true or false`);
+  if (cluster['disable-compression'] !== undefined && typeof cluster['disable-compression'] !== 'boolean')
+    throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "disable-compression" must be true or false`);
   const server = cluster.server;
-  if (typeof server !== 'string' || !/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(server)) throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "server" must be an https:// URL`);
+  if (typeof server !== 'string' || !/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(server))
+    throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "server" must be an https:// URL`);
   const caData = cluster['certificate-authority-data'];
-  if (typeof caData !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(caData)) throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "certificate-authority-data" (base64 PEM) is required`);
+  if (typeof caData !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(caData))
+    throw new InvalidKubeconfigError(
+      `cluster ${safe(context.cluster)}: "certificate-authority-data" (base64 PEM) is required`,
+    );
   const tlsServerName = cluster['tls-server-name'];
-  if (tlsServerName !== undefined && typeof tlsServerName !== 'string') throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "tls-server-name" must be a string`);
+  if (tlsServerName !== undefined && typeof tlsServerName !== 'string')
+    throw new InvalidKubeconfigError(`cluster ${safe(context.cluster)}: "tls-server-name" must be a string`);
 
   const token = user.token;
   const cert = user['client-certificate-data'];
   const key = user['client-key-data'];
-  if (token !== undefined && (cert !== undefined || key !== undefined)) throw new InvalidKubeconfigError(`user ${safe(context.user)}: give either "token" or "client-certificate-data" with "client-key-data", not both`);
+  if (token !== undefined && (cert !== undefined || key !== undefined))
+    throw new InvalidKubeconfigError(
+      `user ${safe(context.user)}: give either "token" or "client-certificate-data" with "client-key-data", not both`,
+    );
   if (token !== undefined) {
-    if (typeof token !== 'string' || !token) throw new InvalidKubeconfigError(`user ${safe(context.user)}: "token" must be a non-empty string`);
+    if (typeof token !== 'string' || !token)
+      throw new InvalidKubeconfigError(`user ${safe(context.user)}: "token" must be a non-empty string`);
     return { server, caData, tlsServerName, user: { token } };
   }
-  if (typeof cert === 'string' && typeof key === 'string' && cert && key) return { server, caData, tlsServerName, user: { certData: cert, keyData: key } };
-  throw new InvalidKubeconfigError(`user ${safe(context.user)}: needs "token", or "client-certificate-data" with "client-key-data"`);
+  if (typeof cert === 'string' && typeof key === 'string' && cert && key)
+    return { server, caData, tlsServerName, user: { certData: cert, keyData: key } };
+  throw new InvalidKubeconfigError(
+    `user ${safe(context.user)}: needs "token", or "client-certificate-data" with "client-key-data"`,
+  );
 }

@@ -60,7 +60,15 @@ function toNodeState(n: V1Node): NodeState {
     labels: n.metadata?.labels ?? {},
     cordonedByUs: n.spec?.unschedulable === true && !!annotations[CORDONED_BY_ANNOTATION],
     ...(annotations[CORDONED_BY_ANNOTATION] ? { cordonedBy: annotations[CORDONED_BY_ANNOTATION] } : {}),
-    ...(taint ? { interruption: { kind: taint.value ?? '', at: Number.isFinite(markedAt) ? markedAt : 0, group: annotations[INTERRUPTED_GROUP_ANNOTATION] ?? '' } } : {}),
+    ...(taint
+      ? {
+          interruption: {
+            kind: taint.value ?? '',
+            at: Number.isFinite(markedAt) ? markedAt : 0,
+            group: annotations[INTERRUPTED_GROUP_ANNOTATION] ?? '',
+          },
+        }
+      : {}),
   };
 }
 
@@ -78,7 +86,12 @@ function toPodInfo(p: V1Pod): PodInfo {
     isMirror: !!p.metadata?.annotations?.['kubernetes.io/config.mirror'],
     isTerminal: !!p.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed',
     graceSeconds: p.spec?.terminationGracePeriodSeconds,
-    ...(p.metadata?.deletionTimestamp ? { stopsBy: new Date(p.metadata.deletionTimestamp).getTime() + (p.metadata.deletionGracePeriodSeconds ?? 30) * 1000 } : {}),
+    ...(p.metadata?.deletionTimestamp
+      ? {
+          stopsBy:
+            new Date(p.metadata.deletionTimestamp).getTime() + (p.metadata.deletionGracePeriodSeconds ?? 30) * 1000,
+        }
+      : {}),
   };
 }
 
@@ -96,9 +109,11 @@ export class KubePort {
     const out: NodeState[] = [];
     let token: string | undefined;
     do {
-      const page = await core.listNode({ limit: LIST_PAGE_SIZE, _continue: token, labelSelector }).catch((e: unknown) => {
-        throw toKubeError(e, 'list nodes');
-      });
+      const page = await core
+        .listNode({ limit: LIST_PAGE_SIZE, _continue: token, labelSelector })
+        .catch((e: unknown) => {
+          throw toKubeError(e, 'list nodes');
+        });
       out.push(...page.items.map(toNodeState));
       token = page.metadata?._continue || undefined;
     } while (token);
@@ -107,7 +122,11 @@ export class KubePort {
 
   /** Marks the node unschedulable and notes who did, so cleanup knows it is ours to undo. */
   async cordon(name: string, by: string): Promise<NodeState> {
-    return this.patchNode(name, { spec: { unschedulable: true }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: by } } }, 'cordon');
+    return this.patchNode(
+      name,
+      { spec: { unschedulable: true }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: by } } },
+      'cordon',
+    );
   }
 
   /**
@@ -117,17 +136,27 @@ export class KubePort {
    * first and the patch carries its resourceVersion: a concurrent change is a 409 and the patch is
    * made again from a fresh read. Undefined when no such node exists.
    */
-  async markInterrupted(name: string, mark: { readonly by: string; readonly why: string; readonly at: number; readonly group: string }): Promise<NodeState | undefined> {
+  async markInterrupted(
+    name: string,
+    mark: { readonly by: string; readonly why: string; readonly at: number; readonly group: string },
+  ): Promise<NodeState | undefined> {
     const { by, why, at, group } = mark;
     return this.patchRead(name, 'taint', (node) => {
-      const others = taintsOf(node).filter((t) => t.key !== INTERRUPTION_TAINT && t.key !== 'node.kubernetes.io/unschedulable');
+      const others = taintsOf(node).filter(
+        (t) => t.key !== INTERRUPTION_TAINT && t.key !== 'node.kubernetes.io/unschedulable',
+      );
       const labels = node.metadata?.labels ?? {};
       const annotations = node.metadata?.annotations ?? {};
       // Excluded before we came (by someone, or by an earlier mark of ours): leave that as it is.
-      const weExclude = labels[EXCLUDE_FROM_LB_LABEL] === undefined || annotations[EXCLUDED_BY_US_ANNOTATION] === 'true';
+      const weExclude =
+        labels[EXCLUDE_FROM_LB_LABEL] === undefined || annotations[EXCLUDED_BY_US_ANNOTATION] === 'true';
       // Cordoned before (a refresh's batch, a person): the cordon outlives this mark.
       const marked = taintsOf(node).some((t) => t.key === INTERRUPTION_TAINT);
-      const before = marked ? annotations[CORDONED_BEFORE_ANNOTATION] : node.spec?.unschedulable ? (annotations[CORDONED_BY_ANNOTATION] ?? '-') : undefined;
+      const before = marked
+        ? annotations[CORDONED_BEFORE_ANNOTATION]
+        : node.spec?.unschedulable
+          ? (annotations[CORDONED_BY_ANNOTATION] ?? '-')
+          : undefined;
       return {
         metadata: {
           labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' },
@@ -139,7 +168,10 @@ export class KubePort {
             ...(before !== undefined ? { [CORDONED_BEFORE_ANNOTATION]: before } : {}),
           },
         },
-        spec: { unschedulable: true, taints: [...others, { key: INTERRUPTION_TAINT, value: why, effect: 'NoSchedule' }] },
+        spec: {
+          unschedulable: true,
+          taints: [...others, { key: INTERRUPTION_TAINT, value: why, effect: 'NoSchedule' }],
+        },
       };
     });
   }
@@ -159,7 +191,9 @@ export class KubePort {
       if (by !== undefined && annotations[CORDONED_BY_ANNOTATION] !== by) return undefined;
       const ours = annotations[EXCLUDED_BY_US_ANNOTATION] === 'true';
       const before = annotations[CORDONED_BEFORE_ANNOTATION];
-      const keep = taints.filter((t) => t.key !== INTERRUPTION_TAINT && (before !== undefined || t.key !== 'node.kubernetes.io/unschedulable'));
+      const keep = taints.filter(
+        (t) => t.key !== INTERRUPTION_TAINT && (before !== undefined || t.key !== 'node.kubernetes.io/unschedulable'),
+      );
       return {
         metadata: {
           ...(ours ? { labels: { [EXCLUDE_FROM_LB_LABEL]: null } } : {}),
@@ -180,7 +214,11 @@ export class KubePort {
    * Reads the node, builds a patch from what it read (undefined: nothing to do), and applies it with
    * the read's resourceVersion; a concurrent change (409) reads again, twice at most.
    */
-  private async patchRead(name: string, what: string, build: (node: V1Node) => object | undefined): Promise<NodeState | undefined> {
+  private async patchRead(
+    name: string,
+    what: string,
+    build: (node: V1Node) => object | undefined,
+  ): Promise<NodeState | undefined> {
     const core = await this.api.core();
     for (let attempt = 0; ; attempt += 1) {
       const list = await core.listNode({ fieldSelector: `metadata.name=${name}`, limit: 1 }).catch((e: unknown) => {
@@ -190,7 +228,10 @@ export class KubePort {
       if (!node) return undefined;
       const body = build(node);
       if (!body) return undefined;
-      const withVersion = { ...body, metadata: { ...(body as { metadata?: object }).metadata, resourceVersion: node.metadata?.resourceVersion } };
+      const withVersion = {
+        ...body,
+        metadata: { ...(body as { metadata?: object }).metadata, resourceVersion: node.metadata?.resourceVersion },
+      };
       try {
         return await this.patchNode(name, withVersion, what);
       } catch (e) {
@@ -239,7 +280,11 @@ export class KubePort {
     let token: string | undefined;
     do {
       const page = await core
-        .listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}`, limit: LIST_PAGE_SIZE, _continue: token })
+        .listPodForAllNamespaces({
+          fieldSelector: `spec.nodeName=${nodeName}`,
+          limit: LIST_PAGE_SIZE,
+          _continue: token,
+        })
         .catch((e: unknown) => {
           throw toKubeError(e, `list pods on ${nodeName}`);
         });

@@ -1,5 +1,11 @@
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Ec2Port } from '../../lambdas/aws/ec2';
 import { StepFunctionsPort } from '../../lambdas/aws/stepfunctions';
@@ -13,7 +19,21 @@ describe('Ec2Port call shapes', () => {
     mock.on(DescribeInstancesCommand).callsFake((input) => {
       const ids: string[] = input.Filters[0].Values;
       return {
-        Reservations: [{ Instances: ids.slice(0, 1).map((id) => ({ InstanceId: id, InstanceType: 'm5.large', InstanceLifecycle: 'spot', LaunchTime: new Date(7), Placement: { AvailabilityZone: 'az-a' }, State: { Name: 'running' }, PrivateDnsName: 'ip-1' })) }],
+        Reservations: [
+          {
+            Instances: ids
+              .slice(0, 1)
+              .map((id) => ({
+                InstanceId: id,
+                InstanceType: 'm5.large',
+                InstanceLifecycle: 'spot',
+                LaunchTime: new Date(7),
+                Placement: { AvailabilityZone: 'az-a' },
+                State: { Name: 'running' },
+                PrivateDnsName: 'ip-1',
+              })),
+          },
+        ],
         NextToken: input.NextToken ? undefined : 'p2',
       };
     });
@@ -29,7 +49,16 @@ describe('Ec2Port call shapes', () => {
       ['instance-id', 50, 1000, 'p2'],
     ]);
     expect(calls.every((c) => c.InstanceIds === undefined)).toBe(true);
-    expect(out[0]).toEqual({ instanceId: 'i-0', zone: 'az-a', instanceType: 'm5.large', lifecycle: 'spot', launchTime: 7, state: 'running', privateDnsName: 'ip-1', tags: {} });
+    expect(out[0]).toEqual({
+      instanceId: 'i-0',
+      zone: 'az-a',
+      instanceType: 'm5.large',
+      lifecycle: 'spot',
+      launchTime: 7,
+      state: 'running',
+      privateDnsName: 'ip-1',
+      tags: {},
+    });
   });
 
   it('makes no call for no ids, and terminates in one call', async () => {
@@ -47,17 +76,39 @@ describe('StepFunctionsPort call shapes', () => {
   beforeEach(() => mock.reset());
 
   it('says undefined for an execution Step Functions does not know', async () => {
-    mock.on(DescribeExecutionCommand, { executionArn: 'gone' }).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
-    mock.on(DescribeExecutionCommand, { executionArn: 'there' }).resolves({ executionArn: 'there', status: 'ABORTED', startDate: new Date(1), stopDate: new Date(2), stateMachineArn: 'sm', input: '{}' });
+    mock
+      .on(DescribeExecutionCommand, { executionArn: 'gone' })
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+    mock
+      .on(DescribeExecutionCommand, { executionArn: 'there' })
+      .resolves({
+        executionArn: 'there',
+        status: 'ABORTED',
+        startDate: new Date(1),
+        stopDate: new Date(2),
+        stateMachineArn: 'sm',
+        input: '{}',
+      });
     expect(await port.describeExecution('gone')).toBeUndefined();
-    expect(await port.describeExecution('there')).toEqual({ executionArn: 'there', status: 'ABORTED', startDate: 1, stopDate: 2 });
+    expect(await port.describeExecution('there')).toEqual({
+      executionArn: 'there',
+      status: 'ABORTED',
+      startDate: 1,
+      stopDate: 2,
+    });
   });
 
   it('starts an execution by name; the same name again starts nothing', async () => {
     mock.on(StartExecutionCommand, { name: 'spot-1' }).resolves({ executionArn: 'sm:spot-1', startDate: new Date(3) });
-    mock.on(StartExecutionCommand, { name: 'spot-2' }).rejects(new ExecutionAlreadyExists({ message: "Execution Already Exists: 'sm:spot-2'", $metadata: {} }));
+    mock
+      .on(StartExecutionCommand, { name: 'spot-2' })
+      .rejects(new ExecutionAlreadyExists({ message: "Execution Already Exists: 'sm:spot-2'", $metadata: {} }));
     expect(await port.startExecution('sm', 'spot-1', '{}')).toEqual({ executionArn: 'sm:spot-1', started: true });
     expect(await port.startExecution('sm', 'spot-2', '{}')).toEqual({ started: false });
-    expect(mock.commandCalls(StartExecutionCommand)[0].args[0].input).toEqual({ stateMachineArn: 'sm', name: 'spot-1', input: '{}' });
+    expect(mock.commandCalls(StartExecutionCommand)[0].args[0].input).toEqual({
+      stateMachineArn: 'sm',
+      name: 'spot-1',
+      input: '{}',
+    });
   });
 });

@@ -24,13 +24,23 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
   it('lets one holder in, names the holder to the next, and is re-entrant for the same holder', async () => {
     const a = sim.startExecution(SM, 'a').executionArn;
     const b = sim.startExecution(SM, 'b').executionArn;
-    await expect(acquireGroupLease(store, sfn, 'nodes', a, 'refresh', sim.now())).resolves.toEqual({ recoveredJournal: undefined, memory: undefined });
+    await expect(acquireGroupLease(store, sfn, 'nodes', a, 'refresh', sim.now())).resolves.toEqual({
+      recoveredJournal: undefined,
+      memory: undefined,
+    });
     const held = await acquireGroupLease(store, sfn, 'nodes', b, 'replenish', sim.now()).catch((e: unknown) => e);
     expect(held).toBeInstanceOf(LeaseHeldError);
-    expect(held).toMatchObject({ name: 'LeaseHeld', holder: a, holderKind: 'refresh', message: `group nodes is held by refresh ${a}` });
+    expect(held).toMatchObject({
+      name: 'LeaseHeld',
+      holder: a,
+      holderKind: 'refresh',
+      message: `group nodes is held by refresh ${a}`,
+    });
     await store.writeJournal('nodes', a, { surged: ['asg-a'] }, sim.now());
     // A retried step of the same execution gets its own journal back.
-    await expect(acquireGroupLease(store, sfn, 'nodes', a, 'refresh', sim.now())).resolves.toMatchObject({ recoveredJournal: { surged: ['asg-a'] } });
+    await expect(acquireGroupLease(store, sfn, 'nodes', a, 'refresh', sim.now())).resolves.toMatchObject({
+      recoveredJournal: { surged: ['asg-a'] },
+    });
     // Other groups are independent.
     await expect(acquireGroupLease(store, sfn, 'masters', b, 'replenish', sim.now())).resolves.toBeDefined();
   });
@@ -43,13 +53,20 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
     sim.stopExecution(dead, 'ABORTED');
     const next = sim.startExecution(SM, 'next').executionArn;
     const got = await acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now());
-    expect(got).toEqual({ recoveredJournal: { maxSize: { 'asg-a': 1 } }, recoveredFrom: dead, recoveredKind: 'refresh', memory: { home: { 'asg-a': 1 } } });
+    expect(got).toEqual({
+      recoveredJournal: { maxSize: { 'asg-a': 1 } },
+      recoveredFrom: dead,
+      recoveredKind: 'refresh',
+      memory: { home: { 'asg-a': 1 } },
+    });
     // The dead holder can no longer write.
     await expect(store.writeJournal('nodes', dead, {}, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
     // A holder Step Functions has forgotten entirely is dead too.
     await store.release('nodes', next);
     await store.acquire('nodes', `${SM.replace('stateMachine', 'execution')}:forgotten`, 'replenish', sim.now());
-    await expect(acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now())).resolves.toMatchObject({ recoveredFrom: expect.stringMatching(/forgotten$/) });
+    await expect(acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now())).resolves.toMatchObject({
+      recoveredFrom: expect.stringMatching(/forgotten$/),
+    });
   });
 
   it('the interruption ledger: an item per instance with a time to live, written without the lease, one claim per entry, conditional on what was read', async () => {
@@ -76,12 +93,30 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
 
   it("an earlier release's ledger in the lease item is read, and dropped only as read", async () => {
     // As the previous release wrote it: attributes i_<instance id> beside the lease.
-    sim.tables.table('leases')!.items.set('nodes', { group: { S: 'nodes' }, memory: { S: '{"home":{}}' }, 'i_i-0aaaaaaaaaaaaaaa1': { S: '{"v":"closed"}' }, 'i_i-0bbbbbbbbbbbbbbb2': { S: '{"v":"open"}' } });
-    expect((await store.get('nodes'))?.legacyLedger).toEqual({ 'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}', 'i-0bbbbbbbbbbbbbbb2': '{"v":"open"}' });
+    sim.tables
+      .table('leases')!
+      .items.set('nodes', {
+        group: { S: 'nodes' },
+        memory: { S: '{"home":{}}' },
+        'i_i-0aaaaaaaaaaaaaaa1': { S: '{"v":"closed"}' },
+        'i_i-0bbbbbbbbbbbbbbb2': { S: '{"v":"open"}' },
+      });
+    expect((await store.get('nodes'))?.legacyLedger).toEqual({
+      'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}',
+      'i-0bbbbbbbbbbbbbbb2': '{"v":"open"}',
+    });
     // A drop names the text it read: one that changed since is not dropped (nor anything else in that write).
-    expect(await store.dropLegacyLedger('nodes', { 'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}', 'i-0bbbbbbbbbbbbbbb2': '{"v":"stale"}' })).toBe(false);
+    expect(
+      await store.dropLegacyLedger('nodes', {
+        'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}',
+        'i-0bbbbbbbbbbbbbbb2': '{"v":"stale"}',
+      }),
+    ).toBe(false);
     expect(await store.dropLegacyLedger('nodes', { 'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}' })).toBe(true);
-    expect(await store.get('nodes')).toMatchObject({ memory: { home: {} }, legacyLedger: { 'i-0bbbbbbbbbbbbbbb2': '{"v":"open"}' } });
+    expect(await store.get('nodes')).toMatchObject({
+      memory: { home: {} },
+      legacyLedger: { 'i-0bbbbbbbbbbbbbbb2': '{"v":"open"}' },
+    });
   });
 
   it('releases idempotently and keeps memory across leases', async () => {
@@ -92,7 +127,16 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
     expect(await store.release('nodes', a)).toBe(true);
     expect(await store.release('nodes', a)).toBe(false);
     const rec = await store.get('nodes');
-    expect(rec).toEqual({ group: 'nodes', memory: { home: { x: 2 } }, holder: undefined, kind: undefined, acquiredAt: undefined, heartbeatAt: undefined, journal: undefined, legacyLedger: {} });
+    expect(rec).toEqual({
+      group: 'nodes',
+      memory: { home: { x: 2 } },
+      holder: undefined,
+      kind: undefined,
+      acquiredAt: undefined,
+      heartbeatAt: undefined,
+      journal: undefined,
+      legacyLedger: {},
+    });
     await expect(store.renew('nodes', a, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
   });
 
@@ -114,9 +158,16 @@ describe('LeaseStore call shape', () => {
     expect(mock.commandCalls(UpdateItemCommand)[0].args[0].input).toEqual({
       TableName: 't',
       Key: { group: { S: 'g' } },
-      UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now REMOVE #handover',
+      UpdateExpression:
+        'SET #holder = :me, #kind = :kind, #acquiredAt = if_not_exists(#acquiredAt, :now), #heartbeatAt = :now REMOVE #handover',
       ConditionExpression: 'attribute_not_exists(#holder) OR #holder = :me',
-      ExpressionAttributeNames: { '#holder': 'holder', '#kind': 'kind', '#acquiredAt': 'acquiredAt', '#heartbeatAt': 'heartbeatAt', '#handover': 'handover' },
+      ExpressionAttributeNames: {
+        '#holder': 'holder',
+        '#kind': 'kind',
+        '#acquiredAt': 'acquiredAt',
+        '#heartbeatAt': 'heartbeatAt',
+        '#handover': 'handover',
+      },
       ExpressionAttributeValues: { ':me': { S: 'me' }, ':kind': { S: 'refresh' }, ':now': { N: '42' } },
       ReturnValues: 'ALL_OLD',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -29,8 +29,12 @@ describe('terminateUnlessLeaving on the simulated region', () => {
     ]);
     // Began leaving after the read (EC2 reclaimed it): the refusal is re-read, and counted as leaving.
     await new EC2Client({}).send(new TerminateInstancesCommand({ InstanceIds: [c] }));
-    expect(await terminateUnlessLeaving(port, read, [c], false)).toEqual([{ instanceId: c, outcome: 'alreadyLeaving' }]);
-    const refusedTerminates = sim.audit.filter((e) => e.operation === 'TerminateInstanceInAutoScalingGroup' && e.outcome !== 'ok');
+    expect(await terminateUnlessLeaving(port, read, [c], false)).toEqual([
+      { instanceId: c, outcome: 'alreadyLeaving' },
+    ]);
+    const refusedTerminates = sim.audit.filter(
+      (e) => e.operation === 'TerminateInstanceInAutoScalingGroup' && e.outcome !== 'ok',
+    );
     expect(refusedTerminates.map((e) => e.target)).toEqual([`instance/${c} decrement=false`]);
   });
 });

@@ -12,13 +12,44 @@ const ROOT = join(__dirname, '..', '..');
  * left to the runtime, the configuration inlined) load and answer: client-node is ESM-only and
  * must survive the conversion.
  */
-const START = { step: 'validate', start: { input: { group: 'nope' }, executionArn: 'arn:aws:states:ap-northeast-1:123456789012:execution:x:y', startTime: new Date().toISOString(), stateMachineArn: 'y' } };
-/** What each bundle's handler answers to that input: refresh and replenish refuse it with a named error; the interruption drain refuses it too, succeeding (a refusal is not an outage); the gate starts nothing. */
+const START = {
+  step: 'validate',
+  start: {
+    input: { group: 'nope' },
+    executionArn: 'arn:aws:states:ap-northeast-1:123456789012:execution:x:y',
+    startTime: new Date().toISOString(),
+    stateMachineArn: 'y',
+  },
+};
+/**
+ * What each bundle's handler answers to that input: refresh and replenish refuse it with a named
+ * error; the interruption drain refuses it too, succeeding (a refusal is not an outage); the gate
+ * starts nothing.
+ */
 const ANSWER: Record<string, [unknown, unknown]> = {
-  refresh: [START, { error: { name: 'InvalidInput', message: '"group" must be one of "master", "nodes"; got "nope"' } }],
-  replenish: [START, { error: { name: 'InvalidInput', message: '"group" must be one of "master", "nodes"; got "nope"' } }],
-  interruption: [START, { act: false, refused: true, ignored: 'event.detail-type must be a non-empty string of at most 1600 characters; got null' }],
-  'interruption-gate': [{ group: 'nope' }, { dropped: 'not a notice the workflow takes: event.detail-type must be a non-empty string of at most 1600 characters; got null' }],
+  refresh: [
+    START,
+    { error: { name: 'InvalidInput', message: '"group" must be one of "master", "nodes"; got "nope"' } },
+  ],
+  replenish: [
+    START,
+    { error: { name: 'InvalidInput', message: '"group" must be one of "master", "nodes"; got "nope"' } },
+  ],
+  interruption: [
+    START,
+    {
+      act: false,
+      refused: true,
+      ignored: 'event.detail-type must be a non-empty string of at most 1600 characters; got null',
+    },
+  ],
+  'interruption-gate': [
+    { group: 'nope' },
+    {
+      dropped:
+        'not a notice the workflow takes: event.detail-type must be a non-empty string of at most 1600 characters; got null',
+    },
+  ],
 };
 
 describe.each(['refresh', 'replenish', 'interruption', 'interruption-gate'])('the %s function bundle', (name) => {
@@ -32,7 +63,10 @@ describe.each(['refresh', 'replenish', 'interruption', 'interruption-gate'])('th
     expect(statSync(out).size).toBeGreaterThan(name === 'interruption-gate' ? 10_000 : 100_000);
     const [input] = ANSWER[name];
     const script = `require(${JSON.stringify(out)}).handler(${JSON.stringify(input)}).then((o) => console.log(JSON.stringify(o.did ? { act: o.act, refused: o.did.refused, ignored: o.did.ignored } : o)), (e) => console.log(JSON.stringify({ error: { name: e.name, message: e.message } })))`;
-    const stdout = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), NODE_MANAGER_LEASE_TABLE: 'leases' }, encoding: 'utf8' });
+    const stdout = execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), NODE_MANAGER_LEASE_TABLE: 'leases' },
+      encoding: 'utf8',
+    });
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual(ANSWER[name][1]);
   });
 });

@@ -13,7 +13,10 @@ const ROOT = join(__dirname, '..', '..');
  */
 export function lambdaBuildOptions(workflow: string, outfile: string, entry = `${workflow}-handler.ts`): BuildOptions {
   // As the stack inlines it: validated, defaults applied.
-  const config = handlerConfig(parseDeploymentConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'))), 'from-environment');
+  const config = handlerConfig(
+    parseDeploymentConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'))),
+    'from-environment',
+  );
   return {
     entryPoints: [join(ROOT, 'lambdas', entry)],
     bundle: true,
@@ -22,7 +25,11 @@ export function lambdaBuildOptions(workflow: string, outfile: string, entry = `$
     target: 'node22',
     minify: true,
     external: ['@aws-sdk/*'],
-    define: { 'process.env.NODE_MANAGER_CONFIG': JSON.stringify(JSON.stringify({ ...config, cluster: { ...config.cluster, region: 'ap-northeast-1' } })) },
+    define: {
+      'process.env.NODE_MANAGER_CONFIG': JSON.stringify(
+        JSON.stringify({ ...config, cluster: { ...config.cluster, region: 'ap-northeast-1' } }),
+      ),
+    },
     alias: Object.fromEntries(Object.entries(LAMBDA_ALIASES).map(([from, to]) => [from, join(ROOT, to)])),
     outfile,
     logLevel: 'silent',

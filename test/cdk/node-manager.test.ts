@@ -14,12 +14,20 @@ const ROOT = join(__dirname, '..', '..');
 const app = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const example = (name: string) => loadConfig(join(ROOT, 'examples', 'config', `${name}.json`));
 
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string>>; Effect: string };
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, string>>;
+  Effect: string;
+};
 function statements(t: Template): Statement[] {
-  return Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+  return Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+  );
 }
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const READ_ONLY = /^(autoscaling|ec2|xray|logs|states|dynamodb|eks|secretsmanager):(Describe|Get|List|BatchGet)|^xray:(PutTraceSegments|PutTelemetryRecords|GetSampling)/;
+const READ_ONLY =
+  /^(autoscaling|ec2|xray|logs|states|dynamodb|eks|secretsmanager):(Describe|Get|List|BatchGet)|^xray:(PutTraceSegments|PutTelemetryRecords|GetSampling)/;
 /**
  * Step Functions' logging to CloudWatch Logs goes through the vended log-delivery APIs, which take
  * no resource (AWS: "these actions don't support resource-level permissions"); CDK grants them to
@@ -37,34 +45,59 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
     expect(Object.keys(machines)).toHaveLength(3);
     for (const workflow of ['refresh', 'replenish', 'interruption']) {
       const file = readFileSync(join(ROOT, 'statemachines', `${workflow}.asl.json`), 'utf8');
-      const sm = Object.values(machines).find((m) => (m as { Properties: { StateMachineName: string } }).Properties.StateMachineName.endsWith(`-${workflow}`)) as {
-        Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown>; TracingConfiguration: unknown; LoggingConfiguration: { Level: string } };
+      const sm = Object.values(machines).find((m) =>
+        (m as { Properties: { StateMachineName: string } }).Properties.StateMachineName.endsWith(`-${workflow}`),
+      ) as {
+        Properties: {
+          DefinitionString: string;
+          DefinitionSubstitutions: Record<string, unknown>;
+          TracingConfiguration: unknown;
+          LoggingConfiguration: { Level: string };
+        };
       };
       expect(JSON.parse(sm.Properties.DefinitionString)).toEqual(JSON.parse(file));
       const placeholders = [...new Set([...file.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]))];
       expect(placeholders.length).toBeGreaterThan(0);
       expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual(placeholders.sort());
-      for (const p of placeholders) expect(sm.Properties.DefinitionSubstitutions[p]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`${workflow}Function`)), 'Arn'] });
+      for (const p of placeholders)
+        expect(sm.Properties.DefinitionSubstitutions[p]).toEqual({
+          'Fn::GetAtt': [expect.stringMatching(new RegExp(`${workflow}Function`)), 'Arn'],
+        });
       expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
       expect(sm.Properties.LoggingConfiguration.Level).toBe('ALL');
     }
   });
 
   it('lets each function write its logs to its own log group, and to no other', () => {
-    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => /(refresh|replenish|interruption|interruptionGate)Logs/.test(id));
+    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) =>
+      /(refresh|replenish|interruption|interruptionGate)Logs/.test(id),
+    );
     expect(groups).toHaveLength(4);
-    const writes = statements(t).filter((s) => actionsOf(s).some((a) => a === 'logs:CreateLogStream' || a === 'logs:PutLogEvents'));
+    const writes = statements(t).filter((s) =>
+      actionsOf(s).some((a) => a === 'logs:CreateLogStream' || a === 'logs:PutLogEvents'),
+    );
     for (const [id] of groups) {
       const grant = writes.find((s) => JSON.stringify(s.Resource).includes(id));
       expect(grant && actionsOf(grant).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     }
     for (const s of writes) expect(groups.some(([id]) => JSON.stringify(s.Resource).includes(id))).toBe(true);
-    const fns = Object.values(t.findResources('AWS::Lambda::Function')) as Array<{ Properties: { LoggingConfig?: { LogGroup?: unknown } } }>;
-    for (const f of fns.filter((x) => x.Properties.LoggingConfig)) expect(JSON.stringify(f.Properties.LoggingConfig!.LogGroup)).toMatch(/(refresh|replenish|interruption|interruptionGate)Logs/);
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')) as Array<{
+      Properties: { LoggingConfig?: { LogGroup?: unknown } };
+    }>;
+    for (const f of fns.filter((x) => x.Properties.LoggingConfig))
+      expect(JSON.stringify(f.Properties.LoggingConfig!.LogGroup)).toMatch(
+        /(refresh|replenish|interruption|interruptionGate)Logs/,
+      );
   });
 
   it('schedules each group in its time zone, with retries and a dead-letter queue', () => {
-    const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')) as Array<{ Properties: { ScheduleExpression: string; ScheduleExpressionTimezone?: string; Target: { Input: string; RetryPolicy: unknown; DeadLetterConfig: unknown } } }>;
+    const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')) as Array<{
+      Properties: {
+        ScheduleExpression: string;
+        ScheduleExpressionTimezone?: string;
+        Target: { Input: string; RetryPolicy: unknown; DeadLetterConfig: unknown };
+      };
+    }>;
     const refresh = schedules.filter((s) => s.Properties.ScheduleExpression.startsWith('cron('));
     const replenish = schedules.filter((s) => s.Properties.ScheduleExpression.startsWith('rate('));
     expect(refresh).toHaveLength(config.groups.filter((g) => g.refreshSchedule).length);
@@ -81,17 +114,28 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
   });
 
   it('allows Auto Scaling and EC2 mutations only on resources carrying the cluster tag', () => {
-    const tagKey = config.cluster.resourceTag?.key ?? (config.cluster.access.kind === 'eks' ? `kubernetes.io/cluster/${config.cluster.access.clusterName}` : 'KubernetesCluster');
-    const mutating = statements(t).filter((s) => actionsOf(s).some((a) => /^autoscaling:(Set|Update|Terminate|Detach)|^ec2:TerminateInstances/.test(a)));
+    const tagKey =
+      config.cluster.resourceTag?.key ??
+      (config.cluster.access.kind === 'eks'
+        ? `kubernetes.io/cluster/${config.cluster.access.clusterName}`
+        : 'KubernetesCluster');
+    const mutating = statements(t).filter((s) =>
+      actionsOf(s).some((a) => /^autoscaling:(Set|Update|Terminate|Detach)|^ec2:TerminateInstances/.test(a)),
+    );
     expect(mutating.length).toBe(2);
-    for (const s of mutating) expect(Object.keys(s.Condition?.StringEquals ?? {})).toEqual([`aws:ResourceTag/${tagKey}`]);
+    for (const s of mutating)
+      expect(Object.keys(s.Condition?.StringEquals ?? {})).toEqual([`aws:ResourceTag/${tagKey}`]);
   });
 
   it('grants no mutating action on every resource', () => {
     for (const s of statements(t)) {
       const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
       if (!resources.includes('*')) continue;
-      for (const action of actionsOf(s)) expect({ action, allowed: READ_ONLY.test(action) || LOG_DELIVERY.test(action) }).toEqual({ action, allowed: true });
+      for (const action of actionsOf(s))
+        expect({ action, allowed: READ_ONLY.test(action) || LOG_DELIVERY.test(action) }).toEqual({
+          action,
+          allowed: true,
+        });
     }
   });
 
@@ -100,7 +144,15 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
   });
 
   it('alarms on failed, timed-out and aborted executions, and outputs how to start a refresh', () => {
-    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; Namespace: string; Threshold: number; ComparisonOperator: string; AlarmActions?: unknown[] } }>;
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: {
+        MetricName: string;
+        Namespace: string;
+        Threshold: number;
+        ComparisonOperator: string;
+        AlarmActions?: unknown[];
+      };
+    }>;
     expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
       'ExecutionsAborted',
@@ -114,16 +166,34 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
       'ExecutionsTimedOut',
     ]);
     // Anything in the dead-letter queue is an event nobody handled.
-    expect(alarms.find((x) => x.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')!.Properties).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(
+      alarms.find((x) => x.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')!.Properties,
+    ).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     expect(alarms.every((x) => (x.Properties.AlarmActions?.length ?? 0) === (config.alarmTopicArn ? 1 : 0))).toBe(true);
     const outputs = t.findOutputs('*') as Record<string, { Value: unknown; Description?: string }>;
     // One ready-to-paste start command per group, under names without hashes.
-    const pascal = (n: string) => n.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+    const pascal = (n: string) =>
+      n
+        .split('-')
+        .map((w) => w[0].toUpperCase() + w.slice(1))
+        .join('');
     expect(Object.keys(outputs).sort()).toEqual(
-      ['NodeManagerFunctionRoleArn', 'NodeManagerInterruptionStateMachineArn', 'NodeManagerRefreshStateMachineArn', 'NodeManagerReplenishStateMachineArn', ...config.groups.map((g) => `NodeManagerStartRefresh${pascal(g.name)}`)].sort(),
+      [
+        'NodeManagerFunctionRoleArn',
+        'NodeManagerInterruptionStateMachineArn',
+        'NodeManagerRefreshStateMachineArn',
+        'NodeManagerReplenishStateMachineArn',
+        ...config.groups.map((g) => `NodeManagerStartRefresh${pascal(g.name)}`),
+      ].sort(),
     );
-    for (const g of config.groups) expect(JSON.stringify(outputs[`NodeManagerStartRefresh${pascal(g.name)}`].Value)).toContain(`--input '{\\"group\\":\\"${g.name}\\"}'`);
-    t.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST', DeletionProtectionEnabled: true });
+    for (const g of config.groups)
+      expect(JSON.stringify(outputs[`NodeManagerStartRefresh${pascal(g.name)}`].Value)).toContain(
+        `--input '{\\"group\\":\\"${g.name}\\"}'`,
+      );
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      DeletionProtectionEnabled: true,
+    });
     t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
     t.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'] });
   });
@@ -132,7 +202,11 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
 describe('cluster access', () => {
   it('EKS: an access entry maps the function role to the node-manager group; kops: only the secret is readable', () => {
     const eks = Template.fromStack(buildApp(example('eks'), app()).stack);
-    eks.hasResourceProperties('AWS::EKS::AccessEntry', { ClusterName: 'prod', KubernetesGroups: ['node-manager'], Type: 'STANDARD' });
+    eks.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'prod',
+      KubernetesGroups: ['node-manager'],
+      Type: 'STANDARD',
+    });
     expect(statements(eks).some((s) => actionsOf(s).includes('eks:DescribeCluster'))).toBe(true);
     const kops = Template.fromStack(buildApp(example('kops'), app()).stack);
     kops.resourceCountIs('AWS::EKS::AccessEntry', 0);
@@ -142,7 +216,10 @@ describe('cluster access', () => {
   });
 
   it('RBAC grants what the code calls and nothing else; the kops service account and token are kops-only', () => {
-    const docs = (f: string) => (loadAll(readFileSync(join(ROOT, 'deploy', f), 'utf8')) as Array<{ kind: string; rules?: unknown }>).filter(Boolean);
+    const docs = (f: string) =>
+      (loadAll(readFileSync(join(ROOT, 'deploy', f), 'utf8')) as Array<{ kind: string; rules?: unknown }>).filter(
+        Boolean,
+      );
     const base = docs('rbac.yaml');
     expect(base.map((d) => d.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding']);
     expect(base.find((d) => d.kind === 'ClusterRole')!.rules).toEqual([
@@ -150,13 +227,21 @@ describe('cluster access', () => {
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
     ]);
-    expect(docs('rbac-kops.yaml').map((d) => d.kind).sort()).toEqual(['ClusterRoleBinding', 'Secret', 'ServiceAccount']);
+    expect(
+      docs('rbac-kops.yaml')
+        .map((d) => d.kind)
+        .sort(),
+    ).toEqual(['ClusterRoleBinding', 'Secret', 'ServiceAccount']);
   });
 
   it('Auto Scaling events of the named ASGs start replenish', () => {
     const t = Template.fromStack(buildApp(example('kops'), app()).stack);
     t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance Launch Unsuccessful', 'EC2 Instance Terminate Successful'], detail: { AutoScalingGroupName: example('kops').groups[1].asgNames } },
+      EventPattern: {
+        source: ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance Launch Unsuccessful', 'EC2 Instance Terminate Successful'],
+        detail: { AutoScalingGroupName: example('kops').groups[1].asgNames },
+      },
     });
   });
 });
@@ -168,15 +253,37 @@ describe('the interruption drain in the stack', () => {
 
   const account = kops.account;
   const gateArn = (): unknown => {
-    const [id] = Object.keys(t.findResources('AWS::Lambda::Function')).filter((k) => k.includes('interruptionGateFunction'));
+    const [id] = Object.keys(t.findResources('AWS::Lambda::Function')).filter((k) =>
+      k.includes('interruptionGateFunction'),
+    );
     return { 'Fn::GetAtt': [id, 'Arn'] };
   };
 
   it("EventBridge rules for this account's Spot warnings, rebalance recommendations and unannounced stops hand the whole event to the gate", () => {
-    t.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'], account: [account] } });
-    t.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], account: [account], detail: { state: ['stopping', 'shutting-down'] } } });
-    const rules = Object.values(t.findResources('AWS::Events::Rule')) as Array<{ Properties: { EventPattern: { source: string[]; 'detail-type': string[]; account?: unknown[] }; Targets: Array<{ Arn: unknown; Input?: unknown; DeadLetterConfig?: unknown }> } }>;
-    const drains = rules.filter((x) => /Spot|Lifecycle Action|State-change/.test(x.Properties.EventPattern['detail-type'][0]));
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'],
+        account: [account],
+      },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['EC2 Instance State-change Notification'],
+        account: [account],
+        detail: { state: ['stopping', 'shutting-down'] },
+      },
+    });
+    const rules = Object.values(t.findResources('AWS::Events::Rule')) as Array<{
+      Properties: {
+        EventPattern: { source: string[]; 'detail-type': string[]; account?: unknown[] };
+        Targets: Array<{ Arn: unknown; Input?: unknown; DeadLetterConfig?: unknown }>;
+      };
+    }>;
+    const drains = rules.filter((x) =>
+      /Spot|Lifecycle Action|State-change/.test(x.Properties.EventPattern['detail-type'][0]),
+    );
     expect(drains.length).toBeGreaterThanOrEqual(3);
     for (const r of drains) {
       expect(r.Properties.EventPattern.account).toEqual([account]);
@@ -187,56 +294,129 @@ describe('the interruption drain in the stack', () => {
   });
 
   it('the gate reads group membership and starts the drain, nothing more; failed events go to the dead-letter queue', () => {
-    const gate = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('NODE_MANAGER_INTERRUPTION_STATE_MACHINE')) as { Properties: { Role: { 'Fn::GetAtt': [string, string] }; MemorySize: number; DeadLetterConfig?: unknown } };
+    const gate = Object.values(t.findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f).includes('NODE_MANAGER_INTERRUPTION_STATE_MACHINE'),
+    ) as { Properties: { Role: { 'Fn::GetAtt': [string, string] }; MemorySize: number; DeadLetterConfig?: unknown } };
     expect(gate.Properties.MemorySize).toBe(256);
     expect(gate.Properties.DeadLetterConfig).toBeDefined();
-    const policy = Object.values(t.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify((p as { Properties: { Roles: unknown[] } }).Properties.Roles).includes(gate.Properties.Role['Fn::GetAtt'][0])) as { Properties: { PolicyDocument: { Statement: Statement[] } } };
+    const policy = Object.values(t.findResources('AWS::IAM::Policy')).find((p) =>
+      JSON.stringify((p as { Properties: { Roles: unknown[] } }).Properties.Roles).includes(
+        gate.Properties.Role['Fn::GetAtt'][0],
+      ),
+    ) as { Properties: { PolicyDocument: { Statement: Statement[] } } };
     const actions = policy.Properties.PolicyDocument.Statement.flatMap(actionsOf).sort();
-    expect(actions).toEqual(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'states:StartExecution', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
-    const start = policy.Properties.PolicyDocument.Statement.find((x) => actionsOf(x).includes('states:StartExecution'))!;
+    expect(actions).toEqual([
+      'autoscaling:DescribeAutoScalingGroups',
+      'autoscaling:DescribeAutoScalingInstances',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:SendMessage',
+      'states:StartExecution',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const start = policy.Properties.PolicyDocument.Statement.find((x) =>
+      actionsOf(x).includes('states:StartExecution'),
+    )!;
     expect(JSON.stringify(start.Resource)).toContain('interruptionStateMachine');
   });
 
   it('the drain may read what confirms a notice; the lease table keeps ledger entries with a time to live', () => {
     const verify = statements(t).find((x) => actionsOf(x).includes('ec2:DescribeSpotInstanceRequests'))!;
-    expect(actionsOf(verify).sort()).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeLifecycleHooks', 'ec2:DescribeSpotInstanceRequests']);
-    t.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    expect(actionsOf(verify).sort()).toEqual([
+      'autoscaling:DescribeAutoScalingInstances',
+      'autoscaling:DescribeLifecycleHooks',
+      'ec2:DescribeSpotInstanceRequests',
+    ]);
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
   });
 
   it('a termination hook on each ASG of a group that asks for one, and a rule for its lifecycle actions only', () => {
     expect(hooked.length).toBeGreaterThan(0);
-    const hooks = Object.values(t.findResources('AWS::AutoScaling::LifecycleHook')) as Array<{ Properties: Record<string, unknown> }>;
-    expect(hooks.map((h) => h.Properties.AutoScalingGroupName).sort()).toEqual(hooked.flatMap((g) => g.asgNames!).sort());
-    for (const h of hooks) expect(h.Properties).toMatchObject({ LifecycleHookName: 'node-manager-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' });
+    const hooks = Object.values(t.findResources('AWS::AutoScaling::LifecycleHook')) as Array<{
+      Properties: Record<string, unknown>;
+    }>;
+    expect(hooks.map((h) => h.Properties.AutoScalingGroupName).sort()).toEqual(
+      hooked.flatMap((g) => g.asgNames!).sort(),
+    );
+    for (const h of hooks)
+      expect(h.Properties).toMatchObject({
+        LifecycleHookName: 'node-manager-drain',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        HeartbeatTimeout: 300,
+        DefaultResult: 'CONTINUE',
+      });
     t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-terminate Lifecycle Action'], account: [account], detail: { AutoScalingGroupName: hooked[0].asgNames, LifecycleHookName: ['node-manager-drain'] } },
+      EventPattern: {
+        source: ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+        account: [account],
+        detail: { AutoScalingGroupName: hooked[0].asgNames, LifecycleHookName: ['node-manager-drain'] },
+      },
     });
   });
 
   it('an opt-in launch hook on each ASG of a group that asks for one, covering its join timeout, and its rule', () => {
     const config = { ...kops, groups: kops.groups.map((g) => (g.role === 'worker' ? { ...g, launchHook: true } : g)) };
     const lt = Template.fromStack(buildApp(config, app()).stack);
-    const launch = Object.values(lt.findResources('AWS::AutoScaling::LifecycleHook')).map((h) => (h as { Properties: Record<string, unknown> }).Properties).filter((p) => p.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
+    const launch = Object.values(lt.findResources('AWS::AutoScaling::LifecycleHook'))
+      .map((h) => (h as { Properties: Record<string, unknown> }).Properties)
+      .filter((p) => p.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
     const workers = config.groups.filter((g) => g.launchHook);
     expect(launch.map((p) => p.AutoScalingGroupName).sort()).toEqual(workers.flatMap((g) => g.asgNames!).sort());
-    for (const p of launch) expect(p).toMatchObject({ LifecycleHookName: 'node-manager-launch', HeartbeatTimeout: workers[0].joinTimeoutSeconds + 120, DefaultResult: 'CONTINUE' });
-    lt.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-launch Lifecycle Action'], account: [account], detail: { AutoScalingGroupName: workers[0].asgNames, LifecycleHookName: ['node-manager-launch'] } } });
+    for (const p of launch)
+      expect(p).toMatchObject({
+        LifecycleHookName: 'node-manager-launch',
+        HeartbeatTimeout: workers[0].joinTimeoutSeconds + 120,
+        DefaultResult: 'CONTINUE',
+      });
+    lt.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-launch Lifecycle Action'],
+        account: [account],
+        detail: { AutoScalingGroupName: workers[0].asgNames, LifecycleHookName: ['node-manager-launch'] },
+      },
+    });
     // Not asked for: none.
-    expect(Object.values(t.findResources('AWS::AutoScaling::LifecycleHook')).some((h) => (h as { Properties: Record<string, unknown> }).Properties.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING')).toBe(false);
+    expect(
+      Object.values(t.findResources('AWS::AutoScaling::LifecycleHook')).some(
+        (h) =>
+          (h as { Properties: Record<string, unknown> }).Properties.LifecycleTransition ===
+          'autoscaling:EC2_INSTANCE_LAUNCHING',
+      ),
+    ).toBe(false);
   });
 
   it('completes and heartbeats lifecycle actions only on ASGs carrying the cluster tag', () => {
     const s = statements(t).find((x) => actionsOf(x).includes('autoscaling:CompleteLifecycleAction'))!;
-    expect(actionsOf(s).sort()).toEqual(['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat']);
+    expect(actionsOf(s).sort()).toEqual([
+      'autoscaling:CompleteLifecycleAction',
+      'autoscaling:RecordLifecycleActionHeartbeat',
+    ]);
     expect(s.Condition).toEqual({ StringEquals: { [`aws:ResourceTag/KubernetesCluster`]: kops.cluster.name } });
   });
 
   it('can be turned off, and a hook needs named ASGs', () => {
     const stack = buildApp(example('eks'), app()).stack;
-    const off = new NodeManager(stack, 'Off', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, interruptionDrain: false, groups: [{ name: 'n', role: 'worker', asgNames: ['a'], desiredReady: 1 }] });
+    const off = new NodeManager(stack, 'Off', {
+      clusterName: 'c',
+      access: { kind: 'eks', clusterName: 'c' },
+      interruptionDrain: false,
+      groups: [{ name: 'n', role: 'worker', asgNames: ['a'], desiredReady: 1 }],
+    });
     expect(off.interruptionStateMachine).toBeUndefined();
     expect(off.interruptionGate).toBeUndefined();
-    expect(() => new NodeManager(stack, 'Tags', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, groups: [{ name: 'n', role: 'worker', asgTags: { a: 'b' }, desiredReady: 1, terminateHook: {} }] })).toThrow(
+    expect(
+      () =>
+        new NodeManager(stack, 'Tags', {
+          clusterName: 'c',
+          access: { kind: 'eks', clusterName: 'c' },
+          groups: [{ name: 'n', role: 'worker', asgTags: { a: 'b' }, desiredReady: 1, terminateHook: {} }],
+        }),
+    ).toThrow(
       'groups[n] (index 0): terminateHook: the hook is created on each named ASG: name them with asgNames (not asgTags)',
     );
   });
@@ -246,25 +426,67 @@ describe('invalid configuration fails synth, naming the field and what is allowe
   const good = JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'));
   const nodes = good.groups[1];
   const master = good.groups[0];
-  const schedule = (cron: string, timeZone = 'Asia/Tokyo') => ({ ...good, groups: [master, { ...nodes, refreshSchedule: { cron, timeZone } }] });
+  const schedule = (cron: string, timeZone = 'Asia/Tokyo') => ({
+    ...good,
+    groups: [master, { ...nodes, refreshSchedule: { cron, timeZone } }],
+  });
   it.each([
     [{ ...good, account: '12' }, 'account: a 12-digit AWS account id'],
-    [{ ...good, groups: [{ ...master, surplus: 1 }] }, `groups[${master.name}].surplus: control-plane groups refresh in place: surplus must be 0`],
+    [
+      { ...good, groups: [{ ...master, surplus: 1 }] },
+      `groups[${master.name}].surplus: control-plane groups refresh in place: surplus must be 0`,
+    ],
     [schedule('0 4 * * *'), `groups[nodes].refreshSchedule.cron: Expected 6 values, but got 5.`],
-    [schedule('0 4 * * SUN *'), 'groups[nodes].refreshSchedule.cron: Cannot specify both daysOfMonth and daysOfWeek field in one expression: put "?" in one of them'],
-    [schedule('0 25 ? * SUN *'), "groups[nodes].refreshSchedule.cron: Number '25' of hours field is bigger than upper limit '23'."],
-    [schedule('cron(0 4 ? * SUN *)'), 'groups[nodes].refreshSchedule.cron: write the six fields alone, without "cron( )": "0 4 ? * SUN *"'],
-    [schedule('0 4 ? * SUN *', 'JST'), 'groups[nodes].refreshSchedule.timeZone: an IANA time zone name such as "Asia/Tokyo"'],
+    [
+      schedule('0 4 * * SUN *'),
+      'groups[nodes].refreshSchedule.cron: Cannot specify both daysOfMonth and daysOfWeek field in one expression: put "?" in one of them',
+    ],
+    [
+      schedule('0 25 ? * SUN *'),
+      "groups[nodes].refreshSchedule.cron: Number '25' of hours field is bigger than upper limit '23'.",
+    ],
+    [
+      schedule('cron(0 4 ? * SUN *)'),
+      'groups[nodes].refreshSchedule.cron: write the six fields alone, without "cron( )": "0 4 ? * SUN *"',
+    ],
+    [
+      schedule('0 4 ? * SUN *', 'JST'),
+      'groups[nodes].refreshSchedule.timeZone: an IANA time zone name such as "Asia/Tokyo"',
+    ],
     [schedule('0 4 ? * SUN *', 'Tokyo'), 'groups[nodes].refreshSchedule.timeZone: an IANA time zone name'],
-    [{ ...good, groups: [master, { ...nodes, replenishEverySeconds: 90 }] }, 'groups[nodes].replenishEverySeconds: 0 (off), or whole minutes from 60 to 86400 seconds'],
+    [
+      { ...good, groups: [master, { ...nodes, replenishEverySeconds: 90 }] },
+      'groups[nodes].replenishEverySeconds: 0 (off), or whole minutes from 60 to 86400 seconds',
+    ],
     [{ ...good, groups: [master, { ...nodes, desiredReady: 1e9 }] }, 'groups[nodes].desiredReady: at most 10000'],
-    [{ ...good, groups: [master, { ...nodes, surplus: 'ten' }] }, 'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady such as "10%"'],
-    [{ ...good, groups: [master, { ...nodes, surplus: '150%' }] }, 'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady such as "10%"'],
-    [{ ...good, groups: [{ ...master, surplus: '10%' }, nodes] }, `groups[${master.name}].surplus: control-plane groups refresh in place: surplus must be 0`],
-    [{ ...good, groups: [master, { ...nodes, name: 'other' }, nodes] }, `groups[nodes].asgNames.0: ASG ${nodes.asgNames[0]} is already in group other; an ASG belongs to one group`],
-    [{ ...good, cluster: { ...good.cluster, region: 'ap-northeast-9' } }, 'cluster.region: an AWS region such as ap-northeast-1'],
-    [{ ...good, cluster: { ...good.cluster, resourceTag: { key: 'Team', value: 'platform' } } }, `cluster.resourceTag: must identify cluster ${good.cluster.name}`],
-    [{ ...good, cluster: { ...good.cluster, resourceTag: { key: 'aws:cloudformation:stack-name', value: 'x' } } }, 'cluster.resourceTag.key: "aws:" tags are AWS\'s own'],
+    [
+      { ...good, groups: [master, { ...nodes, surplus: 'ten' }] },
+      'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady such as "10%"',
+    ],
+    [
+      { ...good, groups: [master, { ...nodes, surplus: '150%' }] },
+      'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady such as "10%"',
+    ],
+    [
+      { ...good, groups: [{ ...master, surplus: '10%' }, nodes] },
+      `groups[${master.name}].surplus: control-plane groups refresh in place: surplus must be 0`,
+    ],
+    [
+      { ...good, groups: [master, { ...nodes, name: 'other' }, nodes] },
+      `groups[nodes].asgNames.0: ASG ${nodes.asgNames[0]} is already in group other; an ASG belongs to one group`,
+    ],
+    [
+      { ...good, cluster: { ...good.cluster, region: 'ap-northeast-9' } },
+      'cluster.region: an AWS region such as ap-northeast-1',
+    ],
+    [
+      { ...good, cluster: { ...good.cluster, resourceTag: { key: 'Team', value: 'platform' } } },
+      `cluster.resourceTag: must identify cluster ${good.cluster.name}`,
+    ],
+    [
+      { ...good, cluster: { ...good.cluster, resourceTag: { key: 'aws:cloudformation:stack-name', value: 'x' } } },
+      'cluster.resourceTag.key: "aws:" tags are AWS\'s own',
+    ],
     [{ ...good, groups: [nodes, nodes] }, 'groups[nodes].name: group name nodes is used twice'],
     [{ ...good, cluster: { ...good.cluster, access: { kind: 'ssh' } } }, 'cluster.access.kind'],
   ])('case %#', (raw, message) => {
@@ -273,7 +495,13 @@ describe('invalid configuration fails synth, naming the field and what is allowe
   });
 
   it('a surplus may be a percentage of desiredReady: rounded up, at least one node; 0% is none', () => {
-    const withSurplus = (surplus: unknown, desiredReady = 2000) => groupSettings(handlerConfig(parseDeploymentConfig({ ...good, groups: [master, { ...nodes, surplus, desiredReady }] }), 'leases').groups[1]).surplus;
+    const withSurplus = (surplus: unknown, desiredReady = 2000) =>
+      groupSettings(
+        handlerConfig(
+          parseDeploymentConfig({ ...good, groups: [master, { ...nodes, surplus, desiredReady }] }),
+          'leases',
+        ).groups[1],
+      ).surplus;
     expect(withSurplus('10%')).toBe(200);
     expect(withSurplus('10%', 3)).toBe(1);
     expect(withSurplus('25%', 6)).toBe(2);
@@ -284,9 +512,14 @@ describe('invalid configuration fails synth, naming the field and what is allowe
 
   it('the construct checks its props the same way', () => {
     const stack = buildApp(example('kops'), app()).stack;
-    expect(() => new NodeManager(stack, 'Bad', { clusterName: 'c', access: { kind: 'eks', clusterName: 'c' }, groups: [{ name: 'n', role: 'worker', desiredReady: 1, drainTimeout: Duration.hours(2) }] })).toThrow(
-      /groups\[n\] \(index 0\): .*drainTimeoutSeconds: Too big/,
-    );
+    expect(
+      () =>
+        new NodeManager(stack, 'Bad', {
+          clusterName: 'c',
+          access: { kind: 'eks', clusterName: 'c' },
+          groups: [{ name: 'n', role: 'worker', desiredReady: 1, drainTimeout: Duration.hours(2) }],
+        }),
+    ).toThrow(/groups\[n\] \(index 0\): .*drainTimeoutSeconds: Too big/);
   });
 
   it('a wildcard mutation added to the role fails the cdk-nag check (the check can fail)', () => {

@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { drainWaitSeconds, FIRST_READY_POLL_SECONDS, learnDrain, learnReady, readySample, readyWaitSeconds, READY_SAMPLES } from '../../lambdas/core';
+import {
+  drainWaitSeconds,
+  FIRST_READY_POLL_SECONDS,
+  learnDrain,
+  learnReady,
+  readySample,
+  readyWaitSeconds,
+  READY_SAMPLES,
+} from '../../lambdas/core';
 
 const T = Date.UTC(2026, 10, 1);
 
@@ -43,13 +51,26 @@ describe('learned waits', () => {
 
   it('never waits less than a second nor more than an hour, whatever it saw (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ s: fc.double({ min: 0, max: 1e7, noNaN: true }), first: fc.boolean() }), { maxLength: 30 }), fc.integer({ min: 0, max: 1e7 }), (seen, elapsed) => {
-        let l = {};
-        for (const x of seen) l = learnReady(learnDrain(l, x.s, x.first), x.s);
-        const ready = readyWaitSeconds(l, T, T + elapsed * 1000);
-        const drain = drainWaitSeconds(l, Number.POSITIVE_INFINITY);
-        return ready >= 1 && ready <= 3600 && drain >= 1 && drain <= 3600 && Number.isInteger(ready) && Number.isInteger(drain);
-      }),
+      fc.property(
+        fc.array(fc.record({ s: fc.double({ min: 0, max: 1e7, noNaN: true }), first: fc.boolean() }), {
+          maxLength: 30,
+        }),
+        fc.integer({ min: 0, max: 1e7 }),
+        (seen, elapsed) => {
+          let l = {};
+          for (const x of seen) l = learnReady(learnDrain(l, x.s, x.first), x.s);
+          const ready = readyWaitSeconds(l, T, T + elapsed * 1000);
+          const drain = drainWaitSeconds(l, Number.POSITIVE_INFINITY);
+          return (
+            ready >= 1 &&
+            ready <= 3600 &&
+            drain >= 1 &&
+            drain <= 3600 &&
+            Number.isInteger(ready) &&
+            Number.isInteger(drain)
+          );
+        },
+      ),
     );
   });
 });

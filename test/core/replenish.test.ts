@@ -1,7 +1,24 @@
-import { classify, formatProviderId, planReplenish, updateBackoff, type AsgState, type GroupSettings, type ScalingActivity, type Snapshot } from '../../lambdas/core';
+import {
+  classify,
+  formatProviderId,
+  planReplenish,
+  updateBackoff,
+  type AsgState,
+  type GroupSettings,
+  type ScalingActivity,
+  type Snapshot,
+} from '../../lambdas/core';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
-const workers: GroupSettings = { name: 'nodes', role: 'worker', desiredReady: 3, surplus: 0, drainTimeoutSeconds: 600, joinTimeoutSeconds: 900, cooldownSeconds: 300 };
+const workers: GroupSettings = {
+  name: 'nodes',
+  role: 'worker',
+  desiredReady: 3,
+  surplus: 0,
+  drainTimeoutSeconds: 600,
+  joinTimeoutSeconds: 900,
+  cooldownSeconds: 300,
+};
 
 interface M {
   id: string;
@@ -23,23 +40,47 @@ function snap(asgs: Array<Partial<AsgState> & { name: string }>, members: M[]): 
       activities: [],
       tags: {},
       ...a,
-      instances: members.filter((m) => m.asg === a.name).map((m) => ({ instanceId: m.id, zone: `z-${a.name}`, lifecycleState: 'InService', healthStatus: 'Healthy' })),
+      instances: members
+        .filter((m) => m.asg === a.name)
+        .map((m) => ({ instanceId: m.id, zone: `z-${a.name}`, lifecycleState: 'InService', healthStatus: 'Healthy' })),
     })),
-    instances: members.map((m) => ({ instanceId: m.id, zone: `z-${m.asg}`, instanceType: 'm5.large', lifecycle: 'spot', launchTime: NOW - (m.ageSeconds ?? 86400) * 1000, state: 'running' })),
+    instances: members.map((m) => ({
+      instanceId: m.id,
+      zone: `z-${m.asg}`,
+      instanceType: 'm5.large',
+      lifecycle: 'spot',
+      launchTime: NOW - (m.ageSeconds ?? 86400) * 1000,
+      state: 'running',
+    })),
     nodes: members
       .filter((m) => m.joined !== false)
-      .map((m) => ({ name: `n-${m.id}`, providerID: formatProviderId(`z-${m.asg}`, m.id), ready: m.ready ?? true, unschedulable: false, createdAt: NOW - (m.ageSeconds ?? 86400) * 1000 + 60_000, labels: {}, cordonedByUs: false })),
+      .map((m) => ({
+        name: `n-${m.id}`,
+        providerID: formatProviderId(`z-${m.asg}`, m.id),
+        ready: m.ready ?? true,
+        unschedulable: false,
+        createdAt: NOW - (m.ageSeconds ?? 86400) * 1000 + 60_000,
+        labels: {},
+        cordonedByUs: false,
+      })),
   };
 }
 
-const act = (statusCode: ScalingActivity['statusCode'], at: number, description = 'Launching a new EC2 instance'): ScalingActivity => ({ activityId: `${statusCode}-${at}`, statusCode, description, startTime: at, endTime: at });
+const act = (
+  statusCode: ScalingActivity['statusCode'],
+  at: number,
+  description = 'Launching a new EC2 instance',
+): ScalingActivity => ({ activityId: `${statusCode}-${at}`, statusCode, description, startTime: at, endTime: at });
 
 describe('replenish planner', () => {
   it('substitutes in a launching ASG with the fewest members when one AZ cannot launch', () => {
-    const s = snap([{ name: 'a', desired: 1, activities: [act('Failed', NOW - 60_000)] }, { name: 'c' }, { name: 'd' }], [
-      { id: 'i-c', asg: 'c' },
-      { id: 'i-d', asg: 'd' },
-    ]);
+    const s = snap(
+      [{ name: 'a', desired: 1, activities: [act('Failed', NOW - 60_000)] }, { name: 'c' }, { name: 'd' }],
+      [
+        { id: 'i-c', asg: 'c' },
+        { id: 'i-d', asg: 'd' },
+      ],
+    );
     const p = planReplenish(s.asgs, classify(s, NOW), workers, {}, NOW);
     expect(p.raise).toEqual([{ asg: 'c', from: 1, to: 2 }]);
     expect(p.memory.home).toEqual({ a: { desired: 1, max: 2 }, c: { desired: 1, max: 2 }, d: { desired: 1, max: 2 } });
@@ -48,26 +89,44 @@ describe('replenish planner', () => {
   });
 
   it('counts launches in flight, and respects cool-down', () => {
-    const s = snap([{ name: 'a' }, { name: 'c' }, { name: 'd' }], [
-      { id: 'i-a', asg: 'a' },
-      { id: 'i-c', asg: 'c', joined: false, ageSeconds: 60 },
-      { id: 'i-d', asg: 'd' },
-    ]);
+    const s = snap(
+      [{ name: 'a' }, { name: 'c' }, { name: 'd' }],
+      [
+        { id: 'i-a', asg: 'a' },
+        { id: 'i-c', asg: 'c', joined: false, ageSeconds: 60 },
+        { id: 'i-d', asg: 'd' },
+      ],
+    );
     const inFlight = planReplenish(s.asgs, classify(s, NOW), workers, {}, NOW);
     expect(inFlight).toMatchObject({ ready: 2, launching: 1, raise: [] });
-    const cooling = snap([{ name: 'a' }, { name: 'c' }], [{ id: 'i-a', asg: 'a' }, { id: 'i-c', asg: 'c' }]);
-    const p = planReplenish(cooling.asgs, classify(cooling, NOW), workers, { lastChange: { a: NOW - 60_000, c: NOW - 60_000 } }, NOW);
+    const cooling = snap(
+      [{ name: 'a' }, { name: 'c' }],
+      [
+        { id: 'i-a', asg: 'a' },
+        { id: 'i-c', asg: 'c' },
+      ],
+    );
+    const p = planReplenish(
+      cooling.asgs,
+      classify(cooling, NOW),
+      workers,
+      { lastChange: { a: NOW - 60_000, c: NOW - 60_000 } },
+      NOW,
+    );
     expect(p.raise).toEqual([]);
     expect(p.notes.some((n) => n.includes('cooling down'))).toBe(true);
   });
 
   it('reaps instances past the join timeout (with decrement only for an extra control-plane instance)', () => {
-    const s = snap([{ name: 'a' }, { name: 'c' }, { name: 'd' }], [
-      { id: 'i-a', asg: 'a' },
-      { id: 'i-a2', asg: 'a', joined: false, ageSeconds: 1000 },
-      { id: 'i-c', asg: 'c', joined: false, ageSeconds: 1000 },
-      { id: 'i-d', asg: 'd', joined: false, ageSeconds: 100 },
-    ]);
+    const s = snap(
+      [{ name: 'a' }, { name: 'c' }, { name: 'd' }],
+      [
+        { id: 'i-a', asg: 'a' },
+        { id: 'i-a2', asg: 'a', joined: false, ageSeconds: 1000 },
+        { id: 'i-c', asg: 'c', joined: false, ageSeconds: 1000 },
+        { id: 'i-d', asg: 'd', joined: false, ageSeconds: 100 },
+      ],
+    );
     const w = planReplenish(s.asgs, classify(s, NOW), workers, {}, NOW);
     expect(w.reap.map((r) => [r.instanceId, r.decrement])).toEqual([
       ['i-a2', false],
@@ -82,27 +141,43 @@ describe('replenish planner', () => {
   });
 
   it('gives back the newest member of an ASG above its home desired once every node is Ready', () => {
-    const s = snap([{ name: 'a' }, { name: 'c' }, { name: 'd' }], [
-      { id: 'i-a', asg: 'a' },
-      { id: 'i-c', asg: 'c', ageSeconds: 50_000 },
-      { id: 'i-c2', asg: 'c', ageSeconds: 5_000 },
-      { id: 'i-d', asg: 'd' },
-    ]);
+    const s = snap(
+      [{ name: 'a' }, { name: 'c' }, { name: 'd' }],
+      [
+        { id: 'i-a', asg: 'a' },
+        { id: 'i-c', asg: 'c', ageSeconds: 50_000 },
+        { id: 'i-c2', asg: 'c', ageSeconds: 5_000 },
+        { id: 'i-d', asg: 'd' },
+      ],
+    );
     const home = { a: { desired: 1, max: 2 }, c: { desired: 1, max: 2 }, d: { desired: 1, max: 2 } };
     const p = planReplenish(s.asgs, classify(s, NOW), workers, { home }, NOW);
     expect(p.giveBack).toEqual({ instanceId: 'i-c2', node: 'n-i-c2', asg: 'c' });
     // Not while a node is not Ready.
-    const notReady = snap([{ name: 'a' }, { name: 'c' }, { name: 'd' }], [{ id: 'i-a', asg: 'a' }, { id: 'i-c', asg: 'c' }, { id: 'i-c2', asg: 'c' }, { id: 'i-d', asg: 'd', ready: false }, { id: 'i-d2', asg: 'd' }]);
+    const notReady = snap(
+      [{ name: 'a' }, { name: 'c' }, { name: 'd' }],
+      [
+        { id: 'i-a', asg: 'a' },
+        { id: 'i-c', asg: 'c' },
+        { id: 'i-c2', asg: 'c' },
+        { id: 'i-d', asg: 'd', ready: false },
+        { id: 'i-d2', asg: 'd' },
+      ],
+    );
     expect(planReplenish(notReady.asgs, classify(notReady, NOW), workers, { home }, NOW).giveBack).toBeUndefined();
   });
 
   it('backs off 5 minutes after a failed launch, doubles on the next, and forgets after a success', () => {
-    const a = (activities: ScalingActivity[]): AsgState[] => [{ name: 'a', zones: ['z'], desired: 1, min: 0, max: 2, instances: [], activities, tags: {} }];
+    const a = (activities: ScalingActivity[]): AsgState[] => [
+      { name: 'a', zones: ['z'], desired: 1, min: 0, max: 2, instances: [], activities, tags: {} },
+    ];
     const first = updateBackoff(a([act('Failed', NOW)]), {});
     expect(first).toEqual({ a: { failures: 1, until: NOW + 300_000, lastFailureAt: NOW } });
     expect(updateBackoff(a([act('Failed', NOW)]), { backoff: first })).toEqual(first);
     const second = updateBackoff(a([act('Failed', NOW + 60_000), act('Failed', NOW)]), { backoff: first });
     expect(second.a).toEqual({ failures: 2, until: NOW + 60_000 + 600_000, lastFailureAt: NOW + 60_000 });
-    expect(updateBackoff(a([act('Successful', NOW + 120_000), act('Failed', NOW + 60_000)]), { backoff: second })).toEqual({});
+    expect(
+      updateBackoff(a([act('Successful', NOW + 120_000), act('Failed', NOW + 60_000)]), { backoff: second }),
+    ).toEqual({});
   });
 });

@@ -6,7 +6,10 @@ import { KubePort } from '../../lambdas/kube/port';
 import { KubeForbiddenError, ResourceNotFoundError } from '../../lambdas/core';
 import { Simulator } from '../sim/simulator';
 
-const credentials = { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! };
+const credentials = {
+  accessKeyId: process.env.AWS_ACCESS_KEY_ID!,
+  secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY!,
+};
 
 describe('cluster access', () => {
   let sim: Simulator;
@@ -61,7 +64,9 @@ describe('cluster access', () => {
     sim.putSecret('kops/kubeconfig', sim.kubeconfig());
     const yaml = await new SecretsPort(new SecretsManagerClient({})).getSecretString('kops/kubeconfig');
     expect(await new KubePort(kubeconfigApiProvider(yaml)).listNodes()).toHaveLength(2);
-    await expect(new SecretsPort(new SecretsManagerClient({})).getSecretString('missing')).rejects.toBeInstanceOf(ResourceNotFoundError);
+    await expect(new SecretsPort(new SecretsManagerClient({})).getSecretString('missing')).rejects.toBeInstanceOf(
+      ResourceNotFoundError,
+    );
   });
 
   it('kops: reads a kubeconfig through an allowlist, refusing by name what would read files, run programs, skip TLS, proxy or impersonate', () => {
@@ -69,13 +74,22 @@ describe('cluster access', () => {
     const withUser = (extra: string) => good.replace(/( {4}token: .*)/, `$1\n    ${extra}`);
     const withCluster = (extra: string) => good.replace(/( {4}server: .*)/, `$1\n    ${extra}`);
     const cases: Array<[string, RegExp]> = [
-      [good.replace(/ {4}token: .*/, '    exec:\n      command: aws\n      apiVersion: client.authentication.k8s.io/v1beta1'), /"exec" is not allowed: a Lambda has no CLI/],
+      [
+        good.replace(
+          / {4}token: .*/,
+          '    exec:\n      command: aws\n      apiVersion: client.authentication.k8s.io/v1beta1',
+        ),
+        /"exec" is not allowed: a Lambda has no CLI/,
+      ],
       [withUser('token-file: /etc/passwd'), /"token-file" is not allowed/],
       [withUser('as: system:admin'), /"as" is not allowed: impersonation/],
       [withUser('as-groups: [system:masters]'), /"as-groups" is not allowed/],
       [withCluster('insecure-skip-tls-verify: true'), /"insecure-skip-tls-verify" is not allowed/],
       [withCluster('proxy-url: http://10.0.0.1:3128'), /"proxy-url" is not allowed/],
-      [good.replace(/certificate-authority-data: .*/, 'certificate-authority: /etc/ssl/ca.pem'), /"certificate-authority" is not allowed/],
+      [
+        good.replace(/certificate-authority-data: .*/, 'certificate-authority: /etc/ssl/ca.pem'),
+        /"certificate-authority" is not allowed/,
+      ],
       [good.replace(/server: https/, 'server: http'), /"server" must be an https:\/\/ URL/],
       ['apiVersion: v1\nkind: Config\n', /no current-context/],
     ];
@@ -83,10 +97,14 @@ describe('cluster access', () => {
     expect(() => kubeconfigApiProvider(withUser('as: x'))).toThrow(InvalidKubeconfigError);
   });
 
-  it('kops: no error ever carries the kubeconfig\'s secret material', () => {
+  it("kops: no error ever carries the kubeconfig's secret material", () => {
     const marker = 'MARKER-SECRET-7f3a9c';
     const broken = sim.kubeconfig(marker).replace(`token: ${marker}`, `token: "${marker}\n  oops: [`);
-    const messages = [broken, sim.kubeconfig(marker).replace(/( {4}token: .*)/, '$1\n    token-file: /x'), sim.kubeconfig(marker).replace(/( {4}token: .*)/, `$1\n    client-key-data: ${marker}`)].map((y) => {
+    const messages = [
+      broken,
+      sim.kubeconfig(marker).replace(/( {4}token: .*)/, '$1\n    token-file: /x'),
+      sim.kubeconfig(marker).replace(/( {4}token: .*)/, `$1\n    client-key-data: ${marker}`),
+    ].map((y) => {
       try {
         kubeconfigApiProvider(y);
         return '';

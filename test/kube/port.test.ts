@@ -1,6 +1,11 @@
 import { CORDONED_BY_ANNOTATION, KubePort } from '../../lambdas/kube/port';
 import { kubeconfigApiProvider } from '../../lambdas/kube/client';
-import { EvictionBlockedError, KubeThrottledError, KubeUnavailableError, ResourceNotFoundError } from '../../lambdas/core';
+import {
+  EvictionBlockedError,
+  KubeThrottledError,
+  KubeUnavailableError,
+  ResourceNotFoundError,
+} from '../../lambdas/core';
 import { Simulator } from '../sim/simulator';
 
 describe('KubePort against the simulated API server', () => {
@@ -16,12 +21,22 @@ describe('KubePort against the simulated API server', () => {
   afterEach(() => sim.stop());
 
   it('lists every node across pages of 500', async () => {
-    sim.addNodeGroup({ name: 'big', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'], perZone: 200 });
+    sim.addNodeGroup({
+      name: 'big',
+      role: 'worker',
+      zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+      perZone: 200,
+    });
     const nodes = await kube.listNodes();
     expect(nodes).toHaveLength(604);
     expect(new Set(nodes.map((n) => n.name)).size).toBe(604);
     expect(sim.calls.kube['list nodes']).toBe(2);
-    expect(nodes[0]).toMatchObject({ ready: true, unschedulable: false, cordonedByUs: false, providerID: expect.stringMatching(/^aws:\/\/\//) });
+    expect(nodes[0]).toMatchObject({
+      ready: true,
+      unschedulable: false,
+      cordonedByUs: false,
+      providerID: expect.stringMatching(/^aws:\/\/\//),
+    });
   });
 
   it('cordons with our mark and uncordons, leaving a node cordoned by someone else alone in classification', async () => {
@@ -41,7 +56,12 @@ describe('KubePort against the simulated API server', () => {
     const [n] = await kube.listNodes();
     const pods = await kube.listPodsOnNode(n.name);
     expect(pods.every((p) => p.nodeName === n.name)).toBe(true);
-    expect(pods.filter((p) => p.isDaemonSet).map((p) => p.name.replace(/-[0-9a-f]+$/, '')).sort()).toEqual(['aws-node', 'kube-proxy']);
+    expect(
+      pods
+        .filter((p) => p.isDaemonSet)
+        .map((p) => p.name.replace(/-[0-9a-f]+$/, ''))
+        .sort(),
+    ).toEqual(['aws-node', 'kube-proxy']);
     expect(pods.filter((p) => p.ownerKind === 'ReplicaSet')).toHaveLength(1);
   });
 
@@ -53,7 +73,8 @@ describe('KubePort against the simulated API server', () => {
     expect(refused).toMatchObject({
       name: 'EvictionBlocked',
       pod: `default/${web[1].name}`,
-      reason: "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget web needs 3 healthy pods and has 3 currently",
+      reason:
+        "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget web needs 3 healthy pods and has 3 currently",
     });
     sim.advance(5);
     await expect(kube.evictPod('default', web[0].name)).resolves.toBe('gone');

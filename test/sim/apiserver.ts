@@ -7,7 +7,16 @@ import type { Cluster, ClusterEvent, SimNode, SimPod } from './cluster';
 import { discovery } from './kube/discovery';
 import { asTable, renderBudget, renderNode, renderOwner, renderPod, wantsTable, type Json } from './kube/objects';
 import { Authorizer, type RequestAttributes, type UserInfo } from './kube/rbac';
-import { ApiError, jsonPatch, ListSnapshots, mergePatch, nodeFields, parseFieldSelector, parseLabelSelector, status } from './kube/requests';
+import {
+  ApiError,
+  jsonPatch,
+  ListSnapshots,
+  mergePatch,
+  nodeFields,
+  parseFieldSelector,
+  parseLabelSelector,
+  status,
+} from './kube/requests';
 
 const CERTS = join(__dirname, 'certs');
 export const SIM_CA_PEM = readFileSync(join(CERTS, 'ca.crt'), 'utf8');
@@ -17,21 +26,31 @@ export interface ApiServerHost {
   readonly cluster: Cluster;
   now(): number;
   /** Counts a call (`list nodes`, `create pods/eviction`) and says whether a fault answers it instead. */
-  kubeCall(operation: string, clientPort: number | undefined): { code: number; reason: string; message: string } | undefined;
+  kubeCall(
+    operation: string,
+    clientPort: number | undefined,
+  ): { code: number; reason: string; message: string } | undefined;
   /** Records a mutating call (patch, delete, eviction) and how it ended. */
   audit(operation: string, target: string, clientPort: number | undefined, outcome: string, change?: string): void;
   /** Who the bearer token is (a static token, or a valid EKS token for this cluster), or undefined. */
   authenticate(token: string): Promise<UserInfo | undefined>;
 }
 
-const NODE_FIELDS = { 'metadata.name': (o: Json) => String((o.metadata as Json).name), 'spec.unschedulable': (o: Json) => String((o.spec as Json).unschedulable === true) };
+const NODE_FIELDS = {
+  'metadata.name': (o: Json) => String((o.metadata as Json).name),
+  'spec.unschedulable': (o: Json) => String((o.spec as Json).unschedulable === true),
+};
 const POD_FIELDS = {
   'metadata.name': (o: Json) => String((o.metadata as Json).name),
   'metadata.namespace': (o: Json) => String((o.metadata as Json).namespace),
   'spec.nodeName': (o: Json) => String((o.spec as Json).nodeName ?? ''),
   'status.phase': (o: Json) => String((o.status as Json).phase),
 };
-const OWNERS: Record<string, { group: string; kind: string }> = { daemonsets: { group: 'apps', kind: 'DaemonSet' }, replicasets: { group: 'apps', kind: 'ReplicaSet' }, jobs: { group: 'batch', kind: 'Job' } };
+const OWNERS: Record<string, { group: string; kind: string }> = {
+  daemonsets: { group: 'apps', kind: 'DaemonSet' },
+  replicasets: { group: 'apps', kind: 'ReplicaSet' },
+  jobs: { group: 'batch', kind: 'Job' },
+};
 
 /**
  * The Kubernetes API server as client-node and kubectl see it, where node-manager's paths go:
@@ -47,7 +66,10 @@ export class ApiServer {
   private port = 0;
   private readonly lists = new ListSnapshots();
   private readonly authorizer = new Authorizer();
-  private readonly audited = new WeakMap<ServerResponse, { operation: string; target: string; port: number | undefined; change?: string }>();
+  private readonly audited = new WeakMap<
+    ServerResponse,
+    { operation: string; target: string; port: number | undefined; change?: string }
+  >();
   private readonly watches = new Set<ServerResponse>();
 
   constructor(private readonly host: ApiServerHost) {}
@@ -57,16 +79,25 @@ export class ApiServer {
   }
 
   async start(port = 0): Promise<void> {
-    this.server = createServer({ key: readFileSync(join(CERTS, 'server.key')), cert: readFileSync(join(CERTS, 'server.crt')) }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
-          if (e instanceof ApiError) this.send(res, e.code, status(e.code, e.reason, e.message, e.details), e.details?.retryAfterSeconds ? { 'Retry-After': String(e.details.retryAfterSeconds) } : {});
-          else this.send(res, 500, status(500, 'InternalError', `simulator: ${(e as Error).message}`));
+    this.server = createServer(
+      { key: readFileSync(join(CERTS, 'server.key')), cert: readFileSync(join(CERTS, 'server.crt')) },
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          this.handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
+            if (e instanceof ApiError)
+              this.send(
+                res,
+                e.code,
+                status(e.code, e.reason, e.message, e.details),
+                e.details?.retryAfterSeconds ? { 'Retry-After': String(e.details.retryAfterSeconds) } : {},
+              );
+            else this.send(res, 500, status(500, 'InternalError', `simulator: ${(e as Error).message}`));
+          });
         });
-      });
-    });
+      },
+    );
     // Node clients keep a socket only when the server's Keep-Alive hint exceeds their 1 s buffer; stop() closes them all.
     this.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
@@ -84,14 +115,26 @@ export class ApiServer {
 
   private send(res: ServerResponse, code: number, body: Json, headers: Record<string, string> = {}): void {
     const a = this.audited.get(res);
-    if (a) this.host.audit(a.operation, a.target, a.port, code < 300 ? 'ok' : `${code} ${String(body.reason ?? '')}`.trim(), code < 300 ? a.change : undefined);
+    if (a)
+      this.host.audit(
+        a.operation,
+        a.target,
+        a.port,
+        code < 300 ? 'ok' : `${code} ${String(body.reason ?? '')}`.trim(),
+        code < 300 ? a.change : undefined,
+      );
     if (res.headersSent) return;
     res.writeHead(code, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   }
 
   private authorize(user: UserInfo, a: RequestAttributes): void {
-    if (!this.authorizer.allows(user, a)) throw new ApiError(403, 'Forbidden', Authorizer.forbidden(user, a), { ...(a.name ? { name: a.name } : {}), kind: a.resource, ...(a.apiGroup ? { group: a.apiGroup } : {}) });
+    if (!this.authorizer.allows(user, a))
+      throw new ApiError(403, 'Forbidden', Authorizer.forbidden(user, a), {
+        ...(a.name ? { name: a.name } : {}),
+        kind: a.resource,
+        ...(a.apiGroup ? { group: a.apiGroup } : {}),
+      });
   }
 
   /** Counts the call and applies a fault armed for it; a mutating call is audited with its answer. */
@@ -99,18 +142,39 @@ export class ApiServer {
     const port = req.socket.remotePort;
     if (target !== undefined) this.audited.set(res, { operation, target, port });
     const fault = this.host.kubeCall(operation, port);
-    if (fault) throw new ApiError(fault.code, fault.reason, fault.message, fault.code === 429 ? { retryAfterSeconds: 1 } : undefined);
+    if (fault)
+      throw new ApiError(
+        fault.code,
+        fault.reason,
+        fault.message,
+        fault.code === 429 ? { retryAfterSeconds: 1 } : undefined,
+      );
   }
 
   /** A list: paged over a consistent snapshot, a Table when asked, or a watch stream. */
-  private list(req: IncomingMessage, res: ServerResponse, url: URL, kind: 'Node' | 'Pod' | 'PodDisruptionBudget', items: () => Json[], watchKind?: 'Node' | 'Pod', filter: (o: Json) => boolean = () => true): void {
+  private list(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    kind: 'Node' | 'Pod' | 'PodDisruptionBudget',
+    items: () => Json[],
+    watchKind?: 'Node' | 'Pod',
+    filter: (o: Json) => boolean = () => true,
+  ): void {
     const rv = String(this.host.cluster.nextResourceVersion());
     if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
-      if (!watchKind) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (!watchKind)
+        throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
       return this.watch(req, res, url, watchKind, filter);
     }
     const limit = Number(url.searchParams.get('limit') ?? '0');
-    const p = this.lists.page(items, rv, Number.isInteger(limit) && limit > 0 ? limit : 0, url.searchParams.get('continue'), this.host.now());
+    const p = this.lists.page(
+      items,
+      rv,
+      Number.isInteger(limit) && limit > 0 ? limit : 0,
+      url.searchParams.get('continue'),
+      this.host.now(),
+    );
     const meta = { resourceVersion: p.rv, ...(p.cont ? { continue: p.cont, remainingItemCount: p.remaining } : {}) };
     if (wantsTable(req.headers.accept)) return this.send(res, 200, asTable(kind, p.items, this.host.now(), meta));
     const apiVersion = kind === 'PodDisruptionBudget' ? 'policy/v1' : 'v1';
@@ -119,11 +183,19 @@ export class ApiServer {
 
   /** One object, or a one-row Table when the client asks for one (kubectl get KIND NAME). */
   private one(req: IncomingMessage, kind: 'Node' | 'Pod' | 'PodDisruptionBudget', obj: Json): Json {
-    return wantsTable(req.headers.accept) ? asTable(kind, [obj], this.host.now(), { resourceVersion: String((obj.metadata as Json).resourceVersion) }) : obj;
+    return wantsTable(req.headers.accept)
+      ? asTable(kind, [obj], this.host.now(), { resourceVersion: String((obj.metadata as Json).resourceVersion) })
+      : obj;
   }
 
   /** A watch: one JSON event a line for every later change of the kind, until the client goes or its timeout. */
-  private watch(req: IncomingMessage, res: ServerResponse, url: URL, kind: 'Node' | 'Pod', filter: (o: Json) => boolean): void {
+  private watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    kind: 'Node' | 'Pod',
+    filter: (o: Json) => boolean,
+  ): void {
     const table = wantsTable(req.headers.accept);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     const listener = (e: ClusterEvent) => {
@@ -163,12 +235,25 @@ export class ApiServer {
       const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
       const fields = parseFieldSelector(url.searchParams.get('fieldSelector'), NODE_FIELDS);
       const keep = (o: Json) => labels(((o.metadata as Json).labels ?? {}) as Record<string, string>) && fields(o);
-      return this.list(req, res, url, 'Node', () => [...cluster.nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(renderNode).filter(keep), 'Node', keep);
+      return this.list(
+        req,
+        res,
+        url,
+        'Node',
+        () =>
+          [...cluster.nodes.values()]
+            .sort((a, b) => (a.name < b.name ? -1 : 1))
+            .map(renderNode)
+            .filter(keep),
+        'Node',
+        keep,
+      );
     }
     if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path))) {
       const name = decodeURIComponent(m[1]);
       const verb = { GET: 'get', PATCH: 'patch', DELETE: 'delete', PUT: 'update' }[method];
-      if (!verb) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (!verb)
+        throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
       this.authorize(user, { verb, apiGroup: '', resource: 'nodes', name });
       this.route(req, res, `${verb} nodes`, verb === 'get' ? undefined : `node/${name}`);
       const node = cluster.nodes.get(name);
@@ -186,21 +271,42 @@ export class ApiServer {
     }
     if ((m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/pods$/.exec(path)) && method === 'GET') {
       const ns = m[1] ? decodeURIComponent(m[1]) : undefined;
-      this.authorize(user, { verb: url.searchParams.get('watch') ? 'watch' : 'list', apiGroup: '', resource: 'pods', namespace: ns });
+      this.authorize(user, {
+        verb: url.searchParams.get('watch') ? 'watch' : 'list',
+        apiGroup: '',
+        resource: 'pods',
+        namespace: ns,
+      });
       this.route(req, res, 'list pods');
       const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
       const fieldSel = url.searchParams.get('fieldSelector');
       const fields = parseFieldSelector(fieldSel, POD_FIELDS);
       const onNode = /^spec\.nodeName=([^,]*)$/.exec(fieldSel ?? '')?.[1];
-      const keep = (o: Json) => (!ns || (o.metadata as Json).namespace === ns) && labels(((o.metadata as Json).labels ?? {}) as Record<string, string>) && fields(o);
+      const keep = (o: Json) =>
+        (!ns || (o.metadata as Json).namespace === ns) &&
+        labels(((o.metadata as Json).labels ?? {}) as Record<string, string>) &&
+        fields(o);
       const source = () => (onNode ? cluster.podsOn(onNode) : [...cluster.pods.values()]);
-      return this.list(req, res, url, 'Pod', () => source().sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1)).map(renderPod).filter(keep), 'Pod', keep);
+      return this.list(
+        req,
+        res,
+        url,
+        'Pod',
+        () =>
+          source()
+            .sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1))
+            .map(renderPod)
+            .filter(keep),
+        'Pod',
+        keep,
+      );
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(path))) {
       const ns = decodeURIComponent(m[1]);
       const name = decodeURIComponent(m[2]);
       const verb = { GET: 'get', DELETE: 'delete' }[method];
-      if (!verb) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (!verb)
+        throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
       this.authorize(user, { verb, apiGroup: '', resource: 'pods', namespace: ns, name });
       this.route(req, res, `${verb} pods`, verb === 'get' ? undefined : `pod/${ns}/${name}`);
       const pod = cluster.pods.get(`${ns}/${name}`);
@@ -211,27 +317,56 @@ export class ApiServer {
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path)) && method === 'POST') {
       return this.evict(req, res, user, decodeURIComponent(m[1]), decodeURIComponent(m[2]), body, url);
     }
-    if ((m = /^\/apis\/policy\/v1(?:\/namespaces\/([^/]+))?\/poddisruptionbudgets(?:\/([^/]+))?$/.exec(path)) && method === 'GET') {
+    if (
+      (m = /^\/apis\/policy\/v1(?:\/namespaces\/([^/]+))?\/poddisruptionbudgets(?:\/([^/]+))?$/.exec(path)) &&
+      method === 'GET'
+    ) {
       const ns = m[1] ? decodeURIComponent(m[1]) : undefined;
       const name = m[2] ? decodeURIComponent(m[2]) : undefined;
-      this.authorize(user, { verb: name ? 'get' : 'list', apiGroup: 'policy', resource: 'poddisruptionbudgets', namespace: ns, name });
+      this.authorize(user, {
+        verb: name ? 'get' : 'list',
+        apiGroup: 'policy',
+        resource: 'poddisruptionbudgets',
+        namespace: ns,
+        name,
+      });
       this.route(req, res, name ? 'get poddisruptionbudgets' : 'list poddisruptionbudgets');
-      const all = [...cluster.budgets.values()].filter((b) => !ns || b.namespace === ns).sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
+      const all = [...cluster.budgets.values()]
+        .filter((b) => !ns || b.namespace === ns)
+        .sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
       if (name) {
         const b = all.find((x) => x.name === name);
-        if (!b) throw new ApiError(404, 'NotFound', `poddisruptionbudgets.policy "${name}" not found`, { name, group: 'policy', kind: 'poddisruptionbudgets' });
+        if (!b)
+          throw new ApiError(404, 'NotFound', `poddisruptionbudgets.policy "${name}" not found`, {
+            name,
+            group: 'policy',
+            kind: 'poddisruptionbudgets',
+          });
         return this.send(res, 200, this.one(req, 'PodDisruptionBudget', renderBudget(b, cluster.budgetStatus(b))));
       }
-      return this.list(req, res, url, 'PodDisruptionBudget', () => all.map((b) => renderBudget(b, cluster.budgetStatus(b))));
+      return this.list(req, res, url, 'PodDisruptionBudget', () =>
+        all.map((b) => renderBudget(b, cluster.budgetStatus(b))),
+      );
     }
-    if ((m = /^\/apis\/(apps|batch)\/v1\/namespaces\/([^/]+)\/(daemonsets|replicasets|jobs)\/([^/]+)$/.exec(path)) && method === 'GET') {
+    if (
+      (m = /^\/apis\/(apps|batch)\/v1\/namespaces\/([^/]+)\/(daemonsets|replicasets|jobs)\/([^/]+)$/.exec(path)) &&
+      method === 'GET'
+    ) {
       const [, group, ns, resource, name] = m.map(decodeURIComponent);
       const o = OWNERS[resource];
-      if (!o || o.group !== group) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      if (!o || o.group !== group)
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       this.authorize(user, { verb: 'get', apiGroup: group, resource, namespace: ns, name });
       this.route(req, res, `get ${resource}`);
-      const owner = [...cluster.pods.values()].find((p) => p.namespace === ns && p.owner?.kind === o.kind && p.owner.name === name);
-      if (!owner) throw new ApiError(404, 'NotFound', `${resource}.${group} "${name}" not found`, { name, group, kind: resource });
+      const owner = [...cluster.pods.values()].find(
+        (p) => p.namespace === ns && p.owner?.kind === o.kind && p.owner.name === name,
+      );
+      if (!owner)
+        throw new ApiError(404, 'NotFound', `${resource}.${group} "${name}" not found`, {
+          name,
+          group,
+          kind: resource,
+        });
       return this.send(res, 200, renderOwner(o.kind, ns, name, owner.createdAt));
     }
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -248,14 +383,33 @@ export class ApiServer {
     }
     let patched: Json;
     if (verb === 'update') patched = parsed as Json;
-    else if (type === 'application/json-patch+json') patched = jsonPatch(renderNode(node), parsed as Array<{ op: string; path: string; value?: unknown }>);
-    else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') patched = mergePatch(renderNode(node), parsed) as Json;
-    else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+    else if (type === 'application/json-patch+json')
+      patched = jsonPatch(renderNode(node), parsed as Array<{ op: string; path: string; value?: unknown }>);
+    else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json')
+      patched = mergePatch(renderNode(node), parsed) as Json;
+    else
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
     const f = nodeFields(node.name, patched);
     if (f.resourceVersion !== undefined && f.resourceVersion !== String(node.resourceVersion)) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on nodes "${node.name}": the object has been modified; please apply your changes to the latest version and try again`, { name: node.name, kind: 'nodes' });
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on nodes "${node.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        { name: node.name, kind: 'nodes' },
+      );
     }
-    if (dryRun) return renderNode({ ...node, labels: f.labels, annotations: f.annotations, unschedulable: f.unschedulable, taints: f.taints });
+    if (dryRun)
+      return renderNode({
+        ...node,
+        labels: f.labels,
+        annotations: f.annotations,
+        unschedulable: f.unschedulable,
+        taints: f.taints,
+      });
     node.unschedulable = f.unschedulable;
     node.annotations = { ...f.annotations };
     node.taints = f.taints;
@@ -267,24 +421,51 @@ export class ApiServer {
     return renderNode(node);
   }
 
-  private evict(req: IncomingMessage, res: ServerResponse, user: UserInfo, ns: string, name: string, body: string, url: URL): void {
-    this.authorize(user, { verb: 'create', apiGroup: '', resource: 'pods', subresource: 'eviction', namespace: ns, name });
+  private evict(
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: UserInfo,
+    ns: string,
+    name: string,
+    body: string,
+    url: URL,
+  ): void {
+    this.authorize(user, {
+      verb: 'create',
+      apiGroup: '',
+      resource: 'pods',
+      subresource: 'eviction',
+      namespace: ns,
+      name,
+    });
     this.route(req, res, 'create pods/eviction', `pod/${ns}/${name}`);
-    let eviction: { kind?: string; metadata?: { name?: string }; deleteOptions?: { dryRun?: string[]; gracePeriodSeconds?: unknown } };
+    let eviction: {
+      kind?: string;
+      metadata?: { name?: string };
+      deleteOptions?: { dryRun?: string[]; gracePeriodSeconds?: unknown };
+    };
     try {
       eviction = JSON.parse(body) as typeof eviction;
     } catch {
       throw new ApiError(400, 'BadRequest', 'the body of the request could not be decoded');
     }
-    if (eviction.kind !== 'Eviction' || (eviction.metadata?.name && eviction.metadata.name !== name)) throw new ApiError(400, 'BadRequest', 'name in URL does not match name in Eviction object');
+    if (eviction.kind !== 'Eviction' || (eviction.metadata?.name && eviction.metadata.name !== name))
+      throw new ApiError(400, 'BadRequest', 'name in URL does not match name in Eviction object');
     const dryRun = url.searchParams.get('dryRun') === 'All' || (eviction.deleteOptions?.dryRun ?? []).includes('All');
     const grace = eviction.deleteOptions?.gracePeriodSeconds;
-    if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0)) throw new ApiError(400, 'BadRequest', `json: cannot unmarshal ${typeof grace} into Go struct field DeleteOptions.deleteOptions.gracePeriodSeconds of type int64`);
+    if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0))
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `json: cannot unmarshal ${typeof grace} into Go struct field DeleteOptions.deleteOptions.gracePeriodSeconds of type int64`,
+      );
     const out = this.host.cluster.evict(ns, name, dryRun, grace as number | undefined);
     if (out.ok) return this.send(res, 201, status(201, '', ''));
     if (out.code === 404) throw new ApiError(404, 'NotFound', out.message, { name, kind: 'pods' });
     if (out.code === 500) throw new ApiError(500, 'InternalError', out.message);
-    throw new ApiError(429, 'TooManyRequests', out.message, { causes: (out.causes ?? []).map((c) => ({ reason: c.reason, message: c.message })) });
+    throw new ApiError(429, 'TooManyRequests', out.message, {
+      causes: (out.causes ?? []).map((c) => ({ reason: c.reason, message: c.message })),
+    });
   }
 }
 

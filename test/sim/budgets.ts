@@ -24,7 +24,11 @@ function scaled(v: number | string, of: number): number {
  * Expected pods are the scale of the controllers of the pods the budget selects (a bare pod
  * counts as one); healthy ones are Ready and not terminating.
  */
-export function budgetStatus(b: SimBudget, pods: readonly SimPod[], workloads: ReadonlyMap<string, WorkloadSpec>): BudgetStatus {
+export function budgetStatus(
+  b: SimBudget,
+  pods: readonly SimPod[],
+  workloads: ReadonlyMap<string, WorkloadSpec>,
+): BudgetStatus {
   const matched = pods.filter((p) => selects(b, p));
   const controllers = new Set<string>();
   let expectedPods = 0;
@@ -40,7 +44,16 @@ export function budgetStatus(b: SimBudget, pods: readonly SimPod[], workloads: R
   const currentHealthy = matched.filter((p) => p.ready && p.deletionTimestamp === undefined).length;
   const desiredHealthy = Math.max(
     0,
-    b.minAvailable !== undefined ? scaled(b.minAvailable, expectedPods) : b.maxUnavailable !== undefined ? expectedPods - scaled(b.maxUnavailable, expectedPods) : expectedPods,
+    b.minAvailable !== undefined
+      ? scaled(b.minAvailable, expectedPods)
+      : b.maxUnavailable !== undefined
+        ? expectedPods - scaled(b.maxUnavailable, expectedPods)
+        : expectedPods,
   );
-  return { expectedPods, currentHealthy, desiredHealthy, disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy) };
+  return {
+    expectedPods,
+    currentHealthy,
+    desiredHealthy,
+    disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy),
+  };
 }

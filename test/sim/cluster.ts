@@ -99,7 +99,9 @@ export interface PodCounters {
   lostToInterruption: number;
 }
 
-export type EvictionOutcome = { ok: true } | { ok: false; code: 404 | 429 | 500; message: string; causes?: Array<{ reason: string; message: string }> };
+export type EvictionOutcome =
+  | { ok: true }
+  | { ok: false; code: 404 | 429 | 500; message: string; causes?: Array<{ reason: string; message: string }> };
 
 export const GROUP_LABEL = 'kops.k8s.io/instancegroup';
 
@@ -116,7 +118,12 @@ export class Cluster {
   readonly nodes = new Map<string, SimNode>();
   readonly pods = new Map<string, SimPod>();
   readonly workloads = new Map<string, WorkloadSpec>();
-  readonly counters: PodCounters = { evictions: 0, evictionsRefused: 0, deletedWithoutEviction: 0, lostToInterruption: 0 };
+  readonly counters: PodCounters = {
+    evictions: 0,
+    evictionsRefused: 0,
+    deletedWithoutEviction: 0,
+    lostToInterruption: 0,
+  };
   /** Budgets forced to refuse every eviction until the given time (the pdbBlock fault), by `namespace/name`. */
   readonly blockedBudgets = new Map<string, number>();
   readonly budgets = new Map<string, SimBudget>();
@@ -149,7 +156,8 @@ export class Cluster {
   addWorkload(spec: WorkloadSpec): void {
     const key = `${spec.namespace}/${spec.name}`;
     this.workloads.set(key, spec);
-    if (spec.pdb) this.addBudget({ name: spec.name, namespace: spec.namespace, selector: { app: spec.name }, ...spec.pdb });
+    if (spec.pdb)
+      this.addBudget({ name: spec.name, namespace: spec.namespace, selector: { app: spec.name }, ...spec.pdb });
     if (spec.kind === 'Pod') {
       // Bare pods: made once, bound now if a node can take them, never recreated.
       for (let i = 0; i < spec.replicas; i += 1) this.newWorkloadPod(key, spec);
@@ -158,7 +166,12 @@ export class Cluster {
   }
 
   addBudget(spec: BudgetSpec): void {
-    this.budgets.set(`${spec.namespace}/${spec.name}`, { ...spec, uid: this.uid(), createdAt: this.clock.now(), resourceVersion: this.nextResourceVersion() });
+    this.budgets.set(`${spec.namespace}/${spec.name}`, {
+      ...spec,
+      uid: this.uid(),
+      createdAt: this.clock.now(),
+      resourceVersion: this.nextResourceVersion(),
+    });
   }
 
   notify(e: ClusterEvent): void {
@@ -168,7 +181,16 @@ export class Cluster {
   private newWorkloadPod(key: string, w: WorkloadSpec): SimPod {
     const kind = w.kind ?? 'ReplicaSet';
     const owner = kind === 'Pod' ? undefined : { kind, name: kind === 'ReplicaSet' ? `${w.name}-7d9f8c6b5` : w.name };
-    return this.createPod(w.namespace, `${w.name}-${this.rng.hex(10)}`, owner, undefined, {}, key, { app: w.name }, { emptyDir: !!w.emptyDir, stopSeconds: w.terminationGracePeriodSeconds ?? this.timing.podStopSeconds });
+    return this.createPod(
+      w.namespace,
+      `${w.name}-${this.rng.hex(10)}`,
+      owner,
+      undefined,
+      {},
+      key,
+      { app: w.name },
+      { emptyDir: !!w.emptyDir, stopSeconds: w.terminationGracePeriodSeconds ?? this.timing.podStopSeconds },
+    );
   }
 
   /**
@@ -203,7 +225,9 @@ export class Cluster {
         'topology.kubernetes.io/zone': inst.zone,
         'topology.kubernetes.io/region': inst.zone.replace(/[a-z]$/, ''),
         [GROUP_LABEL]: inst.nodeGroup,
-        ...(inst.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : { 'node-role.kubernetes.io/node': '' }),
+        ...(inst.role === 'control-plane'
+          ? { 'node-role.kubernetes.io/control-plane': '' }
+          : { 'node-role.kubernetes.io/node': '' }),
         ...(inst.lifecycle === 'spot' ? { 'node.kubernetes.io/lifecycle': 'spot' } : {}),
       },
       annotations: {},
@@ -221,7 +245,9 @@ export class Cluster {
     for (const ds of DAEMONSETS) this.daemonPod(ds, node.name);
     if (inst.role === 'control-plane') {
       for (const sp of STATIC_PODS) {
-        this.createPod('kube-system', `${sp}-${node.name}`, { kind: 'Node', name: node.name }, node.name, { 'kubernetes.io/config.mirror': this.rng.hex(32) });
+        this.createPod('kube-system', `${sp}-${node.name}`, { kind: 'Node', name: node.name }, node.name, {
+          'kubernetes.io/config.mirror': this.rng.hex(32),
+        });
       }
     }
     const becomeReady = () => {
@@ -272,7 +298,15 @@ export class Cluster {
 
   /** A DaemonSet's pod on a node (the DaemonSet controller puts one back on every node that lacks it). */
   private daemonPod(ds: string, nodeName: string): SimPod {
-    return this.createPod('kube-system', `${ds}-${this.rng.hex(5)}`, { kind: 'DaemonSet', name: ds }, nodeName, {}, undefined, { 'k8s-app': ds });
+    return this.createPod(
+      'kube-system',
+      `${ds}-${this.rng.hex(5)}`,
+      { kind: 'DaemonSet', name: ds },
+      nodeName,
+      {},
+      undefined,
+      { 'k8s-app': ds },
+    );
   }
 
   /** The DaemonSets every node runs (kube-proxy, aws-node). */
@@ -292,12 +326,16 @@ export class Cluster {
     pod.resourceVersion = this.nextResourceVersion();
     this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
     const key = `${pod.namespace}/${pod.name}`;
-    this.clock.after(graceSeconds !== undefined ? Math.min(graceSeconds, pod.stopSeconds) : pod.stopSeconds, `${pod.name} gone`, () => {
-      if (this.pods.get(key) !== pod) return;
-      this.deletePod(key);
-      const node = pod.nodeName ? this.nodes.get(pod.nodeName) : undefined;
-      if (pod.owner?.kind === 'DaemonSet' && node) this.daemonPod(pod.owner.name, node.name);
-    });
+    this.clock.after(
+      graceSeconds !== undefined ? Math.min(graceSeconds, pod.stopSeconds) : pod.stopSeconds,
+      `${pod.name} gone`,
+      () => {
+        if (this.pods.get(key) !== pod) return;
+        this.deletePod(key);
+        const node = pod.nodeName ? this.nodes.get(pod.nodeName) : undefined;
+        if (pod.owner?.kind === 'DaemonSet' && node) this.daemonPod(pod.owner.name, node.name);
+      },
+    );
     this.reconcileWorkloads();
   }
 
@@ -362,7 +400,11 @@ export class Cluster {
   instanceTerminated(inst: SimInstance): void {
     const node = this.nodeOf(inst.id);
     // Taken by AWS itself (a Spot reclaim, Capacity Rebalancing, a health check replacing a stopped instance), not by anyone's API call.
-    if (node) this.removeNode(node.name, inst.interrupted || inst.rebalanceReplacedBy || inst.unhealthy ? 'interruption' : 'api');
+    if (node)
+      this.removeNode(
+        node.name,
+        inst.interrupted || inst.rebalanceReplacedBy || inst.unhealthy ? 'interruption' : 'api',
+      );
     this.instanceStopping(inst);
     for (const [asg, holder] of this.etcdSlots) {
       if (holder !== inst.id) continue;
@@ -406,7 +448,9 @@ export class Cluster {
   /** Pods a budget may select: a workload's own when it selects by `app` (only workloads set it), else every pod. */
   private podsFor(b: SimBudget): SimPod[] {
     const app = b.selector.app;
-    return app !== undefined && this.workloads.has(`${b.namespace}/${app}`) ? this.workloadPods(`${b.namespace}/${app}`) : [...this.pods.values()];
+    return app !== undefined && this.workloads.has(`${b.namespace}/${app}`)
+      ? this.workloadPods(`${b.namespace}/${app}`)
+      : [...this.pods.values()];
   }
 
   /** The budget's status, as the disruption controller computes it. */
@@ -429,7 +473,12 @@ export class Cluster {
     if (!pod) return { ok: false, code: 404, message: `pods "${name}" not found` };
     if (pod.deletionTimestamp !== undefined) return { ok: true };
     const budgets = this.budgetsOf(pod);
-    if (budgets.length > 1) return { ok: false, code: 500, message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.' };
+    if (budgets.length > 1)
+      return {
+        ok: false,
+        code: 500,
+        message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+      };
     const budget = budgets[0];
     if (budget && pod.phase !== 'Pending') {
       const st = this.budgetStatus(budget);
@@ -490,7 +539,11 @@ export class Cluster {
         pod.resourceVersion = this.nextResourceVersion();
         this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
         this.clock.after(this.timing.podStartSeconds, `${pod.name} Ready`, () => {
-          if (this.pods.get(`${pod.namespace}/${pod.name}`) === pod && pod.deletionTimestamp === undefined && this.nodes.get(target.name)?.ready) {
+          if (
+            this.pods.get(`${pod.namespace}/${pod.name}`) === pod &&
+            pod.deletionTimestamp === undefined &&
+            this.nodes.get(target.name)?.ready
+          ) {
             pod.ready = true;
             this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
           }

@@ -41,7 +41,10 @@ interface Ctx {
 function attrName(tok: Token, ctx: Ctx): string {
   if (tok.t === 'name') {
     const n = ctx.names[tok.v];
-    if (n === undefined) throw new ExpressionError(`Value provided in ExpressionAttributeNames unused in expressions or undefined: ${tok.v}`);
+    if (n === undefined)
+      throw new ExpressionError(
+        `Value provided in ExpressionAttributeNames unused in expressions or undefined: ${tok.v}`,
+      );
     return n;
   }
   if (tok.t === 'ident') return tok.v;
@@ -50,7 +53,10 @@ function attrName(tok: Token, ctx: Ctx): string {
 
 function valueOf(tok: Token, ctx: Ctx): AttributeValue {
   const v = ctx.values[tok.v];
-  if (v === undefined) throw new ExpressionError(`An expression attribute value used in expression is not defined; attribute value: ${tok.v}`);
+  if (v === undefined)
+    throw new ExpressionError(
+      `An expression attribute value used in expression is not defined; attribute value: ${tok.v}`,
+    );
   return v;
 }
 
@@ -195,7 +201,8 @@ export function itemSize(item: Item): number {
     if (v.SS !== undefined) return v.SS.reduce((n, x) => n + Buffer.byteLength(x), 0);
     if (v.NS !== undefined) return v.NS.reduce((n, x) => n + Math.ceil(x.length / 2) + 1, 0);
     if (v.L !== undefined) return 3 + v.L.reduce((n, x) => n + 1 + value(x), 0);
-    if (v.M !== undefined) return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + value(x), 0);
+    if (v.M !== undefined)
+      return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + value(x), 0);
     return 0;
   };
   return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + value(v), 0);
@@ -244,7 +251,8 @@ export class Tables {
   keyOf(name: string, key: Item): string {
     const t = this.tables.get(name)!;
     const v = key[t.key]?.S;
-    if (v === undefined || Object.keys(key).length !== 1) throw new ExpressionError('The provided key element does not match the schema');
+    if (v === undefined || Object.keys(key).length !== 1)
+      throw new ExpressionError('The provided key element does not match the schema');
     return v;
   }
 }
@@ -275,7 +283,16 @@ const RESERVED = new Set(
 
 /** Words of the expression grammar itself, never attribute names. */
 const GRAMMAR = new Set(['SET', 'REMOVE', 'ADD', 'DELETE', 'AND', 'OR', 'NOT', 'BETWEEN', 'IN']);
-const FUNCTIONS = new Set(['attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains', 'size', 'if_not_exists', 'list_append']);
+const FUNCTIONS = new Set([
+  'attribute_exists',
+  'attribute_not_exists',
+  'attribute_type',
+  'begins_with',
+  'contains',
+  'size',
+  'if_not_exists',
+  'list_append',
+]);
 
 export interface ExpressionInput {
   readonly UpdateExpression?: string;
@@ -301,27 +318,45 @@ export function validateExpressions(input: ExpressionInput, prefix = ''): void {
     if (expr === undefined) continue;
     for (const tok of tokenize(expr)) {
       if (tok.t === 'name') {
-        if (!input.ExpressionAttributeNames?.[tok.v]) throw new ExpressionError(`Invalid ${kind}: An expression attribute name used in the document path is not defined; attribute name: ${tok.v}`);
+        if (!input.ExpressionAttributeNames?.[tok.v])
+          throw new ExpressionError(
+            `Invalid ${kind}: An expression attribute name used in the document path is not defined; attribute name: ${tok.v}`,
+          );
         used.names.add(tok.v);
       } else if (tok.t === 'value') {
-        if (!input.ExpressionAttributeValues?.[tok.v]) throw new ExpressionError(`Invalid ${kind}: An expression attribute value used in expression is not defined; attribute value: ${tok.v}`);
+        if (!input.ExpressionAttributeValues?.[tok.v])
+          throw new ExpressionError(
+            `Invalid ${kind}: An expression attribute value used in expression is not defined; attribute value: ${tok.v}`,
+          );
         used.values.add(tok.v);
       } else if (tok.t === 'ident' && !FUNCTIONS.has(tok.v)) {
         const word = tok.v.split('.')[0].toUpperCase();
         if (GRAMMAR.has(word) && kind !== 'ProjectionExpression') continue;
-        if (RESERVED.has(word)) throw new ExpressionError(`Invalid ${kind}: Attribute name is a reserved keyword; reserved keyword: ${tok.v.split('.')[0]}`);
+        if (RESERVED.has(word))
+          throw new ExpressionError(
+            `Invalid ${kind}: Attribute name is a reserved keyword; reserved keyword: ${tok.v.split('.')[0]}`,
+          );
       }
     }
   }
   const unusedNames = Object.keys(input.ExpressionAttributeNames ?? {}).filter((k) => !used.names.has(k));
-  if (unusedNames.length) throw new ExpressionError(`${prefix}Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`);
+  if (unusedNames.length)
+    throw new ExpressionError(
+      `${prefix}Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`,
+    );
   const unusedValues = Object.keys(input.ExpressionAttributeValues ?? {}).filter((k) => !used.values.has(k));
-  if (unusedValues.length) throw new ExpressionError(`${prefix}Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`);
+  if (unusedValues.length)
+    throw new ExpressionError(
+      `${prefix}Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`,
+    );
 }
 
 /** The attributes a ProjectionExpression keeps (top-level names; `#alias` resolved). */
 export function project(item: Item, expr: string | undefined, names: Record<string, string> = {}): Item {
   if (!expr) return item;
-  const keep = expr.split(',').map((p) => p.trim().split('.')[0]).map((p) => (p.startsWith('#') ? names[p] : p));
+  const keep = expr
+    .split(',')
+    .map((p) => p.trim().split('.')[0])
+    .map((p) => (p.startsWith('#') ? names[p] : p));
   return Object.fromEntries(Object.entries(item).filter(([k]) => keep.includes(k)));
 }

@@ -37,8 +37,21 @@ describe('kubectl against the simulated API server', () => {
   beforeAll(async () => {
     sim = await Simulator.start({ timing: { podStopSeconds: 5, podStartSeconds: 2 } });
     sim.addNodeGroup({ name: 'nodes', role: 'worker', zones: ZONES, perZone: 2, maxPerZone: 3 });
-    sim.addWorkload({ name: 'web', namespace: 'default', nodeGroup: 'nodes', replicas: 4, pdb: { maxUnavailable: '25%' } });
-    sim.addWorkload({ name: 'cache', namespace: 'default', nodeGroup: 'nodes', replicas: 4, pdb: { minAvailable: 4 }, emptyDir: true });
+    sim.addWorkload({
+      name: 'web',
+      namespace: 'default',
+      nodeGroup: 'nodes',
+      replicas: 4,
+      pdb: { maxUnavailable: '25%' },
+    });
+    sim.addWorkload({
+      name: 'cache',
+      namespace: 'default',
+      nodeGroup: 'nodes',
+      replicas: 4,
+      pdb: { minAvailable: 4 },
+      emptyDir: true,
+    });
     sim.addWorkload({ name: 'batch', namespace: 'jobs', nodeGroup: 'nodes', replicas: 2, kind: 'Job' });
     sim.addWorkload({ name: 'lonely', namespace: 'default', nodeGroup: 'nodes', replicas: 1, kind: 'Pod' });
     sim.advance(10);
@@ -68,24 +81,38 @@ describe('kubectl against the simulated API server', () => {
     const pdb = await kubectl('get', 'pdb', '-A');
     expect(pdb.out).toMatch(/default\s+cache\s+4\s+N\/A\s+0/);
     expect(pdb.out).toMatch(/default\s+web\s+N\/A\s+25%\s+1/);
-    const owner = (await kubectl('get', 'pods', '-n', 'jobs', '-o', 'jsonpath={.items[0].metadata.ownerReferences[0].kind}')).out;
+    const owner = (
+      await kubectl('get', 'pods', '-n', 'jobs', '-o', 'jsonpath={.items[0].metadata.ownerReferences[0].kind}')
+    ).out;
     expect(owner).toBe('Job');
   });
 
   it('refuses what the API server refuses: an unsupported field selector (400), a stale resourceVersion (409), a wrong type (400), an expired continue token (410)', async () => {
-    expect((await kubectl('get', 'pods', '-A', '--field-selector', 'spec.hostNetwork=true')).err).toContain('field label not supported: spec.hostNetwork');
+    expect((await kubectl('get', 'pods', '-A', '--field-selector', 'spec.hostNetwork=true')).err).toContain(
+      'field label not supported: spec.hostNetwork',
+    );
     const node = (await kubectl('get', 'nodes', '-o', 'name')).out.split('\n')[0];
-    const stale = await kubectl('patch', node, '--type=merge', '-p', '{"metadata":{"resourceVersion":"1"},"spec":{"unschedulable":true}}');
+    const stale = await kubectl(
+      'patch',
+      node,
+      '--type=merge',
+      '-p',
+      '{"metadata":{"resourceVersion":"1"},"spec":{"unschedulable":true}}',
+    );
     expect(stale.err).toMatch(/Conflict|the object has been modified/);
     const wrong = await kubectl('patch', node, '--type=merge', '-p', '{"spec":{"unschedulable":"yes"}}');
-    expect(wrong.err).toContain('cannot unmarshal string into Go struct field NodeSpec.spec.unschedulable of type bool');
+    expect(wrong.err).toContain(
+      'cannot unmarshal string into Go struct field NodeSpec.spec.unschedulable of type bool',
+    );
     const tainted = await kubectl('taint', 'nodes', node.replace('node/', ''), 'dedicated=db:NoSchedule');
     expect(tainted.code).toBe(0);
     await kubectl('cordon', node);
     await kubectl('uncordon', node);
     expect((await kubectl('get', node, '-o', 'jsonpath={.spec.taints[*].key}')).out).toBe('dedicated');
     await kubectl('taint', 'nodes', node.replace('node/', ''), 'dedicated-');
-    const first = JSON.parse((await kubectl('get', '--raw', '/api/v1/nodes?limit=1')).out) as { metadata: { continue: string } };
+    const first = JSON.parse((await kubectl('get', '--raw', '/api/v1/nodes?limit=1')).out) as {
+      metadata: { continue: string };
+    };
     sim.advance(6 * 60);
     const expired = await kubectl('get', '--raw', `/api/v1/nodes?limit=1&continue=${first.metadata.continue}`);
     expect(expired.err).toMatch(/Expired|too old/);
@@ -98,21 +125,44 @@ describe('kubectl against the simulated API server', () => {
     expect((await kubectl('uncordon', node)).out).toContain('uncordoned');
     // Without --force a bare pod stops the drain; drain another node that has none.
     const lonely = (await kubectl('get', 'pods', '-l', 'app=lonely', '-o', 'jsonpath={.items[0].spec.nodeName}')).out;
-    const target = (await kubectl('get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}')).out.split(' ').find((n) => n !== lonely)!;
+    const target = (await kubectl('get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}')).out
+      .split(' ')
+      .find((n) => n !== lonely)!;
     // "cache" allows no disruption (minAvailable 4 of 4): the drain retries its 429s until the budget's block is lifted.
-    const cacheOnTarget = (await kubectl('get', 'pods', '-l', 'app=cache', '--field-selector', `spec.nodeName=${target}`, '-o', 'name')).out.trim();
+    const cacheOnTarget = (
+      await kubectl('get', 'pods', '-l', 'app=cache', '--field-selector', `spec.nodeName=${target}`, '-o', 'name')
+    ).out.trim();
     expect(cacheOnTarget).not.toBe('');
-    setTimeout(() => sim.cluster.budgets.set('default/cache', { ...sim.cluster.budgets.get('default/cache')!, minAvailable: 3 }), 4000);
+    setTimeout(
+      () => sim.cluster.budgets.set('default/cache', { ...sim.cluster.budgets.get('default/cache')!, minAvailable: 3 }),
+      4000,
+    );
     const drained = await kubectl('drain', target, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s');
     expect(drained.code).toBe(0);
     expect(drained.out).toContain(`node/${target} drained`);
     expect(drained.err + drained.out).toMatch(/Cannot evict pod as it would violate the pod's disruption budget/);
-    const left = (await kubectl('get', 'pods', '-A', '--field-selector', `spec.nodeName=${target}`, '-o', 'jsonpath={.items[*].metadata.name}')).out.split(' ').filter(Boolean);
+    const left = (
+      await kubectl(
+        'get',
+        'pods',
+        '-A',
+        '--field-selector',
+        `spec.nodeName=${target}`,
+        '-o',
+        'jsonpath={.items[*].metadata.name}',
+      )
+    ).out
+      .split(' ')
+      .filter(Boolean);
     // Only DaemonSet pods stay (and come back if deleted).
     expect(left.every((p) => /^(kube-proxy|aws-node)-/.test(p))).toBe(true);
     const ds = left[0];
     await kubectl('delete', 'pod', '-n', 'kube-system', ds, '--wait=true');
-    const after = (await kubectl('get', 'pods', '-n', 'kube-system', '--field-selector', `spec.nodeName=${target}`, '-o', 'name')).out.trim().split('\n');
+    const after = (
+      await kubectl('get', 'pods', '-n', 'kube-system', '--field-selector', `spec.nodeName=${target}`, '-o', 'name')
+    ).out
+      .trim()
+      .split('\n');
     expect(after).toHaveLength(2);
     expect(after).not.toContain(`pod/${ds}`);
     // A bare pod stops a drain without --force, naming it.
@@ -125,13 +175,29 @@ describe('kubectl against the simulated API server', () => {
   it('a pod under two budgets cannot be evicted (500), an eviction dry run changes nothing, and a node can be deleted', async () => {
     sim.cluster.addBudget({ name: 'web-too', namespace: 'default', selector: { app: 'web' }, maxUnavailable: 1 });
     const pod = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).out;
-    const body = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'default' } });
+    const body = JSON.stringify({
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: pod, namespace: 'default' },
+    });
     const dir = mkdtempSync(join(tmpdir(), 'nm-evict-'));
     writeFileSync(join(dir, 'eviction.json'), body);
-    const two = await kubectl('create', '--raw', `/api/v1/namespaces/default/pods/${pod}/eviction`, '-f', join(dir, 'eviction.json'));
+    const two = await kubectl(
+      'create',
+      '--raw',
+      `/api/v1/namespaces/default/pods/${pod}/eviction`,
+      '-f',
+      join(dir, 'eviction.json'),
+    );
     expect(two.err).toContain('This pod has more than one PodDisruptionBudget');
     sim.cluster.budgets.delete('default/web-too');
-    const dry = await kubectl('create', '--raw', `/api/v1/namespaces/default/pods/${pod}/eviction?dryRun=All`, '-f', join(dir, 'eviction.json'));
+    const dry = await kubectl(
+      'create',
+      '--raw',
+      `/api/v1/namespaces/default/pods/${pod}/eviction?dryRun=All`,
+      '-f',
+      join(dir, 'eviction.json'),
+    );
     expect(dry.code).toBe(0);
     expect((await kubectl('get', 'pod', pod, '-o', 'jsonpath={.metadata.deletionTimestamp}')).out).toBe('');
     const node = (await kubectl('get', 'nodes', '-o', 'name')).out.trim().split('\n').pop()!;
@@ -145,7 +211,9 @@ describe('kubectl against the simulated API server', () => {
     expect((await own('get', 'pods', '-A', '-o', 'name')).code).toBe(0);
     const pod = (await kubectl('get', 'pods', '-n', 'jobs', '-o', 'jsonpath={.items[0].metadata.name}')).out;
     const get = await own('get', 'pod', '-n', 'jobs', pod);
-    expect(get.err).toContain(`pods "${pod}" is forbidden: User "system:serviceaccount:kube-system:node-manager" cannot get resource "pods" in API group "" in the namespace "jobs"`);
+    expect(get.err).toContain(
+      `pods "${pod}" is forbidden: User "system:serviceaccount:kube-system:node-manager" cannot get resource "pods" in API group "" in the namespace "jobs"`,
+    );
     expect((await own('delete', 'pod', '-n', 'jobs', pod)).err).toContain('forbidden');
     expect((await own('get', 'pdb', '-A')).err).toContain('forbidden');
     // Neither reading one node nor deleting one is granted: node-manager never needs either.
@@ -159,10 +227,32 @@ describe('kubectl against the simulated API server', () => {
     const port = new KubePort(kubeconfigApiProvider(sim.kubeconfig()));
     const mark = { by: 'interruption-001', why: 'spot-interruption', at: sim.now(), group: 'nodes' };
     const marked = await port.markInterrupted(name, mark);
-    expect(marked).toMatchObject({ name, unschedulable: true, cordonedByUs: true, cordonedBy: 'interruption-001', interruption: { kind: 'spot-interruption', at: mark.at, group: 'nodes' } });
-    const taints = await kubectl('get', 'node', name, '-o', 'jsonpath={range .spec.taints[*]}{.key}={.value}:{.effect}{"\\n"}{end}');
-    expect(taints.out.trim().split('\n').sort()).toEqual(['dedicated=web:PreferNoSchedule', 'node-manager.io/interruption=spot-interruption:NoSchedule', 'node.kubernetes.io/unschedulable=:NoSchedule']);
-    const labels = await kubectl('get', 'node', name, '-o', 'jsonpath={.metadata.labels.node\\.kubernetes\\.io/exclude-from-external-load-balancers}');
+    expect(marked).toMatchObject({
+      name,
+      unschedulable: true,
+      cordonedByUs: true,
+      cordonedBy: 'interruption-001',
+      interruption: { kind: 'spot-interruption', at: mark.at, group: 'nodes' },
+    });
+    const taints = await kubectl(
+      'get',
+      'node',
+      name,
+      '-o',
+      'jsonpath={range .spec.taints[*]}{.key}={.value}:{.effect}{"\\n"}{end}',
+    );
+    expect(taints.out.trim().split('\n').sort()).toEqual([
+      'dedicated=web:PreferNoSchedule',
+      'node-manager.io/interruption=spot-interruption:NoSchedule',
+      'node.kubernetes.io/unschedulable=:NoSchedule',
+    ]);
+    const labels = await kubectl(
+      'get',
+      'node',
+      name,
+      '-o',
+      'jsonpath={.metadata.labels.node\\.kubernetes\\.io/exclude-from-external-load-balancers}',
+    );
     expect(labels.out).toBe('true');
     expect((await kubectl('get', 'nodes', name)).out).toContain('SchedulingDisabled');
     // Marking again (a retried step) changes nothing more.
@@ -174,9 +264,15 @@ describe('kubectl against the simulated API server', () => {
     expect(await port.uncordon(name, ['refresh-001'])).toBeUndefined();
     // Another drain cannot give it back; its own can: taint gone, uncordoned, back in load balancers, the other taint kept.
     expect(await port.unmarkInterrupted(name, 'interruption-002')).toBeUndefined();
-    expect(await port.unmarkInterrupted(name, 'interruption-001')).toMatchObject({ unschedulable: false, cordonedByUs: false });
+    expect(await port.unmarkInterrupted(name, 'interruption-001')).toMatchObject({
+      unschedulable: false,
+      cordonedByUs: false,
+    });
     const after = await kubectl('get', 'node', name, '-o', 'json');
-    const node = JSON.parse(after.out) as { spec: { taints?: Array<{ key: string }>; unschedulable?: boolean }; metadata: { labels: Record<string, string>; annotations?: Record<string, string> } };
+    const node = JSON.parse(after.out) as {
+      spec: { taints?: Array<{ key: string }>; unschedulable?: boolean };
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+    };
     expect((node.spec.taints ?? []).map((t) => t.key)).toEqual(['dedicated']);
     expect(node.spec.unschedulable).toBeUndefined();
     expect(node.metadata.labels['node.kubernetes.io/exclude-from-external-load-balancers']).toBeUndefined();
@@ -186,16 +282,38 @@ describe('kubectl against the simulated API server', () => {
 
   it('a node someone took out of load balancers before the drain stays out when it is given back', async () => {
     const name = [...sim.cluster.nodes.keys()].sort()[1];
-    expect((await kubectl('label', 'nodes', name, 'node.kubernetes.io/exclude-from-external-load-balancers=true')).code).toBe(0);
+    expect(
+      (await kubectl('label', 'nodes', name, 'node.kubernetes.io/exclude-from-external-load-balancers=true')).code,
+    ).toBe(0);
     const port = new KubePort(kubeconfigApiProvider(sim.kubeconfig()));
     await port.markInterrupted(name, { by: 'interruption-003', why: 'unannounced', at: sim.now(), group: 'nodes' });
     await port.unmarkInterrupted(name, 'interruption-003');
-    expect((await kubectl('get', 'node', name, '-o', 'jsonpath={.metadata.labels.node\\.kubernetes\\.io/exclude-from-external-load-balancers}')).out).toBe('true');
-    expect((await kubectl('label', 'nodes', name, 'node.kubernetes.io/exclude-from-external-load-balancers-')).code).toBe(0);
+    expect(
+      (
+        await kubectl(
+          'get',
+          'node',
+          name,
+          '-o',
+          'jsonpath={.metadata.labels.node\\.kubernetes\\.io/exclude-from-external-load-balancers}',
+        )
+      ).out,
+    ).toBe('true');
+    expect(
+      (await kubectl('label', 'nodes', name, 'node.kubernetes.io/exclude-from-external-load-balancers-')).code,
+    ).toBe(0);
     // A node a refresh had cordoned for its batch keeps that cordon when the drain gives it back.
     await port.cordon(name, 'refresh-007');
-    await port.markInterrupted(name, { by: 'interruption-004', why: 'spot-interruption', at: sim.now(), group: 'nodes' });
-    expect(await port.unmarkInterrupted(name, 'interruption-004')).toMatchObject({ unschedulable: true, cordonedBy: 'refresh-007' });
+    await port.markInterrupted(name, {
+      by: 'interruption-004',
+      why: 'spot-interruption',
+      at: sim.now(),
+      group: 'nodes',
+    });
+    expect(await port.unmarkInterrupted(name, 'interruption-004')).toMatchObject({
+      unschedulable: true,
+      cordonedBy: 'refresh-007',
+    });
     expect(await port.uncordon(name, ['refresh-007'])).toMatchObject({ unschedulable: false });
   });
 });
@@ -204,7 +322,9 @@ describe('npm run simulate -- --serve', () => {
   it('runs a scenario paced in real time and keeps the API server up for kubectl afterwards', async () => {
     const { parseScenario, runScenario } = await import('./scenario');
     const { readFileSync } = await import('node:fs');
-    const scenario = parseScenario(JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'scenarios', 'kops-weekly.json'), 'utf8')));
+    const scenario = parseScenario(
+      JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'scenarios', 'kops-weekly.json'), 'utf8')),
+    );
     const t0 = Date.now();
     const { report, sim } = await runScenario(scenario, { serve: { speed: 2000 } });
     try {
@@ -213,7 +333,18 @@ describe('npm run simulate -- --serve', () => {
       expect(report.executions[0].status).toBe('SUCCEEDED');
       const dir = mkdtempSync(join(tmpdir(), 'nm-serve-'));
       writeFileSync(join(dir, 'kubeconfig'), sim.adminKubeconfig());
-      const out = (await run('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'nodes', '-l', 'kops.k8s.io/instancegroup=nodes', '-o', 'name'])).stdout;
+      const out = (
+        await run('kubectl', [
+          '--kubeconfig',
+          join(dir, 'kubeconfig'),
+          'get',
+          'nodes',
+          '-l',
+          'kops.k8s.io/instancegroup=nodes',
+          '-o',
+          'name',
+        ])
+      ).stdout;
       expect(out.trim().split('\n')).toHaveLength(3);
     } finally {
       await sim.stop();

@@ -11,11 +11,16 @@ function client(sim: Simulator, token?: string): CoreV1Api {
   return kc.makeApiClient(CoreV1Api);
 }
 
-async function failure(p: Promise<unknown>): Promise<{ code: number; body: { reason?: string; message?: string; details?: { causes?: Array<{ reason: string; message: string }> } } }> {
+async function failure(
+  p: Promise<unknown>,
+): Promise<{
+  code: number;
+  body: { reason?: string; message?: string; details?: { causes?: Array<{ reason: string; message: string }> } };
+}> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof ApiException) return { code: e.code, body: typeof e.body === "string" ? JSON.parse(e.body) : {} };
+    if (e instanceof ApiException) return { code: e.code, body: typeof e.body === 'string' ? JSON.parse(e.body) : {} };
     throw e;
   }
   throw new Error('expected the call to fail');
@@ -26,7 +31,9 @@ describe('simulated API server, as client-node sees it', () => {
   let core: CoreV1Api;
 
   beforeEach(async () => {
-    sim = await Simulator.start({ timing: { bootSeconds: 90, joinSeconds: 60, shutdownSeconds: 30, podStartSeconds: 5, podStopSeconds: 5 } });
+    sim = await Simulator.start({
+      timing: { bootSeconds: 90, joinSeconds: 60, shutdownSeconds: 30, podStartSeconds: 5, podStopSeconds: 5 },
+    });
     sim.addNodeGroup({ name: 'master', role: 'control-plane', zones: ZONES, perZone: 1 });
     sim.addNodeGroup({ name: 'nodes', role: 'worker', zones: ZONES, perZone: 1, maxPerZone: 2 });
     sim.addWorkload({ name: 'web', namespace: 'default', nodeGroup: 'nodes', replicas: 4, pdb: { maxUnavailable: 1 } });
@@ -40,8 +47,13 @@ describe('simulated API server, as client-node sees it', () => {
     expect(nodes.items).toHaveLength(6);
     const worker = nodes.items.find((n) => n.metadata?.labels?.['kops.k8s.io/instancegroup'] === 'nodes')!;
     expect(worker.spec?.providerID).toMatch(/^aws:\/\/\/ap-northeast-1[acd]\/i-0[0-9a-f]{16}$/);
-    expect(worker.metadata?.labels).toMatchObject({ 'topology.kubernetes.io/zone': expect.stringMatching(/^ap-northeast-1/), 'node-role.kubernetes.io/node': '' });
-    const cp = nodes.items.filter((n) => n.metadata?.labels && 'node-role.kubernetes.io/control-plane' in n.metadata.labels);
+    expect(worker.metadata?.labels).toMatchObject({
+      'topology.kubernetes.io/zone': expect.stringMatching(/^ap-northeast-1/),
+      'node-role.kubernetes.io/node': '',
+    });
+    const cp = nodes.items.filter(
+      (n) => n.metadata?.labels && 'node-role.kubernetes.io/control-plane' in n.metadata.labels,
+    );
     expect(cp).toHaveLength(3);
     expect(worker.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
@@ -66,7 +78,8 @@ describe('simulated API server, as client-node sees it', () => {
   });
 
   it('runs DaemonSet pods on every node and mirror pods on control-plane nodes', async () => {
-    const cp = (await core.listNode({ labelSelector: 'node-role.kubernetes.io/control-plane' })).items[0].metadata!.name!;
+    const cp = (await core.listNode({ labelSelector: 'node-role.kubernetes.io/control-plane' })).items[0].metadata!
+      .name!;
     const pods = (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${cp}` })).items;
     const kinds = pods.map((p) => p.metadata?.ownerReferences?.[0].kind).sort();
     expect(kinds).toEqual(['DaemonSet', 'DaemonSet', 'Node', 'Node', 'Node', 'Node']);
@@ -75,16 +88,37 @@ describe('simulated API server, as client-node sees it', () => {
 
   it('cordons with a merge patch and schedules nothing new on the cordoned node', async () => {
     const name = (await core.listNode({ labelSelector: 'kops.k8s.io/instancegroup=nodes' })).items[0].metadata!.name!;
-    const patched = await core.patchNode({ name, body: { spec: { unschedulable: true }, metadata: { annotations: { who: 'me' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const patched = await core.patchNode(
+      { name, body: { spec: { unschedulable: true }, metadata: { annotations: { who: 'me' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     expect(patched.spec?.unschedulable).toBe(true);
     expect(patched.spec?.taints?.[0].key).toBe('node.kubernetes.io/unschedulable');
-    const webOnNode = (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}`, labelSelector: 'app=web' })).items;
-    for (const p of webOnNode) await core.createNamespacedPodEviction({ name: p.metadata!.name!, namespace: 'default', body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata!.name!, namespace: 'default' } } }).catch(() => undefined);
+    const webOnNode = (
+      await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}`, labelSelector: 'app=web' })
+    ).items;
+    for (const p of webOnNode)
+      await core
+        .createNamespacedPodEviction({
+          name: p.metadata!.name!,
+          namespace: 'default',
+          body: {
+            apiVersion: 'policy/v1',
+            kind: 'Eviction',
+            metadata: { name: p.metadata!.name!, namespace: 'default' },
+          },
+        })
+        .catch(() => undefined);
     sim.advance(30);
-    const stillThere = (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}`, labelSelector: 'app=web' })).items;
+    const stillThere = (
+      await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}`, labelSelector: 'app=web' })
+    ).items;
     expect(stillThere.length).toBeLessThanOrEqual(webOnNode.length);
     expect(stillThere.every((p) => webOnNode.some((w) => w.metadata?.name === p.metadata?.name))).toBe(true);
-    const cleared = await core.patchNode({ name, body: [{ op: 'remove', path: '/spec/unschedulable' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    const cleared = await core.patchNode(
+      { name, body: [{ op: 'remove', path: '/spec/unschedulable' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
     expect(cleared.spec?.unschedulable).toBeUndefined();
   });
 
@@ -92,13 +126,21 @@ describe('simulated API server, as client-node sees it', () => {
     const web = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items;
     expect(web).toHaveLength(4);
     sim.advance(5);
-    const evict = (name: string) => core.createNamespacedPodEviction({ name, namespace: 'default', body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } } });
+    const evict = (name: string) =>
+      core.createNamespacedPodEviction({
+        name,
+        namespace: 'default',
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } },
+      });
     await evict(web[0].metadata!.name!);
     const refused = await failure(evict(web[1].metadata!.name!));
     expect(refused.code).toBe(429);
     expect(refused.body.reason).toBe('TooManyRequests');
     expect(refused.body.message).toBe("Cannot evict pod as it would violate the pod's disruption budget.");
-    expect(refused.body.details?.causes?.[0]).toEqual({ reason: 'DisruptionBudget', message: 'The disruption budget web needs 3 healthy pods and has 3 currently' });
+    expect(refused.body.details?.causes?.[0]).toEqual({
+      reason: 'DisruptionBudget',
+      message: 'The disruption budget web needs 3 healthy pods and has 3 currently',
+    });
     // The ReplicaSet recreated the evicted pod at once; once it is Ready the budget allows another.
     const now = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items;
     expect(now.filter((p) => !p.metadata?.deletionTimestamp)).toHaveLength(4);
@@ -110,8 +152,14 @@ describe('simulated API server, as client-node sees it', () => {
 
   it('a pdbBlock refuses every eviction for its duration', async () => {
     sim.blockBudget('default', 'web', 600);
-    const pod = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items[0].metadata!.name!;
-    const evict = () => core.createNamespacedPodEviction({ name: pod, namespace: 'default', body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'default' } } });
+    const pod = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items[0].metadata!
+      .name!;
+    const evict = () =>
+      core.createNamespacedPodEviction({
+        name: pod,
+        namespace: 'default',
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'default' } },
+      });
     expect((await failure(evict())).code).toBe(429);
     sim.advance(600);
     await expect(evict()).resolves.toBeDefined();
@@ -123,7 +171,9 @@ describe('simulated API server, as client-node sees it', () => {
     const nodeName = sim.cluster.nodeOf(victim)!.name;
     const lost = [...sim.cluster.pods.values()].filter((p) => p.nodeName === nodeName && p.workload).length;
     expect(lost).toBeGreaterThan(0);
-    await new AutoScalingClient({}).send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }));
+    await new AutoScalingClient({}).send(
+      new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }),
+    );
     expect((await core.readNode({ name: nodeName })).status?.conditions?.[0].status).toBe('Unknown');
     sim.advance(30);
     expect((await failure(core.readNode({ name: nodeName }))).code).toBe(404);
@@ -144,7 +194,9 @@ describe('simulated API server, as client-node sees it', () => {
     sim.advance(3600);
     expect(sim.cluster.nodeOf(extra)).toBeUndefined();
     asg.desired = 1;
-    await new AutoScalingClient({}).send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: old, ShouldDecrementDesiredCapacity: false }));
+    await new AutoScalingClient({}).send(
+      new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: old, ShouldDecrementDesiredCapacity: false }),
+    );
     sim.advance(30);
     expect(sim.cluster.nodeOf(extra)).toBeDefined();
     sim.advance(60);

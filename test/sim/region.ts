@@ -164,7 +164,16 @@ export interface InstanceHooks {
 /** Why a launch fails now, or undefined when capacity is there. */
 export type CapacityCheck = (zone: string, instanceType: string, lifecycle: 'spot' | 'on-demand') => string | undefined;
 
-const LEAVING = new Set(['Terminating', 'Terminating:Wait', 'Terminating:Proceed', 'Terminated', 'Detaching', 'Detached', 'Standby', 'EnteringStandby']);
+const LEAVING = new Set([
+  'Terminating',
+  'Terminating:Wait',
+  'Terminating:Proceed',
+  'Terminated',
+  'Detaching',
+  'Detached',
+  'Standby',
+  'EnteringStandby',
+]);
 /** Scaling activities a group keeps in its history (AWS keeps six weeks; the planners read the newest few). */
 const ACTIVITY_HISTORY = 200;
 /** How long an instance shows `Detaching` before it leaves its group. */
@@ -192,7 +201,11 @@ export class Region {
     private readonly hooks: InstanceHooks,
     private readonly capacity: CapacityCheck,
     /** Emits EventBridge events: Auto Scaling's (`EC2 Instance Launch Unsuccessful`, lifecycle actions) and EC2's state changes. */
-    private readonly emit: (source: 'aws.autoscaling' | 'aws.ec2', detailType: string, detail: Record<string, string>) => void = () => undefined,
+    private readonly emit: (
+      source: 'aws.autoscaling' | 'aws.ec2',
+      detailType: string,
+      detail: Record<string, string>,
+    ) => void = () => undefined,
   ) {}
 
   /** The next `count` instances launched (in the group and zone, when given) never join the cluster. */
@@ -224,7 +237,12 @@ export class Region {
       // Pre-existing capacity: instances that booted long ago, already InService.
       for (let i = 0; i < asg.desired; i += 1) {
         const zone = asg.zones[i % asg.zones.length];
-        const inst = this.newInstance(asg, zone, asg.instanceTypes[0], options.launchedAt + i * (options.ageSpreadMs ?? 60_000));
+        const inst = this.newInstance(
+          asg,
+          zone,
+          asg.instanceTypes[0],
+          options.launchedAt + i * (options.ageSpreadMs ?? 60_000),
+        );
         inst.state = 'running';
         inst.asgLifecycle = 'InService';
         this.hooks.booted(inst, true);
@@ -236,7 +254,9 @@ export class Region {
   }
 
   activeInstances(asg: SimAsg): SimInstance[] {
-    return asg.instanceIds.map((id) => this.instances.get(id)!).filter((i) => !LEAVING.has(i.asgLifecycle ?? '') && !i.rebalanceReplacedBy);
+    return asg.instanceIds
+      .map((id) => this.instances.get(id)!)
+      .filter((i) => !LEAVING.has(i.asgLifecycle ?? '') && !i.rebalanceReplacedBy);
   }
 
   private inService(asg: SimAsg, inst: SimInstance, act: SimActivity): void {
@@ -246,7 +266,11 @@ export class Region {
     inst.asgLifecycle = 'InService';
     // Capacity Rebalancing: the instance this one replaces goes now.
     for (const old of this.activeOrReplaced(asg)) {
-      if (old.rebalanceReplacedBy === inst.id) this.terminate(old, `an instance was taken out of service in response to an EC2 instance rebalance recommendation.`);
+      if (old.rebalanceReplacedBy === inst.id)
+        this.terminate(
+          old,
+          `an instance was taken out of service in response to an EC2 instance rebalance recommendation.`,
+        );
     }
   }
 
@@ -261,13 +285,24 @@ export class Region {
 
   private newInstance(asg: SimAsg, zone: string, instanceType: string, launchTime: number): SimInstance {
     const ip = this.nextIp();
-    const rule = this.neverJoin.find((r) => r.remaining > 0 && (!r.nodeGroup || r.nodeGroup === asg.nodeGroup) && (!r.zone || r.zone === zone));
+    const rule = this.neverJoin.find(
+      (r) => r.remaining > 0 && (!r.nodeGroup || r.nodeGroup === asg.nodeGroup) && (!r.zone || r.zone === zone),
+    );
     if (rule) rule.remaining -= 1;
     const id = `i-0${this.rng.hex(16)}`;
     let spotRequestId: string | undefined;
     if (asg.lifecycle === 'spot') {
       spotRequestId = `sir-${this.rng.hex(8)}`;
-      this.spotRequests.set(spotRequestId, { id: spotRequestId, instanceId: id, zone, state: 'active', code: 'fulfilled', message: 'Your spot request is fulfilled.', createdAt: launchTime, updatedAt: launchTime });
+      this.spotRequests.set(spotRequestId, {
+        id: spotRequestId,
+        instanceId: id,
+        zone,
+        state: 'active',
+        code: 'fulfilled',
+        message: 'Your spot request is fulfilled.',
+        createdAt: launchTime,
+        updatedAt: launchTime,
+      });
     }
     const inst: SimInstance = {
       id,
@@ -292,7 +327,13 @@ export class Region {
     return inst;
   }
 
-  private activity(asg: SimAsg, description: string, cause: string, status: SimActivity['StatusCode'], statusMessage?: string): SimActivity {
+  private activity(
+    asg: SimAsg,
+    description: string,
+    cause: string,
+    status: SimActivity['StatusCode'],
+    statusMessage?: string,
+  ): SimActivity {
     const now = this.clock.now();
     const a: SimActivity = {
       ActivityId: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`,
@@ -316,7 +357,10 @@ export class Region {
     let active = this.activeInstances(asg);
     while (active.length > asg.desired) {
       const victim = this.pickScaleInVictim(active);
-      this.terminate(victim, `a user request update of AutoScalingGroup constraints to min: ${asg.min}, max: ${asg.max}, desired: ${asg.desired} changing the desired capacity from ${active.length} to ${asg.desired}`);
+      this.terminate(
+        victim,
+        `a user request update of AutoScalingGroup constraints to min: ${asg.min}, max: ${asg.max}, desired: ${asg.desired} changing the desired capacity from ${active.length} to ${asg.desired}`,
+      );
       active = this.activeInstances(asg);
     }
     const missing = asg.desired - active.length;
@@ -333,13 +377,18 @@ export class Region {
     const perZone = new Map<string, number>();
     for (const i of active) perZone.set(i.zone, (perZone.get(i.zone) ?? 0) + 1);
     const busiest = Math.max(...perZone.values());
-    return active.filter((i) => perZone.get(i.zone) === busiest).sort((a, b) => a.launchTime - b.launchTime || (a.id < b.id ? -1 : 1))[0];
+    return active
+      .filter((i) => perZone.get(i.zone) === busiest)
+      .sort((a, b) => a.launchTime - b.launchTime || (a.id < b.id ? -1 : 1))[0];
   }
 
   private launchOne(asg: SimAsg): boolean {
     const active = this.activeInstances(asg);
     // Balance across the group's AZs: the one with the fewest active instances that has capacity.
-    const zones = [...asg.zones].sort((a, b) => active.filter((i) => i.zone === a).length - active.filter((i) => i.zone === b).length || (a < b ? -1 : 1));
+    const zones = [...asg.zones].sort(
+      (a, b) =>
+        active.filter((i) => i.zone === a).length - active.filter((i) => i.zone === b).length || (a < b ? -1 : 1),
+    );
     let lastReason = '';
     for (const zone of zones) {
       for (const type of asg.instanceTypes) {
@@ -349,7 +398,12 @@ export class Region {
           continue;
         }
         const inst = this.newInstance(asg, zone, type, this.clock.now());
-        const act = this.activity(asg, `Launching a new EC2 instance: ${inst.id}`, `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active.length} to ${active.length + 1}.`, 'InProgress');
+        const act = this.activity(
+          asg,
+          `Launching a new EC2 instance: ${inst.id}`,
+          `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active.length} to ${active.length + 1}.`,
+          'InProgress',
+        );
         // A launch hook holds the instance in Pending:Wait from its launch (it boots, and its kubelet
         // joins, meanwhile); CONTINUE lets it go InService once booted (Pending:Proceed until then).
         const hook = asg.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
@@ -366,13 +420,25 @@ export class Region {
           if (inst.state !== 'running' || !inst.asgLifecycle?.startsWith('Pending')) return;
           inst.booted = true;
           this.hooks.booted(inst, false);
-          if (inst.asgLifecycle === 'Pending' || inst.asgLifecycle === 'Pending:Proceed') this.inService(asg, inst, act);
+          if (inst.asgLifecycle === 'Pending' || inst.asgLifecycle === 'Pending:Proceed')
+            this.inService(asg, inst, act);
         });
         return true;
       }
     }
-    const failed = this.activity(asg, `Launching a new EC2 instance.  Status Reason: ${lastReason}`, 'an instance was started in response to a difference between desired and actual capacity.', 'Failed', lastReason);
-    this.emit('aws.autoscaling', 'EC2 Instance Launch Unsuccessful', { AutoScalingGroupName: asg.name, ActivityId: failed.ActivityId, StatusCode: 'Failed', StatusMessage: lastReason });
+    const failed = this.activity(
+      asg,
+      `Launching a new EC2 instance.  Status Reason: ${lastReason}`,
+      'an instance was started in response to a difference between desired and actual capacity.',
+      'Failed',
+      lastReason,
+    );
+    this.emit('aws.autoscaling', 'EC2 Instance Launch Unsuccessful', {
+      AutoScalingGroupName: asg.name,
+      ActivityId: failed.ActivityId,
+      StatusCode: 'Failed',
+      StatusMessage: lastReason,
+    });
     return false;
   }
 
@@ -397,7 +463,13 @@ export class Region {
       if (inst.interrupted || fromEc2) {
         inst.lifecycleAction = undefined;
         const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
-        this.shutDown(inst, asg, asg?.activities.find((a) => a.Description === `Terminating EC2 instance: ${inst.id}` && a.EndTime === undefined));
+        this.shutDown(
+          inst,
+          asg,
+          asg?.activities.find(
+            (a) => a.Description === `Terminating EC2 instance: ${inst.id}` && a.EndTime === undefined,
+          ),
+        );
       }
       return undefined;
     }
@@ -435,15 +507,19 @@ export class Region {
       ...(launched ? { launched } : {}),
     };
     inst.lifecycleAction = action;
-    this.emit('aws.autoscaling', launching ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action', {
-      Origin: launching ? 'EC2' : 'AutoScalingGroup',
-      Destination: launching ? 'AutoScalingGroup' : 'EC2',
-      LifecycleActionToken: action.token,
-      AutoScalingGroupName: asg.name,
-      LifecycleHookName: hook.name,
-      EC2InstanceId: inst.id,
-      LifecycleTransition: hook.transition,
-    });
+    this.emit(
+      'aws.autoscaling',
+      launching ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action',
+      {
+        Origin: launching ? 'EC2' : 'AutoScalingGroup',
+        Destination: launching ? 'AutoScalingGroup' : 'EC2',
+        LifecycleActionToken: action.token,
+        AutoScalingGroupName: asg.name,
+        LifecycleHookName: hook.name,
+        EC2InstanceId: inst.id,
+        LifecycleTransition: hook.transition,
+      },
+    );
     // Nobody answered: the default result when the heartbeat timeout (or the global one) passes.
     const check = () => {
       if (inst.lifecycleAction !== action) return;
@@ -466,7 +542,9 @@ export class Region {
     const asg = this.asgs.get(action.asg);
     if (action.launched) {
       if (result === 'CONTINUE') return action.launched();
-      const act = asg?.activities.find((a) => a.Description === `Launching a new EC2 instance: ${inst.id}` && a.EndTime === undefined);
+      const act = asg?.activities.find(
+        (a) => a.Description === `Launching a new EC2 instance: ${inst.id}` && a.EndTime === undefined,
+      );
       if (act) {
         act.StatusCode = 'Cancelled';
         act.EndTime = this.clock.now();
@@ -477,7 +555,9 @@ export class Region {
       if (asg) this.reconcile(asg);
       return;
     }
-    const act = asg?.activities.find((a) => a.Description === `Terminating EC2 instance: ${inst.id}` && a.EndTime === undefined);
+    const act = asg?.activities.find(
+      (a) => a.Description === `Terminating EC2 instance: ${inst.id}` && a.EndTime === undefined,
+    );
     if (act) act.StatusCode = 'InProgress';
     this.shutDown(inst, asg, act);
   }
@@ -490,7 +570,13 @@ export class Region {
   private shutDown(inst: SimInstance, asg: SimAsg | undefined, act: SimActivity | undefined): void {
     if (inst.state === 'shutting-down' || inst.state === 'terminated') return;
     const request = inst.spotRequestId ? this.spotRequests.get(inst.spotRequestId) : undefined;
-    if (request && request.state === 'active') this.setSpotStatus(request, 'closed', 'instance-terminated-by-user', 'Spot Instance terminated due to user-initiated termination.');
+    if (request && request.state === 'active')
+      this.setSpotStatus(
+        request,
+        'closed',
+        'instance-terminated-by-user',
+        'Spot Instance terminated due to user-initiated termination.',
+      );
     if (asg && inst.asg) inst.asgLifecycle = 'Terminating';
     inst.state = 'shutting-down';
     this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'shutting-down' });
@@ -508,7 +594,12 @@ export class Region {
         inst.asgLifecycle = 'Terminated';
       }
       this.hooks.terminated(inst);
-      if (asg) this.emit('aws.autoscaling', 'EC2 Instance Terminate Successful', { AutoScalingGroupName: asg.name, EC2InstanceId: inst.id, StatusCode: 'InProgress' });
+      if (asg)
+        this.emit('aws.autoscaling', 'EC2 Instance Terminate Successful', {
+          AutoScalingGroupName: asg.name,
+          EC2InstanceId: inst.id,
+          StatusCode: 'InProgress',
+        });
     });
   }
 
@@ -526,7 +617,13 @@ export class Region {
    */
   markSpotInterrupted(inst: SimInstance): void {
     const request = inst.spotRequestId ? this.spotRequests.get(inst.spotRequestId) : undefined;
-    if (request) this.setSpotStatus(request, 'closed', 'instance-terminated-no-capacity', 'Spot Instance terminated due to no available capacity.');
+    if (request)
+      this.setSpotStatus(
+        request,
+        'closed',
+        'instance-terminated-no-capacity',
+        'Spot Instance terminated due to no available capacity.',
+      );
   }
 
   /**
@@ -547,9 +644,19 @@ export class Region {
     });
     this.clock.after(this.timing.healthCheckSeconds, `${inst.id} health check`, () => {
       const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
-      if (!asg || inst.asgLifecycle !== 'InService' || inst.state === 'running' || inst.state === 'shutting-down' || inst.state === 'terminated') return;
+      if (
+        !asg ||
+        inst.asgLifecycle !== 'InService' ||
+        inst.state === 'running' ||
+        inst.state === 'shutting-down' ||
+        inst.state === 'terminated'
+      )
+        return;
       inst.unhealthy = true;
-      this.terminate(inst, 'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.');
+      this.terminate(
+        inst,
+        'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.',
+      );
       this.reconcile(asg);
     });
     if (startAfterSeconds !== undefined) {
@@ -621,7 +728,8 @@ export class Region {
   visibleInstances(): SimInstance[] {
     const now = this.clock.now();
     // Forgotten for good: a long run's describe calls must not grow with every instance it ever had.
-    for (const [id, i] of this.instances) if (i.terminatedAt !== undefined && now - i.terminatedAt >= TERMINATED_VISIBLE_MS) this.instances.delete(id);
+    for (const [id, i] of this.instances)
+      if (i.terminatedAt !== undefined && now - i.terminatedAt >= TERMINATED_VISIBLE_MS) this.instances.delete(id);
     return [...this.instances.values()];
   }
 }

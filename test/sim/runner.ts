@@ -38,7 +38,13 @@ interface AslState {
   Seconds?: number;
   /** A reference path into the state input (`$.field`): the runner reads it from the last Task's output, which our Choices pass on unchanged. */
   SecondsPath?: string;
-  Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxAttempts?: number; MaxDelaySeconds?: number }>;
+  Retry?: Array<{
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    BackoffRate?: number;
+    MaxAttempts?: number;
+    MaxDelaySeconds?: number;
+  }>;
 }
 interface AslDefinition {
   StartAt: string;
@@ -48,10 +54,13 @@ interface AslDefinition {
 
 /** Loads a workflow's ASL file as deployed: every `${...}` placeholder substituted, as CDK's definitionSubstitutions do. */
 export function loadDefinition(workflow: Workflow, substitutions: Record<string, string>): AslDefinition {
-  const text = readFileSync(join(STATEMACHINES, `${workflow}.asl.json`), 'utf8').replace(/\$\{(\w+)\}/g, (m, key: string) => {
-    if (!(key in substitutions)) throw new Error(`no substitution for ${m} in ${workflow}.asl.json`);
-    return substitutions[key];
-  });
+  const text = readFileSync(join(STATEMACHINES, `${workflow}.asl.json`), 'utf8').replace(
+    /\$\{(\w+)\}/g,
+    (m, key: string) => {
+      if (!(key in substitutions)) throw new Error(`no substitution for ${m} in ${workflow}.asl.json`);
+      return substitutions[key];
+    },
+  );
   return JSON.parse(text) as AslDefinition;
 }
 
@@ -107,8 +116,15 @@ class LambdaError extends Error {
 /** A Wait's SecondsPath (`$.a.b`) read from the state it gets; Step Functions fails the execution when it is not a non-negative integer. */
 function secondsAt(input: unknown, path: string, state: string): number {
   let v: unknown = input;
-  for (const key of path.replace(/^\$\.?/, '').split('.').filter(Boolean)) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`States.Runtime: ${state}: SecondsPath ${path} is ${JSON.stringify(v)}, not a non-negative integer`);
+  for (const key of path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean))
+    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new Error(
+      `States.Runtime: ${state}: SecondsPath ${path} is ${JSON.stringify(v)}, not a non-negative integer`,
+    );
   return v;
 }
 
@@ -132,7 +148,12 @@ export class WorkflowRunner {
   readonly stepCrashes: StepCrash[] = [];
   readonly deps: Deps;
   /** The interruption gate's invocations (a Lambda of its own in front of the workflow): what each said, and what they were billed. */
-  readonly gate = { invocations: 0, billedMs: 0, outcomes: [] as Array<{ at: number; event: string; outcome: GateOutcome }>, deadLettered: [] as Array<{ at: number; event: string; error: string }> };
+  readonly gate = {
+    invocations: 0,
+    billedMs: 0,
+    outcomes: [] as Array<{ at: number; event: string; outcome: GateOutcome }>,
+    deadLettered: [] as Array<{ at: number; event: string; error: string }>,
+  };
   /** Called after every step (to sample Ready counts between a change and the next tick of time). */
   afterStep: () => void = () => undefined;
   private readonly definitions = new Map<Workflow, AslDefinition>();
@@ -161,9 +182,12 @@ export class WorkflowRunner {
 
   /** The workflows StartExecution may name, and how it starts one (the simulated Step Functions calls back here). */
   private registerStateMachines(): void {
-    for (const w of ['refresh', 'replenish', 'interruption'] as const) this.sim.stateMachines.add(this.stateMachineArn(w));
+    for (const w of ['refresh', 'replenish', 'interruption'] as const)
+      this.sim.stateMachines.add(this.stateMachineArn(w));
     this.sim.onStartExecution = (arn, name, input) => {
-      const workflow = (['refresh', 'replenish', 'interruption'] as const).find((w) => this.stateMachineArn(w) === arn)!;
+      const workflow = (['refresh', 'replenish', 'interruption'] as const).find(
+        (w) => this.stateMachineArn(w) === arn,
+      )!;
       return this.sim.executions.get(this.start(workflow, input, name).arn)!;
     };
   }
@@ -195,7 +219,12 @@ export class WorkflowRunner {
         this.gate.invocations += 1;
         try {
           const outcome = await this.sim.context.run(inv, () =>
-            gate(event, { config: this.deps.config, autoscaling: this.deps.autoscaling, sfn: this.deps.sfn, stateMachineArn: this.stateMachineArn('interruption') }),
+            gate(event, {
+              config: this.deps.config,
+              autoscaling: this.deps.autoscaling,
+              sfn: this.deps.sfn,
+              stateMachineArn: this.stateMachineArn('interruption'),
+            }),
           );
           this.gate.outcomes.push({ at: this.sim.now(), event: event.id ?? '', outcome });
           return outcome;
@@ -205,7 +234,12 @@ export class WorkflowRunner {
       });
     } catch (e) {
       if (attempt < 3) this.sim.clock.after(attempt * 60, 'gate retry', () => void this.invokeGate(event, attempt + 1));
-      else this.gate.deadLettered.push({ at: this.sim.now(), event: event.id ?? '', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+      else
+        this.gate.deadLettered.push({
+          at: this.sim.now(),
+          event: event.id ?? '',
+          error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+        });
       return undefined;
     }
   }
@@ -218,7 +252,11 @@ export class WorkflowRunner {
     let d = this.definitions.get(workflow);
     if (!d) {
       const fn = (name: string) => `arn:aws:lambda:${this.sim.region.name}:${ACCOUNT}:function:node-manager-${name}`;
-      d = loadDefinition(workflow, { RefreshFunctionArn: fn('refresh'), ReplenishFunctionArn: fn('replenish'), InterruptionFunctionArn: fn('interruption') });
+      d = loadDefinition(workflow, {
+        RefreshFunctionArn: fn('refresh'),
+        ReplenishFunctionArn: fn('replenish'),
+        InterruptionFunctionArn: fn('interruption'),
+      });
       this.definitions.set(workflow, d);
     }
     return d;
@@ -239,9 +277,15 @@ export class WorkflowRunner {
       // So is its default Task timeout (60 s of real time), which Step Functions does not have: a
       // Task without TimeoutSeconds runs as long as its Lambda function may. Lift it out of reach.
       interpreted.States = Object.fromEntries(
-        Object.entries(def.States).map(([k, v]) => [k, v.Type === 'Task' && v.TimeoutSeconds === undefined ? { ...v, TimeoutSeconds: REAL_TASK_TIMEOUT_SECONDS } : v]),
+        Object.entries(def.States).map(([k, v]) => [
+          k,
+          v.Type === 'Task' && v.TimeoutSeconds === undefined ? { ...v, TimeoutSeconds: REAL_TASK_TIMEOUT_SECONDS } : v,
+        ]),
       );
-      m = { machine: new StateMachine(interpreted as never, { validationOptions: { checkPaths: false } }), timeoutSeconds };
+      m = {
+        machine: new StateMachine(interpreted as never, { validationOptions: { checkPaths: false } }),
+        timeoutSeconds,
+      };
       this.machines.set(workflow, m);
     }
     return m;
@@ -280,7 +324,8 @@ export class WorkflowRunner {
     const waitOverrides = new Proxy({} as Record<string, number>, {
       get: (_t, stateName: string) => {
         const st = def.States[stateName];
-        const seconds = st?.SecondsPath !== undefined ? secondsAt(lastOutput, st.SecondsPath, stateName) : (st?.Seconds ?? 0);
+        const seconds =
+          st?.SecondsPath !== undefined ? secondsAt(lastOutput, st.SecondsPath, stateName) : (st?.Seconds ?? 0);
         pendingWake = this.sim.now() + seconds * 1000;
         return 0;
       },
@@ -312,13 +357,19 @@ export class WorkflowRunner {
           const crash = this.stepCrashes.find((c) => c.state === stateName && c.times > 0 && this.sim.now() >= c.from);
           if (crash) {
             crash.times -= 1;
-            throw new LambdaError('Runtime.ExitError', `RequestId: simulated Error: Runtime exited with error: signal: killed (after ${stateName} did its work)`);
+            throw new LambdaError(
+              'Runtime.ExitError',
+              `RequestId: simulated Error: Runtime exited with error: signal: killed (after ${stateName} did its work)`,
+            );
           }
           lastOutput = out;
           this.note(record, stateName, 'ok', (out as { did?: unknown }).did ?? out);
           return out;
         } catch (e) {
-          const err = e instanceof LambdaError ? e : new LambdaError(e instanceof Error ? e.name : 'Error', e instanceof Error ? e.message : String(e));
+          const err =
+            e instanceof LambdaError
+              ? e
+              : new LambdaError(e instanceof Error ? e.name : 'Error', e instanceof Error ? e.message : String(e));
           const backoff = this.retryBackoff(state, err.name, attempts);
           this.note(record, stateName, backoff !== undefined ? 'retry' : 'error', `${err.name}: ${err.message}`);
           if (backoff !== undefined) pendingWake = this.sim.now() + backoff * 1000;
@@ -332,9 +383,16 @@ export class WorkflowRunner {
     });
 
     const execution = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        waitTimeOverrides: waitOverrides,
+        retryIntervalOverrides: retryOverrides,
+      },
       noThrowOnAbort: true,
-      context: { Execution: { Id: record.arn, Name: execName }, StateMachine: { Id: smArn, Name: `node-manager-${workflow}` } },
+      context: {
+        Execution: { Id: record.arn, Name: execName },
+        StateMachine: { Id: smArn, Name: `node-manager-${workflow}` },
+      },
     });
     record.abort = execution.abort;
     this.scheduler.begin();
@@ -345,7 +403,13 @@ export class WorkflowRunner {
           record.stateCounts[ev.state.name] = (record.stateCounts[ev.state.name] ?? 0) + 1;
         }
         if (ev.type === 'StateRetried') record.transitions += 1;
-        if (ev.type === 'ExecutionSucceeded' || ev.type === 'ExecutionFailed' || ev.type === 'ExecutionAborted' || ev.type === 'ExecutionTimeout') break;
+        if (
+          ev.type === 'ExecutionSucceeded' ||
+          ev.type === 'ExecutionFailed' ||
+          ev.type === 'ExecutionAborted' ||
+          ev.type === 'ExecutionTimeout'
+        )
+          break;
       }
     })();
     record.done = (async () => {
@@ -358,7 +422,13 @@ export class WorkflowRunner {
         }
       } catch (e) {
         const cause = (e as { cause?: { name?: string; message?: string; cause?: unknown } }).cause;
-        if (record.status === 'RUNNING' && !this.cutOff) this.finish(record, 'FAILED', cause?.name ?? (e as Error).name, typeof cause?.cause === 'string' ? cause.cause : (cause?.message ?? (e as Error).message));
+        if (record.status === 'RUNNING' && !this.cutOff)
+          this.finish(
+            record,
+            'FAILED',
+            cause?.name ?? (e as Error).name,
+            typeof cause?.cause === 'string' ? cause.cause : (cause?.message ?? (e as Error).message),
+          );
       } finally {
         await Promise.race([events, new Promise((r) => setImmediate(r))]);
         // Step Functions history: start + end, entered + exited per state, scheduled/started/ended per task attempt.
@@ -408,7 +478,8 @@ export class WorkflowRunner {
   /** The service fills in what the interpreter takes from the real clock: the execution's start time. */
   private asService(input: unknown, record: ExecutionRecord): unknown {
     const ev = input as { step?: string; start?: Record<string, unknown> };
-    if (ev.step === 'validate' && ev.start) return { ...ev, start: { ...ev.start, startTime: new Date(record.startedAt).toISOString() } };
+    if (ev.step === 'validate' && ev.start)
+      return { ...ev, start: { ...ev.start, startTime: new Date(record.startedAt).toISOString() } };
     return input;
   }
 
@@ -424,12 +495,17 @@ export class WorkflowRunner {
     const retriers = state.Retry ?? [];
     for (let i = 0; i < retriers.length; i += 1) {
       const r = retriers[i];
-      const matches = r.ErrorEquals.some((n) => n === errorName || n === 'States.ALL' || (n === 'States.TaskFailed' && state.Type === 'Task'));
+      const matches = r.ErrorEquals.some(
+        (n) => n === errorName || n === 'States.ALL' || (n === 'States.TaskFailed' && state.Type === 'Task'),
+      );
       if (!matches) continue;
       const counts = attempts.get('n') ?? retriers.map(() => 0);
       const max = r.MaxAttempts ?? 3;
       if (counts[i] >= max) return undefined;
-      const wait = Math.min((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** counts[i], r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+      const wait = Math.min(
+        (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** counts[i],
+        r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY,
+      );
       counts[i] += 1;
       attempts.set('n', counts);
       return wait;

@@ -16,7 +16,9 @@ const GroupSpec = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
     role: z.enum(['worker', 'control-plane']),
-    zones: z.array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'an availability zone such as ap-northeast-1a')).min(1),
+    zones: z
+      .array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'an availability zone such as ap-northeast-1a'))
+      .min(1),
     /** Each ASG's starting (home) desired capacity. */
     perZone: z.number().int().min(0),
     /** Each ASG's MaxSize. @default perZone (as kops sets it) */
@@ -25,7 +27,9 @@ const GroupSpec = z
     minPerZone: z.number().int().min(0).optional(),
     desiredReady: z.number().int().min(0),
     /** A count, or a percentage of desiredReady ("10%"), as the deployment configuration takes it. */
-    surplus: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?\d)%$/, 'a percentage such as "10%"')]).default(0),
+    surplus: z
+      .union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?\d)%$/, 'a percentage such as "10%"')])
+      .default(0),
     instanceAgeDays: z.number().min(0).default(10),
     instanceTypes: z.array(z.string()).min(1).default(['m5.large']),
     lifecycle: z.enum(['spot', 'on-demand']).default('spot'),
@@ -62,7 +66,10 @@ const Workload = z
     pdb: z
       .object({ maxUnavailable: intOrPercent.optional(), minAvailable: intOrPercent.optional() })
       .strict()
-      .refine((p) => (p.maxUnavailable === undefined) !== (p.minAvailable === undefined), 'exactly one of maxUnavailable and minAvailable')
+      .refine(
+        (p) => (p.maxUnavailable === undefined) !== (p.minAvailable === undefined),
+        'exactly one of maxUnavailable and minAvailable',
+      )
       .optional(),
     /** The pods keep data in an emptyDir volume (lost with the pod). */
     emptyDir: z.boolean().default(false),
@@ -74,26 +81,74 @@ const Workload = z
 const at = { at: duration.default(0) };
 const Fault = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('zoneOutage'), ...at, zone: z.string(), for: duration.optional() }).strict(),
-  z.object({ kind: z.literal('instanceTypeOutage'), ...at, instanceType: z.string(), zone: z.string().optional(), for: duration.optional() }).strict(),
-  z.object({ kind: z.literal('neverJoin'), ...at, group: z.string(), zone: z.string().optional(), count: z.number().int().min(1) }).strict(),
-  z.object({ kind: z.literal('throttle'), ...at, operation: z.string(), rate: z.number().gt(0).max(1).optional(), times: z.number().int().min(1).optional(), for: duration.optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('instanceTypeOutage'),
+      ...at,
+      instanceType: z.string(),
+      zone: z.string().optional(),
+      for: duration.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('neverJoin'),
+      ...at,
+      group: z.string(),
+      zone: z.string().optional(),
+      count: z.number().int().min(1),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('throttle'),
+      ...at,
+      operation: z.string(),
+      rate: z.number().gt(0).max(1).optional(),
+      times: z.number().int().min(1).optional(),
+      for: duration.optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('callFailure'), ...at, operation: z.string(), times: z.number().int().min(1) }).strict(),
-  z.object({ kind: z.literal('stepCrash'), ...at, state: z.string(), times: z.number().int().min(1).default(1) }).strict(),
+  z
+    .object({ kind: z.literal('stepCrash'), ...at, state: z.string(), times: z.number().int().min(1).default(1) })
+    .strict(),
   z.object({ kind: z.literal('pdbBlock'), ...at, workload: z.string(), for: duration }).strict(),
   /** The workload rolls out: its pods are replaced and spread over every schedulable node, new ones included. */
   z.object({ kind: z.literal('rollout'), ...at, workload: z.string() }).strict(),
-  z.object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish', 'interruption']) }).strict(),
+  z
+    .object({ kind: z.literal('stopExecution'), ...at, workflow: z.enum(['refresh', 'replenish', 'interruption']) })
+    .strict(),
   /**
    * EC2 reclaims `count` Spot instances of the group in the zone (the warning, then the reclaim two
    * minutes later); `every`: again and again, for `for` (else until the scenario ends).
    */
-  z.object({ kind: z.literal('spotInterruption'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1), every: duration.optional(), for: duration.optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('spotInterruption'),
+      ...at,
+      group: z.string(),
+      zone: z.string(),
+      count: z.number().int().min(1).default(1),
+      every: duration.optional(),
+      for: duration.optional(),
+    })
+    .strict(),
   /**
    * Someone stops `count` running on-demand instances of the group in the zone (StopInstances), and
    * starts them again after `for` if given. An ASG's health check replaces a member still stopped
    * `timing.healthCheckSeconds` after the stop.
    */
-  z.object({ kind: z.literal('instanceStop'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1), for: duration.optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('instanceStop'),
+      ...at,
+      group: z.string(),
+      zone: z.string(),
+      count: z.number().int().min(1).default(1),
+      for: duration.optional(),
+    })
+    .strict(),
   /**
    * Someone allowed `states:StartExecution` starts a workflow with a crafted input, through the
    * Step Functions API as any caller would. In `input`, anywhere in a string: `$INSTANCE` and `$ASG`
@@ -106,16 +161,35 @@ const Fault = z.discriminatedUnion('kind', [
       ...at,
       workflow: z.enum(['refresh', 'replenish', 'interruption']),
       target: z.object({ group: z.string(), zone: z.string().optional() }).strict().optional(),
-      name: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'letters, digits, "-" and "_", at most 80').optional(),
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,80}$/, 'letters, digits, "-" and "_", at most 80')
+        .optional(),
       input: z.unknown(),
     })
     .strict(),
   /** EC2 recommends rebalancing `count` Spot instances of the group in the zone (elevated interruption risk). */
-  z.object({ kind: z.literal('rebalanceRecommendation'), ...at, group: z.string(), zone: z.string(), count: z.number().int().min(1).default(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('rebalanceRecommendation'),
+      ...at,
+      group: z.string(),
+      zone: z.string(),
+      count: z.number().int().min(1).default(1),
+    })
+    .strict(),
   /** A Spot instance of no managed group (a bastion, another cluster) gets its interruption warning. */
   z.object({ kind: z.literal('foreignInterruption'), ...at }).strict(),
   /** Someone (an operator, another tool) sets an ASG's desired capacity, raising MaxSize if needed. */
-  z.object({ kind: z.literal('scaleAsg'), ...at, group: z.string(), zone: z.string(), desired: z.number().int().min(0) }).strict(),
+  z
+    .object({
+      kind: z.literal('scaleAsg'),
+      ...at,
+      group: z.string(),
+      zone: z.string(),
+      desired: z.number().int().min(0),
+    })
+    .strict(),
 ]);
 
 const workflow = z.enum(['refresh', 'replenish']);
@@ -164,7 +238,15 @@ export const ScenarioSchema = z
         launchRetrySeconds: z.number().min(1).default(60),
       })
       .strict()
-      .default({ bootSeconds: 90, joinSeconds: 60, shutdownSeconds: 30, healthCheckSeconds: 120, podStartSeconds: 5, podStopSeconds: 5, launchRetrySeconds: 60 }),
+      .default({
+        bootSeconds: 90,
+        joinSeconds: 60,
+        shutdownSeconds: 30,
+        healthCheckSeconds: 120,
+        podStartSeconds: 5,
+        podStopSeconds: 5,
+        launchRetrySeconds: 60,
+      }),
     groups: z.array(GroupSpec).min(1),
     workloads: z.array(Workload).default([]),
     faults: z.array(Fault).default([]),
@@ -175,18 +257,54 @@ export const ScenarioSchema = z
   .superRefine((s, ctx) => {
     const groups = new Set(s.groups.map((g) => g.name));
     s.workloads.forEach((w, i) => {
-      if (!groups.has(w.group)) ctx.addIssue({ code: 'custom', path: ['workloads', i, 'group'], message: `unknown group ${w.group}; groups: ${[...groups].join(', ')}` });
+      if (!groups.has(w.group))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'group'],
+          message: `unknown group ${w.group}; groups: ${[...groups].join(', ')}`,
+        });
     });
     const drained = s.runs.some((r) => 'on' in r && r.on === 'interruption');
     s.groups.forEach((g, i) => {
-      if (g.launchHook && !drained) ctx.addIssue({ code: 'custom', path: ['groups', i, 'launchHook'], message: 'a launch hook without the interruption drain holds every launch for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them' });
-      if (g.terminateHook && !drained) ctx.addIssue({ code: 'custom', path: ['groups', i, 'terminateHook'], message: 'a termination hook without the interruption drain holds every termination for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them' });
+      if (g.launchHook && !drained)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', i, 'launchHook'],
+          message:
+            'a launch hook without the interruption drain holds every launch for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them',
+        });
+      if (g.terminateHook && !drained)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', i, 'terminateHook'],
+          message:
+            'a termination hook without the interruption drain holds every termination for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them',
+        });
     });
     s.faults.forEach((f, i) => {
-      if ((f.kind === 'pdbBlock' || f.kind === 'rollout') && !s.workloads.some((w) => w.name === f.workload)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
-      if ((f.kind === 'neverJoin' || f.kind === 'spotInterruption' || f.kind === 'rebalanceRecommendation' || f.kind === 'scaleAsg' || f.kind === 'instanceStop') && !groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
-      if (f.kind === 'startExecution' && f.target && !groups.has(f.target.group)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'target', 'group'], message: `unknown group ${f.target.group}` });
-      if (f.kind === 'instanceStop' && s.groups.find((g) => g.name === f.group)?.lifecycle === 'spot') ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `group ${f.group} runs Spot instances, which EC2 cannot stop (a one-time Spot request): give it "lifecycle": "on-demand"` });
+      if ((f.kind === 'pdbBlock' || f.kind === 'rollout') && !s.workloads.some((w) => w.name === f.workload))
+        ctx.addIssue({ code: 'custom', path: ['faults', i, 'workload'], message: `unknown workload ${f.workload}` });
+      if (
+        (f.kind === 'neverJoin' ||
+          f.kind === 'spotInterruption' ||
+          f.kind === 'rebalanceRecommendation' ||
+          f.kind === 'scaleAsg' ||
+          f.kind === 'instanceStop') &&
+        !groups.has(f.group)
+      )
+        ctx.addIssue({ code: 'custom', path: ['faults', i, 'group'], message: `unknown group ${f.group}` });
+      if (f.kind === 'startExecution' && f.target && !groups.has(f.target.group))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'target', 'group'],
+          message: `unknown group ${f.target.group}`,
+        });
+      if (f.kind === 'instanceStop' && s.groups.find((g) => g.name === f.group)?.lifecycle === 'spot')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'group'],
+          message: `group ${f.group} runs Spot instances, which EC2 cannot stop (a one-time Spot request): give it "lifecycle": "on-demand"`,
+        });
     });
   });
 

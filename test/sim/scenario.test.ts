@@ -6,12 +6,17 @@ const DIR = join(__dirname, '..', '..', 'examples', 'scenarios');
 
 describe('scenario format', () => {
   it('the committed JSON Schema is the parser’s own (run `npm run scenario-schema` after changing it)', () => {
-    expect(JSON.parse(readFileSync(join(DIR, 'scenario.schema.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(scenarioJsonSchema())));
+    expect(JSON.parse(readFileSync(join(DIR, 'scenario.schema.json'), 'utf8'))).toEqual(
+      JSON.parse(JSON.stringify(scenarioJsonSchema())),
+    );
   });
 
-  it.each(readdirSync(DIR).filter((f) => f.endsWith('.json') && f !== 'scenario.schema.json'))('shipped scenario %s parses', (file) => {
-    expect(() => parseScenario(JSON.parse(readFileSync(join(DIR, file), 'utf8')))).not.toThrow();
-  });
+  it.each(readdirSync(DIR).filter((f) => f.endsWith('.json') && f !== 'scenario.schema.json'))(
+    'shipped scenario %s parses',
+    (file) => {
+      expect(() => parseScenario(JSON.parse(readFileSync(join(DIR, file), 'utf8')))).not.toThrow();
+    },
+  );
 
   it('accepts the format as the issue wrote it, durations included', () => {
     const s = parseScenario({
@@ -19,7 +24,20 @@ describe('scenario format', () => {
       region: 'ap-northeast-1',
       cluster: { name: 'example.k8s.local', kind: 'kops' },
       timing: { bootSeconds: 90, joinSeconds: 60 },
-      groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'], perZone: 1, maxPerZone: 1, desiredReady: 3, surplus: 1, instanceAgeDays: 10, drainTimeoutSeconds: 600, joinTimeoutSeconds: 900 }],
+      groups: [
+        {
+          name: 'nodes',
+          role: 'worker',
+          zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+          perZone: 1,
+          maxPerZone: 1,
+          desiredReady: 3,
+          surplus: 1,
+          instanceAgeDays: 10,
+          drainTimeoutSeconds: 600,
+          joinTimeoutSeconds: 900,
+        },
+      ],
       workloads: [{ name: 'web', namespace: 'default', group: 'nodes', replicas: 4, pdb: { maxUnavailable: 1 } }],
       faults: [
         { at: '30m', kind: 'zoneOutage', zone: 'ap-northeast-1a', for: '2h' },
@@ -37,9 +55,18 @@ describe('scenario format', () => {
   });
 
   it('says which field is wrong and what is allowed', () => {
-    expect(() => parseScenario({ name: 'x', cluster: { name: 'c', kind: 'gke' }, groups: [], runs: [], until: '6 hours' })).toThrow(InvalidScenarioError);
+    expect(() =>
+      parseScenario({ name: 'x', cluster: { name: 'c', kind: 'gke' }, groups: [], runs: [], until: '6 hours' }),
+    ).toThrow(InvalidScenarioError);
     const bad = () =>
-      parseScenario({ name: 'x', cluster: { name: 'c', kind: 'kops' }, groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a'], perZone: 1, desiredReady: 1 }], workloads: [{ name: 'w', group: 'other', replicas: 1 }], runs: [{ workflow: 'refresh', input: {} }], until: '6 hours' });
+      parseScenario({
+        name: 'x',
+        cluster: { name: 'c', kind: 'kops' },
+        groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a'], perZone: 1, desiredReady: 1 }],
+        workloads: [{ name: 'w', group: 'other', replicas: 1 }],
+        runs: [{ workflow: 'refresh', input: {} }],
+        until: '6 hours',
+      });
     expect(bad).toThrow('until: a duration such as "90s", "30m", "6h" or "1d"');
     expect(bad).toThrow('workloads.0.group: unknown group other; groups: nodes');
   });

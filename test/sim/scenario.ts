@@ -3,11 +3,23 @@ import type { Scenario } from './scenario-format';
 import { WorkflowRunner, type ExecutionRecord, type Workflow } from './runner';
 import { SIM_ACCOUNT, Simulator } from './simulator';
 import { CORDONED_BY_ANNOTATION } from '../../lambdas/kube/port';
-import { LAUNCH_HOOK_NAME, launchHookTimeoutSeconds, matchesPattern, noticeRules, TERMINATE_HOOK_NAME } from '../../lambdas/core';
+import {
+  LAUNCH_HOOK_NAME,
+  launchHookTimeoutSeconds,
+  matchesPattern,
+  noticeRules,
+  TERMINATE_HOOK_NAME,
+} from '../../lambdas/core';
 import { TTL_ATTRIBUTE } from '../../lambdas/aws/lease';
 import { itemSize } from './dynamodb';
 
-export { InvalidScenarioError, parseScenario, scenarioJsonSchema, ScenarioSchema, type Scenario } from './scenario-format';
+export {
+  InvalidScenarioError,
+  parseScenario,
+  scenarioJsonSchema,
+  ScenarioSchema,
+  type Scenario,
+} from './scenario-format';
 
 export interface Report {
   readonly scenario: string;
@@ -74,13 +86,43 @@ export interface Report {
      * as DynamoDB counts it, and the group's interruption ledger (its entries by instance id, from
      * their own items; entries expired but not yet deleted by DynamoDB included).
      */
-    lease: { holder: string | null; kind: string | null; journal: unknown; memory: unknown; itemBytes: number; interruptions: Record<string, unknown> } | null;
+    lease: {
+      holder: string | null;
+      kind: string | null;
+      journal: unknown;
+      memory: unknown;
+      itemBytes: number;
+      interruptions: Record<string, unknown>;
+    } | null;
   }>;
   /** Instances of the cluster (its tag) running outside every ASG at the end: nobody manages them. */
-  readonly outsideAsgs: Array<{ instanceId: string; nodeGroup: string; zone: string; state: string; launchedAt: number; node: string | null }>;
+  readonly outsideAsgs: Array<{
+    instanceId: string;
+    nodeGroup: string;
+    zone: string;
+    state: string;
+    launchedAt: number;
+    node: string | null;
+  }>;
   /** Every mutating AWS and Kubernetes call, with time (seconds from the start), execution and step. */
-  readonly audit: Array<{ at: number; api: 'aws' | 'kube'; operation: string; target: string; group: string | null; execution: string | null; step: string | null; outcome: string; change?: string }>;
-  readonly pods: { evictions: number; evictionsRefused: number; deletedWithoutEviction: number; lostToInterruption: number; pending: number };
+  readonly audit: Array<{
+    at: number;
+    api: 'aws' | 'kube';
+    operation: string;
+    target: string;
+    group: string | null;
+    execution: string | null;
+    step: string | null;
+    outcome: string;
+    change?: string;
+  }>;
+  readonly pods: {
+    evictions: number;
+    evictionsRefused: number;
+    deletedWithoutEviction: number;
+    lostToInterruption: number;
+    pending: number;
+  };
 }
 
 export interface ScenarioRun {
@@ -100,10 +142,21 @@ function substitute(input: unknown, at: number, target: { instance?: string; asg
   const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
   const text = (v: string) =>
     v
-      .replace(/\$TIME(?:([+-])(\d+)([smhd]))?/g, (_m, sign?: string, n?: string, u?: string) => new Date(at + (sign ? (sign === '-' ? -1 : 1) * Number(n) * unit[u!] * 1000 : 0)).toISOString().replace(/\.\d{3}Z$/, 'Z'))
+      .replace(/\$TIME(?:([+-])(\d+)([smhd]))?/g, (_m, sign?: string, n?: string, u?: string) =>
+        new Date(at + (sign ? (sign === '-' ? -1 : 1) * Number(n) * unit[u!] * 1000 : 0))
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
+      )
       .replace(/\$INSTANCE/g, target.instance ?? 'i-0000000000000000')
       .replace(/\$ASG/g, target.asg ?? 'no-asg');
-  const walk = (v: unknown): unknown => (typeof v === 'string' ? text(v) : Array.isArray(v) ? v.map(walk) : typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v);
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? text(v)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : typeof v === 'object' && v !== null
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
   return walk(input);
 }
 const KUBECONFIG_SECRET = 'node-manager/kubeconfig';
@@ -132,14 +185,18 @@ function refreshLowerBound(s: Scenario, groupName: string): number {
  * replaces a terminating pod at once). Pods are taken as spread evenly over the group's nodes.
  */
 function drainLowerBound(s: Scenario, groupName: string, nodes: number, size: number): number {
-  const resolve = (v: number | string, of: number) => (typeof v === 'number' ? v : Math.ceil((Number.parseInt(v, 10) / 100) * of));
+  const resolve = (v: number | string, of: number) =>
+    typeof v === 'number' ? v : Math.ceil((Number.parseInt(v, 10) / 100) * of);
   // Nothing to evict (only DaemonSet and mirror pods): no drain time at all.
   let drain = 0;
   for (const w of s.workloads.filter((x) => x.group === groupName && x.replicas > 0)) {
     const stop = w.terminationGracePeriodSeconds ?? s.timing.podStopSeconds;
     drain = Math.max(drain, stop);
     if (!w.pdb) continue;
-    const allowed = w.pdb.maxUnavailable !== undefined ? resolve(w.pdb.maxUnavailable, w.replicas) : w.replicas - resolve(w.pdb.minAvailable!, w.replicas);
+    const allowed =
+      w.pdb.maxUnavailable !== undefined
+        ? resolve(w.pdb.maxUnavailable, w.replicas)
+        : w.replicas - resolve(w.pdb.minAvailable!, w.replicas);
     if (allowed <= 0) continue;
     const inBatch = Math.ceil((w.replicas / Math.max(1, nodes)) * size);
     drain = Math.max(drain, (Math.ceil(inBatch / allowed) - 1) * s.timing.podStartSeconds + stop);
@@ -164,7 +221,13 @@ export interface ScenarioOptions {
 }
 
 export async function runScenario(scenario: Scenario, options: ScenarioOptions = {}): Promise<ScenarioRun> {
-  const sim = await Simulator.start({ region: scenario.region, clusterName: scenario.cluster.name, timing: scenario.timing, seed: scenario.seed, apiPort: options.serve?.port });
+  const sim = await Simulator.start({
+    region: scenario.region,
+    clusterName: scenario.cluster.name,
+    timing: scenario.timing,
+    seed: scenario.seed,
+    apiPort: options.serve?.port,
+  });
   try {
     const start = sim.now();
     const asgNames = new Map<string, string[]>();
@@ -182,17 +245,45 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           lifecycle: g.lifecycle,
           instanceAgeDays: g.instanceAgeDays,
           capacityRebalance: g.capacityRebalance,
-          ...(g.terminateHook ? { terminateHook: { name: TERMINATE_HOOK, heartbeatTimeout: g.terminateHook.heartbeatTimeoutSeconds, defaultResult: g.terminateHook.defaultResult } } : {}),
+          ...(g.terminateHook
+            ? {
+                terminateHook: {
+                  name: TERMINATE_HOOK,
+                  heartbeatTimeout: g.terminateHook.heartbeatTimeoutSeconds,
+                  defaultResult: g.terminateHook.defaultResult,
+                },
+              }
+            : {}),
           // As the stack creates it: the join timeout and a margin, CONTINUE should node-manager be down.
-          ...(g.launchHook ? { launchHook: { name: LAUNCH_HOOK, heartbeatTimeout: launchHookTimeoutSeconds(g.joinTimeoutSeconds), defaultResult: 'CONTINUE' as const } } : {}),
+          ...(g.launchHook
+            ? {
+                launchHook: {
+                  name: LAUNCH_HOOK,
+                  heartbeatTimeout: launchHookTimeoutSeconds(g.joinTimeoutSeconds),
+                  defaultResult: 'CONTINUE' as const,
+                },
+              }
+            : {}),
         }),
       );
     }
     for (const w of scenario.workloads) {
-      sim.addWorkload({ name: w.name, namespace: w.namespace, nodeGroup: w.group, replicas: w.replicas, kind: w.kind, pdb: w.pdb, emptyDir: w.emptyDir, terminationGracePeriodSeconds: w.terminationGracePeriodSeconds });
+      sim.addWorkload({
+        name: w.name,
+        namespace: w.namespace,
+        nodeGroup: w.group,
+        replicas: w.replicas,
+        kind: w.kind,
+        pdb: w.pdb,
+        emptyDir: w.emptyDir,
+        terminationGracePeriodSeconds: w.terminationGracePeriodSeconds,
+      });
     }
     sim.createTable(LEASE_TABLE, 'group', TTL_ATTRIBUTE);
-    const access = scenario.cluster.kind === 'eks' ? { kind: 'eks' as const, clusterName: scenario.cluster.name } : { kind: 'kubeconfig' as const, secretId: KUBECONFIG_SECRET };
+    const access =
+      scenario.cluster.kind === 'eks'
+        ? { kind: 'eks' as const, clusterName: scenario.cluster.name }
+        : { kind: 'kubeconfig' as const, secretId: KUBECONFIG_SECRET };
     if (scenario.cluster.kind === 'eks') sim.registerEksCluster(scenario.cluster.name);
     else sim.putSecret(KUBECONFIG_SECRET, sim.kubeconfig());
     const config: Config = parseConfig({
@@ -208,7 +299,14 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         drainTimeoutSeconds: g.drainTimeoutSeconds,
         joinTimeoutSeconds: g.joinTimeoutSeconds,
         cooldownSeconds: g.cooldownSeconds,
-        ...(g.terminateHook ? { terminateHook: { heartbeatTimeoutSeconds: g.terminateHook.heartbeatTimeoutSeconds, maxHeartbeats: g.terminateHook.maxHeartbeats } } : {}),
+        ...(g.terminateHook
+          ? {
+              terminateHook: {
+                heartbeatTimeoutSeconds: g.terminateHook.heartbeatTimeoutSeconds,
+                maxHeartbeats: g.terminateHook.maxHeartbeats,
+              },
+            }
+          : {}),
         launchHook: g.launchHook,
       })),
     });
@@ -221,9 +319,15 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     const minReady = new Map<string, number>();
     const maxLeaving = new Map<string, number>();
     const leavingOf = (group: string) =>
-      [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && (n.unschedulable || ['shutting-down', 'terminated'].includes(sim.region.instances.get(n.instanceId)?.state ?? ''))).length;
+      [...sim.cluster.nodes.values()].filter(
+        (n) =>
+          n.nodeGroup === group &&
+          (n.unschedulable ||
+            ['shutting-down', 'terminated'].includes(sim.region.instances.get(n.instanceId)?.state ?? '')),
+      ).length;
     const timelines = new Map<string, Array<[number, number]>>(scenario.groups.map((g) => [g.name, []]));
-    const readyOf = (group: string) => [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && n.ready).length;
+    const readyOf = (group: string) =>
+      [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && n.ready).length;
     const sample = () => {
       for (const g of scenario.groups) {
         const ready = readyOf(g.name);
@@ -243,16 +347,34 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       sim.clock.at(from, `fault ${f.kind}`, () => {
         switch (f.kind) {
           case 'zoneOutage':
-            sim.armFault({ kind: 'zoneOutage', zone: f.zone, from, until: f.for !== undefined ? from + f.for * 1000 : undefined });
+            sim.armFault({
+              kind: 'zoneOutage',
+              zone: f.zone,
+              from,
+              until: f.for !== undefined ? from + f.for * 1000 : undefined,
+            });
             break;
           case 'instanceTypeOutage':
-            sim.armFault({ kind: 'instanceTypeOutage', instanceType: f.instanceType, zone: f.zone, from, until: f.for !== undefined ? from + f.for * 1000 : undefined });
+            sim.armFault({
+              kind: 'instanceTypeOutage',
+              instanceType: f.instanceType,
+              zone: f.zone,
+              from,
+              until: f.for !== undefined ? from + f.for * 1000 : undefined,
+            });
             break;
           case 'neverJoin':
             sim.armNeverJoin(f.count, f.group, f.zone);
             break;
           case 'throttle':
-            sim.armFault({ kind: 'throttle', operation: f.operation, rate: f.rate, times: f.times, from, until: f.for !== undefined ? from + f.for * 1000 : undefined });
+            sim.armFault({
+              kind: 'throttle',
+              operation: f.operation,
+              rate: f.rate,
+              times: f.times,
+              from,
+              until: f.for !== undefined ? from + f.for * 1000 : undefined,
+            });
             break;
           case 'callFailure':
             sim.armFault({ kind: 'callFailure', operation: f.operation, times: f.times, from });
@@ -277,7 +399,8 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
             const stop = Math.min(end, f.for !== undefined ? from + f.for * 1000 : end);
             const again = (t: number) => {
               sim.spotInterruption(f.group, f.zone, f.count);
-              if (f.every !== undefined && t + f.every * 1000 <= stop) sim.clock.at(t + f.every * 1000, `fault ${f.kind}`, () => again(t + f.every! * 1000));
+              if (f.every !== undefined && t + f.every * 1000 <= stop)
+                sim.clock.at(t + f.every * 1000, `fault ${f.kind}`, () => again(t + f.every! * 1000));
             };
             again(from);
             break;
@@ -287,12 +410,21 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
             break;
           case 'startExecution': {
             const member = f.target
-              ? sim.asgsOf(f.target.group).flatMap((a) => a.instanceIds.map((id) => sim.region.instances.get(id)!)).find((i) => i.asgLifecycle === 'InService' && (!f.target!.zone || i.zone === f.target!.zone))
+              ? sim
+                  .asgsOf(f.target.group)
+                  .flatMap((a) => a.instanceIds.map((id) => sim.region.instances.get(id)!))
+                  .find((i) => i.asgLifecycle === 'InService' && (!f.target!.zone || i.zone === f.target!.zone))
               : undefined;
             const input = substitute(f.input, from, { instance: member?.id, asg: member?.asg });
             // As any caller with states:StartExecution would: through the Step Functions API.
             void runner.external(`operator-${from}`, () =>
-              runner.deps.sfn.startExecution(runner.stateMachineArn(f.workflow), f.name ?? `crafted-${sim.rng.hex(8)}`, JSON.stringify(input)).catch((e: unknown) => ({ started: false, error: e })),
+              runner.deps.sfn
+                .startExecution(
+                  runner.stateMachineArn(f.workflow),
+                  f.name ?? `crafted-${sim.rng.hex(8)}`,
+                  JSON.stringify(input),
+                )
+                .catch((e: unknown) => ({ started: false, error: e })),
             );
             break;
           }
@@ -319,7 +451,13 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         // The stack's rules (core/notices.ts), matched as EventBridge matches them; their target is the gate.
         const rules = noticeRules(
           SIM_ACCOUNT,
-          scenario.groups.map((g) => ({ name: g.name, asgNames: asgNames.get(g.name), joinTimeoutSeconds: g.joinTimeoutSeconds, ...(g.terminateHook ? { terminateHook: g.terminateHook } : {}), launchHook: g.launchHook })),
+          scenario.groups.map((g) => ({
+            name: g.name,
+            asgNames: asgNames.get(g.name),
+            joinTimeoutSeconds: g.joinTimeoutSeconds,
+            ...(g.terminateHook ? { terminateHook: g.terminateHook } : {}),
+            launchHook: g.launchHook,
+          })),
         );
         sim.onEvent((ev) => {
           if (sim.now() > end) return;
@@ -340,7 +478,8 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       if ('on' in r) {
         const mine = new Set(asgNames.get(r.input.group) ?? []);
         sim.onEvent((ev) => {
-          if (ev.source === 'aws.autoscaling' && mine.has(ev.detail.AutoScalingGroupName) && sim.now() <= end) runner.start(r.workflow, r.input);
+          if (ev.source === 'aws.autoscaling' && mine.has(ev.detail.AutoScalingGroupName) && sim.now() <= end)
+            runner.start(r.workflow, r.input);
         });
         continue;
       }
@@ -359,8 +498,17 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     await runner.shutdown();
 
     const execs = runner.executions;
-    const refreshGroups = scenario.runs.flatMap((r) => (r.workflow === 'refresh' && !('on' in r) && !('every' in r) ? [(r.input as { group?: string } | undefined)?.group ?? ''] : []));
-    const reaps = runner.timeline.flatMap((t) => ((t.summary as { reaped?: Array<{ instanceId: string; asg: string; ageSeconds: number }> } | undefined)?.reaped ?? []).map((r) => ({ instanceId: r.instanceId, asg: r.asg, ageSeconds: r.ageSeconds })));
+    const refreshGroups = scenario.runs.flatMap((r) =>
+      r.workflow === 'refresh' && !('on' in r) && !('every' in r)
+        ? [(r.input as { group?: string } | undefined)?.group ?? '']
+        : [],
+    );
+    const reaps = runner.timeline.flatMap((t) =>
+      (
+        (t.summary as { reaped?: Array<{ instanceId: string; asg: string; ageSeconds: number }> } | undefined)
+          ?.reaped ?? []
+      ).map((r) => ({ instanceId: r.instanceId, asg: r.asg, ageSeconds: r.ageSeconds })),
+    );
     // The refresh's duration when the scenario runs refreshes (the lower bound is about them), else every execution's span.
     const timed = execs.some((e) => e.workflow === 'refresh') ? execs.filter((e) => e.workflow === 'refresh') : execs;
     const stops = timed.map((e) => e.stoppedAt ?? end);
@@ -407,7 +555,16 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         readyTimeline: timelines.get(g.name) ?? [],
         asgModifications: sim.asgChanges.filter((ch) => (asgNames.get(g.name) ?? []).includes(ch.asg)).length,
         reaps: reaps.filter((r) => (asgNames.get(g.name) ?? []).includes(r.asg)),
-        asgs: sim.asgsOf(g.name).map((a) => ({ name: a.name, zone: a.zones[0], desired: a.desired, min: a.min, max: a.max, homeDesired: g.perZone })),
+        asgs: sim
+          .asgsOf(g.name)
+          .map((a) => ({
+            name: a.name,
+            zone: a.zones[0],
+            desired: a.desired,
+            min: a.min,
+            max: a.max,
+            homeDesired: g.perZone,
+          })),
         members: sim.asgsOf(g.name).flatMap((a) =>
           a.instanceIds.map((id) => {
             const i = sim.region.instances.get(id)!;
@@ -430,8 +587,21 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         lease: leaseOf(sim, g.name),
       })),
       outsideAsgs: [...sim.region.instances.values()]
-        .filter((i) => !i.asg && i.state !== 'terminated' && i.state !== 'shutting-down' && i.tags.KubernetesCluster === sim.clusterName)
-        .map((i) => ({ instanceId: i.id, nodeGroup: i.nodeGroup, zone: i.zone, state: i.state, launchedAt: (i.launchTime - start) / 1000, node: sim.cluster.nodeOf(i.id)?.name ?? null })),
+        .filter(
+          (i) =>
+            !i.asg &&
+            i.state !== 'terminated' &&
+            i.state !== 'shutting-down' &&
+            i.tags.KubernetesCluster === sim.clusterName,
+        )
+        .map((i) => ({
+          instanceId: i.id,
+          nodeGroup: i.nodeGroup,
+          zone: i.zone,
+          state: i.state,
+          launchedAt: (i.launchTime - start) / 1000,
+          node: sim.cluster.nodeOf(i.id)?.name ?? null,
+        })),
       audit: sim.audit.map((a) => ({ ...a, at: (a.at - start) / 1000 })),
       pods: { ...sim.cluster.counters, pending: sim.cluster.pendingPods() },
     };
@@ -447,9 +617,17 @@ function leaseOf(sim: Simulator, group: string): Report['groups'][number]['lease
   const item = table?.items.get(group);
   const json = (v: { S?: string } | undefined) => (v?.S !== undefined ? (JSON.parse(v.S) as unknown) : null);
   const interruptions: Record<string, unknown> = {};
-  for (const it of table?.items.values() ?? []) if (it.ledger?.S === group && it.instance?.S !== undefined) interruptions[it.instance.S] = json(it.entry);
+  for (const it of table?.items.values() ?? [])
+    if (it.ledger?.S === group && it.instance?.S !== undefined) interruptions[it.instance.S] = json(it.entry);
   // An earlier release kept its ledger in the lease item itself (`i_<instance id>`).
   for (const [k, v] of Object.entries(item ?? {})) if (k.startsWith('i_')) interruptions[k.slice(2)] ??= json(v);
   if (!item && Object.keys(interruptions).length === 0) return null;
-  return { holder: item?.holder?.S ?? null, kind: item?.kind?.S ?? null, journal: json(item?.journal), memory: json(item?.memory), itemBytes: item ? itemSize(item) : 0, interruptions };
+  return {
+    holder: item?.holder?.S ?? null,
+    kind: item?.kind?.S ?? null,
+    journal: json(item?.journal),
+    memory: json(item?.memory),
+    itemBytes: item ? itemSize(item) : 0,
+    interruptions,
+  };
 }

@@ -10,7 +10,14 @@ import type { Simulator } from './simulator';
 export class Scheduler {
   private running = 0;
   private seq = 0;
-  private sleepers: Array<{ at: number; seq: number; owner: string; inStep: boolean; wake: () => void; cancel: (e: Error) => void }> = [];
+  private sleepers: Array<{
+    at: number;
+    seq: number;
+    owner: string;
+    inStep: boolean;
+    wake: () => void;
+    cancel: (e: Error) => void;
+  }> = [];
   private idleWaiters: Array<() => void> = [];
   private scheduled = false;
   /** Called after every step of virtual time (to sample Ready counts and the like). */
@@ -38,7 +45,9 @@ export class Scheduler {
   async sleepUntil(owner: string, at: number, inStep = false): Promise<void> {
     if (at <= this.sim.now()) return;
     this.running -= 1;
-    const woke = new Promise<void>((resolve, reject) => this.sleepers.push({ at, seq: this.seq++, owner, inStep, wake: resolve, cancel: reject }));
+    const woke = new Promise<void>((resolve, reject) =>
+      this.sleepers.push({ at, seq: this.seq++, owner, inStep, wake: resolve, cancel: reject }),
+    );
     this.sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
     this.kick();
     await woke;

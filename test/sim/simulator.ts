@@ -39,9 +39,17 @@ export interface NodeGroupSpec {
   /** How old the starting instances are. @default 10 */
   readonly instanceAgeDays?: number;
   /** A termination lifecycle hook on each ASG (as the stack creates it). */
-  readonly terminateHook?: { readonly name: string; readonly heartbeatTimeout: number; readonly defaultResult: 'CONTINUE' | 'ABANDON' };
+  readonly terminateHook?: {
+    readonly name: string;
+    readonly heartbeatTimeout: number;
+    readonly defaultResult: 'CONTINUE' | 'ABANDON';
+  };
   /** A launch lifecycle hook on each ASG (heartbeat timeout in seconds). */
-  readonly launchHook?: { readonly name: string; readonly heartbeatTimeout: number; readonly defaultResult: 'CONTINUE' | 'ABANDON' };
+  readonly launchHook?: {
+    readonly name: string;
+    readonly heartbeatTimeout: number;
+    readonly defaultResult: 'CONTINUE' | 'ABANDON';
+  };
   /** ASG Capacity Rebalancing on. @default false */
   readonly capacityRebalance?: boolean;
 }
@@ -102,7 +110,10 @@ export interface AsgChange {
 
 /** node-manager's identity on a kops cluster: the service account `deploy/rbac-kops.yaml` binds. */
 export const NODE_MANAGER_TOKEN = 'node-manager-sa-token';
-export const NODE_MANAGER_USER: UserInfo = { name: 'system:serviceaccount:kube-system:node-manager', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] };
+export const NODE_MANAGER_USER: UserInfo = {
+  name: 'system:serviceaccount:kube-system:node-manager',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+};
 
 /** The simulated account. */
 export const SIM_ACCOUNT = '123456789012';
@@ -171,7 +182,8 @@ export class Simulator {
       cluster: this.cluster,
       now: () => this.clock.now(),
       kubeCall: (op, port) => this.kubeCall(op, port),
-      audit: (op, target, port, outcome, change) => this.recordMutation('kube', op, target, this.context.ofPort(port), outcome, change),
+      audit: (op, target, port, outcome, change) =>
+        this.recordMutation('kube', op, target, this.context.ofPort(port), outcome, change),
       authenticate: (token) => this.authenticate(token),
     });
   }
@@ -187,7 +199,10 @@ export class Simulator {
       sim.context.uninstall();
     };
     const key = process.env.AWS_ACCESS_KEY_ID ?? 'AKIASIMULATOR0000000';
-    sim.credentials.set(key, { secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'simulator-secret-key', sessionToken: process.env.AWS_SESSION_TOKEN });
+    sim.credentials.set(key, {
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'simulator-secret-key',
+      sessionToken: process.env.AWS_SESSION_TOKEN,
+    });
     return sim;
   }
 
@@ -212,7 +227,10 @@ export class Simulator {
     const names: string[] = [];
     const ageMs = (spec.instanceAgeDays ?? 10) * 86_400_000;
     spec.zones.forEach((zone, z) => {
-      const name = spec.role === 'control-plane' ? `${spec.name}-${zone}.masters.${this.clusterName}` : `${spec.name}-${zone}.${this.clusterName}`;
+      const name =
+        spec.role === 'control-plane'
+          ? `${spec.name}-${zone}.masters.${this.clusterName}`
+          : `${spec.name}-${zone}.${this.clusterName}`;
       const asg = this.region.createAsg(
         {
           name,
@@ -235,8 +253,20 @@ export class Simulator {
         // Stagger launch times so that "oldest first" is well defined.
         { launchedAt: this.now() - ageMs + z * 600_000, ageSpreadMs: 60_000 },
       );
-      if (spec.terminateHook) asg.hooks.push({ name: spec.terminateHook.name, transition: 'autoscaling:EC2_INSTANCE_TERMINATING', heartbeatTimeout: spec.terminateHook.heartbeatTimeout, defaultResult: spec.terminateHook.defaultResult });
-      if (spec.launchHook) asg.hooks.push({ name: spec.launchHook.name, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: spec.launchHook.heartbeatTimeout, defaultResult: spec.launchHook.defaultResult });
+      if (spec.terminateHook)
+        asg.hooks.push({
+          name: spec.terminateHook.name,
+          transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+          heartbeatTimeout: spec.terminateHook.heartbeatTimeout,
+          defaultResult: spec.terminateHook.defaultResult,
+        });
+      if (spec.launchHook)
+        asg.hooks.push({
+          name: spec.launchHook.name,
+          transition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+          heartbeatTimeout: spec.launchHook.heartbeatTimeout,
+          defaultResult: spec.launchHook.defaultResult,
+        });
       asg.capacityRebalance = spec.capacityRebalance ?? false;
       names.push(asg.name);
     });
@@ -244,7 +274,9 @@ export class Simulator {
   }
 
   asgsOf(group: string): SimAsg[] {
-    return [...this.region.asgs.values()].filter((a) => a.nodeGroup === group).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return [...this.region.asgs.values()]
+      .filter((a) => a.nodeGroup === group)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   addWorkload(spec: WorkloadSpec): void {
@@ -257,7 +289,10 @@ export class Simulator {
 
   /** An EKS cluster whose endpoint is this simulator's API server. */
   registerEksCluster(name = this.clusterName): void {
-    this.eksClusters.set(name, { endpoint: () => this.apiServer.url, caData: Buffer.from(SIM_CA_PEM).toString('base64') });
+    this.eksClusters.set(name, {
+      endpoint: () => this.apiServer.url,
+      caData: Buffer.from(SIM_CA_PEM).toString('base64'),
+    });
   }
 
   /**
@@ -291,7 +326,10 @@ export class Simulator {
 
   /** An administrator's kubeconfig (system:masters), as an operator's kubectl has. */
   adminKubeconfig(): string {
-    return this.kubeconfig('cluster-admin-token', { name: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
+    return this.kubeconfig('cluster-admin-token', {
+      name: 'kubernetes-admin',
+      groups: ['system:masters', 'system:authenticated'],
+    });
   }
 
   putSecret(id: string, value: string | (() => string)): void {
@@ -300,7 +338,14 @@ export class Simulator {
 
   startExecution(stateMachineArn: string, name: string, input: unknown = {}): SimExecution {
     const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-    const e: SimExecution = { executionArn, stateMachineArn, name, status: 'RUNNING', startDate: this.now(), input: JSON.stringify(input) };
+    const e: SimExecution = {
+      executionArn,
+      stateMachineArn,
+      name,
+      status: 'RUNNING',
+      startDate: this.now(),
+      input: JSON.stringify(input),
+    };
     this.executions.set(executionArn, e);
     return e;
   }
@@ -329,14 +374,24 @@ export class Simulator {
   spotInterruption(group: string, zone: string, count: number): string[] {
     const victims = this.asgsOf(group)
       .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
-      .filter((i) => i.zone === zone && i.lifecycle === 'spot' && i.state === 'running' && i.asgLifecycle === 'InService')
+      .filter(
+        (i) => i.zone === zone && i.lifecycle === 'spot' && i.state === 'running' && i.asgLifecycle === 'InService',
+      )
       .slice(0, count);
     for (const inst of victims) {
       this.region.markSpotInterrupted(inst);
-      this.emit({ at: this.now(), source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': inst.id, 'instance-action': 'terminate' } });
+      this.emit({
+        at: this.now(),
+        source: 'aws.ec2',
+        detailType: 'EC2 Spot Instance Interruption Warning',
+        detail: { 'instance-id': inst.id, 'instance-action': 'terminate' },
+      });
       this.clock.after(120, `${inst.id} reclaimed`, () => {
         inst.interrupted = true;
-        this.region.terminateFromEc2(inst, 'an instance was taken out of service in response to an EC2 instance status check failure (Spot interruption).');
+        this.region.terminateFromEc2(
+          inst,
+          'an instance was taken out of service in response to an EC2 instance status check failure (Spot interruption).',
+        );
       });
     }
     return victims.map((v) => v.id);
@@ -350,7 +405,10 @@ export class Simulator {
   stopInstances(group: string, zone: string, count: number, startAfterSeconds?: number): string[] {
     const victims = this.asgsOf(group)
       .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
-      .filter((i) => i.zone === zone && i.lifecycle === 'on-demand' && i.state === 'running' && i.asgLifecycle === 'InService')
+      .filter(
+        (i) =>
+          i.zone === zone && i.lifecycle === 'on-demand' && i.state === 'running' && i.asgLifecycle === 'InService',
+      )
       .slice(0, count);
     for (const inst of victims) this.region.stopInstance(inst, startAfterSeconds);
     return victims.map((v) => v.id);
@@ -360,7 +418,14 @@ export class Simulator {
   rebalanceRecommendation(group: string, zone: string, count: number): string[] {
     const victims = this.asgsOf(group)
       .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
-      .filter((i) => i.zone === zone && i.lifecycle === 'spot' && i.state === 'running' && i.asgLifecycle === 'InService' && !i.rebalanceReplacedBy)
+      .filter(
+        (i) =>
+          i.zone === zone &&
+          i.lifecycle === 'spot' &&
+          i.state === 'running' &&
+          i.asgLifecycle === 'InService' &&
+          !i.rebalanceReplacedBy,
+      )
       .slice(0, count);
     for (const inst of victims) this.region.rebalanceRecommendation(inst);
     return victims.map((v) => v.id);
@@ -369,7 +434,12 @@ export class Simulator {
   /** A Spot instance of no managed group (a bastion, another cluster's node) is reclaimed. */
   foreignInterruption(): string {
     const id = `i-0${this.rng.hex(16)}`;
-    this.emit({ at: this.now(), source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': id, 'instance-action': 'terminate' } });
+    this.emit({
+      at: this.now(),
+      source: 'aws.ec2',
+      detailType: 'EC2 Spot Instance Interruption Warning',
+      detail: { 'instance-id': id, 'instance-action': 'terminate' },
+    });
     return id;
   }
 
@@ -381,9 +451,21 @@ export class Simulator {
     const resources =
       e.source === 'aws.ec2'
         ? [`arn:aws:ec2:${region}:${account}:instance/${instance}`]
-        : [`arn:aws:autoscaling:${region}:${account}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${e.detail.AutoScalingGroupName}`];
+        : [
+            `arn:aws:autoscaling:${region}:${account}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${e.detail.AutoScalingGroupName}`,
+          ];
     const id = this.rng.uuid();
-    return { version: '0', id, 'detail-type': e.detailType, source: e.source, account, time: new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources, detail: { ...e.detail } };
+    return {
+      version: '0',
+      id,
+      'detail-type': e.detailType,
+      source: e.source,
+      account,
+      time: new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources,
+      detail: { ...e.detail },
+    };
   }
 
   // ---- faults and counters ------------------------------------------------------------------
@@ -402,18 +484,42 @@ export class Simulator {
     this.cluster.blockedBudgets.set(`${namespace}/${workload}`, this.now() + seconds * 1000);
   }
 
-  count(kind: 'aws' | 'kube', operation: string, inv: Invocation | undefined = kind === 'aws' ? this.context.current() : undefined): void {
+  count(
+    kind: 'aws' | 'kube',
+    operation: string,
+    inv: Invocation | undefined = kind === 'aws' ? this.context.current() : undefined,
+  ): void {
     const c = this.calls[kind];
     c[operation] = (c[operation] ?? 0) + 1;
     if (inv) inv.calls += 1;
   }
 
-  recordMutation(api: 'aws' | 'kube', operation: string, target: string, inv: Invocation | undefined, outcome: string, change?: string): void {
-    this.audit.push({ at: this.now(), api, operation, target, group: this.groupOfTarget(target), execution: inv?.execution ?? null, step: inv?.state ?? null, outcome, ...(change ? { change } : {}) });
+  recordMutation(
+    api: 'aws' | 'kube',
+    operation: string,
+    target: string,
+    inv: Invocation | undefined,
+    outcome: string,
+    change?: string,
+  ): void {
+    this.audit.push({
+      at: this.now(),
+      api,
+      operation,
+      target,
+      group: this.groupOfTarget(target),
+      execution: inv?.execution ?? null,
+      step: inv?.state ?? null,
+      outcome,
+      ...(change ? { change } : {}),
+    });
   }
 
   private groupOfTarget(target: string): string | null {
-    const [kind, rest = ''] = target.split(/[/=]/, 2).length === 2 ? [target.slice(0, target.search(/[/=]/)), target.slice(target.search(/[/=]/) + 1)] : [target];
+    const [kind, rest = ''] =
+      target.split(/[/=]/, 2).length === 2
+        ? [target.slice(0, target.search(/[/=]/)), target.slice(target.search(/[/=]/) + 1)]
+        : [target];
     const first = rest.split(/[ ,]/)[0];
     switch (kind) {
       case 'asg':
@@ -444,7 +550,8 @@ export class Simulator {
   private faultFor(operation: string): 'throttle' | 'failure' | undefined {
     const now = this.now();
     for (const f of this.faults) {
-      if ((f.kind !== 'throttle' && f.kind !== 'callFailure') || f.operation !== operation || !isActive(f, now)) continue;
+      if ((f.kind !== 'throttle' && f.kind !== 'callFailure') || f.operation !== operation || !isActive(f, now))
+        continue;
       if (f.kind === 'throttle' && f.times === undefined && this.rng.next() >= (f.rate ?? 1)) continue;
       if (f.times !== undefined) f.times -= 1;
       return f.kind === 'throttle' ? 'throttle' : 'failure';
@@ -452,11 +559,16 @@ export class Simulator {
     return undefined;
   }
 
-  private kubeCall(operation: string, port: number | undefined): { code: number; reason: string; message: string } | undefined {
+  private kubeCall(
+    operation: string,
+    port: number | undefined,
+  ): { code: number; reason: string; message: string } | undefined {
     this.count('kube', operation, this.context.ofPort(port));
     const hit = this.faultFor(operation);
-    if (hit === 'throttle') return { code: 429, reason: 'TooManyRequests', message: 'Too many requests, please try again later.' };
-    if (hit === 'failure') return { code: 500, reason: 'InternalError', message: 'Internal error occurred: simulated failure' };
+    if (hit === 'throttle')
+      return { code: 429, reason: 'TooManyRequests', message: 'Too many requests, please try again later.' };
+    if (hit === 'failure')
+      return { code: 500, reason: 'InternalError', message: 'Internal error occurred: simulated failure' };
     return undefined;
   }
 
@@ -472,7 +584,9 @@ export class Simulator {
     const now = this.now();
     for (const f of this.faults) {
       if (!isActive(f, now)) continue;
-      const out = (f.kind === 'zoneOutage' && f.zone === zone) || (f.kind === 'instanceTypeOutage' && f.instanceType === instanceType && (!f.zone || f.zone === zone));
+      const out =
+        (f.kind === 'zoneOutage' && f.zone === zone) ||
+        (f.kind === 'instanceTypeOutage' && f.instanceType === instanceType && (!f.zone || f.zone === zone));
       if (out) return lifecycle === 'spot' ? INSUFFICIENT_CAPACITY : INSUFFICIENT_ON_DEMAND;
     }
     return undefined;
@@ -485,7 +599,12 @@ export class Simulator {
     if (known) return known;
     if (!token.startsWith('k8s-aws-v1.')) return undefined;
     // The EKS access entry maps node-manager's role to the Kubernetes group "node-manager".
-    return (await this.verifyEksToken(token.slice('k8s-aws-v1.'.length))) ? { name: 'arn:aws:sts::123456789012:assumed-role/node-manager/lambda', groups: ['node-manager', 'system:authenticated'] } : undefined;
+    return (await this.verifyEksToken(token.slice('k8s-aws-v1.'.length)))
+      ? {
+          name: 'arn:aws:sts::123456789012:assumed-role/node-manager/lambda',
+          groups: ['node-manager', 'system:authenticated'],
+        }
+      : undefined;
   }
 
   /**
@@ -502,7 +621,8 @@ export class Simulator {
     }
     const q = url.searchParams;
     const region = this.region.name;
-    if (url.protocol !== 'https:' || url.hostname !== `sts.${region}.amazonaws.com` || url.pathname !== '/') return false;
+    if (url.protocol !== 'https:' || url.hostname !== `sts.${region}.amazonaws.com` || url.pathname !== '/')
+      return false;
     if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return false;
     if (!(q.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-k8s-aws-id')) return false;
     const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
@@ -515,8 +635,18 @@ export class Simulator {
     // Re-sign the same request; the signature only matches if the cluster name was signed in.
     const signer = new SignatureV4({ credentials: { accessKeyId, ...creds }, region, service: 'sts', sha256: Sha256 });
     const query: Record<string, string> = { Action: 'GetCallerIdentity', Version: '2011-06-15' };
-    const request = new HttpRequest({ method: 'GET', protocol: 'https:', hostname: url.hostname, path: '/', headers: { host: url.hostname, 'x-k8s-aws-id': this.clusterName }, query });
-    const expected = await signer.presign(request, { expiresIn: Number(q.get('X-Amz-Expires') ?? '60'), signingDate: new Date(signedAt) });
+    const request = new HttpRequest({
+      method: 'GET',
+      protocol: 'https:',
+      hostname: url.hostname,
+      path: '/',
+      headers: { host: url.hostname, 'x-k8s-aws-id': this.clusterName },
+      query,
+    });
+    const expected = await signer.presign(request, {
+      expiresIn: Number(q.get('X-Amz-Expires') ?? '60'),
+      signingDate: new Date(signedAt),
+    });
     return expected.query?.['X-Amz-Signature'] === q.get('X-Amz-Signature');
   }
 }

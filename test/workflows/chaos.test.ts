@@ -18,7 +18,17 @@ describe('the invariant checker', () => {
   const raw = {
     name: 'checker',
     cluster: { name: 'example.k8s.local', kind: 'kops' },
-    groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'], perZone: 1, maxPerZone: 2, desiredReady: 3, surplus: 1 }],
+    groups: [
+      {
+        name: 'nodes',
+        role: 'worker',
+        zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+        perZone: 1,
+        maxPerZone: 2,
+        desiredReady: 3,
+        surplus: 1,
+      },
+    ],
     workloads: [{ name: 'web', group: 'nodes', replicas: 4, pdb: { maxUnavailable: 1 } }],
     runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
     until: '2h',
@@ -42,25 +52,59 @@ describe('the invariant checker', () => {
     const drainTouching = (target: string, outcome: string) =>
       broken((r) => {
         const e = r.executions[0];
-        r.executions.push({ ...e, workflow: 'interruption', name: 'interruption-009', input: { detail: { 'instance-id': 'i-0aaa' } }, output: { ignored: 'i-0aaa has no node: nothing to drain' }, continuedAs: [] });
-        r.audit.push({ at: 1, api: 'kube', operation: 'patch nodes', target, group: 'nodes', execution: 'interruption-009', step: 'Take the notice', outcome });
+        r.executions.push({
+          ...e,
+          workflow: 'interruption',
+          name: 'interruption-009',
+          input: { detail: { 'instance-id': 'i-0aaa' } },
+          output: { ignored: 'i-0aaa has no node: nothing to drain' },
+          continuedAs: [],
+        });
+        r.audit.push({
+          at: 1,
+          api: 'kube',
+          operation: 'patch nodes',
+          target,
+          group: 'nodes',
+          execution: 'interruption-009',
+          step: 'Take the notice',
+          outcome,
+        });
       });
     // Its node was gone by the end, so the output names none: a throttled taint of it changed nothing.
     expect(drainTouching('node/ip-10-0-0-26', '429 TooManyRequests')).toEqual([]);
-    expect(drainTouching('node/ip-10-0-0-26', 'ok')).toContain('an interruption drain changes only its own instance and node');
+    expect(drainTouching('node/ip-10-0-0-26', 'ok')).toContain(
+      'an interruption drain changes only its own instance and node',
+    );
   });
 
   it('sees a held lease, a cordon left behind, an ASG away from home, an instance outside every ASG', () => {
     expect(
       broken((r) => {
-        const g = r.groups[0] as { lease: unknown; members: Array<{ cordonedBy: string | null }>; asgs: Array<{ max: number }> };
+        const g = r.groups[0] as {
+          lease: unknown;
+          members: Array<{ cordonedBy: string | null }>;
+          asgs: Array<{ max: number }>;
+        };
         g.lease = { holder: 'arn:refresh-001', kind: 'refresh', journal: null, memory: null };
         g.members[0].cordonedBy = 'refresh-001';
         g.asgs[0].max = 3;
-        (r.outsideAsgs as unknown[]).push({ instanceId: 'i-0abc', nodeGroup: 'nodes', zone: 'ap-northeast-1a', state: 'running', launchedAt: 10, node: null });
+        (r.outsideAsgs as unknown[]).push({
+          instanceId: 'i-0abc',
+          nodeGroup: 'nodes',
+          zone: 'ap-northeast-1a',
+          state: 'running',
+          launchedAt: 10,
+          node: null,
+        });
       }),
     ).toEqual(
-      expect.arrayContaining(['no lease held at the end', 'nothing cordoned by us at the end', 'every ASG at home, or the report says why', 'no instance of ours outside an ASG']),
+      expect.arrayContaining([
+        'no lease held at the end',
+        'nothing cordoned by us at the end',
+        'every ASG at home, or the report says why',
+        'no instance of ours outside an ASG',
+      ]),
     );
   });
 
@@ -70,8 +114,22 @@ describe('the invariant checker', () => {
         const e = r.executions[0] as { status: string; stoppedAt: number | null; name: string };
         e.status = 'ABORTED';
         e.stoppedAt = 100;
-        (r.groups[0] as { lease: unknown }).lease = { holder: `arn:aws:states:ap-northeast-1:123456789012:execution:node-manager-refresh:${e.name}`, kind: 'refresh', journal: { cordoned: [], original: {} }, memory: null };
-        if (later) r.executions.push({ ...r.executions[0], name: 'refresh-009', status: 'SUCCEEDED', startedAt: 200, input: { group: 'nodes', ...later }, output: null, continuedAs: [] });
+        (r.groups[0] as { lease: unknown }).lease = {
+          holder: `arn:aws:states:ap-northeast-1:123456789012:execution:node-manager-refresh:${e.name}`,
+          kind: 'refresh',
+          journal: { cordoned: [], original: {} },
+          memory: null,
+        };
+        if (later)
+          r.executions.push({
+            ...r.executions[0],
+            name: 'refresh-009',
+            status: 'SUCCEEDED',
+            startedAt: 200,
+            input: { group: 'nodes', ...later },
+            output: null,
+            continuedAs: [],
+          });
       });
     expect(abandon()).not.toContain('no lease held at the end');
     expect(abandon({ dryRun: true })).not.toContain('no lease held at the end');
@@ -80,13 +138,24 @@ describe('the invariant checker', () => {
 
   it('sees Ready below desired, pods deleted without eviction, an unnamed failure, a run still going, overlapping executions, an old node after success', () => {
     const names = broken((r) => {
-      const g = r.groups[0] as { minReady: number; maxLeaving: number; members: Array<{ nodeCreatedAt: number | null }> };
+      const g = r.groups[0] as {
+        minReady: number;
+        maxLeaving: number;
+        members: Array<{ nodeCreatedAt: number | null }>;
+      };
       g.minReady = 2;
       g.maxLeaving = 2;
       g.members[0].nodeCreatedAt = -86400;
       (r.pods as { deletedWithoutEviction: number }).deletedWithoutEviction = 1;
       const e = r.executions[0];
-      r.executions.push({ ...e, name: 'refresh-002', status: 'FAILED', error: 'TypeError', output: null, continuedAs: [] });
+      r.executions.push({
+        ...e,
+        name: 'refresh-002',
+        status: 'FAILED',
+        error: 'TypeError',
+        output: null,
+        continuedAs: [],
+      });
       r.executions.push({ ...e, name: 'refresh-003', status: 'RUNNING', output: null });
       const first = r.audit.find((a) => a.group === 'nodes' && a.execution && !a.target.startsWith('item/'))!;
       r.audit.push({ ...first, execution: 'replenish-009', at: first.at + 1 });
@@ -109,17 +178,49 @@ describe('the invariant checker', () => {
     const own = 'i-0aaaaaaaaaaaaaaa1';
     const names = broken((r) => {
       const e = r.executions[0];
-      r.executions.push({ ...e, workflow: 'interruption', name: 'interruption-007', input: { detail: { 'instance-id': own } }, output: { node: 'ip-own' }, continuedAs: [] });
+      r.executions.push({
+        ...e,
+        workflow: 'interruption',
+        name: 'interruption-007',
+        input: { detail: { 'instance-id': own } },
+        output: { node: 'ip-own' },
+        continuedAs: [],
+      });
       const first = r.audit.find((a) => a.group === 'nodes' && a.execution && !a.target.startsWith('item/'))!;
-      r.audit.push({ ...first, execution: 'interruption-007', operation: 'DetachInstances', target: `asg/x instances=${own} decrement=false`, at: first.at + 1 });
-      r.audit.push({ ...first, execution: 'interruption-007', operation: 'patch nodes', target: 'node/ip-own', at: first.at + 1 });
+      r.audit.push({
+        ...first,
+        execution: 'interruption-007',
+        operation: 'DetachInstances',
+        target: `asg/x instances=${own} decrement=false`,
+        at: first.at + 1,
+      });
+      r.audit.push({
+        ...first,
+        execution: 'interruption-007',
+        operation: 'patch nodes',
+        target: 'node/ip-own',
+        at: first.at + 1,
+      });
     });
     expect(names).toEqual([]);
     const wrong = broken((r) => {
       const e = r.executions[0];
-      r.executions.push({ ...e, workflow: 'interruption', name: 'interruption-007', input: { detail: { 'instance-id': own } }, output: { node: 'ip-own' }, continuedAs: [] });
+      r.executions.push({
+        ...e,
+        workflow: 'interruption',
+        name: 'interruption-007',
+        input: { detail: { 'instance-id': own } },
+        output: { node: 'ip-own' },
+        continuedAs: [],
+      });
       const first = r.audit.find((a) => a.group === 'nodes' && a.execution && !a.target.startsWith('item/'))!;
-      r.audit.push({ ...first, execution: 'interruption-007', operation: 'patch nodes', target: 'node/ip-someone-else', at: first.at + 1 });
+      r.audit.push({
+        ...first,
+        execution: 'interruption-007',
+        operation: 'patch nodes',
+        target: 'node/ip-someone-else',
+        at: first.at + 1,
+      });
     });
     expect(wrong).toEqual(['an interruption drain changes only its own instance and node']);
   });

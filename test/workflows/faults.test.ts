@@ -33,14 +33,21 @@ function raw(over: Record<string, unknown>): Record<string, unknown> & { runs: u
 
 const group = (r: Report, name = 'nodes') => r.groups.find((g) => g.name === name)!;
 const summaries = (r: Awaited<ReturnType<typeof runScenario>>, state: string, execution?: string) =>
-  r.runner.timeline.filter((t) => t.state === state && (!execution || t.execution === execution) && t.outcome === 'ok').map((t) => t.summary as Record<string, unknown>);
+  r.runner.timeline
+    .filter((t) => t.state === state && (!execution || t.execution === execution) && t.outcome === 'ok')
+    .map((t) => t.summary as Record<string, unknown>);
 
 /** Nothing left behind: no lease held, nothing cordoned, every ASG at its home desired and MaxSize, no instance outside an ASG. */
 function expectNothingLeftBehind(r: Report, homeMax = 1) {
   for (const g of r.groups) {
     expect({ group: g.name, holder: g.lease?.holder ?? null }).toEqual({ group: g.name, holder: null });
     expect(g.members.filter((m) => m.unschedulable)).toEqual([]);
-    for (const a of g.asgs) expect({ asg: a.name, desired: a.desired, max: a.max }).toEqual({ asg: a.name, desired: a.homeDesired, max: homeMax });
+    for (const a of g.asgs)
+      expect({ asg: a.name, desired: a.desired, max: a.max }).toEqual({
+        asg: a.name,
+        desired: a.homeDesired,
+        max: homeMax,
+      });
   }
   expect(r.outsideAsgs).toEqual([]);
 }
@@ -91,7 +98,11 @@ describe('faults the campaign found', () => {
 
   it('forced restore: when giving the surplus back fails, the home layout is remembered and the surplus given back later; a crashed retry still says what was left', async () => {
     // A refresh that fails (a budget blocks past the drain timeout) gives its surplus back by draining it.
-    const base = raw({ groups: [{ ...WORKERS, drainTimeoutSeconds: 60 }], faults: [{ at: '0s', kind: 'pdbBlock', workload: 'web', for: '10m' }], until: '2h' });
+    const base = raw({
+      groups: [{ ...WORKERS, drainTimeoutSeconds: 60 }],
+      faults: [{ at: '0s', kind: 'pdbBlock', workload: 'web', for: '10m' }],
+      until: '2h',
+    });
     const first = await runScenario(parseScenario(base));
     const giveBackAt = first.runner.timeline.find((t) => t.state === 'Give surplus back')!.at - first.start;
     const run = await runScenario(
@@ -102,7 +113,15 @@ describe('faults the campaign found', () => {
           { at: `${giveBackAt / 1000 - 1}s`, kind: 'callFailure', operation: 'patch nodes', times: 8 },
           { at: `${giveBackAt / 1000 - 1}s`, kind: 'stepCrash', state: 'Restore sizes and release', times: 1 },
         ],
-        runs: [...base.runs, { every: '5m', at: `${Math.ceil(giveBackAt / 60_000) + 10}m`, workflow: 'replenish', input: { group: 'nodes' } }],
+        runs: [
+          ...base.runs,
+          {
+            every: '5m',
+            at: `${Math.ceil(giveBackAt / 60_000) + 10}m`,
+            workflow: 'replenish',
+            input: { group: 'nodes' },
+          },
+        ],
       }),
     );
     const r = run.report;
@@ -130,7 +149,9 @@ describe('faults the campaign found', () => {
     const stopped = run.report.executions[0];
     expect(stopped.status).toBe('ABORTED');
     // It was stopped in the middle of a step that waited for the budget.
-    const passes = run.runner.timeline.filter((t) => t.execution === stopped.name && t.state === 'Replace oldest nodes');
+    const passes = run.runner.timeline.filter(
+      (t) => t.execution === stopped.name && t.state === 'Replace oldest nodes',
+    );
     expect(passes.some((t) => JSON.stringify(t.summary).includes('stopped while its step waited'))).toBe(true);
     expect(run.report.executions[1].status).toBe('SUCCEEDED');
     expectNothingLeftBehind(run.report);
@@ -155,9 +176,21 @@ describe('faults the campaign found', () => {
     const failed = r.audit.find((a) => a.operation === 'TerminateInstanceInAutoScalingGroup' && a.outcome !== 'ok')!;
     const node = first.report.audit.find((a) => a.operation === 'patch nodes')!.target;
     // The drained node is never uncordoned by the refresh that took over: it is terminated as it is.
-    expect(r.audit.filter((a) => a.execution === r.executions[1].name && a.target === node && a.operation === 'patch nodes')).toEqual([]);
+    expect(
+      r.audit.filter((a) => a.execution === r.executions[1].name && a.target === node && a.operation === 'patch nodes'),
+    ).toEqual([]);
     expect(failed.execution).toBe(r.executions[0].name);
-    expect(r.audit.filter((a) => a.execution === r.executions[1].name && a.operation === 'TerminateInstanceInAutoScalingGroup' && a.target === failed.target).map((a) => a.outcome).at(-1)).toBe('ok');
+    expect(
+      r.audit
+        .filter(
+          (a) =>
+            a.execution === r.executions[1].name &&
+            a.operation === 'TerminateInstanceInAutoScalingGroup' &&
+            a.target === failed.target,
+        )
+        .map((a) => a.outcome)
+        .at(-1),
+    ).toBe('ok');
     expect(r.pods.deletedWithoutEviction).toBe(0);
     expectNothingLeftBehind(r);
   });
@@ -167,7 +200,9 @@ describe('faults the campaign found', () => {
     const first = await runScenario(parseScenario(base));
     // The last batch goes with decrement (the surplus stands in for it); the give-back that follows
     // restores MaxSize. It crashes once after doing so, and the refresh is stopped before the retry.
-    const last = first.runner.timeline.find((t) => t.state === 'Replace oldest nodes' && (t.summary as { withDecrement?: boolean }).withDecrement)!;
+    const last = first.runner.timeline.find(
+      (t) => t.state === 'Replace oldest nodes' && (t.summary as { withDecrement?: boolean }).withDecrement,
+    )!;
     const stopAt = (last.at - first.start) / 1000 + 1;
     const run = await runScenario(
       parseScenario({
@@ -181,7 +216,12 @@ describe('faults the campaign found', () => {
     );
     const r = run.report;
     expect(r.executions.map((e) => e.status)).toEqual(['ABORTED', 'SUCCEEDED']);
-    const raisedLater = r.audit.filter((a) => a.at > stopAt && (a.operation === 'SetDesiredCapacity' || a.operation === 'UpdateAutoScalingGroup') && / desired=2/.test(a.target));
+    const raisedLater = r.audit.filter(
+      (a) =>
+        a.at > stopAt &&
+        (a.operation === 'SetDesiredCapacity' || a.operation === 'UpdateAutoScalingGroup') &&
+        / desired=2/.test(a.target),
+    );
     expect(raisedLater).toEqual([]);
     expectNothingLeftBehind(r);
   });
@@ -215,7 +255,9 @@ describe('faults the campaign found', () => {
   });
 
   it('a failure in "Take the group lease" after the lease was taken goes to cleanup: the lease is released', async () => {
-    const run = await runScenario(scenario({ faults: [{ at: '0s', kind: 'stepCrash', state: 'Take the group lease', times: 20 }], until: '1h' }));
+    const run = await runScenario(
+      scenario({ faults: [{ at: '0s', kind: 'stepCrash', state: 'Take the group lease', times: 20 }], until: '1h' }),
+    );
     const r = run.report;
     expect(r.executions[0]).toMatchObject({ status: 'FAILED', error: 'Runtime.ExitError' });
     expectNothingLeftBehind(r);
@@ -239,7 +281,9 @@ describe('faults the campaign found', () => {
     expect(second.status).toBe('SUCCEEDED');
     const takes = summaries(run, 'Take the group lease', second.name);
     const firstStart = new Date(run.start).toISOString();
-    expect(takes.at(-1)).toMatchObject({ resumed: { from: expect.stringContaining(firstExec.name), startedAt: firstStart } });
+    expect(takes.at(-1)).toMatchObject({
+      resumed: { from: expect.stringContaining(firstExec.name), startedAt: firstStart },
+    });
     const surge = summaries(run, 'Add surplus nodes', second.name);
     expect(JSON.stringify(surge)).toContain(`resuming ${firstExec.name}`);
     expectNothingLeftBehind(run.report);
@@ -262,27 +306,39 @@ describe('faults the campaign found', () => {
     );
     const r = run.report;
     const attempts = new Map<string, number[]>();
-    for (const t of run.runner.timeline.filter((x) => x.state === 'Give capacity back')) attempts.set(t.execution, [...(attempts.get(t.execution) ?? []), t.at]);
+    for (const t of run.runner.timeline.filter((x) => x.state === 'Give capacity back'))
+      attempts.set(t.execution, [...(attempts.get(t.execution) ?? []), t.at]);
     expect(attempts.size).toBeGreaterThan(0);
-    for (const times of attempts.values()) expect((Math.max(...times) - Math.min(...times)) / 1000).toBeLessThanOrEqual(90);
+    for (const times of attempts.values())
+      expect((Math.max(...times) - Math.min(...times)) / 1000).toBeLessThanOrEqual(90);
     const starts = [...attempts.values()].map((t) => Math.min(...t)).sort((a, b) => a - b);
     for (let i = 1; i < starts.length; i += 1) expect(starts[i] - starts[i - 1]).toBeGreaterThanOrEqual(30 * 60_000);
-    const gaveUp = run.runner.timeline.map((t) => (t.summary as { gaveUp?: string } | undefined)?.gaveUp).filter(Boolean);
+    const gaveUp = run.runner.timeline
+      .map((t) => (t.summary as { gaveUp?: string } | undefined)?.gaveUp)
+      .filter(Boolean);
     expect(gaveUp[0]).toContain('The disruption budget web');
     expect(r.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
     expect(group(r).members.filter((m) => m.unschedulable)).toEqual([]);
   });
 
-  it('a forged continuation cannot take a running refresh\'s lease: InvalidInput, nothing changed (also with a huge start time)', async () => {
+  it("a forged continuation cannot take a running refresh's lease: InvalidInput, nothing changed (also with a huge start time)", async () => {
     const arn = 'arn:aws:states:ap-northeast-1:123456789012:execution:node-manager-refresh:refresh-001';
-    const forged = (c: Record<string, unknown>) => ({ group: 'nodes', continuation: { from: arn, startedAt: 0, token: 'a'.repeat(32), ...c }, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: arn });
+    const forged = (c: Record<string, unknown>) => ({
+      group: 'nodes',
+      continuation: { from: arn, startedAt: 0, token: 'a'.repeat(32), ...c },
+      AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: arn,
+    });
     const run = await runScenario(
       scenario({
         runs: [
           { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
           { at: '5m', workflow: 'refresh', input: forged({ startedAt: Date.UTC(2026, 10, 1) }) },
           { at: '6m', workflow: 'refresh', input: forged({ startedAt: 1e300 }) },
-          { at: '7m', workflow: 'refresh', input: { group: 'nodes', continuation: { from: arn, startedAt: Date.UTC(2026, 10, 1) } } },
+          {
+            at: '7m',
+            workflow: 'refresh',
+            input: { group: 'nodes', continuation: { from: arn, startedAt: Date.UTC(2026, 10, 1) } },
+          },
         ],
         until: '3h',
       }),
@@ -314,7 +370,9 @@ describe('faults the campaign found', () => {
       }),
     );
     const r = run.report;
-    const calls = Object.values(r.totals.awsCalls).reduce((a, b) => a + b, 0) + Object.values(r.totals.kubeCalls).reduce((a, b) => a + b, 0);
+    const calls =
+      Object.values(r.totals.awsCalls).reduce((a, b) => a + b, 0) +
+      Object.values(r.totals.kubeCalls).reduce((a, b) => a + b, 0);
     // 120 ms per invocation and 40 ms per call, each call billed once.
     expect(r.totals.lambdaBilledMs).toBe(120 * r.totals.lambdaInvocations + 40 * calls);
   });

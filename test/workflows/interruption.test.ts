@@ -8,11 +8,16 @@ import { checkInvariants } from '../sim/chaos';
 import { parseScenario, runScenario, type Report } from '../sim/scenario';
 
 const DIR = join(__dirname, '..', '..', 'examples', 'scenarios');
-const load = (name: string, over: Record<string, unknown> = {}) => parseScenario({ ...(JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as Record<string, unknown>), ...over });
+const load = (name: string, over: Record<string, unknown> = {}) =>
+  parseScenario({
+    ...(JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as Record<string, unknown>),
+    ...over,
+  });
 
 const interruptions = (r: Report) => r.executions.filter((e) => e.workflow === 'interruption');
 const outputOf = (e: Report['executions'][number]) => (e.output as { did?: Record<string, unknown> } | null)?.did ?? {};
-const audit = (r: Report, operation: string, execution?: string) => r.audit.filter((a) => a.operation === operation && (!execution || a.execution === execution));
+const audit = (r: Report, operation: string, execution?: string) =>
+  r.audit.filter((a) => a.operation === operation && (!execution || a.execution === execution));
 /** Seconds the group spent below its desired Ready count. */
 function secondsBelow(r: Report, group: string, until: number): number {
   const g = r.groups.find((x) => x.name === group)!;
@@ -30,7 +35,9 @@ function expectWholeAndClean(r: Report, group: string) {
   expect(r.outsideAsgs).toEqual([]);
   for (const a of g.asgs) expect({ asg: a.name, desired: a.desired }).toEqual({ asg: a.name, desired: a.homeDesired });
   expect(g.members.filter((m) => m.unschedulable || !m.ready).map((m) => m.instanceId)).toEqual([]);
-  const open = Object.entries(g.lease?.interruptions ?? {}).filter(([, e]) => (e as { doneAt?: number }).doneAt === undefined);
+  const open = Object.entries(g.lease?.interruptions ?? {}).filter(
+    ([, e]) => (e as { doneAt?: number }).doneAt === undefined,
+  );
   expect(open).toEqual([]);
 }
 
@@ -64,7 +71,9 @@ describe('interruption drain', () => {
     expect(refresh.status).toBe('SUCCEEDED');
     const drain = interruptions(r).find((e) => e.output && outputOf(e).replacement)!;
     const reclaimed = (drain.input as { detail: Record<string, string> }).detail['instance-id'];
-    expect(audit(r, 'TerminateInstanceInAutoScalingGroup', refresh.name).filter((a) => a.target.includes(reclaimed))).toEqual([]);
+    expect(
+      audit(r, 'TerminateInstanceInAutoScalingGroup', refresh.name).filter((a) => a.target.includes(reclaimed)),
+    ).toEqual([]);
     expect(r.pods.lostToInterruption).toBe(0);
     const g = r.groups[0];
     expect(g.members.every((m) => (m.nodeCreatedAt ?? -1) > 0)).toBe(true);
@@ -93,7 +102,12 @@ describe('interruption drain', () => {
       until: '1h',
     });
     const run = await runScenario(scenario);
-    const picks = run.runner.timeline.filter((t) => t.state === 'Replace oldest nodes' && t.outcome === 'ok').map((t): Record<string, unknown> & { at: number } => ({ ...(t.summary as Record<string, unknown>), at: (t.at - run.start) / 1000 }));
+    const picks = run.runner.timeline
+      .filter((t) => t.state === 'Replace oldest nodes' && t.outcome === 'ok')
+      .map((t): Record<string, unknown> & { at: number } => ({
+        ...(t.summary as Record<string, unknown>),
+        at: (t.at - run.start) / 1000,
+      }));
     const drain = interruptions(run.report)[0];
     const paused = picks.filter((p) => typeof p.paused === 'string');
     expect(paused.length).toBeGreaterThan(0);
@@ -123,7 +137,9 @@ describe('interruption drain', () => {
     const { report: r, runner } = await runScenario(load('interruption-foreign'));
     expect(interruptions(r)).toEqual([]);
     expect(runner.gate.outcomes.map((o) => o.outcome.dropped)).toEqual([
-      expect.stringMatching(/^i-0[0-9a-f]{16} is in no Auto Scaling group \(another tool's instance, or one node-manager already detached\)$/),
+      expect.stringMatching(
+        /^i-0[0-9a-f]{16} is in no Auto Scaling group \(another tool's instance, or one node-manager already detached\)$/,
+      ),
       expect.stringMatching(/is in no Auto Scaling group/),
     ]);
     // One short invocation each, one Auto Scaling call each: no Step Functions execution.
@@ -148,14 +164,19 @@ describe('interruption drain', () => {
   it('rebalance: with Capacity Rebalancing the ASG replaces it and its hook is drained and completed; without, it is noted and drained when the warning comes', async () => {
     const { report: r } = await runScenario(load('rebalance-capacity-rebalancing'));
     const drains = new Set(interruptions(r).map((e) => e.name));
-    const groupOfAudit = (g: string, op: string) => r.audit.filter((a) => a.group === g && a.operation === op && drains.has(a.execution ?? ''));
+    const groupOfAudit = (g: string, op: string) =>
+      r.audit.filter((a) => a.group === g && a.operation === op && drains.has(a.execution ?? ''));
     expect(groupOfAudit('rebalancing', 'DetachInstances')).toEqual([]);
     // Drained once, when the ASG terminated it through the hook (not cordoned at the recommendation).
     expect(groupOfAudit('rebalancing', 'patch nodes')).toHaveLength(1);
     expect(groupOfAudit('rebalancing', 'CompleteLifecycleAction').map((a) => a.outcome)).toEqual(['ok']);
     const notes = interruptions(r).map((e) => String(outputOf(e).ignored ?? ''));
     expect(notes.filter((n) => n.includes('has Capacity Rebalancing: it launches the replacement'))).toHaveLength(1);
-    expect(notes.filter((n) => n.includes('at elevated risk; it is drained when its interruption warning or termination comes'))).toHaveLength(1);
+    expect(
+      notes.filter((n) =>
+        n.includes('at elevated risk; it is drained when its interruption warning or termination comes'),
+      ),
+    ).toHaveLength(1);
     // The plain group's node is drained and replaced at the warning, once.
     expect(groupOfAudit('plain', 'patch nodes').map((a) => a.at)).toEqual([360]);
     expect(groupOfAudit('plain', 'DetachInstances').map((a) => a.at)).toEqual([360]);
@@ -166,7 +187,9 @@ describe('interruption drain', () => {
 
   it('launch hook (opt-in): a new instance goes InService once its node is Ready; one that never joins is abandoned at the join timeout and replaced', async () => {
     const { report: r } = await runScenario(load('launch-hook'));
-    const launches = interruptions(r).filter((e) => (e.input as { 'detail-type': string })['detail-type'] === 'EC2 Instance-launch Lifecycle Action');
+    const launches = interruptions(r).filter(
+      (e) => (e.input as { 'detail-type': string })['detail-type'] === 'EC2 Instance-launch Lifecycle Action',
+    );
     expect(launches).toHaveLength(3);
     const results = launches.map((e) => [e.startedAt, outputOf(e).lifecycleAction, outputOf(e).joined]);
     // Auto Scaling holds an instance in Pending:Wait from its launch, and says so then.
@@ -199,9 +222,23 @@ describe('interruption drain', () => {
     const scenario = parseScenario({
       name: 'take-crash',
       cluster: { name: 'example.k8s.local', kind: 'kops' },
-      groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'], perZone: 2, maxPerZone: 3, desiredReady: 6, surplus: 1, terminateHook: { heartbeatTimeoutSeconds: 60, maxHeartbeats: 1 } }],
+      groups: [
+        {
+          name: 'nodes',
+          role: 'worker',
+          zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+          perZone: 2,
+          maxPerZone: 3,
+          desiredReady: 6,
+          surplus: 1,
+          terminateHook: { heartbeatTimeoutSeconds: 60, maxHeartbeats: 1 },
+        },
+      ],
       faults: [{ kind: 'stepCrash', at: '0m', state: 'Take the notice', times: 1 }],
-      runs: [{ workflow: 'refresh', at: '0m', input: { group: 'nodes' } }, { on: 'interruption', workflow: 'interruption' }],
+      runs: [
+        { workflow: 'refresh', at: '0m', input: { group: 'nodes' } },
+        { on: 'interruption', workflow: 'interruption' },
+      ],
       until: '2h',
     });
     const { report: r } = await runScenario(scenario);
@@ -214,22 +251,78 @@ describe('interruption drain', () => {
   it('campaign find: a claim whose entry another claim pruned meanwhile reads again and claims, so every termination hook is answered', async () => {
     // Two refreshes an hour apart with hooks on launch and termination, every event delivered twice at
     // once: claims made an hour later prune the launches' entries while other claims expect them.
-    const scenario = parseScenario({"name": "claim-pruned", "seed": 271997, "cluster": {"name": "example.k8s.local", "kind": "kops"}, "groups": [{"name": "spot", "role": "worker", "zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"], "perZone": 4, "maxPerZone": 4, "desiredReady": 12, "surplus": 3, "instanceAgeDays": 10, "terminateHook": {"heartbeatTimeoutSeconds": 300, "maxHeartbeats": 1}, "launchHook": true}, {"name": "master", "role": "control-plane", "zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"], "perZone": 1, "maxPerZone": 1, "desiredReady": 3, "surplus": 0, "instanceAgeDays": 30}], "workloads": [], "faults": [], "runs": [{"workflow": "refresh", "at": "0m", "input": {"group": "spot"}}, {"workflow": "refresh", "at": "79m", "input": {"group": "spot"}}, {"workflow": "refresh", "at": "50m", "input": {"group": "master"}}, {"every": "10m", "at": "3m", "workflow": "replenish", "input": {"group": "spot"}}, {"every": "10m", "at": "3m", "workflow": "replenish", "input": {"group": "master"}}, {"on": "autoscaling", "workflow": "replenish", "input": {"group": "spot"}}, {"on": "interruption", "workflow": "interruption", "duplicates": 0.5, "maxDelaySeconds": 0}], "until": "10h"});
+    const scenario = parseScenario({
+      name: 'claim-pruned',
+      seed: 271997,
+      cluster: { name: 'example.k8s.local', kind: 'kops' },
+      groups: [
+        {
+          name: 'spot',
+          role: 'worker',
+          zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+          perZone: 4,
+          maxPerZone: 4,
+          desiredReady: 12,
+          surplus: 3,
+          instanceAgeDays: 10,
+          terminateHook: { heartbeatTimeoutSeconds: 300, maxHeartbeats: 1 },
+          launchHook: true,
+        },
+        {
+          name: 'master',
+          role: 'control-plane',
+          zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+          perZone: 1,
+          maxPerZone: 1,
+          desiredReady: 3,
+          surplus: 0,
+          instanceAgeDays: 30,
+        },
+      ],
+      workloads: [],
+      faults: [],
+      runs: [
+        { workflow: 'refresh', at: '0m', input: { group: 'spot' } },
+        { workflow: 'refresh', at: '79m', input: { group: 'spot' } },
+        { workflow: 'refresh', at: '50m', input: { group: 'master' } },
+        { every: '10m', at: '3m', workflow: 'replenish', input: { group: 'spot' } },
+        { every: '10m', at: '3m', workflow: 'replenish', input: { group: 'master' } },
+        { on: 'autoscaling', workflow: 'replenish', input: { group: 'spot' } },
+        { on: 'interruption', workflow: 'interruption', duplicates: 0.5, maxDelaySeconds: 0 },
+      ],
+      until: '10h',
+    });
     const { report: r } = await runScenario(scenario);
-    const hooks = interruptions(r).filter((e) => (e.input as { 'detail-type': string })['detail-type'] === 'EC2 Instance-terminate Lifecycle Action');
-    const answered = new Set(audit(r, 'CompleteLifecycleAction').filter((a) => a.outcome === 'ok').map((a) => a.target.split(' ')[0]));
-    const instances = new Set(hooks.map((e) => `instance/${(e.input as { detail: { EC2InstanceId: string } }).detail.EC2InstanceId}`));
+    const hooks = interruptions(r).filter(
+      (e) => (e.input as { 'detail-type': string })['detail-type'] === 'EC2 Instance-terminate Lifecycle Action',
+    );
+    const answered = new Set(
+      audit(r, 'CompleteLifecycleAction')
+        .filter((a) => a.outcome === 'ok')
+        .map((a) => a.target.split(' ')[0]),
+    );
+    const instances = new Set(
+      hooks.map((e) => `instance/${(e.input as { detail: { EC2InstanceId: string } }).detail.EC2InstanceId}`),
+    );
     expect([...instances].filter((i) => !answered.has(i))).toEqual([]);
     expect(checkInvariants(scenario, r)).toEqual([]);
   });
 
   it('input that is not an interruption event is refused before anything is read, naming the field; the execution succeeds', async () => {
     const { report: r } = await runScenario(
-      load('interruption-foreign', { faults: [], runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes', dryRun: true } }] }),
+      load('interruption-foreign', {
+        faults: [],
+        runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes', dryRun: true } }],
+      }),
       {
         onReady: (_sim, runner) => {
           runner.start('interruption', { group: 'nodes' });
-          runner.start('interruption', { 'detail-type': 'EC2 Spot Instance Interruption Warning', source: 'aws.ec2', time: '2026-11-01T00:00:00Z', detail: { 'instance-id': 'bastion' } });
+          runner.start('interruption', {
+            'detail-type': 'EC2 Spot Instance Interruption Warning',
+            source: 'aws.ec2',
+            time: '2026-11-01T00:00:00Z',
+            detail: { 'instance-id': 'bastion' },
+          });
         },
       },
     );

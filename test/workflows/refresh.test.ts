@@ -8,7 +8,16 @@ const SCENARIOS = join(__dirname, '..', '..', 'examples', 'scenarios');
 const load = (name: string) => parseScenario(JSON.parse(readFileSync(join(SCENARIOS, `${name}.json`), 'utf8')));
 const run = (name: string, options?: ScenarioOptions) => runScenario(load(name), options);
 
-const MUTATING_AWS = ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'DetachInstances', 'TerminateInstances', 'UpdateItem', 'PutItem', 'DeleteItem'];
+const MUTATING_AWS = [
+  'SetDesiredCapacity',
+  'UpdateAutoScalingGroup',
+  'TerminateInstanceInAutoScalingGroup',
+  'DetachInstances',
+  'TerminateInstances',
+  'UpdateItem',
+  'PutItem',
+  'DeleteItem',
+];
 const MUTATING_KUBE = ['patch nodes', 'delete nodes', 'create pods/eviction'];
 
 function group(r: Report, name: string) {
@@ -18,7 +27,12 @@ function group(r: Report, name: string) {
 /** Every ASG at its home desired and MaxSize, nothing cordoned, the lease free. */
 function expectHome(r: Report, sim: Simulator, name: string, homeMax: number) {
   const g = group(r, name);
-  for (const a of g.asgs) expect({ asg: a.name, desired: a.desired, max: a.max }).toEqual({ asg: a.name, desired: a.homeDesired, max: homeMax });
+  for (const a of g.asgs)
+    expect({ asg: a.name, desired: a.desired, max: a.max }).toEqual({
+      asg: a.name,
+      desired: a.homeDesired,
+      max: homeMax,
+    });
   expect(g.members.filter((m) => m.unschedulable)).toEqual([]);
   const lease = sim.tables.table('node-manager-leases')!.items.get(name);
   expect(lease?.holder).toBeUndefined();
@@ -142,7 +156,12 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expect(second).toMatchObject({ status: 'FAILED', error: 'LeaseHeld', startedAt: 60, stoppedAt: 60 });
     expect(second.cause).toContain('group nodes is held by refresh');
 
-    for (const input of [{ group: 'nope' }, { group: 'nodes', dryRun: 'yes' }, { group: 'nodes', surplus: -1 }, 'nodes']) {
+    for (const input of [
+      { group: 'nope' },
+      { group: 'nodes', dryRun: 'yes' },
+      { group: 'nodes', surplus: -1 },
+      'nodes',
+    ]) {
       const bad = await runScenario({ ...s, runs: [{ at: 0, workflow: 'refresh', input }] });
       expect(bad.report.executions[0]).toMatchObject({ status: 'FAILED', error: 'InvalidInput', stoppedAt: 0 });
       for (const op of MUTATING_AWS) expect(bad.report.totals.awsCalls[op] ?? 0).toBe(0);
@@ -150,12 +169,18 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     }
     const unknown = await runScenario({ ...s, runs: [{ at: 0, workflow: 'refresh', input: { group: 'nope' } }] });
     // Lambda's Cause: a JSON object with the error type and message.
-    expect(JSON.parse(unknown.report.executions[0].cause!)).toEqual({ errorType: 'InvalidInput', errorMessage: '"group" must be one of "master", "nodes"; got "nope"' });
+    expect(JSON.parse(unknown.report.executions[0].cause!)).toEqual({
+      errorType: 'InvalidInput',
+      errorMessage: '"group" must be one of "master", "nodes"; got "nope"',
+    });
   });
 
   it('dryRun reads and plans, changes nothing, and returns the plan', async () => {
     const s = load('kops-weekly');
-    const { report, runner } = await runScenario({ ...s, runs: [{ at: 0, workflow: 'refresh', input: { group: 'nodes', dryRun: true } }] });
+    const { report, runner } = await runScenario({
+      ...s,
+      runs: [{ at: 0, workflow: 'refresh', input: { group: 'nodes', dryRun: true } }],
+    });
     expect(report.executions[0].status).toBe('SUCCEEDED');
     const out = runner.executions[0].output as { did: { replaceInOrder: string[][]; surge: unknown[] } };
     expect(out.did.replaceInOrder).toHaveLength(3);
@@ -167,7 +192,10 @@ describe('refresh on the simulator (shipped scenarios)', () => {
 
   it('continues in a fresh execution before the history budget runs out, and finishes the refresh there', async () => {
     const s = load('kops-weekly');
-    const bigger = { ...s, groups: s.groups.map((g) => (g.name === 'nodes' ? { ...g, perZone: 20, maxPerZone: 20, desiredReady: 60 } : g)) };
+    const bigger = {
+      ...s,
+      groups: s.groups.map((g) => (g.name === 'nodes' ? { ...g, perZone: 20, maxPerZone: 20, desiredReady: 60 } : g)),
+    };
     const { report, sim } = await runScenario(bigger, { historyEventBudget: 500 });
     const statuses = report.executions.map((e) => e.status);
     expect(statuses.every((st) => st === 'SUCCEEDED')).toBe(true);
@@ -184,12 +212,29 @@ describe('refresh on the simulator (shipped scenarios)', () => {
   it('learns how long launches take: a second refresh looks once per launch, the last batch goes with decrement, no surplus is drained back out', async () => {
     const s = load('kops-weekly');
     // Replenish passes in between keep what the first refresh learned (the group's memory is shared).
-    const runs = [s.runs[0], { at: 3 * 3600, workflow: 'refresh' as const, input: { group: 'nodes' } }, { at: 1800, every: 300, workflow: 'replenish' as const, input: { group: 'nodes' } }];
+    const runs = [
+      s.runs[0],
+      { at: 3 * 3600, workflow: 'refresh' as const, input: { group: 'nodes' } },
+      { at: 1800, every: 300, workflow: 'replenish' as const, input: { group: 'nodes' } },
+    ];
     const { report, runner, sim } = await runScenario({ ...s, runs, until: 6 * 3600 });
     expect(report.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
     const second = report.executions.filter((e) => e.workflow === 'refresh')[1].name;
-    const passes = runner.timeline.filter((t) => t.execution === second && t.state === 'Replace oldest nodes').map((t) => t.summary as { whole?: boolean; batch?: unknown; terminated?: unknown; withDecrement?: boolean; readyAfter?: string });
-    const surge = runner.timeline.find((t) => t.execution === second && t.state === 'Add surplus nodes')!.summary as { waitSeconds: number };
+    const passes = runner.timeline
+      .filter((t) => t.execution === second && t.state === 'Replace oldest nodes')
+      .map(
+        (t) =>
+          t.summary as {
+            whole?: boolean;
+            batch?: unknown;
+            terminated?: unknown;
+            withDecrement?: boolean;
+            readyAfter?: string;
+          },
+      );
+    const surge = runner.timeline.find((t) => t.execution === second && t.state === 'Add surplus nodes')!.summary as {
+      waitSeconds: number;
+    };
     // Boot 90 s + join 60 s, learned by the first refresh from the nodes' Ready transitions.
     expect(surge.waitSeconds).toBe(151);
     // Never a look too early: every pass either picks (the group was whole) or finds the pods gone.
@@ -198,7 +243,11 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expect(passes.at(-1)).toMatchObject({ withDecrement: true });
     const givingBack = runner.timeline.filter((t) => t.execution === second && t.state === 'Give surplus back');
     expect(givingBack).toHaveLength(1);
-    expect(report.audit.filter((a) => a.execution === second && a.step === 'Give surplus back' && a.operation === 'create pods/eviction')).toEqual([]);
+    expect(
+      report.audit.filter(
+        (a) => a.execution === second && a.step === 'Give surplus back' && a.operation === 'create pods/eviction',
+      ),
+    ).toEqual([]);
     expectHome(report, sim, 'nodes', 1);
   });
 
@@ -206,13 +255,20 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     const s = load('kops-weekly');
     const { report, runner } = await runScenario({ ...s, workloads: [{ ...s.workloads[0], replicas: 12 }] });
     expect(report.executions[0].status).toBe('SUCCEEDED');
-    const passes = runner.timeline.filter((t) => t.state === 'Replace oldest nodes').map((t) => t.summary as { batch?: unknown; terminated?: unknown });
+    const passes = runner.timeline
+      .filter((t) => t.state === 'Replace oldest nodes')
+      .map((t) => t.summary as { batch?: unknown; terminated?: unknown });
     // Every pass that picked a batch also terminated it: no Wait state between evictions.
     expect(passes.filter((p) => p.batch && !p.terminated)).toEqual([]);
     // Four web pods per node, one at a time: a replacement starts in 5 s (podStartSeconds), then the
     // next goes. The first wait of the group's first drain is a guess (10 s); the rest are measured.
-    const ok = report.audit.filter((a) => a.operation === 'create pods/eviction' && a.outcome === 'ok').map((a) => a.at);
-    const gaps = ok.slice(1).map((at, i) => at - ok[i]).filter((g) => g < 60);
+    const ok = report.audit
+      .filter((a) => a.operation === 'create pods/eviction' && a.outcome === 'ok')
+      .map((a) => a.at);
+    const gaps = ok
+      .slice(1)
+      .map((at, i) => at - ok[i])
+      .filter((g) => g < 60);
     expect(gaps).toHaveLength(9);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(10);
     expect(gaps.slice(3).every((g) => g >= 5 && g <= 7)).toBe(true);
@@ -226,7 +282,18 @@ describe('refresh on the simulator (shipped scenarios)', () => {
       name: 'slow-boots',
       cluster: { name: 'example.k8s.local', kind: 'kops' },
       timing: { bootSeconds: 2940, joinSeconds: 60 },
-      groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'], perZone: 10, maxPerZone: 10, desiredReady: 30, surplus: 1, joinTimeoutSeconds: 3600 }],
+      groups: [
+        {
+          name: 'nodes',
+          role: 'worker',
+          zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+          perZone: 10,
+          maxPerZone: 10,
+          desiredReady: 30,
+          surplus: 1,
+          joinTimeoutSeconds: 3600,
+        },
+      ],
       workloads: [{ name: 'web', namespace: 'default', group: 'nodes', replicas: 30, pdb: { maxUnavailable: 1 } }],
       runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
       until: '2d',
@@ -251,7 +318,9 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expect(nodes.members).toHaveLength(300);
     expect(nodes.members.every((m) => m.launchedAt >= 0 && m.ready)).toBe(true);
     expect(nodes.minReady).toBeGreaterThanOrEqual(300);
-    const batches = runner.timeline.filter((t) => t.state === 'Replace oldest nodes' && (t.summary as { terminated?: string[] }).terminated).map((t) => (t.summary as { terminated: string[] }).terminated.length);
+    const batches = runner.timeline
+      .filter((t) => t.state === 'Replace oldest nodes' && (t.summary as { terminated?: string[] }).terminated)
+      .map((t) => (t.summary as { terminated: string[] }).terminated.length);
     expect(batches).toEqual(Array(30).fill(10));
     expectHome(report, sim, 'nodes', 100);
     expect(report.pods.deletedWithoutEviction).toBe(0);

@@ -79,7 +79,11 @@ describe('replenish on the simulator (shipped scenarios)', () => {
     expect(g.reaps[0].asg).toMatch(/^master-ap-northeast-1a/);
     expect(g.asgs.map((a) => a.desired)).toEqual([1, 1, 1]);
     expect(report.totals.awsCalls.SetDesiredCapacity ?? 0).toBe(0);
-    expect(runner.timeline.some((t) => JSON.stringify(t.summary).includes('control-plane groups never substitute across ASGs'))).toBe(true);
+    expect(
+      runner.timeline.some((t) =>
+        JSON.stringify(t.summary).includes('control-plane groups never substitute across ASGs'),
+      ),
+    ).toBe(true);
     expect(g.members).toHaveLength(3);
     expect(new Set(g.members.map((m) => m.zone)).size).toBe(3);
     expect(g.readyAtEnd).toBe(3);
@@ -90,17 +94,30 @@ describe('replenish on the simulator (shipped scenarios)', () => {
     const refresh = runner.executions.find((e) => e.workflow === 'refresh')!;
     expect(refresh.status).toBe('SUCCEEDED');
     // Every execution succeeded, but one the scenario's end cut off in its first minute (still retrying a throttled call).
-    expect(report.executions.filter((e) => e.status !== 'SUCCEEDED' && !(e.status === 'RUNNING' && e.startedAt >= 3540)).map((e) => `${e.name} ${e.status}`)).toEqual([]);
-    const during = runner.executions.filter((e) => e.workflow === 'replenish' && e.startedAt >= refresh.startedAt && e.startedAt <= refresh.stoppedAt!);
+    expect(
+      report.executions
+        .filter((e) => e.status !== 'SUCCEEDED' && !(e.status === 'RUNNING' && e.startedAt >= 3540))
+        .map((e) => `${e.name} ${e.status}`),
+    ).toEqual([]);
+    const during = runner.executions.filter(
+      (e) => e.workflow === 'replenish' && e.startedAt >= refresh.startedAt && e.startedAt <= refresh.stoppedAt!,
+    );
     expect(during.length).toBeGreaterThan(0);
     for (const e of during) {
       const steps = runner.timeline.filter((t) => t.execution === e.name);
-      expect(steps.some((t) => JSON.stringify(t.summary).includes(`refresh ${refresh.arn} holds group nodes`))).toBe(true);
+      expect(steps.some((t) => JSON.stringify(t.summary).includes(`refresh ${refresh.arn} holds group nodes`))).toBe(
+        true,
+      );
       expect(steps.map((t) => t.state)).not.toContain('Replenish the group');
     }
     // Replenish passes before and after did run, and changed nothing (the group was whole): most
     // ended idle at their first step, without the lease.
-    const idle = runner.timeline.filter((t) => t.state === 'Validate input' && t.outcome === 'ok' && typeof (t.summary as { idle?: unknown }).idle === 'string').length;
+    const idle = runner.timeline.filter(
+      (t) =>
+        t.state === 'Validate input' &&
+        t.outcome === 'ok' &&
+        typeof (t.summary as { idle?: unknown }).idle === 'string',
+    ).length;
     const full = runner.timeline.filter((t) => t.state === 'Replenish the group' && t.outcome === 'ok').length;
     expect(idle + full).toBeGreaterThan(3);
     expect(idle).toBeGreaterThan(0);
@@ -115,8 +132,17 @@ describe('replenish on the simulator (shipped scenarios)', () => {
     const s = load('never-joins-reaped');
     const bad = await runScenario({ ...s, runs: [{ at: 0, workflow: 'replenish', input: { group: 'masters' } }] });
     expect(bad.report.executions[0]).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
-    const dry = await runScenario({ ...s, faults: [{ kind: 'neverJoin', at: 0, group: 'nodes', zone: 'ap-northeast-1c', count: 1 }, { kind: 'spotInterruption', at: 0, group: 'nodes', zone: 'ap-northeast-1c', count: 1 }], runs: [{ at: 1200, workflow: 'replenish', input: { group: 'nodes', dryRun: true } }] });
-    const out = dry.runner.executions[0].output as { did: { wouldReap: Array<{ instanceId: string }>; wouldRaise: unknown[] } };
+    const dry = await runScenario({
+      ...s,
+      faults: [
+        { kind: 'neverJoin', at: 0, group: 'nodes', zone: 'ap-northeast-1c', count: 1 },
+        { kind: 'spotInterruption', at: 0, group: 'nodes', zone: 'ap-northeast-1c', count: 1 },
+      ],
+      runs: [{ at: 1200, workflow: 'replenish', input: { group: 'nodes', dryRun: true } }],
+    });
+    const out = dry.runner.executions[0].output as {
+      did: { wouldReap: Array<{ instanceId: string }>; wouldRaise: unknown[] };
+    };
     expect(out.did.wouldReap).toHaveLength(1);
     expect(dry.report.totals.awsCalls.DetachInstances ?? 0).toBe(0);
     expect(dry.report.totals.awsCalls.UpdateItem ?? 0).toBe(0);
@@ -126,7 +152,16 @@ describe('replenish on the simulator (shipped scenarios)', () => {
     const s = parseScenario({
       name: 'idle',
       cluster: { name: 'example.k8s.local', kind: 'kops' },
-      groups: [{ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c'], perZone: 2, desiredReady: 4, surplus: 1 }],
+      groups: [
+        {
+          name: 'nodes',
+          role: 'worker',
+          zones: ['ap-northeast-1a', 'ap-northeast-1c'],
+          perZone: 2,
+          desiredReady: 4,
+          surplus: 1,
+        },
+      ],
       runs: [{ every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
       until: '1h',
     });
@@ -135,7 +170,13 @@ describe('replenish on the simulator (shipped scenarios)', () => {
     const [first, ...rest] = report.executions;
     expect(report.audit.filter((a) => a.execution === first.name).map((a) => a.operation)).toEqual(['UpdateItem']);
     expect(rest.length).toBeGreaterThanOrEqual(11);
-    for (const e of report.executions) expect({ name: e.name, status: e.status, transitions: e.transitions, invocations: e.lambdaInvocations }).toEqual({ name: e.name, status: 'SUCCEEDED', transitions: 3, invocations: 1 });
+    for (const e of report.executions)
+      expect({ name: e.name, status: e.status, transitions: e.transitions, invocations: e.lambdaInvocations }).toEqual({
+        name: e.name,
+        status: 'SUCCEEDED',
+        transitions: 3,
+        invocations: 1,
+      });
     expect(report.audit.filter((a) => rest.some((e) => e.name === a.execution))).toEqual([]);
   });
 });

@@ -15,20 +15,36 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 const TABLE = 'node-manager-leases';
 const OLD_EXECUTION = 'arn:aws:states:ap-northeast-1:123456789012:execution:node-manager-interruption:interruption-007';
 
-describe('the previous release\'s state', () => {
+describe("the previous release's state", () => {
   let sim: Simulator;
   let runner: WorkflowRunner;
   let asgs: string[];
 
   beforeEach(async () => {
     sim = await Simulator.start();
-    asgs = sim.addNodeGroup({ name: 'nodes', role: 'worker', zones: ['ap-northeast-1a', 'ap-northeast-1c'], perZone: 2, maxPerZone: 3, terminateHook: { name: 'node-manager-drain', heartbeatTimeout: 120, defaultResult: 'CONTINUE' } });
+    asgs = sim.addNodeGroup({
+      name: 'nodes',
+      role: 'worker',
+      zones: ['ap-northeast-1a', 'ap-northeast-1c'],
+      perZone: 2,
+      maxPerZone: 3,
+      terminateHook: { name: 'node-manager-drain', heartbeatTimeout: 120, defaultResult: 'CONTINUE' },
+    });
     sim.createTable(TABLE, 'group', 'expiresAt');
     sim.putSecret('kc', sim.kubeconfig());
     const config = parseConfig({
       cluster: { name: 'example.k8s.local', region: 'ap-northeast-1', access: { kind: 'kubeconfig', secretId: 'kc' } },
       leaseTable: TABLE,
-      groups: [{ name: 'nodes', role: 'worker', asgNames: asgs, desiredReady: 4, surplus: 1, terminateHook: { heartbeatTimeoutSeconds: 120, maxHeartbeats: 2 } }],
+      groups: [
+        {
+          name: 'nodes',
+          role: 'worker',
+          asgNames: asgs,
+          desiredReady: 4,
+          surplus: 1,
+          terminateHook: { heartbeatTimeoutSeconds: 120, maxHeartbeats: 2 },
+        },
+      ],
     });
     runner = new WorkflowRunner(sim, config);
   });
@@ -46,8 +62,20 @@ describe('the previous release\'s state', () => {
     const node = sim.cluster.nodeOf(waiting.id)!.name;
     const since = sim.now();
     // The previous release's ledger entries, attributes of the lease item (i_<instance id>), and its journal-free lease.
-    const openEntry = JSON.stringify({ kind: 'terminate-hook', execution: OLD_EXECUTION, since, deadline: since + 300_000, node });
-    const closedEntry = JSON.stringify({ kind: 'spot-interruption', execution: `${OLD_EXECUTION}-x`, since: since - 3 * 3600_000, deadline: since - 3 * 3600_000, doneAt: since - 2 * 3600_000 });
+    const openEntry = JSON.stringify({
+      kind: 'terminate-hook',
+      execution: OLD_EXECUTION,
+      since,
+      deadline: since + 300_000,
+      node,
+    });
+    const closedEntry = JSON.stringify({
+      kind: 'spot-interruption',
+      execution: `${OLD_EXECUTION}-x`,
+      since: since - 3 * 3600_000,
+      deadline: since - 3 * 3600_000,
+      doneAt: since - 2 * 3600_000,
+    });
     sim.tables.table(TABLE)!.items.set('nodes', {
       group: { S: 'nodes' },
       memory: { S: JSON.stringify({ home: { [asgs[0]]: { desired: 2, max: 3 } }, learned: { readySeconds: [151] } }) },
@@ -57,7 +85,13 @@ describe('the previous release\'s state', () => {
     // The state the previous release's take step returned (no hook timing, no ledger-item flag).
     const old = {
       execution: OLD_EXECUTION,
-      notice: { kind: 'terminate-hook', instanceId: waiting.id, at: since, eventId: 'e-1', hook: { asg: asg.name, name: 'node-manager-drain', token: action.token } },
+      notice: {
+        kind: 'terminate-hook',
+        instanceId: waiting.id,
+        at: since,
+        eventId: 'e-1',
+        hook: { asg: asg.name, name: 'node-manager-drain', token: action.token },
+      },
       startedAt: since,
       group: 'nodes',
       act: true,
@@ -77,33 +111,73 @@ describe('the previous release\'s state', () => {
     expect(drained.did).toMatchObject({ heartbeat: 'heartbeat recorded' });
     expect(drained.untilReclaim).toBe(0);
     const finished = await dispatch({ step: 'finish', state: { ...drained, drained: true } }, runner.deps);
-    expect(finished.did).toMatchObject({ lifecycleAction: 'completed CONTINUE (node-manager-drain)', ledger: "closed (an earlier release's entry, dropped from the lease item)" });
+    expect(finished.did).toMatchObject({
+      lifecycleAction: 'completed CONTINUE (node-manager-drain)',
+      ledger: "closed (an earlier release's entry, dropped from the lease item)",
+    });
     expect(finished.watchSeconds).toBe(0);
     const store = new LeaseStore(new DynamoDBClient({}), TABLE);
     expect((await store.get('nodes'))?.legacyLedger).toEqual({ [bystander.id]: closedEntry });
     // The memory the previous release wrote still reads.
-    expect((await store.get('nodes'))?.memory).toEqual({ home: { [asgs[0]]: { desired: 2, max: 3 } }, learned: { readySeconds: [151] } });
+    expect((await store.get('nodes'))?.memory).toEqual({
+      home: { [asgs[0]]: { desired: 2, max: 3 } },
+      learned: { readySeconds: [151] },
+    });
     // A new claim in the group drops the old closed entry (conditional on its text) and claims in its own item.
     sim.spotInterruption('nodes', 'ap-northeast-1c', 1);
     const event = sim.toEventBridge(sim.events[sim.events.length - 1]);
-    const validated = await dispatch({ step: 'validate', start: { input: event, executionArn: `${OLD_EXECUTION.replace('interruption-007', 'spot-1')}`, startTime: new Date(sim.now()).toISOString(), stateMachineArn: 'sm' } }, runner.deps);
+    const validated = await dispatch(
+      {
+        step: 'validate',
+        start: {
+          input: event,
+          executionArn: `${OLD_EXECUTION.replace('interruption-007', 'spot-1')}`,
+          startTime: new Date(sim.now()).toISOString(),
+          stateMachineArn: 'sm',
+        },
+      },
+      runner.deps,
+    );
     const taken = await dispatch({ step: 'take', state: validated }, runner.deps);
     expect(taken).toMatchObject({ act: true, ledgerItem: true });
     expect((await store.get('nodes'))?.legacyLedger).toEqual({});
   });
 
-  it("an old open entry still counts as a claim: a duplicate of its notice under the new code is ignored", async () => {
+  it('an old open entry still counts as a claim: a duplicate of its notice under the new code is ignored', async () => {
     const inst = sim.region.instances.get(sim.asgsOf('nodes')[1].instanceIds[0])!;
     sim.tables.table(TABLE)!.items.set('nodes', {
       group: { S: 'nodes' },
-      [`i_${inst.id}`]: { S: JSON.stringify({ kind: 'spot-interruption', execution: OLD_EXECUTION, since: sim.now(), deadline: sim.now() + 105_000, node: sim.cluster.nodeOf(inst.id)!.name, detached: true }) },
+      [`i_${inst.id}`]: {
+        S: JSON.stringify({
+          kind: 'spot-interruption',
+          execution: OLD_EXECUTION,
+          since: sim.now(),
+          deadline: sim.now() + 105_000,
+          node: sim.cluster.nodeOf(inst.id)!.name,
+          detached: true,
+        }),
+      },
     });
     sim.spotInterruption('nodes', 'ap-northeast-1c', 1);
     const event = sim.toEventBridge(sim.events[sim.events.length - 1]);
     expect(event.detail['instance-id']).toBe(inst.id);
-    const validated = await dispatch({ step: 'validate', start: { input: event, executionArn: OLD_EXECUTION.replace('interruption-007', 'spot-dup'), startTime: new Date(sim.now()).toISOString(), stateMachineArn: 'sm' } }, runner.deps);
+    const validated = await dispatch(
+      {
+        step: 'validate',
+        start: {
+          input: event,
+          executionArn: OLD_EXECUTION.replace('interruption-007', 'spot-dup'),
+          startTime: new Date(sim.now()).toISOString(),
+          stateMachineArn: 'sm',
+        },
+      },
+      runner.deps,
+    );
     const taken = await dispatch({ step: 'take', state: validated }, runner.deps);
-    expect(taken).toMatchObject({ act: false, did: { ignored: expect.stringContaining('a duplicate: spot-interruption') } });
+    expect(taken).toMatchObject({
+      act: false,
+      did: { ignored: expect.stringContaining('a duplicate: spot-interruption') },
+    });
     expect(sim.audit.filter((a) => a.api === 'kube' || a.operation === 'DetachInstances')).toEqual([]);
   });
 });

@@ -20,26 +20,62 @@ const CORE_V1 = {
   resources: [
     resource('nodes', 'Node', false, ['delete', 'get', 'list', 'patch', 'watch'], ['no']),
     resource('pods', 'Pod', true, ['delete', 'get', 'list', 'watch'], ['po']),
-    { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+    {
+      name: 'pods/eviction',
+      singularName: '',
+      namespaced: true,
+      group: 'policy',
+      version: 'v1',
+      kind: 'Eviction',
+      verbs: ['create'],
+    },
   ],
 };
 
 const GROUPS: Record<string, Json> = {
-  'policy/v1': { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'policy/v1', resources: [resource('poddisruptionbudgets', 'PodDisruptionBudget', true, ['get', 'list'], ['pdb'])] },
+  'policy/v1': {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'policy/v1',
+    resources: [resource('poddisruptionbudgets', 'PodDisruptionBudget', true, ['get', 'list'], ['pdb'])],
+  },
   'apps/v1': {
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: 'apps/v1',
-    resources: [resource('daemonsets', 'DaemonSet', true, ['get'], ['ds']), resource('replicasets', 'ReplicaSet', true, ['get'], ['rs'])],
+    resources: [
+      resource('daemonsets', 'DaemonSet', true, ['get'], ['ds']),
+      resource('replicasets', 'ReplicaSet', true, ['get'], ['rs']),
+    ],
   },
-  'batch/v1': { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'batch/v1', resources: [resource('jobs', 'Job', true, ['get'])] },
+  'batch/v1': {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'batch/v1',
+    resources: [resource('jobs', 'Job', true, ['get'])],
+  },
 };
 
 export function discovery(path: string): Json | undefined {
   if (path === '/version') {
-    return { major: '1', minor: '32', gitVersion: 'v1.32.4', gitCommit: 'simulator', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.8', compiler: 'gc', platform: 'linux/amd64' };
+    return {
+      major: '1',
+      minor: '32',
+      gitVersion: 'v1.32.4',
+      gitCommit: 'simulator',
+      gitTreeState: 'clean',
+      buildDate: '2026-01-01T00:00:00Z',
+      goVersion: 'go1.23.8',
+      compiler: 'gc',
+      platform: 'linux/amd64',
+    };
   }
-  if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:443' }] };
+  if (path === '/api')
+    return {
+      kind: 'APIVersions',
+      versions: ['v1'],
+      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:443' }],
+    };
   if (path === '/api/v1') return CORE_V1;
   if (path === '/apis') {
     return {
@@ -47,7 +83,11 @@ export function discovery(path: string): Json | undefined {
       apiVersion: 'v1',
       groups: Object.keys(GROUPS).map((gv) => {
         const [group, version] = gv.split('/');
-        return { name: group, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+        return {
+          name: group,
+          versions: [{ groupVersion: gv, version }],
+          preferredVersion: { groupVersion: gv, version },
+        };
       }),
     };
   }
@@ -56,7 +96,14 @@ export function discovery(path: string): Json | undefined {
   const g = /^\/apis\/([^/]+)$/.exec(path);
   if (g) {
     const gv = Object.keys(GROUPS).find((k) => k.startsWith(`${g[1]}/`));
-    if (gv) return { kind: 'APIGroup', apiVersion: 'v1', name: g[1], versions: [{ groupVersion: gv, version: gv.split('/')[1] }], preferredVersion: { groupVersion: gv, version: gv.split('/')[1] } };
+    if (gv)
+      return {
+        kind: 'APIGroup',
+        apiVersion: 'v1',
+        name: g[1],
+        versions: [{ groupVersion: gv, version: gv.split('/')[1] }],
+        preferredVersion: { groupVersion: gv, version: gv.split('/')[1] },
+      };
   }
   return undefined;
 }

@@ -9,17 +9,48 @@ export function iso(ms: number): string {
 }
 
 export function renderNode(n: SimNode): Json {
-  const taints = [...n.taints, ...(n.unschedulable ? [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: iso(n.createdAt) }] : [])];
+  const taints = [
+    ...n.taints,
+    ...(n.unschedulable
+      ? [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: iso(n.createdAt) }]
+      : []),
+  ];
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: n.name, uid: n.uid, resourceVersion: String(n.resourceVersion), creationTimestamp: iso(n.createdAt), labels: { ...n.labels }, annotations: { ...n.annotations } },
-    spec: { providerID: n.providerID, ...(n.unschedulable ? { unschedulable: true } : {}), ...(taints.length ? { taints } : {}) },
+    metadata: {
+      name: n.name,
+      uid: n.uid,
+      resourceVersion: String(n.resourceVersion),
+      creationTimestamp: iso(n.createdAt),
+      labels: { ...n.labels },
+      annotations: { ...n.annotations },
+    },
+    spec: {
+      providerID: n.providerID,
+      ...(n.unschedulable ? { unschedulable: true } : {}),
+      ...(taints.length ? { taints } : {}),
+    },
     status: {
       // lastTransitionTime moves only when Ready changes: how long a node took to become Ready.
-      conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'Unknown', lastTransitionTime: iso(n.readySince), reason: n.ready ? 'KubeletReady' : 'NodeStatusUnknown', message: n.ready ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.' }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: n.ready ? 'True' : 'Unknown',
+          lastTransitionTime: iso(n.readySince),
+          reason: n.ready ? 'KubeletReady' : 'NodeStatusUnknown',
+          message: n.ready ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.',
+        },
+      ],
       addresses: [{ type: 'InternalDNS', address: n.name }],
-      nodeInfo: { kubeletVersion: 'v1.32.4', kubeProxyVersion: 'v1.32.4', containerRuntimeVersion: 'containerd://1.7.27', osImage: 'Ubuntu 24.04 LTS', operatingSystem: 'linux', architecture: 'amd64' },
+      nodeInfo: {
+        kubeletVersion: 'v1.32.4',
+        kubeProxyVersion: 'v1.32.4',
+        containerRuntimeVersion: 'containerd://1.7.27',
+        osImage: 'Ubuntu 24.04 LTS',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
     },
   };
 }
@@ -40,17 +71,42 @@ export function renderPod(p: SimPod): Json {
       creationTimestamp: iso(p.createdAt),
       labels: { ...p.labels },
       annotations: { ...p.annotations },
-      ...(p.owner ? { ownerReferences: [{ apiVersion: ownerApiVersion(p.owner.kind), kind: p.owner.kind, name: p.owner.name, uid: `${p.owner.kind}-${p.owner.name}`, controller: true, blockOwnerDeletion: true }] } : {}),
-      ...(p.deletionTimestamp !== undefined ? { deletionTimestamp: iso(p.deletionTimestamp), deletionGracePeriodSeconds: p.stopSeconds } : {}),
+      ...(p.owner
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: ownerApiVersion(p.owner.kind),
+                kind: p.owner.kind,
+                name: p.owner.name,
+                uid: `${p.owner.kind}-${p.owner.name}`,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          }
+        : {}),
+      ...(p.deletionTimestamp !== undefined
+        ? { deletionTimestamp: iso(p.deletionTimestamp), deletionGracePeriodSeconds: p.stopSeconds }
+        : {}),
     },
     spec: {
       ...(p.nodeName ? { nodeName: p.nodeName } : {}),
-      containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', ...(p.emptyDir ? { volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] } : {}) }],
+      containers: [
+        {
+          name: 'main',
+          image: 'registry.k8s.io/pause:3.10',
+          ...(p.emptyDir ? { volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] } : {}),
+        },
+      ],
       ...(p.emptyDir ? { volumes: [{ name: 'scratch', emptyDir: {} }] } : {}),
       terminationGracePeriodSeconds: p.stopSeconds,
       restartPolicy: p.owner?.kind === 'Job' ? 'Never' : 'Always',
     },
-    status: { phase: p.phase, conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }], ...(p.nodeName ? { hostIP: '10.0.0.1' } : {}) },
+    status: {
+      phase: p.phase,
+      conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }],
+      ...(p.nodeName ? { hostIP: '10.0.0.1' } : {}),
+    },
   };
 }
 
@@ -69,7 +125,14 @@ export function renderBudget(b: SimBudget, st: BudgetStatus): Json {
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: { name: b.name, namespace: b.namespace, uid: b.uid, resourceVersion: String(b.resourceVersion), generation: 1, creationTimestamp: iso(b.createdAt) },
+    metadata: {
+      name: b.name,
+      namespace: b.namespace,
+      uid: b.uid,
+      resourceVersion: String(b.resourceVersion),
+      generation: 1,
+      creationTimestamp: iso(b.createdAt),
+    },
     spec: {
       selector: { matchLabels: { ...b.selector } },
       ...(b.minAvailable !== undefined ? { minAvailable: b.minAvailable } : {}),
@@ -83,8 +146,22 @@ export function renderBudget(b: SimBudget, st: BudgetStatus): Json {
       disruptionsAllowed: st.disruptionsAllowed,
       conditions: [
         st.disruptionsAllowed > 0
-          ? { type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods', message: '', lastTransitionTime: iso(b.createdAt), observedGeneration: 1 }
-          : { type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods', message: '', lastTransitionTime: iso(b.createdAt), observedGeneration: 1 },
+          ? {
+              type: 'DisruptionAllowed',
+              status: 'True',
+              reason: 'SufficientPods',
+              message: '',
+              lastTransitionTime: iso(b.createdAt),
+              observedGeneration: 1,
+            }
+          : {
+              type: 'DisruptionAllowed',
+              status: 'False',
+              reason: 'InsufficientPods',
+              message: '',
+              lastTransitionTime: iso(b.createdAt),
+              observedGeneration: 1,
+            },
       ],
     },
   };
@@ -98,10 +175,20 @@ function age(fromMs: number, nowMs: number): string {
   return `${Math.floor(s / 86400)}d`;
 }
 
-const col = (name: string, type = 'string', format = '', priority = 0) => ({ name, type, format, description: name, priority });
+const col = (name: string, type = 'string', format = '', priority = 0) => ({
+  name,
+  type,
+  format,
+  description: name,
+  priority,
+});
 
 /** The columns kubectl prints, as the server's table convertor gives them. */
-function tableOf(kind: 'Node' | 'Pod' | 'PodDisruptionBudget', items: readonly Json[], now: number): { columnDefinitions: Json[]; rows: Array<{ cells: unknown[]; object: Json }> } {
+function tableOf(
+  kind: 'Node' | 'Pod' | 'PodDisruptionBudget',
+  items: readonly Json[],
+  now: number,
+): { columnDefinitions: Json[]; rows: Array<{ cells: unknown[]; object: Json }> } {
   const created = (o: Json) => Date.parse(String((o.metadata as Json).creationTimestamp));
   const meta = (o: Json) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata });
   if (kind === 'Node') {
@@ -109,37 +196,81 @@ function tableOf(kind: 'Node' | 'Pod' | 'PodDisruptionBudget', items: readonly J
       columnDefinitions: [col('Name', 'string', 'name'), col('Status'), col('Roles'), col('Age'), col('Version')],
       rows: items.map((o) => {
         const spec = o.spec as { unschedulable?: boolean };
-        const ready = ((o.status as Json).conditions as Array<{ type: string; status: string }>).find((c) => c.type === 'Ready')?.status === 'True';
+        const ready =
+          ((o.status as Json).conditions as Array<{ type: string; status: string }>).find((c) => c.type === 'Ready')
+            ?.status === 'True';
         const labels = (o.metadata as { labels: Record<string, string> }).labels;
-        const roles = Object.keys(labels).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length));
+        const roles = Object.keys(labels)
+          .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+          .map((k) => k.slice('node-role.kubernetes.io/'.length));
         const status = `${ready ? 'Ready' : 'NotReady'}${spec.unschedulable ? ',SchedulingDisabled' : ''}`;
-        return { cells: [(o.metadata as Json).name, status, roles.join(',') || '<none>', age(created(o), now), 'v1.32.4'], object: meta(o) };
+        return {
+          cells: [(o.metadata as Json).name, status, roles.join(',') || '<none>', age(created(o), now), 'v1.32.4'],
+          object: meta(o),
+        };
       }),
     };
   }
   if (kind === 'Pod') {
     return {
-      columnDefinitions: [col('Name', 'string', 'name'), col('Ready'), col('Status'), col('Restarts', 'integer'), col('Age'), col('Node', 'string', '', 1)],
+      columnDefinitions: [
+        col('Name', 'string', 'name'),
+        col('Ready'),
+        col('Status'),
+        col('Restarts', 'integer'),
+        col('Age'),
+        col('Node', 'string', '', 1),
+      ],
       rows: items.map((o) => {
         const st = o.status as { phase: string; conditions: Array<{ type: string; status: string }> };
         const m = o.metadata as Json;
         const ready = st.conditions.find((c) => c.type === 'Ready')?.status === 'True';
         const status = m.deletionTimestamp ? 'Terminating' : st.phase;
-        return { cells: [m.name, ready ? '1/1' : '0/1', status, 0, age(created(o), now), (o.spec as Json).nodeName ?? '<none>'], object: meta(o) };
+        return {
+          cells: [
+            m.name,
+            ready ? '1/1' : '0/1',
+            status,
+            0,
+            age(created(o), now),
+            (o.spec as Json).nodeName ?? '<none>',
+          ],
+          object: meta(o),
+        };
       }),
     };
   }
   return {
-    columnDefinitions: [col('Name', 'string', 'name'), col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', 'integer'), col('Age')],
+    columnDefinitions: [
+      col('Name', 'string', 'name'),
+      col('Min Available'),
+      col('Max Unavailable'),
+      col('Allowed Disruptions', 'integer'),
+      col('Age'),
+    ],
     rows: items.map((o) => {
       const spec = o.spec as { minAvailable?: unknown; maxUnavailable?: unknown };
-      return { cells: [(o.metadata as Json).name, spec.minAvailable ?? 'N/A', spec.maxUnavailable ?? 'N/A', (o.status as Json).disruptionsAllowed, age(created(o), now)], object: meta(o) };
+      return {
+        cells: [
+          (o.metadata as Json).name,
+          spec.minAvailable ?? 'N/A',
+          spec.maxUnavailable ?? 'N/A',
+          (o.status as Json).disruptionsAllowed,
+          age(created(o), now),
+        ],
+        object: meta(o),
+      };
     }),
   };
 }
 
 /** A meta.k8s.io/v1 Table of the objects, for clients that ask for one (kubectl get). */
-export function asTable(kind: 'Node' | 'Pod' | 'PodDisruptionBudget', items: readonly Json[], now: number, listMeta: Json = {}): Json {
+export function asTable(
+  kind: 'Node' | 'Pod' | 'PodDisruptionBudget',
+  items: readonly Json[],
+  now: number,
+  listMeta: Json = {},
+): Json {
   return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, ...tableOf(kind, items, now) };
 }
 

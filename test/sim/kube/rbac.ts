@@ -34,7 +34,9 @@ interface Manifest {
 }
 
 /** The manifests an operator applies: deploy/rbac.yaml on every cluster, deploy/rbac-kops.yaml on kops. */
-export const RBAC_MANIFESTS = ['rbac.yaml', 'rbac-kops.yaml'].map((f) => join(__dirname, '..', '..', '..', 'deploy', f));
+export const RBAC_MANIFESTS = ['rbac.yaml', 'rbac-kops.yaml'].map((f) =>
+  join(__dirname, '..', '..', '..', 'deploy', f),
+);
 
 /**
  * RBAC as the API server enforces it, from manifests (the project's `deploy/rbac.yaml`):
@@ -49,7 +51,8 @@ export class Authorizer {
     for (const doc of loadAll(yaml) as Manifest[]) {
       if (!doc) continue;
       if (doc.kind === 'ClusterRole' && doc.metadata?.name) this.roles.set(doc.metadata.name, doc.rules ?? []);
-      if (doc.kind === 'ClusterRoleBinding' && doc.roleRef?.kind === 'ClusterRole' && doc.roleRef.name) this.bindings.push({ role: doc.roleRef.name, subjects: doc.subjects ?? [] });
+      if (doc.kind === 'ClusterRoleBinding' && doc.roleRef?.kind === 'ClusterRole' && doc.roleRef.name)
+        this.bindings.push({ role: doc.roleRef.name, subjects: doc.subjects ?? [] });
     }
   }
 
