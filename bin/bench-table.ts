@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseScenario, runScenario, type Report, type Scenario } from '../test/sim/scenario';
+import { parseScenario, runScenario, type Report, type Scenario } from '../sim/scenario/run';
 
 const SCENARIOS = join(__dirname, '..', 'examples', 'scenarios');
 

@@ -11,8 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseScenario, runScenario, type Report, type Scenario } from '../test/sim/scenario';
-import { offlineEnvironment } from '../test/sim/offline';
+import { parseScenario, runScenario, type Report, type Scenario } from '../sim/scenario/run';
+import { offlineEnvironment } from '../sim/offline';
 import { benchTable, gateCost, PRICE } from './bench-table';
 
 offlineEnvironment();

@@ -8,8 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import { runChaos, scenarioArbitrary, type Break } from '../test/sim/chaos';
-import { offlineEnvironment } from '../test/sim/offline';
+import { runChaos, scenarioArbitrary, type Break } from '../sim/chaos/campaign';
+import { offlineEnvironment } from '../sim/offline';
 
 offlineEnvironment();
 

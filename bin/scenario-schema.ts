@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scenarioJsonSchema } from '../test/sim/scenario';
+import { scenarioJsonSchema } from '../sim/scenario/run';
 
 const file = join(__dirname, '..', 'examples', 'scenarios', 'scenario.schema.json');
 writeFileSync(file, `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);

@@ -7,9 +7,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseScenario, runScenario, type Report } from '../test/sim/scenario';
-import type { TimelineEntry } from '../test/sim/runner';
-import { offlineEnvironment } from '../test/sim/offline';
+import { parseScenario, runScenario, type Report } from '../sim/scenario/run';
+import type { TimelineEntry } from '../sim/workflows/runner';
+import { offlineEnvironment } from '../sim/offline';
 
 offlineEnvironment();
 

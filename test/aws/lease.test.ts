@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { acquireGroupLease, LeaseStore } from '../../lambdas/aws/lease';
 import { StepFunctionsPort } from '../../lambdas/aws/stepfunctions';
 import { AwsThrottledError, LeaseHeldError, LeaseLostError } from '../../lambdas/core';
-import { Simulator } from '../sim/simulator';
+import { Simulator } from '../../sim/simulator';
 
 const SM = 'arn:aws:states:ap-northeast-1:123456789012:stateMachine:refresh';
 

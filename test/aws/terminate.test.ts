@@ -2,7 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { AutoScalingPort } from '../../lambdas/aws/autoscaling';
 import { terminateUnlessLeaving } from '../../lambdas/terminate';
-import { Simulator } from '../sim/simulator';
+import { Simulator } from '../../sim/simulator';
 
 describe('terminateUnlessLeaving on the simulated region', () => {
   let sim: Simulator;

@@ -4,7 +4,7 @@ import { EKS_TOKEN_EXPIRES_SECONDS, EksPort, EksTokenSource, SecretsPort } from 
 import { eksApiProvider, InvalidKubeconfigError, kubeconfigApiProvider } from '../../lambdas/kube/client';
 import { KubePort } from '../../lambdas/kube/port';
 import { KubeForbiddenError, ResourceNotFoundError } from '../../lambdas/core';
-import { Simulator } from '../sim/simulator';
+import { Simulator } from '../../sim/simulator';
 
 const credentials = {
   accessKeyId: process.env.AWS_ACCESS_KEY_ID!,

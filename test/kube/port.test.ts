@@ -6,7 +6,7 @@ import {
   KubeUnavailableError,
   ResourceNotFoundError,
 } from '../../lambdas/core';
-import { Simulator } from '../sim/simulator';
+import { Simulator } from '../../sim/simulator';
 
 describe('KubePort against the simulated API server', () => {
   let sim: Simulator;

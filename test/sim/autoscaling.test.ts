@@ -8,8 +8,8 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { INSUFFICIENT_CAPACITY } from './faults';
-import { Simulator } from './simulator';
+import { INSUFFICIENT_CAPACITY } from '../../sim/faults';
+import { Simulator } from '../../sim/simulator';
 
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
 

@@ -1,4 +1,4 @@
-import { applyUpdate, evaluateCondition, ExpressionError, project, validateExpressions } from './dynamodb';
+import { applyUpdate, evaluateCondition, ExpressionError, project, validateExpressions } from '../../sim/aws/tables';
 
 const item = { group: { S: 'g' }, holder: { S: 'a' }, n: { N: '5' } };
 const ctx = {

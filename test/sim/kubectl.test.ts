@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubePort } from '../../lambdas/kube/port';
 import { kubeconfigApiProvider } from '../../lambdas/kube/client';
-import { Simulator } from './simulator';
+import { Simulator } from '../../sim/simulator';
 
 const run = promisify(execFile);
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c'];
@@ -320,7 +320,7 @@ describe('kubectl against the simulated API server', () => {
 
 describe('npm run simulate -- --serve', () => {
   it('runs a scenario paced in real time and keeps the API server up for kubectl afterwards', async () => {
-    const { parseScenario, runScenario } = await import('./scenario');
+    const { parseScenario, runScenario } = await import('../../sim/scenario/run');
     const { readFileSync } = await import('node:fs');
     const scenario = parseScenario(
       JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'scenarios', 'kops-weekly.json'), 'utf8')),

@@ -1,6 +1,6 @@
 import { AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { Simulator } from './simulator';
+import { Simulator } from '../../sim/simulator';
 
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
 

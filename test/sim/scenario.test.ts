@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidScenarioError, parseScenario, scenarioJsonSchema } from './scenario';
+import { InvalidScenarioError, parseScenario, scenarioJsonSchema } from '../../sim/scenario/run';
 
 const DIR = join(__dirname, '..', '..', 'examples', 'scenarios');
 

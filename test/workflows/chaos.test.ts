@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { checkInvariants, runChaos, scenarioArbitrary } from '../sim/chaos';
-import { parseScenario, runScenario, type Report } from '../sim/scenario';
+import { checkInvariants, runChaos, scenarioArbitrary } from '../../sim/chaos/campaign';
+import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
 
 /** A fixed-seed slice of `npm run chaos`: the same scenarios every time, each through the real ASL and handlers. */
 const SLICE = { seed: 20261127, runs: 12 };

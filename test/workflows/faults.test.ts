@@ -2,7 +2,7 @@
  * What a randomized fault campaign broke, each as the scenario that broke it: every test failed
  * before its fix. The invariants are read from the JSON report alone, as an auditor would.
  */
-import { parseScenario, runScenario, type Report } from '../sim/scenario';
+import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
 
 const WORKERS = {
   name: 'nodes',

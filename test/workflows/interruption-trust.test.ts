@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkInvariants } from '../sim/chaos';
-import { parseScenario, runScenario, type Report } from '../sim/scenario';
-import type { ClusterEvent } from '../sim/cluster';
+import { checkInvariants } from '../../sim/chaos/campaign';
+import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
+import type { ClusterEvent } from '../../sim/kube/cluster';
 
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
 const base = (over: Record<string, unknown>) =>

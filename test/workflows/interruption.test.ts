@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkInvariants } from '../sim/chaos';
-import { parseScenario, runScenario, type Report } from '../sim/scenario';
+import { checkInvariants } from '../../sim/chaos/campaign';
+import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
 
 const DIR = join(__dirname, '..', '..', 'examples', 'scenarios');
 const load = (name: string, over: Record<string, unknown> = {}) =>

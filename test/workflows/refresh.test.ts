@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import validateAsl from 'asl-validator';
-import { parseScenario, runScenario, type Report, type ScenarioOptions } from '../sim/scenario';
-import type { Simulator } from '../sim/simulator';
+import { parseScenario, runScenario, type Report, type ScenarioOptions } from '../../sim/scenario/run';
+import type { Simulator } from '../../sim/simulator';
 
 const SCENARIOS = join(__dirname, '..', '..', 'examples', 'scenarios');
 const load = (name: string) => parseScenario(JSON.parse(readFileSync(join(SCENARIOS, `${name}.json`), 'utf8')));

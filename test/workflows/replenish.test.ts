@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import validateAsl from 'asl-validator';
-import { parseScenario, runScenario, type Report } from '../sim/scenario';
+import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
 
 const SCENARIOS = join(__dirname, '..', '..', 'examples', 'scenarios');
 const load = (name: string) => parseScenario(JSON.parse(readFileSync(join(SCENARIOS, `${name}.json`), 'utf8')));

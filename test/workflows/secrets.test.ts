@@ -6,7 +6,7 @@
 import { dispatch } from '../../lambdas/refresh-handler';
 import { makeDeps } from '../../lambdas/runtime';
 import { parseConfig } from '../../lib/config';
-import { parseScenario, runScenario } from '../sim/scenario';
+import { parseScenario, runScenario } from '../../sim/scenario/run';
 
 const MARKER = 'MARKER-SECRET-4b1d2e';
 

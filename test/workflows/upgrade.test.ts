@@ -8,8 +8,8 @@ import { parseConfig } from '../../lib/config';
 import { dispatch } from '../../lambdas/interruption-handler';
 import { LeaseStore } from '../../lambdas/aws/lease';
 import type { InterruptionState } from '../../lambdas/interruption';
-import { WorkflowRunner } from '../sim/runner';
-import { Simulator } from '../sim/simulator';
+import { WorkflowRunner } from '../../sim/workflows/runner';
+import { Simulator } from '../../sim/simulator';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 const TABLE = 'node-manager-leases';

@@ -1,16 +1,16 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Role } from '../../lambdas/core';
-import { ApiServer, SIM_CA_PEM } from './apiserver';
+import type { Role } from '../lambdas/core';
+import { ApiServer, SIM_CA_PEM } from './kube/apiserver';
 import type { UserInfo } from './kube/rbac';
-import { SimAws } from './aws';
+import { SimAws } from './aws/install';
 import { Random, VirtualClock } from './clock';
-import { Cluster, type WorkloadSpec } from './cluster';
-import { InvocationContext, type Invocation } from './context';
-import { Tables } from './dynamodb';
+import { Cluster, type WorkloadSpec } from './kube/cluster';
+import { InvocationContext, type Invocation } from './workflows/context';
+import { Tables } from './aws/tables';
 import { INSUFFICIENT_CAPACITY, INSUFFICIENT_ON_DEMAND, isActive, type Fault } from './faults';
-import { DEFAULT_TIMING, Region, type SimAsg, type SimTiming } from './region';
+import { DEFAULT_TIMING, Region, type SimAsg, type SimTiming } from './aws/region';
 
 export interface SimulatorOptions {
   readonly region?: string;

@@ -1,4 +1,4 @@
-import type { Simulator } from './simulator';
+import type { Simulator } from '../simulator';
 
 /**
  * Virtual time for concurrent executions. An execution is either running (inside a step, or

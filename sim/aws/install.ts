@@ -72,8 +72,8 @@ import {
   UPDATE_TOO_LARGE,
   validateExpressions,
   type Item,
-} from './dynamodb';
-import type { Simulator } from './simulator';
+} from './tables';
+import type { Simulator } from '../simulator';
 import type { SimActivity, SimAsg, SimInstance } from './region';
 
 const meta = (status: number) => ({ httpStatusCode: status, requestId: 'sim', attempts: 1, totalRetryDelay: 0 });

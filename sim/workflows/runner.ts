@@ -8,7 +8,7 @@ import { dispatch as interruptionDispatch, type InterruptionEvent } from '../../
 import { gate, type GateOutcome } from '../../lambdas/interruption-gate';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
-import type { Simulator } from './simulator';
+import type { Simulator } from '../simulator';
 import type { Invocation } from './context';
 
 // aws-local-stepfunctions 3 needs Promise.withResolvers, which Node 20 lacks.

@@ -1,5 +1,5 @@
 import type { Ec2State, Role } from '../../lambdas/core';
-import type { Random, VirtualClock } from './clock';
+import type { Random, VirtualClock } from '../clock';
 
 /** Timings of the simulated region and cluster, in seconds. */
 export interface SimTiming {

@@ -1,6 +1,6 @@
 import { formatProviderId } from '../../lambdas/core';
-import type { Random, VirtualClock } from './clock';
-import type { SimInstance, SimTiming } from './region';
+import type { Random, VirtualClock } from '../clock';
+import type { SimInstance, SimTiming } from '../aws/region';
 import { budgetStatus, selects, type BudgetStatus } from './budgets';
 
 export interface SimNode {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { surplusCount } from '../../lib/config';
-import { parseScenario, runScenario, type Report, type Scenario } from './scenario';
+import { parseScenario, runScenario, type Report, type Scenario } from '../scenario/run';
 
 /**
  * The randomized fault campaign: fast-check arbitraries over the scenario format, and the

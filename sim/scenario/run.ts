@@ -1,7 +1,7 @@
 import { parseConfig, surplusCount, type Config } from '../../lib/config';
-import type { Scenario } from './scenario-format';
-import { WorkflowRunner, type ExecutionRecord, type Workflow } from './runner';
-import { SIM_ACCOUNT, Simulator } from './simulator';
+import type { Scenario } from './format';
+import { WorkflowRunner, type ExecutionRecord, type Workflow } from '../workflows/runner';
+import { SIM_ACCOUNT, Simulator } from '../simulator';
 import { CORDONED_BY_ANNOTATION } from '../../lambdas/kube/port';
 import {
   LAUNCH_HOOK_NAME,
@@ -11,7 +11,7 @@ import {
   TERMINATE_HOOK_NAME,
 } from '../../lambdas/core';
 import { TTL_ATTRIBUTE } from '../../lambdas/aws/lease';
-import { itemSize } from './dynamodb';
+import { itemSize } from '../aws/tables';
 
 export {
   InvalidScenarioError,
@@ -19,7 +19,7 @@ export {
   scenarioJsonSchema,
   ScenarioSchema,
   type Scenario,
-} from './scenario-format';
+} from './format';
 
 export interface Report {
   readonly scenario: string;

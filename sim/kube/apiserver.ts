@@ -4,9 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Cluster, ClusterEvent, SimNode, SimPod } from './cluster';
-import { discovery } from './kube/discovery';
-import { asTable, renderBudget, renderNode, renderOwner, renderPod, wantsTable, type Json } from './kube/objects';
-import { Authorizer, type RequestAttributes, type UserInfo } from './kube/rbac';
+import { discovery } from './discovery';
+import { asTable, renderBudget, renderNode, renderOwner, renderPod, wantsTable, type Json } from './objects';
+import { Authorizer, type RequestAttributes, type UserInfo } from './rbac';
 import {
   ApiError,
   jsonPatch,
@@ -16,7 +16,7 @@ import {
   parseFieldSelector,
   parseLabelSelector,
   status,
-} from './kube/requests';
+} from './requests';
 
 const CERTS = join(__dirname, 'certs');
 export const SIM_CA_PEM = readFileSync(join(CERTS, 'ca.crt'), 'utf8');
