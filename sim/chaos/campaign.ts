@@ -225,31 +225,27 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
           state: fc.constantFrom(...STATES),
           times: fc.integer({ min: 1, max: 2 }),
         }),
-        fc
-          .constantFrom(...names)
-          .chain((g) =>
-            fc.record({
-              kind: fc.constant('neverJoin'),
+        fc.constantFrom(...names).chain((g) =>
+          fc.record({
+            kind: fc.constant('neverJoin'),
+            at,
+            group: fc.constant(g),
+            zone: zoneOf(g),
+            count: fc.integer({ min: 1, max: 2 }),
+          }),
+        ),
+        fc.constantFrom(...workerNames).chain((g) =>
+          fc
+            .record({
+              kind: fc.constant('spotInterruption'),
               at,
               group: fc.constant(g),
               zone: zoneOf(g),
               count: fc.integer({ min: 1, max: 2 }),
-            }),
-          ),
-        fc
-          .constantFrom(...workerNames)
-          .chain((g) =>
-            fc
-              .record({
-                kind: fc.constant('spotInterruption'),
-                at,
-                group: fc.constant(g),
-                zone: zoneOf(g),
-                count: fc.integer({ min: 1, max: 2 }),
-                every: fc.option(fc.integer({ min: 10, max: 60 }).map(minutes), { nil: undefined }),
-              })
-              .map((f) => (f.every ? { ...f, for: '4h' } : f)),
-          ),
+              every: fc.option(fc.integer({ min: 10, max: 60 }).map(minutes), { nil: undefined }),
+            })
+            .map((f) => (f.every ? { ...f, for: '4h' } : f)),
+        ),
         ...(onDemandNames.length
           ? [
               fc.constantFrom(...onDemandNames).chain((g) =>
@@ -281,17 +277,15 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
               input: f.input,
             };
           }),
-        fc
-          .constantFrom(...workerNames)
-          .chain((g) =>
-            fc.record({
-              kind: fc.constant('rebalanceRecommendation'),
-              at,
-              group: fc.constant(g),
-              zone: zoneOf(g),
-              count: fc.integer({ min: 1, max: 2 }),
-            }),
-          ),
+        fc.constantFrom(...workerNames).chain((g) =>
+          fc.record({
+            kind: fc.constant('rebalanceRecommendation'),
+            at,
+            group: fc.constant(g),
+            zone: zoneOf(g),
+            count: fc.integer({ min: 1, max: 2 }),
+          }),
+        ),
         fc.record({ kind: fc.constant('foreignInterruption'), at }),
         fc.record({ kind: fc.constant('stopExecution'), at, workflow: fc.constant('refresh') }),
       );

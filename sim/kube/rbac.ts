@@ -34,9 +34,7 @@ interface Manifest {
 }
 
 /** The manifests an operator applies: deploy/rbac.yaml on every cluster, deploy/rbac-kops.yaml on kops. */
-export const RBAC_MANIFESTS = ['rbac.yaml', 'rbac-kops.yaml'].map((f) =>
-  join(__dirname, '..', '..', 'deploy', f),
-);
+export const RBAC_MANIFESTS = ['rbac.yaml', 'rbac-kops.yaml'].map((f) => join(__dirname, '..', '..', 'deploy', f));
 
 /**
  * RBAC as the API server enforces it, from manifests (the project's `deploy/rbac.yaml`):

@@ -13,13 +13,7 @@ import {
 import { TTL_ATTRIBUTE } from '../../lambdas/aws/lease';
 import { itemSize } from '../aws/tables';
 
-export {
-  InvalidScenarioError,
-  parseScenario,
-  scenarioJsonSchema,
-  ScenarioSchema,
-  type Scenario,
-} from './format';
+export { InvalidScenarioError, parseScenario, scenarioJsonSchema, ScenarioSchema, type Scenario } from './format';
 
 export interface Report {
   readonly scenario: string;
@@ -459,9 +453,9 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
             launchHook: g.launchHook,
           })),
         );
-        sim.onEvent((ev) => {
+        sim.bus.onEvent((ev) => {
           if (sim.now() > end) return;
-          const event = sim.toEventBridge(ev);
+          const event = sim.bus.toEventBridge(ev);
           if (!rules.some((rule) => matchesPattern(rule.pattern, event))) return;
           const deliver = () => {
             if (sim.now() <= end) void runner.invokeGate(event);
@@ -477,7 +471,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       }
       if ('on' in r) {
         const mine = new Set(asgNames.get(r.input.group) ?? []);
-        sim.onEvent((ev) => {
+        sim.bus.onEvent((ev) => {
           if (ev.source === 'aws.autoscaling' && mine.has(ev.detail.AutoScalingGroupName) && sim.now() <= end)
             runner.start(r.workflow, r.input);
         });
@@ -544,8 +538,8 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           duplicates: runner.gate.outcomes.filter((o) => o.outcome.duplicate).length,
           deadLettered: runner.gate.deadLettered.length,
         },
-        awsCalls: { ...sim.calls.aws },
-        kubeCalls: { ...sim.calls.kube },
+        awsCalls: { ...sim.meter.calls.aws },
+        kubeCalls: { ...sim.meter.calls.kube },
       },
       groups: scenario.groups.map((g) => ({
         name: g.name,
@@ -553,18 +547,16 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         minReady: minReady.get(g.name) ?? 0,
         readyAtEnd: readyOf(g.name),
         readyTimeline: timelines.get(g.name) ?? [],
-        asgModifications: sim.asgChanges.filter((ch) => (asgNames.get(g.name) ?? []).includes(ch.asg)).length,
+        asgModifications: sim.meter.asgChanges.filter((ch) => (asgNames.get(g.name) ?? []).includes(ch.asg)).length,
         reaps: reaps.filter((r) => (asgNames.get(g.name) ?? []).includes(r.asg)),
-        asgs: sim
-          .asgsOf(g.name)
-          .map((a) => ({
-            name: a.name,
-            zone: a.zones[0],
-            desired: a.desired,
-            min: a.min,
-            max: a.max,
-            homeDesired: g.perZone,
-          })),
+        asgs: sim.asgsOf(g.name).map((a) => ({
+          name: a.name,
+          zone: a.zones[0],
+          desired: a.desired,
+          min: a.min,
+          max: a.max,
+          homeDesired: g.perZone,
+        })),
         members: sim.asgsOf(g.name).flatMap((a) =>
           a.instanceIds.map((id) => {
             const i = sim.region.instances.get(id)!;
@@ -602,7 +594,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           launchedAt: (i.launchTime - start) / 1000,
           node: sim.cluster.nodeOf(i.id)?.name ?? null,
         })),
-      audit: sim.audit.map((a) => ({ ...a, at: (a.at - start) / 1000 })),
+      audit: sim.meter.audit.map((a) => ({ ...a, at: (a.at - start) / 1000 })),
       pods: { ...sim.cluster.counters, pending: sim.cluster.pendingPods() },
     };
     return { report, runner, sim, start };

@@ -8,8 +8,18 @@ import { dispatch as interruptionDispatch, type InterruptionEvent } from '../../
 import { gate, type GateOutcome } from '../../lambdas/interruption-gate';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
-import type { Simulator } from '../simulator';
-import type { Invocation } from './context';
+import type { VirtualClock } from '../clock';
+import type { StepFunctionsModel } from '../aws/stepfunctions';
+import type { Invocation, InvocationContext } from './context';
+
+/** What the runner needs of the simulator: the clock, who is calling, the executions, the region's name. */
+export interface RunnerHost {
+  readonly clock: VirtualClock;
+  readonly meter: { readonly context: InvocationContext };
+  readonly stepFunctions: StepFunctionsModel;
+  readonly region: { readonly name: string };
+  now(): number;
+}
 
 // aws-local-stepfunctions 3 needs Promise.withResolvers, which Node 20 lacks.
 if (!('withResolvers' in Promise)) {
@@ -162,17 +172,17 @@ export class WorkflowRunner {
   private counter = 0;
 
   constructor(
-    private readonly sim: Simulator,
+    private readonly sim: RunnerHost,
     config: Config,
   ) {
-    this.scheduler = new Scheduler(sim);
+    this.scheduler = new Scheduler(sim.clock);
     this.registerStateMachines();
     this.deps = makeDeps(
       config,
       () => sim.now(),
       // A step's own short waits sleep its execution on virtual time, and are billed.
       async (ms) => {
-        const inv = sim.context.current();
+        const inv = sim.meter.context.current();
         if (!inv?.owner) throw new Error('sleep outside an invocation');
         inv.sleptMs = (inv.sleptMs ?? 0) + ms;
         await this.scheduler.sleepUntil(inv.owner, sim.now() + ms, true);
@@ -183,12 +193,12 @@ export class WorkflowRunner {
   /** The workflows StartExecution may name, and how it starts one (the simulated Step Functions calls back here). */
   private registerStateMachines(): void {
     for (const w of ['refresh', 'replenish', 'interruption'] as const)
-      this.sim.stateMachines.add(this.stateMachineArn(w));
-    this.sim.onStartExecution = (arn, name, input) => {
+      this.sim.stepFunctions.stateMachines.add(this.stateMachineArn(w));
+    this.sim.stepFunctions.onStart = (arn, name, input) => {
       const workflow = (['refresh', 'replenish', 'interruption'] as const).find(
         (w) => this.stateMachineArn(w) === arn,
       )!;
-      return this.sim.executions.get(this.start(workflow, input, name).arn)!;
+      return this.sim.stepFunctions.executions.get(this.start(workflow, input, name).arn)!;
     };
   }
 
@@ -218,7 +228,7 @@ export class WorkflowRunner {
         const inv: Invocation = { execution: 'gate', state: 'gate', calls: 0 };
         this.gate.invocations += 1;
         try {
-          const outcome = await this.sim.context.run(inv, () =>
+          const outcome = await this.sim.meter.context.run(inv, () =>
             gate(event, {
               config: this.deps.config,
               autoscaling: this.deps.autoscaling,
@@ -296,7 +306,7 @@ export class WorkflowRunner {
     const def = this.definition(workflow);
     const execName = name ?? `${workflow}-${String(++this.counter).padStart(3, '0')}`;
     const smArn = this.stateMachineArn(workflow);
-    const sfnExec = this.sim.startExecution(smArn, execName, input);
+    const sfnExec = this.sim.stepFunctions.start(smArn, execName, input);
     const { machine, timeoutSeconds } = this.machine(workflow);
     const record: ExecutionRecord = {
       workflow,
@@ -353,7 +363,7 @@ export class WorkflowRunner {
           const out =
             state.Resource === 'arn:aws:states:::states:startExecution'
               ? this.continueAs(record, input)
-              : await this.sim.context.run(inv, () => this.invoke(workflow, this.asService(input, record)));
+              : await this.sim.meter.context.run(inv, () => this.invoke(workflow, this.asService(input, record)));
           const crash = this.stepCrashes.find((c) => c.state === stateName && c.times > 0 && this.sim.now() >= c.from);
           if (crash) {
             crash.times -= 1;
@@ -472,7 +482,7 @@ export class WorkflowRunner {
     record.error = error;
     record.cause = cause;
     record.stoppedAt = this.sim.now();
-    this.sim.stopExecution(record.arn, status);
+    this.sim.stepFunctions.stop(record.arn, status);
   }
 
   /** The service fills in what the interpreter takes from the real clock: the execution's start time. */

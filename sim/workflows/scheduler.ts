@@ -1,4 +1,4 @@
-import type { Simulator } from '../simulator';
+import type { VirtualClock } from '../clock';
 
 /**
  * Virtual time for concurrent executions. An execution is either running (inside a step, or
@@ -26,7 +26,7 @@ export class Scheduler {
   /** Set to run paced: virtual time moves at `speed` times real time (`--serve`), in ticks of `tickMs` real milliseconds. */
   pace?: { readonly speed: number; readonly tickMs: number };
 
-  constructor(private readonly sim: Simulator) {}
+  constructor(private readonly clock: VirtualClock) {}
 
   /** An execution starts (it runs until it sleeps or ends). */
   begin(): void {
@@ -43,7 +43,7 @@ export class Scheduler {
 
   /** Sleeps the calling execution until virtual time `at` (`inStep`: inside a Lambda step, which a stop interrupts). */
   async sleepUntil(owner: string, at: number, inStep = false): Promise<void> {
-    if (at <= this.sim.now()) return;
+    if (at <= this.clock.now()) return;
     this.running -= 1;
     const woke = new Promise<void>((resolve, reject) =>
       this.sleepers.push({ at, seq: this.seq++, owner, inStep, wake: resolve, cancel: reject }),
@@ -93,37 +93,37 @@ export class Scheduler {
   private step(): void {
     while (this.running === 0) {
       const sleeper = this.sleepers[0];
-      const nextEvent = this.sim.clock.nextEventAt();
+      const nextEvent = this.clock.nextEventAt();
       const candidates = [sleeper?.at, nextEvent].filter((t): t is number => t !== undefined);
       const target = candidates.length ? Math.min(...candidates) : undefined;
       if (target === undefined || target > this.until) {
-        if (this.sim.now() < this.until && Number.isFinite(this.until)) this.sim.clock.advanceTo(this.until);
+        if (this.clock.now() < this.until && Number.isFinite(this.until)) this.clock.advanceTo(this.until);
         this.onTick();
         // The scenario ends here; executions still asleep stay RUNNING in the report.
         const waiters = this.idleWaiters.splice(0);
         waiters.forEach((w) => w());
         return;
       }
-      if (this.pace && target > this.sim.now()) {
+      if (this.pace && target > this.clock.now()) {
         // Paced: move at most one tick's worth, in real time, then look again (a client may have changed things).
-        const next = Math.min(target, this.sim.now() + this.pace.speed * this.pace.tickMs);
-        const delay = (next - this.sim.now()) / this.pace.speed;
+        const next = Math.min(target, this.clock.now() + this.pace.speed * this.pace.tickMs);
+        const delay = (next - this.clock.now()) / this.pace.speed;
         this.scheduled = true;
         setTimeout(() => {
           this.scheduled = false;
           if (this.running === 0) {
-            this.sim.clock.advanceTo(next);
+            this.clock.advanceTo(next);
             this.onTick();
           }
           this.kick();
         }, delay);
         return;
       }
-      this.sim.clock.advanceTo(target);
+      this.clock.advanceTo(target);
       this.onTick();
       // A simulator event may have started an execution: let it run first.
       if (this.running > 0) return;
-      if (sleeper && sleeper.at <= this.sim.now()) {
+      if (sleeper && sleeper.at <= this.clock.now()) {
         this.sleepers.shift();
         this.running += 1;
         sleeper.wake();

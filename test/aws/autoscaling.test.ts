@@ -93,23 +93,21 @@ describe('AutoScalingPort call shapes', () => {
         },
       ],
     };
-    mock
-      .on(DescribeAutoScalingGroupsCommand)
-      .resolves({
-        AutoScalingGroups: [
-          {
-            AutoScalingGroupName: 'a',
-            MinSize: 0,
-            MaxSize: 1,
-            DesiredCapacity: 1,
-            AvailabilityZones: ['az'],
-            DefaultCooldown: 300,
-            HealthCheckType: 'EC2',
-            CreatedTime: new Date(0),
-          },
-          whole,
-        ],
-      });
+    mock.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'a',
+          MinSize: 0,
+          MaxSize: 1,
+          DesiredCapacity: 1,
+          AvailabilityZones: ['az'],
+          DefaultCooldown: 300,
+          HealthCheckType: 'EC2',
+          CreatedTime: new Date(0),
+        },
+        whole,
+      ],
+    });
     mock.on(DescribeScalingActivitiesCommand).resolves({
       Activities: [
         {
@@ -160,18 +158,16 @@ describe('AutoScalingPort call shapes', () => {
   });
 
   it('terminates with or without decrement, and reports a non-member as not found', async () => {
-    mock
-      .on(TerminateInstanceInAutoScalingGroupCommand, { InstanceId: 'i-1' })
-      .resolves({
-        Activity: {
-          ActivityId: 'x',
-          AutoScalingGroupName: 'a',
-          Cause: 'c',
-          StartTime: new Date(5),
-          StatusCode: 'InProgress',
-          Description: 'Terminating EC2 instance: i-1',
-        },
-      });
+    mock.on(TerminateInstanceInAutoScalingGroupCommand, { InstanceId: 'i-1' }).resolves({
+      Activity: {
+        ActivityId: 'x',
+        AutoScalingGroupName: 'a',
+        Cause: 'c',
+        StartTime: new Date(5),
+        StatusCode: 'InProgress',
+        Description: 'Terminating EC2 instance: i-1',
+      },
+    });
     mock
       .on(TerminateInstanceInAutoScalingGroupCommand, { InstanceId: 'i-2' })
       .rejects(sdkError('ValidationError', 'Instance Id not found - No managed instance found for instance ID: i-2'));

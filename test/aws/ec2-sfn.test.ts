@@ -21,17 +21,15 @@ describe('Ec2Port call shapes', () => {
       return {
         Reservations: [
           {
-            Instances: ids
-              .slice(0, 1)
-              .map((id) => ({
-                InstanceId: id,
-                InstanceType: 'm5.large',
-                InstanceLifecycle: 'spot',
-                LaunchTime: new Date(7),
-                Placement: { AvailabilityZone: 'az-a' },
-                State: { Name: 'running' },
-                PrivateDnsName: 'ip-1',
-              })),
+            Instances: ids.slice(0, 1).map((id) => ({
+              InstanceId: id,
+              InstanceType: 'm5.large',
+              InstanceLifecycle: 'spot',
+              LaunchTime: new Date(7),
+              Placement: { AvailabilityZone: 'az-a' },
+              State: { Name: 'running' },
+              PrivateDnsName: 'ip-1',
+            })),
           },
         ],
         NextToken: input.NextToken ? undefined : 'p2',
@@ -79,16 +77,14 @@ describe('StepFunctionsPort call shapes', () => {
     mock
       .on(DescribeExecutionCommand, { executionArn: 'gone' })
       .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
-    mock
-      .on(DescribeExecutionCommand, { executionArn: 'there' })
-      .resolves({
-        executionArn: 'there',
-        status: 'ABORTED',
-        startDate: new Date(1),
-        stopDate: new Date(2),
-        stateMachineArn: 'sm',
-        input: '{}',
-      });
+    mock.on(DescribeExecutionCommand, { executionArn: 'there' }).resolves({
+      executionArn: 'there',
+      status: 'ABORTED',
+      startDate: new Date(1),
+      stopDate: new Date(2),
+      stateMachineArn: 'sm',
+      input: '{}',
+    });
     expect(await port.describeExecution('gone')).toBeUndefined();
     expect(await port.describeExecution('there')).toEqual({
       executionArn: 'there',

@@ -22,8 +22,8 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
   afterEach(() => sim.stop());
 
   it('lets one holder in, names the holder to the next, and is re-entrant for the same holder', async () => {
-    const a = sim.startExecution(SM, 'a').executionArn;
-    const b = sim.startExecution(SM, 'b').executionArn;
+    const a = sim.stepFunctions.start(SM, 'a').executionArn;
+    const b = sim.stepFunctions.start(SM, 'b').executionArn;
     await expect(acquireGroupLease(store, sfn, 'nodes', a, 'refresh', sim.now())).resolves.toEqual({
       recoveredJournal: undefined,
       memory: undefined,
@@ -46,12 +46,12 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
   });
 
   it('takes over from a holder that is no longer running and hands its journal to the new holder', async () => {
-    const dead = sim.startExecution(SM, 'dead').executionArn;
+    const dead = sim.stepFunctions.start(SM, 'dead').executionArn;
     await store.acquire('nodes', dead, 'refresh', sim.now());
     await store.writeJournal('nodes', dead, { maxSize: { 'asg-a': 1 } }, sim.now());
     await store.writeMemory('nodes', dead, { home: { 'asg-a': 1 } });
-    sim.stopExecution(dead, 'ABORTED');
-    const next = sim.startExecution(SM, 'next').executionArn;
+    sim.stepFunctions.stop(dead, 'ABORTED');
+    const next = sim.stepFunctions.start(SM, 'next').executionArn;
     const got = await acquireGroupLease(store, sfn, 'nodes', next, 'refresh', sim.now());
     expect(got).toEqual({
       recoveredJournal: { maxSize: { 'asg-a': 1 } },
@@ -70,7 +70,7 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
   });
 
   it('the interruption ledger: an item per instance with a time to live, written without the lease, one claim per entry, conditional on what was read', async () => {
-    const a = sim.startExecution(SM, 'a').executionArn;
+    const a = sim.stepFunctions.start(SM, 'a').executionArn;
     await store.acquire('nodes', a, 'refresh', sim.now());
     expect(await store.writeLedger('nodes', 'i-0aaaaaaaaaaaaaaa1', '{"v":1}', 1000, undefined)).toBe(true);
     // A second claim of the same instance (a duplicate event) loses.
@@ -93,14 +93,12 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
 
   it("an earlier release's ledger in the lease item is read, and dropped only as read", async () => {
     // As the previous release wrote it: attributes i_<instance id> beside the lease.
-    sim.tables
-      .table('leases')!
-      .items.set('nodes', {
-        group: { S: 'nodes' },
-        memory: { S: '{"home":{}}' },
-        'i_i-0aaaaaaaaaaaaaaa1': { S: '{"v":"closed"}' },
-        'i_i-0bbbbbbbbbbbbbbb2': { S: '{"v":"open"}' },
-      });
+    sim.tables.table('leases')!.items.set('nodes', {
+      group: { S: 'nodes' },
+      memory: { S: '{"home":{}}' },
+      'i_i-0aaaaaaaaaaaaaaa1': { S: '{"v":"closed"}' },
+      'i_i-0bbbbbbbbbbbbbbb2': { S: '{"v":"open"}' },
+    });
     expect((await store.get('nodes'))?.legacyLedger).toEqual({
       'i-0aaaaaaaaaaaaaaa1': '{"v":"closed"}',
       'i-0bbbbbbbbbbbbbbb2': '{"v":"open"}',
@@ -120,7 +118,7 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
   });
 
   it('releases idempotently and keeps memory across leases', async () => {
-    const a = sim.startExecution(SM, 'a').executionArn;
+    const a = sim.stepFunctions.start(SM, 'a').executionArn;
     await store.acquire('nodes', a, 'replenish', sim.now());
     await store.writeMemory('nodes', a, { home: { x: 2 } });
     await store.writeJournal('nodes', a, { j: 1 }, sim.now());

@@ -32,7 +32,7 @@ describe('terminateUnlessLeaving on the simulated region', () => {
     expect(await terminateUnlessLeaving(port, read, [c], false)).toEqual([
       { instanceId: c, outcome: 'alreadyLeaving' },
     ]);
-    const refusedTerminates = sim.audit.filter(
+    const refusedTerminates = sim.meter.audit.filter(
       (e) => e.operation === 'TerminateInstanceInAutoScalingGroup' && e.outcome !== 'ok',
     );
     expect(refusedTerminates.map((e) => e.target)).toEqual([`instance/${c} decrement=false`]);

@@ -103,17 +103,15 @@ describe('placeIncrease', () => {
           fc.nat(extra * k + 3),
         )
         .map(([kk, bumps, b, n]) => ({
-          ss: bumps
-            .slice(0, kk)
-            .map((bump, i): Slot => ({
-              asg: `a${i}`,
-              zone: `z${i}`,
-              desired: b + (bump ? 1 : 0),
-              min: 0,
-              max: 100,
-              members: b + (bump ? 1 : 0),
-              eligible: true,
-            })),
+          ss: bumps.slice(0, kk).map((bump, i): Slot => ({
+            asg: `a${i}`,
+            zone: `z${i}`,
+            desired: b + (bump ? 1 : 0),
+            min: 0,
+            max: 100,
+            members: b + (bump ? 1 : 0),
+            eligible: true,
+          })),
           n,
         })),
     );

@@ -30,7 +30,7 @@ describe('KubePort against the simulated API server', () => {
     const nodes = await kube.listNodes();
     expect(nodes).toHaveLength(604);
     expect(new Set(nodes.map((n) => n.name)).size).toBe(604);
-    expect(sim.calls.kube['list nodes']).toBe(2);
+    expect(sim.meter.calls.kube['list nodes']).toBe(2);
     expect(nodes[0]).toMatchObject({
       ready: true,
       unschedulable: false,

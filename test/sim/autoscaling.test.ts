@@ -299,6 +299,6 @@ describe('simulated Auto Scaling and EC2, as the SDK sees them', () => {
     await expect(group(names[0])).rejects.toMatchObject({ name: 'Throttling', message: 'Rate exceeded' });
     await expect(ec2.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
     await expect(group(names[0])).resolves.toBeDefined();
-    expect(sim.calls.aws.DescribeAutoScalingGroups).toBe(2);
+    expect(sim.meter.calls.aws.DescribeAutoScalingGroups).toBe(2);
   });
 });

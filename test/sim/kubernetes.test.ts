@@ -11,9 +11,7 @@ function client(sim: Simulator, token?: string): CoreV1Api {
   return kc.makeApiClient(CoreV1Api);
 }
 
-async function failure(
-  p: Promise<unknown>,
-): Promise<{
+async function failure(p: Promise<unknown>): Promise<{
   code: number;
   body: { reason?: string; message?: string; details?: { causes?: Array<{ reason: string; message: string }> } };
 }> {
@@ -220,7 +218,7 @@ describe('simulated API server, as client-node sees it', () => {
     expect((await failure(core.listNode())).code).toBe(429);
     expect((await failure(core.listNode())).code).toBe(500);
     await expect(core.listNode()).resolves.toBeDefined();
-    expect(sim.calls.kube['list nodes']).toBe(3);
+    expect(sim.meter.calls.kube['list nodes']).toBe(3);
   });
 });
 

@@ -125,7 +125,7 @@ describe("the previous release's state", () => {
     });
     // A new claim in the group drops the old closed entry (conditional on its text) and claims in its own item.
     sim.spotInterruption('nodes', 'ap-northeast-1c', 1);
-    const event = sim.toEventBridge(sim.events[sim.events.length - 1]);
+    const event = sim.bus.toEventBridge(sim.bus.events[sim.bus.events.length - 1]);
     const validated = await dispatch(
       {
         step: 'validate',
@@ -159,7 +159,7 @@ describe("the previous release's state", () => {
       },
     });
     sim.spotInterruption('nodes', 'ap-northeast-1c', 1);
-    const event = sim.toEventBridge(sim.events[sim.events.length - 1]);
+    const event = sim.bus.toEventBridge(sim.bus.events[sim.bus.events.length - 1]);
     expect(event.detail['instance-id']).toBe(inst.id);
     const validated = await dispatch(
       {
@@ -178,6 +178,6 @@ describe("the previous release's state", () => {
       act: false,
       did: { ignored: expect.stringContaining('a duplicate: spot-interruption') },
     });
-    expect(sim.audit.filter((a) => a.api === 'kube' || a.operation === 'DetachInstances')).toEqual([]);
+    expect(sim.meter.audit.filter((a) => a.api === 'kube' || a.operation === 'DetachInstances')).toEqual([]);
   });
 });
