@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', '*.js', '*.mjs'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', '*.js', '*.mjs', '*.local.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

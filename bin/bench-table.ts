@@ -266,6 +266,7 @@ export async function benchTable(sizes: readonly number[]): Promise<void> {
     ),
   );
   console.log(
-    `\nPrices: Standard transition $${PRICE.transition}, Lambda request $${PRICE.request}, GB-s $${PRICE.gbSecond} (arm64, 512 MB), DynamoDB write $${PRICE.write}, read $${PRICE.read}.`,
+    `\nPrices: Standard transition $${PRICE.transition}, Lambda request $${PRICE.request}, GB-s ` +
+      `$${PRICE.gbSecond} (arm64, 512 MB), DynamoDB write $${PRICE.write}, read $${PRICE.read}.`,
   );
 }

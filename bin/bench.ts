@@ -43,17 +43,25 @@ async function bench(file: string): Promise<void> {
   for (const e of report.executions)
     byStatus.set(`${e.workflow} ${e.status}`, (byStatus.get(`${e.workflow} ${e.status}`) ?? 0) + 1);
   console.log(
-    `== ${scenario.name}: ${report.executions.length <= 6 ? report.executions.map((e) => `${e.name} ${e.status}`).join(', ') : [...byStatus].map(([k, n]) => `${n} ${k}`).join(', ')}`,
+    `== ${scenario.name}: ` +
+      (report.executions.length <= 6
+        ? report.executions.map((e) => `${e.name} ${e.status}`)
+        : [...byStatus].map(([k, n]) => `${n} ${k}`)
+      ).join(', '),
   );
   console.log(
-    `  real ${seconds.toFixed(1)} s, peak RSS ${Math.round(peak / 1e6)} MB, heap by simulated hour (MB): ${heapAt.slice(0, 12).join(' ')}${heapAt.length > 12 ? ` … ${heapAt.slice(-3).join(' ')}` : ''}`,
+    `  real ${seconds.toFixed(1)} s, peak RSS ${Math.round(peak / 1e6)} MB, heap by simulated hour (MB): ` +
+      `${heapAt.slice(0, 12).join(' ')}${heapAt.length > 12 ? ` … ${heapAt.slice(-3).join(' ')}` : ''}`,
   );
   console.log(
-    `  simulated ${(t.simulatedSeconds / 3600).toFixed(2)} h${t.lowerBoundSeconds > 0 ? `, ratio to the lower bound ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(3)}` : ''}`,
+    `  simulated ${(t.simulatedSeconds / 3600).toFixed(2)} ` +
+      `h${t.lowerBoundSeconds > 0 ? `, ratio to the lower bound ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(3)}` : ''}`,
   );
   if (report.executions.some((e) => e.workflow === 'refresh')) {
     console.log(
-      `  per replaced node: ${(t.transitions / replaced).toFixed(2)} transitions, ${(sum(t.awsCalls) / replaced).toFixed(2)} AWS calls, ${(sum(t.kubeCalls) / replaced).toFixed(2)} Kubernetes calls; largest history ${Math.max(...report.executions.map((e) => e.historyEvents))} events`,
+      `  per replaced node: ${(t.transitions / replaced).toFixed(2)} transitions, ` +
+        `${(sum(t.awsCalls) / replaced).toFixed(2)} AWS calls, ${(sum(t.kubeCalls) / replaced).toFixed(2)} ` +
+        `Kubernetes calls; largest history ${Math.max(...report.executions.map((e) => e.historyEvents))} events`,
     );
   }
   if (report.executions.some((e) => e.workflow === 'interruption')) interruptionFigures(scenario, report);
@@ -94,14 +102,18 @@ function interruptionFigures(scenario: Scenario, report: Report): void {
     gateCost(report);
   const per = Math.max(1, drains.length);
   console.log(
-    `  interruptions: ${drains.length} drained, ${all.length - drains.length} executions ignored or refused (duplicates, ends of announced ones, forged); the gate dropped ${report.totals.gate.dropped} of ${report.totals.gate.invocations} events before Step Functions`,
+    `  interruptions: ${drains.length} drained, ${all.length - drains.length} executions ignored or refused ` +
+      `(duplicates, ends of announced ones, forged); the gate dropped ${report.totals.gate.dropped} of ` +
+      `${report.totals.gate.invocations} events before Step Functions`,
   );
   console.log(`  notice -> node tainted: ${stats(tainted)}; notice -> last eviction: ${stats(emptied)}`);
   console.log(
-    `  pods lost to interruptions ${report.pods.lostToInterruption}, deleted without eviction ${report.pods.deletedWithoutEviction}; seconds below desiredReady: ${below.join(', ')}; capacity left over at the end ${leftOver}`,
+    `  pods lost to interruptions ${report.pods.lostToInterruption}, deleted without eviction ` +
+      `${report.pods.deletedWithoutEviction}; seconds below desiredReady: ${below.join(', ')}; capacity left over at the end ${leftOver}`,
   );
   console.log(
-    `  per interruption: ${(all.length / per).toFixed(2)} executions, ${(transitions / per).toFixed(1)} transitions, ${(invocations / per).toFixed(1)} Lambda invocations; $${((cost / per) * 1000).toFixed(2)} per 1,000 interruptions`,
+    `  per interruption: ${(all.length / per).toFixed(2)} executions, ${(transitions / per).toFixed(1)} ` +
+      `transitions, ${(invocations / per).toFixed(1)} Lambda invocations; $${((cost / per) * 1000).toFixed(2)} per 1,000 interruptions`,
   );
 }
 

@@ -53,7 +53,8 @@ function main(): void {
       ),
     );
     console.log(
-      `${name.padEnd(12)} ${(size / 1024 / 1024).toFixed(2)} MiB minified; cold init ${Math.min(...runs).toFixed(0)} ms (best of 3); ${top.join(', ')}`,
+      `${name.padEnd(12)} ${(size / 1024 / 1024).toFixed(2)} MiB minified; cold init ` +
+        `${Math.min(...runs).toFixed(0)} ms (best of 3); ${top.join(', ')}`,
     );
   }
 }

@@ -17,7 +17,7 @@ const USAGE = 'usage: npm run simulate -- [--scenario <file.json>] [--json] [--s
 
 function hms(seconds: number): string {
   const s = Math.round(seconds);
-  return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  return [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
 function short(v: unknown, max = 150): string {
@@ -56,7 +56,10 @@ function printSummary(r: Report): void {
   console.log(`\n== ${r.scenario}`);
   for (const e of r.executions) {
     console.log(
-      `${e.name}: ${e.status}${e.error ? ` ${e.error}: ${short(e.cause ?? '', 300)}` : ''} — ${hms(e.startedAt)} → ${e.stoppedAt === null ? 'still running' : hms(e.stoppedAt)}, ${e.transitions} transitions, ${e.historyEvents} history events, ${e.lambdaInvocations} Lambda invocations${e.continuedAs.length ? `, continued as ${e.continuedAs.join(', ')}` : ''}`,
+      `${e.name}: ${e.status}${e.error ? ` ${e.error}: ${short(e.cause ?? '', 300)}` : ''} — ${hms(e.startedAt)} ` +
+        `→ ${e.stoppedAt === null ? 'still running' : hms(e.stoppedAt)}, ${e.transitions} transitions, ` +
+        `${e.historyEvents} history events, ${e.lambdaInvocations} Lambda ` +
+        `invocations${e.continuedAs.length ? `, continued as ${e.continuedAs.join(', ')}` : ''}`,
     );
   }
   const t = r.totals;
@@ -64,7 +67,8 @@ function printSummary(r: Report): void {
     ? ` (lower bound ${hms(t.lowerBoundSeconds)}, ratio ${(t.simulatedSeconds / t.lowerBoundSeconds).toFixed(2)})`
     : '';
   console.log(
-    `simulated ${hms(t.simulatedSeconds)}${ratio}; ${t.transitions} transitions, ${t.lambdaInvocations} Lambda invocations (${(t.lambdaBilledMs / 1000).toFixed(1)} s billed)`,
+    `simulated ${hms(t.simulatedSeconds)}${ratio}; ${t.transitions} transitions, ${t.lambdaInvocations} Lambda ` +
+      `invocations (${(t.lambdaBilledMs / 1000).toFixed(1)} s billed)`,
   );
   console.log(
     `AWS calls: ${Object.entries(t.awsCalls)
@@ -77,17 +81,22 @@ function printSummary(r: Report): void {
       .join(', ')}`,
   );
   console.log(
-    `pods: ${r.pods.evictions} evicted, ${r.pods.evictionsRefused} evictions refused, ${r.pods.deletedWithoutEviction} deleted without eviction, ${r.pods.lostToInterruption} lost to Spot interruptions, ${r.pods.pending} pending`,
+    `pods: ${r.pods.evictions} evicted, ${r.pods.evictionsRefused} evictions refused, ` +
+      `${r.pods.deletedWithoutEviction} deleted without eviction, ${r.pods.lostToInterruption} lost to Spot ` +
+      `interruptions, ${r.pods.pending} pending`,
   );
   for (const g of r.groups) {
     console.log(
-      `group ${g.name}: Ready ${g.readyAtEnd} at end, never below ${g.minReady} (desired ${g.desiredReady}); ${g.asgModifications} ASG modification(s), ${g.reaps.length} reap(s)`,
+      `group ${g.name}: Ready ${g.readyAtEnd} at end, never below ${g.minReady} (desired ${g.desiredReady}); ` +
+        `${g.asgModifications} ASG modification(s), ${g.reaps.length} reap(s)`,
     );
     for (const a of g.asgs)
       console.log(`  ${a.name}: desired ${a.desired} (home ${a.homeDesired}), min ${a.min}, max ${a.max}`);
     for (const m of g.members)
       console.log(
-        `    ${m.instanceId} ${m.zone} launched ${m.launchedAt < 0 ? `${Math.round(-m.launchedAt / 86400)}d before` : `at ${hms(m.launchedAt)}`} ${m.node ?? '(no node)'} ${m.ready ? 'Ready' : 'not Ready'}${m.unschedulable ? ' cordoned' : ''}`,
+        `    ${m.instanceId} ${m.zone} launched ` +
+          `${m.launchedAt < 0 ? `${Math.round(-m.launchedAt / 86400)}d before` : `at ${hms(m.launchedAt)}`} ` +
+          `${m.node ?? '(no node)'} ${m.ready ? 'Ready' : 'not Ready'}${m.unschedulable ? ' cordoned' : ''}`,
       );
   }
 }

@@ -27,7 +27,9 @@ export async function takeLaunch(
     const warming = {
       ...state.did,
       group: g.name,
-      warming: `${n.instanceId} is warming into the warm pool of ${n.hook.asg}: its kubelet is not expected to join there; CONTINUE at once`,
+      warming:
+        `${n.instanceId} is warming into the warm pool of ${n.hook.asg}: its kubelet is not expected to ` +
+        `join there; CONTINUE at once`,
     };
     return { ...state, group: g.name, act: true, warming: true, asg: n.hook.asg, taken: warming, did: warming };
   }
@@ -51,7 +53,9 @@ export async function takeLaunch(
   const taken = {
     ...state.did,
     group: g.name,
-    waiting: `for ${n.instanceId}'s node to be Ready by ${new Date(deadline).toISOString()} (join timeout ${g.joinTimeoutSeconds}s), else ABANDON`,
+    waiting:
+      `for ${n.instanceId}'s node to be Ready by ${new Date(deadline).toISOString()} (join timeout ` +
+      `${g.joinTimeoutSeconds}s), else ABANDON`,
     ...(back ? { node: back } : {}),
   };
   return {

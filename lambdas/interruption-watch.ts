@@ -38,7 +38,10 @@ export async function watch(state: InterruptionState, deps: Deps): Promise<Inter
         watchSeconds: 0,
         did: {
           ...state.did,
-          watched: `${n.instanceId} is still ${inst?.state} after ${Math.round((now - started) / 60_000)} minutes: its node stays cordoned (its ASG's health check replaces a stopped instance; a person who starts it again uncordons the node)`,
+          watched:
+            `${n.instanceId} is still ${inst?.state} after ${Math.round((now - started) / 60_000)} ` +
+            `minutes: its node stays cordoned (its ASG's health check replaces a stopped instance; a person who ` +
+            `starts it again uncordons the node)`,
         },
       };
     }
@@ -65,7 +68,13 @@ export async function watch(state: InterruptionState, deps: Deps): Promise<Inter
     survived: true,
     did: {
       ...state.did,
-      survived: `${n.instanceId} is still running after its notice${back ? `: ${node} untainted, uncordoned and back in load balancers` : node ? `: ${node} carries another drain's mark now, left as it is` : ''}`,
+      survived:
+        `${n.instanceId} is still running after its notice` +
+        (back
+          ? `: ${node} untainted, uncordoned and back in load balancers`
+          : node
+            ? `: ${node} carries another drain's mark now, left as it is`
+            : ''),
     },
   };
 }

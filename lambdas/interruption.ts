@@ -155,7 +155,8 @@ async function claimAndTake(
     const [asg] = facts.asg ? await deps.autoscaling.describeGroups({ names: [facts.asg.name] }) : [];
     const what = asg?.capacityRebalance
       ? `${asg.name} has Capacity Rebalancing: it launches the replacement and terminates ${n.instanceId} itself, drained then`
-      : `noted ${n.instanceId} at elevated risk; it is drained when its interruption warning or termination comes (turn on Capacity Rebalancing on ${asg?.name ?? 'its ASG'} to replace it ahead)`;
+      : `noted ${n.instanceId} at elevated risk; it is drained when its interruption warning or termination comes ` +
+        `(turn on Capacity Rebalancing on ${asg?.name ?? 'its ASG'} to replace it ahead)`;
     return ignore(verified, what, { group: g.name });
   }
 
@@ -333,7 +334,10 @@ export async function drain(state: InterruptionState, deps: Deps): Promise<Inter
   };
 }
 
-/** Polls are short while evictions are refused or new; once every pod left is on its way out, the next look is when the last grace period ends. */
+/**
+ * Polls are short while evictions are refused or new; once every pod left is on its way out, the next look is when
+ * the last grace period ends.
+ */
 function nextPoll(
   staying: ReadonlyArray<{ readonly stopsBy?: number; readonly isTerminal: boolean }>,
   evicted: number,
@@ -437,7 +441,9 @@ export async function finish(state: InterruptionState, deps: Deps): Promise<Inte
       ...(state.heartbeats ? { heartbeats: state.heartbeats } : {}),
       ...(watchSeconds
         ? {
-            watching: `${n.instanceId} should be gone by ${new Date(deps.now() + watchSeconds * 1000).toISOString()}; if it is still running then, its node is given back`,
+            watching:
+              `${n.instanceId} should be gone by ` +
+              `${new Date(deps.now() + watchSeconds * 1000).toISOString()}; if it is still running then, its node is given back`,
           }
         : {}),
       ...(state.startedAt !== undefined ? { seconds: Math.round((deps.now() - state.startedAt) / 1000) } : {}),

@@ -84,7 +84,9 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
       const list =
         r.waitingFor.map((w) => `${w.instanceId} in ${w.asg} (${w.state}, ${w.ageSeconds}s old)`).join(', ') ||
         'no instance launched';
-      const msg = `group ${state.group} has ${r.ready} Ready node(s), needs ${r.want}, after ${settings.joinTimeoutSeconds}s; waiting for: ${list}`;
+      const msg =
+        `group ${state.group} has ${r.ready} Ready node(s), needs ${r.want}, after ` +
+        `${settings.joinTimeoutSeconds}s; waiting for: ${list}`;
       throw journal.phase === 'surge' ? new SurgeTimeoutError(msg) : new ReplacementTimeoutError(msg);
     }
     return waitThen(
@@ -130,7 +132,8 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
     const deadline = waiting ? now + settings.joinTimeoutSeconds * 1000 : (journal.deadline ?? now);
     if (!waiting && now > deadline) {
       throw new RefreshStuckError(
-        `${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`,
+        `${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ` +
+          `${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`,
       );
     }
     await saveJournal(deps, state, { ...journal, phase: 'drain', batch: [], terminating: [], learned, deadline });
@@ -258,7 +261,8 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
   if (journal.deadline !== undefined && now > journal.deadline) {
     const settings = groupSettings(groupOf(deps, state.group));
     throw new DrainTimeoutError(
-      `could not drain ${journal.batch.map((b) => b.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${pass.remaining.join(', ')}${pass.refused.length ? `; refused: ${pass.refused.join(' | ')}` : ''}`,
+      `could not drain ${journal.batch.map((b) => b.node).join(', ')} within ${settings.drainTimeoutSeconds}s: ` +
+        `pods left ${pass.remaining.join(', ')}${pass.refused.length ? `; refused: ${pass.refused.join(' | ')}` : ''}`,
     );
   }
   // A budget that refused frees once the evicted pods' replacements run: about as long as pods take to leave.
@@ -325,7 +329,8 @@ async function terminateBatch(
   );
   const done = batch.map(
     (b, i) =>
-      `${b.instanceId} (${b.node}, ${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`,
+      `${b.instanceId} (${b.node}, ` +
+      `${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`,
   );
   const report = {
     ...did,

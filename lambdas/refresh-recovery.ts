@@ -36,7 +36,8 @@ export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshS
     } catch (e) {
       if (e instanceof LeaseHeldError)
         throw new InvalidInputError(
-          `execution ${executionName(c.from)} offered no hand-over to this execution for group ${state.group} (the lease is held by ${e.holder}); nothing was changed`,
+          `execution ${executionName(c.from)} offered no hand-over to this execution for group ${state.group} ` +
+            `(the lease is held by ${e.holder}); nothing was changed`,
           { cause: e },
         );
       throw e;

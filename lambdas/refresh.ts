@@ -201,7 +201,10 @@ export async function surge(state: RefreshState, deps: Deps): Promise<RefreshSta
     0,
   );
   const from = state.resumedFrom ?? journal.resumedFrom?.execution;
-  const again = `surplus journaled earlier${from ? ` (resuming ${executionName(from)}, start ${new Date(journal.startedAt).toISOString()})` : ''}; applied now: ${applied.join(', ') || 'nothing, it is in place'}`;
+  const again =
+    'surplus journaled earlier' +
+    (from ? ` (resuming ${executionName(from)}, start ${new Date(journal.startedAt).toISOString()})` : '') +
+    `; applied now: ${applied.join(', ') || 'nothing, it is in place'}`;
   // The first look at the surplus comes when the group's launches have taken to be Ready before.
   const wait =
     journal.phase === 'surge' && added > 0 ? readyWaitSeconds(journal.learned, journal.since, deps.now()) : 0;
@@ -282,7 +285,9 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
       : {}),
     ...(unlaunched.length
       ? {
-          surplusNeverLaunched: `${unlaunched.join(', ')} (their launches fail): left in place, the home layout remembered; replenish gives it back once it launches`,
+          surplusNeverLaunched:
+            `${unlaunched.join(', ')} (their launches fail): left in place, the home layout ` +
+            `remembered; replenish gives it back once it launches`,
         }
       : {}),
   };
@@ -303,7 +308,9 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     return next(state, COST.waitLoop, {
       done: true,
       restart: true,
-      note: `the surplus of ${executionName(journal.resumedFrom?.execution ?? '')} is back; refreshing anew from ${new Date(journal.startedAt).toISOString()}`,
+      note:
+        `the surplus of ${executionName(journal.resumedFrom?.execution ?? '')} is back; refreshing anew from ` +
+        `${new Date(journal.startedAt).toISOString()}`,
     });
   }
   if (p.done) {
@@ -339,14 +346,19 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     );
     p.remove.forEach((m, i) =>
       terminated.push(
-        `${m.instanceId} (${m.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`,
+        `${m.instanceId} (${m.asg})` +
+          (outcomes[i].outcome === 'terminated'
+            ? ''
+            : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`),
       ),
     );
     j = { ...j, cordoned: j.cordoned.filter((n) => !p.remove.some((m) => m.node === n)) };
     await saveJournal(deps, state, j);
   } else if (deps.now() > deadline) {
     throw new DrainTimeoutError(
-      `could not drain surplus node(s) ${p.remove.map((m) => m.node).join(', ')} within ${settings.drainTimeoutSeconds}s: pods left ${result.remaining.join(', ')}${result.refused.length ? `; refused: ${result.refused.join(' | ')}` : ''}`,
+      `could not drain surplus node(s) ${p.remove.map((m) => m.node).join(', ')} within ` +
+        `${settings.drainTimeoutSeconds}s: pods left ` +
+        `${result.remaining.join(', ')}${result.refused.length ? `; refused: ${result.refused.join(' | ')}` : ''}`,
     );
   }
   for (const r of p.restoreMax) {

@@ -190,7 +190,9 @@ export async function replenish(state: ReplenishState, deps: Deps): Promise<Repl
         : {}),
       ...(p.giveBack
         ? {
-            givingBack: `${p.giveBack.node} (${p.giveBack.instanceId}, ${p.giveBack.asg}): the group has ${p.ready} Ready nodes, desired ${p.desiredReady}`,
+            givingBack:
+              `${p.giveBack.node} (${p.giveBack.instanceId}, ${p.giveBack.asg}): the group has ` +
+              `${p.ready} Ready nodes, desired ${p.desiredReady}`,
           }
         : {}),
       ...(p.notes.length ? { notes: p.notes } : {}),
@@ -242,7 +244,9 @@ async function reap(
     replaced: !journal[id].decrement,
     ...(journal[id].at < deps.now()
       ? {
-          finishedFromJournal: `journaled at ${new Date(journal[id].at).toISOString()}; ${live.includes(id) ? 'terminated now' : `EC2 shows it ${seen.get(id) ?? 'gone'}`}`,
+          finishedFromJournal:
+            `journaled at ${new Date(journal[id].at).toISOString()}; ` +
+            `${live.includes(id) ? 'terminated now' : `EC2 shows it ${seen.get(id) ?? 'gone'}`}`,
         }
       : {}),
   }));
@@ -293,8 +297,10 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   const timedOut = journal.deadline !== undefined && now > journal.deadline;
   if (timedOut || blockedFor >= GIVE_BACK_BLOCKED_SECONDS) {
     const why = timedOut
-      ? `could not be drained within the drain timeout (pods left: ${left.join(', ')}${refused.length ? `; refused: ${refused.join(' | ')}` : ''})`
-      : `had every pod left refused by its budget for ${Math.round(blockedFor)}s (pods left: ${left.join(', ')}; refused: ${refused.join(' | ')})`;
+      ? `could not be drained within the drain timeout (pods left: ` +
+        `${left.join(', ')}${refused.length ? `; refused: ${refused.join(' | ')}` : ''})`
+      : `had every pod left refused by its budget for ${Math.round(blockedFor)}s (pods left: ${left.join(', ')}; ` +
+        `refused: ${refused.join(' | ')})`;
     await uncordonAll(kube, [target.node]);
     const until = now + GIVE_BACK_RETRY_SECONDS * 1000;
     const memory = (rec.memory as ReplenishMemory | undefined) ?? {};

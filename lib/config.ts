@@ -28,7 +28,10 @@ export const groupFields = {
     .int()
     .min(0)
     .max(10_000, 'at most 10000 (an Auto Scaling group holds at most 10000 instances)'),
-  /** Extra nodes added before a refresh replaces old ones, and the batch size: a count, or a percentage of desiredReady ("10%", at least one node). */
+  /**
+   * Extra nodes added before a refresh replaces old ones, and the batch size: a count, or a percentage of
+   * desiredReady ("10%", at least one node).
+   */
   surplus: z
     .union(
       [

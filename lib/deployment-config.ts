@@ -87,7 +87,9 @@ const cronExpression = z.string().superRefine((expr, ctx) => {
     ];
     ctx.addIssue({
       code: 'custom',
-      message: `${why.join('; ')}; an EventBridge Scheduler cron has six fields (minutes hours day-of-month month day-of-week year), such as "0 3 ? * SUN *"`,
+      message:
+        `${why.join('; ')}; an EventBridge Scheduler cron has six fields (minutes hours day-of-month month ` +
+        `day-of-week year), such as "0 3 ? * SUN *"`,
     });
   }
 });
@@ -162,7 +164,10 @@ function clusterTag(
     ctx.addIssue({
       code: 'custom',
       path,
-      message: `must identify cluster ${c.cluster.name}: {"key": "KubernetesCluster", "value": "${c.cluster.name}"} (kops), {"key": "kubernetes.io/cluster/${c.cluster.name}", "value": "owned"} (EKS), or another key that names the cluster`,
+      message:
+        `must identify cluster ${c.cluster.name}: {"key": "KubernetesCluster", "value": ` +
+        `"${c.cluster.name}"} (kops), {"key": "kubernetes.io/cluster/${c.cluster.name}", "value": "owned"} (EKS), ` +
+        `or another key that names the cluster`,
     });
   }
   if (!t.value) ctx.addIssue({ code: 'custom', path: [...path, 'value'], message: 'must not be empty' });

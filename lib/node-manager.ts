@@ -495,7 +495,8 @@ export class NodeManager extends Construct {
       Validations.of(gateRole).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'DescribeAutoScalingInstances and DescribeAutoScalingGroups support no resource-level permissions; the gate reads which group an instance is in, nothing else.',
+          'DescribeAutoScalingInstances and DescribeAutoScalingGroups support no resource-level permissions; the ' +
+          'gate reads which group an instance is in, nothing else.',
       });
     }
 
@@ -557,7 +558,9 @@ export class NodeManager extends Construct {
     if (this.interruptionStateMachine) alarmed.push(['Interruption', this.interruptionStateMachine]);
     // An event no schedule, rule or gate could deliver: lost work, which nobody would see otherwise.
     const lost = new cloudwatch.Alarm(this, 'UndeliveredEvents', {
-      alarmDescription: `node-manager events undeliverable for cluster ${props.clusterName}: read them in the dead-letter queue ${this.deadLetterQueue.queueName}`,
+      alarmDescription:
+        `node-manager events undeliverable for cluster ${props.clusterName}: read them in the ` +
+        `dead-letter queue ${this.deadLetterQueue.queueName}`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
@@ -575,7 +578,9 @@ export class NodeManager extends Construct {
         ['Aborted', sm.metricAborted()],
       ] as const) {
         const alarm = new cloudwatch.Alarm(this, `${name}${what}`, {
-          alarmDescription: `node-manager ${name.toLowerCase()} executions ${what} for cluster ${props.clusterName}: see the execution history`,
+          alarmDescription:
+            `node-manager ${name.toLowerCase()} executions ${what} for cluster ` +
+            `${props.clusterName}: see the execution history`,
           metric: metric.with({ period: Duration.minutes(5), statistic: 'Sum' }),
           threshold: 1,
           evaluationPeriods: 1,
@@ -645,7 +650,8 @@ export class NodeManager extends Construct {
     ack(
       role,
       '*',
-      'DescribeAutoScalingGroups, DescribeScalingActivities and DescribeInstances (and Lambda ENI management in a VPC) support no resource-level permissions.',
+      'DescribeAutoScalingGroups, DescribeScalingActivities and DescribeInstances (and Lambda ENI management in a ' +
+        'VPC) support no resource-level permissions.',
     );
     ack(
       role,

@@ -11,7 +11,10 @@ export type Fault =
       readonly from: number;
       readonly until?: number;
     }
-  /** Throttles an AWS operation (`DescribeAutoScalingGroups`) or a Kubernetes call (`list nodes`), on a share of calls or the next `times`. */
+  /**
+   * Throttles an AWS operation (`DescribeAutoScalingGroups`) or a Kubernetes call (`list nodes`), on a share of calls
+   * or the next `times`.
+   */
   | {
       readonly kind: 'throttle';
       readonly operation: string;
@@ -38,6 +41,7 @@ export function isActive(f: Fault, now: number): boolean {
 }
 
 export const INSUFFICIENT_CAPACITY =
-  'Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available that matches your request. Launching EC2 instance failed.';
+  'Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available that ' +
+  'matches your request. Launching EC2 instance failed.';
 export const INSUFFICIENT_ON_DEMAND =
   'We currently do not have sufficient capacity in the Availability Zone you requested. Launching EC2 instance failed.';

@@ -242,7 +242,9 @@ export class LeaseStore {
           TableName: this.tableName,
           Key: { group: { S: group } },
           UpdateExpression: 'SET #memory = :memory',
-          ConditionExpression: `attribute_not_exists(#holder) AND ${previous === undefined ? 'attribute_not_exists(#memory)' : '#memory = :previous'}`,
+          ConditionExpression:
+            `attribute_not_exists(#holder) AND ` +
+            `${previous === undefined ? 'attribute_not_exists(#memory)' : '#memory = :previous'}`,
           ExpressionAttributeNames: { '#memory': 'memory', '#holder': 'holder' },
           ExpressionAttributeValues: {
             ':memory': { S: JSON.stringify(memory) },

@@ -174,7 +174,10 @@ export function unverified(n: Notice, f: InstanceFacts): string | undefined {
       if (!f.asg) return `${id} is in no Auto Scaling group: no lifecycle action can hold it`;
       if (f.asg.name !== n.hook?.asg) return `${id} is in ${f.asg.name}, not in ${n.hook?.asg}`;
       if (!want.includes(f.asg.lifecycleState))
-        return `${id} is ${f.asg.lifecycleState} in ${f.asg.name}, not ${want.join(' or ')}: no ${n.kind === 'terminate-hook' ? 'termination' : 'launch'} waits on a hook`;
+        return (
+          `${id} is ${f.asg.lifecycleState} in ${f.asg.name}, not ${want.join(' or ')}: no ` +
+          `${n.kind === 'terminate-hook' ? 'termination' : 'launch'} waits on a hook`
+        );
       return undefined;
     }
     case 'unannounced': {

@@ -204,9 +204,15 @@ export function impossible(
     return `the event names account ${n.account}; this workflow serves account ${own.account} only`;
   if (n.region !== own.region) return `the event names region ${n.region}; this workflow serves ${own.region} only`;
   if (n.at > now + CLOCK_SKEW_SECONDS * 1000)
-    return `the event is dated ${new Date(n.at).toISOString()}, ${Math.round((n.at - now) / 1000)}s in the future: no notice comes from the future`;
+    return (
+      `the event is dated ${new Date(n.at).toISOString()}, ${Math.round((n.at - now) / 1000)}s in the ` +
+      `future: no notice comes from the future`
+    );
   if (n.kind === 'spot-interruption' && n.at + SPOT_NOTICE_SECONDS * 1000 < now) {
-    return `the Spot warning is dated ${new Date(n.at).toISOString()}: its reclaim was due ${Math.round((now - n.at) / 1000 - SPOT_NOTICE_SECONDS)}s ago, nothing is left to drain in time`;
+    return (
+      `the Spot warning is dated ${new Date(n.at).toISOString()}: its reclaim was due ` +
+      `${Math.round((now - n.at) / 1000 - SPOT_NOTICE_SECONDS)}s ago, nothing is left to drain in time`
+    );
   }
   return undefined;
 }

@@ -151,7 +151,8 @@ export function planReplenish(
 
   if (short > 0 && settings.role === 'control-plane') {
     notes.push(
-      `short of ${short} Ready node(s); control-plane groups never substitute across ASGs (etcd volumes are zonal): waiting for each ASG's own replacement`,
+      `short of ${short} Ready node(s); control-plane groups never substitute across ASGs (etcd volumes are ` +
+        `zonal): waiting for each ASG's own replacement`,
     );
   } else if (short > 0) {
     const slots: Slot[] = asgs.map((a) => {

@@ -33,7 +33,10 @@ export const INTERRUPTION_TAINT = 'node-manager.io/interruption';
 export const INTERRUPTED_AT_ANNOTATION = 'node-manager.io/interrupted-at';
 /** The node group an interruption drain marked the node for (a detached instance is in no ASG, but its drain still pauses its group). */
 export const INTERRUPTED_GROUP_ANNOTATION = 'node-manager.io/interrupted-group';
-/** The cordon a node had before an interruption drain marked it (the mark's execution, or "-" for a cordon without one): undoing keeps it. */
+/**
+ * The cordon a node had before an interruption drain marked it (the mark's execution, or "-" for a cordon without
+ * one): undoing keeps it.
+ */
 export const CORDONED_BEFORE_ANNOTATION = 'node-manager.io/cordoned-before';
 /** Set when node-manager (not someone before it) took the node out of load balancers, so that undoing puts it back. */
 export const EXCLUDED_BY_US_ANNOTATION = 'node-manager.io/excluded-from-lb';

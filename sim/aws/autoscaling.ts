@@ -33,7 +33,9 @@ export function autoScalingOperations(host: AwsHost): Operation[] {
     const region = host.region;
     return {
       AutoScalingGroupName: asg.name,
-      AutoScalingGroupARN: `arn:aws:autoscaling:${region.name}:${host.account}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${asg.name}`,
+      AutoScalingGroupARN:
+        `arn:aws:autoscaling:${region.name}:${host.account}:autoScalingGroup:` +
+        `00000000-0000-0000-0000-000000000000:autoScalingGroupName/${asg.name}`,
       MinSize: asg.min,
       MaxSize: asg.max,
       DesiredCapacity: asg.desired,
@@ -219,14 +221,16 @@ export function autoScalingOperations(host: AwsHost): Operation[] {
           // so that node-manager, which must not depend on any answer, is caught if it ever asks.
           throw asgError(
             'ValidationError',
-            `The instance ${inst.id} is ${inst.asgLifecycle} (simulator: AWS documents no answer to this request; callers must skip instances their own read shows leaving).`,
+            `The instance ${inst.id} is ${inst.asgLifecycle} (simulator: AWS documents no answer to this request; ` +
+              `callers must skip instances their own read shows leaving).`,
           );
         }
         const decrement = input.ShouldDecrementDesiredCapacity === true;
         if (decrement && asg.desired <= asg.min) {
           throw asgError(
             'ValidationError',
-            `Currently, desiredSize equals minSize (${asg.min}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`,
+            `Currently, desiredSize equals minSize (${asg.min}). Terminating instance without replacement will ` +
+              `violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`,
           );
         }
         if (decrement) {
@@ -234,7 +238,8 @@ export function autoScalingOperations(host: AwsHost): Operation[] {
           asg.desired -= 1;
         }
         const cause = decrement
-          ? `instance ${inst.id} was taken out of service in response to a user request, shrinking the capacity from ${asg.desired + 1} to ${asg.desired}.`
+          ? `instance ${inst.id} was taken out of service in response to a user request, shrinking the capacity ` +
+            `from ${asg.desired + 1} to ${asg.desired}.`
           : `instance ${inst.id} was taken out of service in response to a user request.`;
         const act = host.region.terminate(inst, cause);
         host.region.reconcile(asg);
@@ -263,7 +268,9 @@ export function autoScalingOperations(host: AwsHost): Operation[] {
         if (decrement && asg.desired - insts.length < asg.min) {
           throw asgError(
             'ValidationError',
-            `Detaching ${insts.length} instance(s) with ShouldDecrementDesiredCapacity would take the desired capacity of ${asg.name} to ${asg.desired - insts.length}, below its min size ${asg.min}; please update the AutoScalingGroup sizes appropriately.`,
+            `Detaching ${insts.length} instance(s) with ShouldDecrementDesiredCapacity would take the desired ` +
+              `capacity of ${asg.name} to ${asg.desired - insts.length}, below its min size ${asg.min}; please ` +
+              `update the AutoScalingGroup sizes appropriately.`,
           );
         }
         if (decrement) {
@@ -275,7 +282,8 @@ export function autoScalingOperations(host: AwsHost): Operation[] {
         return { Activities: activities.map(toActivity) };
       },
       (input) =>
-        `asg/${input.AutoScalingGroupName} instances=${(input.InstanceIds ?? []).join(',')} decrement=${input.ShouldDecrementDesiredCapacity}`,
+        `asg/${input.AutoScalingGroupName} instances=${(input.InstanceIds ?? []).join(',')} ` +
+        `decrement=${input.ShouldDecrementDesiredCapacity}`,
     ),
     operation('DescribeAutoScalingInstances', DescribeAutoScalingInstancesCommand, (input) => {
       const ids: string[] | undefined = input.InstanceIds;

@@ -359,7 +359,8 @@ export class Region {
       const victim = this.pickScaleInVictim(active);
       this.terminate(
         victim,
-        `a user request update of AutoScalingGroup constraints to min: ${asg.min}, max: ${asg.max}, desired: ${asg.desired} changing the desired capacity from ${active.length} to ${asg.desired}`,
+        `a user request update of AutoScalingGroup constraints to min: ${asg.min}, max: ${asg.max}, desired: ` +
+          `${asg.desired} changing the desired capacity from ${active.length} to ${asg.desired}`,
       );
       active = this.activeInstances(asg);
     }
@@ -401,7 +402,8 @@ export class Region {
         const act = this.activity(
           asg,
           `Launching a new EC2 instance: ${inst.id}`,
-          `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active.length} to ${active.length + 1}.`,
+          `an instance was started in response to a difference between desired and actual capacity, increasing ` +
+            `the capacity from ${active.length} to ${active.length + 1}.`,
           'InProgress',
         );
         // A launch hook holds the instance in Pending:Wait from its launch (it boots, and its kubelet
@@ -548,7 +550,9 @@ export class Region {
       if (act) {
         act.StatusCode = 'Cancelled';
         act.EndTime = this.clock.now();
-        act.StatusMessage = `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ${action.token} was abandoned: Lifecycle Action Completed with ABANDON Result`;
+        act.StatusMessage =
+          `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ` +
+          `${action.token} was abandoned: Lifecycle Action Completed with ABANDON Result`;
       }
       inst.asgLifecycle = 'Terminating';
       this.shutDown(inst, asg, undefined);
@@ -703,7 +707,10 @@ export class Region {
     const act = this.activity(
       asg,
       `Detaching EC2 instance: ${inst.id}`,
-      `an instance was detached in response to a user request${decrement ? `, shrinking the capacity from ${asg.desired + 1} to ${asg.desired}` : ', keeping the capacity at the desired value'}.`,
+      'an instance was detached in response to a user request' +
+        (decrement
+          ? `, shrinking the capacity from ${asg.desired + 1} to ${asg.desired}.`
+          : ', keeping the capacity at the desired value.'),
       'InProgress',
     );
     this.clock.after(DETACH_SECONDS, `${inst.id} detached`, () => {

@@ -166,7 +166,10 @@ const controlPlane: GroupDraft = {
   instanceAgeDays: 30,
 };
 
-/** A random scenario: 1–3 groups (a kops control plane among them or not), workloads with and without budgets, faults at random times, overlapping runs. */
+/**
+ * A random scenario: 1–3 groups (a kops control plane among them or not), workloads with and without budgets, faults
+ * at random times, overlapping runs.
+ */
 export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
   .record({
     workers: fc
@@ -422,7 +425,8 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
         if (!known || a.min !== homeMin)
           add(
             'every ASG at home, or the report says why',
-            `${a.name}: desired ${a.desired}/${a.homeDesired}, max ${a.max}/${homeMax}, min ${a.min}/${homeMin}; memory home ${JSON.stringify(memoryHome[a.name] ?? null)}`,
+            `${a.name}: desired ${a.desired}/${a.homeDesired}, max ${a.max}/${homeMax}, min ${a.min}/${homeMin}; ` +
+              `memory home ${JSON.stringify(memoryHome[a.name] ?? null)}`,
           );
       }
     }

@@ -391,14 +391,17 @@ export class ApiServer {
       throw new ApiError(
         415,
         'UnsupportedMediaType',
-        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+        `the body of the request was in an unknown format - accepted media types include: ` +
+          `application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, ` +
+          `application/strategic-merge-patch+json`,
       );
     const f = nodeFields(node.name, patched);
     if (f.resourceVersion !== undefined && f.resourceVersion !== String(node.resourceVersion)) {
       throw new ApiError(
         409,
         'Conflict',
-        `Operation cannot be fulfilled on nodes "${node.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        `Operation cannot be fulfilled on nodes "${node.name}": the object has been modified; please apply your ` +
+          `changes to the latest version and try again`,
         { name: node.name, kind: 'nodes' },
       );
     }

@@ -95,7 +95,10 @@ export interface PodCounters {
   evictionsRefused: number;
   /** Workload pods that vanished with their node, ended by an API call, rather than through an eviction. */
   deletedWithoutEviction: number;
-  /** Workload pods that vanished with a node AWS took (a Spot reclaim, a Capacity Rebalancing termination, a health check replacing a stopped instance): nobody's call ended them. */
+  /**
+   * Workload pods that vanished with a node AWS took (a Spot reclaim, a Capacity Rebalancing termination, a health
+   * check replacing a stopped instance): nobody's call ended them.
+   */
   lostToInterruption: number;
 }
 
@@ -494,7 +497,9 @@ export class Cluster {
           causes: [
             {
               reason: 'DisruptionBudget',
-              message: `The disruption budget ${budget.name} needs ${forcedBlock ? st.currentHealthy + 1 : st.desiredHealthy} healthy pods and has ${st.currentHealthy} currently`,
+              message:
+                `The disruption budget ${budget.name} needs ` +
+                `${forcedBlock ? st.currentHealthy + 1 : st.desiredHealthy} healthy pods and has ${st.currentHealthy} currently`,
             },
           ],
         };

@@ -1,7 +1,10 @@
 import type { BudgetStatus } from './budgets';
 import type { SimBudget, SimNode, SimPod } from './cluster';
 
-/** How the simulated API server renders its objects, as the real one does (v1 Node and Pod, apps/v1 and batch/v1 owners, policy/v1 budgets), and as meta.k8s.io Tables. */
+/**
+ * How the simulated API server renders its objects, as the real one does (v1 Node and Pod, apps/v1 and batch/v1
+ * owners, policy/v1 budgets), and as meta.k8s.io Tables.
+ */
 export type Json = Record<string, unknown>;
 
 export function iso(ms: number): string {

@@ -68,7 +68,8 @@ export function jsonPatch(target: Json, ops: Array<{ op: string; path: string; v
         throw new ApiError(
           422,
           'Invalid',
-          `the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: ${op.path}`,
+          `the server rejected our request due to an error in our request: replace operation does not apply: doc ` +
+            `is missing key: ${op.path}`,
         );
       parent[last] = op.value;
     } else if (op.op === 'remove') {
@@ -76,7 +77,8 @@ export function jsonPatch(target: Json, ops: Array<{ op: string; path: string; v
         throw new ApiError(
           422,
           'Invalid',
-          `the server rejected our request due to an error in our request: remove operation does not apply: doc is missing path: ${op.path}`,
+          `the server rejected our request due to an error in our request: remove operation does not apply: doc ` +
+            `is missing path: ${op.path}`,
         );
       delete parent[last];
     } else if (op.op === 'test') {
@@ -115,7 +117,8 @@ function stringMap(v: unknown, field: string): Record<string, string> {
     throw new ApiError(
       400,
       'BadRequest',
-      `json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field ObjectMeta.metadata.${field} of type map[string]string`,
+      `json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field ` +
+        `ObjectMeta.metadata.${field} of type map[string]string`,
     );
   for (const [k, x] of Object.entries(v)) {
     if (typeof x !== 'string')
@@ -152,7 +155,8 @@ export function nodeFields(name: string, patched: Json): NodeFields {
       throw new ApiError(
         422,
         'Invalid',
-        `Node "${name}" is invalid: spec.taints[${i}].effect: Unsupported value: "${String(t.effect)}": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"`,
+        `Node "${name}" is invalid: spec.taints[${i}].effect: Unsupported value: "${String(t.effect)}": supported ` +
+          `values: "NoSchedule", "PreferNoSchedule", "NoExecute"`,
       );
   });
   if (typeof meta.name === 'string' && meta.name !== name)
@@ -255,7 +259,11 @@ export class ListSnapshots {
         throw new ApiError(
           410,
           'Expired',
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+          'The provided continue parameter is too old to display a consistent list result. You can start a new ' +
+            'list without the continue parameter, or use the continue token in this response to retrieve the ' +
+            'remainder of the results. Continuing with the provided token results in an inconsistent list - ' +
+            'objects that were created, modified, or deleted between the time the first chunk was returned ' +
+            'and now may show up in the list.',
         );
       }
       snap = found;

@@ -61,7 +61,10 @@ const Workload = z
     namespace: z.string().default('default'),
     group: z.string(),
     replicas: z.number().int().min(0),
-    /** ReplicaSet (recreated when evicted), Job (likewise, its pods never restart in place), or bare pods with no controller (never recreated). */
+    /**
+     * ReplicaSet (recreated when evicted), Job (likewise, its pods never restart in place), or bare pods with no
+     * controller (never recreated).
+     */
     kind: z.enum(['ReplicaSet', 'Job', 'Pod']).default('ReplicaSet'),
     pdb: z
       .object({ maxUnavailable: intOrPercent.optional(), minAvailable: intOrPercent.optional() })
@@ -271,14 +274,16 @@ export const ScenarioSchema = z
           code: 'custom',
           path: ['groups', i, 'launchHook'],
           message:
-            'a launch hook without the interruption drain holds every launch for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them',
+            'a launch hook without the interruption drain holds every launch for its heartbeat timeout: add { ' +
+            '"on": "interruption", "workflow": "interruption" } to runs, as the stack routes them',
         });
       if (g.terminateHook && !drained)
         ctx.addIssue({
           code: 'custom',
           path: ['groups', i, 'terminateHook'],
           message:
-            'a termination hook without the interruption drain holds every termination for its heartbeat timeout: add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them',
+            'a termination hook without the interruption drain holds every termination for its heartbeat timeout: ' +
+            'add { "on": "interruption", "workflow": "interruption" } to runs, as the stack routes them',
         });
     });
     s.faults.forEach((f, i) => {
@@ -303,7 +308,9 @@ export const ScenarioSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['faults', i, 'group'],
-          message: `group ${f.group} runs Spot instances, which EC2 cannot stop (a one-time Spot request): give it "lifecycle": "on-demand"`,
+          message:
+            `group ${f.group} runs Spot instances, which EC2 cannot stop (a one-time Spot request): give ` +
+            `it "lifecycle": "on-demand"`,
         });
     });
   });

@@ -43,7 +43,10 @@ export interface Report {
     transitions: number;
     lambdaInvocations: number;
     lambdaBilledMs: number;
-    /** The interruption gate's invocations (a Lambda in front of the workflow: every routed event, foreign ones included) and their billed milliseconds. */
+    /**
+     * The interruption gate's invocations (a Lambda in front of the workflow: every routed event, foreign ones
+     * included) and their billed milliseconds.
+     */
     gate: { invocations: number; billedMs: number; dropped: number; duplicates: number; deadLettered: number };
     awsCalls: Record<string, number>;
     kubeCalls: Record<string, number>;

@@ -46,7 +46,10 @@ interface AslState {
   TimeoutSeconds?: number;
   Resource?: string;
   Seconds?: number;
-  /** A reference path into the state input (`$.field`): the runner reads it from the last Task's output, which our Choices pass on unchanged. */
+  /**
+   * A reference path into the state input (`$.field`): the runner reads it from the last Task's output, which our
+   * Choices pass on unchanged.
+   */
   SecondsPath?: string;
   Retry?: Array<{
     ErrorEquals: string[];
