@@ -9,15 +9,15 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
-import { lambdaBuildOptions } from '../test/cdk/lambda-build';
+import { exampleBuildOptions } from './example-bundle';
 
 const ROOT = join(__dirname, '..');
 /** Each function and its entry: the three workflows, and the gate in front of the interruption drain. */
 const FUNCTIONS = [
-  ['refresh', 'refresh-handler.ts'],
-  ['replenish', 'replenish-handler.ts'],
-  ['interruption', 'interruption-handler.ts'],
-  ['gate', 'interruption-gate.ts'],
+  ['refresh', 'refresh/handler.ts'],
+  ['replenish', 'replenish/handler.ts'],
+  ['interruption', 'interruption/handler.ts'],
+  ['gate', 'interruption/gate.ts'],
 ] as const;
 
 /** The package (or our own top folder) an input file belongs to. */
@@ -30,7 +30,7 @@ function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'nm-bundles-'));
   for (const [name, entry] of FUNCTIONS) {
     const out = join(dir, `${name}.js`);
-    const result = buildSync({ ...lambdaBuildOptions(name, out, entry), metafile: true });
+    const result = buildSync({ ...exampleBuildOptions(entry, out), metafile: true });
     const meta = result.metafile as Metafile;
     const bytes = new Map<string, number>();
     for (const [path, info] of Object.entries(

@@ -9,7 +9,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseDeploymentConfig, type DeploymentConfig } from '../lib/deployment-config';
+import { parseDeploymentConfig, type DeploymentConfig } from '../lib/config/deployment';
 import { NodeManager } from '../lib/node-manager';
 
 export function buildApp(

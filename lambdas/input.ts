@@ -1,4 +1,4 @@
-import type { GroupConfig } from '../lib/config';
+import type { GroupConfig } from './config';
 import { InvalidInputError } from './core';
 import type { AsgSelector } from './aws/autoscaling';
 import type { Deps } from './runtime';

@@ -1,7 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Config } from '../lib/config';
-import { inlinedConfig } from './inline-config';
+import { inlinedConfig, type Config } from './config';
 import { AutoScalingPort } from './aws/autoscaling';
 import { Ec2Port } from './aws/ec2';
 import { EksPort, EksTokenSource, SecretsPort } from './aws/eks';

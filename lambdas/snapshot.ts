@@ -1,5 +1,4 @@
-import type { GroupConfig } from '../lib/config';
-import { groupSettings } from '../lib/settings';
+import { groupSettings, type GroupConfig } from './config';
 import { classify, parseProviderId, type Classification, type GroupSettings, type Snapshot } from './core';
 import { groupOf, selectorOf } from './input';
 import type { Deps } from './runtime';

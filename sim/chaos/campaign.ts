@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { surplusCount } from '../../lib/config';
+import { surplusCount } from '../../lambdas/config';
 import { parseScenario, runScenario, type Report, type Scenario } from '../scenario/run';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from '../../lib/config';
+import { describeIssues } from '../../lib/config/schema';
 
 /**
  * The scenario format: what a scenario file may say (zod, with the errors a user reads), and its

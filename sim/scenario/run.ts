@@ -1,4 +1,4 @@
-import { parseConfig, surplusCount, type Config } from '../../lib/config';
+import { parseConfig, surplusCount, type Config } from '../../lib/config/schema';
 import type { Scenario } from './format';
 import { WorkflowRunner, type ExecutionRecord, type Workflow } from '../workflows/runner';
 import { SIM_ACCOUNT, Simulator } from '../simulator';

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { Config } from '../../lib/config';
-import { dispatch as refreshDispatch, type RefreshEvent } from '../../lambdas/refresh-handler';
-import { dispatch as replenishDispatch, type ReplenishEvent } from '../../lambdas/replenish-handler';
-import { dispatch as interruptionDispatch, type InterruptionEvent } from '../../lambdas/interruption-handler';
-import { gate, type GateOutcome } from '../../lambdas/interruption-gate';
+import type { Config } from '../../lambdas/config';
+import { dispatch as refreshDispatch, type RefreshEvent } from '../../lambdas/refresh/handler';
+import { dispatch as replenishDispatch, type ReplenishEvent } from '../../lambdas/replenish/handler';
+import { dispatch as interruptionDispatch, type InterruptionEvent } from '../../lambdas/interruption/handler';
+import { gate, type GateOutcome } from '../../lambdas/interruption/gate';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
 import type { VirtualClock } from '../clock';

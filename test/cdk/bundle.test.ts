@@ -3,7 +3,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { lambdaBuildOptions } from './lambda-build';
+import { exampleBuildOptions } from '../../bin/example-bundle';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -56,7 +56,7 @@ describe.each(['refresh', 'replenish', 'interruption', 'interruption-gate'])('th
   const out = join(mkdtempSync(join(tmpdir(), 'nm-bundle-')), 'index.js');
 
   beforeAll(() => {
-    buildSync(lambdaBuildOptions(name, out, name === 'interruption-gate' ? 'interruption-gate.ts' : undefined));
+    buildSync(exampleBuildOptions(name === 'interruption-gate' ? 'interruption/gate.ts' : `${name}/handler.ts`, out));
   });
 
   it('loads, reads its inlined configuration, and answers bad input', () => {

@@ -5,8 +5,8 @@ import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildApp, loadConfig } from '../../bin/node-manager';
-import { groupSettings, InvalidConfigError } from '../../lib/config';
-import { handlerConfig, parseDeploymentConfig } from '../../lib/deployment-config';
+import { groupSettings, InvalidConfigError } from '../../lib/config/schema';
+import { handlerConfig, parseDeploymentConfig } from '../../lib/config/deployment';
 import { NodeManager } from '../../lib/node-manager';
 
 const ROOT = join(__dirname, '..', '..');

@@ -3,9 +3,9 @@
  * into an error, a log line or the execution history; run an inherited method as a step; echo a
  * huge input back whole.
  */
-import { dispatch } from '../../lambdas/refresh-handler';
+import { dispatch } from '../../lambdas/refresh/handler';
 import { makeDeps } from '../../lambdas/runtime';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../lib/config/schema';
 import { parseScenario, runScenario } from '../../sim/scenario/run';
 
 const MARKER = 'MARKER-SECRET-4b1d2e';

@@ -4,10 +4,10 @@
  * Step Functions runs an execution on the definition it started with, but every Task calls the
  * function as deployed now.
  */
-import { parseConfig } from '../../lib/config';
-import { dispatch } from '../../lambdas/interruption-handler';
+import { parseConfig } from '../../lib/config/schema';
+import { dispatch } from '../../lambdas/interruption/handler';
 import { LeaseStore } from '../../lambdas/aws/lease';
-import type { InterruptionState } from '../../lambdas/interruption';
+import type { InterruptionState } from '../../lambdas/interruption/steps';
 import { WorkflowRunner } from '../../sim/workflows/runner';
 import { Simulator } from '../../sim/simulator';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { InvalidConfigError, surplusCount } from './settings';
+import { InvalidConfigError, surplusCount, type Config, type GroupConfig } from '../../lambdas/config';
 
-export { groupSettings, InvalidConfigError, surplusCount } from './settings';
+export { groupSettings, InvalidConfigError, surplusCount, type Config, type GroupConfig } from '../../lambdas/config';
 
 /**
  * The handlers' configuration: one cluster and its node groups, as deployed. The deployment file
@@ -139,9 +139,12 @@ export const ConfigSchema = z
   .strict()
   .superRefine(uniqueGroupNames);
 
-export type GroupConfig = z.infer<typeof GroupConfigSchema>;
-
-export type Config = z.infer<typeof ConfigSchema>;
+/** True when A and B are the same type both ways. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// The schema's output is the functions' own types (lambdas/config.ts), field for field: a field
+// added to one and not the other fails to compile here.
+export const SCHEMA_MATCHES_TYPES: Same<z.infer<typeof GroupConfigSchema>, GroupConfig> &
+  Same<z.infer<typeof ConfigSchema>, Config> = true;
 
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { groupSettings } from '../lib/settings';
-export type { StartEvent } from './input';
-export type { RefreshState } from './refresh-state';
+import { groupSettings } from '../config';
+export type { StartEvent } from '../input';
+export type { RefreshState } from './state';
 import {
   batchSize,
   DrainTimeoutError,
@@ -17,16 +17,16 @@ import {
   type BatchMember,
   type AsgState,
   type RefreshJournal,
-} from './core';
-import { groupOf, parseStart, selectorOf, STARTED_BY, type StartEvent } from './input';
-import { executionName, uncordonAll } from './drain';
-import { drainBatch, type BatchDrain } from './drain-batch';
-import { INLINE_BUDGET_SECONDS, INLINE_WAIT_SECONDS } from './refresh-loop';
-import { terminateUnlessLeaving } from './terminate';
-import type { Deps } from './runtime';
-import { COST, freshJournal, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
-import { acquire, forceRestore } from './refresh-recovery';
-import { advance } from './refresh-loop';
+} from '../core';
+import { groupOf, parseStart, selectorOf, STARTED_BY, type StartEvent } from '../input';
+import { executionName, uncordonAll } from '../drain';
+import { drainBatch, type BatchDrain } from '../drain-batch';
+import { INLINE_BUDGET_SECONDS, INLINE_WAIT_SECONDS } from './replace-oldest';
+import { terminateUnlessLeaving } from '../terminate';
+import type { Deps } from '../runtime';
+import { COST, freshJournal, leaseOf, look, next, saveJournal, type RefreshState } from './state';
+import { acquire, forceRestore } from './take-lease';
+import { advance } from './replace-oldest';
 
 /**
  * The refresh workflow's steps (the lease and recovery steps are in refresh-recovery.ts, the

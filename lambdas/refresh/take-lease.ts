@@ -1,4 +1,4 @@
-import { groupSettings } from '../lib/settings';
+import { groupSettings } from '../config';
 import {
   InvalidInputError,
   LeaseHeldError,
@@ -6,12 +6,12 @@ import {
   ReplenishRunningError,
   type RefreshJournal,
   resumeAt,
-} from './core';
-import { groupOf, selectorOf } from './input';
-import { acquireGroupLease } from './aws/lease';
-import { executionName, uncordonAll } from './drain';
-import type { Deps } from './runtime';
-import { COST, freshJournal, next, saveJournal, type GroupMemory, type RefreshState } from './refresh-state';
+} from '../core';
+import { groupOf, selectorOf } from '../input';
+import { acquireGroupLease } from '../aws/lease';
+import { executionName, uncordonAll } from '../drain';
+import type { Deps } from '../runtime';
+import { COST, freshJournal, next, saveJournal, type GroupMemory, type RefreshState } from './state';
 
 /**
  * How a refresh takes its group's lease, and what it does with a journal a stopped refresh left

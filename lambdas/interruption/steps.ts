@@ -15,24 +15,15 @@ import {
   unverified,
   type LedgerEntry,
   type Notice,
-} from './core';
-import type { GroupConfig } from '../lib/config';
-import { evictPass, executionName } from './drain';
-import { takeLaunch, join } from './interruption-launch';
-import { closeEntry, groupOfOwnClaim, readLedger, writeEntry } from './interruption-ledger';
-import {
-  CONTENDED,
-  groupOfAsg,
-  ignore,
-  nodeOf,
-  readFacts,
-  refuse,
-  type Facts,
-  type InterruptionState,
-} from './interruption-state';
-import { watch } from './interruption-watch';
-import type { StartEvent } from './input';
-import type { Deps } from './runtime';
+} from '../core';
+import type { GroupConfig } from '../config';
+import { evictPass, executionName } from '../drain';
+import { takeLaunch, join } from './check-new-node';
+import { closeEntry, groupOfOwnClaim, readLedger, writeEntry } from './ledger';
+import { CONTENDED, groupOfAsg, ignore, nodeOf, readFacts, refuse, type Facts, type InterruptionState } from './state';
+import { watch } from './check-instance';
+import type { StartEvent } from '../input';
+import type { Deps } from '../runtime';
 
 /**
  * The interruption drain's steps (statemachines/interruption.asl.json): check the notice, take it
@@ -463,7 +454,7 @@ async function launchWaiting(deps: Deps, n: Notice): Promise<boolean> {
   }
 }
 
-export type { InterruptionState } from './interruption-state';
+export type { InterruptionState } from './state';
 
 /** Step keys as statemachines/interruption.asl.json names them (an execution started on an earlier definition calls the same ones). */
 export const INTERRUPTION_STEPS = { take, join, drain, finish, watch } as const;

@@ -1,6 +1,6 @@
-import { INTERRUPTION_STEPS, validate, type InterruptionState, type InterruptionStep } from './interruption';
-import { depsFromEnvironment } from './runtime';
-import { stepDispatcher, type StepEvent } from './steps';
+import { INTERRUPTION_STEPS, validate, type InterruptionState, type InterruptionStep } from './steps';
+import { depsFromEnvironment } from '../runtime';
+import { stepDispatcher, type StepEvent } from '../dispatch';
 
 /** What each Task of statemachines/interruption.asl.json sends. */
 export type InterruptionEvent = StepEvent<InterruptionState, InterruptionStep>;

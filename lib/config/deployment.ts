@@ -10,7 +10,7 @@ import {
   parseConfig,
   uniqueGroupNames,
   type Config,
-} from './config';
+} from './schema';
 
 /**
  * The file an operator edits (see examples/config), checked at synth the way AWS will check it at

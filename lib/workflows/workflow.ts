@@ -9,17 +9,11 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { Config } from './config';
+import type { Config } from '../../lambdas/config';
+import { filesOf, WORKFLOWS, type Workflow } from '../../lambdas/workflows';
+import { BUNDLE, inlinedConfigDefine, LAMBDA_ALIASES } from '../bundling';
 
-const ROOT = join(__dirname, '..');
-
-/**
- * Packages the functions' bundles replace with a smaller stand-in (see each stand-in for why it is
- * safe): whatwg-url, which node-fetch loads and never uses on Node, and its Unicode tables.
- */
-export const LAMBDA_ALIASES: Readonly<Record<string, string>> = { 'whatwg-url': './lambdas/shims/whatwg-url.ts' };
-
-export type Workflow = 'refresh' | 'replenish' | 'interruption';
+const ROOT = join(__dirname, '..', '..');
 
 export interface WorkflowPartsProps {
   readonly role: iam.IRole;
@@ -36,12 +30,9 @@ export interface WorkflowPartsProps {
   };
 }
 
-/**
- * What every workflow is made of: its Lambda function (one per workflow, serving each of its
- * steps) with its own log group, and its state machine from `statemachines/<name>.asl.json`.
- */
 /** A function that is not a workflow's own (the interruption gate): its entry, role and size. */
 export interface FunctionOverrides {
+  /** Relative to the project root. @default the workflow's own (lambdas/<name>/handler.ts) */
   readonly entry?: string;
   readonly role?: iam.IRole;
   readonly memorySize?: number;
@@ -53,13 +44,23 @@ export interface FunctionOverrides {
   readonly inVpc?: boolean;
 }
 
-export function workflowParts(
-  scope: Construct,
-  p: WorkflowPartsProps,
-): {
-  fn: (name: string, overrides?: FunctionOverrides) => lambda.Function;
-  machine: (name: Workflow, f: lambda.IFunction) => sfn.StateMachine;
-} {
+/**
+ * What every workflow is made of: its Lambda function (one per workflow, serving each of its
+ * steps) with its own log group, and its state machine from `statemachines/<name>.asl.json`.
+ */
+export interface WorkflowParts {
+  fn(name: string, overrides?: FunctionOverrides): lambda.Function;
+  machine(name: Workflow, f: lambda.IFunction): sfn.StateMachine;
+}
+
+/** A function without an entry of its own is a workflow's. */
+function workflowNamed(name: string): Workflow {
+  const w = WORKFLOWS.find((x) => x === name);
+  if (!w) throw new Error(`function ${name} is no workflow's (${WORKFLOWS.join(', ')}): give its entry`);
+  return w;
+}
+
+export function workflowParts(scope: Construct, p: WorkflowPartsProps): WorkflowParts {
   // checkov, on the functions and their logs, justified rather than changed:
   // - CKV_AWS_116 (no DLQ): Step Functions invokes them synchronously, retries and catches; a
   //   Lambda DLQ applies to asynchronous invocations only. The schedules and rules have one.
@@ -80,7 +81,7 @@ export function workflowParts(
     // a deployed step would leave no log. Streams of this function's own log group, nothing else.
     logGroup.grantWrite(role);
     const f = new NodejsFunction(scope, `${name}Function`, {
-      entry: join(ROOT, 'lambdas', o.entry ?? `${name}-handler.ts`),
+      entry: join(ROOT, o.entry ?? filesOf(workflowNamed(name)).entry),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -98,16 +99,12 @@ export function workflowParts(
         ...(o.environment ?? {}),
       },
       bundling: {
-        minify: true,
+        minify: BUNDLE.minify,
         sourceMap: true,
-        target: 'node22',
+        target: BUNDLE.target,
         format: OutputFormat.CJS,
-        // The configuration is inlined: no 4 KB environment ceiling, and no read at cold start.
-        define: {
-          'process.env.NODE_MANAGER_CONFIG': JSON.stringify(
-            JSON.stringify({ ...p.config, cluster: { ...p.config.cluster, region: Stack.of(scope).region } }),
-          ),
-        },
+        externalModules: [...BUNDLE.external],
+        define: inlinedConfigDefine(p.config, Stack.of(scope).region),
         // Paths relative to the project root, where the bundling runs (locally or in Docker).
         esbuildArgs: Object.fromEntries(
           Object.entries(LAMBDA_ALIASES).map(([from, to]) => ['--alias', `${from}=${to}`]),
@@ -127,9 +124,7 @@ export function workflowParts(
     const sm = new sfn.StateMachine(scope, `${name}StateMachine`, {
       stateMachineName: p.names[name],
       // Inlined (not an S3 asset): the template carries the repository's ASL file verbatim.
-      definitionBody: sfn.DefinitionBody.fromString(
-        readFileSync(join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8'),
-      ),
+      definitionBody: sfn.DefinitionBody.fromString(readFileSync(join(ROOT, filesOf(name).asl), 'utf8')),
       definitionSubstitutions: { [`${name.charAt(0).toUpperCase()}${name.slice(1)}FunctionArn`]: f.functionArn },
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,

@@ -1,6 +1,6 @@
-import { REPLENISH_STEPS, validate, type ReplenishState, type ReplenishStep } from './replenish';
-import { depsFromEnvironment } from './runtime';
-import { stepDispatcher, type StepEvent } from './steps';
+import { REPLENISH_STEPS, validate, type ReplenishState, type ReplenishStep } from './steps';
+import { depsFromEnvironment } from '../runtime';
+import { stepDispatcher, type StepEvent } from '../dispatch';
 
 /** What each Task of statemachines/replenish.asl.json sends. */
 export type ReplenishEvent = StepEvent<ReplenishState, ReplenishStep>;

@@ -7,14 +7,14 @@ import {
   planReplenish,
   type RefreshJournal,
   type ReplenishMemory,
-} from './core';
-import { acquireGroupLease } from './aws/lease';
-import { parseStart, type StartEvent } from './input';
-import { drainNode, evictPass, executionName, uncordonAll, type DrainPass } from './drain';
-import type { KubePort } from './kube/port';
-import { terminateUnlessLeaving } from './terminate';
-import type { Deps } from './runtime';
-import { lookAtGroup } from './snapshot';
+} from '../core';
+import { acquireGroupLease } from '../aws/lease';
+import { parseStart, type StartEvent } from '../input';
+import { drainNode, evictPass, executionName, uncordonAll, type DrainPass } from '../drain';
+import type { KubePort } from '../kube/port';
+import { terminateUnlessLeaving } from '../terminate';
+import type { Deps } from '../runtime';
+import { lookAtGroup } from '../snapshot';
 
 /**
  * The replenish workflow's steps: one pass over a group (reap, substitute, give back), short and

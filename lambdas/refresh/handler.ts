@@ -1,6 +1,6 @@
-import { REFRESH_STEPS, validate, type RefreshState, type RefreshStep } from './refresh';
-import { depsFromEnvironment } from './runtime';
-import { stepDispatcher, type StepEvent } from './steps';
+import { REFRESH_STEPS, validate, type RefreshState, type RefreshStep } from './steps';
+import { depsFromEnvironment } from '../runtime';
+import { stepDispatcher, type StepEvent } from '../dispatch';
 
 /** What each Task of statemachines/refresh.asl.json sends. */
 export type RefreshEvent = StepEvent<RefreshState, RefreshStep>;

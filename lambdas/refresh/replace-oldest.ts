@@ -1,4 +1,4 @@
-import { groupSettings } from '../lib/settings';
+import { groupSettings } from '../config';
 import {
   checkWhole,
   DrainTimeoutError,
@@ -17,14 +17,14 @@ import {
   type BatchMember,
   type Learned,
   type RefreshJournal,
-} from './core';
-import { groupOf, selectorOf } from './input';
-import { executionName } from './drain';
-import { drainBatch, type BatchDrain } from './drain-batch';
-import { terminateUnlessLeaving } from './terminate';
-import type { Deps } from './runtime';
-import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './refresh-state';
-import type { AsgState } from './core';
+} from '../core';
+import { groupOf, selectorOf } from '../input';
+import { executionName } from '../drain';
+import { drainBatch, type BatchDrain } from '../drain-batch';
+import { terminateUnlessLeaving } from '../terminate';
+import type { Deps } from '../runtime';
+import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './state';
+import type { AsgState } from '../core';
 
 /**
  * The refresh's batch loop, one step: "Replace oldest nodes" does whatever the journal's phase

@@ -1,6 +1,6 @@
-import { LeaseLostError, type Learned, type RefreshJournal, type ResumeAt } from './core';
-import type { Deps } from './runtime';
-import { lookAtGroup, type GroupView } from './snapshot';
+import { LeaseLostError, type Learned, type RefreshJournal, type ResumeAt } from '../core';
+import type { Deps } from '../runtime';
+import { lookAtGroup, type GroupView } from '../snapshot';
 
 /**
  * The refresh workflow's steps. Each takes the execution's state and returns it with `did` (what

@@ -1,7 +1,7 @@
-import { CLOSED_ENTRY_KEEP_MS, entryExpiresAt, IN_FLIGHT_MAX_MS, isExpired, type LedgerEntry } from './core';
-import type { LedgerItem } from './aws/lease';
-import type { InterruptionState } from './interruption-state';
-import type { Deps } from './runtime';
+import { CLOSED_ENTRY_KEEP_MS, entryExpiresAt, IN_FLIGHT_MAX_MS, isExpired, type LedgerEntry } from '../core';
+import type { LedgerItem } from '../aws/lease';
+import type { InterruptionState } from './state';
+import type { Deps } from '../runtime';
 
 /**
  * The interruption ledger's bookkeeping: one entry per instance, an item of its own with a time to

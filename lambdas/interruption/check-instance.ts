@@ -1,8 +1,8 @@
-import { aftermath, stoppedPollSeconds } from './core';
-import { executionName } from './drain';
-import { writeEntry } from './interruption-ledger';
-import type { InterruptionState } from './interruption-state';
-import type { Deps } from './runtime';
+import { aftermath, stoppedPollSeconds } from '../core';
+import { executionName } from '../drain';
+import { writeEntry } from './ledger';
+import type { InterruptionState } from './state';
+import type { Deps } from '../runtime';
 
 /** The workflow's TimeoutSeconds is 3 hours: a watch gives up well before it. */
 export const WATCH_FOR_MS = 2.5 * 3600 * 1000;

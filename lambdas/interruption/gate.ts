@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { Config } from '../lib/config';
-import { InvalidInputError, NOTICES, parseNotice, type Notice, type NoticeKind } from './core';
-import { AutoScalingPort } from './aws/autoscaling';
-import { StepFunctionsPort } from './aws/stepfunctions';
-import { sdk } from './aws/lazy';
-import { inlinedConfig } from './inline-config';
-import { groupOfAsg } from './interruption-state';
+import { InvalidInputError, NOTICES, parseNotice, type Notice, type NoticeKind } from '../core';
+import { AutoScalingPort } from '../aws/autoscaling';
+import { StepFunctionsPort } from '../aws/stepfunctions';
+import { sdk } from '../aws/lazy';
+import { inlinedConfig, type Config } from '../config';
+import { groupOfAsg } from './state';
 
 /**
  * The gate in front of the interruption workflow: the EventBridge rules invoke it (a Lambda target)

@@ -1,9 +1,9 @@
-import type { GroupConfig } from '../lib/config';
-import { drainDeadline, type LedgerEntry } from './core';
-import { executionName } from './drain';
-import { writeEntry } from './interruption-ledger';
-import { CONTENDED, nodeOf, type Facts, type InterruptionState } from './interruption-state';
-import type { Deps } from './runtime';
+import type { GroupConfig } from '../config';
+import { drainDeadline, type LedgerEntry } from '../core';
+import { executionName } from '../drain';
+import { writeEntry } from './ledger';
+import { CONTENDED, nodeOf, type Facts, type InterruptionState } from './state';
+import type { Deps } from '../runtime';
 
 /**
  * The opt-in launch lifecycle hook: a new instance waits in Pending:Wait until its node is Ready

@@ -1,6 +1,6 @@
-import type { GroupConfig } from '../lib/config';
-import { parseProviderId, type HookTiming, type InstanceFacts, type NodeState, type Notice } from './core';
-import type { Deps } from './runtime';
+import type { GroupConfig } from '../config';
+import { parseProviderId, type HookTiming, type InstanceFacts, type NodeState, type Notice } from '../core';
+import type { Deps } from '../runtime';
 
 /** The interruption workflow's state, passed from step to step (and shown in the console). */
 export interface InterruptionState {

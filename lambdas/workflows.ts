@@ -1,0 +1,29 @@
+/**
+ * The workflows node-manager deploys: the one list the CDK app, the simulator's runner and the
+ * tools read. A workflow is a folder of `lambdas/` (its handler, its steps, a file per Task) and
+ * `statemachines/<name>.asl.json`; adding one here makes every reader of this list handle it.
+ */
+export const WORKFLOWS = ['refresh', 'replenish', 'interruption'] as const;
+
+export type Workflow = (typeof WORKFLOWS)[number];
+
+/** Where a workflow's parts are, relative to the project root. */
+export interface WorkflowFiles {
+  /** Its Lambda function's entry (one function serves every step). */
+  readonly entry: string;
+  /** Its state machine's definition. */
+  readonly asl: string;
+}
+
+export function filesOf(w: Workflow): WorkflowFiles {
+  return { entry: `lambdas/${w}/handler.ts`, asl: `statemachines/${w}.asl.json` };
+}
+
+/** The function in front of the interruption workflow: EventBridge rules target it, it starts executions. */
+export const GATE_ENTRY = 'lambdas/interruption/gate.ts';
+
+/** Every function the stack deploys and its entry: the workflows' and the gate. */
+export const FUNCTION_ENTRIES: ReadonlyArray<readonly [name: string, entry: string]> = [
+  ...WORKFLOWS.map((w) => [w, filesOf(w).entry] as const),
+  ['gate', GATE_ENTRY],
+];
