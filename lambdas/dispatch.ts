@@ -2,20 +2,28 @@ import { InvalidInputError } from './core';
 import { shown, type StartEvent } from './input';
 import type { Deps } from './runtime';
 
-/** What each Task of a workflow's ASL sends: the first step gets the start, the others the execution's state. */
+/**
+ * What each Task of a workflow's ASL sends: the first step gets the start, the others the
+ * execution's state. `step` is the Task's own name in camelCase ("Replace oldest nodes" sends
+ * `replaceOldest`), and names the file of `lambdas/<workflow>/` that runs it (replace-oldest.ts).
+ */
 export type StepEvent<S, K extends string> =
-  | { readonly step: 'validate'; readonly start: StartEvent }
-  | { readonly step: Exclude<K, 'validate'>; readonly state: S };
+  { readonly step: 'validate'; readonly start: StartEvent } | { readonly step: K; readonly state: S };
+
+export type Step<S> = (state: S, deps: Deps) => Promise<S>;
 
 /**
  * One Lambda function serves every step of a workflow: a warm container keeps its SDK clients,
- * API server client and EKS token across the steps of an execution.
+ * API server client and EKS token across the steps of an execution. `formerly` maps the step keys
+ * of the previous release to today's, so an execution started before a deploy, whose ASL still
+ * sends the old keys, ends under the new code.
  */
-export function stepDispatcher<S, K extends string>(
+export function stepDispatcher<S, K extends string, F extends string = never>(
   workflow: string,
   validate: (start: StartEvent, deps: Deps) => Promise<S>,
-  steps: Readonly<Record<Exclude<K, 'validate'>, (state: S, deps: Deps) => Promise<S>>>,
-): (event: StepEvent<S, K>, deps: Deps) => Promise<S> {
+  steps: Readonly<Record<K, Step<S>>>,
+  formerly: Readonly<Record<F, K>> = {} as Record<F, K>,
+): (event: StepEvent<S, K | F>, deps: Deps) => Promise<S> {
   return async (event, deps) => {
     if (event.step === 'validate') {
       const start = (event as { start?: StartEvent }).start;
@@ -23,11 +31,10 @@ export function stepDispatcher<S, K extends string>(
         throw new InvalidInputError(`the ${workflow} validate step needs "start" (the execution's input and context)`);
       return validate(start, deps);
     }
-    // Own steps only: a direct invoke naming "constructor" or "toString" must not reach Object's.
-    const fn =
-      typeof event.step === 'string' && Object.hasOwn(steps, event.step)
-        ? (steps[event.step] as (state: S, deps: Deps) => Promise<S>)
-        : undefined;
+    // Own keys only: a direct invoke naming "constructor" or "toString" must not reach Object's.
+    const own = <T extends object>(o: T, k: unknown): k is keyof T => typeof k === 'string' && Object.hasOwn(o, k);
+    const key = own(formerly, event.step) ? formerly[event.step] : event.step;
+    const fn = own(steps, key) ? steps[key] : undefined;
     if (!fn)
       throw new InvalidInputError(
         `unknown ${workflow} step ${shown(event.step, 40)}; the steps are validate, ${Object.keys(steps).join(', ')}`,

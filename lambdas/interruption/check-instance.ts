@@ -14,7 +14,7 @@ export const WATCH_FOR_MS = 2.5 * 3600 * 1000;
  * Stopped: look again later (1, 2, 4 ... minutes), until it is gone (its ASG's health check
  * replaces a stopped instance) or runs again, for at most {@link WATCH_FOR_MS}.
  */
-export async function watch(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
+export async function checkInstance(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
   const n = state.notice;
   const now = deps.now();
   const [inst] = await deps.ec2.describeInstances([n.instanceId]);

@@ -73,7 +73,7 @@ export async function takeLaunch(
 }
 
 /** A launch: is the new instance's node Ready yet? (By its private DNS name, checked against its providerID.) */
-export async function join(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
+export async function checkNewNode(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
   const n = state.notice;
   const now = deps.now();
   const deadline = state.deadline ?? now;

@@ -48,7 +48,7 @@ function giveBackNext(state: RefreshState, did: Record<string, unknown>): Refres
   return { ...next(state, COST.waitLoop, { next: 'giveBack', ...did }), waitSeconds: 0 };
 }
 
-export async function advance(state: RefreshState, deps: Deps): Promise<RefreshState> {
+export async function replaceOldest(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const { journal } = await leaseOf(deps, state);
   // What the last evicting pass carried counts only while its batch is draining.
   if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined))

@@ -7,11 +7,11 @@ import {
   type RefreshJournal,
   resumeAt,
 } from '../core';
-import { groupOf, selectorOf } from '../input';
+import { groupOf } from '../input';
 import { acquireGroupLease } from '../aws/lease';
 import { executionName, uncordonAll } from '../drain';
 import type { Deps } from '../runtime';
-import { COST, freshJournal, next, saveJournal, type GroupMemory, type RefreshState } from './state';
+import { COST, freshJournal, next, saveJournal, type RefreshState } from './state';
 
 /**
  * How a refresh takes its group's lease, and what it does with a journal a stopped refresh left
@@ -25,7 +25,7 @@ import { COST, freshJournal, next, saveJournal, type GroupMemory, type RefreshSt
  * phase it stopped in (`resume`). One handed over by our own previous execution is adopted. A
  * retried step (the lease is ours already) says again what the first attempt did.
  */
-export async function acquire(state: RefreshState, deps: Deps): Promise<RefreshState> {
+export async function takeLease(state: RefreshState, deps: Deps): Promise<RefreshState> {
   if (state.continuedFrom) {
     // Our own previous execution handed over: take its lease (it may not have finished yet) and adopt its journal.
     const c = state.continuation;
@@ -144,77 +144,4 @@ function resumed(state: RefreshState, journal: RefreshJournal, did: Record<strin
     resume: at,
     resumedFrom: journal.resumedFrom?.execution,
   };
-}
-
-/**
- * What can be put back without draining: uncordon our nodes that still run, and MaxSize where
- * desired already fits under it. Desired is never lowered here: the ASG would choose which
- * instance to terminate (the oldest, usually) and its pods would go without eviction. Surplus left
- * in place is reported; the next refresh or replenish gives it back.
- */
-async function restore(deps: Deps, group: string, journal: RefreshJournal): Promise<Record<string, unknown>> {
-  const uncordoned = await uncordonAll(deps.kube, journal.cordoned);
-  const g = groupOf(deps, group);
-  const asgs = await deps.autoscaling.describeGroups(selectorOf(g));
-  const maxRestored: string[] = [];
-  const surplusLeft: string[] = [];
-  for (const a of asgs) {
-    const home = journal.original[a.name];
-    if (!home) continue;
-    if (a.desired > home.desired) surplusLeft.push(`${a.name}: desired ${a.desired} (home ${home.desired})`);
-    if (a.max !== home.max && a.desired <= home.max) {
-      await deps.autoscaling.updateSize(a.name, { max: home.max });
-      maxRestored.push(`${a.name}: max ${a.max} -> ${home.max}`);
-    }
-  }
-  return { uncordoned, maxRestored, ...(surplusLeft.length ? { surplusLeftInPlace: surplusLeft } : {}) };
-}
-
-/**
- * Last resort when giving back failed too: restore what can be restored without draining, record
- * the home layout in the lease memory (so the next refresh or replenish gives the surplus left in
- * place back, rather than taking it for home), and release. A retry after this step did its work
- * finds the lease released and says, from the group as it is, what was left in place.
- */
-export async function forceRestore(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const rec = await deps.lease.get(state.group);
-  const failure = state.failure ?? state.giveBackFailure;
-  const withFailure = (s: RefreshState) => ({ ...s, ...(failure ? { failure } : {}) });
-  if (rec?.holder !== state.execution) {
-    const home = (rec?.memory as GroupMemory | undefined)?.home ?? {};
-    const asgs = await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
-    const left = asgs
-      .filter((a) => home[a.name] && (a.desired > home[a.name].desired || a.max > home[a.name].max))
-      .map((a) => `${a.name}: desired ${a.desired}, max ${a.max} (home ${home[a.name].desired}/${home[a.name].max})`);
-    return withFailure(
-      next(state, COST.task, {
-        restored: `already done: the lease of group ${state.group} is ${rec?.holder ? `held by ${rec.holder}` : 'released'}`,
-        ...(left.length
-          ? {
-              surplusLeftInPlace: left,
-              homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back',
-            }
-          : {}),
-      }),
-    );
-  }
-  const journal = rec.journal as RefreshJournal;
-  const restored = await restore(deps, state.group, journal);
-  const memory = (rec.memory as GroupMemory | undefined) ?? {};
-  if (journal.surged || Object.keys(journal.original).length) {
-    await deps.lease.writeMemory(state.group, state.execution, {
-      ...memory,
-      home: { ...(memory.home ?? {}), ...journal.original },
-    });
-  }
-  await deps.lease.release(state.group, state.execution);
-  return withFailure(
-    next(state, COST.task, {
-      restored,
-      ...(restored.surplusLeftInPlace
-        ? { homeLayout: 'remembered in the lease memory: the next replenish or refresh gives it back' }
-        : {}),
-      released: true,
-    }),
-  );
 }

@@ -7,7 +7,7 @@
 import { parseConfig } from '../../lib/config/schema';
 import { dispatch } from '../../lambdas/interruption/handler';
 import { LeaseStore } from '../../lambdas/aws/lease';
-import type { InterruptionState } from '../../lambdas/interruption/steps';
+import type { InterruptionState } from '../../lambdas/interruption/state';
 import { WorkflowRunner } from '../../sim/workflows/runner';
 import { Simulator } from '../../sim/simulator';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

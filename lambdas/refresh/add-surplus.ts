@@ -1,0 +1,81 @@
+import { planSurge, readyWaitSeconds, SurgeBlockedError, type AsgState } from '../core';
+import { groupOf, selectorOf } from '../input';
+import { executionName } from '../drain';
+import type { Deps } from '../runtime';
+import { COST, leaseOf, look, next, saveJournal, type RefreshState } from './state';
+
+/** Adds the surplus nodes (journaling every original desired and MaxSize, and the targets, first). */
+export async function addSurplus(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const lease = await leaseOf(deps, state);
+  let journal = lease.journal;
+  const applied: string[] = [];
+  let planned: Record<string, unknown>[] = [];
+  let current: readonly AsgState[] | undefined;
+  if (!journal.surged) {
+    const { settings, snapshot, c, now } = await look(deps, state);
+    current = snapshot.asgs;
+    const p = planSurge(snapshot.asgs, c, settings, now);
+    if (p.blocked > 0)
+      throw new SurgeBlockedError(
+        `cannot add ${settings.surplus} surplus node(s) to group ${state.group}: ${p.blockedReason}`,
+      );
+    // Surplus an earlier refresh had to keep is not home: its home layout is remembered in the lease.
+    const home = lease.memory.home ?? {};
+    const original = Object.fromEntries(
+      snapshot.asgs.map((a) => [a.name, home[a.name] ?? { desired: a.desired, max: a.max }]),
+    );
+    const surgeTargets = Object.fromEntries(
+      p.changes.map((ch) => [
+        ch.asg,
+        { desired: ch.toDesired, ...(ch.raiseMaxTo !== undefined ? { max: ch.raiseMaxTo } : {}) },
+      ]),
+    );
+    journal = {
+      ...journal,
+      original,
+      surged: true,
+      surgeTargets,
+      phase: 'surge',
+      since: now,
+      learned: journal.learned ?? lease.memory.learned,
+      deadline: now + settings.joinTimeoutSeconds * 1000,
+    };
+    await saveJournal(deps, state, journal);
+    planned = p.changes.map((ch) => ({
+      asg: ch.asg,
+      desired: `${ch.fromDesired} -> ${ch.toDesired}`,
+      ...(ch.raiseMaxTo ? { maxSize: `${snapshot.asgs.find((a) => a.name === ch.asg)!.max} -> ${ch.raiseMaxTo}` } : {}),
+    }));
+  }
+  // Apply what is not applied yet: a retried step (throttled, crashed) finishes the job, never doubles it.
+  const targets = journal.surgeTargets ?? {};
+  current ??= await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
+  for (const [asg, t] of Object.entries(targets)) {
+    const a = current.find((x) => x.name === asg);
+    if (!a || a.desired >= t.desired) continue;
+    if (t.max !== undefined && a.max < t.max)
+      await deps.autoscaling.updateSize(asg, { max: t.max, desired: t.desired });
+    else await deps.autoscaling.setDesiredCapacity(asg, t.desired);
+    applied.push(asg);
+  }
+  const added = Object.entries(targets).reduce(
+    (n, [asg, t]) => n + t.desired - (journal.original[asg]?.desired ?? t.desired),
+    0,
+  );
+  const from = state.resumedFrom ?? journal.resumedFrom?.execution;
+  const again =
+    'surplus journaled earlier' +
+    (from ? ` (resuming ${executionName(from)}, start ${new Date(journal.startedAt).toISOString()})` : '') +
+    `; applied now: ${applied.join(', ') || 'nothing, it is in place'}`;
+  // The first look at the surplus comes when the group's launches have taken to be Ready before.
+  const wait =
+    journal.phase === 'surge' && added > 0 ? readyWaitSeconds(journal.learned, journal.since, deps.now()) : 0;
+  return {
+    ...next(state, COST.task, {
+      added,
+      ...(planned.length ? { changes: planned } : { resumed: again }),
+      waitSeconds: wait,
+    }),
+    waitSeconds: wait,
+  };
+}

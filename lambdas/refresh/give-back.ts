@@ -1,0 +1,194 @@
+import {
+  DrainTimeoutError,
+  drainPollSeconds,
+  drainWaitSeconds,
+  planGiveBack,
+  ResourceNotFoundError,
+  type BatchMember,
+  type RefreshJournal,
+} from '../core';
+import { executionName } from '../drain';
+import { drainBatch, type BatchDrain } from '../drain-batch';
+import { INLINE_BUDGET_SECONDS, INLINE_WAIT_SECONDS } from './replace-oldest';
+import { terminateUnlessLeaving } from '../terminate';
+import type { Deps } from '../runtime';
+import { COST, freshJournal, leaseOf, look, next, saveJournal, type RefreshState } from './state';
+
+/**
+ * One give-back drain pass: cordons (journaled first, so cleanup knows) only what is not cordoned
+ * yet, then evicts with the batch loop's short in-step waits. A node is cordoned once, not at every
+ * pass: a budget that refuses for minutes costs evictions at a backed-off pace, not node patches.
+ */
+async function drainGiveBack(
+  deps: Deps,
+  state: RefreshState,
+  journal: RefreshJournal,
+  members: readonly BatchMember[],
+): Promise<{ pass: BatchDrain; journal: RefreshJournal }> {
+  const kube = await deps.kube();
+  const toCordon = members.map((m) => m.node).filter((n) => n && !journal.cordoned.includes(n));
+  let j = journal;
+  if (toCordon.length) {
+    j = { ...journal, cordoned: [...journal.cordoned, ...toCordon] };
+    await saveJournal(deps, state, j);
+    for (const n of toCordon) {
+      try {
+        await kube.cordon(n, executionName(state.execution));
+      } catch (e) {
+        if (!(e instanceof ResourceNotFoundError)) throw e;
+      }
+    }
+  }
+  const pass = await drainBatch(kube, members.map((m) => m.node).filter(Boolean), {
+    expectSeconds: drainWaitSeconds(j.learned, Number.POSITIVE_INFINITY),
+    ...(j.learned?.budgetSeconds !== undefined ? { refusalSeconds: j.learned.budgetSeconds } : {}),
+    maxWaitSeconds: INLINE_WAIT_SECONDS,
+    budgetSeconds: INLINE_BUDGET_SECONDS,
+    sleep: deps.sleep,
+    now: deps.now,
+  });
+  return { pass, journal: j };
+}
+
+/** The longest a give-back waits between passes while every pod left is refused by its budget. */
+export const GIVE_BACK_MAX_BACKOFF_SECONDS = 120;
+
+/**
+ * Gives the surplus back: drains, then terminates with decrement, the members that return each ASG
+ * to its original desired, and restores MaxSize. Loops (ASL) until done; the drain timeout applies.
+ */
+export async function giveBack(state: RefreshState, deps: Deps): Promise<RefreshState> {
+  const { journal, memory } = await leaseOf(deps, state);
+  const { settings, snapshot, c, now } = await look(deps, state);
+  let p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady);
+  const maxRestored: string[] = [];
+  if (p.remove.length === 0 && p.restoreMax.length) {
+    // Nothing to drain (the last batch went with decrement): MaxSize back, and the give-back is done in this pass.
+    for (const r of p.restoreMax) {
+      await deps.autoscaling.updateSize(r.asg, { max: r.max });
+      maxRestored.push(`${r.asg}: max ${r.max}`);
+    }
+    p = { ...p, restoreMax: [], done: true };
+  }
+  // Surplus kept, or never launched, is not home: remember the home layout so a later refresh or replenish gives it back.
+  const notHome = p.kept > 0 || Object.keys(p.neverLaunched).length > 0;
+  const unlaunched = Object.entries(p.neverLaunched).map(([asg, n]) => `${asg}: ${n}`);
+  const left = {
+    ...(p.kept
+      ? {
+          surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes`,
+        }
+      : {}),
+    ...(unlaunched.length
+      ? {
+          surplusNeverLaunched:
+            `${unlaunched.join(', ')} (their launches fail): left in place, the home layout ` +
+            `remembered; replenish gives it back once it launches`,
+        }
+      : {}),
+  };
+  if (p.done && journal.refreshAfterGiveBack) {
+    // The failed refresh's surplus is back: this one refreshes anew, keeping the start (what was replaced stays replaced).
+    await saveJournal(deps, state, {
+      ...freshJournal(state),
+      startedAt: journal.startedAt,
+      terminated: journal.terminated,
+      replaced: journal.replaced,
+      resumedFrom: journal.resumedFrom,
+    });
+    if (notHome)
+      await deps.lease.writeMemory(state.group, state.execution, {
+        ...memory,
+        home: { ...(memory.home ?? {}), ...journal.original },
+      });
+    return next(state, COST.waitLoop, {
+      done: true,
+      restart: true,
+      note:
+        `the surplus of ${executionName(journal.resumedFrom?.execution ?? '')} is back; refreshing anew from ` +
+        `${new Date(journal.startedAt).toISOString()}`,
+    });
+  }
+  if (p.done) {
+    await saveJournal(deps, state, { ...journal, phase: 'done', batch: [] });
+    // Kept surplus is not home: remember the home layout so a later refresh or replenish gives it
+    // back. What this refresh learned about the group's timing seeds the next one's waits.
+    const learnedNew =
+      journal.learned !== undefined && JSON.stringify(journal.learned) !== JSON.stringify(memory.learned);
+    if (notHome || learnedNew) {
+      await deps.lease.writeMemory(state.group, state.execution, {
+        ...memory,
+        ...(learnedNew ? { learned: journal.learned } : {}),
+        ...(notHome ? { home: { ...(memory.home ?? {}), ...journal.original } } : {}),
+      });
+    }
+    return next(state, COST.waitLoop, { done: true, ...(maxRestored.length ? { maxRestored } : {}), ...left });
+  }
+  const deadline =
+    journal.phase === 'giveBack' && journal.deadline !== undefined
+      ? journal.deadline
+      : now + settings.drainTimeoutSeconds * 1000;
+  let j: RefreshJournal = { ...journal, phase: 'giveBack', deadline };
+  if (journal.phase !== 'giveBack' || journal.deadline === undefined) await saveJournal(deps, state, j);
+  const { pass: result, journal: afterCordon } = await drainGiveBack(deps, state, j, p.remove);
+  j = afterCordon;
+  const terminated: string[] = [];
+  if (result.drained) {
+    const outcomes = await terminateUnlessLeaving(
+      deps.autoscaling,
+      snapshot.asgs,
+      p.remove.map((m) => m.instanceId),
+      true,
+    );
+    p.remove.forEach((m, i) =>
+      terminated.push(
+        `${m.instanceId} (${m.asg})` +
+          (outcomes[i].outcome === 'terminated'
+            ? ''
+            : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`),
+      ),
+    );
+    j = { ...j, cordoned: j.cordoned.filter((n) => !p.remove.some((m) => m.node === n)) };
+    await saveJournal(deps, state, j);
+  } else if (deps.now() > deadline) {
+    throw new DrainTimeoutError(
+      `could not drain surplus node(s) ${p.remove.map((m) => m.node).join(', ')} within ` +
+        `${settings.drainTimeoutSeconds}s: pods left ` +
+        `${result.remaining.join(', ')}${result.refused.length ? `; refused: ${result.refused.join(' | ')}` : ''}`,
+    );
+  }
+  for (const r of p.restoreMax) {
+    await deps.autoscaling.updateSize(r.asg, { max: r.max });
+    maxRestored.push(`${r.asg}: max ${r.max}`);
+  }
+  // Terminated: the next pass finds the ASGs home. Evicting: wait as long as the group's pods take to
+  // leave. Refused with nothing evicted: back off (the budget frees when its pods run elsewhere,
+  // which a poll every few seconds does not hasten), doubling up to two minutes, within the deadline.
+  const blocked =
+    !result.drained && result.evicted.length === 0 && result.refused.length > 0 ? (state.giveBackBlocked ?? 0) + 1 : 0;
+  const untilDeadline = Math.max(1, Math.ceil((deadline - deps.now()) / 1000));
+  const wait = result.drained
+    ? 1
+    : blocked > 0
+      ? Math.min(
+          untilDeadline,
+          GIVE_BACK_MAX_BACKOFF_SECONDS,
+          Math.max(drainPollSeconds(j.learned), 5 * 2 ** (blocked - 1)),
+        )
+      : result.evicted.length
+        ? drainWaitSeconds(j.learned, result.graceSeconds)
+        : drainPollSeconds(j.learned);
+  return {
+    ...next(state, COST.waitLoop, {
+      done: false,
+      draining: p.remove.map((m) => m.node),
+      evicted: result.evicted,
+      terminatedWithDecrement: terminated,
+      maxRestored,
+      ...(result.refused.length ? { refused: result.refused } : {}),
+      ...(blocked ? { backingOff: `every pod left refused: next look in ${wait}s` } : {}),
+    }),
+    waitSeconds: wait,
+    giveBackBlocked: blocked,
+  };
+}

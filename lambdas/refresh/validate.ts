@@ -1,0 +1,88 @@
+import { groupSettings } from '../config';
+import { batchSize, InvalidInputError } from '../core';
+import { parseStart, STARTED_BY, type StartEvent } from '../input';
+import type { Deps } from '../runtime';
+import { COST, type RefreshState } from './state';
+
+/**
+ * The refresh workflow's steps (the lease and recovery steps are in refresh-recovery.ts, the
+ * state they share in refresh-state.ts).
+ */
+
+/** Checks the start input before anything is read or changed, and says what is allowed. */
+export async function validate(event: StartEvent, deps: Deps): Promise<RefreshState> {
+  const { group: g, dryRun, extra } = parseStart(event.input, deps, ['continuation']);
+  let continuation: RefreshState['continuation'];
+  let startedAt = Date.parse(event.startTime);
+  if (extra.continuation !== undefined) {
+    continuation = checkContinuation(
+      extra.continuation,
+      (event.input as Record<string, unknown>)[STARTED_BY],
+      event.stateMachineArn,
+      Date.parse(event.startTime),
+    );
+    startedAt = continuation.startedAt;
+  }
+  const settings = groupSettings(g);
+  return {
+    group: g.name,
+    dryRun,
+    execution: event.executionArn,
+    stateMachine: event.stateMachineArn,
+    startedAt,
+    events: 3 + COST.task,
+    historyBudget: deps.config.historyEventBudget,
+    executionStartedAt: Date.parse(event.startTime),
+    ...(continuation ? { continuedFrom: continuation.from, continuation } : {}),
+    did: {
+      group: g.name,
+      role: g.role,
+      desiredReady: g.desiredReady,
+      surplus: settings.surplus,
+      batchSize: batchSize(settings),
+      startedAt: new Date(startedAt).toISOString(),
+      ...(continuation ? { continuedFrom: continuation.from } : {}),
+    },
+  };
+}
+
+const NOT_YOURS =
+  '"continuation" is set by node-manager itself when a refresh continues in a new execution; do not pass it';
+
+/**
+ * A continuation is accepted only as node-manager's own refresh passes it: from an execution of
+ * this same state machine, which started this one (Step Functions says so in
+ * AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID), with a start time a refresh can have, and the
+ * hand-over token that execution put in the lease (checked when the lease is taken). Anything else
+ * ends the execution with InvalidInput before anything is read or changed.
+ */
+function checkContinuation(
+  raw: unknown,
+  startedBy: unknown,
+  stateMachineArn: string,
+  now: number,
+): NonNullable<RefreshState['continuation']> {
+  const c = (typeof raw === 'object' && raw !== null ? raw : {}) as {
+    from?: unknown;
+    startedAt?: unknown;
+    token?: unknown;
+  };
+  const ours = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+  if (
+    typeof c.from !== 'string' ||
+    !c.from.startsWith(ours) ||
+    c.from.length > ours.length + 80 ||
+    startedBy !== c.from
+  )
+    throw new InvalidInputError(NOT_YOURS);
+  if (typeof c.token !== 'string' || !/^[0-9a-f]{32}$/.test(c.token)) throw new InvalidInputError(NOT_YOURS);
+  // A refresh's start is in the past, and not older than any refresh can run (365 days of continuations).
+  if (
+    typeof c.startedAt !== 'number' ||
+    !Number.isSafeInteger(c.startedAt) ||
+    c.startedAt > now ||
+    c.startedAt < now - 365 * 86_400_000
+  )
+    throw new InvalidInputError(NOT_YOURS);
+  return { from: c.from, startedAt: c.startedAt, token: c.token };
+}

@@ -1,0 +1,96 @@
+import { GIVE_BACK_BLOCKED_SECONDS, GIVE_BACK_RETRY_SECONDS, LeaseLostError, type ReplenishMemory } from '../core';
+import { drainNode, evictPass, executionName, uncordonAll, type DrainPass } from '../drain';
+import type { KubePort } from '../kube/port';
+import { terminateUnlessLeaving } from '../terminate';
+import type { Deps } from '../runtime';
+import { ReplenishJournal, ReplenishState } from './state';
+
+/**
+ * Drains the member being given back; once empty, terminates it with decrement. Gives up
+ * (uncordoned) past the drain timeout, or sooner when budgets have refused every pod left for
+ * {@link GIVE_BACK_BLOCKED_SECONDS}; either way that ASG's give-back rests for
+ * {@link GIVE_BACK_RETRY_SECONDS}, so the lease is not held pass after pass for nothing.
+ */
+export async function giveBack(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
+  const rec = await deps.lease.get(state.group);
+  if (rec?.holder !== state.execution)
+    throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
+  const journal = rec.journal as ReplenishJournal;
+  const target = journal.giveBack;
+  if (!target) return { ...state, did: { draining: false } };
+  const kube = await deps.kube();
+  // The first pass cordons (with our mark); later ones only evict: a refusing budget costs no node patches.
+  const pass = journal.marked
+    ? await evictOnly(kube, target.node)
+    : await drainNode(kube, target.node, executionName(state.execution));
+  if (!journal.marked && !pass.gone)
+    await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true }, deps.now());
+  const left = pass.remaining;
+  const refused = pass.refused;
+  const now = deps.now();
+  if (left.length === 0) {
+    await terminateUnlessLeaving(
+      deps.autoscaling,
+      await deps.autoscaling.describeGroups({ names: [target.asg] }),
+      [target.instanceId],
+      true,
+    );
+    await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
+    return {
+      ...state,
+      did: {
+        draining: false,
+        gaveBack: `${target.node} (${target.instanceId}) terminated with decrement in ${target.asg}`,
+      },
+    };
+  }
+  const blocked = pass.evicted.length === 0 && refused.length > 0;
+  const blockedSince = blocked ? (journal.blockedSince ?? now) : undefined;
+  const blockedFor = blockedSince === undefined ? 0 : (now - blockedSince) / 1000;
+  const timedOut = journal.deadline !== undefined && now > journal.deadline;
+  if (timedOut || blockedFor >= GIVE_BACK_BLOCKED_SECONDS) {
+    const why = timedOut
+      ? `could not be drained within the drain timeout (pods left: ` +
+        `${left.join(', ')}${refused.length ? `; refused: ${refused.join(' | ')}` : ''})`
+      : `had every pod left refused by its budget for ${Math.round(blockedFor)}s (pods left: ${left.join(', ')}; ` +
+        `refused: ${refused.join(' | ')})`;
+    await uncordonAll(kube, [target.node]);
+    const until = now + GIVE_BACK_RETRY_SECONDS * 1000;
+    const memory = (rec.memory as ReplenishMemory | undefined) ?? {};
+    await deps.lease.writeMemory(state.group, state.execution, {
+      ...memory,
+      giveBackHeld: { ...(memory.giveBackHeld ?? {}), [target.asg]: { until, why: `${target.node} ${why}` } },
+    });
+    await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
+    return {
+      ...state,
+      did: {
+        draining: false,
+        gaveUp: `${target.node} ${why}; uncordoned; ${target.asg} gives back again after ${new Date(until).toISOString()}`,
+      },
+    };
+  }
+  if (blockedSince !== journal.blockedSince)
+    await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true, blockedSince }, now);
+  return {
+    ...state,
+    did: {
+      draining: true,
+      node: target.node,
+      evicted: pass.evicted,
+      podsLeft: left,
+      ...(refused.length ? { refused } : {}),
+    },
+  };
+}
+
+/** A later pass of a drain: evict what may go, report what is left (the node is cordoned already). */
+async function evictOnly(kube: KubePort, node: string): Promise<DrainPass> {
+  const pass = await evictPass(kube, node);
+  return {
+    evicted: pass.evicted,
+    remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`),
+    refused: pass.refused,
+    gone: false,
+  };
+}

@@ -1,0 +1,49 @@
+import { planReplenish, type ReplenishMemory } from '../core';
+import { parseStart, type StartEvent } from '../input';
+import type { Deps } from '../runtime';
+import { lookAtGroup } from '../snapshot';
+import { ReplenishState } from './state';
+
+/**
+ * Checks the input, then (not for a dry run) looks at the group without the lease: when nobody
+ * holds it, nothing is being reaped, and a pass would change nothing (no reap, no raise, no
+ * MaxSize to restore, nothing to give back, memory as it is), the execution ends here, idle:
+ * one Lambda invocation and three transitions for the pass that runs every few minutes and
+ * almost always finds the group whole. Anything else takes the lease and plans again under it.
+ */
+export async function validate(event: StartEvent, deps: Deps): Promise<ReplenishState> {
+  const { group, dryRun } = parseStart(event.input, deps);
+  const state: ReplenishState = {
+    group: group.name,
+    dryRun,
+    execution: event.executionArn,
+    did: { group: group.name, role: group.role, desiredReady: group.desiredReady, dryRun },
+  };
+  if (dryRun) return state;
+  const rec = await deps.lease.get(group.name);
+  const memory = (rec?.memory as ReplenishMemory | undefined) ?? {};
+  if (rec?.holder || Object.keys(memory.reaping ?? {}).length) return { ...state, idle: false };
+  const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
+  const p = planReplenish(snapshot.asgs, c, settings, memory, now);
+  const acts = p.reap.length || p.raise.length || p.restoreMax.length || p.giveBack;
+  if (acts) return { ...state, idle: false };
+  // Nothing to change but the bookkeeping (a launch failure seen lengthens an ASG's back-off):
+  // kept by a conditional write, without the lease. During a Spot outage every failed launch
+  // retry starts a pass; each ends here, one invocation, instead of taking the lease.
+  const noted =
+    JSON.stringify(p.memory) !== JSON.stringify(memory)
+      ? await deps.lease.writeMemoryUnheld(group.name, p.memory, rec?.memory)
+      : undefined;
+  return {
+    ...state,
+    idle: true,
+    did: {
+      ...state.did,
+      idle: `${p.ready} Ready of ${p.desiredReady}, ${p.launching} launching: nothing to do`,
+      ...(noted !== undefined
+        ? { backoff: noted ? 'launch failures noted' : 'another execution is at work on the group' }
+        : {}),
+      ...(p.notes.length ? { notes: p.notes } : {}),
+    },
+  };
+}
