@@ -45,7 +45,16 @@ export interface RefreshState {
   readonly giveBackBlocked?: number;
   /** Set by a Catch when giving the surplus back failed. */
   readonly giveBackFailure?: { readonly Error: string; readonly Cause: string };
+  /** Where "Replaced all?" goes: wait and pass again, or give the surplus back. */
+  readonly next?: 'wait' | 'giveBack';
+  /** "Surplus given back?": the give-back is done. */
+  readonly done?: boolean;
+  /** "Surplus given back?": a taken-over give-back is done, refresh anew. */
+  readonly restart?: boolean;
 }
+
+/** The fields the ASL's Choices branch on, which the steps set beside `did`. */
+const CONTROL = ['next', 'done', 'restart'] as const;
 
 /** What outlives executions in the lease item: the home layout when surplus had to be kept. */
 export interface GroupMemory {
@@ -82,8 +91,18 @@ export async function saveJournal(deps: Deps, state: RefreshState, journal: Refr
   await deps.lease.writeJournal(state.group, state.execution, journal, deps.now());
 }
 
+/**
+ * The state a step returns: `did` (the report) and the fields the ASL branches on, which each
+ * step sets afresh. They are in `did` too, for one release: an execution started before a deploy
+ * runs the previous ASL, which reads `$.did.next`, `$.did.done` and `$.did.restart`.
+ */
 export function next(state: RefreshState, cost: number, did: Record<string, unknown>): RefreshState {
-  return { ...state, events: state.events + cost, did };
+  const out: Record<string, unknown> = { ...state, events: state.events + cost, did };
+  for (const k of CONTROL) {
+    if (did[k] === undefined) delete out[k];
+    else out[k] = did[k];
+  }
+  return out as unknown as RefreshState;
 }
 
 export function freshJournal(state: RefreshState): RefreshJournal {

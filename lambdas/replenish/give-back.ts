@@ -17,7 +17,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
     throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
   const journal = rec.journal as ReplenishJournal;
   const target = journal.giveBack;
-  if (!target) return { ...state, did: { draining: false } };
+  if (!target) return { ...state, draining: false, did: { draining: false } };
   const kube = await deps.kube();
   // The first pass cordons (with our mark); later ones only evict: a refusing budget costs no node patches.
   const pass = journal.marked
@@ -38,6 +38,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
     await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
     return {
       ...state,
+      draining: false,
       did: {
         draining: false,
         gaveBack: `${target.node} (${target.instanceId}) terminated with decrement in ${target.asg}`,
@@ -64,6 +65,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
     await deps.lease.writeJournal(state.group, state.execution, { execution: state.execution, cordoned: [] }, now);
     return {
       ...state,
+      draining: false,
       did: {
         draining: false,
         gaveUp: `${target.node} ${why}; uncordoned; ${target.asg} gives back again after ${new Date(until).toISOString()}`,
@@ -74,6 +76,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
     await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true, blockedSince }, now);
   return {
     ...state,
+    draining: true,
     did: {
       draining: true,
       node: target.node,

@@ -28,6 +28,7 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
   }
   return {
     ...state,
+    draining,
     did: {
       ready: p.ready,
       desiredReady: p.desiredReady,

@@ -14,6 +14,11 @@ export interface ReplenishState {
   readonly skipped?: boolean;
   /** Set by validate: a look without the lease found nothing to do; the execution ends at once. */
   readonly idle?: boolean;
+  /**
+   * Where "Giving capacity back?" and "Drained?" go: a node is being given back. Also in `did`
+   * for one release (the previous ASL reads `$.did.draining`).
+   */
+  readonly draining?: boolean;
   readonly did?: Record<string, unknown>;
   readonly failure?: { readonly Error: string; readonly Cause: string };
 }
