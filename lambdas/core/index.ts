@@ -9,3 +9,4 @@ export * from './replenish';
 export * from './notices';
 export * from './interruption';
 export * from './learn';
+export * from './advance';

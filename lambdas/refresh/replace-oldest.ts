@@ -1,19 +1,12 @@
 import { groupSettings } from '../config';
 import {
-  checkWhole,
+  advanceStart,
+  planAdvance,
   DrainTimeoutError,
   drainPollSeconds,
   drainWaitSeconds,
-  FIRST_READY_POLL_SECONDS,
-  interruptionsInFlight,
   learnDrain,
-  learnReady,
-  pickBatch,
-  readySample,
   readyWaitSeconds,
-  RefreshStuckError,
-  ReplacementTimeoutError,
-  SurgeTimeoutError,
   type BatchMember,
   type Learned,
   type RefreshJournal,
@@ -53,16 +46,15 @@ export async function replaceOldest(state: RefreshState, deps: Deps): Promise<Re
   // What the last evicting pass carried counts only while its batch is draining.
   if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined))
     state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
-  if (journal.phase === 'giveBack' || journal.phase === 'done')
-    return giveBackNext(state, { note: 'every old node is replaced' });
-  // A batch a stopped refresh had drained and begun terminating (taken over with its journal).
-  if (journal.phase === 'terminating') return terminateBatch(state, deps, journal, undefined);
-  if (journal.phase === 'drain' && journal.batch.length) return drainLater(state, deps, journal);
-  return readyThenPick(state, deps, journal);
+  const start = advanceStart(journal).kind;
+  if (start === 'giveBack') return giveBackNext(state, { note: 'every old node is replaced' });
+  if (start === 'terminate') return terminateBatch(state, deps, journal, undefined);
+  if (start === 'drainAgain') return drainLater(state, deps, journal);
+  return lookThenAct(state, deps, journal);
 }
 
-/** Waits for the group to be whole (surplus or replacements Ready), learns how long that took, then picks and evicts the next batch. */
-async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJournal): Promise<RefreshState> {
+/** Looks at the group and performs what core/advance.ts decides: wait, go on to the give-back, fail, or pick and evict. */
+async function lookThenAct(state: RefreshState, deps: Deps, journal: RefreshJournal): Promise<RefreshState> {
   const { settings, snapshot, c, now } = await look(deps, state);
   // A step that stopped between journaling a termination and AWS's answer: terminate what still runs.
   const again = (journal.terminating ?? []).filter((b) =>
@@ -77,96 +69,20 @@ async function readyThenPick(state: RefreshState, deps: Deps, journal: RefreshJo
       again.map((b) => b.instanceId),
       false,
     );
-  const r = checkWhole(snapshot.asgs, c, settings, journal.surged);
-  const waiting = journal.phase === 'surge' || journal.phase === 'replace';
-  if (!r.whole) {
-    if (journal.deadline !== undefined && now > journal.deadline) {
-      const list =
-        r.waitingFor.map((w) => `${w.instanceId} in ${w.asg} (${w.state}, ${w.ageSeconds}s old)`).join(', ') ||
-        'no instance launched';
-      const msg =
-        `group ${state.group} has ${r.ready} Ready node(s), needs ${r.want}, after ` +
-        `${settings.joinTimeoutSeconds}s; waiting for: ${list}`;
-      throw journal.phase === 'surge' ? new SurgeTimeoutError(msg) : new ReplacementTimeoutError(msg);
-    }
-    return waitThen(
-      state,
-      waiting ? readyWaitSeconds(journal.learned, journal.since, now) : FIRST_READY_POLL_SECONDS,
-      { whole: false, ready: r.ready, want: r.want, ...(r.waitingFor.length ? { waitingFor: r.waitingFor } : {}) },
-      deps.now(),
-    );
+  const cmd = planAdvance(journal, { snapshot, c }, settings, now);
+  if (cmd.kind === 'fail') throw cmd.error;
+  if (cmd.kind !== 'pick') {
+    if (cmd.journal) await saveJournal(deps, state, cmd.journal);
+    if (cmd.kind === 'giveBack') return giveBackNext(state, cmd.did);
+    return waitThen(state, cmd.seconds, cmd.did, deps.now());
   }
-  // Whole: what the launches took, to the second, from the nodes' Ready transitions.
-  const sample = waiting && journal.since !== undefined ? readySample(snapshot.nodes, journal.since) : undefined;
-  const learned = sample !== undefined ? learnReady(journal.learned, sample) : journal.learned;
-  // A Spot storm pauses voluntary disruption: no new batch while interruption drains are in flight.
-  const draining = interruptionsInFlight(snapshot.nodes, state.group, now);
-  if (draining.length) {
-    return waitThen(
-      state,
-      FIRST_READY_POLL_SECONDS,
-      {
-        paused: `${draining.length} interruption drain(s) in flight: ${draining
-          .slice(0, 5)
-          .map((d) => `${d.node} (${d.kind})`)
-          .join(', ')}`,
-      },
-      deps.now(),
-    );
-  }
-  const p = pickBatch(snapshot.asgs, c, settings, journal, now);
-  const readyTook = sample !== undefined ? { readyAfter: `${Math.round(sample)}s` } : {};
-  if (p.batch.length === 0 && p.oldRemaining === 0) {
-    await saveJournal(deps, state, {
-      ...journal,
-      phase: 'giveBack',
-      batch: [],
-      terminating: [],
-      learned,
-      deadline: now + settings.drainTimeoutSeconds * 1000,
-    });
-    return giveBackNext(state, { done: true, replaced: journal.replaced, ...readyTook });
-  }
-  if (p.batch.length === 0) {
-    // Old nodes remain but none can go now (their ASG cannot launch, or they are not Ready): wait, within the join timeout.
-    const deadline = waiting ? now + settings.joinTimeoutSeconds * 1000 : (journal.deadline ?? now);
-    if (!waiting && now > deadline) {
-      throw new RefreshStuckError(
-        `${p.oldRemaining} old node(s) of group ${state.group} cannot be replaced: ` +
-          `${p.skipped.map((s) => `${s.instanceId} (${s.asg}: ${s.reason})`).join('; ') || 'none is Ready'}`,
-      );
-    }
-    await saveJournal(deps, state, { ...journal, phase: 'drain', batch: [], terminating: [], learned, deadline });
-    return waitThen(
-      state,
-      FIRST_READY_POLL_SECONDS,
-      { whole: true, oldRemaining: p.oldRemaining, skipped: p.skipped, ...readyTook },
-      deps.now(),
-    );
-  }
-  // Journal the batch and its cordons in one write before touching a node: cleanup must know them.
-  const picked: RefreshJournal = {
-    ...journal,
-    phase: 'drain',
-    batch: p.batch,
-    final: p.final,
-    terminating: [],
-    cordoned: [
-      ...journal.cordoned.filter((n) => !(journal.terminating ?? []).some((b) => b.node === n)),
-      ...p.batch.map((b) => b.node).filter((n) => !journal.cordoned.includes(n)),
-    ],
-    learned,
-    since: now,
-    deadline: now + settings.drainTimeoutSeconds * 1000,
-  };
+  // Evict the picked batch's pods (cordoning first); terminate it at once if it drained within the step.
+  const picked = cmd.journal;
+  const learned = picked.learned;
   await saveJournal(deps, state, picked);
-  const pass = await drainPass(deps, state, p.batch, learned, true);
+  const pass = await drainPass(deps, state, picked.batch, learned, true);
   const did = {
-    batch: p.batch.map((b) => `${b.node} (${b.instanceId}, ${b.zone})`),
-    oldRemaining: p.oldRemaining,
-    ...(p.final ? { last: 'the surplus stands in for this batch: terminated with decrement' } : {}),
-    ...(p.skipped.length ? { skipped: p.skipped } : {}),
-    ...readyTook,
+    ...cmd.did,
     evicted: pass.evicted.length,
     ...(pass.waitedSeconds ? { waitedInStep: `${pass.waitedSeconds}s` } : {}),
   };
