@@ -1,67 +1,198 @@
-import { EvictionBlockedError, podsToEvict, ResourceNotFoundError } from './core';
+import { EvictionBlockedError, podsHoldingDrain, podsToEvict, ResourceNotFoundError } from './core';
 import type { KubePort, PodInfo } from './kube/port';
 
-export interface DrainPass {
-  /** Pods evicted by this pass. */
+export interface DrainOptions {
+  /** Cordon first, with this mark (a drain's first pass); later passes only evict. */
+  readonly cordonBy?: string;
+  /** The grace period each eviction gives its pod (undefined: the pod's own). @default the pod's own */
+  readonly grace?: (pod: PodInfo) => number | undefined;
+  /**
+   * Try every pod at each round. By default, once an owner's pod is refused, the owner's other pods
+   * wait for the next round (they share a budget in practice, and each call would be refused).
+   */
+  readonly tryEveryPod?: boolean;
+  /** Seconds evicted pods are expected to take to stop (the group's learned drain time). */
+  readonly expectSeconds: number;
+  /** Seconds a refusing budget is expected to take to free (learned); `expectSeconds` when unknown. */
+  readonly refusalSeconds?: number;
+  /** The longest single wait slept inside the invocation (0: one round, no wait). */
+  readonly maxWaitSeconds: number;
+  /** The most the pass spends, calls and waits, before it leaves the rest to the workflow's Wait. */
+  readonly budgetSeconds: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+}
+
+export interface DrainResult {
+  readonly drained: boolean;
   readonly evicted: readonly string[];
-  /** Pods still on the node (terminating ones included): drained means none. */
+  /** Pods still on the batch's nodes at the last look (evicted ones still stopping count). */
   readonly remaining: readonly string[];
   /** What refused an eviction: the API server's words, naming the PodDisruptionBudget. */
   readonly refused: readonly string[];
-  /** The node is gone already. */
-  readonly gone: boolean;
+  /** The longest grace period among the pods still leaving. */
+  readonly graceSeconds: number;
+  /** Seconds slept inside the invocation. */
+  readonly waitedSeconds: number;
+  /** When this invocation last evicted a pod (what a wait for pods to stop counts from). */
+  readonly lastEvictionAt?: number;
+  /** What a refusing budget took to free, as this invocation measured it (undefined: no budget refused and freed). */
+  readonly refusalSeconds?: number;
+  /** The pods this invocation evicted were seen gone: how long after the last eviction, and whether at the first look. */
+  readonly stopped?: { readonly afterSeconds: number; readonly firstLook: boolean };
+  /** The pods still on the nodes at the last look, as listed. */
+  readonly remainingPods: readonly PodInfo[];
+  /** Nodes found gone when cordoned. */
+  readonly gone: readonly string[];
 }
 
-/**
- * One pass of a drain, as `kubectl drain` does it: cordon (with our mark), evict through the
- * Eviction API whatever may go (not DaemonSet or mirror pods, not pods already leaving), and
- * report what is left. Callers poll until nothing is left or their timeout.
- */
-export async function drainNode(kube: KubePort, node: string, by: string): Promise<DrainPass> {
-  try {
-    await kube.cordon(node, by);
-  } catch (e) {
-    if (e instanceof ResourceNotFoundError) return { evicted: [], remaining: [], refused: [], gone: true };
-    throw e;
-  }
-  const pass = await evictPass(kube, node);
-  return {
-    evicted: pass.evicted,
-    remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`),
-    refused: pass.refused,
-    gone: false,
-  };
-}
+const key = (p: PodInfo) => `${p.namespace}/${p.name}`;
+/** Pods of one owner share a budget in practice: once one is refused, the others wait for the next round. */
+const ownerOf = (p: PodInfo) => (p.ownerName ? `${p.namespace}/${p.ownerKind ?? ''}/${p.ownerName}` : key(p));
 
 /**
- * Evicts, through the Eviction API, every pod of the node that may go (not DaemonSet or mirror
- * pods, not pods already leaving), each with the grace period `grace` gives it (undefined: the
- * pod's own). Returns what it evicted, what budgets refused, and the pods still on the node:
- * drained means none, as kubectl drain waits (evicted pods still terminating count).
+ * Drains nodes as far as short waits allow in one invocation, as `kubectl drain` does: cordon
+ * (with our mark, on a first pass), evict through the Eviction API what core/drain.ts says may go,
+ * and wait for what is leaving. Waiting a few seconds inside the step costs less than a Wait, a
+ * Task and a Choice (three state transitions) and a fresh read of every node's pods, so the waits
+ * a drain is made of (a disruption budget freeing once an evicted pod's replacement runs, evicted
+ * pods stopping) are slept here when they are short, and left to the workflow's Wait when not.
  */
-export async function evictPass(
-  kube: KubePort,
-  node: string,
-  grace: (pod: PodInfo) => number | undefined = () => undefined,
-): Promise<{ evicted: string[]; refused: string[]; staying: PodInfo[] }> {
-  const pods = await kube.listPodsOnNode(node);
+export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOptions): Promise<DrainResult> {
+  const start = o.now();
+  let lastEvictionAt: number | undefined;
+  let looksSinceEviction = 0;
   const evicted: string[] = [];
   const refused = new Set<string>();
-  for (const pod of podsToEvict(pods)) {
-    try {
-      if ((await kube.evictPod(pod.namespace, pod.name, grace(pod))) === 'evicted')
-        evicted.push(`${pod.namespace}/${pod.name}`);
-    } catch (e) {
-      if (!(e instanceof EvictionBlockedError)) throw e;
-      refused.add(e.reason);
+  let waited = 0;
+  // The pods each node still holds, as last listed; those still to evict.
+  const onNode = new Map<string, PodInfo[]>();
+  let toEvict: PodInfo[] = [];
+  const gone: string[] = [];
+  const look = async (node: string) => {
+    const pods = podsHoldingDrain(await kube.listPodsOnNode(node));
+    if (pods.length) onNode.set(node, pods);
+    else onNode.delete(node);
+    const pending = new Set(toEvict.map(key));
+    toEvict.push(...podsToEvict(pods).filter((p) => !pending.has(key(p))));
+  };
+  for (const node of nodes) {
+    if (o.cordonBy) {
+      try {
+        await kube.cordon(node, o.cordonBy);
+      } catch (e) {
+        if (e instanceof ResourceNotFoundError) {
+          gone.push(node);
+          continue;
+        }
+        throw e;
+      }
     }
+    await look(node);
   }
-  return { evicted, refused: [...refused], staying: pods.filter(holdsDrain) };
-}
-
-/** A pod a drain waits for: not a DaemonSet's or a mirror, not finished (evicted ones still stopping count). */
-export function holdsDrain(p: PodInfo): boolean {
-  return !p.isDaemonSet && !p.isMirror && p.phase !== 'Succeeded' && p.phase !== 'Failed';
+  const evictRound = async () => {
+    const blocked = new Set<string>();
+    const left: PodInfo[] = [];
+    for (const pod of toEvict) {
+      if (!o.tryEveryPod && blocked.has(ownerOf(pod))) {
+        left.push(pod);
+        continue;
+      }
+      try {
+        if ((await kube.evictPod(pod.namespace, pod.name, o.grace?.(pod))) === 'evicted') {
+          evicted.push(key(pod));
+          lastEvictionAt = o.now();
+          looksSinceEviction = 0;
+        }
+      } catch (e) {
+        if (!(e instanceof EvictionBlockedError)) throw e;
+        refused.add(e.reason);
+        blocked.add(ownerOf(pod));
+        left.push(pod);
+      }
+    }
+    toEvict = left;
+  };
+  await evictRound();
+  // The budget counts the whole pass, calls included: a large batch's evictions leave less time to wait.
+  const canWait = (s: number) => s <= o.maxWaitSeconds && (o.now() - start) / 1000 + s <= o.budgetSeconds;
+  let stopped: DrainResult['stopped'];
+  // Two waits make a drain: a refusing budget to free (its pods' replacements to start), and the
+  // evicted pods to stop. Each is expected to take its unit, counted from the last eviction; a
+  // check that comes too early is followed by short polls (1, 2, 4 s...), which measure the unit
+  // closely, and checks that find the wait over try a second less now and then.
+  let budgetUnit = Math.max(1, Math.ceil(o.refusalSeconds ?? o.expectSeconds));
+  let stopUnit = Math.max(1, Math.ceil(o.expectSeconds));
+  let missedRefusal = 0;
+  let missedStop = 0;
+  // First checks in a row that found a budget freed: only after a few is a shorter wait tried (a miss costs an eviction call).
+  let hits = 0;
+  // Whether a check came too early this pass, so that the unit was measured rather than guessed.
+  let measured = o.refusalSeconds !== undefined;
+  while (onNode.size > 0) {
+    const refusing = toEvict.length > 0;
+    const unit = refusing ? budgetUnit : stopUnit;
+    const from = lastEvictionAt ?? start;
+    // After a miss: 1, 2, 4 ... seconds, never more than the unit (a budget that never frees is not polled every second).
+    const misses = refusing ? missedRefusal : missedStop;
+    const wait = misses
+      ? Math.min(unit, 2 ** (misses - 1))
+      : Math.max(1, Math.ceil((from + unit * 1000 - o.now()) / 1000));
+    if (!canWait(wait)) break;
+    await o.sleep(wait * 1000);
+    waited += wait;
+    if (refusing) {
+      // Try the refused pods again, without listing the nodes again.
+      const before = lastEvictionAt;
+      refused.clear();
+      await evictRound();
+      if (lastEvictionAt !== before) {
+        hits = missedRefusal > 0 ? 0 : hits + 1;
+        if (before !== undefined && missedRefusal > 0) {
+          budgetUnit = Math.max(1, Math.round((lastEvictionAt! - before) / 1000));
+          measured = true;
+        } else if (!measured) {
+          // Never too early yet: the unit may be far too long; try a quarter less each time until a check is early.
+          budgetUnit = Math.max(1, budgetUnit - Math.ceil(budgetUnit / 4));
+        } else if (hits >= 3) {
+          budgetUnit = Math.max(1, budgetUnit - 1);
+          hits = 0;
+        }
+        missedRefusal = 0;
+      } else missedRefusal += 1;
+      continue;
+    }
+    // Everything is evicted: look at the nodes still holding pods (cordoned: only ours can be there).
+    for (const node of [...onNode.keys()]) await look(node);
+    looksSinceEviction += 1;
+    if (onNode.size === 0 && lastEvictionAt !== undefined) {
+      stopped = { afterSeconds: (o.now() - lastEvictionAt) / 1000, firstLook: looksSinceEviction === 1 };
+      stopUnit = missedStop > 0 ? Math.max(1, Math.round(stopped.afterSeconds)) : Math.max(1, stopUnit - 1);
+    }
+    missedStop = onNode.size > 0 && toEvict.length === 0 ? missedStop + 1 : 0;
+    if (toEvict.length) await evictRound();
+  }
+  const remaining = [...onNode.values()].flat();
+  return {
+    lastEvictionAt,
+    ...(budgetUnit !== Math.max(1, Math.ceil(o.refusalSeconds ?? o.expectSeconds))
+      ? { refusalSeconds: budgetUnit }
+      : {}),
+    ...(stopped ? { stopped } : {}),
+    drained: remaining.length === 0,
+    remainingPods: remaining,
+    gone,
+    evicted,
+    remaining: remaining.map(key),
+    refused: [...refused],
+    graceSeconds: Math.max(
+      0,
+      ...remaining.map((p) =>
+        p.stopsBy !== undefined ? Math.ceil((p.stopsBy - o.now()) / 1000) : (p.graceSeconds ?? 30),
+      ),
+    ),
+    waitedSeconds: waited,
+  };
 }
 
 /**
@@ -85,4 +216,24 @@ export async function uncordonAll(
 /** The short name of an execution ARN, for the cordon mark. */
 export function executionName(arn: string): string {
   return arn.split(':').pop() ?? arn;
+}
+
+/**
+ * One round of a drain over one node, without waiting: what replenish's give-back and the
+ * interruption drain do at each pass (their workflows wait between passes). Every pod that may go
+ * is tried at each round.
+ */
+export function drainOnce(
+  kube: KubePort,
+  node: string,
+  o: { readonly cordonBy?: string; readonly grace?: (pod: PodInfo) => number | undefined; readonly now: () => number },
+): Promise<DrainResult> {
+  return drain(kube, [node], {
+    ...o,
+    tryEveryPod: true,
+    expectSeconds: 0,
+    maxWaitSeconds: 0,
+    budgetSeconds: 0,
+    sleep: () => Promise.resolve(),
+  });
 }

@@ -10,3 +10,4 @@ export * from './notices';
 export * from './interruption';
 export * from './learn';
 export * from './advance';
+export * from './drain';

@@ -297,16 +297,3 @@ export function planGiveBack(
   const done = remove.length === 0 && restoreMax.length === 0;
   return { remove, restoreMax, kept, neverLaunched, done };
 }
-
-export interface EvictablePod {
-  readonly namespace: string;
-  readonly name: string;
-  readonly isDaemonSet: boolean;
-  readonly isMirror: boolean;
-  readonly isTerminal: boolean;
-}
-
-/** Pods a drain must evict: not DaemonSet pods (they would come straight back), not mirror pods, not already leaving. */
-export function podsToEvict<P extends EvictablePod>(pods: readonly P[]): P[] {
-  return pods.filter((p) => !p.isDaemonSet && !p.isMirror && !p.isTerminal);
-}

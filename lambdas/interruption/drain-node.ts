@@ -1,5 +1,5 @@
 import { graceFor, heartbeatDue, hookDeadline, SPOT_NOTICE_SECONDS, untilHeartbeat, type LedgerEntry } from '../core';
-import { evictPass } from '../drain';
+import { drainOnce } from '../drain';
 import { type InterruptionState } from './state';
 import type { Deps } from '../runtime';
 
@@ -45,10 +45,12 @@ export async function drainNode(state: InterruptionState, deps: Deps): Promise<I
       );
   }
   const left = (deadline - now) / 1000;
-  const { evicted, refused, staying } = await evictPass(await deps.kube(), state.node, (pod) =>
-    graceFor(pod.graceSeconds, left),
-  );
-  const remaining = staying.map((p) => `${p.namespace}/${p.name}`);
+  const pass = await drainOnce(await deps.kube(), state.node, {
+    grace: (pod) => graceFor(pod.graceSeconds, left),
+    now: deps.now,
+  });
+  const { evicted, refused, remaining } = pass;
+  const staying = pass.remainingPods;
   const drained = remaining.length === 0;
   const timeUp = !drained && now >= deadline;
   const poll = nextPoll(staying, evicted.length, refused.length, now, deadline);
@@ -83,7 +85,7 @@ export async function drainNode(state: InterruptionState, deps: Deps): Promise<I
  * the last grace period ends.
  */
 function nextPoll(
-  staying: ReadonlyArray<{ readonly stopsBy?: number; readonly isTerminal: boolean }>,
+  staying: ReadonlyArray<{ readonly stopsBy?: number; readonly deleting: boolean }>,
   evicted: number,
   refused: number,
   now: number,
@@ -92,7 +94,7 @@ function nextPoll(
   const left = Math.max(1, Math.ceil((deadline - now) / 1000));
   // Refused by a budget: another pod must become Ready elsewhere first, which takes a while.
   if (refused > 0) return Math.min(10, left);
-  if (staying.some((p) => !p.isTerminal)) return Math.min(5, left);
+  if (staying.some((p) => !p.deleting)) return Math.min(5, left);
   const last = Math.max(now, ...staying.map((p) => p.stopsBy ?? now + (evicted > 0 ? 5000 : 0)));
   return Math.max(1, Math.min(left, Math.ceil((last - now) / 1000) + 1));
 }

@@ -19,8 +19,8 @@ export interface PodInfo {
   readonly isDaemonSet: boolean;
   /** Static pods' mirrors: the kubelet owns them, the API cannot evict them. */
   readonly isMirror: boolean;
-  /** Already on its way out (deletionTimestamp set) or finished. */
-  readonly isTerminal: boolean;
+  /** On its way out: deletionTimestamp set (an eviction or deletion was accepted). */
+  readonly deleting: boolean;
   /** `spec.terminationGracePeriodSeconds` (Kubernetes' default is 30). */
   readonly graceSeconds?: number;
   /** For a pod on its way out: when its grace period ends (epoch ms), from deletionTimestamp + deletionGracePeriodSeconds. */
@@ -87,7 +87,7 @@ function toPodInfo(p: V1Pod): PodInfo {
     ownerName: owner?.name,
     isDaemonSet: owner?.kind === 'DaemonSet',
     isMirror: !!p.metadata?.annotations?.['kubernetes.io/config.mirror'],
-    isTerminal: !!p.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed',
+    deleting: !!p.metadata?.deletionTimestamp,
     graceSeconds: p.spec?.terminationGracePeriodSeconds,
     ...(p.metadata?.deletionTimestamp
       ? {

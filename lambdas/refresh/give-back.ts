@@ -7,8 +7,7 @@ import {
   type BatchMember,
   type RefreshJournal,
 } from '../core';
-import { executionName } from '../drain';
-import { drainBatch, type BatchDrain } from '../drain-batch';
+import { drain, executionName, type DrainResult } from '../drain';
 import { INLINE_BUDGET_SECONDS, INLINE_WAIT_SECONDS } from './replace-oldest';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
@@ -24,7 +23,7 @@ async function drainGiveBack(
   state: RefreshState,
   journal: RefreshJournal,
   members: readonly BatchMember[],
-): Promise<{ pass: BatchDrain; journal: RefreshJournal }> {
+): Promise<{ pass: DrainResult; journal: RefreshJournal }> {
   const kube = await deps.kube();
   const toCordon = members.map((m) => m.node).filter((n) => n && !journal.cordoned.includes(n));
   let j = journal;
@@ -39,7 +38,7 @@ async function drainGiveBack(
       }
     }
   }
-  const pass = await drainBatch(kube, members.map((m) => m.node).filter(Boolean), {
+  const pass = await drain(kube, members.map((m) => m.node).filter(Boolean), {
     expectSeconds: drainWaitSeconds(j.learned, Number.POSITIVE_INFINITY),
     ...(j.learned?.budgetSeconds !== undefined ? { refusalSeconds: j.learned.budgetSeconds } : {}),
     maxWaitSeconds: INLINE_WAIT_SECONDS,

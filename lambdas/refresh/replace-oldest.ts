@@ -12,8 +12,7 @@ import {
   type RefreshJournal,
 } from '../core';
 import { groupOf, selectorOf } from '../input';
-import { executionName } from '../drain';
-import { drainBatch, type BatchDrain } from '../drain-batch';
+import { drain, executionName, type DrainResult } from '../drain';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
 import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './state';
@@ -115,7 +114,7 @@ export const INLINE_WAIT_SECONDS = 15;
 export const INLINE_BUDGET_SECONDS = 60;
 
 /**
- * One drain pass over the batch, with short waits inside the invocation (see drain-batch.ts): no
+ * One drain pass over the batch, with short waits inside the invocation (see drain.ts): no
  * look at the group, only the batch's pods. The first pass cordons (with our mark).
  */
 function drainPass(
@@ -124,9 +123,9 @@ function drainPass(
   batch: readonly BatchMember[],
   learned: Learned | undefined,
   first: boolean,
-): Promise<BatchDrain> {
+): Promise<DrainResult> {
   return deps.kube().then((kube) =>
-    drainBatch(
+    drain(
       kube,
       batch.map((b) => b.node),
       {
@@ -143,7 +142,7 @@ function drainPass(
 }
 
 /** What a drain pass measured: how long pods took to stop, and a refusing budget to free. */
-function learnPass(l: Learned | undefined, pass: BatchDrain): Learned | undefined {
+function learnPass(l: Learned | undefined, pass: DrainResult): Learned | undefined {
   const out = pass.stopped ? learnDrain(l, pass.stopped.afterSeconds, pass.stopped.firstLook) : l;
   return pass.refusalSeconds !== undefined ? { ...out, budgetSeconds: pass.refusalSeconds } : out;
 }

@@ -1,6 +1,5 @@
 import { GIVE_BACK_BLOCKED_SECONDS, GIVE_BACK_RETRY_SECONDS, LeaseLostError, type ReplenishMemory } from '../core';
-import { drainNode, evictPass, executionName, uncordonAll, type DrainPass } from '../drain';
-import type { KubePort } from '../kube/port';
+import { drainOnce, executionName, uncordonAll } from '../drain';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
 import { ReplenishJournal, ReplenishState } from './state';
@@ -20,10 +19,11 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   if (!target) return { ...state, draining: false, did: { draining: false } };
   const kube = await deps.kube();
   // The first pass cordons (with our mark); later ones only evict: a refusing budget costs no node patches.
-  const pass = journal.marked
-    ? await evictOnly(kube, target.node)
-    : await drainNode(kube, target.node, executionName(state.execution));
-  if (!journal.marked && !pass.gone)
+  const pass = await drainOnce(kube, target.node, {
+    ...(journal.marked ? {} : { cordonBy: executionName(state.execution) }),
+    now: deps.now,
+  });
+  if (!journal.marked && pass.gone.length === 0)
     await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true }, deps.now());
   const left = pass.remaining;
   const refused = pass.refused;
@@ -84,16 +84,5 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
       podsLeft: left,
       ...(refused.length ? { refused } : {}),
     },
-  };
-}
-
-/** A later pass of a drain: evict what may go, report what is left (the node is cordoned already). */
-async function evictOnly(kube: KubePort, node: string): Promise<DrainPass> {
-  const pass = await evictPass(kube, node);
-  return {
-    evicted: pass.evicted,
-    remaining: pass.staying.map((p) => `${p.namespace}/${p.name}`),
-    refused: pass.refused,
-    gone: false,
   };
 }

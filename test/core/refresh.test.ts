@@ -6,7 +6,6 @@ import {
   pickBatch,
   planGiveBack,
   planSurge,
-  podsToEvict,
   type AsgState,
   type GroupSettings,
   type Snapshot,
@@ -285,24 +284,5 @@ describe('refresh planner', () => {
         },
       ),
     );
-  });
-
-  it('evicts neither DaemonSet nor mirror pods nor pods already leaving', () => {
-    const pod = (name: string, extra: object = {}) => ({
-      namespace: 'd',
-      name,
-      isDaemonSet: false,
-      isMirror: false,
-      isTerminal: false,
-      ...extra,
-    });
-    expect(
-      podsToEvict([
-        pod('web'),
-        pod('ds', { isDaemonSet: true }),
-        pod('static', { isMirror: true }),
-        pod('going', { isTerminal: true }),
-      ]).map((p) => p.name),
-    ).toEqual(['web']);
   });
 });
