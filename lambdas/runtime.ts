@@ -4,7 +4,7 @@ import { inlinedConfig, type Config } from './config';
 import { AutoScalingPort } from './aws/autoscaling';
 import { Ec2Port } from './aws/ec2';
 import { EksPort, EksTokenSource, SecretsPort } from './aws/eks';
-import { LeaseStore } from './aws/lease';
+import { LeaseStore } from './aws/lease-store';
 import { StepFunctionsPort } from './aws/stepfunctions';
 import { eksApiProvider, kubeconfigApiProvider } from './kube/client';
 import { KubePort } from './kube/port';

@@ -7,7 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Duration } from 'aws-cdk-lib';
-import { TTL_ATTRIBUTE } from '../lambdas/aws/lease';
+import { TTL_ATTRIBUTE } from '../lambdas/aws/lease-store';
 import type { Workflow } from '../lambdas/workflows';
 import { functionRole } from './access';
 import { addAlarms } from './alarms';

@@ -11,3 +11,4 @@ export * from './interruption';
 export * from './learn';
 export * from './advance';
 export * from './drain';
+export * from './memory';

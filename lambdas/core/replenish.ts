@@ -1,36 +1,8 @@
 import { isLeavingAsgState, type Classification } from './classify';
 import { placeIncrease, slotOf, type Slot } from './capacity';
 import { launchBackoffSeconds } from './health';
+import type { GroupMemory } from './memory';
 import type { AsgState, GroupSettings, Member } from './types';
-
-/**
- * What replenish remembers between executions, in the lease item: each ASG's home layout, the
- * launch back-off of ASGs that failed, and when each ASG was last changed (cool-down).
- */
-export interface ReplenishMemory {
-  readonly home?: Readonly<Record<string, { readonly desired: number; readonly max: number }>>;
-  readonly backoff?: Readonly<
-    Record<string, { readonly failures: number; readonly until: number; readonly lastFailureAt: number }>
-  >;
-  readonly lastChange?: Readonly<Record<string, number>>;
-  /**
-   * ASGs whose give-back was given up because budgets refused every eviction: no give-back is
-   * tried there again before `until`, so one blocked node does not hold the group's lease pass
-   * after pass (and a refresh waiting behind it).
-   */
-  readonly giveBackHeld?: Readonly<Record<string, { readonly until: number; readonly why: string }>>;
-  /**
-   * Instances being reaped, journaled before the detach: once detached they are in no ASG, so
-   * only this record says they are ours to terminate. An entry goes once EC2 says the instance
-   * is shutting down or gone.
-   */
-  readonly reaping?: Readonly<
-    Record<
-      string,
-      { readonly asg: string; readonly at: number; readonly ageSeconds: number; readonly decrement: boolean }
-    >
-  >;
-}
 
 export interface Reap {
   readonly instanceId: string;
@@ -56,7 +28,7 @@ export interface ReplenishPlan {
   /** A member of an ASG above its home desired to drain and terminate with decrement. */
   readonly giveBack?: { readonly instanceId: string; readonly node: string; readonly asg: string };
   /** The memory to store after acting. */
-  readonly memory: ReplenishMemory;
+  readonly memory: GroupMemory;
   /** Why nothing (more) was done, for the execution history; never empty when the group is not whole. */
   readonly notes: readonly string[];
 }
@@ -80,10 +52,7 @@ function shouldReap(m: Member, settings: GroupSettings): boolean {
  * Back-off bookkeeping: every failed launch newer than the last one seen doubles the ASG's
  * back-off (5 min to 30 min); a launch that succeeds after the last failure resets it.
  */
-export function updateBackoff(
-  asgs: readonly AsgState[],
-  memory: ReplenishMemory,
-): NonNullable<ReplenishMemory['backoff']> {
+export function updateBackoff(asgs: readonly AsgState[], memory: GroupMemory): NonNullable<GroupMemory['backoff']> {
   const out: Record<string, { failures: number; until: number; lastFailureAt: number }> = {};
   for (const a of asgs) {
     const prev = memory.backoff?.[a.name];
@@ -114,7 +83,7 @@ export function planReplenish(
   asgs: readonly AsgState[],
   c: Classification,
   settings: GroupSettings,
-  memory: ReplenishMemory,
+  memory: GroupMemory,
   now: number,
 ): ReplenishPlan {
   const notes: string[] = [];

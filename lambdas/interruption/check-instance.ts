@@ -1,3 +1,4 @@
+import { parseEntry } from '../lease';
 import { aftermath, stoppedPollSeconds } from '../core';
 import { executionName } from '../drain';
 import { writeEntry } from './ledger';
@@ -58,9 +59,9 @@ export async function checkInstance(state: InterruptionState, deps: Deps): Promi
   const back = node ? await (await deps.kube()).unmarkInterrupted(node, executionName(state.execution)) : undefined;
   if (state.group && state.entry !== undefined && state.ledgerItem) {
     const item = await deps.lease.readLedger(state.group, n.instanceId);
-    const entry = item ? (JSON.parse(item.text) as { execution?: string; survived?: boolean }) : undefined;
+    const entry = item ? parseEntry(item.text) : undefined;
     if (item && entry?.execution === state.execution && !entry.survived)
-      await writeEntry(deps, state.group, n.instanceId, { ...JSON.parse(item.text), survived: true }, item.text);
+      await writeEntry(deps, state.group, n.instanceId, { ...parseEntry(item.text), survived: true }, item.text);
   }
   return {
     ...state,

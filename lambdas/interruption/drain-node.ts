@@ -1,4 +1,5 @@
-import { graceFor, heartbeatDue, hookDeadline, SPOT_NOTICE_SECONDS, untilHeartbeat, type LedgerEntry } from '../core';
+import { parseEntry } from '../lease';
+import { graceFor, heartbeatDue, hookDeadline, SPOT_NOTICE_SECONDS, untilHeartbeat } from '../core';
 import { drainOnce } from '../drain';
 import { type InterruptionState } from './state';
 import type { Deps } from '../runtime';
@@ -105,7 +106,7 @@ function nextPoll(
  * (an interruption that stops or hibernates the instance rather than terminating it).
  */
 function untilReclaim(state: InterruptionState, now: number): number {
-  const entry = state.entry !== undefined ? (JSON.parse(state.entry) as LedgerEntry) : undefined;
+  const entry = state.entry !== undefined ? parseEntry(state.entry) : undefined;
   if (state.notice.kind !== 'spot-interruption' || !entry?.detached) return 0;
   return Math.max(0, Math.ceil((state.notice.at + (SPOT_NOTICE_SECONDS + 5) * 1000 - now) / 1000));
 }

@@ -1,4 +1,5 @@
-import { NodeManagerError, SURVIVAL_MARGIN_SECONDS, unverified, type LedgerEntry, type Notice } from '../core';
+import { parseEntry } from '../lease';
+import { NodeManagerError, SURVIVAL_MARGIN_SECONDS, unverified, type Notice } from '../core';
 import { closeEntry } from './ledger';
 import { type InterruptionState } from './state';
 import type { Deps } from '../runtime';
@@ -13,7 +14,7 @@ import type { Deps } from '../runtime';
 export async function finishDrain(state: InterruptionState, deps: Deps): Promise<InterruptionState> {
   const n = state.notice;
   const done: Record<string, unknown> = {};
-  const entry = state.entry !== undefined ? (JSON.parse(state.entry) as LedgerEntry) : undefined;
+  const entry = state.entry !== undefined ? parseEntry(state.entry) : undefined;
   if (entry?.detached) {
     const [inst] = await deps.ec2.describeInstances([n.instanceId]);
     if (inst && inst.state !== 'shutting-down' && inst.state !== 'terminated') {

@@ -1,5 +1,6 @@
+import { parseEntry } from '../lease';
 import { CLOSED_ENTRY_KEEP_MS, entryExpiresAt, IN_FLIGHT_MAX_MS, isExpired, type LedgerEntry } from '../core';
-import type { LedgerItem } from '../aws/lease';
+import type { LedgerItem } from '../aws/lease-store';
 import type { InterruptionState } from './state';
 import type { Deps } from '../runtime';
 
@@ -20,7 +21,7 @@ export interface LedgerRead {
 }
 
 const parse = (text: string | undefined): LedgerEntry | undefined =>
-  text === undefined ? undefined : (JSON.parse(text) as LedgerEntry);
+  text === undefined ? undefined : parseEntry(text);
 
 /** An earlier release's entry still counts while it could be live: open and young, or closed within the hour. */
 function legacyLive(e: LedgerEntry | undefined, now: number): boolean {

@@ -1,8 +1,9 @@
+import { heldBy, memoryOf } from '../lease';
 import { type RefreshJournal } from '../core';
 import { groupOf, selectorOf } from '../input';
 import { uncordonAll } from '../drain';
 import type { Deps } from '../runtime';
-import { COST, next, type GroupMemory, type RefreshState } from './state';
+import { COST, next, type RefreshState } from './state';
 
 /**
  * What can be put back without draining: uncordon our nodes that still run, and MaxSize where
@@ -38,8 +39,9 @@ export async function restoreSizes(state: RefreshState, deps: Deps): Promise<Ref
   const rec = await deps.lease.get(state.group);
   const failure = state.failure ?? state.giveBackFailure;
   const withFailure = (s: RefreshState) => ({ ...s, ...(failure ? { failure } : {}) });
-  if (rec?.holder !== state.execution) {
-    const home = (rec?.memory as GroupMemory | undefined)?.home ?? {};
+  const held = heldBy<RefreshJournal>(rec, state.execution);
+  if (!held) {
+    const home = memoryOf(rec).home ?? {};
     const asgs = await deps.autoscaling.describeGroups(selectorOf(groupOf(deps, state.group)));
     const left = asgs
       .filter((a) => home[a.name] && (a.desired > home[a.name].desired || a.max > home[a.name].max))
@@ -56,9 +58,8 @@ export async function restoreSizes(state: RefreshState, deps: Deps): Promise<Ref
       }),
     );
   }
-  const journal = rec.journal as RefreshJournal;
+  const { journal, memory } = held;
   const restored = await restore(deps, state.group, journal);
-  const memory = (rec.memory as GroupMemory | undefined) ?? {};
   if (journal.surged || Object.keys(journal.original).length) {
     await deps.lease.writeMemory(state.group, state.execution, {
       ...memory,

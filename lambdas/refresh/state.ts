@@ -1,4 +1,5 @@
-import { LeaseLostError, type Learned, type RefreshJournal, type ResumeAt } from '../core';
+import { mustHold } from '../lease';
+import { type Learned, type RefreshJournal, type ResumeAt } from '../core';
 import type { Deps } from '../runtime';
 import { lookAtGroup, type GroupView } from '../snapshot';
 
@@ -80,11 +81,12 @@ export async function leaseOf(
   state: RefreshState,
 ): Promise<{ journal: RefreshJournal; memory: GroupMemory }> {
   const rec = await deps.lease.get(state.group);
-  if (rec?.holder !== state.execution)
-    throw new LeaseLostError(
-      `this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`,
-    );
-  return { journal: rec.journal as RefreshJournal, memory: (rec.memory as GroupMemory | undefined) ?? {} };
+  return mustHold<RefreshJournal>(
+    rec,
+    state.group,
+    state.execution,
+    `this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`,
+  );
 }
 
 export async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {

@@ -8,7 +8,7 @@ import {
   resumeAt,
 } from '../core';
 import { groupOf } from '../input';
-import { acquireGroupLease } from '../aws/lease';
+import { acquireGroupLease } from '../lease';
 import { executionName, uncordonAll } from '../drain';
 import type { Deps } from '../runtime';
 import { COST, freshJournal, next, saveJournal, type RefreshState } from './state';

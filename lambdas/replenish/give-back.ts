@@ -1,4 +1,5 @@
-import { GIVE_BACK_BLOCKED_SECONDS, GIVE_BACK_RETRY_SECONDS, LeaseLostError, type ReplenishMemory } from '../core';
+import { memoryOf, mustHold } from '../lease';
+import { GIVE_BACK_BLOCKED_SECONDS, GIVE_BACK_RETRY_SECONDS } from '../core';
 import { drainOnce, executionName, uncordonAll } from '../drain';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
@@ -12,9 +13,7 @@ import { ReplenishJournal, ReplenishState } from './state';
  */
 export async function giveBack(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
   const rec = await deps.lease.get(state.group);
-  if (rec?.holder !== state.execution)
-    throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
-  const journal = rec.journal as ReplenishJournal;
+  const { journal } = mustHold<ReplenishJournal>(rec, state.group, state.execution);
   const target = journal.giveBack;
   if (!target) return { ...state, draining: false, did: { draining: false } };
   const kube = await deps.kube();
@@ -57,7 +56,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
         `refused: ${refused.join(' | ')})`;
     await uncordonAll(kube, [target.node]);
     const until = now + GIVE_BACK_RETRY_SECONDS * 1000;
-    const memory = (rec.memory as ReplenishMemory | undefined) ?? {};
+    const memory = memoryOf(rec);
     await deps.lease.writeMemory(state.group, state.execution, {
       ...memory,
       giveBackHeld: { ...(memory.giveBackHeld ?? {}), [target.asg]: { until, why: `${target.node} ${why}` } },

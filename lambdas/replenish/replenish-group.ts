@@ -1,16 +1,16 @@
-import { isLeavingAsgState, LeaseLostError, planReplenish, type ReplenishMemory } from '../core';
+import { mustHold } from '../lease';
+import { isLeavingAsgState, planReplenish, type GroupMemory } from '../core';
 import type { Deps } from '../runtime';
 import { ReplenishJournal, ReplenishState, look } from './state';
 
 /** One pass: reap, raise desired where short, or start giving substitute capacity back. */
 export async function replenishGroup(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
   const rec = await deps.lease.get(state.group);
-  if (rec?.holder !== state.execution)
-    throw new LeaseLostError(`this execution no longer holds the lease of group ${state.group}`);
+  const { memory } = mustHold(rec, state.group, state.execution);
   const { settings, snapshot, c, now } = await look(deps, state);
-  const p = planReplenish(snapshot.asgs, c, settings, (rec.memory as ReplenishMemory | undefined) ?? {}, now);
+  const p = planReplenish(snapshot.asgs, c, settings, memory, now);
   // Memory first (back-off, cool-down): a retried pass must not act twice on one ASG.
-  if (JSON.stringify(p.memory) !== JSON.stringify(rec.memory ?? {}))
+  if (JSON.stringify(p.memory) !== JSON.stringify(memory))
     await deps.lease.writeMemory(state.group, state.execution, p.memory);
   const reaped = await reap(deps, state, p.memory, settings.joinTimeoutSeconds);
   for (const r of p.raise) await deps.autoscaling.setDesiredCapacity(r.asg, r.to);
@@ -69,7 +69,7 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
 async function reap(
   deps: Deps,
   state: ReplenishState,
-  memory: ReplenishMemory,
+  memory: GroupMemory,
   joinTimeoutSeconds: number,
 ): Promise<Array<Record<string, unknown>>> {
   const journal = memory.reaping ?? {};

@@ -1,5 +1,5 @@
-import { LeaseHeldError, type RefreshJournal, type ReplenishMemory } from '../core';
-import { acquireGroupLease } from '../aws/lease';
+import { LeaseHeldError, type RefreshJournal } from '../core';
+import { acquireGroupLease } from '../lease';
 import { uncordonAll } from '../drain';
 import type { Deps } from '../runtime';
 import { ReplenishJournal, ReplenishState } from './state';
@@ -26,7 +26,7 @@ export async function takeLease(state: ReplenishState, deps: Deps): Promise<Repl
     const dead = got.recoveredJournal as (Partial<RefreshJournal> & Partial<ReplenishJournal>) | undefined;
     const uncordoned = await uncordonAll(deps.kube, dead?.cordoned ?? []);
     if (got.recoveredKind === 'refresh' && dead?.surged && dead.original) {
-      const memory = (got.memory as ReplenishMemory | undefined) ?? {};
+      const memory = got.memory;
       await deps.lease.writeMemory(state.group, state.execution, {
         ...memory,
         home: { ...(memory.home ?? {}), ...dead.original },

@@ -1,4 +1,5 @@
-import { planReplenish, type ReplenishMemory } from '../core';
+import { memoryOf } from '../lease';
+import { planReplenish } from '../core';
 import { parseStart, type StartEvent } from '../input';
 import type { Deps } from '../runtime';
 import { lookAtGroup } from '../snapshot';
@@ -21,7 +22,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   };
   if (dryRun) return state;
   const rec = await deps.lease.get(group.name);
-  const memory = (rec?.memory as ReplenishMemory | undefined) ?? {};
+  const memory = memoryOf(rec);
   if (rec?.holder || Object.keys(memory.reaping ?? {}).length) return { ...state, idle: false };
   const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);

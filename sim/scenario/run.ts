@@ -10,7 +10,7 @@ import {
   noticeRules,
   TERMINATE_HOOK_NAME,
 } from '../../lambdas/core';
-import { TTL_ATTRIBUTE } from '../../lambdas/aws/lease';
+import { TTL_ATTRIBUTE } from '../../lambdas/aws/lease-store';
 import { itemSize } from '../aws/tables';
 
 export { InvalidScenarioError, parseScenario, scenarioJsonSchema, ScenarioSchema, type Scenario } from './format';

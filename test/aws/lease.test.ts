@@ -1,7 +1,8 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { acquireGroupLease, LeaseStore } from '../../lambdas/aws/lease';
+import { LeaseStore } from '../../lambdas/aws/lease-store';
+import { acquireGroupLease } from '../../lambdas/lease';
 import { StepFunctionsPort } from '../../lambdas/aws/stepfunctions';
 import { AwsThrottledError, LeaseHeldError, LeaseLostError } from '../../lambdas/core';
 import { Simulator } from '../../sim/simulator';
@@ -135,7 +136,7 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
       journal: undefined,
       legacyLedger: {},
     });
-    await expect(store.renew('nodes', a, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.writeJournal('nodes', a, {}, sim.now())).rejects.toBeInstanceOf(LeaseLostError);
   });
 
   it('maps DynamoDB throttling to AwsThrottled', async () => {

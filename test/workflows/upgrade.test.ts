@@ -6,7 +6,7 @@
  */
 import { parseConfig } from '../../lib/config/schema';
 import { dispatch } from '../../lambdas/interruption/handler';
-import { LeaseStore } from '../../lambdas/aws/lease';
+import { LeaseStore } from '../../lambdas/aws/lease-store';
 import type { InterruptionState } from '../../lambdas/interruption/state';
 import { WorkflowRunner } from '../../sim/workflows/runner';
 import { Simulator } from '../../sim/simulator';

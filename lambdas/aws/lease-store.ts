@@ -8,7 +8,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { LeaseHeldError, LeaseLostError } from '../core';
 import { call, toDomainError } from './errors';
-import type { StepFunctionsPort } from './stepfunctions';
 
 export type LeaseKind = 'refresh' | 'replenish';
 
@@ -78,7 +77,27 @@ function fromItem(item: Item | undefined): LeaseRecord | undefined {
   };
 }
 
-/** The lease table: every write is conditional, so two executions can never both hold one group. */
+/**
+ * The conditions the lease's writes are made on, by name: every write is conditional, so two
+ * executions can never both hold one group, and no writer replaces what it did not read.
+ */
+const WHEN = {
+  free: 'attribute_not_exists(#holder)',
+  mine: '#holder = :me',
+  stale: '#holder = :stale',
+  offeredToMe: '(#holder = :from AND #handover = :token)',
+  memoryAbsent: 'attribute_not_exists(#memory)',
+  memoryAsRead: '#memory = :previous',
+  entryAbsent: 'attribute_not_exists(#entry)',
+  entryAsRead: '#entry = :previous',
+} as const;
+
+/**
+ * The lease table as stored: one item per group (the lease, the holder's journal, the group's
+ * memory) and one per interruption ledger entry. It stores and reads typed records and throws
+ * the lease's own errors (LeaseHeld, LeaseLost) for the conditions it owns; anything else is
+ * rethrown as the AWS error it is. What the records mean is lambdas/lease.ts's.
+ */
 export class LeaseStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -106,9 +125,7 @@ export class LeaseStore {
     now: number,
     staleHolder?: string,
   ): Promise<LeaseRecord | undefined> {
-    const condition = staleHolder
-      ? '#holder = :stale OR #holder = :me'
-      : 'attribute_not_exists(#holder) OR #holder = :me';
+    const condition = staleHolder ? `${WHEN.stale} OR ${WHEN.mine}` : `${WHEN.free} OR ${WHEN.mine}`;
     return this.take(group, {
       // A hand-over offered by a dead holder dies with it.
       UpdateExpression:
@@ -190,7 +207,7 @@ export class LeaseStore {
   ): Promise<LeaseRecord | undefined> {
     return this.take(group, {
       UpdateExpression: 'SET #holder = :me, #kind = :kind, #acquiredAt = :now, #heartbeatAt = :now REMOVE #handover',
-      ConditionExpression: '(#holder = :from AND #handover = :token) OR #holder = :me',
+      ConditionExpression: `${WHEN.offeredToMe} OR ${WHEN.mine}`,
       ExpressionAttributeNames: {
         '#holder': 'holder',
         '#kind': 'kind',
@@ -206,17 +223,6 @@ export class LeaseStore {
         ':token': { S: token },
       },
     });
-  }
-
-  /** Records the holder is alive. */
-  async renew(group: string, holder: string, now: number): Promise<void> {
-    await this.updateAsHolder(
-      group,
-      holder,
-      'SET #heartbeatAt = :now',
-      { '#heartbeatAt': 'heartbeatAt' },
-      { ':now': { N: String(now) } },
-    );
   }
 
   async writeJournal(group: string, holder: string, journal: unknown, now: number): Promise<void> {
@@ -242,9 +248,7 @@ export class LeaseStore {
           TableName: this.tableName,
           Key: { group: { S: group } },
           UpdateExpression: 'SET #memory = :memory',
-          ConditionExpression:
-            `attribute_not_exists(#holder) AND ` +
-            `${previous === undefined ? 'attribute_not_exists(#memory)' : '#memory = :previous'}`,
+          ConditionExpression: `${WHEN.free} AND ${previous === undefined ? WHEN.memoryAbsent : WHEN.memoryAsRead}`,
           ExpressionAttributeNames: { '#memory': 'memory', '#holder': 'holder' },
           ExpressionAttributeValues: {
             ':memory': { S: JSON.stringify(memory) },
@@ -330,7 +334,7 @@ export class LeaseStore {
           TableName: this.tableName,
           Key: { group: { S: ledgerKey(group, instanceId) } },
           UpdateExpression: 'SET #entry = :entry, #ttl = :ttl, #ledger = :ledger, #instance = :instance',
-          ConditionExpression: previous === undefined ? 'attribute_not_exists(#entry)' : '#entry = :previous',
+          ConditionExpression: previous === undefined ? WHEN.entryAbsent : WHEN.entryAsRead,
           ExpressionAttributeNames: {
             '#entry': 'entry',
             '#ttl': TTL_ATTRIBUTE,
@@ -398,7 +402,7 @@ export class LeaseStore {
           TableName: this.tableName,
           Key: { group: { S: group } },
           UpdateExpression: update,
-          ConditionExpression: '#holder = :me',
+          ConditionExpression: WHEN.mine,
           ExpressionAttributeNames: { ...names, '#holder': 'holder' },
           ExpressionAttributeValues: { ...values, ':me': { S: holder } },
         }),
@@ -409,44 +413,5 @@ export class LeaseStore {
       }
       throw toDomainError(e, 'UpdateItem');
     }
-  }
-}
-
-export interface AcquiredLease {
-  /** The journal a dead holder left behind: restore it before doing anything else. */
-  readonly recoveredJournal?: unknown;
-  readonly recoveredFrom?: string;
-  /** What kind of execution the dead holder was (its journal's shape depends on it). */
-  readonly recoveredKind?: string;
-  readonly memory?: unknown;
-}
-
-/**
- * Takes a group's lease, taking it over from a holder whose execution is no longer running.
- * A running holder makes it throw {@link LeaseHeldError} naming that holder and its kind.
- */
-export async function acquireGroupLease(
-  store: LeaseStore,
-  executions: StepFunctionsPort,
-  group: string,
-  holder: string,
-  kind: LeaseKind,
-  now: number,
-): Promise<AcquiredLease> {
-  try {
-    const before = await store.acquire(group, holder, kind, now);
-    const ownJournal = before?.holder === holder ? before.journal : undefined;
-    return { recoveredJournal: ownJournal, memory: before?.memory };
-  } catch (e) {
-    if (!(e instanceof LeaseHeldError)) throw e;
-    const execution = await executions.describeExecution(e.holder);
-    if (execution?.status === 'RUNNING') throw e;
-    const before = await store.acquire(group, holder, kind, now, e.holder);
-    return {
-      recoveredJournal: before?.journal,
-      recoveredFrom: e.holder,
-      recoveredKind: e.holderKind,
-      memory: before?.memory,
-    };
   }
 }

@@ -1,0 +1,33 @@
+import type { Learned } from './learn';
+
+/**
+ * What outlives executions in a group's lease item, whoever holds it: refresh and replenish read
+ * and write the same memory (the home layout one leaves, the other gives back).
+ */
+export interface GroupMemory {
+  /** Each ASG's home desired and MaxSize, when surplus or substitute capacity is not home yet. */
+  readonly home?: Readonly<Record<string, { readonly desired: number; readonly max: number }>>;
+  /** How long the group's launches and drains take, as its refreshes saw it (the learned waits). */
+  readonly learned?: Learned;
+  readonly backoff?: Readonly<
+    Record<string, { readonly failures: number; readonly until: number; readonly lastFailureAt: number }>
+  >;
+  readonly lastChange?: Readonly<Record<string, number>>;
+  /**
+   * ASGs whose give-back was given up because budgets refused every eviction: no give-back is
+   * tried there again before `until`, so one blocked node does not hold the group's lease pass
+   * after pass (and a refresh waiting behind it).
+   */
+  readonly giveBackHeld?: Readonly<Record<string, { readonly until: number; readonly why: string }>>;
+  /**
+   * Instances being reaped, journaled before the detach: once detached they are in no ASG, so
+   * only this record says they are ours to terminate. An entry goes once EC2 says the instance
+   * is shutting down or gone.
+   */
+  readonly reaping?: Readonly<
+    Record<
+      string,
+      { readonly asg: string; readonly at: number; readonly ageSeconds: number; readonly decrement: boolean }
+    >
+  >;
+}

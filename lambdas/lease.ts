@@ -1,0 +1,82 @@
+import { LeaseHeldError, LeaseLostError, type GroupMemory, type LedgerEntry } from './core';
+import type { LeaseKind, LeaseRecord, LeaseStore } from './aws/lease-store';
+import type { StepFunctionsPort } from './aws/stepfunctions';
+
+/**
+ * The lease as the workflows use it: who holds a group, what the holder's journal and the group's
+ * memory say, and how an interruption ledger entry is written. The store (aws/lease-store.ts)
+ * keeps the records; what they mean is decided here, once.
+ */
+
+/** The group's memory as the lease item keeps it (absent: nothing remembered). */
+export function memoryOf(rec: LeaseRecord | undefined): GroupMemory {
+  return (rec?.memory as GroupMemory | undefined) ?? {};
+}
+
+/**
+ * The holder check: the journal (as the holder's workflow wrote it) and the group's memory when
+ * `execution` holds the lease; undefined when it does not (any more).
+ */
+export function heldBy<J>(
+  rec: LeaseRecord | undefined,
+  execution: string,
+): { readonly journal: J; readonly memory: GroupMemory } | undefined {
+  if (rec?.holder !== execution) return undefined;
+  return { journal: rec.journal as J, memory: memoryOf(rec) };
+}
+
+/** The holder check for a step that must hold the lease: LeaseLost when `execution` does not (any more). */
+export function mustHold<J>(
+  rec: LeaseRecord | undefined,
+  group: string,
+  execution: string,
+  lost = `this execution no longer holds the lease of group ${group}`,
+): { readonly journal: J; readonly memory: GroupMemory } {
+  const held = heldBy<J>(rec, execution);
+  if (!held) throw new LeaseLostError(lost);
+  return held;
+}
+
+/** A ledger entry from the text the store keeps (JSON: a write is conditional on the exact text it replaces). */
+export function parseEntry(text: string): LedgerEntry {
+  return JSON.parse(text) as LedgerEntry;
+}
+
+export interface AcquiredLease {
+  /** The journal a dead holder left behind: restore it before doing anything else. */
+  readonly recoveredJournal?: unknown;
+  readonly recoveredFrom?: string;
+  /** What kind of execution the dead holder was (its journal's shape depends on it). */
+  readonly recoveredKind?: string;
+  readonly memory: GroupMemory;
+}
+
+/**
+ * Takes a group's lease, taking it over from a holder whose execution is no longer running.
+ * A running holder makes it throw {@link LeaseHeldError} naming that holder and its kind.
+ */
+export async function acquireGroupLease(
+  store: LeaseStore,
+  executions: StepFunctionsPort,
+  group: string,
+  holder: string,
+  kind: LeaseKind,
+  now: number,
+): Promise<AcquiredLease> {
+  try {
+    const before = await store.acquire(group, holder, kind, now);
+    const ownJournal = before?.holder === holder ? before.journal : undefined;
+    return { recoveredJournal: ownJournal, memory: memoryOf(before) };
+  } catch (e) {
+    if (!(e instanceof LeaseHeldError)) throw e;
+    const execution = await executions.describeExecution(e.holder);
+    if (execution?.status === 'RUNNING') throw e;
+    const before = await store.acquire(group, holder, kind, now, e.holder);
+    return {
+      recoveredJournal: before?.journal,
+      recoveredFrom: e.holder,
+      recoveredKind: e.holderKind,
+      memory: memoryOf(before),
+    };
+  }
+}
