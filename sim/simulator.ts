@@ -1,5 +1,6 @@
 import type { Role } from '../lambdas/core';
 import { ApiServer } from './kube/apiserver';
+import { markSpotInterrupted, rebalanceRecommendation, stopInstance } from './aws/ec2-actions';
 import { installAws } from './aws/install';
 import { StepFunctionsModel } from './aws/stepfunctions';
 import { Random, VirtualClock } from './clock';
@@ -249,7 +250,7 @@ export class Simulator {
       )
       .slice(0, count);
     for (const inst of victims) {
-      this.region.markSpotInterrupted(inst);
+      markSpotInterrupted(this.region, inst);
       this.bus.emit({
         at: this.now(),
         source: 'aws.ec2',
@@ -280,7 +281,7 @@ export class Simulator {
           i.zone === zone && i.lifecycle === 'on-demand' && i.state === 'running' && i.asgLifecycle === 'InService',
       )
       .slice(0, count);
-    for (const inst of victims) this.region.stopInstance(inst, startAfterSeconds);
+    for (const inst of victims) stopInstance(this.region, inst, startAfterSeconds);
     return victims.map((v) => v.id);
   }
 
@@ -297,7 +298,7 @@ export class Simulator {
           !i.rebalanceReplacedBy,
       )
       .slice(0, count);
-    for (const inst of victims) this.region.rebalanceRecommendation(inst);
+    for (const inst of victims) rebalanceRecommendation(this.region, inst);
     return victims.map((v) => v.id);
   }
 

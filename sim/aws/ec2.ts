@@ -4,6 +4,7 @@ import {
   TerminateInstancesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import { visibleInstances } from './ec2-actions';
 import { ec2Error, operation, page, type AwsHost, type Operation } from './common';
 import type { SimInstance } from './region';
 
@@ -50,7 +51,7 @@ export function ec2Operations(host: AwsHost): Operation[] {
           'InvalidParameterValue',
           `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`,
         );
-      const visible = host.region.visibleInstances();
+      const visible = visibleInstances(host.region);
       if (ids) {
         const missing = ids.filter((id) => !visible.some((i) => i.id === id));
         if (missing.length > 0)

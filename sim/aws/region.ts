@@ -1,168 +1,19 @@
-import type { Ec2State, Role } from '../../lambdas/core';
 import type { Random, VirtualClock } from '../clock';
+import { Lifecycle } from './lifecycle';
+import {
+  setSpotStatus,
+  type AsgSpec,
+  type CapacityCheck,
+  type InstanceHooks,
+  type SimActivity,
+  type SimAsg,
+  type SimInstance,
+  type SimLifecycleAction,
+  type SimSpotRequest,
+  type SimTiming,
+} from './model';
 
-/** Timings of the simulated region and cluster, in seconds. */
-export interface SimTiming {
-  /** From launch to InService (and to the node registering). */
-  readonly bootSeconds: number;
-  /** From the node registering to it turning Ready. */
-  readonly joinSeconds: number;
-  /** From termination to EC2 `terminated` (and the ASG forgetting the instance). */
-  readonly shutdownSeconds: number;
-  /** How soon an ASG's health check finds an InService instance that is not running (stopped) and replaces it. */
-  readonly healthCheckSeconds: number;
-  /** From a pod being scheduled to it being Ready. */
-  readonly podStartSeconds: number;
-  /** From an eviction to the pod being gone (its termination grace period). */
-  readonly podStopSeconds: number;
-  /** How soon an ASG tries again after a failed launch. */
-  readonly launchRetrySeconds: number;
-}
-
-export const DEFAULT_TIMING: SimTiming = {
-  bootSeconds: 90,
-  joinSeconds: 60,
-  shutdownSeconds: 30,
-  healthCheckSeconds: 120,
-  podStartSeconds: 5,
-  podStopSeconds: 5,
-  launchRetrySeconds: 60,
-};
-
-export interface AsgSpec {
-  readonly name: string;
-  readonly zones: readonly string[];
-  readonly desired: number;
-  readonly min: number;
-  readonly max: number;
-  /** Tried in order on each launch (a mixed-instances policy, simplified). */
-  readonly instanceTypes: readonly string[];
-  readonly lifecycle: 'spot' | 'on-demand';
-  readonly role: Role;
-  /** The node group (kops instance group) its nodes belong to. */
-  readonly nodeGroup: string;
-  readonly tags?: Readonly<Record<string, string>>;
-}
-
-export interface SimInstance {
-  readonly id: string;
-  asg?: string;
-  readonly zone: string;
-  readonly instanceType: string;
-  readonly lifecycle: 'spot' | 'on-demand';
-  readonly launchTime: number;
-  state: Ec2State;
-  asgLifecycle?: string;
-  readonly privateIp: string;
-  readonly privateDnsName: string;
-  readonly nodeGroup: string;
-  readonly role: Role;
-  /** Set by a neverJoin fault: the kubelet never registers. */
-  readonly neverJoin: boolean;
-  /** The kubelet registered (a Node exists or existed). */
-  registered: boolean;
-  /** Booted (its kubelet has started): a launch that a hook holds goes InService once completed. */
-  booted?: boolean;
-  terminatedAt?: number;
-  /** Set when EC2 reclaimed the instance (a Spot interruption) rather than an API call ending it. */
-  interrupted?: boolean;
-  /** Set while a termination lifecycle hook holds the instance in `Terminating:Wait`. */
-  lifecycleAction?: SimLifecycleAction;
-  /** Capacity Rebalancing launched this instance's replacement: it no longer counts toward desired. */
-  rebalanceReplacedBy?: string;
-  /** Its ASG's health check found it unhealthy (a stopped instance): it is being replaced. */
-  unhealthy?: boolean;
-  /** The Spot request that launched it (Spot instances). */
-  readonly spotRequestId?: string;
-  /** Auto Scaling removes `aws:autoscaling:groupName` when the instance leaves its group. */
-  readonly tags: Record<string, string>;
-}
-
-/** A Spot instance request, as DescribeSpotInstanceRequests shows it. */
-export interface SimSpotRequest {
-  readonly id: string;
-  readonly instanceId?: string;
-  readonly zone: string;
-  state: 'open' | 'active' | 'closed' | 'cancelled' | 'failed' | 'disabled';
-  code: string;
-  message: string;
-  readonly createdAt: number;
-  updatedAt: number;
-}
-
-export interface SimActivity {
-  readonly ActivityId: string;
-  readonly AutoScalingGroupName: string;
-  readonly Description: string;
-  readonly Cause: string;
-  readonly StartTime: number;
-  EndTime?: number;
-  StatusCode: 'InProgress' | 'MidLifecycleAction' | 'Successful' | 'Failed' | 'Cancelled';
-  StatusMessage?: string;
-  Progress: number;
-}
-
-export interface SimAsg {
-  readonly name: string;
-  readonly zones: readonly string[];
-  desired: number;
-  min: number;
-  max: number;
-  readonly instanceTypes: readonly string[];
-  readonly lifecycle: 'spot' | 'on-demand';
-  readonly role: Role;
-  readonly nodeGroup: string;
-  readonly tags: Record<string, string>;
-  readonly createdTime: number;
-  /** Members in the order they joined the group (terminating ones stay until terminated). */
-  instanceIds: string[];
-  /** Newest first, as DescribeScalingActivities returns them. */
-  activities: SimActivity[];
-  retryPending: boolean;
-  /** Lifecycle hooks (PutLifecycleHook), by name. */
-  hooks: SimHook[];
-  /** Capacity Rebalancing: on a rebalance recommendation, launch a replacement first, then terminate the old instance. */
-  capacityRebalance: boolean;
-}
-
-/** A lifecycle hook as Auto Scaling keeps it. */
-export interface SimHook {
-  readonly name: string;
-  readonly transition: 'autoscaling:EC2_INSTANCE_TERMINATING' | 'autoscaling:EC2_INSTANCE_LAUNCHING';
-  /** Seconds the instance waits for CompleteLifecycleAction or a heartbeat (30–7200). */
-  readonly heartbeatTimeout: number;
-  readonly defaultResult: 'CONTINUE' | 'ABANDON';
-}
-
-/** An instance waiting in `Terminating:Wait` for its hook. */
-export interface SimLifecycleAction {
-  readonly hook: SimHook;
-  readonly token: string;
-  readonly asg: string;
-  readonly startedAt: number;
-  /** When the heartbeat timeout ends the wait (each heartbeat moves it). */
-  expiresAt: number;
-  /** The global timeout: 100 × the heartbeat timeout or 48 hours, whichever is less. */
-  readonly globalExpiresAt: number;
-  heartbeats: number;
-  /** For a launch: what CONTINUE does (the instance goes InService, once it has booted). */
-  readonly launched?: () => void;
-}
-
-/** What the region tells the cluster about instances. */
-export interface InstanceHooks {
-  /** The instance booted (InService): its kubelet may register now. */
-  booted(inst: SimInstance, preexisting: boolean): void;
-  /** The instance started shutting down (or stopping): its kubelet stops. */
-  stopping(inst: SimInstance): void;
-  /** A stopped instance runs again: its kubelet starts and its node turns Ready again. */
-  started(inst: SimInstance): void;
-  /** The instance is gone: the cloud controller deletes its Node. */
-  terminated(inst: SimInstance): void;
-}
-
-/** Why a launch fails now, or undefined when capacity is there. */
-export type CapacityCheck = (zone: string, instanceType: string, lifecycle: 'spot' | 'on-demand') => string | undefined;
+export * from './model';
 
 const LEAVING = new Set([
   'Terminating',
@@ -177,10 +28,6 @@ const LEAVING = new Set([
 /** Scaling activities a group keeps in its history (AWS keeps six weeks; the planners read the newest few). */
 const ACTIVITY_HISTORY = 200;
 /** How long an instance shows `Detaching` before it leaves its group. */
-export const DETACH_SECONDS = 10;
-/** EC2 keeps terminated instances visible for about an hour. */
-export const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
-
 /**
  * EC2 instances and Auto Scaling groups with the semantics node-manager relies on: an ASG
  * converges its instances to desired capacity, launches take time and can fail for want of
@@ -191,17 +38,18 @@ export class Region {
   readonly asgs = new Map<string, SimAsg>();
   readonly spotRequests = new Map<string, SimSpotRequest>();
   private ipCounter = 10;
+  private readonly lifecycle = new Lifecycle(this);
   private neverJoin: Array<{ nodeGroup?: string; zone?: string; remaining: number }> = [];
 
   constructor(
     readonly name: string,
-    private readonly clock: VirtualClock,
-    private readonly rng: Random,
-    private readonly timing: SimTiming,
-    private readonly hooks: InstanceHooks,
+    readonly clock: VirtualClock,
+    readonly rng: Random,
+    readonly timing: SimTiming,
+    readonly hooks: InstanceHooks,
     private readonly capacity: CapacityCheck,
     /** Emits EventBridge events: Auto Scaling's (`EC2 Instance Launch Unsuccessful`, lifecycle actions) and EC2's state changes. */
-    private readonly emit: (
+    readonly emit: (
       source: 'aws.autoscaling' | 'aws.ec2',
       detailType: string,
       detail: Record<string, string>,
@@ -327,7 +175,7 @@ export class Region {
     return inst;
   }
 
-  private activity(
+  activity(
     asg: SimAsg,
     description: string,
     cause: string,
@@ -383,7 +231,7 @@ export class Region {
       .sort((a, b) => a.launchTime - b.launchTime || (a.id < b.id ? -1 : 1))[0];
   }
 
-  private launchOne(asg: SimAsg): boolean {
+  launchOne(asg: SimAsg): boolean {
     const active = this.activeInstances(asg);
     // Balance across the group's AZs: the one with the fewest active instances that has capacity.
     const zones = [...asg.zones].sort(
@@ -410,7 +258,7 @@ export class Region {
         // joins, meanwhile); CONTINUE lets it go InService once booted (Pending:Proceed until then).
         const hook = asg.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
         if (hook) {
-          this.waitForHook(asg, inst, hook, act, () => {
+          this.lifecycle.hold(asg, inst, hook, act, () => {
             if (inst.booted) this.inService(asg, inst, act);
             else inst.asgLifecycle = 'Pending:Proceed';
           });
@@ -482,104 +330,33 @@ export class Region {
     const act = asg ? this.activity(asg, `Terminating EC2 instance: ${inst.id}`, cause, 'InProgress') : undefined;
     const hook = asg?.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING');
     if (asg && act && hook && !inst.interrupted && !fromEc2) {
-      this.waitForHook(asg, inst, hook, act);
+      this.lifecycle.hold(asg, inst, hook, act);
       return act;
     }
     this.shutDown(inst, asg, act);
     return act;
   }
 
-  /**
-   * Holds an instance for a lifecycle hook (Terminating:Wait or Pending:Wait) and emits the
-   * lifecycle action event; the default result applies when the heartbeat (or global) timeout passes.
-   */
-  private waitForHook(asg: SimAsg, inst: SimInstance, hook: SimHook, act: SimActivity, launched?: () => void): void {
-    const now = this.clock.now();
-    const launching = hook.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING';
-    inst.asgLifecycle = launching ? 'Pending:Wait' : 'Terminating:Wait';
-    act.StatusCode = 'MidLifecycleAction';
-    const action: SimLifecycleAction = {
-      hook,
-      token: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`,
-      asg: asg.name,
-      startedAt: now,
-      expiresAt: now + hook.heartbeatTimeout * 1000,
-      globalExpiresAt: now + Math.min(100 * hook.heartbeatTimeout, 172_800) * 1000,
-      heartbeats: 0,
-      ...(launched ? { launched } : {}),
-    };
-    inst.lifecycleAction = action;
-    this.emit(
-      'aws.autoscaling',
-      launching ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action',
-      {
-        Origin: launching ? 'EC2' : 'AutoScalingGroup',
-        Destination: launching ? 'AutoScalingGroup' : 'EC2',
-        LifecycleActionToken: action.token,
-        AutoScalingGroupName: asg.name,
-        LifecycleHookName: hook.name,
-        EC2InstanceId: inst.id,
-        LifecycleTransition: hook.transition,
-      },
-    );
-    // Nobody answered: the default result when the heartbeat timeout (or the global one) passes.
-    const check = () => {
-      if (inst.lifecycleAction !== action) return;
-      const due = Math.min(action.expiresAt, action.globalExpiresAt);
-      if (this.clock.now() >= due) this.endLifecycleAction(inst, hook.defaultResult);
-      else this.clock.at(due, `${inst.id} lifecycle timeout`, check);
-    };
-    this.clock.at(action.expiresAt, `${inst.id} lifecycle timeout`, check);
-    if (!launching) this.reconcile(asg);
-  }
-
-  /**
-   * Ends a lifecycle wait (CompleteLifecycleAction or a timeout). A termination goes on either way;
-   * a launch goes InService on CONTINUE and is terminated on ABANDON (the ASG then launches again).
-   */
-  endLifecycleAction(inst: SimInstance, result: 'CONTINUE' | 'ABANDON'): void {
-    const action = inst.lifecycleAction;
-    if (!action) return;
-    inst.lifecycleAction = undefined;
-    const asg = this.asgs.get(action.asg);
-    if (action.launched) {
-      if (result === 'CONTINUE') return action.launched();
-      const act = asg?.activities.find(
-        (a) => a.Description === `Launching a new EC2 instance: ${inst.id}` && a.EndTime === undefined,
-      );
-      if (act) {
-        act.StatusCode = 'Cancelled';
-        act.EndTime = this.clock.now();
-        act.StatusMessage =
-          `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ` +
-          `${action.token} was abandoned: Lifecycle Action Completed with ABANDON Result`;
-      }
-      inst.asgLifecycle = 'Terminating';
-      this.shutDown(inst, asg, undefined);
-      if (asg) this.reconcile(asg);
-      return;
-    }
-    const act = asg?.activities.find(
-      (a) => a.Description === `Terminating EC2 instance: ${inst.id}` && a.EndTime === undefined,
-    );
-    if (act) act.StatusCode = 'InProgress';
-    this.shutDown(inst, asg, act);
-  }
-
-  /** The termination hook waiting for this instance, if any. */
+  /** The lifecycle action holding this instance, if any. */
   lifecycleActionOf(inst: SimInstance): SimLifecycleAction | undefined {
     return inst.lifecycleAction;
   }
 
-  private shutDown(inst: SimInstance, asg: SimAsg | undefined, act: SimActivity | undefined): void {
+  /** Ends a lifecycle wait (CompleteLifecycleAction or a timeout): see hooks.ts. */
+  endLifecycleAction(inst: SimInstance, result: 'CONTINUE' | 'ABANDON'): void {
+    this.lifecycle.end(inst, result);
+  }
+
+  shutDown(inst: SimInstance, asg: SimAsg | undefined, act: SimActivity | undefined): void {
     if (inst.state === 'shutting-down' || inst.state === 'terminated') return;
     const request = inst.spotRequestId ? this.spotRequests.get(inst.spotRequestId) : undefined;
     if (request && request.state === 'active')
-      this.setSpotStatus(
+      setSpotStatus(
         request,
         'closed',
         'instance-terminated-by-user',
         'Spot Instance terminated due to user-initiated termination.',
+        this.clock.now(),
       );
     if (asg && inst.asg) inst.asgLifecycle = 'Terminating';
     inst.state = 'shutting-down';
@@ -607,121 +384,9 @@ export class Region {
     });
   }
 
-  setSpotStatus(request: SimSpotRequest, state: SimSpotRequest['state'], code: string, message: string): void {
-    request.state = state;
-    request.code = code;
-    request.message = message;
-    request.updatedAt = this.clock.now();
-  }
-
-  /**
-   * EC2 takes a Spot instance back: its request's status says so at once (for an instance that
-   * terminates on interruption, `instance-terminated-no-capacity` while it runs its last two
-   * minutes, as the EC2 user guide describes), and EC2 terminates it two minutes later.
-   */
-  markSpotInterrupted(inst: SimInstance): void {
-    const request = inst.spotRequestId ? this.spotRequests.get(inst.spotRequestId) : undefined;
-    if (request)
-      this.setSpotStatus(
-        request,
-        'closed',
-        'instance-terminated-no-capacity',
-        'Spot Instance terminated due to no available capacity.',
-      );
-  }
-
-  /**
-   * Someone stops a running instance (StopInstances): EC2 shows it stopping, then stopped; its
-   * kubelet stops. An InService member of an ASG is found unhealthy by the group's health check
-   * (any state but running is, in the Auto Scaling user guide) `healthCheckSeconds` later and
-   * replaced, unless it runs again by then. `startAfterSeconds`: it is started again then.
-   */
-  stopInstance(inst: SimInstance, startAfterSeconds?: number): void {
-    if (inst.state !== 'running') return;
-    inst.state = 'stopping';
-    this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'stopping' });
-    this.hooks.stopping(inst);
-    this.clock.after(10, `${inst.id} stopped`, () => {
-      if (inst.state !== 'stopping') return;
-      inst.state = 'stopped';
-      this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'stopped' });
-    });
-    this.clock.after(this.timing.healthCheckSeconds, `${inst.id} health check`, () => {
-      const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
-      if (
-        !asg ||
-        inst.asgLifecycle !== 'InService' ||
-        inst.state === 'running' ||
-        inst.state === 'shutting-down' ||
-        inst.state === 'terminated'
-      )
-        return;
-      inst.unhealthy = true;
-      this.terminate(
-        inst,
-        'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.',
-      );
-      this.reconcile(asg);
-    });
-    if (startAfterSeconds !== undefined) {
-      this.clock.after(startAfterSeconds, `${inst.id} started`, () => {
-        if (inst.state !== 'stopped' && inst.state !== 'stopping') return;
-        inst.state = 'pending';
-        this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'pending' });
-        this.clock.after(15, `${inst.id} running`, () => {
-          if (inst.state !== 'pending') return;
-          inst.state = 'running';
-          this.emit('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': inst.id, state: 'running' });
-          this.hooks.started(inst);
-        });
-      });
-    }
-  }
-
-  /**
-   * EC2 sees elevated risk for a Spot instance. With Capacity Rebalancing on, its ASG launches a
-   * replacement first (the instance stops counting toward desired) and terminates the old one,
-   * through its hooks, once the new one is InService; without a launch it keeps the old one.
-   */
-  rebalanceRecommendation(inst: SimInstance): void {
-    this.emit('aws.ec2', 'EC2 Instance Rebalance Recommendation', { 'instance-id': inst.id });
-    const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
-    if (!asg?.capacityRebalance || inst.asgLifecycle !== 'InService' || inst.rebalanceReplacedBy) return;
-    inst.rebalanceReplacedBy = 'launching';
-    const before = new Set(asg.instanceIds);
-    if (!this.launchOne(asg)) {
-      inst.rebalanceReplacedBy = undefined;
-      return;
-    }
-    inst.rebalanceReplacedBy = asg.instanceIds.find((id) => !before.has(id));
-  }
-
-  /**
-   * Detaches an instance: it shows `Detaching` (no longer counted toward desired) with an
-   * InProgress activity, and leaves the group `DETACH_SECONDS` later; it keeps running outside any ASG.
-   */
+  /** Detaches an instance (see lifecycle.ts). */
   detach(asg: SimAsg, inst: SimInstance, decrement: boolean): SimActivity {
-    inst.asgLifecycle = 'Detaching';
-    // Auto Scaling removes the tag naming the group from an instance it no longer holds.
-    delete inst.tags['aws:autoscaling:groupName'];
-    const act = this.activity(
-      asg,
-      `Detaching EC2 instance: ${inst.id}`,
-      'an instance was detached in response to a user request' +
-        (decrement
-          ? `, shrinking the capacity from ${asg.desired + 1} to ${asg.desired}.`
-          : ', keeping the capacity at the desired value.'),
-      'InProgress',
-    );
-    this.clock.after(DETACH_SECONDS, `${inst.id} detached`, () => {
-      asg.instanceIds = asg.instanceIds.filter((id) => id !== inst.id);
-      inst.asg = undefined;
-      inst.asgLifecycle = undefined;
-      act.StatusCode = 'Successful';
-      act.EndTime = this.clock.now();
-      act.Progress = 100;
-    });
-    return act;
+    return this.lifecycle.detach(asg, inst, decrement);
   }
 
   /** An instance terminated outside its ASG (EC2 TerminateInstances, a Spot interruption): the ASG replaces it. */
@@ -729,14 +394,5 @@ export class Region {
     const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
     this.terminate(inst, cause, true);
     if (asg) this.reconcile(asg);
-  }
-
-  /** Forgets instances terminated more than an hour ago, as EC2's describe calls do. */
-  visibleInstances(): SimInstance[] {
-    const now = this.clock.now();
-    // Forgotten for good: a long run's describe calls must not grow with every instance it ever had.
-    for (const [id, i] of this.instances)
-      if (i.terminatedAt !== undefined && now - i.terminatedAt >= TERMINATED_VISIBLE_MS) this.instances.delete(id);
-    return [...this.instances.values()];
   }
 }

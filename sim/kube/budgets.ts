@@ -1,4 +1,4 @@
-import type { SimBudget, SimPod, WorkloadSpec } from './cluster';
+import type { EvictionOutcome, SimBudget, SimPod, WorkloadSpec } from './model';
 
 /** A budget's status, as the disruption controller computes it (policy/v1). */
 export interface BudgetStatus {
@@ -55,5 +55,42 @@ export function budgetStatus(
     currentHealthy,
     desiredHealthy,
     disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy),
+  };
+}
+
+/**
+ * Why the Eviction API (policy/v1) refuses a pod, as the real server answers: 500 when more than
+ * one budget selects it, 429 when its budget allows no disruption now (an unhealthy pod may go
+ * while the budget is met, a Pending one always), or a budget the scenario holds shut. Undefined: it may go.
+ */
+export function evictionRefusal(
+  pod: SimPod,
+  budgets: readonly SimBudget[],
+  status: BudgetStatus | undefined,
+  forcedBlock: boolean,
+): Extract<EvictionOutcome, { ok: false }> | undefined {
+  if (budgets.length > 1)
+    return {
+      ok: false,
+      code: 500,
+      message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+    };
+  const budget = budgets[0];
+  if (!budget || !status || pod.phase === 'Pending') return undefined;
+  const allowed = pod.ready ? status.disruptionsAllowed > 0 : status.currentHealthy >= status.desiredHealthy;
+  if (!forcedBlock && allowed) return undefined;
+  return {
+    ok: false,
+    code: 429,
+    message: "Cannot evict pod as it would violate the pod's disruption budget.",
+    causes: [
+      {
+        reason: 'DisruptionBudget',
+        message:
+          `The disruption budget ${budget.name} needs ` +
+          `${forcedBlock ? status.currentHealthy + 1 : status.desiredHealthy} healthy pods and has ` +
+          `${status.currentHealthy} currently`,
+      },
+    ],
   };
 }

@@ -1,112 +1,21 @@
-import { formatProviderId } from '../../lambdas/core';
 import type { Random, VirtualClock } from '../clock';
 import type { SimInstance, SimTiming } from '../aws/region';
-import { budgetStatus, selects, type BudgetStatus } from './budgets';
+import { placePods } from './placement';
+import { budgetStatus, evictionRefusal, selects, type BudgetStatus } from './budgets';
+import {
+  nodeOf,
+  podOf,
+  type SimNode,
+  type SimPod,
+  type WorkloadSpec,
+  type BudgetSpec,
+  type SimBudget,
+  type ClusterEvent,
+  type PodCounters,
+  type EvictionOutcome,
+} from './model';
 
-export interface SimNode {
-  readonly name: string;
-  readonly uid: string;
-  readonly instanceId: string;
-  readonly providerID: string;
-  readonly labels: Record<string, string>;
-  annotations: Record<string, string>;
-  unschedulable: boolean;
-  /** Taints set through the API (the unschedulable taint is derived from `unschedulable`). */
-  taints: Taint[];
-  ready: boolean;
-  /** When the Ready condition last changed (its lastTransitionTime). */
-  readySince: number;
-  readonly createdAt: number;
-  resourceVersion: number;
-  readonly nodeGroup: string;
-}
-
-export interface Taint {
-  readonly key: string;
-  readonly value?: string;
-  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
-  readonly timeAdded?: string;
-}
-
-export interface SimPod {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  nodeName?: string;
-  readonly labels: Record<string, string>;
-  readonly annotations: Record<string, string>;
-  /** The controller that owns it; none for a bare pod. */
-  readonly owner?: { kind: string; name: string };
-  /** Mounts an emptyDir volume (its data goes with the pod). */
-  readonly emptyDir: boolean;
-  /** How long the pod takes to stop once deleted or evicted (its termination grace period, used in full). */
-  readonly stopSeconds: number;
-  phase: 'Pending' | 'Running';
-  ready: boolean;
-  readonly createdAt: number;
-  deletionTimestamp?: number;
-  resourceVersion: number;
-  /** The workload it belongs to, for the ReplicaSet-like controller. */
-  readonly workload?: string;
-}
-
-/**
- * Pods pinned to one node group, optionally guarded by a PodDisruptionBudget (selecting
- * `app: <name>`): a ReplicaSet or a Job recreates what goes; bare pods (`Pod`) are never recreated.
- */
-export interface WorkloadSpec {
-  readonly name: string;
-  readonly namespace: string;
-  readonly nodeGroup: string;
-  readonly replicas: number;
-  /** @default 'ReplicaSet' */
-  readonly kind?: 'ReplicaSet' | 'Job' | 'Pod';
-  readonly pdb?: { readonly maxUnavailable?: number | string; readonly minAvailable?: number | string };
-  readonly emptyDir?: boolean;
-  /** Seconds a pod takes to stop. @default the timing's podStopSeconds */
-  readonly terminationGracePeriodSeconds?: number;
-}
-
-/** A policy/v1 PodDisruptionBudget: pods of its namespace whose labels match `selector`. */
-export interface BudgetSpec {
-  readonly name: string;
-  readonly namespace: string;
-  readonly selector: Readonly<Record<string, string>>;
-  readonly maxUnavailable?: number | string;
-  readonly minAvailable?: number | string;
-}
-
-export interface SimBudget extends BudgetSpec {
-  readonly uid: string;
-  readonly createdAt: number;
-  resourceVersion: number;
-}
-
-/** A change to an object, as a watch delivers it. */
-export interface ClusterEvent {
-  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  readonly kind: 'Node' | 'Pod';
-  readonly node?: SimNode;
-  readonly pod?: SimPod;
-}
-
-export interface PodCounters {
-  evictions: number;
-  evictionsRefused: number;
-  /** Workload pods that vanished with their node, ended by an API call, rather than through an eviction. */
-  deletedWithoutEviction: number;
-  /**
-   * Workload pods that vanished with a node AWS took (a Spot reclaim, a Capacity Rebalancing termination, a health
-   * check replacing a stopped instance): nobody's call ended them.
-   */
-  lostToInterruption: number;
-}
-
-export type EvictionOutcome =
-  | { ok: true }
-  | { ok: false; code: 404 | 429 | 500; message: string; causes?: Array<{ reason: string; message: string }> };
-
-export const GROUP_LABEL = 'kops.k8s.io/instancegroup';
+export * from './model';
 
 const DAEMONSETS = ['kube-proxy', 'aws-node'];
 const STATIC_PODS = ['etcd-manager-main', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -216,32 +125,8 @@ export class Cluster {
 
   private register(inst: SimInstance, preexisting: boolean): void {
     inst.registered = true;
-    const node: SimNode = {
-      name: inst.privateDnsName,
-      uid: this.uid(),
-      instanceId: inst.id,
-      providerID: formatProviderId(inst.zone, inst.id),
-      labels: {
-        'kubernetes.io/hostname': inst.privateDnsName,
-        'kubernetes.io/os': 'linux',
-        'node.kubernetes.io/instance-type': inst.instanceType,
-        'topology.kubernetes.io/zone': inst.zone,
-        'topology.kubernetes.io/region': inst.zone.replace(/[a-z]$/, ''),
-        [GROUP_LABEL]: inst.nodeGroup,
-        ...(inst.role === 'control-plane'
-          ? { 'node-role.kubernetes.io/control-plane': '' }
-          : { 'node-role.kubernetes.io/node': '' }),
-        ...(inst.lifecycle === 'spot' ? { 'node.kubernetes.io/lifecycle': 'spot' } : {}),
-      },
-      annotations: {},
-      unschedulable: false,
-      taints: [],
-      ready: preexisting,
-      readySince: preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now(),
-      createdAt: preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now(),
-      resourceVersion: this.nextResourceVersion(),
-      nodeGroup: inst.nodeGroup,
-    };
+    const at = preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now();
+    const node = nodeOf(inst, { uid: this.uid(), ready: preexisting, at, resourceVersion: this.nextResourceVersion() });
     this.nodes.set(node.name, node);
     this.nodeByInstance.set(node.instanceId, node.name);
     this.notify({ type: 'ADDED', kind: 'Node', node });
@@ -253,17 +138,23 @@ export class Cluster {
         });
       }
     }
-    const becomeReady = () => {
-      const n = this.nodes.get(node.name);
-      if (!n || n.uid !== node.uid || inst.state !== 'running') return;
-      n.ready = true;
-      if (!preexisting) n.readySince = this.clock.now();
-      n.resourceVersion = this.nextResourceVersion();
-      this.notify({ type: 'MODIFIED', kind: 'Node', node: n });
-      this.reconcileWorkloads();
-    };
-    if (preexisting) becomeReady();
-    else this.clock.after(this.timing.joinSeconds, `${node.name} Ready`, becomeReady);
+    if (preexisting) this.becomeReady(node, inst, false, false);
+    else
+      this.clock.after(this.timing.joinSeconds, `${node.name} Ready`, () => this.becomeReady(node, inst, true, false));
+  }
+
+  /**
+   * The kubelet reports the node Ready, if it is still this node and its instance runs (and, after
+   * a restart, it is not Ready already); `since`: its Ready transition is now.
+   */
+  private becomeReady(node: SimNode, inst: SimInstance, since: boolean, unlessReady: boolean): void {
+    const n = this.nodes.get(node.name);
+    if (!n || n.uid !== node.uid || inst.state !== 'running' || (unlessReady && n.ready)) return;
+    n.ready = true;
+    if (since) n.readySince = this.clock.now();
+    n.resourceVersion = this.nextResourceVersion();
+    this.notify({ type: 'MODIFIED', kind: 'Node', node: n });
+    this.reconcileWorkloads();
   }
 
   private createPod(
@@ -276,22 +167,18 @@ export class Cluster {
     labels: Record<string, string> = {},
     extra: { emptyDir?: boolean; stopSeconds?: number } = {},
   ): SimPod {
-    const pod: SimPod = {
-      namespace,
-      name,
+    const pod = podOf(namespace, name, {
       uid: this.uid(),
       nodeName,
       labels,
       annotations,
       owner,
+      workload,
       emptyDir: !!extra.emptyDir,
       stopSeconds: extra.stopSeconds ?? this.timing.podStopSeconds,
-      phase: nodeName ? 'Running' : 'Pending',
-      ready: !!nodeName && !workload,
-      createdAt: this.clock.now(),
+      at: this.clock.now(),
       resourceVersion: this.nextResourceVersion(),
-      workload,
-    };
+    });
     this.pods.set(`${namespace}/${name}`, pod);
     if (nodeName) this.index(this.podsByNode, nodeName).add(`${namespace}/${name}`);
     if (workload) this.index(this.podsByWorkload, workload).add(`${namespace}/${name}`);
@@ -319,9 +206,9 @@ export class Cluster {
 
   /**
    * Deletes a pod through the API (DELETE, or an eviction that went through): it is marked
-   * terminating and goes once its grace period has run. A DaemonSet pod comes back on its node.
+   * terminating and goes once its grace period has run, or `graceSeconds` when the request
+   * shortens it. A DaemonSet pod comes back on its node.
    */
-  /** Deletes a pod gracefully: it stops within its grace period, or `graceSeconds` when the request shortens it. */
   terminatePod(pod: SimPod, graceSeconds?: number): void {
     if (pod.deletionTimestamp !== undefined) return;
     pod.deletionTimestamp = this.clock.now();
@@ -388,15 +275,9 @@ export class Cluster {
       if (inst.registered || inst.booted) this.instanceBooted(inst);
       return;
     }
-    this.clock.after(this.timing.joinSeconds, `${node.name} Ready again`, () => {
-      const n = this.nodes.get(node.name);
-      if (!n || n.uid !== node.uid || inst.state !== 'running' || n.ready) return;
-      n.ready = true;
-      n.readySince = this.clock.now();
-      n.resourceVersion = this.nextResourceVersion();
-      this.notify({ type: 'MODIFIED', kind: 'Node', node: n });
-      this.reconcileWorkloads();
-    });
+    this.clock.after(this.timing.joinSeconds, `${node.name} Ready again`, () =>
+      this.becomeReady(node, inst, true, true),
+    );
   }
 
   /** The instance is gone: the cloud node controller deletes the Node and pod GC its pods. */
@@ -475,35 +356,17 @@ export class Cluster {
     const pod = this.pods.get(`${namespace}/${name}`);
     if (!pod) return { ok: false, code: 404, message: `pods "${name}" not found` };
     if (pod.deletionTimestamp !== undefined) return { ok: true };
-    const budgets = this.budgetsOf(pod);
-    if (budgets.length > 1)
-      return {
-        ok: false,
-        code: 500,
-        message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
-      };
-    const budget = budgets[0];
-    if (budget && pod.phase !== 'Pending') {
-      const st = this.budgetStatus(budget);
-      const blockedUntil = this.blockedBudgets.get(`${budget.namespace}/${budget.name}`);
-      const forcedBlock = blockedUntil !== undefined && this.clock.now() < blockedUntil;
-      const allowed = pod.ready ? st.disruptionsAllowed > 0 : st.currentHealthy >= st.desiredHealthy;
-      if (forcedBlock || !allowed) {
-        if (!dryRun) this.counters.evictionsRefused += 1;
-        return {
-          ok: false,
-          code: 429,
-          message: "Cannot evict pod as it would violate the pod's disruption budget.",
-          causes: [
-            {
-              reason: 'DisruptionBudget',
-              message:
-                `The disruption budget ${budget.name} needs ` +
-                `${forcedBlock ? st.currentHealthy + 1 : st.desiredHealthy} healthy pods and has ${st.currentHealthy} currently`,
-            },
-          ],
-        };
-      }
+    const budget = this.budgetsOf(pod);
+    const blockedUntil = budget[0] && this.blockedBudgets.get(`${budget[0].namespace}/${budget[0].name}`);
+    const refusal = evictionRefusal(
+      pod,
+      budget,
+      budget.length === 1 ? this.budgetStatus(budget[0]) : undefined,
+      blockedUntil !== undefined && this.clock.now() < blockedUntil,
+    );
+    if (refusal) {
+      if (!dryRun && refusal.code === 429) this.counters.evictionsRefused += 1;
+      return refusal;
     }
     if (dryRun) return { ok: true };
     this.counters.evictions += 1;
@@ -528,16 +391,7 @@ export class Cluster {
       if (pending.length === 0) continue;
       const candidates = this.schedulableNodes(w.nodeGroup);
       if (candidates.length === 0) continue;
-      // The workload's pods per candidate node, counted once; each binding goes to the least loaded (then by name).
-      const load = new Map(candidates.map((n) => [n.name, 0]));
-      for (const p of live) if (p.nodeName && load.has(p.nodeName)) load.set(p.nodeName, load.get(p.nodeName)! + 1);
-      for (const pod of pending) {
-        let target = candidates[0];
-        for (const n of candidates) {
-          const d = load.get(n.name)! - load.get(target.name)!;
-          if (d < 0 || (d === 0 && n.name < target.name)) target = n;
-        }
-        load.set(target.name, load.get(target.name)! + 1);
+      for (const [pod, target] of placePods(live, pending, candidates)) {
         pod.nodeName = target.name;
         this.index(this.podsByNode, target.name).add(`${pod.namespace}/${pod.name}`);
         pod.phase = 'Running';
