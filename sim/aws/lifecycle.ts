@@ -37,9 +37,10 @@ export class Lifecycle {
     const launching = hook.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING';
     inst.asgLifecycle = launching ? 'Pending:Wait' : 'Terminating:Wait';
     act.StatusCode = 'MidLifecycleAction';
+    const rng = this.region.rng;
     const action: SimLifecycleAction = {
       hook,
-      token: `${this.region.rng.hex(8)}-${this.region.rng.hex(4)}-${this.region.rng.hex(4)}-${this.region.rng.hex(4)}-${this.region.rng.hex(12)}`,
+      token: `${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`,
       asg: asg.name,
       startedAt: now,
       expiresAt: now + hook.heartbeatTimeout * 1000,
