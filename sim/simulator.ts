@@ -2,16 +2,18 @@ import type { Role } from '../lambdas/core';
 import { ApiServer } from './kube/apiserver';
 import { markSpotInterrupted, rebalanceRecommendation, stopInstance } from './aws/ec2-actions';
 import { installAws } from './aws/install';
-import { StepFunctionsModel } from './aws/stepfunctions';
+import { StepFunctionsModel } from './aws/executions';
 import { Random, VirtualClock } from './clock';
-import { Cluster, type WorkloadSpec } from './kube/cluster';
+import { Cluster } from './kube/cluster';
+import type { WorkloadSpec } from './kube/model';
 import type { UserInfo } from './kube/rbac';
 import { EventBus } from './events';
 import { Identity, NODE_MANAGER_TOKEN, NODE_MANAGER_USER } from './identity';
 import { Meter } from './meter';
 import { Tables } from './aws/tables';
 import type { Fault } from './faults';
-import { DEFAULT_TIMING, Region, type SimAsg, type SimTiming } from './aws/region';
+import { DEFAULT_TIMING, type SimAsg, type SimTiming } from './aws/model';
+import { Region } from './aws/region';
 
 export interface SimulatorOptions {
   readonly region?: string;

@@ -13,7 +13,7 @@ import {
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { asgError, invalidAsgToken, maxRecordsError, operation, page, type AwsHost, type Operation } from './common';
-import type { SimActivity, SimAsg, SimInstance } from './region';
+import type { SimActivity, SimAsg, SimInstance } from './model';
 
 function toActivity(a: SimActivity): Activity {
   return { ...a, StartTime: new Date(a.StartTime), EndTime: a.EndTime !== undefined ? new Date(a.EndTime) : undefined };

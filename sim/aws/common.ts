@@ -6,7 +6,7 @@ import { SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager'
 import { SFNServiceException } from '@aws-sdk/client-sfn';
 import type { Random } from '../clock';
 import type { Region } from './region';
-import type { StepFunctionsModel } from './stepfunctions';
+import type { StepFunctionsModel } from './executions';
 import type { Tables } from './tables';
 
 /** The AWS services the simulator answers. */

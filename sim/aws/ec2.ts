@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { visibleInstances } from './ec2-actions';
 import { ec2Error, operation, page, type AwsHost, type Operation } from './common';
-import type { SimInstance } from './region';
+import type { SimInstance } from './model';
 
 function describeInstance(i: SimInstance): Instance {
   const codes: Record<string, number> = {

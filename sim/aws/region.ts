@@ -13,8 +13,6 @@ import {
   type SimTiming,
 } from './model';
 
-export * from './model';
-
 const LEAVING = new Set([
   'Terminating',
   'Terminating:Wait',

@@ -3,18 +3,19 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Cluster, ClusterEvent, SimNode, SimPod } from './cluster';
+import type { Cluster } from './cluster';
+import type { ClusterEvent } from './model';
+import { nodeChange, patchNode, readEviction } from './writes';
 import { discovery } from './discovery';
 import { asTable, renderBudget, renderNode, renderOwner, renderPod, wantsTable, type Json } from './objects';
 import { Authorizer, type RequestAttributes, type UserInfo } from './rbac';
 import {
   ApiError,
-  jsonPatch,
   ListSnapshots,
-  mergePatch,
-  nodeFields,
+  NODE_FIELDS,
   parseFieldSelector,
   parseLabelSelector,
+  POD_FIELDS,
   status,
 } from './requests';
 
@@ -36,16 +37,6 @@ export interface ApiServerHost {
   authenticate(token: string): Promise<UserInfo | undefined>;
 }
 
-const NODE_FIELDS = {
-  'metadata.name': (o: Json) => String((o.metadata as Json).name),
-  'spec.unschedulable': (o: Json) => String((o.spec as Json).unschedulable === true),
-};
-const POD_FIELDS = {
-  'metadata.name': (o: Json) => String((o.metadata as Json).name),
-  'metadata.namespace': (o: Json) => String((o.metadata as Json).namespace),
-  'spec.nodeName': (o: Json) => String((o.spec as Json).nodeName ?? ''),
-  'status.phase': (o: Json) => String((o.status as Json).phase),
-};
 const OWNERS: Record<string, { group: string; kind: string }> = {
   daemonsets: { group: 'apps', kind: 'DaemonSet' },
   replicasets: { group: 'apps', kind: 'ReplicaSet' },
@@ -264,7 +255,14 @@ export class ApiServer {
         return this.send(res, 200, status(200, '', '', { name, kind: 'nodes', uid: node.uid }));
       }
       const before = { unschedulable: node.unschedulable, taints: node.taints.map((t) => t.key) };
-      const out = this.patchNode(node, req, body, verb, url.searchParams.get('dryRun') === 'All');
+      const out = patchNode(
+        this.host.cluster,
+        node,
+        req.headers['content-type'],
+        body,
+        verb,
+        url.searchParams.get('dryRun') === 'All',
+      );
       const a = this.audited.get(res);
       if (a) a.change = nodeChange(before, node);
       return this.send(res, 200, out);
@@ -372,58 +370,6 @@ export class ApiServer {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  /** A node patch (merge, strategic merge, JSON patch), decoded and validated as the real server does; a stale resourceVersion is a 409. */
-  private patchNode(node: SimNode, req: IncomingMessage, body: string, verb: string, dryRun: boolean): Json {
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch (e) {
-      throw new ApiError(400, 'BadRequest', `error decoding patch: ${(e as Error).message}`);
-    }
-    let patched: Json;
-    if (verb === 'update') patched = parsed as Json;
-    else if (type === 'application/json-patch+json')
-      patched = jsonPatch(renderNode(node), parsed as Array<{ op: string; path: string; value?: unknown }>);
-    else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json')
-      patched = mergePatch(renderNode(node), parsed) as Json;
-    else
-      throw new ApiError(
-        415,
-        'UnsupportedMediaType',
-        `the body of the request was in an unknown format - accepted media types include: ` +
-          `application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, ` +
-          `application/strategic-merge-patch+json`,
-      );
-    const f = nodeFields(node.name, patched);
-    if (f.resourceVersion !== undefined && f.resourceVersion !== String(node.resourceVersion)) {
-      throw new ApiError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on nodes "${node.name}": the object has been modified; please apply your ` +
-          `changes to the latest version and try again`,
-        { name: node.name, kind: 'nodes' },
-      );
-    }
-    if (dryRun)
-      return renderNode({
-        ...node,
-        labels: f.labels,
-        annotations: f.annotations,
-        unschedulable: f.unschedulable,
-        taints: f.taints,
-      });
-    node.unschedulable = f.unschedulable;
-    node.annotations = { ...f.annotations };
-    node.taints = f.taints;
-    Object.keys(node.labels).forEach((k) => delete node.labels[k]);
-    Object.assign(node.labels, f.labels);
-    node.resourceVersion = this.host.cluster.nextResourceVersion();
-    this.host.cluster.notify({ type: 'MODIFIED', kind: 'Node', node });
-    this.host.cluster.reconcileWorkloads();
-    return renderNode(node);
-  }
-
   private evict(
     req: IncomingMessage,
     res: ServerResponse,
@@ -442,27 +388,8 @@ export class ApiServer {
       name,
     });
     this.route(req, res, 'create pods/eviction', `pod/${ns}/${name}`);
-    let eviction: {
-      kind?: string;
-      metadata?: { name?: string };
-      deleteOptions?: { dryRun?: string[]; gracePeriodSeconds?: unknown };
-    };
-    try {
-      eviction = JSON.parse(body) as typeof eviction;
-    } catch {
-      throw new ApiError(400, 'BadRequest', 'the body of the request could not be decoded');
-    }
-    if (eviction.kind !== 'Eviction' || (eviction.metadata?.name && eviction.metadata.name !== name))
-      throw new ApiError(400, 'BadRequest', 'name in URL does not match name in Eviction object');
-    const dryRun = url.searchParams.get('dryRun') === 'All' || (eviction.deleteOptions?.dryRun ?? []).includes('All');
-    const grace = eviction.deleteOptions?.gracePeriodSeconds;
-    if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0))
-      throw new ApiError(
-        400,
-        'BadRequest',
-        `json: cannot unmarshal ${typeof grace} into Go struct field DeleteOptions.deleteOptions.gracePeriodSeconds of type int64`,
-      );
-    const out = this.host.cluster.evict(ns, name, dryRun, grace as number | undefined);
+    const { dryRun, grace } = readEviction(body, name, url);
+    const out = this.host.cluster.evict(ns, name, dryRun, grace);
     if (out.ok) return this.send(res, 201, status(201, '', ''));
     if (out.code === 404) throw new ApiError(404, 'NotFound', out.message, { name, kind: 'pods' });
     if (out.code === 500) throw new ApiError(500, 'InternalError', out.message);
@@ -470,16 +397,4 @@ export class ApiServer {
       causes: (out.causes ?? []).map((c) => ({ reason: c.reason, message: c.message })),
     });
   }
-}
-
-export type { SimPod };
-
-/** What a node patch changed that an auditor reads a drain by: the cordon, and taints added or removed. */
-function nodeChange(before: { unschedulable: boolean; taints: readonly string[] }, after: SimNode): string | undefined {
-  const parts: string[] = [];
-  if (before.unschedulable !== after.unschedulable) parts.push(after.unschedulable ? 'cordon' : 'uncordon');
-  const now = after.taints.map((t) => t.key);
-  for (const k of now) if (!before.taints.includes(k)) parts.push(`taint ${k}`);
-  for (const k of before.taints) if (!now.includes(k)) parts.push(`untaint ${k}`);
-  return parts.length ? parts.join(', ') : undefined;
 }

@@ -1,9 +1,12 @@
 import type { Random, VirtualClock } from '../clock';
-import type { SimInstance, SimTiming } from '../aws/region';
+import type { SimInstance, SimTiming } from '../aws/model';
+import { EtcdSlots, PodIndex } from './indexes';
 import { placePods } from './placement';
 import { budgetStatus, evictionRefusal, selects, type BudgetStatus } from './budgets';
 import {
+  DAEMONSETS,
   nodeOf,
+  STATIC_PODS,
   podOf,
   type SimNode,
   type SimPod,
@@ -14,11 +17,6 @@ import {
   type PodCounters,
   type EvictionOutcome,
 } from './model';
-
-export * from './model';
-
-const DAEMONSETS = ['kube-proxy', 'aws-node'];
-const STATIC_PODS = ['etcd-manager-main', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
 /**
  * The Kubernetes side: nodes that register when their instance boots, DaemonSet and mirror pods
@@ -43,12 +41,11 @@ export class Cluster {
   readonly watchers = new Set<(e: ClusterEvent) => void>();
   private resourceVersion = 1000;
   /** Indexes kept with `pods` and `nodes`, so that no change costs a scan of the whole cluster. */
-  private readonly podsByNode = new Map<string, Set<string>>();
-  private readonly podsByWorkload = new Map<string, Set<string>>();
+  private readonly podsByNode = new PodIndex();
+  private readonly podsByWorkload = new PodIndex();
   private readonly nodeByInstance = new Map<string, string>();
   /** kops etcd: which instance holds each control-plane ASG's single member slot. */
-  private readonly etcdSlots = new Map<string, string>();
-  private readonly waitingForSlot: SimInstance[] = [];
+  private readonly etcdSlots = new EtcdSlots();
 
   constructor(
     private readonly clock: VirtualClock,
@@ -112,14 +109,7 @@ export class Cluster {
    */
   instanceBooted(inst: SimInstance, preexisting = false): void {
     if (inst.neverJoin) return;
-    if (inst.role === 'control-plane' && inst.asg) {
-      const holder = this.etcdSlots.get(inst.asg);
-      if (holder && holder !== inst.id) {
-        this.waitingForSlot.push(inst);
-        return;
-      }
-      this.etcdSlots.set(inst.asg, inst.id);
-    }
+    if (inst.role === 'control-plane' && inst.asg && !this.etcdSlots.claim(inst, inst.asg)) return;
     this.register(inst, preexisting);
   }
 
@@ -180,8 +170,8 @@ export class Cluster {
       resourceVersion: this.nextResourceVersion(),
     });
     this.pods.set(`${namespace}/${name}`, pod);
-    if (nodeName) this.index(this.podsByNode, nodeName).add(`${namespace}/${name}`);
-    if (workload) this.index(this.podsByWorkload, workload).add(`${namespace}/${name}`);
+    this.podsByNode.add(nodeName, `${namespace}/${name}`);
+    this.podsByWorkload.add(workload, `${namespace}/${name}`);
     this.notify({ type: 'ADDED', kind: 'Pod', pod });
     return pod;
   }
@@ -203,7 +193,6 @@ export class Cluster {
   daemonSets(): readonly string[] {
     return DAEMONSETS;
   }
-
   /**
    * Deletes a pod through the API (DELETE, or an eviction that went through): it is marked
    * terminating and goes once its grace period has run, or `graceSeconds` when the request
@@ -229,27 +218,18 @@ export class Cluster {
     this.reconcileWorkloads();
   }
 
-  private index(map: Map<string, Set<string>>, key: string): Set<string> {
-    let set = map.get(key);
-    if (!set) {
-      set = new Set();
-      map.set(key, set);
-    }
-    return set;
-  }
-
   private deletePod(key: string): void {
     const pod = this.pods.get(key);
     if (!pod) return;
     this.pods.delete(key);
-    if (pod.nodeName) this.podsByNode.get(pod.nodeName)?.delete(key);
-    if (pod.workload) this.podsByWorkload.get(pod.workload)?.delete(key);
+    this.podsByNode.delete(pod.nodeName, key);
+    this.podsByWorkload.delete(pod.workload, key);
     this.notify({ type: 'DELETED', kind: 'Pod', pod });
   }
 
   /** The pods bound to a node. */
   podsOn(nodeName: string): SimPod[] {
-    return [...(this.podsByNode.get(nodeName) ?? [])].map((k) => this.pods.get(k)!);
+    return this.podsByNode.of(nodeName).map((k) => this.pods.get(k)!);
   }
 
   /** The kubelet stops: the node turns NotReady. */
@@ -262,7 +242,7 @@ export class Cluster {
       for (const p of this.podsOn(node.name)) p.ready = false;
       this.notify({ type: 'MODIFIED', kind: 'Node', node });
     }
-    this.waitingForSlot.splice(0, this.waitingForSlot.length, ...this.waitingForSlot.filter((i) => i.id !== inst.id));
+    this.etcdSlots.forget(inst);
   }
 
   /**
@@ -290,16 +270,8 @@ export class Cluster {
         inst.interrupted || inst.rebalanceReplacedBy || inst.unhealthy ? 'interruption' : 'api',
       );
     this.instanceStopping(inst);
-    for (const [asg, holder] of this.etcdSlots) {
-      if (holder !== inst.id) continue;
-      this.etcdSlots.delete(asg);
-      // etcd-manager of a waiting instance in the same ASG can mount the volume now.
-      const next = this.waitingForSlot.find((i) => i.asg === asg && i.state === 'running');
-      if (next) {
-        this.waitingForSlot.splice(this.waitingForSlot.indexOf(next), 1);
-        this.instanceBooted(next);
-      }
-    }
+    // etcd-manager of a waiting instance in the same ASG can mount the volume now.
+    for (const next of this.etcdSlots.release(inst)) this.instanceBooted(next);
   }
 
   nodeOf(instanceId: string): SimNode | undefined {
@@ -326,7 +298,7 @@ export class Cluster {
   }
 
   private workloadPods(key: string): SimPod[] {
-    return [...(this.podsByWorkload.get(key) ?? [])].map((k) => this.pods.get(k)!);
+    return this.podsByWorkload.of(key).map((k) => this.pods.get(k)!);
   }
 
   /** Pods a budget may select: a workload's own when it selects by `app` (only workloads set it), else every pod. */
@@ -393,7 +365,7 @@ export class Cluster {
       if (candidates.length === 0) continue;
       for (const [pod, target] of placePods(live, pending, candidates)) {
         pod.nodeName = target.name;
-        this.index(this.podsByNode, target.name).add(`${pod.namespace}/${pod.name}`);
+        this.podsByNode.add(target.name, `${pod.namespace}/${pod.name}`);
         pod.phase = 'Running';
         pod.resourceVersion = this.nextResourceVersion();
         this.notify({ type: 'MODIFIED', kind: 'Pod', pod });

@@ -2,6 +2,10 @@ import { formatProviderId } from '../../lambdas/core';
 import type { SimInstance } from '../aws/model';
 /** The simulated cluster's objects: nodes, pods, workloads, budgets, and what a watch sees. */
 
+/** The DaemonSets every node runs, and the static pods of a control-plane node (kops). */
+export const DAEMONSETS = ['kube-proxy', 'aws-node'];
+export const STATIC_PODS = ['etcd-manager-main', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
 export interface SimNode {
   readonly name: string;
   readonly uid: string;

@@ -1,5 +1,5 @@
 import type { BudgetStatus } from './budgets';
-import type { SimBudget, SimNode, SimPod } from './cluster';
+import type { SimBudget, SimNode, SimPod } from './model';
 
 /**
  * How the simulated API server renders its objects, as the real one does (v1 Node and Pod, apps/v1 and batch/v1

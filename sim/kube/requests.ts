@@ -291,3 +291,15 @@ export class ListSnapshots {
     };
   }
 }
+
+/** The fields a field selector may name, per kind, as the real server supports them. */
+export const NODE_FIELDS = {
+  'metadata.name': (o: Json) => String((o.metadata as Json).name),
+  'spec.unschedulable': (o: Json) => String((o.spec as Json).unschedulable === true),
+};
+export const POD_FIELDS = {
+  'metadata.name': (o: Json) => String((o.metadata as Json).name),
+  'metadata.namespace': (o: Json) => String((o.metadata as Json).namespace),
+  'spec.nodeName': (o: Json) => String((o.spec as Json).nodeName ?? ''),
+  'status.phase': (o: Json) => String((o.status as Json).phase),
+};

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Config } from '../../lambdas/config';
 import { dispatch as refreshDispatch, type RefreshEvent } from '../../lambdas/refresh/handler';
@@ -9,8 +7,14 @@ import { gate, type GateOutcome } from '../../lambdas/interruption/gate';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
 import type { VirtualClock } from '../clock';
-import type { StepFunctionsModel } from '../aws/stepfunctions';
+import type { StepFunctionsModel } from '../aws/executions';
 import type { Invocation, InvocationContext } from './context';
+import { WORKFLOWS, type Workflow } from '../../lambdas/workflows';
+import { ACCOUNT, loadDefinition, retryBackoff, secondsAt, type AslDefinition } from './asl';
+import { newRecord, type ExecutionRecord, type ExecutionStatus, type StepCrash, type TimelineEntry } from './records';
+
+export type { Workflow } from '../../lambdas/workflows';
+export type { ExecutionRecord, ExecutionStatus, StepCrash, TimelineEntry } from './records';
 
 /** What the runner needs of the simulator: the clock, who is calling, the executions, the region's name. */
 export interface RunnerHost {
@@ -19,101 +23,6 @@ export interface RunnerHost {
   readonly stepFunctions: StepFunctionsModel;
   readonly region: { readonly name: string };
   now(): number;
-}
-
-// aws-local-stepfunctions 3 needs Promise.withResolvers, which Node 20 lacks.
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value<T>() {
-      let resolve!: (v: T) => void;
-      let reject!: (e: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
-
-export type Workflow = 'refresh' | 'replenish' | 'interruption';
-
-const STATEMACHINES = join(__dirname, '..', '..', 'statemachines');
-const ACCOUNT = '123456789012';
-
-interface AslState {
-  Type: string;
-  TimeoutSeconds?: number;
-  Resource?: string;
-  Seconds?: number;
-  /**
-   * A reference path into the state input (`$.field`): the runner reads it from the last Task's output, which our
-   * Choices pass on unchanged.
-   */
-  SecondsPath?: string;
-  Retry?: Array<{
-    ErrorEquals: string[];
-    IntervalSeconds?: number;
-    BackoffRate?: number;
-    MaxAttempts?: number;
-    MaxDelaySeconds?: number;
-  }>;
-}
-interface AslDefinition {
-  StartAt: string;
-  TimeoutSeconds?: number;
-  States: Record<string, AslState>;
-}
-
-/** Loads a workflow's ASL file as deployed: every `${...}` placeholder substituted, as CDK's definitionSubstitutions do. */
-export function loadDefinition(workflow: Workflow, substitutions: Record<string, string>): AslDefinition {
-  const text = readFileSync(join(STATEMACHINES, `${workflow}.asl.json`), 'utf8').replace(
-    /\$\{(\w+)\}/g,
-    (m, key: string) => {
-      if (!(key in substitutions)) throw new Error(`no substitution for ${m} in ${workflow}.asl.json`);
-      return substitutions[key];
-    },
-  );
-  return JSON.parse(text) as AslDefinition;
-}
-
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-export interface TimelineEntry {
-  readonly at: number;
-  readonly execution: string;
-  readonly state: string;
-  readonly outcome: 'ok' | 'error' | 'retry';
-  readonly summary: unknown;
-}
-
-export interface ExecutionRecord {
-  readonly workflow: Workflow;
-  readonly name: string;
-  readonly arn: string;
-  readonly input: unknown;
-  status: ExecutionStatus;
-  error: string | null;
-  cause: string | null;
-  readonly startedAt: number;
-  stoppedAt: number | null;
-  transitions: number;
-  /** Transitions by state name (the bench shows where they go). */
-  readonly stateCounts: Record<string, number>;
-  historyEvents: number;
-  lambdaInvocations: number;
-  lambdaBilledMs: number;
-  readonly continuedAs: string[];
-  output?: unknown;
-  abort?: () => void;
-  done: Promise<void>;
-}
-
-/** A step that crashes after doing its work (the Lambda runtime dies before it answers). */
-export interface StepCrash {
-  readonly state: string;
-  times: number;
-  readonly from: number;
 }
 
 /** Lambda's error shape as Step Functions sees it: the type as `Error`, a JSON Cause. */
@@ -126,20 +35,12 @@ class LambdaError extends Error {
   }
 }
 
-/** A Wait's SecondsPath (`$.a.b`) read from the state it gets; Step Functions fails the execution when it is not a non-negative integer. */
-function secondsAt(input: unknown, path: string, state: string): number {
-  let v: unknown = input;
-  for (const key of path
-    .replace(/^\$\.?/, '')
-    .split('.')
-    .filter(Boolean))
-    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-    throw new Error(
-      `States.Runtime: ${state}: SecondsPath ${path} is ${JSON.stringify(v)}, not a non-negative integer`,
-    );
-  return v;
-}
+/** Each workflow's Lambda function, as its Tasks invoke it (a new workflow must be added here to compile). */
+const DISPATCH: { readonly [W in Workflow]: (event: never, deps: Deps) => Promise<unknown> } = {
+  refresh: (event: RefreshEvent, deps) => refreshDispatch(event, deps),
+  replenish: (event: ReplenishEvent, deps) => replenishDispatch(event, deps),
+  interruption: (event: InterruptionEvent, deps) => interruptionDispatch(event, deps),
+};
 
 /** Beyond any simulation's real duration, and within what a Node timer can hold (2^31 ms). */
 const REAL_TASK_TIMEOUT_SECONDS = 2_000_000;
@@ -195,12 +96,9 @@ export class WorkflowRunner {
 
   /** The workflows StartExecution may name, and how it starts one (the simulated Step Functions calls back here). */
   private registerStateMachines(): void {
-    for (const w of ['refresh', 'replenish', 'interruption'] as const)
-      this.sim.stepFunctions.stateMachines.add(this.stateMachineArn(w));
+    for (const w of WORKFLOWS) this.sim.stepFunctions.stateMachines.add(this.stateMachineArn(w));
     this.sim.stepFunctions.onStart = (arn, name, input) => {
-      const workflow = (['refresh', 'replenish', 'interruption'] as const).find(
-        (w) => this.stateMachineArn(w) === arn,
-      )!;
+      const workflow = WORKFLOWS.find((w) => this.stateMachineArn(w) === arn)!;
       return this.sim.stepFunctions.executions.get(this.start(workflow, input, name).arn)!;
     };
   }
@@ -311,24 +209,7 @@ export class WorkflowRunner {
     const smArn = this.stateMachineArn(workflow);
     const sfnExec = this.sim.stepFunctions.start(smArn, execName, input);
     const { machine, timeoutSeconds } = this.machine(workflow);
-    const record: ExecutionRecord = {
-      workflow,
-      name: execName,
-      arn: sfnExec.executionArn,
-      input,
-      status: 'RUNNING',
-      error: null,
-      cause: null,
-      startedAt: this.sim.now(),
-      stoppedAt: null,
-      transitions: 0,
-      stateCounts: {},
-      historyEvents: 0,
-      lambdaInvocations: 0,
-      lambdaBilledMs: 0,
-      continuedAs: [],
-      done: Promise.resolve(),
-    };
+    const record = newRecord(workflow, execName, sfnExec.executionArn, input, this.sim.now());
     let pendingWake: number | undefined;
     const attempts = new Map<string, number[]>();
     let lastState = '';
@@ -383,7 +264,7 @@ export class WorkflowRunner {
             e instanceof LambdaError
               ? e
               : new LambdaError(e instanceof Error ? e.name : 'Error', e instanceof Error ? e.message : String(e));
-          const backoff = this.retryBackoff(state, err.name, attempts);
+          const backoff = retryBackoff(state, err.name, attempts);
           this.note(record, stateName, backoff !== undefined ? 'retry' : 'error', `${err.name}: ${err.message}`);
           if (backoff !== undefined) pendingWake = this.sim.now() + backoff * 1000;
           throw err;
@@ -467,9 +348,7 @@ export class WorkflowRunner {
 
   /** The Lambda function behind each workflow's Tasks. */
   private invoke(workflow: Workflow, event: unknown): Promise<unknown> {
-    if (workflow === 'refresh') return refreshDispatch(event as RefreshEvent, this.deps);
-    if (workflow === 'interruption') return interruptionDispatch(event as InterruptionEvent, this.deps);
-    return replenishDispatch(event as ReplenishEvent, this.deps);
+    return DISPATCH[workflow](event as never, this.deps);
   }
 
   /** Stops a running execution, as StopExecution does. */
@@ -501,29 +380,6 @@ export class WorkflowRunner {
     const child = this.start(record.workflow, p.Input);
     record.continuedAs.push(child.name);
     return { ExecutionArn: child.arn, StartDate: new Date(this.sim.now()).toISOString() };
-  }
-
-  /** What the interpreter will do with this error: the back-off before the retry, or undefined when it will not retry. */
-  private retryBackoff(state: AslState, errorName: string, attempts: Map<string, number[]>): number | undefined {
-    const retriers = state.Retry ?? [];
-    for (let i = 0; i < retriers.length; i += 1) {
-      const r = retriers[i];
-      const matches = r.ErrorEquals.some(
-        (n) => n === errorName || n === 'States.ALL' || (n === 'States.TaskFailed' && state.Type === 'Task'),
-      );
-      if (!matches) continue;
-      const counts = attempts.get('n') ?? retriers.map(() => 0);
-      const max = r.MaxAttempts ?? 3;
-      if (counts[i] >= max) return undefined;
-      const wait = Math.min(
-        (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** counts[i],
-        r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY,
-      );
-      counts[i] += 1;
-      attempts.set('n', counts);
-      return wait;
-    }
-    return undefined;
   }
 
   private note(record: ExecutionRecord, state: string, outcome: TimelineEntry['outcome'], summary: unknown): void {

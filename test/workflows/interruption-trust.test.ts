@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkInvariants } from '../../sim/chaos/campaign';
 import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
-import type { ClusterEvent } from '../../sim/kube/cluster';
+import type { ClusterEvent } from '../../sim/kube/model';
 
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
 const base = (over: Record<string, unknown>) =>
