@@ -27,7 +27,7 @@ describe('group lease on the simulated DynamoDB and Step Functions', () => {
     const b = sim.stepFunctions.start(SM, 'b').executionArn;
     await expect(acquireGroupLease(store, sfn, 'nodes', a, 'refresh', sim.now())).resolves.toEqual({
       recoveredJournal: undefined,
-      memory: undefined,
+      memory: {},
     });
     const held = await acquireGroupLease(store, sfn, 'nodes', b, 'replenish', sim.now()).catch((e: unknown) => e);
     expect(held).toBeInstanceOf(LeaseHeldError);
