@@ -1,4 +1,4 @@
-import { isLeavingAsgState, ResourceNotFoundError } from './core';
+import { AwsValidationError, isLeavingAsgState, ResourceNotFoundError } from './core';
 import type { AsgState } from './core';
 import type { AutoScalingPort } from './aws/autoscaling';
 
@@ -42,7 +42,7 @@ export async function terminateUnlessLeaving(
         out.push({ instanceId: id, outcome: 'gone' });
         continue;
       }
-      if (!(e instanceof Error && e.name === 'AwsValidation')) throw e;
+      if (!(e instanceof AwsValidationError)) throw e;
       const names = asgs.filter((a) => a.instances.some((i) => i.instanceId === id)).map((a) => a.name);
       const now = stateOf(await autoscaling.describeGroups({ names }), id);
       if (now !== undefined && !isLeavingAsgState(now)) throw e;

@@ -47,14 +47,16 @@ export class StepFunctionsPort {
     name: string,
     input: string,
   ): Promise<{ readonly executionArn?: string; readonly started: boolean }> {
+    let alreadyExists: (new (...args: never[]) => Error) | undefined;
     try {
-      const { StartExecutionCommand } = sdk.sfn();
+      const { StartExecutionCommand, ExecutionAlreadyExists } = sdk.sfn();
+      alreadyExists = ExecutionAlreadyExists;
       const out = await call('StartExecution', () =>
         this.client.send(new StartExecutionCommand({ stateMachineArn, name, input })),
       );
       return { executionArn: out.executionArn, started: true };
     } catch (e) {
-      if ((e as { name?: string }).name === 'ExecutionAlreadyExists') return { started: false };
+      if (alreadyExists && e instanceof alreadyExists) return { started: false };
       throw e;
     }
   }

@@ -8,7 +8,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import type { BearerToken } from '../aws/eks';
-import { parseKubeconfig } from './kubeconfig';
+import { InvalidKubeconfigError, parseKubeconfig } from './kubeconfig';
 
 /** Gives a CoreV1Api whose credentials are valid now. */
 export interface KubeApiProvider {
@@ -41,7 +41,7 @@ const MAX_SOCKETS = 8;
  */
 function keepAliveApi(kc: KubeConfig): CoreV1Api {
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('No active cluster!');
+  if (!cluster) throw new InvalidKubeconfigError('the kubeconfig names no current cluster (current-context)');
   if (!cluster.server.startsWith('https:') || cluster.proxyUrl) return kc.makeApiClient(CoreV1Api);
   let agent: Promise<Agent> | undefined;
   const makeAgent = async () => {

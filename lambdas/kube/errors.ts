@@ -47,10 +47,10 @@ export function toKubeError(e: unknown, what: string): unknown {
     if (e.code >= 500) return new KubeUnavailableError(msg, { cause: e });
     return e;
   }
-  // node-fetch's FetchError (connection refused, reset, DNS) carries a system error code.
+  // node-fetch's FetchError (connection refused, reset, DNS) carries the system error's code.
   if (
     e instanceof Error &&
-    (e.name === 'FetchError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up/.test(e.message))
+    (isSystemError(e) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up/.test(e.message))
   ) {
     return new KubeUnavailableError(`${what}: ${e.message}`, { cause: e });
   }
@@ -69,4 +69,10 @@ export function toEvictionError(e: unknown, pod: string): unknown {
     return new EvictionBlockedError(pod, reason || 'the API server refused the eviction (429)', { cause: e });
   }
   return toKubeError(e, `evict ${pod}`);
+}
+
+/** An error carrying a system error code (ECONNREFUSED, ENOTFOUND, ...), as Node's and node-fetch's do. */
+function isSystemError(e: Error): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }

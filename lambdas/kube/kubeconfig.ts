@@ -1,7 +1,8 @@
+import { NodeManagerError } from '../core';
 import { load, YAMLException } from 'js-yaml';
 
 /** Thrown when a kubeconfig cannot be used as given. Its message never carries the kubeconfig's content. */
-export class InvalidKubeconfigError extends Error {
+export class InvalidKubeconfigError extends NodeManagerError {
   readonly name = 'InvalidKubeconfig';
 }
 

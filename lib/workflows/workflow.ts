@@ -9,7 +9,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { Config } from '../../lambdas/config';
+import { InvalidConfigError, type Config } from '../../lambdas/config';
 import { filesOf, WORKFLOWS, type Workflow } from '../../lambdas/workflows';
 import { BUNDLE, inlinedConfigDefine, LAMBDA_ALIASES } from '../bundling';
 
@@ -56,7 +56,7 @@ export interface WorkflowParts {
 /** A function without an entry of its own is a workflow's. */
 function workflowNamed(name: string): Workflow {
   const w = WORKFLOWS.find((x) => x === name);
-  if (!w) throw new Error(`function ${name} is no workflow's (${WORKFLOWS.join(', ')}): give its entry`);
+  if (!w) throw new InvalidConfigError(`function ${name} is no workflow's (${WORKFLOWS.join(', ')}): give its entry`);
   return w;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NodeManagerError } from '../../lambdas/core';
 import { describeIssues } from '../../lib/config/schema';
 
 /**
@@ -317,7 +318,8 @@ export const ScenarioSchema = z
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 
-export class InvalidScenarioError extends Error {
+/** A scenario file that does not validate: the message names each field and what is allowed. */
+export class InvalidScenarioError extends NodeManagerError {
   readonly name = 'InvalidScenario';
 }
 
