@@ -1,6 +1,6 @@
 /**
  * The randomized fault campaign: `npm run chaos -- [--runs N] [--seed S] [--out DIR]`.
- * Generates scenarios (test/sim/chaos.ts), runs each through the real ASL and handlers on the
+ * Generates scenarios (sim/chaos/), runs each through the real ASL and handlers on the
  * simulator, and checks the invariants from the JSON report. On a break, fast-check shrinks the
  * scenario (bounded in time), writes the smallest one found as a scenario file, prints it, and
  * exits 1; `npm run simulate -- --scenario <that file>` replays it.

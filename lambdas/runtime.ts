@@ -70,7 +70,7 @@ export function makeDeps(
 
 let lambdaDeps: Deps | undefined;
 
-/** The Lambda container's dependencies, made once (the configuration is inlined into the bundle, see inline-config.ts). */
+/** The Lambda container's dependencies, made once (the configuration is inlined into the bundle, see config.ts). */
 export function depsFromEnvironment(): Deps {
   lambdaDeps ??= makeDeps(inlinedConfig());
   return lambdaDeps;

@@ -4,10 +4,7 @@ import { parseStart, STARTED_BY, type StartEvent } from '../input';
 import type { Deps } from '../runtime';
 import { COST, type RefreshState } from './state';
 
-/**
- * The refresh workflow's steps (the lease and recovery steps are in refresh-recovery.ts, the
- * state they share in refresh-state.ts).
- */
+/** "Validate input": the refresh's first step (the others are listed in steps.ts, the state they share in state.ts). */
 
 /** Checks the start input before anything is read or changed, and says what is allowed. */
 export async function validate(event: StartEvent, deps: Deps): Promise<RefreshState> {

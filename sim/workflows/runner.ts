@@ -117,7 +117,7 @@ export class WorkflowRunner {
   }
 
   /**
-   * The gate's Lambda invocation for one EventBridge event (lambdas/interruption-gate.ts): billed
+   * The gate's Lambda invocation for one EventBridge event (lambdas/interruption/gate.ts): billed
    * as any invocation (a base and each call), counted apart from the executions it starts. An
    * asynchronous invocation that fails is tried twice more by Lambda (about a minute, then two,
    * later), then goes to the function's dead-letter queue.

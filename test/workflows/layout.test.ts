@@ -91,3 +91,60 @@ describe('the ASL Retry lists', () => {
     expect(take.Retry?.[0].ErrorEquals).toEqual(['ReplenishRunning']);
   });
 });
+
+/** The house rules of DESIGN.md, checked as the code grows. */
+describe('the house rules', () => {
+  const { readdirSync, statSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
+  const { dirname, relative, resolve } = jest.requireActual<typeof import('node:path')>('node:path');
+  const FLOORS = ['lambdas', 'lib', 'sim', 'bin'];
+  const files = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir)).flatMap((f) => {
+      const p = join(dir, f);
+      return statSync(join(ROOT, p)).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    });
+  const product = FLOORS.flatMap(files);
+  const importsOf = (file: string): string[] =>
+    [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^(?:import|export)[^;]*?from '(\.[^']+)'/gms)].map((m) => {
+      const target = relative(ROOT, resolve(ROOT, dirname(file), m[1]));
+      return existsSync(join(ROOT, `${target}.ts`)) ? `${target}.ts` : `${target}/index.ts`;
+    });
+  const graph = new Map(product.map((f) => [f, importsOf(f)]));
+
+  it('keep lambdas/ to at most 10 files at its top, and every product file to 400 lines', () => {
+    expect(readdirSync(join(ROOT, 'lambdas')).filter((f) => f.endsWith('.ts')).length).toBeLessThanOrEqual(10);
+    const long = product.filter((f) => readFileSync(join(ROOT, f), 'utf8').split('\n').length > 401);
+    expect(long).toEqual([]);
+  });
+
+  it('import nothing from test/, nothing from a higher floor, and core nothing of ours outside it', () => {
+    const floor = (f: string) => FLOORS.indexOf(f.split('/')[0]);
+    const wrong = [...graph].flatMap(([f, deps]) =>
+      deps
+        .filter(
+          (d) =>
+            d.startsWith('test/') ||
+            floor(d) > floor(f) ||
+            (f.startsWith('lambdas/core/') && !d.startsWith('lambdas/core/')),
+        )
+        .map((d) => `${f} -> ${d}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it('have no import circle', () => {
+    const circles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (f: string, path: string[]) => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') {
+        circles.push([...path.slice(path.indexOf(f)), f].join(' -> '));
+        return;
+      }
+      state.set(f, 'open');
+      for (const d of graph.get(f) ?? []) visit(d, [...path, f]);
+      state.set(f, 'done');
+    };
+    for (const f of graph.keys()) visit(f, []);
+    expect(circles).toEqual([]);
+  });
+});
