@@ -1,7 +1,15 @@
 import type { Classification } from './classify';
 import { RefreshStuckError, ReplacementTimeoutError, SurgeTimeoutError } from './errors';
 import { interruptionsInFlight } from './interruption';
-import { FIRST_READY_POLL_SECONDS, learnReady, readySample, readyWaitSeconds } from './learn';
+import {
+  drainPollSeconds,
+  drainWaitSeconds,
+  FIRST_READY_POLL_SECONDS,
+  learnReady,
+  readySample,
+  readyWaitSeconds,
+  type Learned,
+} from './learn';
 import { checkWhole, pickBatch, type BatchMember, type RefreshJournal } from './refresh';
 import type { GroupSettings, Snapshot } from './types';
 
@@ -158,4 +166,41 @@ export function planAdvance(
       ...readyTook,
     },
   };
+}
+
+/** The longest a give-back waits between passes while every pod left is refused by its budget. */
+export const GIVE_BACK_MAX_BACKOFF_SECONDS = 120;
+
+/**
+ * How long "Give surplus back" waits before its next pass. Terminated: a second (the next pass
+ * finds the ASGs home). Evicting: as long as the group's pods take to leave. Refused with nothing
+ * evicted: back off (the budget frees when its pods run elsewhere, which a poll every few seconds
+ * does not hasten), doubling up to two minutes, within the deadline. `blocked`: passes in a row refused.
+ */
+export function giveBackWait(
+  pass: {
+    readonly drained: boolean;
+    readonly evicted: readonly unknown[];
+    readonly refused: readonly unknown[];
+    readonly graceSeconds: number;
+  },
+  blockedBefore: number,
+  learned: Learned | undefined,
+  deadline: number,
+  now: number,
+): { readonly blocked: number; readonly wait: number } {
+  const blocked = !pass.drained && pass.evicted.length === 0 && pass.refused.length > 0 ? blockedBefore + 1 : 0;
+  const untilDeadline = Math.max(1, Math.ceil((deadline - now) / 1000));
+  const wait = pass.drained
+    ? 1
+    : blocked > 0
+      ? Math.min(
+          untilDeadline,
+          GIVE_BACK_MAX_BACKOFF_SECONDS,
+          Math.max(drainPollSeconds(learned), 5 * 2 ** (blocked - 1)),
+        )
+      : pass.evicted.length
+        ? drainWaitSeconds(learned, pass.graceSeconds)
+        : drainPollSeconds(learned);
+  return { blocked, wait };
 }

@@ -1,6 +1,6 @@
 import {
+  giveBackWait,
   DrainTimeoutError,
-  drainPollSeconds,
   drainWaitSeconds,
   planGiveBack,
   ResourceNotFoundError,
@@ -48,9 +48,6 @@ async function drainGiveBack(
   });
   return { pass, journal: j };
 }
-
-/** The longest a give-back waits between passes while every pod left is refused by its budget. */
-export const GIVE_BACK_MAX_BACKOFF_SECONDS = 120;
 
 /**
  * Gives the surplus back: drains, then terminates with decrement, the members that return each ASG
@@ -160,23 +157,7 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     await deps.autoscaling.updateSize(r.asg, { max: r.max });
     maxRestored.push(`${r.asg}: max ${r.max}`);
   }
-  // Terminated: the next pass finds the ASGs home. Evicting: wait as long as the group's pods take to
-  // leave. Refused with nothing evicted: back off (the budget frees when its pods run elsewhere,
-  // which a poll every few seconds does not hasten), doubling up to two minutes, within the deadline.
-  const blocked =
-    !result.drained && result.evicted.length === 0 && result.refused.length > 0 ? (state.giveBackBlocked ?? 0) + 1 : 0;
-  const untilDeadline = Math.max(1, Math.ceil((deadline - deps.now()) / 1000));
-  const wait = result.drained
-    ? 1
-    : blocked > 0
-      ? Math.min(
-          untilDeadline,
-          GIVE_BACK_MAX_BACKOFF_SECONDS,
-          Math.max(drainPollSeconds(j.learned), 5 * 2 ** (blocked - 1)),
-        )
-      : result.evicted.length
-        ? drainWaitSeconds(j.learned, result.graceSeconds)
-        : drainPollSeconds(j.learned);
+  const { blocked, wait } = giveBackWait(result, state.giveBackBlocked ?? 0, j.learned, deadline, deps.now());
   return {
     ...next(state, COST.waitLoop, {
       done: false,

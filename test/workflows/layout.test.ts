@@ -43,12 +43,12 @@ describe('the layout a reader navigates by', () => {
  * error without its Retry entry (or the reverse) fails here.
  */
 describe('the ASL Retry lists', () => {
-  const named = Object.values(errors)
-    .filter(
-      (c): c is new (...a: string[]) => NodeManagerError =>
-        typeof c === 'function' && c.prototype instanceof NodeManagerError,
-    )
-    .map((C) => new C('a', 'b', 'c'));
+  type Concrete = new (...args: string[]) => NodeManagerError;
+  const named = Object.values(errors).flatMap((c) =>
+    typeof c === 'function' && c.prototype instanceof NodeManagerError
+      ? [new (c as unknown as Concrete)('a', 'b', 'c')]
+      : [],
+  );
   const retryable = named.filter((e) => e.retryable).map((e) => e.name);
   // Retried where they can happen, not at every Task.
   const WHERE: Record<string, string> = {
