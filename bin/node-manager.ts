@@ -63,6 +63,10 @@ export function buildApp(
           }
         : {}),
       launchHook: g.launchHook,
+      drain: g.drain,
+      settleTime: Duration.seconds(g.settleSeconds),
+      notReadyTimeout: Duration.seconds(g.notReadyTimeoutSeconds),
+      repairMaxUnhealthy: g.repairMaxUnhealthy,
     })),
   });
   if (vpc) {

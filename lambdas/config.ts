@@ -1,4 +1,4 @@
-import { NodeManagerError, type GroupSettings, type Role } from './core';
+import { NodeManagerError, type DrainPolicy, type GroupSettings, type Role } from './core';
 
 /**
  * The handlers' configuration: one cluster and its node groups, as deployed. The types live here,
@@ -31,6 +31,12 @@ export interface GroupConfig {
   readonly terminateHook?: { readonly heartbeatTimeoutSeconds: number; readonly maxHeartbeats: number };
   /** A launch lifecycle hook on the group's ASGs (the stack creates it). */
   readonly launchHook: boolean;
+  /** What a voluntary drain does with bare pods, emptyDir pods, and a drain past its timeout. */
+  readonly drain: DrainPolicy;
+  readonly settleSeconds: number;
+  readonly notReadyTimeoutSeconds: number;
+  /** A count, or a percentage of desiredReady ("20%"). */
+  readonly repairMaxUnhealthy: number | string;
 }
 
 export interface Config {
@@ -64,7 +70,18 @@ export function groupSettings(g: GroupConfig): GroupSettings {
     drainTimeoutSeconds: g.drainTimeoutSeconds,
     joinTimeoutSeconds: g.joinTimeoutSeconds,
     cooldownSeconds: g.cooldownSeconds,
+    drain: g.drain,
+    settleSeconds: g.settleSeconds,
+    notReadyTimeoutSeconds: g.notReadyTimeoutSeconds,
+    repairMaxUnhealthy: countOf(g.repairMaxUnhealthy, g.desiredReady),
   };
+}
+
+/** A count as given, or a percentage of `of` rounded down (at least one unless 0%). */
+export function countOf(v: number | string, of: number): number {
+  if (typeof v === 'number') return v;
+  const pct = Number(v.slice(0, -1));
+  return pct === 0 ? 0 : Math.max(1, Math.floor((of * pct) / 100));
 }
 
 /**

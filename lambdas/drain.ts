@@ -1,9 +1,15 @@
-import { EvictionBlockedError, podsHoldingDrain, podsToEvict, ResourceNotFoundError } from './core';
+import { EvictionBlockedError, judgePod, ResourceNotFoundError, type DrainContext, type DrainPolicy } from './core';
 import type { KubePort, PodInfo } from './kube/port';
 
 export interface DrainOptions {
   /** Cordon first, with this mark (a drain's first pass); later passes only evict. */
   readonly cordonBy?: string;
+  /**
+   * A voluntary drain (refresh, give-back, repair) under the group's policy: a node with a pod that
+   * holds it (do-not-disrupt, or a bare or emptyDir pod the policy keeps) is not cordoned, and no
+   * pod that holds its node is evicted. @default an interruption's drain: everything that may go, goes
+   */
+  readonly voluntary?: DrainPolicy;
   /** The grace period each eviction gives its pod (undefined: the pod's own). @default the pod's own */
   readonly grace?: (pod: PodInfo) => number | undefined;
   /**
@@ -44,9 +50,24 @@ export interface DrainResult {
   readonly remainingPods: readonly PodInfo[];
   /** Nodes found gone when cordoned. */
   readonly gone: readonly string[];
+  /** Nodes a pod holds (a voluntary drain): not cordoned on a first pass, and never emptied. Each pod with why. */
+  readonly held: readonly HeldNode[];
+  /** Pods evicted that will not come back as they were (no controller, or their emptyDir data), with why. */
+  readonly lost: readonly string[];
+}
+
+export interface HeldNode {
+  readonly node: string;
+  /** `namespace/name: why` of each pod that holds it. */
+  readonly pods: readonly string[];
 }
 
 const key = (p: PodInfo) => `${p.namespace}/${p.name}`;
+/** An interruption's drain: the node goes regardless, so every pod that may go is evicted. */
+const INTERRUPTION: Omit<DrainContext, 'now'> = {
+  policy: { barePods: 'evict', emptyDir: 'evict', onTimeout: 'fail' },
+  voluntary: false,
+};
 /** Pods of one owner share a budget in practice: once one is refused, the others wait for the next round. */
 const ownerOf = (p: PodInfo) => (p.ownerName ? `${p.namespace}/${p.ownerKind ?? ''}/${p.ownerName}` : key(p));
 
@@ -69,14 +90,44 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
   const onNode = new Map<string, PodInfo[]>();
   let toEvict: PodInfo[] = [];
   const gone: string[] = [];
-  const look = async (node: string) => {
-    const pods = podsHoldingDrain(await kube.listPodsOnNode(node));
-    if (pods.length) onNode.set(node, pods);
+  const held = new Map<string, string[]>();
+  const lost = new Map<string, string>();
+  const ctx = (): DrainContext =>
+    o.voluntary ? { policy: o.voluntary, voluntary: true, now: o.now() } : { ...INTERRUPTION, now: o.now() };
+  /** The node's pods the drain waits for, those it evicts, and those that hold the node. */
+  const judge = (pods: readonly PodInfo[]) => {
+    const c = ctx();
+    const judged = pods.map((p) => ({ p, j: judgePod(p, c) }));
+    return {
+      holding: judged.filter(({ j }) => j.verdict !== 'leave').map(({ p }) => p),
+      evict: judged.filter(({ j }) => j.verdict === 'evict'),
+      holds: judged.filter(({ j }) => j.verdict === 'holdNode').map(({ p, j }) => `${key(p)}: ${j.reason}`),
+    };
+  };
+  const look = async (node: string, listed?: readonly PodInfo[]) => {
+    const { holding, evict, holds } = judge(listed ?? (await kube.listPodsOnNode(node)));
+    if (holding.length) onNode.set(node, holding);
     else onNode.delete(node);
+    if (holds.length) held.set(node, holds);
+    else held.delete(node);
     const pending = new Set(toEvict.map(key));
-    toEvict.push(...podsToEvict(pods).filter((p) => !pending.has(key(p))));
+    for (const { p, j } of evict) {
+      if (pending.has(key(p))) continue;
+      toEvict.push(p);
+      if (j.lost) lost.set(key(p), j.reason);
+    }
   };
   for (const node of nodes) {
+    // A voluntary drain looks before it cordons: a node a pod holds is left as it is, not cordoned.
+    let listed: PodInfo[] | undefined;
+    if (o.cordonBy && o.voluntary) {
+      listed = await kube.listPodsOnNode(node);
+      const holds = judge(listed).holds;
+      if (holds.length) {
+        held.set(node, holds);
+        continue;
+      }
+    }
     if (o.cordonBy) {
       try {
         await kube.cordon(node, o.cordonBy);
@@ -88,8 +139,9 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
         throw e;
       }
     }
-    await look(node);
+    await look(node, listed);
   }
+  const lostNow: string[] = [];
   const evictRound = async () => {
     const blocked = new Set<string>();
     const left: PodInfo[] = [];
@@ -101,6 +153,7 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
       try {
         if ((await kube.evictPod(pod.namespace, pod.name, o.grace?.(pod))) === 'evicted') {
           evicted.push(key(pod));
+          if (lost.has(key(pod))) lostNow.push(`${key(pod)}: ${lost.get(key(pod))}`);
           lastEvictionAt = o.now();
           looksSinceEviction = 0;
         }
@@ -182,6 +235,8 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
     drained: remaining.length === 0,
     remainingPods: remaining,
     gone,
+    held: [...held].map(([node, pods]) => ({ node, pods })),
+    lost: lostNow,
     evicted,
     remaining: remaining.map(key),
     refused: [...refused],
@@ -226,7 +281,7 @@ export function executionName(arn: string): string {
 export function drainOnce(
   kube: KubePort,
   node: string,
-  o: { readonly cordonBy?: string; readonly grace?: (pod: PodInfo) => number | undefined; readonly now: () => number },
+  o: Pick<DrainOptions, 'cordonBy' | 'grace' | 'voluntary' | 'now'>,
 ): Promise<DrainResult> {
   return drain(kube, [node], {
     ...o,

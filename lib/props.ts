@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ClusterAccessSchema, describeIssues, InvalidConfigError } from './config/schema';
 import { DeploymentGroupSchema, type DeploymentGroup } from './config/deployment';
 import type { ClusterAccess } from '../lambdas/config';
+import { DEFAULT_DRAIN_POLICY, type DrainPolicy } from '../lambdas/core';
 
 export type { ClusterAccess } from '../lambdas/config';
 
@@ -70,6 +71,28 @@ export interface NodeGroupProps {
    * @default false
    */
   readonly launchHook?: boolean;
+  /**
+   * What a voluntary drain (refresh, give-back, repair) does with pods that would not come back,
+   * and with a drain past its timeout (see the README, "Drain policy").
+   * @default { barePods: 'skip-node', emptyDir: 'evict', onTimeout: 'fail' }
+   */
+  readonly drain?: Partial<DrainPolicy>;
+  /**
+   * How long the pods evicted from a batch may stay Pending before the next batch waits on them by name.
+   * @default Duration.seconds(60)
+   */
+  readonly settleTime?: Duration;
+  /**
+   * How long a node may be NotReady, its instance running, before replenish repairs it (at least 2 minutes).
+   * @default Duration.minutes(15)
+   */
+  readonly notReadyTimeout?: Duration;
+  /**
+   * The most NotReady nodes repair acts on, a count or a percentage of `desiredReady`; more is a
+   * storm (a zone, a bad image) that repair names and leaves to a person.
+   * @default '20%'
+   */
+  readonly repairMaxUnhealthy?: number | string;
 }
 
 export interface NodeManagerProps {
@@ -148,6 +171,10 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
           }
         : {}),
       launchHook: g.launchHook ?? false,
+      drain: { ...DEFAULT_DRAIN_POLICY, ...(g.drain ?? {}) },
+      settleSeconds: (g.settleTime ?? Duration.seconds(60)).toSeconds(),
+      notReadyTimeoutSeconds: (g.notReadyTimeout ?? Duration.minutes(15)).toSeconds(),
+      repairMaxUnhealthy: g.repairMaxUnhealthy ?? '20%',
     };
     const r = DeploymentGroupSchema.safeParse(raw);
     if (!r.success)

@@ -42,6 +42,20 @@ export interface RefreshJournal {
    * done, it refreshes anew (from the same start) rather than ending as if it had refreshed.
    */
   readonly refreshAfterGiveBack?: boolean;
+  /** Old nodes this refresh left (a pod held them, their drain timed out): never picked again, named at the end. */
+  readonly passedOver?: readonly NotReplaced[];
+  /** Pods its drains evicted that will not come back as they were (no controller, or emptyDir data), with why. */
+  readonly podsLost?: readonly string[];
+}
+
+/** An old node a refresh left, and why: the execution's final output names it. */
+export interface NotReplaced {
+  readonly node: string;
+  readonly instance: string;
+  readonly asg: string;
+  readonly reason: string;
+  /** `namespace/name: why` of the pods that held it or were left on it. */
+  readonly pods: readonly string[];
 }
 
 /** Where a refresh taken over from a stopped one goes on: the workflow's Choice after the lease. */
@@ -138,9 +152,10 @@ export function pickBatch(
   asgs: readonly AsgState[],
   c: Classification,
   settings: GroupSettings,
-  journal: Pick<RefreshJournal, 'startedAt' | 'terminated'> & Partial<Pick<RefreshJournal, 'original'>>,
+  journal: Pick<RefreshJournal, 'startedAt' | 'terminated'> & Partial<Pick<RefreshJournal, 'original' | 'passedOver'>>,
   now: number,
 ): BatchPick {
+  const left = new Set((journal.passedOver ?? []).map((p) => p.instance));
   const failing = new Map<string, string>();
   for (const a of asgs) {
     const h = asgHealth(a, now, LAUNCH_FAILURE_WINDOW_SECONDS);
@@ -152,6 +167,7 @@ export function pickBatch(
       !!m.node &&
       m.node.createdAt < journal.startedAt &&
       !journal.terminated.includes(m.instanceId) &&
+      !left.has(m.instanceId) &&
       m.state !== 'leaving',
   );
   const skipped = old

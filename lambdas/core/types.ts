@@ -17,7 +17,31 @@ export interface GroupSettings {
   readonly joinTimeoutSeconds: number;
   /** Quiet time after a change to one ASG (the original's asgModifyCoolTimeSeconds). */
   readonly cooldownSeconds: number;
+  /** What a voluntary drain does with bare pods, emptyDir pods, and a drain past its timeout. */
+  readonly drain: DrainPolicy;
+  /** Seconds the pods evicted from a batch may stay Pending before the next batch waits on them by name. */
+  readonly settleSeconds: number;
+  /** Seconds a node may be NotReady, its instance running, before replenish repairs it. */
+  readonly notReadyTimeoutSeconds: number;
+  /** The most NotReady nodes repair acts on; more is a storm that repair leaves to a person. */
+  readonly repairMaxUnhealthy: number;
 }
+
+/**
+ * A group's drain policy. `barePods`: pods without a controller (never recreated) hold their node
+ * (`skip-node`, as kubectl drain refuses them without --force) or are evicted and named lost.
+ * `emptyDir`: pods with emptyDir data are evicted and named (`evict`) or hold their node.
+ * `onTimeout`: a drain past its timeout fails the refresh, is skipped (uncordoned, named), forced
+ * (what is left is deleted, each pod named), or quarantined (Standby: the ASG replaces it, the
+ * pods finish, it is reaped once empty or at a deadline).
+ */
+export interface DrainPolicy {
+  readonly barePods: 'skip-node' | 'evict';
+  readonly emptyDir: 'evict' | 'skip-node';
+  readonly onTimeout: 'fail' | 'skip' | 'force' | 'quarantine';
+}
+
+export const DEFAULT_DRAIN_POLICY: DrainPolicy = { barePods: 'skip-node', emptyDir: 'evict', onTimeout: 'fail' };
 
 /** Lifecycle states as Auto Scaling reports them (`Pending`, `InService`, `Terminating`, ...). */
 export type AsgLifecycleState = string;

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import { KubeConflictError, ResourceNotFoundError, type NodeState } from '../core';
+import { DO_NOT_DISRUPT_ANNOTATIONS, KubeConflictError, ResourceNotFoundError, type NodeState } from '../core';
 import type { KubeApiProvider } from './client';
 import { toEvictionError, toKubeError } from './errors';
 
@@ -21,6 +21,12 @@ export interface PodInfo {
   readonly isMirror: boolean;
   /** On its way out: deletionTimestamp set (an eviction or deletion was accepted). */
   readonly deleting: boolean;
+  /** It mounts an emptyDir volume. */
+  readonly emptyDir: boolean;
+  /** The do-not-disrupt annotation's value, when set (node-manager's own, else karpenter's). */
+  readonly doNotDisrupt?: string;
+  /** status.startTime. */
+  readonly startedAt?: number;
   /** `spec.terminationGracePeriodSeconds` (Kubernetes' default is 30). */
   readonly graceSeconds?: number;
   /** For a pod on its way out: when its grace period ends (epoch ms), from deletionTimestamp + deletionGracePeriodSeconds. */
@@ -42,6 +48,8 @@ export const CORDONED_BEFORE_ANNOTATION = 'node-manager.io/cordoned-before';
 export const EXCLUDED_BY_US_ANNOTATION = 'node-manager.io/excluded-from-lb';
 /** The well-known label that takes a node out of external load balancers' targets. */
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+/** The taint every voluntary drain puts on its node with the cordon (value: whose drain). */
+export const DRAINING_TAINT = 'node-manager.io/draining';
 
 export type EvictionResult = 'evicted' | 'gone';
 
@@ -76,8 +84,12 @@ function toNodeState(n: V1Node): NodeState {
 }
 
 function toPodInfo(p: V1Pod): PodInfo {
-  const owner = (p.metadata?.ownerReferences ?? []).find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0];
+  // A controller reference, as kubectl drain reads it: a pod without one is never recreated.
+  const owner = (p.metadata?.ownerReferences ?? []).find((o) => o.controller);
   const phase = p.status?.phase;
+  const annotations = p.metadata?.annotations ?? {};
+  const doNotDisrupt = DO_NOT_DISRUPT_ANNOTATIONS.map((a) => annotations[a]).find((v) => v !== undefined);
+  const started = p.status?.startTime ? new Date(p.status.startTime).getTime() : undefined;
   return {
     namespace: p.metadata?.namespace ?? 'default',
     name: p.metadata?.name ?? '',
@@ -86,8 +98,11 @@ function toPodInfo(p: V1Pod): PodInfo {
     ownerKind: owner?.kind,
     ownerName: owner?.name,
     isDaemonSet: owner?.kind === 'DaemonSet',
-    isMirror: !!p.metadata?.annotations?.['kubernetes.io/config.mirror'],
+    isMirror: !!annotations['kubernetes.io/config.mirror'],
     deleting: !!p.metadata?.deletionTimestamp,
+    emptyDir: (p.spec?.volumes ?? []).some((v) => v.emptyDir !== undefined),
+    ...(doNotDisrupt !== undefined ? { doNotDisrupt } : {}),
+    ...(started !== undefined && Number.isFinite(started) ? { startedAt: started } : {}),
     graceSeconds: p.spec?.terminationGracePeriodSeconds,
     ...(p.metadata?.deletionTimestamp
       ? {
@@ -125,11 +140,23 @@ export class KubePort {
 
   /** Marks the node unschedulable and notes who did, so cleanup knows it is ours to undo. */
   async cordon(name: string, by: string): Promise<NodeState> {
-    return this.patchNode(
-      name,
-      { spec: { unschedulable: true }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: by } } },
-      'cordon',
-    );
+    const out = await this.patchRead(name, 'cordon', (node) => {
+      const labels = node.metadata?.labels ?? {};
+      const annotations = node.metadata?.annotations ?? {};
+      // Excluded before we came (by someone, or by an earlier mark of ours): leave that as it is.
+      const weExclude =
+        labels[EXCLUDE_FROM_LB_LABEL] === undefined || annotations[EXCLUDED_BY_US_ANNOTATION] === 'true';
+      const others = taintsOf(node).filter((t) => t.key !== DRAINING_TAINT);
+      return {
+        metadata: {
+          labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' },
+          annotations: { [CORDONED_BY_ANNOTATION]: by, ...(weExclude ? { [EXCLUDED_BY_US_ANNOTATION]: 'true' } : {}) },
+        },
+        spec: { unschedulable: true, taints: [...others, { key: DRAINING_TAINT, value: by, effect: 'NoSchedule' }] },
+      };
+    });
+    if (!out) throw new ResourceNotFoundError(`node/${name}`, `node ${name} not found`);
+    return out;
   }
 
   /**
@@ -192,8 +219,9 @@ export class KubePort {
       const taints = taintsOf(node);
       if (!taints.some((t) => t.key === INTERRUPTION_TAINT)) return undefined;
       if (by !== undefined && annotations[CORDONED_BY_ANNOTATION] !== by) return undefined;
-      const ours = annotations[EXCLUDED_BY_US_ANNOTATION] === 'true';
       const before = annotations[CORDONED_BEFORE_ANNOTATION];
+      // The exclusion is ours to lift, unless a drain of ours still holds the node.
+      const ours = annotations[EXCLUDED_BY_US_ANNOTATION] === 'true' && !taints.some((t) => t.key === DRAINING_TAINT);
       const keep = taints.filter(
         (t) => t.key !== INTERRUPTION_TAINT && (before !== undefined || t.key !== 'node.kubernetes.io/unschedulable'),
       );
@@ -204,7 +232,7 @@ export class KubePort {
             [CORDONED_BY_ANNOTATION]: before !== undefined && before !== '-' ? before : null,
             [INTERRUPTED_AT_ANNOTATION]: null,
             [INTERRUPTED_GROUP_ANNOTATION]: null,
-            [EXCLUDED_BY_US_ANNOTATION]: null,
+            ...(ours ? { [EXCLUDED_BY_US_ANNOTATION]: null } : {}),
             [CORDONED_BEFORE_ANNOTATION]: null,
           },
         },
@@ -263,8 +291,15 @@ export class KubePort {
       const mark = node.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
       if (mark === undefined || (owners !== undefined && !owners.includes(mark))) return undefined;
       if ((node.spec?.taints ?? []).some((t) => t.key === INTERRUPTION_TAINT)) return undefined;
-      // `null` removes the annotation under a JSON merge patch.
-      return { spec: { unschedulable: null }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: null } } };
+      const ours = node.metadata?.annotations?.[EXCLUDED_BY_US_ANNOTATION] === 'true';
+      // `null` removes a label or an annotation under a JSON merge patch; taints are a list it replaces whole.
+      return {
+        spec: { unschedulable: null, taints: taintsOf(node).filter((t) => t.key !== DRAINING_TAINT) },
+        metadata: {
+          ...(ours ? { labels: { [EXCLUDE_FROM_LB_LABEL]: null } } : {}),
+          annotations: { [CORDONED_BY_ANNOTATION]: null, [EXCLUDED_BY_US_ANNOTATION]: null },
+        },
+      };
     });
   }
 

@@ -3,14 +3,18 @@ import { type RefreshJournal } from '../core';
 import type { Deps } from '../runtime';
 import { COST, next, type RefreshState } from './state';
 
-/** Releases the lease (idempotent). */
+/** Releases the lease (idempotent), and says what the refresh replaced, left and lost. */
 export async function releaseLease(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const rec = await deps.lease.get(state.group);
-  const replaced = heldBy<RefreshJournal | undefined>(rec, state.execution)?.journal?.replaced;
+  const journal = heldBy<RefreshJournal | undefined>(rec, state.execution)?.journal;
+  const replaced = journal?.replaced;
   const released = await deps.lease.release(state.group, state.execution);
+  // What this refresh left and lost, named at its end, whatever else it did.
   return next(state, COST.task, {
     released,
     ...(replaced !== undefined ? { replaced } : {}),
+    ...(journal?.passedOver?.length ? { notReplaced: journal.passedOver } : {}),
+    ...(journal?.podsLost?.length ? { podsLost: journal.podsLost } : {}),
     ...(state.failure ? { failure: state.failure.Error } : {}),
   });
 }

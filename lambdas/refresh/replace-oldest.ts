@@ -15,6 +15,7 @@ import { groupOf, selectorOf } from '../input';
 import { drain, executionName, type DrainResult } from '../drain';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
+import { noteDrainPass } from './pass-over';
 import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './state';
 import type { AsgState } from '../core';
 
@@ -76,12 +77,20 @@ async function lookThenAct(state: RefreshState, deps: Deps, journal: RefreshJour
     return waitThen(state, cmd.seconds, cmd.did, deps.now());
   }
   // Evict the picked batch's pods (cordoning first); terminate it at once if it drained within the step.
-  const picked = cmd.journal;
-  const learned = picked.learned;
-  await saveJournal(deps, state, picked);
-  const pass = await drainPass(deps, state, picked.batch, learned, true);
+  const learned = cmd.journal.learned;
+  await saveJournal(deps, state, cmd.journal);
+  const pass = await drainPass(deps, state, cmd.journal.batch, learned, true);
+  const noted = await noteDrainPass(deps, state, cmd.journal, pass, false);
+  const picked = noted.journal;
+  const left = {
+    ...(noted.passedOver.length ? { passedOver: noted.passedOver } : {}),
+    ...(pass.lost.length ? { podsLost: pass.lost } : {}),
+  };
+  // Every node of the batch is held: the next pass picks again, without them.
+  if (picked.batch.length === 0) return waitThen(state, 1, { ...cmd.did, ...left }, deps.now());
   const did = {
     ...cmd.did,
+    ...left,
     evicted: pass.evicted.length,
     ...(pass.waitedSeconds ? { waitedInStep: `${pass.waitedSeconds}s` } : {}),
   };
@@ -89,7 +98,7 @@ async function lookThenAct(state: RefreshState, deps: Deps, journal: RefreshJour
   // The look is at most a minute old (the pass's waits): an instance that began leaving since is
   // refused by Auto Scaling, read again and counted as leaving (terminate.ts), as it would be a
   // second after the read.
-  if (pass.drained)
+  if (noted.drained)
     return terminateBatch(
       { ...state, evictedAt: undefined },
       deps,
@@ -130,6 +139,7 @@ function drainPass(
       batch.map((b) => b.node),
       {
         ...(first ? { cordonBy: executionName(state.execution) } : {}),
+        voluntary: groupSettings(groupOf(deps, state.group)).drain,
         expectSeconds: drainWaitSeconds(learned, Number.POSITIVE_INFINITY),
         ...(learned?.budgetSeconds !== undefined ? { refusalSeconds: learned.budgetSeconds } : {}),
         maxWaitSeconds: INLINE_WAIT_SECONDS,
@@ -159,8 +169,12 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
     { ...journal.learned, ...(state.budgetSeconds !== undefined ? { budgetSeconds: state.budgetSeconds } : {}) },
     false,
   );
+  const noted = await noteDrainPass(deps, state, journal, pass, true);
+  journal = noted.journal;
   const now = deps.now();
-  if (pass.drained) {
+  if (journal.batch.length === 0)
+    return waitThen({ ...state, evictedAt: undefined }, 1, { passedOver: noted.passedOver }, deps.now());
+  if (noted.drained) {
     // Pods evicted by an earlier pass were gone at this look: the learned wait was right if this is the first look after it.
     const carried = {
       ...journal.learned,

@@ -65,6 +65,29 @@ export const groupFields = {
    * not Ready within joinTimeoutSeconds.
    */
   launchHook: z.boolean().default(false),
+  /** What a voluntary drain (refresh, give-back, repair) does with some pods, and past its timeout. */
+  drain: z
+    .object({
+      /** Pods without a controller: hold their node (kubectl drain refuses them without --force), or evict them. */
+      barePods: z.enum(['skip-node', 'evict']).default('skip-node'),
+      /** Pods with emptyDir data: evict them (the data is lost, and named), or hold their node. */
+      emptyDir: z.enum(['evict', 'skip-node']).default('evict'),
+      /** A drain past drainTimeoutSeconds: fail the refresh, skip the node, force its pods out, or quarantine it. */
+      onTimeout: z.enum(['fail', 'skip', 'force', 'quarantine']).default('fail'),
+    })
+    .strict()
+    .default({ barePods: 'skip-node', emptyDir: 'evict', onTimeout: 'fail' }),
+  /** Seconds the pods evicted from a batch may stay Pending before the next batch waits on them by name. */
+  settleSeconds: z.number().int().min(0).max(3600).default(60),
+  /** Seconds a node may be NotReady while its instance runs before replenish repairs it. */
+  notReadyTimeoutSeconds: z.number().int().min(120).max(86_400).default(900),
+  /** The most NotReady nodes repair acts on: a count, or a percentage of desiredReady. More is a storm left to a person. */
+  repairMaxUnhealthy: z
+    .union([
+      z.number().int().min(0).max(10_000),
+      z.string().regex(/^(100|[1-9]?\d)%$/, 'a count such as 2, or a percentage of desiredReady such as "20%"'),
+    ])
+    .default('20%'),
 };
 
 export function checkGroup(

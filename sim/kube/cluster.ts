@@ -95,7 +95,7 @@ export class Cluster {
       `${w.name}-${this.rng.hex(10)}`,
       owner,
       undefined,
-      {},
+      { ...(w.annotations ?? {}) },
       key,
       { app: w.name },
       { emptyDir: !!w.emptyDir, stopSeconds: w.terminationGracePeriodSeconds ?? this.timing.podStopSeconds },
@@ -367,6 +367,7 @@ export class Cluster {
         pod.nodeName = target.name;
         this.podsByNode.add(target.name, `${pod.namespace}/${pod.name}`);
         pod.phase = 'Running';
+        pod.startedAt = this.clock.now();
         pod.resourceVersion = this.nextResourceVersion();
         this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
         this.clock.after(this.timing.podStartSeconds, `${pod.name} Ready`, () => {

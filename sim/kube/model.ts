@@ -47,6 +47,8 @@ export interface SimPod {
   phase: 'Pending' | 'Running';
   ready: boolean;
   readonly createdAt: number;
+  /** When it was bound and started (status.startTime). */
+  startedAt?: number;
   deletionTimestamp?: number;
   resourceVersion: number;
   /** The workload it belongs to, for the ReplicaSet-like controller. */
@@ -68,6 +70,8 @@ export interface WorkloadSpec {
   readonly emptyDir?: boolean;
   /** Seconds a pod takes to stop. @default the timing's podStopSeconds */
   readonly terminationGracePeriodSeconds?: number;
+  /** Annotations on each pod (`node-manager.io/do-not-disrupt`, ...). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** A policy/v1 PodDisruptionBudget: pods of its namespace whose labels match `selector`. */
@@ -166,6 +170,7 @@ export function podOf(
     phase: o.nodeName ? 'Running' : 'Pending',
     ready: !!o.nodeName && !o.workload,
     createdAt: o.at,
+    ...(o.nodeName ? { startedAt: o.at } : {}),
     resourceVersion: o.resourceVersion,
     workload: o.workload,
   };

@@ -107,6 +107,7 @@ export function renderPod(p: SimPod): Json {
     },
     status: {
       phase: p.phase,
+      ...(p.startedAt !== undefined ? { startTime: iso(p.startedAt) } : {}),
       conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }],
       ...(p.nodeName ? { hostIP: '10.0.0.1' } : {}),
     },

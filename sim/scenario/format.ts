@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NodeManagerError } from '../../lambdas/core';
-import { describeIssues } from '../../lib/config/schema';
+import { describeIssues, groupFields } from '../../lib/config/schema';
 
 /**
  * The scenario format: what a scenario file may say (zod, with the errors a user reads), and its
@@ -37,6 +37,11 @@ const GroupSpec = z
     drainTimeoutSeconds: z.number().int().min(30).default(600),
     joinTimeoutSeconds: z.number().int().min(60).default(900),
     cooldownSeconds: z.number().int().min(0).default(300),
+    /** The deployment file's drain policy and repair settings, with its defaults. */
+    drain: groupFields.drain,
+    settleSeconds: groupFields.settleSeconds,
+    notReadyTimeoutSeconds: groupFields.notReadyTimeoutSeconds,
+    repairMaxUnhealthy: groupFields.repairMaxUnhealthy,
     /** A termination lifecycle hook on each ASG, as the stack creates it (node-manager-drain). */
     terminateHook: z
       .object({
@@ -79,6 +84,8 @@ const Workload = z
     emptyDir: z.boolean().default(false),
     /** Seconds each pod takes to stop once evicted. @default timing.podStopSeconds */
     terminationGracePeriodSeconds: z.number().int().min(0).max(86_400).optional(),
+    /** Annotations on each pod, such as `{"node-manager.io/do-not-disrupt": "true"}` or `"karpenter.sh/do-not-disrupt": "30m"`. */
+    annotations: z.record(z.string().min(1), z.string()).optional(),
   })
   .strict();
 

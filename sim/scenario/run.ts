@@ -96,6 +96,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         pdb: w.pdb,
         emptyDir: w.emptyDir,
         terminationGracePeriodSeconds: w.terminationGracePeriodSeconds,
+        ...(w.annotations ? { annotations: w.annotations } : {}),
       });
     }
     sim.createTable(LEASE_TABLE, 'group', TTL_ATTRIBUTE);
@@ -127,6 +128,10 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
             }
           : {}),
         launchHook: g.launchHook,
+        drain: g.drain,
+        settleSeconds: g.settleSeconds,
+        notReadyTimeoutSeconds: g.notReadyTimeoutSeconds,
+        repairMaxUnhealthy: g.repairMaxUnhealthy,
       })),
     });
     const runner = new WorkflowRunner(sim, config);

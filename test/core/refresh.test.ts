@@ -9,6 +9,7 @@ import {
   type AsgState,
   type GroupSettings,
   type Snapshot,
+  DEFAULT_DRAIN_POLICY,
 } from '../../lambdas/core';
 
 const T0 = Date.UTC(2026, 10, 1);
@@ -21,6 +22,10 @@ const workers: GroupSettings = {
   drainTimeoutSeconds: 600,
   joinTimeoutSeconds: 900,
   cooldownSeconds: 300,
+  drain: DEFAULT_DRAIN_POLICY,
+  settleSeconds: 60,
+  notReadyTimeoutSeconds: 900,
+  repairMaxUnhealthy: 1,
 };
 
 interface Spec {

@@ -7,6 +7,7 @@ import {
   type GroupSettings,
   type ScalingActivity,
   type Snapshot,
+  DEFAULT_DRAIN_POLICY,
 } from '../../lambdas/core';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
@@ -18,6 +19,10 @@ const workers: GroupSettings = {
   drainTimeoutSeconds: 600,
   joinTimeoutSeconds: 900,
   cooldownSeconds: 300,
+  drain: DEFAULT_DRAIN_POLICY,
+  settleSeconds: 60,
+  notReadyTimeoutSeconds: 900,
+  repairMaxUnhealthy: 1,
 };
 
 interface M {

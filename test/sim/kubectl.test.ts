@@ -280,6 +280,46 @@ describe('kubectl against the simulated API server', () => {
     expect((await kubectl('taint', 'nodes', name, 'dedicated-')).code).toBe(0);
   });
 
+  it("a voluntary drain's cordon, as kubectl shows it: tainted node-manager.io/draining, out of load balancers; uncordoned as it was", async () => {
+    const name = [...sim.cluster.nodes.keys()].sort()[1];
+    expect((await kubectl('taint', 'nodes', name, 'dedicated=web:PreferNoSchedule')).code).toBe(0);
+    const port = new KubePort(kubeconfigApiProvider(sim.kubeconfig()));
+    expect(await port.cordon(name, 'refresh-007')).toMatchObject({
+      name,
+      unschedulable: true,
+      cordonedBy: 'refresh-007',
+    });
+    const taints = await kubectl(
+      'get',
+      'node',
+      name,
+      '-o',
+      'jsonpath={range .spec.taints[*]}{.key}={.value}:{.effect}{"\\n"}{end}',
+    );
+    expect(taints.out.trim().split('\n').sort()).toEqual([
+      'dedicated=web:PreferNoSchedule',
+      'node-manager.io/draining=refresh-007:NoSchedule',
+      'node.kubernetes.io/unschedulable=:NoSchedule',
+    ]);
+    const lb = 'jsonpath={.metadata.labels.node\\.kubernetes\\.io/exclude-from-external-load-balancers}';
+    expect((await kubectl('get', 'node', name, '-o', lb)).out).toBe('true');
+    // Cordoning again (a retried step) changes nothing more.
+    await port.cordon(name, 'refresh-007');
+    expect((await kubectl('get', 'node', name, '-o', 'jsonpath={.spec.taints[*].key}')).out.split(' ')).toHaveLength(3);
+    // Another execution's cleanup leaves it; its own gives it back.
+    expect(await port.uncordon(name, ['refresh-008'])).toBeUndefined();
+    expect(await port.uncordon(name, ['refresh-007'])).toMatchObject({ unschedulable: false, cordonedByUs: false });
+    const node = JSON.parse((await kubectl('get', 'node', name, '-o', 'json')).out) as {
+      spec: { taints?: Array<{ key: string }>; unschedulable?: boolean };
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+    };
+    expect((node.spec.taints ?? []).map((t) => t.key)).toEqual(['dedicated']);
+    expect(node.spec.unschedulable).toBeUndefined();
+    expect(node.metadata.labels['node.kubernetes.io/exclude-from-external-load-balancers']).toBeUndefined();
+    expect(Object.keys(node.metadata.annotations ?? {}).filter((k) => k.startsWith('node-manager.io/'))).toEqual([]);
+    expect((await kubectl('taint', 'nodes', name, 'dedicated-')).code).toBe(0);
+  });
+
   it('a node someone took out of load balancers before the drain stays out when it is given back', async () => {
     const name = [...sim.cluster.nodes.keys()].sort()[1];
     expect(
