@@ -4,6 +4,8 @@ import type { KubePort, PodInfo } from './kube/port';
 export interface DrainOptions {
   /** Cordon first, with this mark (a drain's first pass); later passes only evict. */
   readonly cordonBy?: string;
+  /** Cordon (and check first) these of the nodes only; the others are cordoned already. @default all */
+  readonly cordonOnly?: readonly string[];
   /**
    * A voluntary drain (refresh, give-back, repair) under the group's policy: a node with a pod that
    * holds it (do-not-disrupt, or a bare or emptyDir pod the policy keeps) is not cordoned, and no
@@ -120,7 +122,8 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
   for (const node of nodes) {
     // A voluntary drain looks before it cordons: a node a pod holds is left as it is, not cordoned.
     let listed: PodInfo[] | undefined;
-    if (o.cordonBy && o.voluntary) {
+    const cordonBy = o.cordonOnly && !o.cordonOnly.includes(node) ? undefined : o.cordonBy;
+    if (cordonBy && o.voluntary) {
       listed = await kube.listPodsOnNode(node);
       const holds = judge(listed).holds;
       if (holds.length) {
@@ -128,9 +131,9 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
         continue;
       }
     }
-    if (o.cordonBy) {
+    if (cordonBy) {
       try {
-        await kube.cordon(node, o.cordonBy);
+        await kube.cordon(node, cordonBy);
       } catch (e) {
         if (e instanceof ResourceNotFoundError) {
           gone.push(node);

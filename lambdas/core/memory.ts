@@ -30,4 +30,9 @@ export interface GroupMemory {
       { readonly asg: string; readonly at: number; readonly ageSeconds: number; readonly decrement: boolean }
     >
   >;
+  /**
+   * Members a pod holds (do-not-disrupt, a bare or emptyDir pod the policy keeps): give-back takes
+   * another member in their place until `until`, then looks again.
+   */
+  readonly podHeld?: Readonly<Record<string, { readonly until: number; readonly why: string }>>;
 }

@@ -46,6 +46,8 @@ export interface RefreshJournal {
   readonly passedOver?: readonly NotReplaced[];
   /** Pods its drains evicted that will not come back as they were (no controller, or emptyDir data), with why. */
   readonly podsLost?: readonly string[];
+  /** Members a pod holds, which the give-back does not take (it takes another, or keeps the surplus). */
+  readonly giveBackAvoids?: readonly string[];
 }
 
 /** An old node a refresh left, and why: the execution's final output names it. */
@@ -245,6 +247,8 @@ export interface GiveBackPlan {
   readonly restoreMax: readonly { readonly asg: string; readonly max: number }[];
   /** Surplus kept because giving it back would leave fewer Ready nodes than desired. */
   readonly kept: number;
+  /** Surplus kept because a pod holds every member that could go (do-not-disrupt, a bare pod...). */
+  readonly heldByPods: number;
   /**
    * Surplus that never launched (the ASG's desired is above its instances: its launches fail), by
    * ASG. No member stands for it, so none is drained for it; lowering desired could race a launch
@@ -257,7 +261,8 @@ export interface GiveBackPlan {
 
 /**
  * Returns the group to its home layout: each ASG above its original desired loses members
- * (ours already cordoned, then unjoined, not Ready, then the newest) with decrement, and MaxSize
+ * (ours already cordoned, then unjoined, not Ready, then the newest; never one in `avoid`, which a
+ * pod holds) with decrement, and MaxSize
  * goes back once desired allows. Never takes the group below `minReady` schedulable Ready nodes: surplus that
  * stands in for a replacement that did not come is kept (and said so).
  */
@@ -266,6 +271,7 @@ export function planGiveBack(
   c: Classification,
   original: RefreshJournal['original'],
   minReady: number,
+  avoid: ReadonlySet<string> = new Set(),
 ): GiveBackPlan {
   const remove: BatchMember[] = [];
   const restoreMax: Array<{ asg: string; max: number }> = [];
@@ -280,6 +286,7 @@ export function planGiveBack(
   const servesPods = (m: Member) => m.state === 'ready' && !!m.node && !m.node.unschedulable;
   let readySpare = c.members.filter(servesPods).length - minReady;
   let kept = 0;
+  let heldByPods = 0;
   const neverLaunched: Record<string, number> = {};
   for (const a of asgs) {
     const home = original[a.name];
@@ -291,11 +298,12 @@ export function planGiveBack(
     if (excess > 0) {
       const rank = (m: Member) => (ours(m) ? 0 : m.state === 'notJoined' ? 1 : m.state === 'notReady' ? 2 : 3);
       const candidates = c.members
-        .filter((m) => m.asg === a.name && (m.state !== 'leaving' || ours(m)))
+        .filter((m) => m.asg === a.name && !avoid.has(m.instanceId) && (m.state !== 'leaving' || ours(m)))
         .sort(
           (x, y) =>
             rank(x) - rank(y) || (y.launchTime ?? y.node?.createdAt ?? 0) - (x.launchTime ?? x.node?.createdAt ?? 0),
         );
+      heldByPods += Math.max(0, excess - candidates.length);
       for (const m of candidates.slice(0, excess)) {
         if (servesPods(m)) {
           if (readySpare <= 0) {
@@ -311,5 +319,5 @@ export function planGiveBack(
     }
   }
   const done = remove.length === 0 && restoreMax.length === 0;
-  return { remove, restoreMax, kept, neverLaunched, done };
+  return { remove, restoreMax, kept, heldByPods, neverLaunched, done };
 }

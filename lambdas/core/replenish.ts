@@ -154,8 +154,9 @@ export function planReplenish(
         notes.push(`${a.name}: giving back rests until ${new Date(h.until).toISOString()} (${h.why})`);
     }
     const above = asgs.filter((a) => a.desired > home[a.name].desired && !coolingDown(a.name) && !held(a.name));
+    const podHeld = (id: string) => (memory.podHeld?.[id]?.until ?? Number.NEGATIVE_INFINITY) > now;
     const candidates = c.members
-      .filter((m) => m.state === 'ready' && above.some((a) => a.name === m.asg) && m.node)
+      .filter((m) => m.state === 'ready' && above.some((a) => a.name === m.asg) && m.node && !podHeld(m.instanceId))
       .sort((x, y) => (y.node?.createdAt ?? 0) - (x.node?.createdAt ?? 0));
     if (candidates[0]) {
       giveBack = { instanceId: candidates[0].instanceId, node: candidates[0].node!.name, asg: candidates[0].asg };
@@ -171,6 +172,7 @@ export function planReplenish(
   for (const r of reap)
     reaping[r.instanceId] = { asg: r.asg, at: now, ageSeconds: r.ageSeconds, decrement: r.decrement };
   const giveBackHeld = Object.fromEntries(Object.entries(memory.giveBackHeld ?? {}).filter(([, h]) => h.until > now));
+  const podHeld = Object.fromEntries(Object.entries(memory.podHeld ?? {}).filter(([, h]) => h.until > now));
   // What others keep in the group's memory (a refresh's learned waits) passes through untouched.
   const {
     home: _home,
@@ -178,6 +180,7 @@ export function planReplenish(
     lastChange: _lastChange,
     reaping: _reaping,
     giveBackHeld: _held,
+    podHeld: _podHeld,
     ...others
   } = memory;
   return {
@@ -195,6 +198,7 @@ export function planReplenish(
       lastChange,
       ...(Object.keys(reaping).length ? { reaping } : {}),
       ...(Object.keys(giveBackHeld).length ? { giveBackHeld } : {}),
+      ...(Object.keys(podHeld).length ? { podHeld } : {}),
     },
     notes,
   };

@@ -3,11 +3,12 @@ import {
   DrainTimeoutError,
   drainWaitSeconds,
   planGiveBack,
-  ResourceNotFoundError,
   type BatchMember,
   type RefreshJournal,
 } from '../core';
-import { drain, executionName, type DrainResult } from '../drain';
+import { groupSettings } from '../config';
+import { drain, executionName, uncordonAll, type DrainResult } from '../drain';
+import { groupOf } from '../input';
 import { INLINE_BUDGET_SECONDS, INLINE_WAIT_SECONDS } from './replace-oldest';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
@@ -30,15 +31,11 @@ async function drainGiveBack(
   if (toCordon.length) {
     j = { ...journal, cordoned: [...journal.cordoned, ...toCordon] };
     await saveJournal(deps, state, j);
-    for (const n of toCordon) {
-      try {
-        await kube.cordon(n, executionName(state.execution));
-      } catch (e) {
-        if (!(e instanceof ResourceNotFoundError)) throw e;
-      }
-    }
   }
   const pass = await drain(kube, members.map((m) => m.node).filter(Boolean), {
+    cordonBy: executionName(state.execution),
+    cordonOnly: toCordon,
+    voluntary: groupSettings(groupOf(deps, state.group)).drain,
     expectSeconds: drainWaitSeconds(j.learned, Number.POSITIVE_INFINITY),
     ...(j.learned?.budgetSeconds !== undefined ? { refusalSeconds: j.learned.budgetSeconds } : {}),
     maxWaitSeconds: INLINE_WAIT_SECONDS,
@@ -56,7 +53,9 @@ async function drainGiveBack(
 export async function giveBack(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const { journal, memory } = await leaseOf(deps, state);
   const { settings, snapshot, c, now } = await look(deps, state);
-  let p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady);
+  // Members a pod holds are not taken: another goes in their place, or the surplus is kept.
+  const avoid = new Set([...(journal.giveBackAvoids ?? []), ...(journal.passedOver ?? []).map((n) => n.instance)]);
+  let p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady, avoid);
   const maxRestored: string[] = [];
   if (p.remove.length === 0 && p.restoreMax.length) {
     // Nothing to drain (the last batch went with decrement): MaxSize back, and the give-back is done in this pass.
@@ -67,12 +66,19 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     p = { ...p, restoreMax: [], done: true };
   }
   // Surplus kept, or never launched, is not home: remember the home layout so a later refresh or replenish gives it back.
-  const notHome = p.kept > 0 || Object.keys(p.neverLaunched).length > 0;
+  const notHome = p.kept > 0 || p.heldByPods > 0 || Object.keys(p.neverLaunched).length > 0;
   const unlaunched = Object.entries(p.neverLaunched).map(([asg, n]) => `${asg}: ${n}`);
   const left = {
     ...(p.kept
       ? {
           surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes`,
+        }
+      : {}),
+    ...(p.heldByPods
+      ? {
+          surplusHeld:
+            `${p.heldByPods} surplus node(s) kept: a pod holds every member that could go; the home layout ` +
+            'remembered, replenish gives it back once it can',
         }
       : {}),
     ...(unlaunched.length
@@ -126,8 +132,35 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
       : now + settings.drainTimeoutSeconds * 1000;
   let j: RefreshJournal = { ...journal, phase: 'giveBack', deadline };
   if (journal.phase !== 'giveBack' || journal.deadline === undefined) await saveJournal(deps, state, j);
+  const cordonedBefore = new Set(j.cordoned);
   const { pass: result, journal: afterCordon } = await drainGiveBack(deps, state, j, p.remove);
   j = afterCordon;
+  if (result.held.length || result.lost.length) {
+    const heldNodes = new Set(result.held.map((h) => h.node));
+    const heldMembers = p.remove.filter((m) => heldNodes.has(m.node));
+    j = {
+      ...j,
+      cordoned: j.cordoned.filter((n) => !heldNodes.has(n)),
+      giveBackAvoids: [...(j.giveBackAvoids ?? []), ...heldMembers.map((m) => m.instanceId)],
+      podsLost: [...(j.podsLost ?? []), ...result.lost],
+    };
+    await saveJournal(deps, state, j);
+    await uncordonAll(
+      deps.kube,
+      heldMembers.map((m) => m.node).filter((n) => cordonedBefore.has(n)),
+      [executionName(state.execution)],
+    );
+    // Another member goes in their place: plan again at once.
+    if (heldMembers.length)
+      return {
+        ...next(state, COST.waitLoop, {
+          done: false,
+          heldBy: result.held.map((h) => `${h.node}: ${h.pods.join('; ')}`),
+          note: 'a pod holds these members: another is given back in their place',
+        }),
+        waitSeconds: 1,
+      };
+  }
   const terminated: string[] = [];
   if (result.drained) {
     const outcomes = await terminateUnlessLeaving(

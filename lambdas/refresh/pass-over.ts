@@ -15,19 +15,21 @@ export async function noteDrainPass(
   journal: RefreshJournal,
   pass: DrainResult,
   cordonedBefore: boolean,
-): Promise<{ readonly journal: RefreshJournal; readonly passedOver: readonly NotReplaced[]; readonly drained: boolean }> {
+): Promise<{
+  readonly journal: RefreshJournal;
+  readonly passedOver: readonly NotReplaced[];
+  readonly drained: boolean;
+}> {
   const heldNodes = new Set(pass.held.map((h) => h.node));
   const held = journal.batch.filter((b) => heldNodes.has(b.node));
   if (held.length === 0 && pass.lost.length === 0) return { journal, passedOver: [], drained: pass.drained };
-  const passedOver = held.map(
-    (b: BatchMember): NotReplaced => ({
-      node: b.node,
-      instance: b.instanceId,
-      asg: b.asg,
-      reason: 'a pod holds it',
-      pods: pass.held.find((h) => h.node === b.node)?.pods ?? [],
-    }),
-  );
+  const passedOver = held.map((b: BatchMember): NotReplaced => ({
+    node: b.node,
+    instance: b.instanceId,
+    asg: b.asg,
+    reason: 'a pod holds it',
+    pods: pass.held.find((h) => h.node === b.node)?.pods ?? [],
+  }));
   const after: RefreshJournal = {
     ...journal,
     batch: journal.batch.filter((b) => !heldNodes.has(b.node)),

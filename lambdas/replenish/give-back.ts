@@ -1,6 +1,8 @@
 import { memoryOf, mustHold } from '../lease';
 import { GIVE_BACK_BLOCKED_SECONDS, GIVE_BACK_RETRY_SECONDS } from '../core';
+import { groupSettings } from '../config';
 import { drainOnce, executionName, uncordonAll } from '../drain';
+import { groupOf } from '../input';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
 import { ReplenishJournal, ReplenishState } from './state';
@@ -18,10 +20,38 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   if (!target) return { ...state, draining: false, did: { draining: false } };
   const kube = await deps.kube();
   // The first pass cordons (with our mark); later ones only evict: a refusing budget costs no node patches.
+  const policy = groupSettings(groupOf(deps, state.group)).drain;
   const pass = await drainOnce(kube, target.node, {
     ...(journal.marked ? {} : { cordonBy: executionName(state.execution) }),
+    voluntary: policy,
     now: deps.now,
   });
+  if (pass.held.length) {
+    // A pod holds the member: another is given back in its place (this one is left for a while).
+    const why = pass.held.flatMap((h) => h.pods).join('; ');
+    if (journal.marked) await uncordonAll(kube, [target.node], [executionName(state.execution)]);
+    const memory = memoryOf(rec);
+    const until = deps.now() + GIVE_BACK_RETRY_SECONDS * 1000;
+    await deps.lease.writeMemory(state.group, state.execution, {
+      ...memory,
+      podHeld: { ...(memory.podHeld ?? {}), [target.instanceId]: { until, why } },
+    });
+    await deps.lease.writeJournal(
+      state.group,
+      state.execution,
+      { execution: state.execution, cordoned: [] },
+      deps.now(),
+    );
+    return {
+      ...state,
+      draining: false,
+      did: {
+        draining: false,
+        heldBy: `${target.node} (${target.instanceId}): ${why}`,
+        note: 'another member goes next',
+      },
+    };
+  }
   if (!journal.marked && pass.gone.length === 0)
     await deps.lease.writeJournal(state.group, state.execution, { ...journal, marked: true }, deps.now());
   const left = pass.remaining;
@@ -41,6 +71,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
       did: {
         draining: false,
         gaveBack: `${target.node} (${target.instanceId}) terminated with decrement in ${target.asg}`,
+        ...(pass.lost.length ? { podsLost: pass.lost } : {}),
       },
     };
   }

@@ -230,6 +230,25 @@ describe('refresh planner', () => {
     expect(p.done).toBe(false);
   });
 
+  it('gives back another member in place of one a pod holds, and keeps the surplus when every member is held', () => {
+    const s = world(
+      [{ name: 'a', max: 3 }],
+      [
+        { id: 'i-1', asg: 'a', createdAt: T0 - 3000 },
+        { id: 'i-2', asg: 'a', createdAt: T0 - 2000 },
+        { id: 'i-3', asg: 'a', createdAt: T0 - 1000 },
+      ],
+    );
+    const home = { a: { desired: 2, max: 3 } };
+    expect(planGiveBack(s.asgs, classify(s, T0), home, 1).remove.map((r) => r.instanceId)).toEqual(['i-3']);
+    const other = planGiveBack(s.asgs, classify(s, T0), home, 1, new Set(['i-3']));
+    expect(other.remove.map((r) => r.instanceId)).toEqual(['i-2']);
+    expect(other.heldByPods).toBe(0);
+    const none = planGiveBack(s.asgs, classify(s, T0), home, 1, new Set(['i-1', 'i-2', 'i-3']));
+    expect(none.remove).toEqual([]);
+    expect(none.heldByPods).toBe(1);
+  });
+
   it('counts only schedulable Ready nodes toward the floor: a node cordoned by an operator is no capacity', () => {
     // Floor 3; five Ready nodes, the one in c cordoned by someone else; ASG a is 2 above home.
     const s = world(

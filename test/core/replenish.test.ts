@@ -158,6 +158,14 @@ describe('replenish planner', () => {
     const home = { a: { desired: 1, max: 2 }, c: { desired: 1, max: 2 }, d: { desired: 1, max: 2 } };
     const p = planReplenish(s.asgs, classify(s, NOW), workers, { home }, NOW);
     expect(p.giveBack).toEqual({ instanceId: 'i-c2', node: 'n-i-c2', asg: 'c' });
+    // A member a pod holds is passed over for a while: the next newest goes instead, and the hold expires.
+    const podHeld = { 'i-c2': { until: NOW + 60_000, why: 'default/etl-1: do-not-disrupt: true' } };
+    const other = planReplenish(s.asgs, classify(s, NOW), workers, { home, podHeld }, NOW);
+    expect(other.giveBack).toEqual({ instanceId: 'i-c', node: 'n-i-c', asg: 'c' });
+    expect(other.memory.podHeld).toEqual(podHeld);
+    expect(
+      planReplenish(s.asgs, classify(s, NOW + 61_000), workers, { home, podHeld }, NOW + 61_000).memory.podHeld,
+    ).toBeUndefined();
     // Not while a node is not Ready.
     const notReady = snap(
       [{ name: 'a' }, { name: 'c' }, { name: 'd' }],
