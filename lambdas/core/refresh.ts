@@ -48,6 +48,8 @@ export interface RefreshJournal {
   readonly podsLost?: readonly string[];
   /** Members a pod holds, which the give-back does not take (it takes another, or keeps the surplus). */
   readonly giveBackAvoids?: readonly string[];
+  /** The batch's drain timed out and its pods were deleted (onTimeout: force): the deadline is the pods' to stop. */
+  readonly forced?: boolean;
 }
 
 /** An old node a refresh left, and why: the execution's final output names it. */

@@ -357,4 +357,20 @@ export class KubePort {
       throw mapped;
     }
   }
+
+  /**
+   * Deletes a pod (DELETE, its own grace period): what `onTimeout: force` does to the pods a drain
+   * could not evict in time. No budget is asked. False when the pod is gone already.
+   */
+  async deletePod(namespace: string, name: string): Promise<boolean> {
+    const core = await this.api.core();
+    try {
+      await core.deleteNamespacedPod({ name, namespace });
+      return true;
+    } catch (e) {
+      const mapped = toKubeError(e, `delete pod ${namespace}/${name}`);
+      if (mapped instanceof ResourceNotFoundError) return false;
+      throw mapped;
+    }
+  }
 }

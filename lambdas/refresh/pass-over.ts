@@ -45,3 +45,67 @@ export async function noteDrainPass(
   const drained = pass.remainingPods.every((p) => p.nodeName !== undefined && heldNodes.has(p.nodeName));
   return { journal: after, passedOver, drained };
 }
+
+/** What a refresh does with a batch whose drain outlived its timeout, as the group's `onTimeout` says. */
+export type TimeoutOutcome =
+  /** `fail`: the refresh fails (cleanup, give-back). */
+  | { readonly kind: 'fail' }
+  /** The stuck nodes are settled (skipped, or their pods deleted): go on with this journal. */
+  | { readonly kind: 'goOn'; readonly journal: RefreshJournal; readonly did: Record<string, unknown> };
+
+/**
+ * The drain of part of the batch outlived `drainTimeoutSeconds`. `skip`: those nodes are uncordoned
+ * and passed over (named, with the pods left), the rest of the batch goes on. `force`: the pods left
+ * on them are deleted (each named), once; the drain then waits for them to stop. Journaled first.
+ */
+export async function onDrainTimeout(
+  deps: Deps,
+  state: RefreshState,
+  journal: RefreshJournal,
+  pass: DrainResult,
+  onTimeout: 'fail' | 'skip' | 'force' | 'quarantine',
+  timeoutSeconds: number,
+): Promise<TimeoutOutcome> {
+  const stuck = journal.batch.filter((b) => pass.remainingPods.some((p) => p.nodeName === b.node));
+  const podsOn = (node: string) =>
+    pass.remainingPods.filter((p) => p.nodeName === node).map((p) => `${p.namespace}/${p.name}`);
+  if (onTimeout === 'skip') {
+    const skipped = stuck.map((b): NotReplaced => ({
+      node: b.node,
+      instance: b.instanceId,
+      asg: b.asg,
+      reason: `its drain outlived ${timeoutSeconds}s (onTimeout: skip): uncordoned and left`,
+      pods: podsOn(b.node),
+    }));
+    const names = new Set(stuck.map((b) => b.node));
+    const after: RefreshJournal = {
+      ...journal,
+      batch: journal.batch.filter((b) => !names.has(b.node)),
+      cordoned: journal.cordoned.filter((n) => !names.has(n)),
+      passedOver: [...(journal.passedOver ?? []), ...skipped],
+    };
+    await saveJournal(deps, state, after);
+    await uncordonAll(deps.kube, [...names], [executionName(state.execution)]);
+    return { kind: 'goOn', journal: after, did: { skipped } };
+  }
+  if (onTimeout === 'force' && !journal.forced) {
+    const forced = stuck.flatMap((b) =>
+      pass.remainingPods
+        .filter((p) => p.nodeName === b.node && !p.deleting)
+        .map((p) => `${p.namespace}/${p.name}: deleted after the drain timeout (onTimeout: force)`),
+    );
+    const after: RefreshJournal = {
+      ...journal,
+      forced: true,
+      deadline: deps.now() + timeoutSeconds * 1000,
+      podsLost: [...(journal.podsLost ?? []), ...forced],
+    };
+    await saveJournal(deps, state, after);
+    const kube = await deps.kube();
+    for (const b of stuck)
+      for (const p of pass.remainingPods.filter((x) => x.nodeName === b.node && !x.deleting))
+        await kube.deletePod(p.namespace, p.name);
+    return { kind: 'goOn', journal: after, did: { forced } };
+  }
+  return { kind: 'fail' };
+}

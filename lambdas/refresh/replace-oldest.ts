@@ -15,7 +15,7 @@ import { groupOf, selectorOf } from '../input';
 import { drain, executionName, type DrainResult } from '../drain';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
-import { noteDrainPass } from './pass-over';
+import { noteDrainPass, onDrainTimeout } from './pass-over';
 import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './state';
 import type { AsgState } from '../core';
 
@@ -189,6 +189,22 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
   }
   if (journal.deadline !== undefined && now > journal.deadline) {
     const settings = groupSettings(groupOf(deps, state.group));
+    const outcome = await onDrainTimeout(
+      deps,
+      state,
+      journal,
+      pass,
+      settings.drain.onTimeout,
+      settings.drainTimeoutSeconds,
+    );
+    if (outcome.kind === 'goOn') {
+      // Skipped nodes are gone from the batch: the rest is drained (or nothing is left to drain).
+      if (outcome.journal.batch.length === 0)
+        return waitThen({ ...state, evictedAt: undefined }, 1, outcome.did, deps.now());
+      if (!outcome.journal.forced)
+        return terminateBatch({ ...state, evictedAt: undefined }, deps, outcome.journal, undefined, outcome.did);
+      return waitThen(state, drainWaitSeconds(journal.learned, pass.graceSeconds), outcome.did, deps.now());
+    }
     throw new DrainTimeoutError(
       `could not drain ${journal.batch.map((b) => b.node).join(', ')} within ${settings.drainTimeoutSeconds}s: ` +
         `pods left ${pass.remaining.join(', ')}${pass.refused.length ? `; refused: ${pass.refused.join(' | ')}` : ''}`,
@@ -242,6 +258,7 @@ async function terminateBatch(
     terminating: batch,
     batch: [],
     final: false,
+    forced: false,
     replaced,
     since: now,
     ...(journal.final

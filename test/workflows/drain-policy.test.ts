@@ -111,3 +111,37 @@ describe('the drain policy, as a platform engineer checks it', () => {
     expect(finalDid(long.report).replaced).toBe(2);
   });
 });
+
+describe('a drain past its timeout, as the group says (onTimeout)', () => {
+  // A budget that never lets a pod go: the node holding the budget's pods cannot be drained in time.
+  const stuck = [{ name: 'db', group: 'nodes', replicas: 1, pdb: { minAvailable: 1 } }];
+
+  it('fail (the default): the refresh fails, cleans up, and gives the surplus back', async () => {
+    const { report } = await runScenario(scenario(stuck, undefined, { drainTimeoutSeconds: 120 }));
+    expect(refresh(report)).toMatchObject({ status: 'FAILED', error: 'DrainTimeout' });
+    expect(nodes(report).members.every((m) => !m.unschedulable)).toBe(true);
+  });
+
+  it('skip: the stuck node is uncordoned and named, the rest is replaced, and the refresh succeeds', async () => {
+    const { report } = await runScenario(scenario(stuck, { onTimeout: 'skip' }, { drainTimeoutSeconds: 120 }));
+    expect(refresh(report).status).toBe('SUCCEEDED');
+    const did = finalDid(report);
+    expect(did.replaced).toBe(2);
+    const left = did.notReplaced as Array<{ reason: string; pods: string[] }>;
+    expect(left).toHaveLength(1);
+    expect(left[0].reason).toBe('its drain outlived 120s (onTimeout: skip): uncordoned and left');
+    expect(left[0].pods).toEqual([expect.stringMatching(/^default\/db-[0-9a-f]+$/)]);
+    expect(nodes(report).members.every((m) => !m.unschedulable)).toBe(true);
+  });
+
+  it('force: the pods left are deleted and named, the node goes, and the refresh succeeds', async () => {
+    const { report } = await runScenario(scenario(stuck, { onTimeout: 'force' }, { drainTimeoutSeconds: 120 }));
+    expect(refresh(report).status).toBe('SUCCEEDED');
+    const did = finalDid(report);
+    expect(did.replaced).toBe(3);
+    expect(did.podsLost).toEqual([
+      expect.stringMatching(/^default\/db-[0-9a-f]+: deleted after the drain timeout \(onTimeout: force\)$/),
+    ]);
+    expect(report.audit.filter((a) => a.operation === 'delete pods')).toHaveLength(1);
+  });
+});
