@@ -1,6 +1,5 @@
 import type { Role } from '../lambdas/core';
 import { ApiServer } from './kube/apiserver';
-import { markSpotInterrupted, rebalanceRecommendation, stopInstance } from './aws/ec2-actions';
 import { installAws } from './aws/install';
 import { StepFunctionsModel } from './aws/executions';
 import { Random, VirtualClock } from './clock';
@@ -25,6 +24,8 @@ export interface SimulatorOptions {
   readonly clusterName?: string;
   /** The API server's port on 127.0.0.1. @default any free port */
   readonly apiPort?: number;
+  /** The RBAC manifests the operator applied. @default deploy/rbac.yaml and deploy/rbac-kops.yaml */
+  readonly rbacManifests?: readonly string[];
 }
 
 export interface NodeGroupSpec {
@@ -119,6 +120,7 @@ export class Simulator {
       apiUrl: () => this.apiServer.url,
     });
     this.apiServer = new ApiServer({
+      ...(options.rbacManifests ? { rbacManifests: options.rbacManifests } : {}),
       cluster: this.cluster,
       now,
       kubeCall: (op, port) => this.meter.kubeCall(op, port),
@@ -238,82 +240,6 @@ export class Simulator {
 
   createTable(name: string, hashKey = 'group', ttlAttribute?: string): void {
     this.tables.create(name, hashKey, ttlAttribute);
-  }
-
-  /**
-   * EC2 reclaims `count` running Spot instances of the group in the zone: the interruption warning
-   * now, the termination two minutes later; their ASGs then replace them like any lost instance.
-   */
-  spotInterruption(group: string, zone: string, count: number): string[] {
-    const victims = this.asgsOf(group)
-      .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
-      .filter(
-        (i) => i.zone === zone && i.lifecycle === 'spot' && i.state === 'running' && i.asgLifecycle === 'InService',
-      )
-      .slice(0, count);
-    for (const inst of victims) {
-      markSpotInterrupted(this.region, inst);
-      this.bus.emit({
-        at: this.now(),
-        source: 'aws.ec2',
-        detailType: 'EC2 Spot Instance Interruption Warning',
-        detail: { 'instance-id': inst.id, 'instance-action': 'terminate' },
-      });
-      this.clock.after(120, `${inst.id} reclaimed`, () => {
-        inst.interrupted = true;
-        this.region.terminateFromEc2(
-          inst,
-          'an instance was taken out of service in response to an EC2 instance status check failure (Spot interruption).',
-        );
-      });
-    }
-    return victims.map((v) => v.id);
-  }
-
-  /**
-   * Someone stops `count` running on-demand instances of the group in the zone (StopInstances; a
-   * Spot instance of a one-time request cannot be stopped), and starts them again after
-   * `startAfterSeconds` if given. Returns the instances stopped.
-   */
-  stopInstances(group: string, zone: string, count: number, startAfterSeconds?: number): string[] {
-    const victims = this.asgsOf(group)
-      .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
-      .filter(
-        (i) =>
-          i.zone === zone && i.lifecycle === 'on-demand' && i.state === 'running' && i.asgLifecycle === 'InService',
-      )
-      .slice(0, count);
-    for (const inst of victims) stopInstance(this.region, inst, startAfterSeconds);
-    return victims.map((v) => v.id);
-  }
-
-  /** EC2 warns of elevated interruption risk for `count` running Spot instances of the group in the zone. */
-  rebalanceRecommendation(group: string, zone: string, count: number): string[] {
-    const victims = this.asgsOf(group)
-      .flatMap((a) => a.instanceIds.map((id) => this.region.instances.get(id)!))
-      .filter(
-        (i) =>
-          i.zone === zone &&
-          i.lifecycle === 'spot' &&
-          i.state === 'running' &&
-          i.asgLifecycle === 'InService' &&
-          !i.rebalanceReplacedBy,
-      )
-      .slice(0, count);
-    for (const inst of victims) rebalanceRecommendation(this.region, inst);
-    return victims.map((v) => v.id);
-  }
-
-  /** A Spot instance of no managed group (a bastion, another cluster's node) is reclaimed. */
-  foreignInterruption(): string {
-    const id = `i-0${this.rng.hex(16)}`;
-    this.bus.emit({
-      at: this.now(),
-      source: 'aws.ec2',
-      detailType: 'EC2 Spot Instance Interruption Warning',
-      detail: { 'instance-id': id, 'instance-action': 'terminate' },
-    });
-    return id;
   }
 
   /** An EKS cluster whose endpoint is this simulator's API server. */

@@ -12,3 +12,4 @@ export * from './learn';
 export * from './advance';
 export * from './drain';
 export * from './memory';
+export * from './repair';

@@ -35,4 +35,6 @@ export interface GroupMemory {
    * another member in their place until `until`, then looks again.
    */
   readonly podHeld?: Readonly<Record<string, { readonly until: number; readonly why: string }>>;
+  /** When replenish last repaired a NotReady node of the group (one at a time, a cool-down apart). */
+  readonly lastRepairAt?: number;
 }

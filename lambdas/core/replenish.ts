@@ -2,6 +2,7 @@ import { isLeavingAsgState, type Classification } from './classify';
 import { placeIncrease, slotOf, type Slot } from './capacity';
 import { launchBackoffSeconds } from './health';
 import type { GroupMemory } from './memory';
+import { planRepair, type RepairPlan } from './repair';
 import type { AsgState, GroupSettings, Member } from './types';
 
 export interface Reap {
@@ -27,6 +28,8 @@ export interface ReplenishPlan {
   readonly restoreMax: readonly { readonly asg: string; readonly from: number; readonly to: number }[];
   /** A member of an ASG above its home desired to drain and terminate with decrement. */
   readonly giveBack?: { readonly instanceId: string; readonly node: string; readonly asg: string };
+  /** NotReady nodes to repair, or a storm left to a person (see core/repair.ts). */
+  readonly repair: RepairPlan;
   /** The memory to store after acting. */
   readonly memory: GroupMemory;
   /** Why nothing (more) was done, for the execution history; never empty when the group is not whole. */
@@ -86,6 +89,18 @@ export function planReplenish(
   memory: GroupMemory,
   now: number,
 ): ReplenishPlan {
+  // NotReady nodes repair owns do not keep a give-back waiting; a node a pod holds waits for its repair.
+  const repair = planRepair(
+    c,
+    settings,
+    memory,
+    now,
+    new Set(
+      Object.entries(memory.podHeld ?? {})
+        .filter(([, h]) => h.until > now)
+        .map(([id]) => id),
+    ),
+  );
   const notes: string[] = [];
   const home: Record<string, { desired: number; max: number }> = { ...(memory.home ?? {}) };
   for (const a of asgs) home[a.name] ??= { desired: a.desired, max: a.max };
@@ -145,7 +160,7 @@ export function planReplenish(
       lastChange[ch.asg] = now;
     }
     if (p.blocked) notes.push(`${p.blocked} of ${short} missing node(s) cannot be placed now: ${p.blockedReason}`);
-  } else if (ready > settings.desiredReady && launching === 0 && c.counts.notReady === 0) {
+  } else if (ready > settings.desiredReady && launching === 0 && c.counts.notReady === repair.owned.length) {
     // Over, and everything Ready: give back substitute capacity, one member at a time, newest first.
     const held = (asg: string) => (memory.giveBackHeld?.[asg]?.until ?? Number.NEGATIVE_INFINITY) > now;
     for (const a of asgs) {
@@ -191,6 +206,7 @@ export function planReplenish(
     raise,
     restoreMax,
     giveBack,
+    repair,
     memory: {
       ...others,
       home,

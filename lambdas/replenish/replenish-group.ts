@@ -1,6 +1,7 @@
 import { mustHold } from '../lease';
 import { isLeavingAsgState, planReplenish, type GroupMemory } from '../core';
 import type { Deps } from '../runtime';
+import { repairNode } from './repair';
 import { ReplenishJournal, ReplenishState, look } from './state';
 
 /** One pass: reap, raise desired where short, or start giving substitute capacity back. */
@@ -15,6 +16,11 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
   const reaped = await reap(deps, state, p.memory, settings.joinTimeoutSeconds);
   for (const r of p.raise) await deps.autoscaling.setDesiredCapacity(r.asg, r.to);
   for (const r of p.restoreMax) await deps.autoscaling.updateSize(r.asg, { max: r.to });
+  // A NotReady node repaired, one per pass, when nothing else is under way.
+  const repaired =
+    p.repair.repair && !p.giveBack && p.raise.length === 0 && reaped.length === 0
+      ? await repairNode(deps, state, p.repair.repair, p.memory)
+      : {};
   let draining = false;
   if (p.giveBack) {
     const journal: ReplenishJournal = {
@@ -53,6 +59,8 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
               `${p.ready} Ready nodes, desired ${p.desiredReady}`,
           }
         : {}),
+      ...repaired,
+      ...(p.repair.held ? { repairHeld: p.repair.held } : {}),
       ...(p.notes.length ? { notes: p.notes } : {}),
       draining,
     },

@@ -26,7 +26,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   if (rec?.holder || Object.keys(memory.reaping ?? {}).length) return { ...state, idle: false };
   const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);
-  const acts = p.reap.length || p.raise.length || p.restoreMax.length || p.giveBack;
+  const acts = p.reap.length || p.raise.length || p.restoreMax.length || p.giveBack || p.repair.repair;
   if (acts) return { ...state, idle: false };
   // Nothing to change but the bookkeeping (a launch failure seen lengthens an ASG's back-off):
   // kept by a conditional write, without the lease. During a Spot outage every failed launch
@@ -44,6 +44,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
       ...(noted !== undefined
         ? { backoff: noted ? 'launch failures noted' : 'another execution is at work on the group' }
         : {}),
+      ...(p.repair.held ? { repairHeld: p.repair.held } : {}),
       ...(p.notes.length ? { notes: p.notes } : {}),
     },
   };

@@ -24,6 +24,8 @@ export const SIM_CA_PEM = readFileSync(join(CERTS, 'ca.crt'), 'utf8');
 
 /** What the server needs from the simulator beyond the cluster's objects. */
 export interface ApiServerHost {
+  /** The RBAC manifests the cluster has applied (deploy/rbac.yaml and rbac-kops.yaml by default). */
+  readonly rbacManifests?: readonly string[];
   readonly cluster: Cluster;
   now(): number;
   /** Counts a call (`list nodes`, `create pods/eviction`) and says whether a fault answers it instead. */
@@ -56,14 +58,16 @@ export class ApiServer {
   private server?: Server;
   private port = 0;
   private readonly lists = new ListSnapshots();
-  private readonly authorizer = new Authorizer();
+  private readonly authorizer: Authorizer;
   private readonly audited = new WeakMap<
     ServerResponse,
     { operation: string; target: string; port: number | undefined; change?: string }
   >();
   private readonly watches = new Set<ServerResponse>();
 
-  constructor(private readonly host: ApiServerHost) {}
+  constructor(private readonly host: ApiServerHost) {
+    this.authorizer = new Authorizer(host.rbacManifests);
+  }
 
   get url(): string {
     return `https://127.0.0.1:${this.port}`;

@@ -94,3 +94,47 @@ export function evictionRefusal(
     ],
   };
 }
+
+/** What an eviction reads and changes of the cluster. */
+export interface EvictionHost {
+  readonly pods: ReadonlyMap<string, SimPod>;
+  readonly blockedBudgets: ReadonlyMap<string, number>;
+  readonly counters: { evictions: number; evictionsRefused: number };
+  readonly clock: { now(): number };
+  budgetsOf(pod: SimPod): SimBudget[];
+  budgetStatus(b: SimBudget): BudgetStatus;
+  terminatePod(pod: SimPod, graceSeconds?: number): void;
+}
+
+/**
+ * The Eviction API (policy/v1): 404 for no such pod, 429 when the pod's budget allows no
+ * disruption now (an unhealthy pod may go while the budget is met), 500 when more than one budget
+ * selects the pod, as the real server answers. `dryRun` checks and changes nothing.
+ */
+export function evictPod(
+  host: EvictionHost,
+  namespace: string,
+  name: string,
+  dryRun: boolean,
+  graceSeconds?: number,
+): EvictionOutcome {
+  const pod = host.pods.get(`${namespace}/${name}`);
+  if (!pod) return { ok: false, code: 404, message: `pods "${name}" not found` };
+  if (pod.deletionTimestamp !== undefined) return { ok: true };
+  const budgets = host.budgetsOf(pod);
+  const blockedUntil = budgets[0] && host.blockedBudgets.get(`${budgets[0].namespace}/${budgets[0].name}`);
+  const refusal = evictionRefusal(
+    pod,
+    budgets,
+    budgets.length === 1 ? host.budgetStatus(budgets[0]) : undefined,
+    blockedUntil !== undefined && host.clock.now() < blockedUntil,
+  );
+  if (refusal) {
+    if (!dryRun && refusal.code === 429) host.counters.evictionsRefused += 1;
+    return refusal;
+  }
+  if (dryRun) return { ok: true };
+  host.counters.evictions += 1;
+  host.terminatePod(pod, graceSeconds);
+  return { ok: true };
+}

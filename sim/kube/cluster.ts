@@ -2,7 +2,7 @@ import type { Random, VirtualClock } from '../clock';
 import type { SimInstance, SimTiming } from '../aws/model';
 import { EtcdSlots, PodIndex } from './indexes';
 import { placePods } from './placement';
-import { budgetStatus, evictionRefusal, selects, type BudgetStatus } from './budgets';
+import { budgetStatus, evictPod, selects, type BudgetStatus } from './budgets';
 import {
   DAEMONSETS,
   nodeOf,
@@ -46,9 +46,11 @@ export class Cluster {
   private readonly nodeByInstance = new Map<string, string>();
   /** kops etcd: which instance holds each control-plane ASG's single member slot. */
   private readonly etcdSlots = new EtcdSlots();
+  /** Nodes whose kubelet is down while their instance runs. */
+  private readonly kubeletDown = new Set<string>();
 
   constructor(
-    private readonly clock: VirtualClock,
+    readonly clock: VirtualClock,
     private readonly rng: Random,
     private readonly timing: SimTiming,
   ) {}
@@ -210,6 +212,9 @@ export class Cluster {
       `${pod.name} gone`,
       () => {
         if (this.pods.get(key) !== pod) return;
+        // A kubelet that is down cannot confirm the pod stopped: it stays Terminating until the
+        // kubelet is back or its Node is deleted.
+        if (pod.nodeName && this.kubeletDown.has(pod.nodeName)) return;
         this.deletePod(key);
         const node = pod.nodeName ? this.nodes.get(pod.nodeName) : undefined;
         if (pod.owner?.kind === 'DaemonSet' && node) this.daemonPod(pod.owner.name, node.name);
@@ -233,6 +238,27 @@ export class Cluster {
   }
 
   /** The kubelet stops: the node turns NotReady. */
+  /**
+   * The kubelet of a running instance stops (a `nodeNotReady` fault): the node turns NotReady, its
+   * pods unready, and pods deleted meanwhile stay Terminating. It comes back after `forSeconds`,
+   * if given: the node turns Ready `joinSeconds` later and the Terminating pods finish.
+   */
+  kubeletFails(inst: SimInstance, forSeconds?: number): void {
+    const node = this.nodeOf(inst.id);
+    if (!node || !node.ready) return;
+    this.kubeletDown.add(node.name);
+    this.instanceStopping(inst);
+    if (forSeconds === undefined) return;
+    this.clock.after(forSeconds, `${node.name} kubelet back`, () => {
+      this.kubeletDown.delete(node.name);
+      if (inst.state !== 'running' || this.nodes.get(node.name)?.uid !== node.uid) return;
+      for (const p of this.podsOn(node.name))
+        if (p.deletionTimestamp !== undefined)
+          this.clock.after(1, `${p.name} gone`, () => this.deletePod(`${p.namespace}/${p.name}`));
+      this.instanceStarted(inst);
+    });
+  }
+
   instanceStopping(inst: SimInstance): void {
     const node = this.nodeOf(inst.id);
     if (node) {
@@ -284,6 +310,7 @@ export class Cluster {
     const node = this.nodes.get(name);
     if (!node) return false;
     this.nodes.delete(name);
+    this.kubeletDown.delete(name);
     if (this.nodeByInstance.get(node.instanceId) === name) this.nodeByInstance.delete(node.instanceId);
     this.notify({ type: 'DELETED', kind: 'Node', node });
     for (const pod of this.podsOn(name)) {
@@ -301,17 +328,11 @@ export class Cluster {
     return this.podsByWorkload.of(key).map((k) => this.pods.get(k)!);
   }
 
-  /** Pods a budget may select: a workload's own when it selects by `app` (only workloads set it), else every pod. */
-  private podsFor(b: SimBudget): SimPod[] {
-    const app = b.selector.app;
-    return app !== undefined && this.workloads.has(`${b.namespace}/${app}`)
-      ? this.workloadPods(`${b.namespace}/${app}`)
-      : [...this.pods.values()];
-  }
-
-  /** The budget's status, as the disruption controller computes it. */
+  /** The budget's status, as the disruption controller computes it (over a workload's own pods when it selects by `app`). */
   budgetStatus(b: SimBudget): BudgetStatus {
-    return budgetStatus(b, this.podsFor(b), this.workloads);
+    const app = b.selector.app;
+    const own = app !== undefined && this.workloads.has(`${b.namespace}/${app}`);
+    return budgetStatus(b, own ? this.workloadPods(`${b.namespace}/${app}`) : [...this.pods.values()], this.workloads);
   }
 
   /** The budgets that select a pod. */
@@ -319,31 +340,9 @@ export class Cluster {
     return [...this.budgets.values()].filter((b) => selects(b, pod));
   }
 
-  /**
-   * The Eviction API (policy/v1): 429 when the pod's budget allows no disruption now (an unhealthy
-   * pod may go while the budget is met), 500 when more than one budget selects the pod, as the
-   * real server answers. `dryRun` checks and changes nothing.
-   */
+  /** The Eviction API (policy/v1), as budgets.ts answers it. */
   evict(namespace: string, name: string, dryRun = false, graceSeconds?: number): EvictionOutcome {
-    const pod = this.pods.get(`${namespace}/${name}`);
-    if (!pod) return { ok: false, code: 404, message: `pods "${name}" not found` };
-    if (pod.deletionTimestamp !== undefined) return { ok: true };
-    const budget = this.budgetsOf(pod);
-    const blockedUntil = budget[0] && this.blockedBudgets.get(`${budget[0].namespace}/${budget[0].name}`);
-    const refusal = evictionRefusal(
-      pod,
-      budget,
-      budget.length === 1 ? this.budgetStatus(budget[0]) : undefined,
-      blockedUntil !== undefined && this.clock.now() < blockedUntil,
-    );
-    if (refusal) {
-      if (!dryRun && refusal.code === 429) this.counters.evictionsRefused += 1;
-      return refusal;
-    }
-    if (dryRun) return { ok: true };
-    this.counters.evictions += 1;
-    this.terminatePod(pod, graceSeconds);
-    return { ok: true };
+    return evictPod(this, namespace, name, dryRun, graceSeconds);
   }
 
   private schedulableNodes(nodeGroup: string): SimNode[] {

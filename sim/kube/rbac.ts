@@ -36,6 +36,9 @@ interface Manifest {
 /** The manifests an operator applies: deploy/rbac.yaml on every cluster, deploy/rbac-kops.yaml on kops. */
 export const RBAC_MANIFESTS = ['rbac.yaml', 'rbac-kops.yaml'].map((f) => join(__dirname, '..', '..', 'deploy', f));
 
+/** What an operator applies too when a group's drain policy forces (deploy/rbac-force.yaml). */
+export const RBAC_FORCE_MANIFEST = join(__dirname, '..', '..', 'deploy', 'rbac-force.yaml');
+
 /**
  * RBAC as the API server enforces it, from manifests (the project's `deploy/rbac.yaml`):
  * ClusterRoles and ClusterRoleBindings, subjects by User, Group or ServiceAccount. `system:masters`
@@ -45,7 +48,8 @@ export class Authorizer {
   private readonly roles = new Map<string, Rule[]>();
   private readonly bindings: Array<{ role: string; subjects: NonNullable<Manifest['subjects']> }> = [];
 
-  constructor(yaml: string = RBAC_MANIFESTS.map((f) => readFileSync(f, 'utf8')).join('\n---\n')) {
+  constructor(manifests: readonly string[] = RBAC_MANIFESTS) {
+    const yaml = manifests.map((f) => readFileSync(f, 'utf8')).join('\n---\n');
     for (const doc of loadAll(yaml) as Manifest[]) {
       if (!doc) continue;
       if (doc.kind === 'ClusterRole' && doc.metadata?.name) this.roles.set(doc.metadata.name, doc.rules ?? []);

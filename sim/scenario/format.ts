@@ -160,6 +160,17 @@ const Fault = z.discriminatedUnion('kind', [
       for: duration.optional(),
     })
     .strict(),
+  /** The kubelet of `count` running nodes of the group stops (NotReady, the instance still running); back after `for`. */
+  z
+    .object({
+      kind: z.literal('nodeNotReady'),
+      ...at,
+      group: z.string(),
+      zone: z.string().optional(),
+      count: z.number().int().min(1).default(1),
+      for: duration.optional(),
+    })
+    .strict(),
   /**
    * Someone allowed `states:StartExecution` starts a workflow with a crafted input, through the
    * Step Functions API as any caller would. In `input`, anywhere in a string: `$INSTANCE` and `$ASG`

@@ -1,6 +1,7 @@
 import { parseConfig, type Config } from '../../lib/config/schema';
 import type { Scenario } from './format';
 import { WorkflowRunner } from '../workflows/runner';
+import { RBAC_FORCE_MANIFEST, RBAC_MANIFESTS } from '../kube/rbac';
 import { Simulator } from '../simulator';
 import { buildReport, LEASE_TABLE, type Report } from './report';
 import { armFaults, armRuns } from './triggers';
@@ -46,6 +47,10 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     timing: scenario.timing,
     seed: scenario.seed,
     apiPort: options.serve?.port,
+    // A group that forces its drains needs deploy/rbac-force.yaml, which its operator applies with the rest.
+    ...(scenario.groups.some((g) => g.drain.onTimeout === 'force')
+      ? { rbacManifests: [...RBAC_MANIFESTS, RBAC_FORCE_MANIFEST] }
+      : {}),
   });
   try {
     const start = sim.now();

@@ -1,3 +1,10 @@
+import {
+  spotInterruption,
+  stopInstances,
+  nodeNotReady,
+  rebalanceRecommendation,
+  foreignInterruption,
+} from '../actions';
 import { matchesPattern, noticeRules } from '../../lambdas/core';
 import { SIM_ACCOUNT, type Simulator } from '../simulator';
 import type { WorkflowRunner } from '../workflows/runner';
@@ -73,15 +80,18 @@ export function armFaults(
         case 'spotInterruption': {
           const stop = Math.min(end, f.for !== undefined ? from + f.for * 1000 : end);
           const again = (t: number) => {
-            sim.spotInterruption(f.group, f.zone, f.count);
+            spotInterruption(sim, f.group, f.zone, f.count);
             if (f.every !== undefined && t + f.every * 1000 <= stop)
               sim.clock.at(t + f.every * 1000, `fault ${f.kind}`, () => again(t + f.every! * 1000));
           };
           again(from);
           break;
         }
+        case 'nodeNotReady':
+          nodeNotReady(sim, f.group, f.zone, f.count, f.for);
+          break;
         case 'instanceStop':
-          sim.stopInstances(f.group, f.zone, f.count, f.for);
+          stopInstances(sim, f.group, f.zone, f.count, f.for);
           break;
         case 'startExecution': {
           const member = f.target
@@ -104,10 +114,10 @@ export function armFaults(
           break;
         }
         case 'rebalanceRecommendation':
-          sim.rebalanceRecommendation(f.group, f.zone, f.count);
+          rebalanceRecommendation(sim, f.group, f.zone, f.count);
           break;
         case 'foreignInterruption':
-          sim.foreignInterruption();
+          foreignInterruption(sim);
           break;
         case 'scaleAsg': {
           const asg = sim.asgsOf(f.group).find((a) => a.zones.includes(f.zone));

@@ -38,7 +38,9 @@ describe('replenish on the simulator (shipped scenarios)', () => {
     const raisedAsgs = (raised[0].summary as { raised: Array<{ asg: string }> }).raised.map((r) => r.asg);
     expect(raisedAsgs).toHaveLength(1);
     expect(raisedAsgs[0]).not.toContain('ap-northeast-1a');
-    const gaveBack = runner.timeline.filter((t) => (t.summary as { gaveBack?: string })?.gaveBack);
+    const gaveBack = runner.timeline.filter(
+      (t) => t.state === 'Give capacity back' && (t.summary as { gaveBack?: string })?.gaveBack,
+    );
     expect(gaveBack).toHaveLength(1);
     expect(gaveBack[0].at - runner.executions[0].startedAt).toBeGreaterThan((2 * 60 + 10) * 60 * 1000);
     for (const a of g.asgs) expect(a.desired).toBe(a.homeDesired);

@@ -1,3 +1,4 @@
+import { spotInterruption } from '../../sim/actions';
 /**
  * State outlives a deploy. A lease item, a ledger and an interruption execution in flight, as the
  * previous release wrote them (fixtures below, in its shapes), are read and ended by this one:
@@ -124,7 +125,7 @@ describe("the previous release's state", () => {
       learned: { readySeconds: [151] },
     });
     // A new claim in the group drops the old closed entry (conditional on its text) and claims in its own item.
-    sim.spotInterruption('nodes', 'ap-northeast-1c', 1);
+    spotInterruption(sim, 'nodes', 'ap-northeast-1c', 1);
     const event = sim.bus.toEventBridge(sim.bus.events[sim.bus.events.length - 1]);
     const validated = await dispatch(
       {
@@ -158,7 +159,7 @@ describe("the previous release's state", () => {
         }),
       },
     });
-    sim.spotInterruption('nodes', 'ap-northeast-1c', 1);
+    spotInterruption(sim, 'nodes', 'ap-northeast-1c', 1);
     const event = sim.bus.toEventBridge(sim.bus.events[sim.bus.events.length - 1]);
     expect(event.detail['instance-id']).toBe(inst.id);
     const validated = await dispatch(
