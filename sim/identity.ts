@@ -1,7 +1,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { SIM_CA_PEM } from './kube/apiserver';
+import { SIM_CA_PEM } from './kube/tls';
 import type { UserInfo } from './kube/rbac';
 
 /** node-manager's identity on a kops cluster: the service account `deploy/rbac-kops.yaml` binds. */

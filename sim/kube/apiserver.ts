@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Cluster } from './cluster';
 import type { ClusterEvent } from './model';
 import { nodeChange, patchNode, readEviction } from './writes';
 import { discovery } from './discovery';
+import { serverKeyPair } from './tls';
 import { asTable, renderBudget, renderNode, renderOwner, renderPod, wantsTable, type Json } from './objects';
 import { Authorizer, type RequestAttributes, type UserInfo } from './rbac';
 import {
@@ -19,8 +18,6 @@ import {
   status,
 } from './requests';
 
-const CERTS = join(__dirname, 'certs');
-export const SIM_CA_PEM = readFileSync(join(CERTS, 'ca.crt'), 'utf8');
 
 /** What the server needs from the simulator beyond the cluster's objects. */
 export interface ApiServerHost {
@@ -74,25 +71,22 @@ export class ApiServer {
   }
 
   async start(port = 0): Promise<void> {
-    this.server = createServer(
-      { key: readFileSync(join(CERTS, 'server.key')), cert: readFileSync(join(CERTS, 'server.crt')) },
-      (req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          this.handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
-            if (e instanceof ApiError)
-              this.send(
-                res,
-                e.code,
-                status(e.code, e.reason, e.message, e.details),
-                e.details?.retryAfterSeconds ? { 'Retry-After': String(e.details.retryAfterSeconds) } : {},
-              );
-            else this.send(res, 500, status(500, 'InternalError', `simulator: ${(e as Error).message}`));
-          });
+    this.server = createServer(serverKeyPair(), (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
+          if (e instanceof ApiError)
+            this.send(
+              res,
+              e.code,
+              status(e.code, e.reason, e.message, e.details),
+              e.details?.retryAfterSeconds ? { 'Retry-After': String(e.details.retryAfterSeconds) } : {},
+            );
+          else this.send(res, 500, status(500, 'InternalError', `simulator: ${(e as Error).message}`));
         });
-      },
-    );
+      });
+    });
     // Node clients keep a socket only when the server's Keep-Alive hint exceeds their 1 s buffer; stop() closes them all.
     this.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
