@@ -1,4 +1,4 @@
-import { LeaseHeldError, LeaseLostError, type GroupMemory, type LedgerEntry } from './core';
+import { LeaseHeldError, LeaseLostError, type GroupMemory, type LedgerEntry, type RefreshJournal } from './core';
 import type { LeaseKind, LeaseRecord, LeaseStore } from './aws/lease-store';
 import type { StepFunctionsPort } from './aws/stepfunctions';
 
@@ -35,6 +35,26 @@ export function mustHold<J>(
   const held = heldBy<J>(rec, execution);
   if (!held) throw new LeaseLostError(lost);
   return held;
+}
+
+/**
+ * The group's memory once a refresh's surplus may be left in place: each ASG's home layout, and
+ * the surplus the refresh added counted as node-manager's own (at most what it surged), so that
+ * replenish gives back that and only that.
+ */
+export function withRefreshSurplus(
+  memory: GroupMemory,
+  journal: Pick<RefreshJournal, 'original' | 'surgeTargets'>,
+): GroupMemory {
+  const home = { ...(memory.home ?? {}), ...journal.original };
+  // Memory an earlier release wrote counts all excess as ours: it stays so until replenish rewrites it.
+  if (memory.added === undefined) return { ...memory, home };
+  const added: Record<string, number> = { ...memory.added };
+  for (const [asg, original] of Object.entries(journal.original)) {
+    const surge = Math.max(0, (journal.surgeTargets?.[asg]?.desired ?? original.desired) - original.desired);
+    if (surge > 0) added[asg] = (added[asg] ?? 0) + surge;
+  }
+  return { ...memory, home, added };
 }
 
 /** A ledger entry from the text the store keeps (JSON: a write is conditional on the exact text it replaces). */

@@ -10,7 +10,7 @@ import {
   readyWaitSeconds,
   type Learned,
 } from './learn';
-import { checkWhole, pickBatch, type BatchMember, type RefreshJournal } from './refresh';
+import { checkWhole, homeNow, pickBatch, type BatchMember, type RefreshJournal } from './refresh';
 import type { GroupSettings, Snapshot } from './types';
 
 /**
@@ -105,7 +105,14 @@ export function planAdvance(
       did: { paused: `${draining.length} interruption drain(s) in flight: ${shown}` },
     };
   }
-  const p = pickBatch(snapshot.asgs, c, settings, journal, now);
+  // Capacity someone else added while the refresh ran is not surplus: no batch goes with decrement for it.
+  const p = pickBatch(
+    snapshot.asgs,
+    c,
+    settings,
+    { ...journal, original: homeNow(journal, snapshot.asgs).original },
+    now,
+  );
   const readyTook = sample !== undefined ? { readyAfter: `${Math.round(sample)}s` } : {};
   if (p.batch.length === 0 && p.oldRemaining === 0) {
     return {

@@ -37,4 +37,10 @@ export interface GroupMemory {
   readonly podHeld?: Readonly<Record<string, { readonly until: number; readonly why: string }>>;
   /** When replenish last repaired a NotReady node of the group (one at a time, a cool-down apart). */
   readonly lastRepairAt?: number;
+  /**
+   * Substitute capacity node-manager itself added to each ASG and has not given back (nodes). What
+   * others added (a person, a cluster autoscaler) is theirs: it becomes the ASG's home, never given back.
+   * Absent in memory an earlier release wrote: everything above home then counts as ours, as it did.
+   */
+  readonly added?: Readonly<Record<string, number>>;
 }

@@ -50,6 +50,10 @@ export interface RefreshJournal {
   readonly giveBackAvoids?: readonly string[];
   /** The batch's drain timed out and its pods were deleted (onTimeout: force): the deadline is the pods' to stop. */
   readonly forced?: boolean;
+  /** Capacity others added while the refresh ran, kept at its end (named in the final output). */
+  readonly othersKept?: readonly string[];
+  /** Members this refresh terminated with decrement, per ASG (the last batch, the give-back). */
+  readonly decremented?: Readonly<Record<string, number>>;
 }
 
 /** An old node a refresh left, and why: the execution's final output names it. */
@@ -322,4 +326,47 @@ export function planGiveBack(
   }
   const done = remove.length === 0 && restoreMax.length === 0;
   return { remove, restoreMax, kept, heldByPods, neverLaunched, done };
+}
+
+/**
+ * The home each ASG goes back to: its desired before the surge, moved by whatever others changed
+ * while the refresh ran (a person, a cluster autoscaler). Ours is the surge less what we terminated
+ * with decrement; what is above that is theirs, and it stays. Capacity others took away is not
+ * followed (the home stays what the refresh found): a journal an earlier release wrote does not
+ * count its decrements, and its last batch would read as someone else's removal.
+ */
+export function homeNow(
+  journal: Pick<RefreshJournal, 'original' | 'surgeTargets' | 'decremented'>,
+  asgs: readonly AsgState[],
+): { readonly original: RefreshJournal['original']; readonly others: readonly { asg: string; delta: number }[] } {
+  const original: Record<string, { desired: number; max: number }> = { ...journal.original };
+  const others: Array<{ asg: string; delta: number }> = [];
+  for (const a of asgs) {
+    const home = journal.original[a.name];
+    if (!home) continue;
+    const surge = Math.max(0, (journal.surgeTargets?.[a.name]?.desired ?? home.desired) - home.desired);
+    const ours = surge - (journal.decremented?.[a.name] ?? 0);
+    const delta = a.desired - (home.desired + ours);
+    if (delta <= 0) continue;
+    others.push({ asg: a.name, delta });
+    original[a.name] = {
+      ...home,
+      desired: home.desired + delta,
+      max: Math.max(home.max, a.desired - ours),
+    };
+  }
+  return { original, others };
+}
+
+/** Members terminated with decrement, per ASG: what the refresh took off desired itself. */
+export function countDecrements(
+  before: RefreshJournal['decremented'],
+  members: readonly BatchMember[],
+  outcomes: readonly { readonly outcome: string }[],
+): Record<string, number> {
+  const out: Record<string, number> = { ...(before ?? {}) };
+  members.forEach((m, i) => {
+    if (outcomes[i]?.outcome === 'terminated') out[m.asg] = (out[m.asg] ?? 0) + 1;
+  });
+  return out;
 }

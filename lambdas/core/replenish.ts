@@ -104,6 +104,19 @@ export function planReplenish(
   const notes: string[] = [];
   const home: Record<string, { desired: number; max: number }> = { ...(memory.home ?? {}) };
   for (const a of asgs) home[a.name] ??= { desired: a.desired, max: a.max };
+  // Capacity above home that node-manager did not add is someone else's: it becomes home.
+  const added: Record<string, number> = {};
+  for (const a of asgs) {
+    const excess = Math.max(0, a.desired - home[a.name].desired);
+    const ours = Math.min(excess, memory.added ? (memory.added[a.name] ?? 0) : excess);
+    if (excess > ours) {
+      home[a.name] = { ...home[a.name], desired: home[a.name].desired + excess - ours };
+      notes.push(
+        `${a.name}: ${excess - ours} node(s) above home were added by someone else: kept, home is now ${home[a.name].desired}`,
+      );
+    }
+    if (ours > 0) added[a.name] = ours;
+  }
   const backoff = updateBackoff(asgs, memory);
   const lastChange: Record<string, number> = { ...(memory.lastChange ?? {}) };
   const coolingDown = (asg: string) =>
@@ -158,6 +171,7 @@ export function planReplenish(
     for (const ch of p.changes) {
       raise.push({ asg: ch.asg, from: ch.fromDesired, to: ch.toDesired });
       lastChange[ch.asg] = now;
+      added[ch.asg] = (added[ch.asg] ?? 0) + ch.toDesired - ch.fromDesired;
     }
     if (p.blocked) notes.push(`${p.blocked} of ${short} missing node(s) cannot be placed now: ${p.blockedReason}`);
   } else if (ready > settings.desiredReady && launching === 0 && c.counts.notReady === repair.owned.length) {
@@ -196,6 +210,7 @@ export function planReplenish(
     reaping: _reaping,
     giveBackHeld: _held,
     podHeld: _podHeld,
+    added: _added,
     ...others
   } = memory;
   return {
@@ -215,6 +230,7 @@ export function planReplenish(
       ...(Object.keys(reaping).length ? { reaping } : {}),
       ...(Object.keys(giveBackHeld).length ? { giveBackHeld } : {}),
       ...(Object.keys(podHeld).length ? { podHeld } : {}),
+      added,
     },
     notes,
   };

@@ -1,5 +1,8 @@
+import { withRefreshSurplus } from '../lease';
 import {
+  countDecrements,
   giveBackWait,
+  homeNow,
   DrainTimeoutError,
   drainWaitSeconds,
   planGiveBack,
@@ -55,7 +58,9 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
   const { settings, snapshot, c, now } = await look(deps, state);
   // Members a pod holds are not taken: another goes in their place, or the surplus is kept.
   const avoid = new Set([...(journal.giveBackAvoids ?? []), ...(journal.passedOver ?? []).map((n) => n.instance)]);
-  let p = planGiveBack(snapshot.asgs, c, journal.original, settings.desiredReady, avoid);
+  // What others changed while the refresh ran stays: only the refresh's own surplus goes back.
+  const home = homeNow(journal, snapshot.asgs);
+  let p = planGiveBack(snapshot.asgs, c, home.original, settings.desiredReady, avoid);
   const maxRestored: string[] = [];
   if (p.remove.length === 0 && p.restoreMax.length) {
     // Nothing to drain (the last batch went with decrement): MaxSize back, and the give-back is done in this pass.
@@ -67,8 +72,12 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
   }
   // Surplus kept, or never launched, is not home: remember the home layout so a later refresh or replenish gives it back.
   const notHome = p.kept > 0 || p.heldByPods > 0 || Object.keys(p.neverLaunched).length > 0;
+  const othersKept = home.others.map(
+    (o) => `${o.asg}: ${o.delta} node(s) added by someone else while the refresh ran: kept, not given back`,
+  );
   const unlaunched = Object.entries(p.neverLaunched).map(([asg, n]) => `${asg}: ${n}`);
   const left = {
+    ...(othersKept.length ? { othersKept } : {}),
     ...(p.kept
       ? {
           surplusKept: `${p.kept} surplus node(s) kept: giving them back would leave fewer than ${settings.desiredReady} Ready nodes`,
@@ -98,11 +107,7 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
       replaced: journal.replaced,
       resumedFrom: journal.resumedFrom,
     });
-    if (notHome)
-      await deps.lease.writeMemory(state.group, state.execution, {
-        ...memory,
-        home: { ...(memory.home ?? {}), ...journal.original },
-      });
+    if (notHome) await deps.lease.writeMemory(state.group, state.execution, withRefreshSurplus(memory, journal));
     return next(state, COST.waitLoop, {
       done: true,
       restart: true,
@@ -112,16 +117,21 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
     });
   }
   if (p.done) {
-    await saveJournal(deps, state, { ...journal, phase: 'done', batch: [] });
+    await saveJournal(deps, state, {
+      ...journal,
+      phase: 'done',
+      batch: [],
+      ...(othersKept.length ? { othersKept } : {}),
+    });
     // Kept surplus is not home: remember the home layout so a later refresh or replenish gives it
     // back. What this refresh learned about the group's timing seeds the next one's waits.
     const learnedNew =
       journal.learned !== undefined && JSON.stringify(journal.learned) !== JSON.stringify(memory.learned);
     if (notHome || learnedNew) {
+      const kept = notHome ? withRefreshSurplus(memory, journal) : memory;
       await deps.lease.writeMemory(state.group, state.execution, {
-        ...memory,
+        ...kept,
         ...(learnedNew ? { learned: journal.learned } : {}),
-        ...(notHome ? { home: { ...(memory.home ?? {}), ...journal.original } } : {}),
       });
     }
     return next(state, COST.waitLoop, { done: true, ...(maxRestored.length ? { maxRestored } : {}), ...left });
@@ -177,7 +187,11 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
             : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`),
       ),
     );
-    j = { ...j, cordoned: j.cordoned.filter((n) => !p.remove.some((m) => m.node === n)) };
+    j = {
+      ...j,
+      cordoned: j.cordoned.filter((n) => !p.remove.some((m) => m.node === n)),
+      decremented: countDecrements(j.decremented, p.remove, outcomes),
+    };
     await saveJournal(deps, state, j);
   } else if (deps.now() > deadline) {
     throw new DrainTimeoutError(

@@ -15,6 +15,7 @@ export async function releaseLease(state: RefreshState, deps: Deps): Promise<Ref
     ...(replaced !== undefined ? { replaced } : {}),
     ...(journal?.passedOver?.length ? { notReplaced: journal.passedOver } : {}),
     ...(journal?.podsLost?.length ? { podsLost: journal.podsLost } : {}),
+    ...(journal?.othersKept?.length ? { othersKept: journal.othersKept } : {}),
     ...(state.failure ? { failure: state.failure.Error } : {}),
   });
 }

@@ -1,6 +1,7 @@
 import { groupSettings } from '../config';
 import {
   advanceStart,
+  countDecrements,
   planAdvance,
   DrainTimeoutError,
   drainPollSeconds,
@@ -273,10 +274,15 @@ async function terminateBatch(
     batch.map((b) => b.instanceId),
     !!journal.final,
   );
+  // The last batch went with decrement: what the refresh itself took off desired (its give-back counts on it).
+  if (journal.final)
+    await saveJournal(deps, state, { ...after, decremented: countDecrements(after.decremented, batch, outcomes) });
   const done = batch.map(
     (b, i) =>
-      `${b.instanceId} (${b.node}, ` +
-      `${b.asg})${outcomes[i].outcome === 'terminated' ? '' : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`}`,
+      `${b.instanceId} (${b.node}, ${b.asg})` +
+      (outcomes[i].outcome === 'terminated'
+        ? ''
+        : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`),
   );
   const report = {
     ...did,

@@ -1,4 +1,4 @@
-import { heldBy, memoryOf } from '../lease';
+import { heldBy, memoryOf, withRefreshSurplus } from '../lease';
 import { type RefreshJournal } from '../core';
 import { groupOf, selectorOf } from '../input';
 import { uncordonAll } from '../drain';
@@ -61,10 +61,7 @@ export async function restoreSizes(state: RefreshState, deps: Deps): Promise<Ref
   const { journal, memory } = held;
   const restored = await restore(deps, state.group, journal);
   if (journal.surged || Object.keys(journal.original).length) {
-    await deps.lease.writeMemory(state.group, state.execution, {
-      ...memory,
-      home: { ...(memory.home ?? {}), ...journal.original },
-    });
+    await deps.lease.writeMemory(state.group, state.execution, withRefreshSurplus(memory, journal));
   }
   await deps.lease.release(state.group, state.execution);
   return withFailure(

@@ -1,5 +1,5 @@
 import { LeaseHeldError, type RefreshJournal } from '../core';
-import { acquireGroupLease } from '../lease';
+import { acquireGroupLease, withRefreshSurplus } from '../lease';
 import { uncordonAll } from '../drain';
 import type { Deps } from '../runtime';
 import { ReplenishJournal, ReplenishState } from './state';
@@ -27,10 +27,11 @@ export async function takeLease(state: ReplenishState, deps: Deps): Promise<Repl
     const uncordoned = await uncordonAll(deps.kube, dead?.cordoned ?? []);
     if (got.recoveredKind === 'refresh' && dead?.surged && dead.original) {
       const memory = got.memory;
-      await deps.lease.writeMemory(state.group, state.execution, {
-        ...memory,
-        home: { ...(memory.home ?? {}), ...dead.original },
-      });
+      await deps.lease.writeMemory(
+        state.group,
+        state.execution,
+        withRefreshSurplus(memory, { original: dead.original, surgeTargets: dead.surgeTargets }),
+      );
     }
     recovered = { takenOverFrom: `${got.recoveredKind} ${got.recoveredFrom}`, uncordoned };
   }

@@ -18,7 +18,6 @@ import {
   status,
 } from './requests';
 
-
 /** What the server needs from the simulator beyond the cluster's objects. */
 export interface ApiServerHost {
   /** The RBAC manifests the cluster has applied (deploy/rbac.yaml and rbac-kops.yaml by default). */

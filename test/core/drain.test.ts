@@ -7,12 +7,21 @@ const pod = (name: string, extra: Partial<DrainPod> = {}): DrainPod => ({
   isDaemonSet: false,
   isMirror: false,
   deleting: false,
+  ownerKind: 'ReplicaSet',
   ...extra,
 });
 
 describe('the drain filters', () => {
   it('run in kubectl order and name the filter that decided', () => {
-    expect(DRAIN_FILTERS.map((f) => f.name)).toEqual(['finished', 'mirror', 'daemonSet', 'leaving']);
+    expect(DRAIN_FILTERS.map((f) => f.name)).toEqual([
+      'finished',
+      'mirror',
+      'daemonSet',
+      'leaving',
+      'doNotDisrupt',
+      'unreplicated',
+      'localStorage',
+    ]);
     expect(judgePod(pod('web'))).toEqual({
       verdict: 'evict',
       filter: 'default',
@@ -26,6 +35,12 @@ describe('the drain filters', () => {
       verdict: 'leave',
       filter: 'finished',
       reason: 'its phase is Succeeded: nothing runs',
+    });
+    // A pod no controller owns is evicted by an interruption (the node goes anyway) and named lost.
+    expect(judgePod(pod('bare', { ownerKind: undefined }))).toMatchObject({
+      verdict: 'evict',
+      filter: 'unreplicated',
+      lost: true,
     });
     // A DaemonSet pod on its way out is not waited for either: its controller owns it.
     expect(judgePod(pod('ds-going', { isDaemonSet: true, deleting: true }))).toMatchObject({ filter: 'daemonSet' });

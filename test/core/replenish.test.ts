@@ -4,6 +4,7 @@ import {
   planReplenish,
   updateBackoff,
   type AsgState,
+  type GroupMemory,
   type GroupSettings,
   type ScalingActivity,
   type Snapshot,
@@ -178,6 +179,40 @@ describe('replenish planner', () => {
       ],
     );
     expect(planReplenish(notReady.asgs, classify(notReady, NOW), workers, { home }, NOW).giveBack).toBeUndefined();
+  });
+
+  it("keeps capacity others added; memory an earlier release wrote (no 'added') still gives its excess back", () => {
+    const s = snap(
+      [{ name: 'a' }, { name: 'c' }, { name: 'd' }],
+      [
+        { id: 'i-a', asg: 'a' },
+        { id: 'i-c', asg: 'c', ageSeconds: 50_000 },
+        { id: 'i-c2', asg: 'c', ageSeconds: 5_000 },
+        { id: 'i-d', asg: 'd' },
+      ],
+    );
+    // The lease item's memory as the previous release wrote it (JSON from its table): no 'added' field.
+    const previous = JSON.parse(
+      '{"home":{"a":{"desired":1,"max":2},"c":{"desired":1,"max":2},"d":{"desired":1,"max":2}},"lastChange":{"c":1}}',
+    ) as GroupMemory;
+    const legacy = planReplenish(s.asgs, classify(s, NOW), workers, previous, NOW);
+    expect(legacy.giveBack).toEqual({ instanceId: 'i-c2', node: 'n-i-c2', asg: 'c' });
+    expect(legacy.memory.added).toEqual({ c: 1 });
+    // Memory that knows node-manager added nothing: the extra node is someone else's, and home follows it.
+    const theirs = planReplenish(s.asgs, classify(s, NOW), workers, { ...previous, added: {} }, NOW);
+    expect(theirs.giveBack).toBeUndefined();
+    expect(theirs.memory.home?.c).toEqual({ desired: 2, max: 2 });
+    expect(theirs.notes.join()).toContain('c: 1 node(s) above home were added by someone else: kept, home is now 2');
+    // A substitute node-manager raised is remembered as its own.
+    const short = snap(
+      [{ name: 'a', desired: 1, activities: [act('Failed', NOW - 60_000)] }, { name: 'c' }, { name: 'd' }],
+      [
+        { id: 'i-c', asg: 'c' },
+        { id: 'i-d', asg: 'd' },
+      ],
+    );
+    const raised = planReplenish(short.asgs, classify(short, NOW), workers, {}, NOW);
+    expect(raised.memory.added).toEqual({ c: 1 });
   });
 
   it('backs off 5 minutes after a failed launch, doubles on the next, and forgets after a success', () => {

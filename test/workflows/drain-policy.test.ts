@@ -1,7 +1,12 @@
 import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
 
 /** Three Spot workers, one per zone, a surplus of one; the workloads and the group's drain policy vary. */
-function scenario(workloads: unknown[], drain?: Record<string, string>, extra: Record<string, unknown> = {}) {
+function scenario(
+  workloads: unknown[],
+  drain?: Record<string, string>,
+  extra: Record<string, unknown> = {},
+  faults: unknown[] = [],
+) {
   return parseScenario({
     name: 'drain-policy',
     cluster: { name: 'example.k8s.local', kind: 'kops' },
@@ -20,6 +25,7 @@ function scenario(workloads: unknown[], drain?: Record<string, string>, extra: R
       },
     ],
     workloads: [{ name: 'web', group: 'nodes', replicas: 3, pdb: { maxUnavailable: 1 } }, ...workloads],
+    faults,
     runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
     until: '4h',
   });
@@ -143,5 +149,49 @@ describe('a drain past its timeout, as the group says (onTimeout)', () => {
       expect.stringMatching(/^default\/db-[0-9a-f]+: deleted after the drain timeout \(onTimeout: force\)$/),
     ]);
     expect(report.audit.filter((a) => a.operation === 'delete pods')).toHaveLength(1);
+  });
+});
+
+describe('capacity others added is theirs', () => {
+  const asg = (r: Report, zone: string) => nodes(r).asgs.find((a) => a.zone === zone)!;
+
+  it('a refresh gives its own surplus back and keeps what a person added while it ran', async () => {
+    const { report } = await runScenario(
+      scenario([], undefined, { maxPerZone: 3 }, [
+        { kind: 'scaleAsg', at: '4m', group: 'nodes', zone: 'ap-northeast-1d', desired: 2 },
+      ]),
+    );
+    expect(refresh(report).status).toBe('SUCCEEDED');
+    expect(asg(report, 'ap-northeast-1d').desired).toBe(2);
+    expect(finalDid(report)).toMatchObject({
+      othersKept: [expect.stringContaining('1 node(s) added by someone else while the refresh ran: kept')],
+    });
+    expect(asg(report, 'ap-northeast-1a').desired).toBe(1);
+    expect(asg(report, 'ap-northeast-1c').desired).toBe(1);
+  });
+
+  it('replenish gives back only the substitute capacity it added: a raise by someone else stays', async () => {
+    const s = parseScenario({
+      name: 'others',
+      cluster: { name: 'example.k8s.local', kind: 'kops' },
+      groups: [
+        {
+          name: 'nodes',
+          role: 'worker',
+          zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+          perZone: 1,
+          maxPerZone: 3,
+          desiredReady: 3,
+        },
+      ],
+      workloads: [{ name: 'web', group: 'nodes', replicas: 3 }],
+      faults: [{ kind: 'scaleAsg', at: '10m', group: 'nodes', zone: 'ap-northeast-1c', desired: 2 }],
+      runs: [{ at: '0s', every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
+      until: '3h',
+    });
+    const { report } = await runScenario(s);
+    expect(asg(report, 'ap-northeast-1c').desired).toBe(2);
+    expect(report.audit.filter((a) => a.operation === 'TerminateInstanceInAutoScalingGroup')).toEqual([]);
+    expect(nodes(report).readyAtEnd).toBe(4);
   });
 });
