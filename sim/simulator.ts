@@ -4,7 +4,7 @@ import { installAws } from './aws/install';
 import { StepFunctionsModel } from './aws/executions';
 import { Random, VirtualClock } from './clock';
 import { Cluster } from './kube/cluster';
-import type { WorkloadSpec } from './kube/model';
+import type { Quantities, WorkloadSpec } from './kube/model';
 import type { UserInfo } from './kube/rbac';
 import { EventBus } from './events';
 import { Identity, NODE_MANAGER_TOKEN, NODE_MANAGER_USER } from './identity';
@@ -56,6 +56,8 @@ export interface NodeGroupSpec {
   };
   /** ASG Capacity Rebalancing on. @default false */
   readonly capacityRebalance?: boolean;
+  /** What each node reports allocatable. @default DEFAULT_ALLOCATABLE (an m5.large) */
+  readonly allocatable?: Quantities;
 }
 
 /** The simulated account. */
@@ -181,6 +183,7 @@ export class Simulator {
   addNodeGroup(spec: NodeGroupSpec): string[] {
     const names: string[] = [];
     const ageMs = (spec.instanceAgeDays ?? 10) * 86_400_000;
+    if (spec.allocatable) this.cluster.allocatable.set(spec.name, spec.allocatable);
     spec.zones.forEach((zone, z) => {
       const name =
         spec.role === 'control-plane'

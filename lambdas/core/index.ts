@@ -13,3 +13,4 @@ export * from './advance';
 export * from './drain';
 export * from './memory';
 export * from './repair';
+export * from './resources';

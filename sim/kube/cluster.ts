@@ -5,6 +5,8 @@ import { placePods } from './placement';
 import { budgetStatus, evictPod, selects, type BudgetStatus } from './budgets';
 import {
   DAEMONSETS,
+  DEFAULT_ALLOCATABLE,
+  SYSTEM_REQUESTS,
   nodeOf,
   STATIC_PODS,
   podOf,
@@ -16,6 +18,7 @@ import {
   type ClusterEvent,
   type PodCounters,
   type EvictionOutcome,
+  type Quantities,
 } from './model';
 
 /**
@@ -48,6 +51,8 @@ export class Cluster {
   private readonly etcdSlots = new EtcdSlots();
   /** Nodes whose kubelet is down while their instance runs. */
   private readonly kubeletDown = new Set<string>();
+  /** What each node group's nodes report allocatable (the group's instance type, less the system reserve). */
+  readonly allocatable = new Map<string, Quantities>();
 
   constructor(
     readonly clock: VirtualClock,
@@ -100,7 +105,11 @@ export class Cluster {
       { ...(w.annotations ?? {}) },
       key,
       { app: w.name },
-      { emptyDir: !!w.emptyDir, stopSeconds: w.terminationGracePeriodSeconds ?? this.timing.podStopSeconds },
+      {
+        emptyDir: !!w.emptyDir,
+        stopSeconds: w.terminationGracePeriodSeconds ?? this.timing.podStopSeconds,
+        ...(w.requests ? { requests: w.requests } : {}),
+      },
     );
   }
 
@@ -118,16 +127,30 @@ export class Cluster {
   private register(inst: SimInstance, preexisting: boolean): void {
     inst.registered = true;
     const at = preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now();
-    const node = nodeOf(inst, { uid: this.uid(), ready: preexisting, at, resourceVersion: this.nextResourceVersion() });
+    const node = nodeOf(inst, {
+      uid: this.uid(),
+      ready: preexisting,
+      at,
+      resourceVersion: this.nextResourceVersion(),
+      allocatable: this.allocatable.get(inst.nodeGroup) ?? DEFAULT_ALLOCATABLE,
+    });
     this.nodes.set(node.name, node);
     this.nodeByInstance.set(node.instanceId, node.name);
     this.notify({ type: 'ADDED', kind: 'Node', node });
     for (const ds of DAEMONSETS) this.daemonPod(ds, node.name);
     if (inst.role === 'control-plane') {
+      // A new master's static pods start with its kubelet and are Ready a little after the node.
       for (const sp of STATIC_PODS) {
-        this.createPod('kube-system', `${sp}-${node.name}`, { kind: 'Node', name: node.name }, node.name, {
-          'kubernetes.io/config.mirror': this.rng.hex(32),
-        });
+        this.createPod(
+          'kube-system',
+          `${sp}-${node.name}`,
+          { kind: 'Node', name: node.name },
+          node.name,
+          { 'kubernetes.io/config.mirror': this.rng.hex(32) },
+          undefined,
+          { component: sp, tier: 'control-plane' },
+          { requests: SYSTEM_REQUESTS[sp], ready: preexisting },
+        );
       }
     }
     if (preexisting) this.becomeReady(node, inst, false, false);
@@ -146,7 +169,18 @@ export class Cluster {
     if (since) n.readySince = this.clock.now();
     n.resourceVersion = this.nextResourceVersion();
     this.notify({ type: 'MODIFIED', kind: 'Node', node: n });
+    this.clock.after(this.timing.podStartSeconds, `${n.name} static pods Ready`, () => this.staticPodsReady(n));
     this.reconcileWorkloads();
+  }
+
+  private staticPodsReady(node: SimNode): void {
+    if (this.nodes.get(node.name) !== node || !node.ready) return;
+    for (const p of this.podsOn(node.name)) {
+      if (p.annotations['kubernetes.io/config.mirror'] === undefined || p.ready) continue;
+      p.ready = true;
+      p.resourceVersion = this.nextResourceVersion();
+      this.notify({ type: 'MODIFIED', kind: 'Pod', pod: p });
+    }
   }
 
   private createPod(
@@ -157,7 +191,7 @@ export class Cluster {
     annotations: Record<string, string>,
     workload?: string,
     labels: Record<string, string> = {},
-    extra: { emptyDir?: boolean; stopSeconds?: number } = {},
+    extra: { emptyDir?: boolean; stopSeconds?: number; requests?: Quantities; ready?: boolean } = {},
   ): SimPod {
     const pod = podOf(namespace, name, {
       uid: this.uid(),
@@ -168,6 +202,8 @@ export class Cluster {
       workload,
       emptyDir: !!extra.emptyDir,
       stopSeconds: extra.stopSeconds ?? this.timing.podStopSeconds,
+      ...(extra.requests ? { requests: extra.requests } : {}),
+      ...(extra.ready !== undefined ? { ready: extra.ready } : {}),
       at: this.clock.now(),
       resourceVersion: this.nextResourceVersion(),
     });
@@ -188,6 +224,7 @@ export class Cluster {
       {},
       undefined,
       { 'k8s-app': ds },
+      { requests: SYSTEM_REQUESTS[ds] },
     );
   }
 
@@ -345,14 +382,15 @@ export class Cluster {
     return evictPod(this, namespace, name, dryRun, graceSeconds);
   }
 
-  private schedulableNodes(nodeGroup: string): SimNode[] {
-    return [...this.nodes.values()].filter((n) => n.nodeGroup === nodeGroup && n.ready && !n.unschedulable);
+  private groupNodes(nodeGroup: string): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.nodeGroup === nodeGroup);
   }
 
   /**
    * The ReplicaSet controller and the scheduler in one: keep `replicas` live pods per workload
-   * (terminating ones do not count), and bind pending pods to the schedulable Ready node of the
-   * group that runs the fewest of them.
+   * (terminating ones do not count), and bind pending pods to a node of the group that admits
+   * them (Ready, schedulable, no taint they do not tolerate) and has room for their requests,
+   * the one that runs the fewest of them; what fits nowhere stays Pending and says why.
    */
   reconcileWorkloads(): void {
     for (const [key, w] of this.workloads) {
@@ -360,10 +398,16 @@ export class Cluster {
       for (let i = live.length; w.kind !== 'Pod' && i < w.replicas; i += 1) live.push(this.newWorkloadPod(key, w));
       const pending = live.filter((p) => !p.nodeName);
       if (pending.length === 0) continue;
-      const candidates = this.schedulableNodes(w.nodeGroup);
-      if (candidates.length === 0) continue;
-      for (const [pod, target] of placePods(live, pending, candidates)) {
+      const placed = placePods(live, pending, this.groupNodes(w.nodeGroup), (n) => this.podsOn(n));
+      for (const [pod, why] of placed.unschedulable) {
+        if (pod.unschedulable === why) continue;
+        pod.unschedulable = why;
+        pod.resourceVersion = this.nextResourceVersion();
+        this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
+      }
+      for (const [pod, target] of placed.bound) {
         pod.nodeName = target.name;
+        delete pod.unschedulable;
         this.podsByNode.add(target.name, `${pod.namespace}/${pod.name}`);
         pod.phase = 'Running';
         pod.startedAt = this.clock.now();

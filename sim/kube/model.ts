@@ -6,6 +6,22 @@ import type { SimInstance } from '../aws/model';
 export const DAEMONSETS = ['kube-proxy', 'aws-node'];
 export const STATIC_PODS = ['etcd-manager-main', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
+/** Resource quantities as a manifest writes them (`{"cpu": "500m", "memory": "1Gi"}`). */
+export type Quantities = Readonly<Record<string, string>>;
+
+/** What an m5.large leaves for pods, about: the allocatable a group's nodes report unless the scenario says. */
+export const DEFAULT_ALLOCATABLE: Quantities = { cpu: '1930m', memory: '7106Mi', pods: '110' };
+
+/** The requests of the pods every node runs, as kops and the VPC CNI set them (they take room, like any pod). */
+export const SYSTEM_REQUESTS: Readonly<Record<string, Quantities>> = {
+  'kube-proxy': { cpu: '100m' },
+  'aws-node': { cpu: '25m' },
+  'etcd-manager-main': { cpu: '200m', memory: '100Mi' },
+  'kube-apiserver': { cpu: '150m' },
+  'kube-controller-manager': { cpu: '100m' },
+  'kube-scheduler': { cpu: '100m' },
+};
+
 export interface SimNode {
   readonly name: string;
   readonly uid: string;
@@ -22,6 +38,8 @@ export interface SimNode {
   readonly createdAt: number;
   resourceVersion: number;
   readonly nodeGroup: string;
+  /** status.allocatable (and capacity): what the scheduler may place on it. */
+  readonly allocatable: Quantities;
 }
 
 export interface Taint {
@@ -53,6 +71,10 @@ export interface SimPod {
   resourceVersion: number;
   /** The workload it belongs to, for the ReplicaSet-like controller. */
   readonly workload?: string;
+  /** Its container's resource requests. */
+  readonly requests?: Quantities;
+  /** Why the scheduler left it Pending (its PodScheduled condition's message), while it is. */
+  unschedulable?: string;
 }
 
 /**
@@ -72,6 +94,8 @@ export interface WorkloadSpec {
   readonly terminationGracePeriodSeconds?: number;
   /** Annotations on each pod (`node-manager.io/do-not-disrupt`, ...). */
   readonly annotations?: Readonly<Record<string, string>>;
+  /** Each pod's resource requests: the scheduler places it only where they fit. */
+  readonly requests?: Quantities;
 }
 
 /** A policy/v1 PodDisruptionBudget: pods of its namespace whose labels match `selector`. */
@@ -118,7 +142,13 @@ export const GROUP_LABEL = 'kops.k8s.io/instancegroup';
 /** The Node a kubelet registers for an instance (labels as kops and the cloud provider set them). */
 export function nodeOf(
   inst: SimInstance,
-  o: { readonly uid: string; readonly ready: boolean; readonly at: number; readonly resourceVersion: number },
+  o: {
+    readonly uid: string;
+    readonly ready: boolean;
+    readonly at: number;
+    readonly resourceVersion: number;
+    readonly allocatable: Quantities;
+  },
 ): SimNode {
   return {
     name: inst.privateDnsName,
@@ -145,6 +175,7 @@ export function nodeOf(
     createdAt: o.at,
     resourceVersion: o.resourceVersion,
     nodeGroup: inst.nodeGroup,
+    allocatable: o.allocatable,
   };
 }
 
@@ -152,9 +183,14 @@ export function nodeOf(
 export function podOf(
   namespace: string,
   name: string,
-  o: Pick<SimPod, 'uid' | 'nodeName' | 'labels' | 'annotations' | 'owner' | 'workload' | 'emptyDir' | 'stopSeconds'> & {
+  o: Pick<
+    SimPod,
+    'uid' | 'nodeName' | 'labels' | 'annotations' | 'owner' | 'workload' | 'emptyDir' | 'stopSeconds' | 'requests'
+  > & {
     readonly at: number;
     readonly resourceVersion: number;
+    /** Ready from the start (a DaemonSet's or a mirror pod on a node up long ago). @default bound and not a workload's */
+    readonly ready?: boolean;
   },
 ): SimPod {
   return {
@@ -168,10 +204,11 @@ export function podOf(
     emptyDir: o.emptyDir,
     stopSeconds: o.stopSeconds,
     phase: o.nodeName ? 'Running' : 'Pending',
-    ready: !!o.nodeName && !o.workload,
+    ready: o.ready ?? (!!o.nodeName && !o.workload),
     createdAt: o.at,
     ...(o.nodeName ? { startedAt: o.at } : {}),
     resourceVersion: o.resourceVersion,
     workload: o.workload,
+    ...(o.requests ? { requests: o.requests } : {}),
   };
 }

@@ -45,6 +45,9 @@ export function renderNode(n: SimNode): Json {
           message: n.ready ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.',
         },
       ],
+      // Allocatable as the kubelet reports it; capacity the same here (no system reserve modelled).
+      capacity: { ...n.allocatable },
+      allocatable: { ...n.allocatable },
       addresses: [{ type: 'InternalDNS', address: n.name }],
       nodeInfo: {
         kubeletVersion: 'v1.32.4',
@@ -98,6 +101,7 @@ export function renderPod(p: SimPod): Json {
         {
           name: 'main',
           image: 'registry.k8s.io/pause:3.10',
+          ...(p.requests ? { resources: { requests: { ...p.requests } } } : {}),
           ...(p.emptyDir ? { volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] } : {}),
         },
       ],
@@ -108,7 +112,17 @@ export function renderPod(p: SimPod): Json {
     status: {
       phase: p.phase,
       ...(p.startedAt !== undefined ? { startTime: iso(p.startedAt) } : {}),
-      conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }],
+      conditions: [
+        p.nodeName
+          ? { type: 'PodScheduled', status: 'True' }
+          : {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              ...(p.unschedulable ? { message: p.unschedulable } : {}),
+            },
+        { type: 'Ready', status: p.ready ? 'True' : 'False' },
+      ],
       ...(p.nodeName ? { hostIP: '10.0.0.1' } : {}),
     },
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NodeManagerError } from '../../lambdas/core';
+import { NodeManagerError, parseQuantity } from '../../lambdas/core';
 import { describeIssues, groupFields } from '../../lib/config/schema';
 
 /**
@@ -12,6 +12,17 @@ const duration = z
   .string()
   .regex(/^\d+(\.\d+)?[smhd]$/, 'a duration such as "90s", "30m", "6h" or "1d"')
   .transform((s) => Number(s.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[s.slice(-1) as 's' | 'm' | 'h' | 'd']);
+
+/** `{"cpu": "500m", "memory": "1Gi"}`: Kubernetes quantities, checked as the API server would. */
+const quantities = z.record(z.enum(['cpu', 'memory', 'pods']), z.string()).superRefine((q, ctx) => {
+  for (const [k, v] of Object.entries(q)) {
+    try {
+      parseQuantity(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: [k], message: (e as Error).message });
+    }
+  }
+});
 
 const GroupSpec = z
   .object({
@@ -33,6 +44,8 @@ const GroupSpec = z
       .default(0),
     instanceAgeDays: z.number().min(0).default(10),
     instanceTypes: z.array(z.string()).min(1).default(['m5.large']),
+    /** What each node reports allocatable. @default {"cpu": "1930m", "memory": "7106Mi", "pods": "110"} (an m5.large) */
+    allocatable: quantities.optional(),
     lifecycle: z.enum(['spot', 'on-demand']).default('spot'),
     drainTimeoutSeconds: z.number().int().min(30).default(600),
     joinTimeoutSeconds: z.number().int().min(60).default(900),
@@ -86,6 +99,8 @@ const Workload = z
     terminationGracePeriodSeconds: z.number().int().min(0).max(86_400).optional(),
     /** Annotations on each pod, such as `{"node-manager.io/do-not-disrupt": "true"}` or `"karpenter.sh/do-not-disrupt": "30m"`. */
     annotations: z.record(z.string().min(1), z.string()).optional(),
+    /** Each pod's resource requests (`{"cpu": "500m", "memory": "1Gi"}`): scheduled only where they fit, else Pending. */
+    requests: quantities.optional(),
   })
   .strict();
 

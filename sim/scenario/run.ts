@@ -68,6 +68,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           instanceTypes: g.instanceTypes,
           lifecycle: g.lifecycle,
           instanceAgeDays: g.instanceAgeDays,
+          ...(g.allocatable ? { allocatable: g.allocatable } : {}),
           capacityRebalance: g.capacityRebalance,
           ...(g.terminateHook
             ? {
@@ -102,6 +103,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         emptyDir: w.emptyDir,
         terminationGracePeriodSeconds: w.terminationGracePeriodSeconds,
         ...(w.annotations ? { annotations: w.annotations } : {}),
+        ...(w.requests ? { requests: w.requests } : {}),
       });
     }
     sim.createTable(LEASE_TABLE, 'group', TTL_ATTRIBUTE);

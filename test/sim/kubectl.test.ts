@@ -15,6 +15,17 @@ import { Simulator } from '../../sim/simulator';
 const run = promisify(execFile);
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c'];
 
+/** kubectl's output and exit code, with the given kubeconfig. */
+async function kubectlWith(config: string, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  try {
+    const r = await run('kubectl', ['--kubeconfig', config, '--request-timeout=20s', ...args], { timeout: 120_000 });
+    return { out: r.stdout, err: r.stderr, code: 0 };
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; code?: number };
+    return { out: x.stdout ?? '', err: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : 1 };
+  }
+}
+
 describe('kubectl against the simulated API server', () => {
   let sim: Simulator;
   let kubeconfig: string;
@@ -23,16 +34,6 @@ describe('kubectl against the simulated API server', () => {
 
   /** kubectl's output and exit code (as an operator, unless another kubeconfig is given). */
   const kubectl = (...args: string[]) => kubectlWith(kubeconfig, ...args);
-
-  async function kubectlWith(config: string, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
-    try {
-      const r = await run('kubectl', ['--kubeconfig', config, '--request-timeout=20s', ...args], { timeout: 120_000 });
-      return { out: r.stdout, err: r.stderr, code: 0 };
-    } catch (e) {
-      const x = e as { stdout?: string; stderr?: string; code?: number };
-      return { out: x.stdout ?? '', err: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : 1 };
-    }
-  }
 
   beforeAll(async () => {
     sim = await Simulator.start({ timing: { podStopSeconds: 5, podStartSeconds: 2 } });
@@ -355,6 +356,60 @@ describe('kubectl against the simulated API server', () => {
       cordonedBy: 'refresh-007',
     });
     expect(await port.uncordon(name, ['refresh-007'])).toMatchObject({ unschedulable: false });
+  });
+});
+
+describe('requests, allocatable and Pending pods, as kubectl shows them', () => {
+  let sim: Simulator;
+  let config: string;
+  beforeAll(async () => {
+    sim = await Simulator.start();
+    sim.addNodeGroup({
+      name: 'masters',
+      role: 'control-plane',
+      zones: ['ap-northeast-1a'],
+      perZone: 1,
+      allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+    });
+    sim.addNodeGroup({
+      name: 'nodes',
+      role: 'worker',
+      zones: ZONES,
+      perZone: 1,
+      allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+    });
+    // Two nodes with 2 CPUs, less 125m for kube-proxy and aws-node: one pod of 1500m each, the third Pending.
+    sim.addWorkload({
+      name: 'hungry',
+      namespace: 'default',
+      nodeGroup: 'nodes',
+      replicas: 3,
+      requests: { cpu: '1500m', memory: '1Gi' },
+    });
+    sim.advance(30);
+    config = join(mkdtempSync(join(tmpdir(), 'nm-kubectl-')), 'admin.yaml');
+    writeFileSync(config, sim.adminKubeconfig());
+  });
+  afterAll(() => sim.stop());
+
+  it('describe node shows allocatable and what is requested of it; a pod nothing has room for is Pending and says why', async () => {
+    const node = sim.cluster.nodeOf([...sim.asgsOf('nodes')[0].instanceIds][0])!.name;
+    const d = await kubectlWith(config, 'describe', 'node', node);
+    expect(d.code).toBe(0);
+    expect(d.out).toMatch(/Allocatable:\s+cpu:\s+2\s+memory:\s+4Gi/);
+    // kubectl sums the requests of the node's pods itself: 1500m + 100m + 25m of 2 CPUs.
+    expect(d.out).toMatch(/cpu\s+1625m \(81%\)/);
+    expect(d.out).toMatch(/memory\s+1Gi \(25%\)/);
+    expect(d.out).not.toContain('-9223372036854775808');
+    const pending = await kubectlWith(config, 'get', 'pods', '--field-selector=status.phase=Pending', '-o', 'name');
+    expect(pending.out.trim().split('\n')).toHaveLength(1);
+    const why = await kubectlWith(config, 'describe', pending.out.trim());
+    expect(why.out).toMatch(/Status:\s+Pending/);
+    expect(why.out).toMatch(/Requests:\s+cpu:\s+1500m\s+memory:\s+1Gi/);
+    expect(why.out).toContain('PodScheduled   False');
+    // A master's static pods, Ready a little after it: kubectl lists them as the kubelet's mirrors.
+    const statics = await kubectlWith(config, 'get', 'pods', '-n', 'kube-system', '-l', 'tier=control-plane');
+    expect(statics.out).toMatch(/kube-apiserver-\S+\s+1\/1\s+Running/);
   });
 });
 
