@@ -127,6 +127,19 @@ export class DrainTimeoutError extends NodeManagerError {
   readonly name = 'DrainTimeout';
 }
 
+/**
+ * Pods the last batch evicted are still Pending past settleSeconds (or a new master's static pods
+ * are not Ready): no further node is drained.
+ */
+export class SettleTimeoutError extends NodeManagerError {
+  readonly name = 'SettleTimeout';
+}
+
+/** The pods of the next batch did not fit the nodes that stay within the drain timeout: nothing of it was touched. */
+export class NoRoomError extends NodeManagerError {
+  readonly name = 'NoRoom';
+}
+
 /** Old nodes remain but none can be replaced (their ASGs cannot launch) within the join timeout. */
 export class RefreshStuckError extends NodeManagerError {
   readonly name = 'RefreshStuck';

@@ -14,3 +14,4 @@ export * from './drain';
 export * from './memory';
 export * from './repair';
 export * from './resources';
+export * from './gate';

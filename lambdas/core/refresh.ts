@@ -50,6 +50,13 @@ export interface RefreshJournal {
   readonly giveBackAvoids?: readonly string[];
   /** The batch's drain timed out and its pods were deleted (onTimeout: force): the deadline is the pods' to stop. */
   readonly forced?: boolean;
+  /**
+   * The controllers (`namespace/Kind/name`) whose pods the current batch evicts, each with how many
+   * of its pods were Pending when it was picked: no more may be before the next batch.
+   */
+  readonly settleOwners?: Readonly<Record<string, number>>;
+  /** Since when the next batch has waited for room on the nodes that stay. */
+  readonly roomSince?: number;
   /** Capacity others added while the refresh ran, kept at its end (named in the final output). */
   readonly othersKept?: readonly string[];
   /** Members this refresh terminated with decrement, per ASG (the last batch, the give-back). */

@@ -2,6 +2,7 @@
  * The vocabulary of DESIGN.md as plain data. Times are epoch milliseconds so that a snapshot
  * survives JSON (Step Functions state, the lease journal) without revival.
  */
+import type { Resources } from './resources';
 
 export type Role = 'control-plane' | 'worker';
 
@@ -31,14 +32,13 @@ export interface GroupSettings {
  * A group's drain policy. `barePods`: pods without a controller (never recreated) hold their node
  * (`skip-node`, as kubectl drain refuses them without --force) or are evicted and named lost.
  * `emptyDir`: pods with emptyDir data are evicted and named (`evict`) or hold their node.
- * `onTimeout`: a drain past its timeout fails the refresh, is skipped (uncordoned, named), forced
- * (what is left is deleted, each pod named), or quarantined (Standby: the ASG replaces it, the
- * pods finish, it is reaped once empty or at a deadline).
+ * `onTimeout`: a drain past its timeout fails the refresh, is skipped (uncordoned, named), or forced
+ * (what is left is deleted, each pod named). Quarantine (Standby) is not offered yet: see README.
  */
 export interface DrainPolicy {
   readonly barePods: 'skip-node' | 'evict';
   readonly emptyDir: 'evict' | 'skip-node';
-  readonly onTimeout: 'fail' | 'skip' | 'force' | 'quarantine';
+  readonly onTimeout: 'fail' | 'skip' | 'force';
 }
 
 export const DEFAULT_DRAIN_POLICY: DrainPolicy = { barePods: 'skip-node', emptyDir: 'evict', onTimeout: 'fail' };
@@ -122,8 +122,18 @@ export interface NodeState {
   readonly cordonedByUs: boolean;
   /** The execution whose cordon mark the node carries (our annotation), if any. */
   readonly cordonedBy?: string;
+  /** Its taints, node-manager's own and the unschedulable one left out. */
+  readonly taints?: readonly NodeTaint[];
+  /** status.allocatable (CPU in millicores, memory in bytes), when the API server reports it. */
+  readonly allocatable?: Resources;
   /** An interruption drain's mark: what announced it (the taint's value) and when the node was marked. */
   readonly interruption?: { readonly kind: string; readonly at: number; readonly group: string };
+}
+
+export interface NodeTaint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: string;
 }
 
 /** Everything the planners need, read once per step. */

@@ -1,117 +1,27 @@
-import { PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import { DO_NOT_DISRUPT_ANNOTATIONS, KubeConflictError, ResourceNotFoundError, type NodeState } from '../core';
+import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
+import { KubeConflictError, ResourceNotFoundError, type NodeState } from '../core';
 import type { KubeApiProvider } from './client';
 import { toEvictionError, toKubeError } from './errors';
+import {
+  CORDONED_BEFORE_ANNOTATION,
+  CORDONED_BY_ANNOTATION,
+  DRAINING_TAINT,
+  EXCLUDE_FROM_LB_LABEL,
+  EXCLUDED_BY_US_ANNOTATION,
+  INTERRUPTED_AT_ANNOTATION,
+  INTERRUPTED_GROUP_ANNOTATION,
+  INTERRUPTION_TAINT,
+  toNodeState,
+  toPodInfo,
+  type PodInfo,
+} from './objects';
 
-/** Our mark on a node we cordoned, so that cleanup uncordons only what we cordoned. Value: who (execution). */
-export const CORDONED_BY_ANNOTATION = 'node-manager.io/cordoned-by';
+export * from './objects';
+
 export const LIST_PAGE_SIZE = 500;
 
-export interface PodInfo {
-  readonly namespace: string;
-  readonly name: string;
-  readonly nodeName?: string;
-  readonly phase?: string;
-  /** Kind of the controlling owner (ReplicaSet, DaemonSet, StatefulSet, Node for mirror pods, ...). */
-  readonly ownerKind?: string;
-  /** Name of the controlling owner: pods of one owner usually share one disruption budget. */
-  readonly ownerName?: string;
-  readonly isDaemonSet: boolean;
-  /** Static pods' mirrors: the kubelet owns them, the API cannot evict them. */
-  readonly isMirror: boolean;
-  /** On its way out: deletionTimestamp set (an eviction or deletion was accepted). */
-  readonly deleting: boolean;
-  /** It mounts an emptyDir volume. */
-  readonly emptyDir: boolean;
-  /** The do-not-disrupt annotation's value, when set (node-manager's own, else karpenter's). */
-  readonly doNotDisrupt?: string;
-  /** status.startTime. */
-  readonly startedAt?: number;
-  /** `spec.terminationGracePeriodSeconds` (Kubernetes' default is 30). */
-  readonly graceSeconds?: number;
-  /** For a pod on its way out: when its grace period ends (epoch ms), from deletionTimestamp + deletionGracePeriodSeconds. */
-  readonly stopsBy?: number;
-}
-
 /** The taint an interruption drain puts on its node, so nothing new lands there (value: what announced it). */
-export const INTERRUPTION_TAINT = 'node-manager.io/interruption';
-/** When an interruption drain marked the node (ISO 8601): a mark older than a drain can last pauses nothing. */
-export const INTERRUPTED_AT_ANNOTATION = 'node-manager.io/interrupted-at';
-/** The node group an interruption drain marked the node for (a detached instance is in no ASG, but its drain still pauses its group). */
-export const INTERRUPTED_GROUP_ANNOTATION = 'node-manager.io/interrupted-group';
-/**
- * The cordon a node had before an interruption drain marked it (the mark's execution, or "-" for a cordon without
- * one): undoing keeps it.
- */
-export const CORDONED_BEFORE_ANNOTATION = 'node-manager.io/cordoned-before';
-/** Set when node-manager (not someone before it) took the node out of load balancers, so that undoing puts it back. */
-export const EXCLUDED_BY_US_ANNOTATION = 'node-manager.io/excluded-from-lb';
-/** The well-known label that takes a node out of external load balancers' targets. */
-export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
-/** The taint every voluntary drain puts on its node with the cordon (value: whose drain). */
-export const DRAINING_TAINT = 'node-manager.io/draining';
-
 export type EvictionResult = 'evicted' | 'gone';
-
-function toNodeState(n: V1Node): NodeState {
-  const condition = (n.status?.conditions ?? []).find((c) => c.type === 'Ready');
-  const ready = condition?.status === 'True';
-  const created = n.metadata?.creationTimestamp;
-  const since = condition?.lastTransitionTime ? new Date(condition.lastTransitionTime).getTime() : NaN;
-  const annotations = n.metadata?.annotations ?? {};
-  const taint = (n.spec?.taints ?? []).find((t) => t.key === INTERRUPTION_TAINT);
-  const markedAt = Date.parse(annotations[INTERRUPTED_AT_ANNOTATION] ?? '');
-  return {
-    name: n.metadata?.name ?? '',
-    providerID: n.spec?.providerID,
-    ready,
-    ...(Number.isFinite(since) ? { readySince: since } : {}),
-    unschedulable: n.spec?.unschedulable === true,
-    createdAt: created ? new Date(created).getTime() : 0,
-    labels: n.metadata?.labels ?? {},
-    cordonedByUs: n.spec?.unschedulable === true && !!annotations[CORDONED_BY_ANNOTATION],
-    ...(annotations[CORDONED_BY_ANNOTATION] ? { cordonedBy: annotations[CORDONED_BY_ANNOTATION] } : {}),
-    ...(taint
-      ? {
-          interruption: {
-            kind: taint.value ?? '',
-            at: Number.isFinite(markedAt) ? markedAt : 0,
-            group: annotations[INTERRUPTED_GROUP_ANNOTATION] ?? '',
-          },
-        }
-      : {}),
-  };
-}
-
-function toPodInfo(p: V1Pod): PodInfo {
-  // A controller reference, as kubectl drain reads it: a pod without one is never recreated.
-  const owner = (p.metadata?.ownerReferences ?? []).find((o) => o.controller);
-  const phase = p.status?.phase;
-  const annotations = p.metadata?.annotations ?? {};
-  const doNotDisrupt = DO_NOT_DISRUPT_ANNOTATIONS.map((a) => annotations[a]).find((v) => v !== undefined);
-  const started = p.status?.startTime ? new Date(p.status.startTime).getTime() : undefined;
-  return {
-    namespace: p.metadata?.namespace ?? 'default',
-    name: p.metadata?.name ?? '',
-    nodeName: p.spec?.nodeName,
-    phase,
-    ownerKind: owner?.kind,
-    ownerName: owner?.name,
-    isDaemonSet: owner?.kind === 'DaemonSet',
-    isMirror: !!annotations['kubernetes.io/config.mirror'],
-    deleting: !!p.metadata?.deletionTimestamp,
-    emptyDir: (p.spec?.volumes ?? []).some((v) => v.emptyDir !== undefined),
-    ...(doNotDisrupt !== undefined ? { doNotDisrupt } : {}),
-    ...(started !== undefined && Number.isFinite(started) ? { startedAt: started } : {}),
-    graceSeconds: p.spec?.terminationGracePeriodSeconds,
-    ...(p.metadata?.deletionTimestamp
-      ? {
-          stopsBy:
-            new Date(p.metadata.deletionTimestamp).getTime() + (p.metadata.deletionGracePeriodSeconds ?? 30) * 1000,
-        }
-      : {}),
-  };
-}
 
 const taintsOf = (node: V1Node) => node.spec?.taints ?? [];
 
@@ -312,19 +222,24 @@ export class KubePort {
   }
 
   /** The pods bound to one node, across namespaces (`spec.nodeName` field selector). */
-  async listPodsOnNode(nodeName: string): Promise<PodInfo[]> {
+  listPodsOnNode(nodeName: string): Promise<PodInfo[]> {
+    return this.listPods(`spec.nodeName=${nodeName}`, `list pods on ${nodeName}`);
+  }
+
+  /** Every pod not finished, across namespaces, Pending ones included: what the health gate reads, once per batch. */
+  listActivePods(): Promise<PodInfo[]> {
+    return this.listPods('status.phase!=Succeeded,status.phase!=Failed', 'list pods');
+  }
+
+  private async listPods(fieldSelector: string, what: string): Promise<PodInfo[]> {
     const core = await this.api.core();
     const out: PodInfo[] = [];
     let token: string | undefined;
     do {
       const page = await core
-        .listPodForAllNamespaces({
-          fieldSelector: `spec.nodeName=${nodeName}`,
-          limit: LIST_PAGE_SIZE,
-          _continue: token,
-        })
+        .listPodForAllNamespaces({ fieldSelector, limit: LIST_PAGE_SIZE, _continue: token })
         .catch((e: unknown) => {
-          throw toKubeError(e, `list pods on ${nodeName}`);
+          throw toKubeError(e, what);
         });
       out.push(...page.items.map(toPodInfo));
       token = page.metadata?._continue || undefined;

@@ -1,4 +1,4 @@
-import type { BatchMember, NotReplaced, RefreshJournal } from '../core';
+import type { BatchMember, DrainPolicy, NotReplaced, RefreshJournal } from '../core';
 import { executionName, uncordonAll, type DrainResult } from '../drain';
 import type { Deps } from '../runtime';
 import { saveJournal, type RefreshState } from './state';
@@ -63,7 +63,7 @@ export async function onDrainTimeout(
   state: RefreshState,
   journal: RefreshJournal,
   pass: DrainResult,
-  onTimeout: 'fail' | 'skip' | 'force' | 'quarantine',
+  onTimeout: DrainPolicy['onTimeout'],
   timeoutSeconds: number,
 ): Promise<TimeoutOutcome> {
   const stuck = journal.batch.filter((b) => pass.remainingPods.some((p) => p.nodeName === b.node));

@@ -16,6 +16,7 @@ import { groupOf, selectorOf } from '../input';
 import { drain, executionName, type DrainResult } from '../drain';
 import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
+import { healthGate, passedGate } from './gate';
 import { noteDrainPass, onDrainTimeout } from './pass-over';
 import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './state';
 import type { AsgState } from '../core';
@@ -77,11 +78,19 @@ async function lookThenAct(state: RefreshState, deps: Deps, journal: RefreshJour
     if (cmd.kind === 'giveBack') return giveBackNext(state, cmd.did);
     return waitThen(state, cmd.seconds, cmd.did, deps.now());
   }
+  // The health gate: the last batch's pods run again, and this one's fit on the nodes that stay.
+  const gate = await healthGate(deps, journal, cmd.batch, c, settings, now);
+  if (gate.kind === 'fail') throw gate.error;
+  if (gate.kind === 'wait') {
+    if (gate.journal) await saveJournal(deps, state, gate.journal);
+    return waitThen(state, gate.seconds, { nextBatch: cmd.did.batch, ...gate.did }, deps.now());
+  }
   // Evict the picked batch's pods (cordoning first); terminate it at once if it drained within the step.
-  const learned = cmd.journal.learned;
-  await saveJournal(deps, state, cmd.journal);
-  const pass = await drainPass(deps, state, cmd.journal.batch, learned, true);
-  const noted = await noteDrainPass(deps, state, cmd.journal, pass, false);
+  const picking = passedGate(cmd.journal, gate.settleOwners);
+  const learned = picking.learned;
+  await saveJournal(deps, state, picking);
+  const pass = await drainPass(deps, state, picking.batch, learned, true);
+  const noted = await noteDrainPass(deps, state, picking, pass, false);
   const picked = noted.journal;
   const left = {
     ...(noted.passedOver.length ? { passedOver: noted.passedOver } : {}),

@@ -23,6 +23,8 @@ export const NAMED_ERRORS = new Set([
   'ReplacementTimeout',
   'DrainTimeout',
   'RefreshStuck',
+  'SettleTimeout',
+  'NoRoom',
   'Runtime.ExitError',
   'InterruptionDrainFailed',
 ]);

@@ -1,7 +1,7 @@
 import type { Random, VirtualClock } from '../clock';
 import type { SimInstance, SimTiming } from '../aws/model';
 import { EtcdSlots, PodIndex } from './indexes';
-import { placePods } from './placement';
+import { mirrorPodsReady, scheduleWorkloads } from './scheduling';
 import { budgetStatus, evictPod, selects, type BudgetStatus } from './budgets';
 import {
   DAEMONSETS,
@@ -57,16 +57,12 @@ export class Cluster {
   constructor(
     readonly clock: VirtualClock,
     private readonly rng: Random,
-    private readonly timing: SimTiming,
+    readonly timing: SimTiming,
   ) {}
 
   nextResourceVersion(): number {
     this.resourceVersion += 1;
     return this.resourceVersion;
-  }
-
-  private uid(): string {
-    return `${this.rng.hex(8)}-${this.rng.hex(4)}-4${this.rng.hex(3)}-a${this.rng.hex(3)}-${this.rng.hex(12)}`;
   }
 
   addWorkload(spec: WorkloadSpec): void {
@@ -84,7 +80,7 @@ export class Cluster {
   addBudget(spec: BudgetSpec): void {
     this.budgets.set(`${spec.namespace}/${spec.name}`, {
       ...spec,
-      uid: this.uid(),
+      uid: this.rng.uuid(),
       createdAt: this.clock.now(),
       resourceVersion: this.nextResourceVersion(),
     });
@@ -94,7 +90,7 @@ export class Cluster {
     for (const w of this.watchers) w(e);
   }
 
-  private newWorkloadPod(key: string, w: WorkloadSpec): SimPod {
+  newWorkloadPod(key: string, w: WorkloadSpec): SimPod {
     const kind = w.kind ?? 'ReplicaSet';
     const owner = kind === 'Pod' ? undefined : { kind, name: kind === 'ReplicaSet' ? `${w.name}-7d9f8c6b5` : w.name };
     return this.createPod(
@@ -128,7 +124,7 @@ export class Cluster {
     inst.registered = true;
     const at = preexisting ? inst.launchTime + this.timing.bootSeconds * 1000 : this.clock.now();
     const node = nodeOf(inst, {
-      uid: this.uid(),
+      uid: this.rng.uuid(),
       ready: preexisting,
       at,
       resourceVersion: this.nextResourceVersion(),
@@ -169,18 +165,8 @@ export class Cluster {
     if (since) n.readySince = this.clock.now();
     n.resourceVersion = this.nextResourceVersion();
     this.notify({ type: 'MODIFIED', kind: 'Node', node: n });
-    this.clock.after(this.timing.podStartSeconds, `${n.name} static pods Ready`, () => this.staticPodsReady(n));
+    this.clock.after(this.timing.podStartSeconds, `${n.name} static pods Ready`, () => mirrorPodsReady(this, n));
     this.reconcileWorkloads();
-  }
-
-  private staticPodsReady(node: SimNode): void {
-    if (this.nodes.get(node.name) !== node || !node.ready) return;
-    for (const p of this.podsOn(node.name)) {
-      if (p.annotations['kubernetes.io/config.mirror'] === undefined || p.ready) continue;
-      p.ready = true;
-      p.resourceVersion = this.nextResourceVersion();
-      this.notify({ type: 'MODIFIED', kind: 'Pod', pod: p });
-    }
   }
 
   private createPod(
@@ -194,7 +180,7 @@ export class Cluster {
     extra: { emptyDir?: boolean; stopSeconds?: number; requests?: Quantities; ready?: boolean } = {},
   ): SimPod {
     const pod = podOf(namespace, name, {
-      uid: this.uid(),
+      uid: this.rng.uuid(),
       nodeName,
       labels,
       annotations,
@@ -361,7 +347,7 @@ export class Cluster {
     return true;
   }
 
-  private workloadPods(key: string): SimPod[] {
+  workloadPods(key: string): SimPod[] {
     return this.podsByWorkload.of(key).map((k) => this.pods.get(k)!);
   }
 
@@ -382,49 +368,20 @@ export class Cluster {
     return evictPod(this, namespace, name, dryRun, graceSeconds);
   }
 
-  private groupNodes(nodeGroup: string): SimNode[] {
-    return [...this.nodes.values()].filter((n) => n.nodeGroup === nodeGroup);
+  /** The ReplicaSet controller and the scheduler (scheduling.ts). */
+  reconcileWorkloads(): void {
+    scheduleWorkloads(this);
   }
 
-  /**
-   * The ReplicaSet controller and the scheduler in one: keep `replicas` live pods per workload
-   * (terminating ones do not count), and bind pending pods to a node of the group that admits
-   * them (Ready, schedulable, no taint they do not tolerate) and has room for their requests,
-   * the one that runs the fewest of them; what fits nowhere stays Pending and says why.
-   */
-  reconcileWorkloads(): void {
-    for (const [key, w] of this.workloads) {
-      const live = this.workloadPods(key).filter((p) => p.deletionTimestamp === undefined);
-      for (let i = live.length; w.kind !== 'Pod' && i < w.replicas; i += 1) live.push(this.newWorkloadPod(key, w));
-      const pending = live.filter((p) => !p.nodeName);
-      if (pending.length === 0) continue;
-      const placed = placePods(live, pending, this.groupNodes(w.nodeGroup), (n) => this.podsOn(n));
-      for (const [pod, why] of placed.unschedulable) {
-        if (pod.unschedulable === why) continue;
-        pod.unschedulable = why;
-        pod.resourceVersion = this.nextResourceVersion();
-        this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
-      }
-      for (const [pod, target] of placed.bound) {
-        pod.nodeName = target.name;
-        delete pod.unschedulable;
-        this.podsByNode.add(target.name, `${pod.namespace}/${pod.name}`);
-        pod.phase = 'Running';
-        pod.startedAt = this.clock.now();
-        pod.resourceVersion = this.nextResourceVersion();
-        this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
-        this.clock.after(this.timing.podStartSeconds, `${pod.name} Ready`, () => {
-          if (
-            this.pods.get(`${pod.namespace}/${pod.name}`) === pod &&
-            pod.deletionTimestamp === undefined &&
-            this.nodes.get(target.name)?.ready
-          ) {
-            pod.ready = true;
-            this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
-          }
-        });
-      }
-    }
+  /** A pod changed: a new resourceVersion, and watchers told. */
+  touch(pod: SimPod): void {
+    pod.resourceVersion = this.nextResourceVersion();
+    this.notify({ type: 'MODIFIED', kind: 'Pod', pod });
+  }
+
+  /** The scheduler bound the pod: indexed under its node. */
+  indexOnNode(pod: SimPod): void {
+    if (pod.nodeName) this.podsByNode.add(pod.nodeName, `${pod.namespace}/${pod.name}`);
   }
 
   /**
@@ -436,9 +393,5 @@ export class Cluster {
     const key = `${namespace}/${name}`;
     for (const pod of this.workloadPods(key)) this.deletePod(`${pod.namespace}/${pod.name}`);
     this.reconcileWorkloads();
-  }
-
-  pendingPods(): number {
-    return [...this.pods.values()].filter((p) => !p.nodeName).length;
   }
 }

@@ -14,15 +14,17 @@ const duration = z
   .transform((s) => Number(s.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[s.slice(-1) as 's' | 'm' | 'h' | 'd']);
 
 /** `{"cpu": "500m", "memory": "1Gi"}`: Kubernetes quantities, checked as the API server would. */
-const quantities = z.record(z.enum(['cpu', 'memory', 'pods']), z.string()).superRefine((q, ctx) => {
-  for (const [k, v] of Object.entries(q)) {
-    try {
-      parseQuantity(v);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', path: [k], message: (e as Error).message });
-    }
+const quantity = z.string().superRefine((v, ctx) => {
+  try {
+    parseQuantity(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
   }
 });
+const quantities = z
+  .object({ cpu: quantity.optional(), memory: quantity.optional(), pods: quantity.optional() })
+  .strict()
+  .transform((q) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as Record<string, string>);
 
 const GroupSpec = z
   .object({

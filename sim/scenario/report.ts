@@ -232,7 +232,7 @@ export function buildReport(sim: Simulator, runner: WorkflowRunner, scenario: Sc
         node: sim.cluster.nodeOf(i.id)?.name ?? null,
       })),
     audit: sim.meter.audit.map((a) => ({ ...a, at: (a.at - start) / 1000 })),
-    pods: { ...sim.cluster.counters, pending: sim.cluster.pendingPods() },
+    pods: { ...sim.cluster.counters, pending: [...sim.cluster.pods.values()].filter((p) => !p.nodeName).length },
   };
 }
 
