@@ -87,6 +87,9 @@ interface GroupDraft {
   launchHook?: boolean;
   capacityRebalance?: boolean;
   lifecycle?: 'spot' | 'on-demand';
+  drain?: { barePods: string; emptyDir: string; onTimeout: string };
+  notReadyTimeoutSeconds?: number;
+  repairMaxUnhealthy?: number | string;
 }
 
 const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
@@ -106,8 +109,23 @@ const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
       capacityRebalance: fc.boolean(),
       launchHook: fc.boolean(),
       onDemand: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+      drain: fc.option(
+        fc.record({
+          barePods: fc.constantFrom('skip-node', 'evict'),
+          emptyDir: fc.constantFrom('evict', 'skip-node'),
+          onTimeout: fc.constantFrom('fail', 'skip', 'force'),
+        }),
+        { nil: undefined },
+      ),
+      repair: fc.option(
+        fc.record({
+          notReadyTimeoutSeconds: fc.constantFrom(300, 900),
+          repairMaxUnhealthy: fc.constantFrom<number | string>('20%', 1, 3),
+        }),
+        { nil: undefined },
+      ),
     })
-    .map(({ zones, nodes, headroom, surplus, hook, capacityRebalance, launchHook, onDemand }) => {
+    .map(({ zones, nodes, headroom, surplus, hook, capacityRebalance, launchHook, onDemand, drain, repair }) => {
       const perZone = Math.max(1, Math.round(nodes / zones));
       return {
         name,
@@ -122,6 +140,8 @@ const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
         ...(launchHook ? { launchHook } : {}),
         ...(capacityRebalance ? { capacityRebalance } : {}),
         ...(onDemand ? { lifecycle: 'on-demand' as const } : {}),
+        ...(drain ? { drain } : {}),
+        ...(repair ?? {}),
       };
     });
 
@@ -165,6 +185,11 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
           { minAvailable: 1 },
           { maxUnavailable: 0 },
         ),
+        // Bare pods, Jobs, emptyDir data, do-not-disrupt and requests: what the drain policy and the health gate judge.
+        kind: fc.constantFrom('ReplicaSet', 'ReplicaSet', 'ReplicaSet', 'Job', 'Pod'),
+        emptyDir: fc.constantFrom(false, false, true),
+        doNotDisrupt: fc.constantFrom(undefined, undefined, undefined, 'true', '30m'),
+        cpu: fc.constantFrom(undefined, undefined, '200m', '700m'),
       });
       const fault = fc.oneof(
         fc.record({
@@ -260,6 +285,25 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
           }),
         ),
         fc.record({ kind: fc.constant('foreignInterruption'), at }),
+        fc.constantFrom(...workerNames).chain((g) =>
+          fc.record({
+            kind: fc.constant('nodeNotReady'),
+            at,
+            group: fc.constant(g),
+            zone: fc.option(zoneOf(g), { nil: undefined }),
+            count: fc.integer({ min: 1, max: 3 }),
+            for: fc.option(fc.integer({ min: 2, max: 60 }).map(minutes), { nil: undefined }),
+          }),
+        ),
+        fc.constantFrom(...workerNames).chain((g) =>
+          fc.record({
+            kind: fc.constant('scaleAsg'),
+            at,
+            group: fc.constant(g),
+            zone: zoneOf(g),
+            desired: fc.integer({ min: 1, max: 2 }).map((k) => groups.find((x) => x.name === g)!.perZone + k),
+          }),
+        ),
         fc.record({ kind: fc.constant('stopExecution'), at, workflow: fc.constant('refresh') }),
       );
       const refreshRun = fc.record({
@@ -307,6 +351,10 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
               group: w.group,
               replicas: w.replicas,
               ...(w.pdb ? { pdb: w.pdb } : {}),
+              ...(w.kind !== 'ReplicaSet' ? { kind: w.kind } : {}),
+              ...(w.emptyDir ? { emptyDir: true } : {}),
+              ...(w.doNotDisrupt ? { annotations: { 'karpenter.sh/do-not-disrupt': w.doNotDisrupt } } : {}),
+              ...(w.cpu ? { requests: { cpu: w.cpu } } : {}),
             })),
             faults,
             runs: [

@@ -165,7 +165,7 @@ describe('the invariant checker', () => {
       expect.arrayContaining([
         'Ready never below desiredReady because of us (surplus >= 1)',
         'never more nodes leaving than the batch',
-        'a SUCCEEDED refresh leaves no node older than its start',
+        'a SUCCEEDED refresh leaves no node older than its start, but those it names',
         'no pod deleted without eviction',
         'failures are named',
         'every execution ends',
