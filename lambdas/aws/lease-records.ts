@@ -22,6 +22,11 @@ export interface LeaseRecord {
    * JSON text), by instance id: read as claims until they are dropped (see {@link LeaseStore.dropLegacyLedger}).
    */
   readonly legacyLedger: Readonly<Record<string, string>>;
+  /**
+   * What the last holder said as it released (its execution and closing summary), written in the
+   * release's own write: a retry of the release step that finds the lease gone still reports it.
+   */
+  readonly released?: { readonly holder: string } & Readonly<Record<string, unknown>>;
 }
 
 /** An earlier release's ledger entries: attributes of the lease item named `i_<instance id>`. */
@@ -60,6 +65,7 @@ export function fromItem(item: Item | undefined): LeaseRecord | undefined {
     heartbeatAt: num(item.heartbeatAt),
     journal: json(item.journal),
     memory: json(item.memory),
+    ...(item.released?.S !== undefined ? { released: json(item.released) as LeaseRecord['released'] } : {}),
     legacyLedger: Object.fromEntries(
       Object.entries(item)
         .filter(([k, v]) => k.startsWith(LEGACY_LEDGER_PREFIX) && v.S !== undefined)

@@ -220,19 +220,22 @@ export class LeaseStore {
    * Gives the lease up and drops the journal (the holder restored what it says). Releasing a
    * lease we no longer hold is a no-op that returns false, so a retried release does no harm.
    */
-  async release(group: string, holder: string): Promise<boolean> {
+  async release(group: string, holder: string, summary?: Readonly<Record<string, unknown>>): Promise<boolean> {
     try {
       await this.updateAsHolder(
         group,
         holder,
-        'REMOVE #holder, #kind, #acquiredAt, #heartbeatAt, #journal, #handover',
+        'REMOVE #holder, #kind, #acquiredAt, #heartbeatAt, #journal, #handover' +
+          (summary ? ' SET #released = :released' : ''),
         {
           '#kind': 'kind',
           '#acquiredAt': 'acquiredAt',
           '#heartbeatAt': 'heartbeatAt',
           '#journal': 'journal',
           '#handover': 'handover',
+          ...(summary ? { '#released': 'released' } : {}),
         },
+        summary ? { ':released': { S: JSON.stringify({ holder, ...summary }) } } : {},
       );
       return true;
     } catch (e) {

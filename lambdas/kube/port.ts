@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
-import { KubeConflictError, ResourceNotFoundError, type NodeState } from '../core';
+import { KubeConflictError, KubeForbiddenError, ResourceNotFoundError, type NodeState } from '../core';
 import type { KubeApiProvider } from './client';
 import { toEvictionError, toKubeError } from './errors';
 import {
@@ -285,6 +285,11 @@ export class KubePort {
     } catch (e) {
       const mapped = toKubeError(e, `delete pod ${namespace}/${name}`);
       if (mapped instanceof ResourceNotFoundError) return false;
+      // Only onTimeout: force deletes pods, and its grant is a separate manifest: say which.
+      if (mapped instanceof KubeForbiddenError)
+        throw new KubeForbiddenError(`${mapped.message} (onTimeout: force needs deploy/rbac-force.yaml applied)`, {
+          cause: mapped,
+        });
       throw mapped;
     }
   }

@@ -7,15 +7,22 @@ import { COST, next, type RefreshState } from './state';
 export async function releaseLease(state: RefreshState, deps: Deps): Promise<RefreshState> {
   const rec = await deps.lease.get(state.group);
   const journal = heldBy<RefreshJournal | undefined>(rec, state.execution)?.journal;
-  const replaced = journal?.replaced;
-  const released = await deps.lease.release(state.group, state.execution);
-  // What this refresh left and lost, named at its end, whatever else it did.
+  // What this refresh left and lost, named at its end, whatever else it did; kept in the release's
+  // own write, so that a retry after the release did its work still names it.
+  const summary = journal
+    ? {
+        ...(journal.replaced !== undefined ? { replaced: journal.replaced } : {}),
+        ...(journal.passedOver?.length ? { notReplaced: journal.passedOver } : {}),
+        ...(journal.podsLost?.length ? { podsLost: journal.podsLost } : {}),
+        ...(journal.othersKept?.length ? { othersKept: journal.othersKept } : {}),
+      }
+    : rec?.released?.holder === state.execution
+      ? (({ holder: _h, ...said }) => said)(rec.released)
+      : {};
+  const released = await deps.lease.release(state.group, state.execution, journal ? summary : undefined);
   return next(state, COST.task, {
     released,
-    ...(replaced !== undefined ? { replaced } : {}),
-    ...(journal?.passedOver?.length ? { notReplaced: journal.passedOver } : {}),
-    ...(journal?.podsLost?.length ? { podsLost: journal.podsLost } : {}),
-    ...(journal?.othersKept?.length ? { othersKept: journal.othersKept } : {}),
+    ...summary,
     ...(state.failure ? { failure: state.failure.Error } : {}),
   });
 }

@@ -219,11 +219,7 @@ const Fault = z.discriminatedUnion('kind', [
     .strict(),
   /** A Spot instance of no managed group (a bastion, another cluster) gets its interruption warning. */
   z.object({ kind: z.literal('foreignInterruption'), ...at }).strict(),
-  /**
-   * Someone (an operator, a cluster autoscaler) raises an ASG's desired capacity to `desired`, and
-   * MaxSize with it if needed; a desired already at or above it is left as it is (a person's
-   * scale-in, which terminates without a drain, is not modelled).
-   */
+  /** Someone (an operator, another tool) sets an ASG's desired capacity, raising MaxSize if needed. */
   z
     .object({
       kind: z.literal('scaleAsg'),

@@ -121,7 +121,7 @@ export function armFaults(
           break;
         case 'scaleAsg': {
           const asg = sim.asgsOf(f.group).find((a) => a.zones.includes(f.zone));
-          if (asg && f.desired > asg.desired) {
+          if (asg) {
             asg.max = Math.max(asg.max, f.desired);
             asg.desired = f.desired;
             sim.region.reconcile(asg);

@@ -45,6 +45,20 @@ describe('the drain policy, as a platform engineer checks it', () => {
     expect(nodes(report).members.every((m) => !m.unschedulable && m.taints.length === 0)).toBe(true);
   });
 
+  it('names what it left even when the release step is retried after it did its work', async () => {
+    const { report } = await runScenario(
+      scenario([{ name: 'lonely', group: 'nodes', replicas: 1, kind: 'Pod' }], undefined, {}, [
+        { kind: 'stepCrash', state: 'Release the lease', times: 1 },
+      ]),
+    );
+    expect(refresh(report).status).toBe('SUCCEEDED');
+    expect(finalDid(report)).toMatchObject({
+      released: false,
+      replaced: 2,
+      notReplaced: [{ reason: 'a pod holds it' }],
+    });
+  });
+
   it('keeps a bare pod and the node under it, names both, and replaces the rest (barePods: skip-node, the default)', async () => {
     const { report } = await runScenario(scenario([{ name: 'lonely', group: 'nodes', replicas: 1, kind: 'Pod' }]));
     expect(refresh(report).status).toBe('SUCCEEDED');
