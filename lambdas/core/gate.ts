@@ -78,23 +78,26 @@ function settle(
   // which of its pods is the evicted one's replacement is arbitrary, how many more are Pending is not.
   const pending: GatePod[] = [];
   for (const [owner, before] of Object.entries(baseline)) {
-    const now_ = pods
+    const theirs = pods
       .filter((p) => p.phase === 'Pending' && ownerKey(p) === owner)
       .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0));
-    pending.push(...now_.slice(0, Math.max(0, now_.length - before)));
+    pending.push(...theirs.slice(0, Math.max(0, theirs.length - before)));
   }
   if (pending.length === 0) return undefined;
   const named = pending
     .slice(0, SHOWN)
     .map((p) => `${key(p)} (Pending ${ageSeconds(p, now)}s${p.unschedulable ? `: ${p.unschedulable}` : ''})`);
   const more = pending.length > SHOWN ? ` and ${pending.length - SHOWN} more` : '';
-  const late = pending.filter((p) => ageSeconds(p, now) > settings.settleSeconds);
-  if (late.length) {
+  // The wait is counted from the first look that found them (a pod may have been Pending since the
+  // eviction, long before: the replacement node's boot is not the pod's fault).
+  const since = journal.settleSince ?? now;
+  if (now - since > settings.settleSeconds * 1000) {
     return {
       kind: 'fail',
       error: new SettleTimeoutError(
-        `${pending.length} pod(s) evicted from the last batch of group ${settings.name} are still Pending past ` +
-          `settleSeconds (${settings.settleSeconds}s); no further node is drained: ${named.join(', ')}${more}`,
+        `${pending.length} pod(s) evicted from the last batch of group ${settings.name} are still Pending ` +
+          `${settings.settleSeconds}s (settleSeconds) after the next batch was due; no further node is drained: ` +
+          `${named.join(', ')}${more}`,
       ),
     };
   }
@@ -102,6 +105,7 @@ function settle(
     kind: 'wait',
     seconds: GATE_POLL_SECONDS,
     did: { settling: `${pending.length} evicted pod(s) not Running yet: ${named.join(', ')}${more}` },
+    ...(journal.settleSince === undefined ? { journal: { ...journal, settleSince: now } } : {}),
   };
 }
 

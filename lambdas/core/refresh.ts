@@ -55,6 +55,8 @@ export interface RefreshJournal {
    * of its pods were Pending when it was picked: no more may be before the next batch.
    */
   readonly settleOwners?: Readonly<Record<string, number>>;
+  /** Since when the next batch has waited for the last one's pods to run again. */
+  readonly settleSince?: number;
   /** Since when the next batch has waited for room on the nodes that stay. */
   readonly roomSince?: number;
   /** Capacity others added while the refresh ran, kept at its end (named in the final output). */

@@ -21,6 +21,6 @@ export async function healthGate(
 
 /** The picked journal once the gate let the batch go: the owners to settle next, no wait for room. */
 export function passedGate(journal: RefreshJournal, settleOwners: Readonly<Record<string, number>>): RefreshJournal {
-  const { roomSince: _waited, ...rest } = journal;
+  const { roomSince: _room, settleSince: _settle, ...rest } = journal;
   return { ...rest, settleOwners };
 }

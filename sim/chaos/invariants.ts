@@ -116,7 +116,12 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
         if (person && a.desired === person.desired && a.max === Math.max(homeMax, person.desired) && a.min === homeMin)
           continue;
         // Away from home is allowed only where node-manager knows it (the home layout in its memory, to give back).
-        const known = memoryHome[a.name]?.desired === a.homeDesired && memoryHome[a.name]?.max === homeMax;
+        // (A person's raise moved that home: it is known at the raised size.)
+        const remembered = memoryHome[a.name];
+        const known =
+          !!remembered &&
+          (remembered.desired === a.homeDesired || remembered.desired === person?.desired) &&
+          (remembered.max === homeMax || remembered.max === Math.max(homeMax, person?.desired ?? 0));
         if (!known || a.min !== homeMin)
           add(
             'every ASG at home, or the report says why',

@@ -179,6 +179,8 @@ export class Cluster {
     labels: Record<string, string> = {},
     extra: { emptyDir?: boolean; stopSeconds?: number; requests?: Quantities; ready?: boolean } = {},
   ): SimPod {
+    // generateName: the API server refuses a name taken, and the controller tries another suffix.
+    while (this.pods.has(`${namespace}/${name}`)) name = name.replace(/-[0-9a-f]+$/, `-${this.rng.hex(10)}`);
     const pod = podOf(namespace, name, {
       uid: this.rng.uuid(),
       nodeName,

@@ -158,12 +158,17 @@ describe('the health gate before a batch', () => {
     expect(planGate(settling, batch, view(nodes, one), settings, NOW).kind).toBe('go');
     const two = [...one, pod('web-3', undefined, '100m', { createdAt: NOW - 20_000, unschedulable: '0/2 nodes' })];
     const wait = planGate(settling, batch, view(nodes, two), settings, NOW);
+    expect(wait).toMatchObject({ kind: 'wait', journal: { settleSince: NOW } });
     expect(wait.kind === 'wait' && wait.did.settling).toBe(
       '1 evicted pod(s) not Running yet: default/web-3 (Pending 20s: 0/2 nodes)',
     );
-    const fail = planGate(settling, batch, view(nodes, two), settings, NOW + 41_000);
+    // Counted from the first look that found it Pending, not from the pod's creation.
+    expect(planGate({ ...settling, settleSince: NOW }, batch, view(nodes, two), settings, NOW + 59_000).kind).toBe(
+      'wait',
+    );
+    const fail = planGate({ ...settling, settleSince: NOW }, batch, view(nodes, two), settings, NOW + 61_000);
     expect(fail.kind === 'fail' && fail.error.message).toMatch(
-      /1 pod\(s\) evicted from the last batch of group nodes are still Pending past settleSeconds \(60s\)/,
+      /1 pod\(s\) evicted from the last batch of group nodes are still Pending 60s \(settleSeconds\) after the next batch was due/,
     );
   });
 
