@@ -43,6 +43,17 @@ export type GateCommand =
     }
   | { readonly kind: 'fail'; readonly error: SettleTimeoutError | NoRoomError };
 
+/**
+ * Whether the batch's pods ask for room at all: only then does the gate need every pod of the
+ * cluster (what the nodes that stay already carry); pods that request nothing fit anywhere.
+ */
+export function needsRoom(batchPods: readonly GatePod[], settings: GroupSettings, now: number): boolean {
+  const ctx = { policy: settings.drain, voluntary: true, now };
+  return batchPods.some(
+    (p) => (p.requests?.cpu ?? 0) + (p.requests?.memory ?? 0) > 0 && judgePod(p, ctx).verdict === 'evict',
+  );
+}
+
 /** How often the gate looks again while it waits. */
 export const GATE_POLL_SECONDS = 15;
 const SHOWN = 10;

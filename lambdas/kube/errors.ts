@@ -47,10 +47,11 @@ export function toKubeError(e: unknown, what: string): unknown {
     if (e.code >= 500) return new KubeUnavailableError(msg, { cause: e });
     return e;
   }
-  // node-fetch's FetchError (connection refused, reset, DNS) carries the system error's code.
+  // node-fetch's FetchError (connection refused, reset, DNS, a body cut short) carries the system error's code.
   if (
     e instanceof Error &&
-    (isSystemError(e) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up/.test(e.message))
+    (isSystemError(e) ||
+      /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|Premature close|Invalid response body/.test(e.message))
   ) {
     return new KubeUnavailableError(`${what}: ${e.message}`, { cause: e });
   }

@@ -226,7 +226,12 @@ export class KubePort {
     return this.listPods(`spec.nodeName=${nodeName}`, `list pods on ${nodeName}`);
   }
 
-  /** Every pod not finished, across namespaces, Pending ones included: what the health gate reads, once per batch. */
+  /** Pods not yet running (unscheduled, or their containers not started), across namespaces. */
+  listPendingPods(): Promise<PodInfo[]> {
+    return this.listPods('status.phase=Pending', 'list pending pods');
+  }
+
+  /** Every pod not finished, across namespaces, Pending ones included: what the room check reads. */
   listActivePods(): Promise<PodInfo[]> {
     return this.listPods('status.phase!=Succeeded,status.phase!=Failed', 'list pods');
   }
