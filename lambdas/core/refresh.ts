@@ -338,31 +338,31 @@ export function planGiveBack(
 }
 
 /**
- * The home each ASG goes back to: its desired before the surge, moved by whatever others changed
- * while the refresh ran (a person, a cluster autoscaler). Ours is the surge less what we terminated
- * with decrement; what is above that is theirs, and it stays. Capacity others took away is not
- * followed (the home stays what the refresh found): a journal an earlier release wrote does not
- * count its decrements, and its last batch would read as someone else's removal.
+ * The home each ASG goes back to: its desired before the surge, unless someone else (a person, a
+ * cluster autoscaler) set a desired above what the refresh made it (the surge less what it
+ * terminated with decrement). Then what they set is that ASG's floor: it becomes the home, the
+ * refresh's surplus there is taken as theirs, and nothing there goes with decrement or is given
+ * back. Capacity others took away is not followed (the home stays what the refresh found): a
+ * journal an earlier release wrote does not count its decrements, and its last batch would read as
+ * someone else's removal.
  */
 export function homeNow(
   journal: Pick<RefreshJournal, 'original' | 'surgeTargets' | 'decremented'>,
   asgs: readonly AsgState[],
-): { readonly original: RefreshJournal['original']; readonly others: readonly { asg: string; delta: number }[] } {
+): {
+  readonly original: RefreshJournal['original'];
+  readonly others: readonly { asg: string; from: number; to: number }[];
+} {
   const original: Record<string, { desired: number; max: number }> = { ...journal.original };
-  const others: Array<{ asg: string; delta: number }> = [];
+  const others: Array<{ asg: string; from: number; to: number }> = [];
   for (const a of asgs) {
     const home = journal.original[a.name];
     if (!home) continue;
     const surge = Math.max(0, (journal.surgeTargets?.[a.name]?.desired ?? home.desired) - home.desired);
-    const ours = surge - (journal.decremented?.[a.name] ?? 0);
-    const delta = a.desired - (home.desired + ours);
-    if (delta <= 0) continue;
-    others.push({ asg: a.name, delta });
-    original[a.name] = {
-      ...home,
-      desired: home.desired + delta,
-      max: Math.max(home.max, a.desired - ours),
-    };
+    const ours = home.desired + surge - (journal.decremented?.[a.name] ?? 0);
+    if (a.desired <= ours) continue;
+    others.push({ asg: a.name, from: home.desired, to: a.desired });
+    original[a.name] = { desired: a.desired, max: Math.max(home.max, a.desired) };
   }
   return { original, others };
 }

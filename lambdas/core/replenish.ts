@@ -104,18 +104,18 @@ export function planReplenish(
   const notes: string[] = [];
   const home: Record<string, { desired: number; max: number }> = { ...(memory.home ?? {}) };
   for (const a of asgs) home[a.name] ??= { desired: a.desired, max: a.max };
-  // Capacity above home that node-manager did not add is someone else's: it becomes home.
+  // A desired above home that node-manager did not make is someone else's: what they set is that
+  // ASG's floor, its new home, and what node-manager had added there is taken as theirs.
   const added: Record<string, number> = {};
   for (const a of asgs) {
     const excess = Math.max(0, a.desired - home[a.name].desired);
-    const ours = Math.min(excess, memory.added ? (memory.added[a.name] ?? 0) : excess);
+    const ours = memory.added ? (memory.added[a.name] ?? 0) : excess;
     if (excess > ours) {
-      home[a.name] = { ...home[a.name], desired: home[a.name].desired + excess - ours };
       notes.push(
-        `${a.name}: ${excess - ours} node(s) above home were added by someone else: kept, home is now ${home[a.name].desired}`,
+        `${a.name}: desired ${a.desired} was set by someone else (home ${home[a.name].desired}): kept as its home`,
       );
-    }
-    if (ours > 0) added[a.name] = ours;
+      home[a.name] = { desired: a.desired, max: Math.max(home[a.name].max, a.desired) };
+    } else if (excess > 0) added[a.name] = excess;
   }
   const backoff = updateBackoff(asgs, memory);
   const lastChange: Record<string, number> = { ...(memory.lastChange ?? {}) };

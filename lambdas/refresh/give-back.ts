@@ -73,7 +73,7 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
   // Surplus kept, or never launched, is not home: remember the home layout so a later refresh or replenish gives it back.
   const notHome = p.kept > 0 || p.heldByPods > 0 || Object.keys(p.neverLaunched).length > 0;
   const othersKept = home.others.map(
-    (o) => `${o.asg}: ${o.delta} node(s) added by someone else while the refresh ran: kept, not given back`,
+    (o) => `${o.asg}: desired set to ${o.to} by someone else while the refresh ran (home ${o.from}): kept as its floor`,
   );
   const unlaunched = Object.entries(p.neverLaunched).map(([asg, n]) => `${asg}: ${n}`);
   const left = {

@@ -202,7 +202,17 @@ describe('replenish planner', () => {
     const theirs = planReplenish(s.asgs, classify(s, NOW), workers, { ...previous, added: {} }, NOW);
     expect(theirs.giveBack).toBeUndefined();
     expect(theirs.memory.home?.c).toEqual({ desired: 2, max: 2 });
-    expect(theirs.notes.join()).toContain('c: 1 node(s) above home were added by someone else: kept, home is now 2');
+    // Someone sets a desired above what replenish made it: their value is the floor, replenish's own is absorbed.
+    const raisedMore = planReplenish(
+      s.asgs.map((a) => (a.name === 'c' ? { ...a, desired: 3, max: 3 } : a)),
+      classify(s, NOW),
+      workers,
+      { ...previous, added: { c: 1 } },
+      NOW,
+    );
+    expect(raisedMore.memory.home?.c).toEqual({ desired: 3, max: 3 });
+    expect(raisedMore.memory.added).toEqual({});
+    expect(theirs.notes.join()).toContain('c: desired 2 was set by someone else (home 1): kept as its home');
     // A substitute node-manager raised is remembered as its own.
     const short = snap(
       [{ name: 'a', desired: 1, activities: [act('Failed', NOW - 60_000)] }, { name: 'c' }, { name: 'd' }],

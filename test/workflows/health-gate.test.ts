@@ -47,7 +47,7 @@ describe('the health gate, as a platform engineer checks it', () => {
     expect(firstCordon(report)).toBeGreaterThanOrEqual(600 + 150);
     const did = (refresh(report).output as { did: Record<string, unknown> }).did;
     expect(did.replaced).toBe(3);
-    expect(did.othersKept).toEqual([expect.stringMatching(/ap-northeast-1c.*: 1 node\(s\) added by someone else/)]);
+    expect(did.othersKept).toEqual([expect.stringMatching(/ap-northeast-1c.*: desired set to 2 by someone else/)]);
     // Four nodes, four pods of 1500m: every one runs at the end.
     expect(nodes(report).readyAtEnd).toBe(4);
     expect(report.pods.pending).toBe(0);
