@@ -58,6 +58,9 @@ export function functionRole(scope: Construct, p: FunctionRoleProps): iam.Role {
         'autoscaling:UpdateAutoScalingGroup',
         'autoscaling:TerminateInstanceInAutoScalingGroup',
         'autoscaling:DetachInstances',
+        // onTimeout: quarantine puts a node's instance in Standby, and replenish's reap takes it out to terminate it.
+        'autoscaling:EnterStandby',
+        'autoscaling:ExitStandby',
       ],
       resources: [
         Arn.format(

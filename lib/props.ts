@@ -74,7 +74,7 @@ export interface NodeGroupProps {
   /**
    * What a voluntary drain (refresh, give-back, repair) does with pods that would not come back,
    * and with a drain past its timeout (see the README, "Drain policy").
-   * @default { barePods: 'skip-node', emptyDir: 'evict', onTimeout: 'fail' }
+   * @default { barePods: 'skip-node', emptyDir: 'evict', onTimeout: 'fail', quarantineSeconds: 21600 }
    */
   readonly drain?: Partial<DrainPolicy>;
   /**

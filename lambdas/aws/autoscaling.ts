@@ -7,6 +7,8 @@ import {
   DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
   DetachInstancesCommand,
+  EnterStandbyCommand,
+  ExitStandbyCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
@@ -26,7 +28,7 @@ import { call, chunks } from './errors';
 
 /** DescribeAutoScalingGroups takes at most 100 names and returns at most 100 records a page. */
 export const ASG_NAMES_PER_CALL = 100;
-/** DetachInstances takes at most 20 instance ids. */
+/** DetachInstances, EnterStandby and ExitStandby take at most 20 instance ids. */
 export const DETACH_PER_CALL = 20;
 /** DescribeAutoScalingInstances takes at most 50 instance ids. */
 export const INSTANCES_PER_DESCRIBE = 50;
@@ -298,6 +300,44 @@ export class AutoScalingPort {
             ShouldDecrementDesiredCapacity: decrementDesired,
           }),
         ),
+      );
+      activities.push(...(out.Activities ?? []).map(toActivity));
+    }
+    return activities;
+  }
+
+  /**
+   * Moves InService instances to Standby: still in their group and running, out of its load
+   * balancers and no longer counted. Without decrement the group launches a replacement for each;
+   * with it, desired drops (not below min).
+   */
+  async enterStandby(
+    asgName: string,
+    instanceIds: readonly string[],
+    decrementDesired: boolean,
+  ): Promise<ScalingActivity[]> {
+    const activities: ScalingActivity[] = [];
+    for (const batch of chunks(instanceIds, DETACH_PER_CALL)) {
+      const out = await call('EnterStandby', () =>
+        this.client.send(
+          new EnterStandbyCommand({
+            AutoScalingGroupName: asgName,
+            InstanceIds: batch,
+            ShouldDecrementDesiredCapacity: decrementDesired,
+          }),
+        ),
+      );
+      activities.push(...(out.Activities ?? []).map(toActivity));
+    }
+    return activities;
+  }
+
+  /** Moves Standby instances back into service (through Pending and the launch hook); desired rises by one each. */
+  async exitStandby(asgName: string, instanceIds: readonly string[]): Promise<ScalingActivity[]> {
+    const activities: ScalingActivity[] = [];
+    for (const batch of chunks(instanceIds, DETACH_PER_CALL)) {
+      const out = await call('ExitStandby', () =>
+        this.client.send(new ExitStandbyCommand({ AutoScalingGroupName: asgName, InstanceIds: batch })),
       );
       activities.push(...(out.Activities ?? []).map(toActivity));
     }

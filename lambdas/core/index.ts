@@ -15,3 +15,4 @@ export * from './memory';
 export * from './repair';
 export * from './resources';
 export * from './gate';
+export * from './quarantine';

@@ -1,4 +1,5 @@
 import type { Learned } from './learn';
+import type { Quarantined } from './quarantine';
 
 /**
  * What outlives executions in a group's lease item, whoever holds it: refresh and replenish read
@@ -43,4 +44,6 @@ export interface GroupMemory {
    * Absent in memory an earlier release wrote: everything above home then counts as ours, as it did.
    */
   readonly added?: Readonly<Record<string, number>>;
+  /** Nodes a refresh quarantined (onTimeout: quarantine), by instance id: replenish reaps them (core/quarantine.ts). */
+  readonly quarantined?: Readonly<Record<string, Quarantined>>;
 }

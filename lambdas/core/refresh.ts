@@ -46,6 +46,8 @@ export interface RefreshJournal {
   readonly passedOver?: readonly NotReplaced[];
   /** Pods its drains evicted that will not come back as they were (no controller, or emptyDir data), with why. */
   readonly podsLost?: readonly string[];
+  /** Nodes put in Standby (onTimeout: quarantine) with the pods left on them: replenish reaps them. */
+  readonly quarantined?: readonly NotReplaced[];
   /** Members a pod holds, which the give-back does not take (it takes another, or keeps the surplus). */
   readonly giveBackAvoids?: readonly string[];
   /** The batch's drain timed out and its pods were deleted (onTimeout: force): the deadline is the pods' to stop. */
@@ -95,6 +97,8 @@ export interface BatchMember {
   readonly node: string;
   readonly asg: string;
   readonly zone: string;
+  /** Its drain outlived the timeout under `onTimeout: quarantine`: it goes to Standby, not away. */
+  readonly quarantine?: boolean;
 }
 
 /** The failure window for "this ASG is failing to launch" (scaling activities this recent count). */
@@ -375,7 +379,7 @@ export function countDecrements(
 ): Record<string, number> {
   const out: Record<string, number> = { ...(before ?? {}) };
   members.forEach((m, i) => {
-    if (outcomes[i]?.outcome === 'terminated') out[m.asg] = (out[m.asg] ?? 0) + 1;
+    if (outcomes[i]?.outcome === 'terminated' || outcomes[i]?.outcome === 'standby') out[m.asg] = (out[m.asg] ?? 0) + 1;
   });
   return out;
 }

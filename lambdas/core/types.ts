@@ -33,15 +33,27 @@ export interface GroupSettings {
  * (`skip-node`, as kubectl drain refuses them without --force) or are evicted and named lost.
  * `emptyDir`: pods with emptyDir data are evicted and named (`evict`) or hold their node.
  * `onTimeout`: a drain past its timeout fails the refresh, is skipped (uncordoned, named), or forced
- * (what is left is deleted, each pod named). Quarantine (Standby) is not offered yet: see README.
+ * (what is left is deleted, each pod named), or quarantined: the instance goes to Standby (its ASG
+ * launches a replacement), the node stays cordoned while its pods finish, and replenish reaps it once
+ * it is empty or `quarantineSeconds` have passed.
  */
 export interface DrainPolicy {
   readonly barePods: 'skip-node' | 'evict';
   readonly emptyDir: 'evict' | 'skip-node';
-  readonly onTimeout: 'fail' | 'skip' | 'force';
+  readonly onTimeout: 'fail' | 'skip' | 'force' | 'quarantine';
+  /** Absent in settings an earlier release passed: {@link DEFAULT_QUARANTINE_SECONDS}. */
+  readonly quarantineSeconds?: number;
 }
 
-export const DEFAULT_DRAIN_POLICY: DrainPolicy = { barePods: 'skip-node', emptyDir: 'evict', onTimeout: 'fail' };
+/** How long a quarantined node's pods may take to finish before it is reaped anyway: 6 hours. */
+export const DEFAULT_QUARANTINE_SECONDS = 21_600;
+
+export const DEFAULT_DRAIN_POLICY: DrainPolicy = {
+  barePods: 'skip-node',
+  emptyDir: 'evict',
+  onTimeout: 'fail',
+  quarantineSeconds: DEFAULT_QUARANTINE_SECONDS,
+};
 
 /** Lifecycle states as Auto Scaling reports them (`Pending`, `InService`, `Terminating`, ...). */
 export type AsgLifecycleState = string;

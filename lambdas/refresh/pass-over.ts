@@ -1,7 +1,13 @@
-import type { BatchMember, DrainPolicy, NotReplaced, RefreshJournal } from '../core';
+import {
+  DEFAULT_QUARANTINE_SECONDS,
+  type BatchMember,
+  type DrainPolicy,
+  type NotReplaced,
+  type RefreshJournal,
+} from '../core';
 import { executionName, uncordonAll, type DrainResult } from '../drain';
 import type { Deps } from '../runtime';
-import { saveJournal, type RefreshState } from './state';
+import { leaseOf, saveJournal, type RefreshState } from './state';
 
 /**
  * What a drain pass left for the refresh to note: nodes a pod holds (do-not-disrupt, or a bare or
@@ -56,16 +62,20 @@ export type TimeoutOutcome =
 /**
  * The drain of part of the batch outlived `drainTimeoutSeconds`. `skip`: those nodes are uncordoned
  * and passed over (named, with the pods left), the rest of the batch goes on. `force`: the pods left
- * on them are deleted (each named), once; the drain then waits for them to stop. Journaled first.
+ * on them are deleted (each named), once; the drain then waits for them to stop. `quarantine`: they
+ * stay in the batch marked for Standby (the termination puts them there instead, so their ASGs
+ * launch replacements), stay cordoned (out of the journal's cordons, which failure paths undo), and
+ * are remembered for replenish to reap. Journaled first: the memory, then the journal.
  */
 export async function onDrainTimeout(
   deps: Deps,
   state: RefreshState,
   journal: RefreshJournal,
   pass: DrainResult,
-  onTimeout: DrainPolicy['onTimeout'],
+  policy: DrainPolicy,
   timeoutSeconds: number,
 ): Promise<TimeoutOutcome> {
+  const onTimeout = policy.onTimeout;
   const stuck = journal.batch.filter((b) => pass.remainingPods.some((p) => p.nodeName === b.node));
   const podsOn = (node: string) =>
     pass.remainingPods.filter((p) => p.nodeName === node).map((p) => `${p.namespace}/${p.name}`);
@@ -87,6 +97,33 @@ export async function onDrainTimeout(
     await saveJournal(deps, state, after);
     await uncordonAll(deps.kube, [...names], [executionName(state.execution)]);
     return { kind: 'goOn', journal: after, did: { skipped } };
+  }
+  if (onTimeout === 'quarantine') {
+    const now = deps.now();
+    const until = now + (policy.quarantineSeconds ?? DEFAULT_QUARANTINE_SECONDS) * 1000;
+    const quarantined = stuck.map((b): NotReplaced => ({
+      node: b.node,
+      instance: b.instanceId,
+      asg: b.asg,
+      reason:
+        `its drain outlived ${timeoutSeconds}s (onTimeout: quarantine): in Standby, cordoned, ` +
+        `${journal.final ? 'the surplus stands in for it' : 'its ASG launches a replacement'}; replenish reaps it ` +
+        `once its pods finish, at the latest ${new Date(until).toISOString()}`,
+      pods: podsOn(b.node),
+    }));
+    const { memory } = await leaseOf(deps, state);
+    const entries = { ...(memory.quarantined ?? {}) };
+    for (const b of stuck) entries[b.instanceId] ??= { asg: b.asg, node: b.node, since: now, until, phase: 'standby' };
+    await deps.lease.writeMemory(state.group, state.execution, { ...memory, quarantined: entries });
+    const names = new Set(stuck.map((b) => b.node));
+    const after: RefreshJournal = {
+      ...journal,
+      batch: journal.batch.map((b) => (names.has(b.node) ? { ...b, quarantine: true } : b)),
+      cordoned: journal.cordoned.filter((n) => !names.has(n)),
+      quarantined: [...(journal.quarantined ?? []).filter((q) => !names.has(q.node)), ...quarantined],
+    };
+    await saveJournal(deps, state, after);
+    return { kind: 'goOn', journal: after, did: { quarantined } };
   }
   if (onTimeout === 'force' && !journal.forced) {
     const forced = stuck.flatMap((b) =>

@@ -14,6 +14,7 @@ export async function releaseLease(state: RefreshState, deps: Deps): Promise<Ref
         ...(journal.replaced !== undefined ? { replaced: journal.replaced } : {}),
         ...(journal.passedOver?.length ? { notReplaced: journal.passedOver } : {}),
         ...(journal.podsLost?.length ? { podsLost: journal.podsLost } : {}),
+        ...(journal.quarantined?.length ? { quarantined: journal.quarantined } : {}),
         ...(journal.othersKept?.length ? { othersKept: journal.othersKept } : {}),
       }
     : rec?.released?.holder === state.execution

@@ -70,6 +70,7 @@ async function lookThenAct(state: RefreshState, deps: Deps, journal: RefreshJour
       snapshot.asgs,
       again.map((b) => b.instanceId),
       false,
+      new Set(again.filter((b) => b.quarantine).map((b) => b.instanceId)),
     );
   const cmd = planAdvance(journal, { snapshot, c }, settings, now);
   if (cmd.kind === 'fail') throw cmd.error;
@@ -199,14 +200,7 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
   }
   if (journal.deadline !== undefined && now > journal.deadline) {
     const settings = groupSettings(groupOf(deps, state.group));
-    const outcome = await onDrainTimeout(
-      deps,
-      state,
-      journal,
-      pass,
-      settings.drain.onTimeout,
-      settings.drainTimeoutSeconds,
-    );
+    const outcome = await onDrainTimeout(deps, state, journal, pass, settings.drain, settings.drainTimeoutSeconds);
     if (outcome.kind === 'goOn') {
       // Skipped nodes are gone from the batch: the rest is drained (or nothing is left to drain).
       if (outcome.journal.batch.length === 0)
@@ -282,6 +276,7 @@ async function terminateBatch(
     current,
     batch.map((b) => b.instanceId),
     !!journal.final,
+    new Set(batch.filter((b) => b.quarantine).map((b) => b.instanceId)),
   );
   // The last batch went with decrement: what the refresh itself took off desired (its give-back counts on it).
   if (journal.final)
@@ -291,7 +286,9 @@ async function terminateBatch(
       `${b.instanceId} (${b.node}, ${b.asg})` +
       (outcomes[i].outcome === 'terminated'
         ? ''
-        : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`),
+        : outcomes[i].outcome === 'standby'
+          ? ': in Standby (quarantined)'
+          : `: ${outcomes[i].outcome === 'gone' ? 'already gone' : 'already leaving'}`),
   );
   const report = {
     ...did,

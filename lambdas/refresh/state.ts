@@ -1,5 +1,5 @@
 import { mustHold } from '../lease';
-import { type Learned, type RefreshJournal, type ResumeAt } from '../core';
+import { type GroupMemory, type RefreshJournal, type ResumeAt } from '../core';
 import type { Deps } from '../runtime';
 import { lookAtGroup, type GroupView } from '../snapshot';
 
@@ -56,13 +56,6 @@ export interface RefreshState {
 
 /** The fields the ASL's Choices branch on, which the steps set beside `did`. */
 const CONTROL = ['next', 'done', 'restart'] as const;
-
-/** What outlives executions in the lease item: the home layout when surplus had to be kept. */
-export interface GroupMemory {
-  readonly home?: RefreshJournal['original'];
-  /** How long the group's launches and drains take, as its refreshes saw it (the learned waits). */
-  readonly learned?: Learned;
-}
 
 /** The state machine's TimeoutSeconds is 24 hours: a long refresh continues in a fresh execution after 20. */
 export const HAND_OVER_AFTER_MS = 20 * 3600 * 1000;

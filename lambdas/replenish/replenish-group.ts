@@ -1,13 +1,19 @@
 import { mustHold } from '../lease';
 import { isLeavingAsgState, planReplenish, type GroupMemory } from '../core';
 import type { Deps } from '../runtime';
+import { tendQuarantine } from './quarantine';
 import { repairNode } from './repair';
 import { ReplenishJournal, ReplenishState, look } from './state';
 
-/** One pass: reap, raise desired where short, or start giving substitute capacity back. */
+/** One pass: tend quarantined nodes, reap, raise desired where short, or start giving substitute capacity back. */
 export async function replenishGroup(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
   const rec = await deps.lease.get(state.group);
-  const { memory } = mustHold(rec, state.group, state.execution);
+  const held = mustHold(rec, state.group, state.execution);
+  const q = await tendQuarantine(deps, state, held.memory);
+  const quarantine = q.did?.length ? { quarantine: q.did, ...(q.podsLost ? { podsLost: q.podsLost } : {}) } : {};
+  // A reap moving an instance out of Standby owns its ASG's sizes until it is done: nothing else this pass.
+  if (q.busy) return { ...state, draining: false, did: { ...quarantine, draining: false } };
+  const memory = q.memory;
   const { settings, snapshot, c, now } = await look(deps, state);
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);
   // Memory first (back-off, cool-down): a retried pass must not act twice on one ASG.
@@ -59,7 +65,11 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
               `${p.ready} Ready nodes, desired ${p.desiredReady}`,
           }
         : {}),
+      ...quarantine,
       ...repaired,
+      ...(q.podsLost || 'podsLost' in repaired
+        ? { podsLost: [...(q.podsLost ?? []), ...((repaired.podsLost as string[] | undefined) ?? [])] }
+        : {}),
       ...(p.repair.held ? { repairHeld: p.repair.held } : {}),
       ...(p.notes.length ? { notes: p.notes } : {}),
       draining,

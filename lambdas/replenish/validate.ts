@@ -7,7 +7,7 @@ import { ReplenishState } from './state';
 
 /**
  * Checks the input, then (not for a dry run) looks at the group without the lease: when nobody
- * holds it, nothing is being reaped, and a pass would change nothing (no reap, no raise, no
+ * holds it, nothing is being reaped or quarantined, and a pass would change nothing (no reap, no raise, no
  * MaxSize to restore, nothing to give back, memory as it is), the execution ends here, idle:
  * one Lambda invocation and three transitions for the pass that runs every few minutes and
  * almost always finds the group whole. Anything else takes the lease and plans again under it.
@@ -23,7 +23,8 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   if (dryRun) return state;
   const rec = await deps.lease.get(group.name);
   const memory = memoryOf(rec);
-  if (rec?.holder || Object.keys(memory.reaping ?? {}).length) return { ...state, idle: false };
+  if (rec?.holder || Object.keys(memory.reaping ?? {}).length || Object.keys(memory.quarantined ?? {}).length)
+    return { ...state, idle: false };
   const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);
   const acts = p.reap.length || p.raise.length || p.restoreMax.length || p.giveBack || p.repair.repair;

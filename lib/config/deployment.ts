@@ -122,7 +122,18 @@ export const DeploymentGroupSchema = z
       .default(300),
   })
   .strict()
-  .superRefine(checkGroup);
+  .superRefine(checkGroup)
+  .superRefine((g, ctx) => {
+    // Replenish reaps quarantined nodes: without its schedule nothing would (a group named by tags has no other start).
+    if (g.drain.onTimeout === 'quarantine' && g.replenishEverySeconds === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['drain', 'onTimeout'],
+        message:
+          '"quarantine" needs replenish to reap the quarantined nodes: set replenishEverySeconds above 0, ' +
+          'or choose "fail", "skip" or "force"',
+      });
+  });
 
 export type DeploymentGroup = z.infer<typeof DeploymentGroupSchema>;
 

@@ -73,17 +73,14 @@ export const groupFields = {
       /** Pods with emptyDir data: evict them (the data is lost, and named), or hold their node. */
       emptyDir: z.enum(['evict', 'skip-node']).default('evict'),
       /**
-       * A drain past drainTimeoutSeconds: fail the refresh, skip the node, or force its pods out. `quarantine`
-       * (Standby) is refused by name until it is built, rather than read as another choice.
+       * A drain past drainTimeoutSeconds: fail the refresh, skip the node, force its pods out, or
+       * quarantine it (Standby: its ASG launches a replacement, the pods finish, replenish reaps it).
        */
       onTimeout: z
-        .enum(['fail', 'skip', 'force'], {
-          error: (i) =>
-            i.input === 'quarantine'
-              ? '"quarantine" is not available in this release: use "fail", "skip" or "force"'
-              : 'one of "fail", "skip", "force"',
-        })
+        .enum(['fail', 'skip', 'force', 'quarantine'], { error: () => 'one of "fail", "skip", "force", "quarantine"' })
         .default('fail'),
+      /** Seconds a quarantined node's pods may take to finish before replenish reaps it anyway (and names them); 21600 when absent. */
+      quarantineSeconds: z.number().int().min(300).max(604_800).optional(),
     })
     .strict()
     .default({ barePods: 'skip-node', emptyDir: 'evict', onTimeout: 'fail' }),

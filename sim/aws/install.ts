@@ -12,6 +12,7 @@ import { autoScalingOperations } from './autoscaling';
 import { SERVICE_ERRORS, type AwsHost, type Operation, type Service } from './common';
 import { dynamoDbOperations } from './dynamodb';
 import { ec2Operations } from './ec2';
+import { standbyOperations } from './standby';
 import { stepFunctionsOperations } from './stepfunctions';
 
 /** The SDK client class each service's commands go through. */
@@ -22,7 +23,11 @@ const SERVICES: ReadonlyArray<{
   client: ClientClass;
   operations: (host: AwsHost) => Operation[];
 }> = [
-  { service: 'autoscaling', client: AutoScalingClient, operations: autoScalingOperations },
+  {
+    service: 'autoscaling',
+    client: AutoScalingClient,
+    operations: (h) => [...autoScalingOperations(h), ...standbyOperations(h)],
+  },
   { service: 'ec2', client: EC2Client, operations: ec2Operations },
   { service: 'dynamodb', client: DynamoDBClient, operations: dynamoDbOperations },
   { service: 'sfn', client: SFNClient, operations: stepFunctionsOperations },

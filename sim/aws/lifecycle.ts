@@ -1,6 +1,7 @@
 import type { Random, VirtualClock } from '../clock';
 import {
   DETACH_SECONDS,
+  STANDBY_SECONDS,
   type SimActivity,
   type SimAsg,
   type SimHook,
@@ -17,13 +18,14 @@ export interface HookHost {
   reconcile(asg: SimAsg): void;
   shutDown(inst: SimInstance, asg: SimAsg | undefined, act: SimActivity | undefined): void;
   activity(asg: SimAsg, description: string, cause: string, status: SimActivity['StatusCode']): SimActivity;
+  inService(asg: SimAsg, inst: SimInstance, act: SimActivity): void;
 }
 
 /**
  * An instance's passage through the waits and exits Auto Scaling keeps apart from launching and
  * terminating: lifecycle hooks as the user guide describes them: an instance held in Pending:Wait
  * or Terminating:Wait, the lifecycle action event, the heartbeat and global timeouts and their
- * default result, and CompleteLifecycleAction's CONTINUE or ABANDON; and detaching.
+ * default result, and CompleteLifecycleAction's CONTINUE or ABANDON; detaching; and standby.
  */
 export class Lifecycle {
   constructor(private readonly region: HookHost) {}
@@ -131,6 +133,52 @@ export class Lifecycle {
       act.EndTime = this.region.clock.now();
       act.Progress = 100;
     });
+    return act;
+  }
+
+  /**
+   * Moves an InService instance to Standby (EnteringStandby for a moment): still in the group and
+   * running, no longer counted toward desired, out of its load balancers. The caller has lowered
+   * desired when asked to; otherwise the group's reconcile launches a replacement.
+   */
+  enterStandby(asg: SimAsg, inst: SimInstance, decrement: boolean, from: number): SimActivity {
+    inst.asgLifecycle = 'EnteringStandby';
+    const act = this.region.activity(
+      asg,
+      `Moving EC2 instance to Standby: ${inst.id}`,
+      `instance ${inst.id} was moved to standby in response to a user request` +
+        (decrement ? `, shrinking the capacity from ${from} to ${asg.desired}.` : '.'),
+      'InProgress',
+    );
+    this.region.clock.after(STANDBY_SECONDS, `${inst.id} Standby`, () => {
+      if (inst.asgLifecycle !== 'EnteringStandby') return;
+      inst.asgLifecycle = 'Standby';
+      act.StatusCode = 'Successful';
+      act.EndTime = this.region.clock.now();
+      act.Progress = 100;
+    });
+    return act;
+  }
+
+  /**
+   * Moves a Standby instance back: Pending (held by the group's launch hook, when it has one, as a
+   * launch is), then InService. The caller has raised desired by one.
+   */
+  exitStandby(asg: SimAsg, inst: SimInstance, from: number): SimActivity {
+    inst.asgLifecycle = 'Pending';
+    const act = this.region.activity(
+      asg,
+      `Moving EC2 instance out of Standby: ${inst.id}`,
+      `instance ${inst.id} was moved out of standby in response to a user request, increasing the capacity ` +
+        `from ${from} to ${asg.desired}.`,
+      'InProgress',
+    );
+    const hook = asg.hooks.find((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
+    if (hook) this.hold(asg, inst, hook, act, () => this.region.inService(asg, inst, act));
+    else
+      this.region.clock.after(STANDBY_SECONDS, `${inst.id} InService`, () => {
+        if (inst.asgLifecycle === 'Pending' && inst.state === 'running') this.region.inService(asg, inst, act);
+      });
     return act;
   }
 }

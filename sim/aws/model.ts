@@ -166,6 +166,8 @@ export interface InstanceHooks {
 export type CapacityCheck = (zone: string, instanceType: string, lifecycle: 'spot' | 'on-demand') => string | undefined;
 
 export const DETACH_SECONDS = 10;
+/** How long an instance shows `EnteringStandby` (or `Pending` leaving standby without a launch hook). */
+export const STANDBY_SECONDS = 10;
 /** EC2 keeps terminated instances visible for about an hour. */
 export const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
 

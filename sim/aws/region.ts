@@ -36,7 +36,8 @@ export class Region {
   readonly asgs = new Map<string, SimAsg>();
   readonly spotRequests = new Map<string, SimSpotRequest>();
   private ipCounter = 10;
-  private readonly lifecycle = new Lifecycle(this);
+  /** Lifecycle hooks, detaching and standby (lifecycle.ts). */
+  readonly lifecycle = new Lifecycle(this);
   private neverJoin: Array<{ nodeGroup?: string; zone?: string; remaining: number }> = [];
 
   constructor(
@@ -105,7 +106,7 @@ export class Region {
       .filter((i) => !LEAVING.has(i.asgLifecycle ?? '') && !i.rebalanceReplacedBy);
   }
 
-  private inService(asg: SimAsg, inst: SimInstance, act: SimActivity): void {
+  inService(asg: SimAsg, inst: SimInstance, act: SimActivity): void {
     act.StatusCode = 'Successful';
     act.EndTime = this.clock.now();
     act.Progress = 100;

@@ -87,7 +87,7 @@ interface GroupDraft {
   launchHook?: boolean;
   capacityRebalance?: boolean;
   lifecycle?: 'spot' | 'on-demand';
-  drain?: { barePods: string; emptyDir: string; onTimeout: string };
+  drain?: { barePods: string; emptyDir: string; onTimeout: string; quarantineSeconds?: number };
   notReadyTimeoutSeconds?: number;
   repairMaxUnhealthy?: number | string;
 }
@@ -113,7 +113,8 @@ const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
         fc.record({
           barePods: fc.constantFrom('skip-node', 'evict'),
           emptyDir: fc.constantFrom('evict', 'skip-node'),
-          onTimeout: fc.constantFrom('fail', 'skip', 'force'),
+          onTimeout: fc.constantFrom('fail', 'skip', 'force', 'quarantine'),
+          quarantineSeconds: fc.constantFrom(300, 1800, 7200),
         }),
         { nil: undefined },
       ),
@@ -327,7 +328,9 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
             { nil: undefined },
           ),
         })
-        .map(({ workloads, faults, refreshes, replenishEvery, onEvents, interruption }) => {
+        .map(({ workloads, faults, refreshes, replenishEvery: every, onEvents, interruption }) => {
+          // Replenish reaps what a refresh quarantined: the deployment file refuses quarantine without its schedule.
+          const replenishEvery = every ?? (drafts.some((d) => d.drain?.onTimeout === 'quarantine') ? 15 : undefined);
           const replenishRuns = replenishEvery
             ? names.map((g) => ({
                 every: minutes(replenishEvery),

@@ -93,7 +93,30 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
         : null;
       if (g.lease?.holder && !abandoned)
         add('no lease held at the end', `${g.name} held by ${g.lease.holder}${holder ? ` (${holder.status})` : ''}`);
-      const cordoned = g.members.filter((m) => m.cordonedBy && !(journal?.cordoned ?? []).includes(m.node ?? ''));
+      // A node a refresh quarantined stays cordoned, in Standby, until replenish reaps it (by its deadline, below).
+      const quarantined =
+        (g.lease?.memory as { quarantined?: Record<string, { until: number }> } | null)?.quarantined ?? {};
+      const startMs = Date.parse(r.startedAt);
+      const endMs = startMs + s.until * 1000;
+      // Replenish reaps at its passes after the deadline once no refresh holds the group: an hour of slack.
+      const lastRun = Math.max(
+        0,
+        ...r.executions
+          .filter((e) => e.workflow === 'refresh' && (e.input as { group?: string } | null)?.group === g.name)
+          .map((e) => startMs + (e.stoppedAt ?? s.until) * 1000),
+      );
+      for (const [id, q] of Object.entries(quarantined))
+        if (Math.max(q.until, lastRun) + 3600 * 1000 < endMs)
+          add(
+            'a quarantined node is reaped by its deadline',
+            `${g.name}: ${id} due ${new Date(q.until).toISOString()}`,
+          );
+      for (const m of g.members)
+        if ((m.lifecycleState === 'Standby' || m.lifecycleState === 'EnteringStandby') && !quarantined[m.instanceId])
+          add('no instance in Standby but a quarantined one', `${g.name}: ${m.instanceId} (${m.lifecycleState})`);
+      const cordoned = g.members.filter(
+        (m) => m.cordonedBy && !(journal?.cordoned ?? []).includes(m.node ?? '') && !quarantined[m.instanceId],
+      );
       if (cordoned.length)
         add(
           'nothing cordoned by us at the end',

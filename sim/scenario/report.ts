@@ -67,6 +67,8 @@ export interface Report {
       /** The execution whose cordon mark the node carries, if any. */
       cordonedBy: string | null;
       taints: string[];
+      /** Where Auto Scaling has the instance (`InService`, `Standby`, `Terminating`...). */
+      lifecycleState: string;
     }>;
     /** The most nodes of the group that were cordoned or on their way out at one time. */
     maxLeaving: number;
@@ -209,6 +211,7 @@ export function buildReport(sim: Simulator, runner: WorkflowRunner, scenario: Sc
             unschedulable: !!n?.unschedulable,
             cordonedBy: n?.annotations[CORDONED_BY_ANNOTATION] ?? null,
             taints: n?.unschedulable ? ['node.kubernetes.io/unschedulable:NoSchedule'] : [],
+            lifecycleState: i.asgLifecycle ?? 'InService',
           };
         }),
       ),

@@ -3,6 +3,8 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
   DetachInstancesCommand,
+  EnterStandbyCommand,
+  ExitStandbyCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
@@ -191,6 +193,45 @@ describe('simulated Auto Scaling and EC2, as the SDK sees them', () => {
     ).rejects.toMatchObject({
       message: `The instance ${victim} is not in InService or Standby.`,
     });
+  });
+
+  it('Standby as the user guide describes it: out of the count (a replacement launched), back through Pending with desired +1', async () => {
+    const [inst] = (await group(names[0])).Instances!;
+    // With decrement below MinSize: refused; without decrement: the group launches a replacement.
+    await expect(
+      asg.send(
+        new EnterStandbyCommand({
+          AutoScalingGroupName: names[0],
+          InstanceIds: [inst.InstanceId!],
+          ShouldDecrementDesiredCapacity: true,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('min-size=1') });
+    const out = await asg.send(
+      new EnterStandbyCommand({
+        AutoScalingGroupName: names[0],
+        InstanceIds: [inst.InstanceId!],
+        ShouldDecrementDesiredCapacity: false,
+      }),
+    );
+    expect(out.Activities![0].Description).toBe(`Moving EC2 instance to Standby: ${inst.InstanceId}`);
+    sim.advance(10);
+    let g = await group(names[0]);
+    expect(g.DesiredCapacity).toBe(1);
+    expect(g.Instances!.map((i) => i.LifecycleState).sort()).toEqual(['Pending', 'Standby']);
+    sim.advance(150);
+    // Out of Standby: desired 2 is within MaxSize 2; the instance passes Pending to InService.
+    await asg.send(new ExitStandbyCommand({ AutoScalingGroupName: names[0], InstanceIds: [inst.InstanceId!] }));
+    g = await group(names[0]);
+    expect(g.DesiredCapacity).toBe(2);
+    expect(g.Instances!.find((i) => i.InstanceId === inst.InstanceId)!.LifecycleState).toBe('Pending');
+    sim.advance(10);
+    g = await group(names[0]);
+    expect(g.Instances!.every((i) => i.LifecycleState === 'InService')).toBe(true);
+    // An instance not in Standby cannot leave it; one not InService cannot enter it.
+    await expect(
+      asg.send(new ExitStandbyCommand({ AutoScalingGroupName: names[0], InstanceIds: [inst.InstanceId!] })),
+    ).rejects.toMatchObject({ name: 'ValidationError' });
   });
 
   it('refuses more than 200 filter values on one DescribeInstances call, over all its filters', async () => {
