@@ -53,6 +53,12 @@ export function planQuarantine(
 ): { readonly steps: readonly QuarantineStep[]; readonly entries: Readonly<Record<string, Quarantined>> } {
   const steps: QuarantineStep[] = [];
   const after: Record<string, Quarantined> = {};
+  // One instance of an ASG out of Standby at a time: each exit raises desired (and maybe MaxSize) by one.
+  const busy = new Set(
+    Object.entries(entries)
+      .filter(([, e]) => e.phase !== 'standby')
+      .map(([, e]) => e.asg),
+  );
   for (const [id, e] of Object.entries(entries)) {
     const asg = asgs.find((a) => a.name === e.asg);
     const state = asg?.instances.find((i) => i.instanceId === id)?.lifecycleState;
@@ -80,6 +86,12 @@ export function planQuarantine(
         });
         continue;
       }
+      if (e.phase === 'standby' && busy.has(e.asg)) {
+        after[id] = e;
+        steps.push({ kind: 'wait', instanceId: id, why: `${label}: another of its ASG leaves Standby first` });
+        continue;
+      }
+      busy.add(e.asg);
       const raise = asg && asg.desired + 1 > asg.max ? asg.desired + 1 : undefined;
       after[id] = {
         ...e,

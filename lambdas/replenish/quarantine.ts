@@ -11,7 +11,7 @@ export interface QuarantinePass {
   readonly memory: GroupMemory;
   /** What the pass did or waits for, one line a node; absent when nothing is quarantined. */
   readonly did?: readonly string[];
-  /** Pods still running on a node reaped at its deadline: they ended with it. */
+  /** Pods still running on a node reaped at its deadline: they end with it (named as it is terminated). */
   readonly podsLost?: readonly string[];
   /** A reap is moving an instance out of Standby or terminating it: the ASGs' sizes are the reap's until it is done. */
   readonly busy: boolean;
@@ -53,11 +53,12 @@ export async function tendQuarantine(deps: Deps, state: ReplenishState, memory: 
     if (step.kind === 'exit') {
       if (step.raiseMaxTo !== undefined) await deps.autoscaling.updateSize(e.asg, { max: step.raiseMaxTo });
       await deps.autoscaling.exitStandby(e.asg, [step.instanceId]);
+    } else if (step.kind === 'terminate') {
+      await terminateUnlessLeaving(deps.autoscaling, asgs, [step.instanceId], true);
+      // The pods its deadline found on it end with it now: named once, as its entry goes.
       podsLost.push(
         ...(plan.entries[step.instanceId]?.podsLeft ?? []).map((p) => `${p}: ended with its quarantined node`),
       );
-    } else if (step.kind === 'terminate') {
-      await terminateUnlessLeaving(deps.autoscaling, asgs, [step.instanceId], true);
       const maxFrom = plan.entries[step.instanceId]?.maxFrom;
       // MaxSize back as it was, unless desired (someone else's raise) needs it.
       if (maxFrom !== undefined && asg)

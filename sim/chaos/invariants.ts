@@ -57,9 +57,16 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
   // onTimeout: force deletes what a drain left past its timeout, by design, and names each pod; a
   // person's scale-in (scaleAsg below the ASG's desired) lets the ASG terminate without a drain; a
   // NotReady node's pods are the node controller's to delete (taint-based eviction), not modelled.
+  // A quarantined node reaped at its deadline takes the pods still on it, each named in podsLost.
   const forced = s.groups.some((g) => g.drain.onTimeout === 'force');
-  if (r.pods.deletedWithoutEviction > 0 && !forced && !hasFault(s, ['scaleAsg', 'nodeNotReady']))
-    add('no pod deleted without eviction', `${r.pods.deletedWithoutEviction} pod(s)`);
+  const endedWithQuarantine = r.executions
+    .flatMap(
+      (e) => ((e.output as { did?: { podsLost?: unknown } } | null)?.did?.podsLost as string[] | undefined) ?? [],
+    )
+    .filter((p) => p.endsWith(': ended with its quarantined node')).length;
+  const unnamed = r.pods.deletedWithoutEviction - endedWithQuarantine;
+  if (unnamed > 0 && !forced && !hasFault(s, ['scaleAsg', 'nodeNotReady']))
+    add('no pod deleted without eviction', `${unnamed} pod(s)`);
   if (r.outsideAsgs.length) add('no instance of ours outside an ASG', JSON.stringify(r.outsideAsgs));
   const ended = r.executions.every((e) => e.status !== 'RUNNING');
 

@@ -84,4 +84,19 @@ describe('planQuarantine: reaping a quarantined node as the Standby documentatio
     expect(p.steps[0]).toMatchObject({ kind: 'forget', uncordon: 'n1' });
     expect(p.entries).toEqual({});
   });
+
+  it('takes one instance of an ASG out of Standby at a time (each exit raises desired by one)', () => {
+    const two = {
+      ...asg('Standby'),
+      instances: ['i-1', 'i-2'].map((id) => ({
+        instanceId: id,
+        zone: 'ap-northeast-1a',
+        lifecycleState: 'Standby',
+        healthStatus: 'Healthy',
+      })),
+    };
+    const p = planQuarantine({ 'i-1': entry(), 'i-2': entry({ node: 'n2' }) }, [two], () => [], HOUR);
+    expect(p.steps.map((x) => x.kind)).toEqual(['exit', 'wait']);
+    expect(p.steps[1].why).toContain('another of its ASG leaves Standby first');
+  });
 });
