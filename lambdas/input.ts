@@ -42,7 +42,13 @@ export function selectorOf(g: GroupConfig): AsgSelector {
  * configured `group`, an optional boolean `dryRun`, and nothing else but `extraKeys`. The error
  * says what is wrong and what is allowed.
  */
-export function parseStart(input: unknown, deps: Deps, extraKeys: readonly string[] = []): StartInput {
+export function parseStart(
+  input: unknown,
+  deps: Deps,
+  extraKeys: readonly string[] = [],
+  /** How the allowed-fields message names the extra keys a caller may pass (`trigger ("schedule")`). */
+  documented: readonly string[] = [],
+): StartInput {
   const allowed = deps.config.groups.map((g) => g.name);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidInputError(
@@ -59,7 +65,8 @@ export function parseStart(input: unknown, deps: Deps, extraKeys: readonly strin
         .map((k) => shown(k, 40))
         .join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
     throw new InvalidInputError(
-      `unknown field(s) ${names}; allowed: group (one of ${allowed.join(', ')}), dryRun (boolean)`,
+      `unknown field(s) ${names}; allowed: group (one of ${allowed.join(', ')}), dryRun (boolean)` +
+        documented.map((d) => `, ${d}`).join(''),
     );
   }
   if (typeof fields.group !== 'string' || !allowed.includes(fields.group)) {

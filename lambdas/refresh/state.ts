@@ -13,6 +13,10 @@ import { lookAtGroup, type GroupView } from '../snapshot';
 export interface RefreshState {
   readonly group: string;
   readonly dryRun: boolean;
+  /** Started by the group's refresh schedule: finding the refresh running is no failure (see take-lease.ts). */
+  readonly trigger?: 'schedule';
+  /** Set by the lease step: a scheduled start found the group's refresh running, and ends here successfully. */
+  readonly skipped?: boolean;
   readonly execution: string;
   readonly stateMachine: string;
   readonly startedAt: number;

@@ -20,7 +20,8 @@ import { COST, freshJournal, next, saveJournal, type RefreshState } from './stat
 
 /**
  * Takes the lease. A replenish holding it makes the step fail with ReplenishRunning (ASL waits and
- * retries); another refresh makes it fail fast with LeaseHeld. A journal left by a stopped refresh
+ * retries); another refresh makes it fail fast with LeaseHeld, or, for a start by the group's
+ * schedule, end at once successfully (`skipped`). A journal left by a stopped refresh
  * is taken over: its start time, home layout and surplus are kept, and the workflow goes on in the
  * phase it stopped in (`resume`). One handed over by our own previous execution is adopted. A
  * retried step (the lease is ours already) says again what the first attempt did.
@@ -66,6 +67,16 @@ export async function takeLease(state: RefreshState, deps: Deps): Promise<Refres
         cause: e,
       });
     }
+    // The schedule fired while the last refresh still runs: nothing to do, and no failure to alarm on.
+    if (e instanceof LeaseHeldError && state.trigger === 'schedule')
+      return {
+        ...next(state, COST.task, {
+          skipped:
+            `refresh ${executionName(e.holder)} is still running group ${state.group}: this scheduled start ` +
+            'changed nothing',
+        }),
+        skipped: true,
+      };
     throw e;
   }
   if (got.recoveredFrom) {

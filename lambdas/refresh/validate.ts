@@ -8,7 +8,20 @@ import { COST, type RefreshState } from './state';
 
 /** Checks the start input before anything is read or changed, and says what is allowed. */
 export async function validate(event: StartEvent, deps: Deps): Promise<RefreshState> {
-  const { group: g, dryRun, extra } = parseStart(event.input, deps, ['continuation']);
+  const {
+    group: g,
+    dryRun,
+    extra,
+  } = parseStart(
+    event.input,
+    deps,
+    ['continuation', 'trigger'],
+    ['trigger ("schedule": a start that finds the refresh running ends successfully)'],
+  );
+  if (extra.trigger !== undefined && extra.trigger !== 'schedule')
+    throw new InvalidInputError(
+      `"trigger" may only be "schedule" (set by the refresh schedule); got ${JSON.stringify(extra.trigger).slice(0, 80)}`,
+    );
   let continuation: RefreshState['continuation'];
   let startedAt = Date.parse(event.startTime);
   if (extra.continuation !== undefined) {
@@ -31,6 +44,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
     historyBudget: deps.config.historyEventBudget,
     executionStartedAt: Date.parse(event.startTime),
     ...(continuation ? { continuedFrom: continuation.from, continuation } : {}),
+    ...(extra.trigger === 'schedule' ? { trigger: 'schedule' as const } : {}),
     did: {
       group: g.name,
       role: g.role,

@@ -91,7 +91,17 @@ const cronExpression = z.string().superRefine((expr, ctx) => {
         `${why.join('; ')}; an EventBridge Scheduler cron has six fields (minutes hours day-of-month month ` +
         `day-of-week year), such as "0 3 ? * SUN *"`,
     });
+    return;
   }
+  // A refresh takes tens of minutes to hours: a start more often than hourly finds the last one running.
+  const minutes = expr.trim().split(/\s+/)[0];
+  if (!/^\d{1,2}$/.test(minutes))
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `a refresh may be scheduled at most hourly: the minutes field must be one minute such as "0" ` +
+        `(got "${minutes}"), as in "0 3 ? * SUN *"`,
+    });
 });
 
 /** IANA time zone names only ("Asia/Tokyo", "UTC"): abbreviations such as "JST" are refused, as EventBridge Scheduler refuses them. */

@@ -52,7 +52,7 @@ export class RefreshWorkflow {
           TimeZone.of(g.refreshSchedule.timeZone),
         ),
         target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
-          input: scheduler.ScheduleTargetInput.fromObject({ group: g.name }),
+          input: scheduler.ScheduleTargetInput.fromObject({ group: g.name, trigger: 'schedule' }),
           retryAttempts: 3,
           maxEventAge: Duration.hours(1),
           deadLetterQueue: c.deadLetterQueue,

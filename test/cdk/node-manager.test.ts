@@ -106,6 +106,8 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
       const s = refresh.find((x) => JSON.parse(x.Properties.Target.Input).group === g.name)!;
       expect(s.Properties.ScheduleExpression).toBe(`cron(${g.refreshSchedule!.cron})`);
       expect(s.Properties.ScheduleExpressionTimezone).toBe(g.refreshSchedule!.timeZone);
+      // A scheduled start that finds its group's refresh running ends at once, successfully.
+      expect(JSON.parse(s.Properties.Target.Input)).toEqual({ group: g.name, trigger: 'schedule' });
     }
     for (const s of schedules) {
       expect(s.Properties.Target.RetryPolicy).toBeDefined();
@@ -448,6 +450,10 @@ describe('invalid configuration fails synth, naming the field and what is allowe
     [
       schedule('cron(0 4 ? * SUN *)'),
       'groups[nodes].refreshSchedule.cron: write the six fields alone, without "cron( )": "0 4 ? * SUN *"',
+    ],
+    [
+      schedule('0,30 * ? * * *'),
+      'groups[nodes].refreshSchedule.cron: a refresh may be scheduled at most hourly: the minutes field must be one minute such as "0" (got "0,30")',
     ],
     [
       schedule('0 4 ? * SUN *', 'JST'),
