@@ -70,7 +70,7 @@ export interface Report {
       /** Where Auto Scaling has the instance (`InService`, `Standby`, `Terminating`...). */
       lifecycleState: string;
     }>;
-    /** The most nodes of the group that were cordoned or on their way out at one time. */
+    /** The most nodes of the group that were cordoned or on their way out at one time (quarantined ones, in Standby, aside). */
     maxLeaving: number;
     /**
      * The group's lease item at the end (holder, journal and memory) as DynamoDB holds it, its size

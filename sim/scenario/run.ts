@@ -149,10 +149,13 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
 
     const minReady = new Map<string, number>();
     const maxLeaving = new Map<string, number>();
+    // A quarantined node (its instance in Standby) is out of its ASG's count, already replaced: not a batch's.
+    const standby = (id: string) => (sim.region.instances.get(id)?.asgLifecycle ?? '').includes('Standby');
     const leavingOf = (group: string) =>
       [...sim.cluster.nodes.values()].filter(
         (n) =>
           n.nodeGroup === group &&
+          !standby(n.instanceId) &&
           (n.unschedulable ||
             ['shutting-down', 'terminated'].includes(sim.region.instances.get(n.instanceId)?.state ?? '')),
       ).length;
