@@ -10,7 +10,8 @@ import {
   readyWaitSeconds,
   type Learned,
 } from './learn';
-import { checkWhole, homeNow, pickBatch, type BatchMember, type RefreshJournal } from './refresh';
+import { homeNow } from './home';
+import { checkWhole, pickBatch, type BatchMember, type RefreshJournal } from './refresh';
 import type { GroupSettings, Snapshot } from './types';
 
 /**

@@ -16,3 +16,4 @@ export * from './repair';
 export * from './resources';
 export * from './gate';
 export * from './quarantine';
+export * from './home';

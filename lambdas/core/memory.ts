@@ -46,4 +46,23 @@ export interface GroupMemory {
   readonly added?: Readonly<Record<string, number>>;
   /** Nodes a refresh quarantined (onTimeout: quarantine), by instance id: replenish reaps them (core/quarantine.ts). */
   readonly quarantined?: Readonly<Record<string, Quarantined>>;
+  /**
+   * A refresh that was stopped and whose lease replenish took over (it gave the surplus back): the
+   * next refresh resumes from it, keeping its start (nodes launched since are not replaced again).
+   */
+  readonly stoppedRefresh?: StoppedRefresh;
 }
+
+/** What a stopped refresh leaves for the next one: its execution, its start, and how far it got. */
+export interface StoppedRefresh {
+  readonly execution: string;
+  /** The refresh's start (epoch ms): nodes created before it are the old ones. */
+  readonly startedAt: number;
+  readonly replaced: number;
+  /** The phase it stopped in, and when replenish took its lease over. */
+  readonly phase: string;
+  readonly at: number;
+}
+
+/** How long a stopped refresh's start is kept for the next refresh to resume: a week; after that a refresh starts anew. */
+export const STOPPED_REFRESH_KEPT_MS = 7 * 86_400_000;

@@ -1,4 +1,4 @@
-import { planSurge, readyWaitSeconds, SurgeBlockedError, type AsgState } from '../core';
+import { leftoverSurplus, planSurge, readyWaitSeconds, SurgeBlockedError, type AsgState } from '../core';
 import { groupOf, selectorOf } from '../input';
 import { executionName } from '../drain';
 import type { Deps } from '../runtime';
@@ -10,26 +10,35 @@ export async function addSurplus(state: RefreshState, deps: Deps): Promise<Refre
   let journal = lease.journal;
   const applied: string[] = [];
   let planned: Record<string, unknown>[] = [];
+  let adopted: string[] = [];
   let current: readonly AsgState[] | undefined;
   if (!journal.surged) {
     const { settings, snapshot, c, now } = await look(deps, state);
     current = snapshot.asgs;
-    const p = planSurge(snapshot.asgs, c, settings, now);
+    // Surplus node-manager left in place (a stopped refresh's, being given back) counts toward this one's.
+    const leftover = leftoverSurplus(snapshot.asgs, lease.memory);
+    const kept = [...leftover.values()].reduce((n, x) => n + x, 0);
+    const p = planSurge(snapshot.asgs, c, { ...settings, surplus: Math.max(0, settings.surplus - kept) }, now);
     if (p.blocked > 0)
       throw new SurgeBlockedError(
         `cannot add ${settings.surplus} surplus node(s) to group ${state.group}: ${p.blockedReason}`,
       );
-    // Surplus an earlier refresh had to keep is not home: its home layout is remembered in the lease.
+    // Surplus an earlier refresh had to keep is not home: its home layout is remembered in the lease
+    // (what someone else added above it since is theirs: part of the home).
     const home = lease.memory.home ?? {};
     const original = Object.fromEntries(
-      snapshot.asgs.map((a) => [a.name, home[a.name] ?? { desired: a.desired, max: a.max }]),
-    );
-    const surgeTargets = Object.fromEntries(
-      p.changes.map((ch) => [
-        ch.asg,
-        { desired: ch.toDesired, ...(ch.raiseMaxTo !== undefined ? { max: ch.raiseMaxTo } : {}) },
+      snapshot.asgs.map((a) => [
+        a.name,
+        home[a.name] && leftover.has(a.name)
+          ? { desired: a.desired - leftover.get(a.name)!, max: home[a.name].max }
+          : (home[a.name] ?? { desired: a.desired, max: a.max }),
       ]),
     );
+    const surgeTargets: Record<string, { desired: number; max?: number }> = Object.fromEntries(
+      [...leftover.keys()].map((asg) => [asg, { desired: snapshot.asgs.find((a) => a.name === asg)!.desired }]),
+    );
+    for (const ch of p.changes)
+      surgeTargets[ch.asg] = { desired: ch.toDesired, ...(ch.raiseMaxTo !== undefined ? { max: ch.raiseMaxTo } : {}) };
     journal = {
       ...journal,
       original,
@@ -41,6 +50,15 @@ export async function addSurplus(state: RefreshState, deps: Deps): Promise<Refre
       deadline: now + settings.joinTimeoutSeconds * 1000,
     };
     await saveJournal(deps, state, journal);
+    // The leftover is this refresh's surplus now: replenish no longer counts it as its own to give back.
+    if (leftover.size && lease.memory.added !== undefined) {
+      const added = { ...lease.memory.added };
+      for (const [asg, n] of leftover) added[asg] = Math.max(0, (added[asg] ?? 0) - n);
+      await deps.lease.writeMemory(state.group, state.execution, { ...lease.memory, added });
+    }
+    adopted = [...leftover].map(
+      ([asg, n]) => `${asg}: ${n} node(s) node-manager left in place count toward the surplus`,
+    );
     planned = p.changes.map((ch) => ({
       asg: ch.asg,
       desired: `${ch.fromDesired} -> ${ch.toDesired}`,
@@ -73,7 +91,8 @@ export async function addSurplus(state: RefreshState, deps: Deps): Promise<Refre
   return {
     ...next(state, COST.task, {
       added,
-      ...(planned.length ? { changes: planned } : { resumed: again }),
+      ...(planned.length || adopted.length ? { changes: planned } : { resumed: again }),
+      ...(adopted.length ? { surplusInPlace: adopted } : {}),
       waitSeconds: wait,
     }),
     waitSeconds: wait,

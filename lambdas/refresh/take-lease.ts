@@ -6,6 +6,7 @@ import {
   ReplenishRunningError,
   type RefreshJournal,
   resumeAt,
+  STOPPED_REFRESH_KEPT_MS,
 } from '../core';
 import { groupOf } from '../input';
 import { acquireGroupLease } from '../lease';
@@ -125,8 +126,32 @@ export async function takeLease(state: RefreshState, deps: Deps): Promise<Refres
       });
     return { ...next(state, COST.task, { lease: 'already ours (retried)' }), resume: resumeAt(own.phase) };
   }
+  const stopped = got.memory.stoppedRefresh;
+  if (stopped && deps.now() - stopped.at <= STOPPED_REFRESH_KEPT_MS && stopped.startedAt <= state.startedAt) {
+    // A stopped refresh whose surplus replenish gave back: go on from its start (journal first, then forget it).
+    const journal: RefreshJournal = {
+      ...freshJournal(state),
+      startedAt: stopped.startedAt,
+      replaced: stopped.replaced,
+      // Its surplus was given back: this one adds its own and goes on with the oldest nodes left.
+      resumedFrom: { execution: stopped.execution, phase: 'surge' },
+    };
+    await saveJournal(deps, state, journal);
+    await deps.lease.writeMemory(state.group, state.execution, { ...got.memory, stoppedRefresh: undefined });
+    return resumed(state, journal, {
+      lease: 'taken',
+      stoppedIn: stopped.phase,
+      note: `replenish had taken the stopped refresh's lease over at ${new Date(stopped.at).toISOString()} and given its surplus back`,
+    });
+  }
   await saveJournal(deps, state, freshJournal(state));
-  return { ...next(state, COST.task, { lease: 'taken' }), resume: 'surge' };
+  return {
+    ...next(state, COST.task, {
+      lease: 'taken',
+      ...(stopped ? { startsAnew: `stopped refresh ${executionName(stopped.execution)} is over a week old` } : {}),
+    }),
+    resume: 'surge',
+  };
 }
 
 /** The state of a refresh that goes on from a stopped one: its start, and where it resumes, said plainly. */

@@ -1,4 +1,4 @@
-import { LeaseHeldError, type RefreshJournal } from '../core';
+import { LeaseHeldError, type RefreshJournal, type StoppedRefresh } from '../core';
 import { acquireGroupLease, withRefreshSurplus } from '../lease';
 import { uncordonAll } from '../drain';
 import type { Deps } from '../runtime';
@@ -8,7 +8,7 @@ import { ReplenishJournal, ReplenishState } from './state';
  * Takes the lease. While a refresh (or another replenish) runs, the execution skips, successfully,
  * and says who holds the group: concurrent starts collapse into one. A dead holder's lease is
  * taken over: its cordons are undone, and a dead refresh's surplus becomes substitute capacity to
- * give back (its home layout goes to memory).
+ * give back (its home layout goes to memory), its start and progress kept for the next refresh.
  */
 export async function takeLease(state: ReplenishState, deps: Deps): Promise<ReplenishState> {
   let got;
@@ -25,15 +25,35 @@ export async function takeLease(state: ReplenishState, deps: Deps): Promise<Repl
   if (got.recoveredFrom) {
     const dead = got.recoveredJournal as (Partial<RefreshJournal> & Partial<ReplenishJournal>) | undefined;
     const uncordoned = await uncordonAll(deps.kube, dead?.cordoned ?? []);
-    if (got.recoveredKind === 'refresh' && dead?.surged && dead.original) {
+    let kept: StoppedRefresh | undefined;
+    if (got.recoveredKind === 'refresh' && dead?.startedAt !== undefined) {
+      // Stop is pause: the surplus goes back (as substitute capacity: drained, terminated with
+      // decrement), and the next refresh resumes from this one's start and progress.
       const memory = got.memory;
-      await deps.lease.writeMemory(
-        state.group,
-        state.execution,
-        withRefreshSurplus(memory, { original: dead.original, surgeTargets: dead.surgeTargets }),
-      );
+      kept = {
+        execution: got.recoveredFrom,
+        startedAt: dead.startedAt,
+        replaced: dead.replaced ?? 0,
+        phase: dead.phase ?? 'surge',
+        at: deps.now(),
+      };
+      const withSurplus =
+        dead.surged && dead.original
+          ? withRefreshSurplus(memory, { original: dead.original, surgeTargets: dead.surgeTargets })
+          : memory;
+      await deps.lease.writeMemory(state.group, state.execution, { ...withSurplus, stoppedRefresh: kept });
     }
-    recovered = { takenOverFrom: `${got.recoveredKind} ${got.recoveredFrom}`, uncordoned };
+    recovered = {
+      takenOverFrom: `${got.recoveredKind} ${got.recoveredFrom}`,
+      uncordoned,
+      ...(kept
+        ? {
+            refreshKept:
+              `the next refresh resumes from ${kept.execution}'s start (${new Date(kept.startedAt).toISOString()}, ` +
+              `${kept.replaced} replaced): nodes launched since are not replaced again`,
+          }
+        : {}),
+    };
   }
   await deps.lease.writeJournal(state.group, state.execution, journal, deps.now());
   return { ...state, skipped: false, did: { lease: 'taken', ...(recovered ?? {}) } };

@@ -1,7 +1,7 @@
 import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
 
-/** Three zones of two Spot workers, a surplus of one: a refresh takes about half an hour. */
-function scenario(runs: unknown[], extra: Record<string, unknown> = {}) {
+/** Three zones of three Spot workers, a surplus of one: a refresh takes about 40 minutes. */
+function scenario(runs: unknown[], extra: Record<string, unknown> = {}, faults: unknown[] = []) {
   return parseScenario({
     name: 'operator',
     cluster: { name: 'example.k8s.local', kind: 'kops' },
@@ -11,13 +11,14 @@ function scenario(runs: unknown[], extra: Record<string, unknown> = {}) {
         name: 'nodes',
         role: 'worker',
         zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
-        perZone: 2,
-        maxPerZone: 3,
-        desiredReady: 6,
+        perZone: 3,
+        maxPerZone: 4,
+        desiredReady: 9,
         surplus: 1,
       },
     ],
     workloads: [{ name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } }],
+    faults,
     runs,
     until: '4h',
     ...extra,
@@ -38,7 +39,7 @@ describe('overlapping starts do no harm', () => {
     );
     const [first, scheduled, byHand] = refreshes(report);
     expect(first.status).toBe('SUCCEEDED');
-    expect(did(first).replaced).toBe(6);
+    expect(did(first).replaced).toBe(9);
     expect(scheduled.status).toBe('SUCCEEDED');
     expect(did(scheduled).skipped).toBe(
       `refresh ${first.name} is still running group nodes: this scheduled start changed nothing`,
@@ -56,5 +57,92 @@ describe('overlapping starts do no harm', () => {
     expect(JSON.parse(refreshes(report)[0].cause!).errorMessage).toBe(
       '"trigger" may only be "schedule" (set by the refresh schedule); got "cron"',
     );
+  });
+});
+
+describe('stop is pause', () => {
+  it('a stopped refresh survives replenish: its surplus goes back drained, and the next refresh replaces only what it had not', async () => {
+    const { report } = await runScenario(
+      scenario(
+        [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+          { at: '3m', every: '5m', workflow: 'replenish', input: { group: 'nodes' } },
+          { at: '90m', workflow: 'refresh', input: { group: 'nodes' } },
+        ],
+        {},
+        [{ kind: 'stopExecution', at: '20m', workflow: 'refresh' }],
+      ),
+    );
+    const [stopped, resumed] = refreshes(report);
+    expect(stopped.status).toBe('ABORTED');
+    expect(resumed.status).toBe('SUCCEEDED');
+    const out = resumed.output as { startedAt: number; did: Record<string, unknown> };
+    // The start it kept is the stopped one's, and the two replaced the nine nodes once each.
+    expect(out.startedAt).toBe(Date.parse(report.startedAt) + stopped.startedAt * 1000);
+    expect(out.did.replaced).toBe(9);
+    const terminations = report.audit.filter(
+      (a) => a.operation === 'TerminateInstanceInAutoScalingGroup' && a.outcome === 'ok',
+    );
+    const byRefresh = terminations.filter((a) => a.execution?.startsWith('refresh-'));
+    // Without the kept start the second refresh replaces the first one's new nodes again (13 of 9 before).
+    expect(byRefresh).toHaveLength(9);
+    // Replenish gave the stopped refresh's surplus back by drain and terminate with decrement, never by lowering desired.
+    const byReplenish = terminations.filter((a) => a.execution?.startsWith('replenish-'));
+    expect(byReplenish.length).toBeGreaterThanOrEqual(1);
+    for (const t of byReplenish) expect(t.target).toMatch(/decrement=true$/);
+    const lowered = report.audit.filter(
+      (a) => a.execution?.startsWith('replenish-') && /SetDesiredCapacity|UpdateAutoScalingGroup/.test(a.operation),
+    );
+    expect(lowered.filter((a) => / desired=/.test(a.target) && !/desired=-/.test(a.target))).toEqual([]);
+    // Every node left was launched by one of the two; none is cordoned.
+    const g = report.groups[0];
+    expect(g.members.every((m) => m.launchedAt >= 0 && !m.unschedulable)).toBe(true);
+    expect(g.readyAtEnd).toBe(9);
+  });
+});
+
+describe('a refresh after a stopped one, while replenish gives its surplus back (campaign seed 31)', () => {
+  it('counts the surplus still in place toward its own: no batch larger than the surplus, no surplus added twice', async () => {
+    const { report } = await runScenario(
+      parseScenario({
+        name: 'seed-31',
+        cluster: { name: 'example.k8s.local', kind: 'kops' },
+        timing: { bootSeconds: 90, joinSeconds: 60 },
+        groups: [
+          {
+            name: 'nodes',
+            role: 'worker',
+            zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+            perZone: 2,
+            maxPerZone: 3,
+            desiredReady: 6,
+            surplus: 3,
+          },
+        ],
+        workloads: [{ name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } }],
+        faults: [{ kind: 'stopExecution', at: '1m', workflow: 'refresh' }],
+        runs: [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+          { at: '3m', every: '15m', workflow: 'replenish', input: { group: 'nodes' } },
+          { at: '4m', workflow: 'refresh', input: { group: 'nodes' } },
+        ],
+        until: '2h',
+      }),
+    );
+    const [, second] = refreshes(report);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(did(second).replaced).toBe(6);
+    const g = report.groups[0];
+    expect(g.maxLeaving).toBeLessThanOrEqual(3);
+    // Desired never above home + surplus (6 + 3) at any change.
+    const raised = report.audit.filter((a) => a.execution === second.name && / desired=\d+/.test(a.target));
+    const desired = new Map<string, number>([
+      ['nodes-ap-northeast-1a.example.k8s.local', 3],
+      ['nodes-ap-northeast-1c.example.k8s.local', 3],
+      ['nodes-ap-northeast-1d.example.k8s.local', 2],
+    ]);
+    for (const a of raised) desired.set(a.target.split(' ')[0].slice(4), Number(/ desired=(\d+)/.exec(a.target)![1]));
+    expect([...desired.values()].reduce((n, x) => n + x, 0)).toBeLessThanOrEqual(9);
+    for (const a of g.asgs) expect(a.desired).toBe(a.homeDesired);
   });
 });

@@ -181,4 +181,53 @@ describe("the previous release's state", () => {
     });
     expect(sim.meter.audit.filter((a) => a.api === 'kube' || a.operation === 'DetachInstances')).toEqual([]);
   });
+
+  it('a refresh the previous release was running when it was stopped: replenish takes its lease over, and the next refresh keeps its start', async () => {
+    // The previous release's lease item: a refresh mid-way (surplus in place, two nodes replaced), its execution gone.
+    const t0 = sim.now() - 600_000;
+    const [a0] = asgs;
+    sim.asgsOf('nodes')[0].desired = 3;
+    sim.region.reconcile(sim.asgsOf('nodes')[0]);
+    sim.advance(200);
+    sim.tables.table(TABLE)!.items.set('nodes', {
+      group: { S: 'nodes' },
+      holder: { S: 'arn:aws:states:ap-northeast-1:123456789012:execution:node-manager-refresh:refresh-042' },
+      kind: { S: 'refresh' },
+      acquiredAt: { N: String(t0) },
+      heartbeatAt: { N: String(t0) },
+      journal: {
+        S: JSON.stringify({
+          execution: 'arn:aws:states:ap-northeast-1:123456789012:execution:node-manager-refresh:refresh-042',
+          startedAt: t0,
+          original: { [a0]: { desired: 2, max: 3 }, [asgs[1]]: { desired: 2, max: 3 } },
+          surged: true,
+          surgeTargets: { [a0]: { desired: 3 } },
+          cordoned: [],
+          terminated: ['i-0gone1', 'i-0gone2'],
+          batch: [],
+          phase: 'replace',
+          replaced: 2,
+          since: t0,
+          deadline: t0 + 900_000,
+        }),
+      },
+      memory: { S: JSON.stringify({ learned: { readySeconds: [151] }, added: {} }) },
+    });
+    const replenish = runner.start('replenish', { group: 'nodes' });
+    await runner.scheduler.runUntil(sim.now() + 1800_000);
+    expect(replenish.status).toBe('SUCCEEDED');
+    const store = new LeaseStore(new DynamoDBClient({}), TABLE);
+    const memory = (await store.get('nodes'))?.memory as { stoppedRefresh?: { startedAt: number; replaced: number } };
+    expect(memory.stoppedRefresh).toMatchObject({ startedAt: t0, replaced: 2 });
+    // Its surplus went back: the ASG is home.
+    expect(sim.asgsOf('nodes')[0].desired).toBe(2);
+    const refresh = runner.start('refresh', { group: 'nodes' });
+    await runner.scheduler.runUntil(sim.now() + 3 * 3600_000);
+    expect(refresh.status).toBe('SUCCEEDED');
+    const out = refresh.output as { startedAt: number; did: { replaced: number } };
+    expect(out.startedAt).toBe(t0);
+    // The two it had replaced count, and only nodes older than its start were replaced now.
+    expect(out.did.replaced).toBe(2 + 4);
+    expect((await store.get('nodes'))?.memory).not.toHaveProperty('stoppedRefresh');
+  });
 });
