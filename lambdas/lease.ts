@@ -1,4 +1,13 @@
-import { LeaseHeldError, LeaseLostError, type GroupMemory, type LedgerEntry, type RefreshJournal } from './core';
+import {
+  activePause,
+  InvalidInputError,
+  LeaseHeldError,
+  LeaseLostError,
+  type GroupMemory,
+  type LedgerEntry,
+  type Pause,
+  type RefreshJournal,
+} from './core';
 import type { LeaseKind, LeaseRecord, LeaseStore } from './aws/lease-store';
 import type { StepFunctionsPort } from './aws/stepfunctions';
 
@@ -99,4 +108,38 @@ export async function acquireGroupLease(
       memory: memoryOf(before),
     };
   }
+}
+
+/** The group's pause in force at `now`, from the lease item as read. */
+export function pauseOf(rec: LeaseRecord | undefined, now: number): Pause | undefined {
+  return activePause(rec?.pause as Pause | undefined, now);
+}
+
+/**
+ * Pauses a group (what the CLI and a scenario's `pause` fault call): a reason, and an end in the
+ * future when given. Voluntary disruption waits from the holder's next pass.
+ */
+export async function pauseGroup(
+  store: LeaseStore,
+  group: string,
+  p: { readonly reason: string; readonly until?: number; readonly by?: string },
+  now: number,
+): Promise<Pause> {
+  if (!p.reason.trim() || p.reason.length > 256)
+    throw new InvalidInputError('a pause needs a reason of 1 to 256 characters (what the outputs will show)');
+  if (p.until !== undefined && p.until <= now)
+    throw new InvalidInputError(`a pause's end must be in the future; got ${new Date(p.until).toISOString()}`);
+  const pause: Pause = {
+    reason: p.reason.trim(),
+    from: now,
+    ...(p.until ? { until: p.until } : {}),
+    ...(p.by ? { by: p.by } : {}),
+  };
+  await store.setPause(group, pause);
+  return pause;
+}
+
+/** Resumes a group: its pause is removed, and the holder goes on at its next pass. */
+export async function resumeGroup(store: LeaseStore, group: string): Promise<void> {
+  await store.setPause(group, undefined);
 }

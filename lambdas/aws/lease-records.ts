@@ -27,6 +27,8 @@ export interface LeaseRecord {
    * release's own write: a retry of the release step that finds the lease gone still reports it.
    */
   readonly released?: { readonly holder: string } & Readonly<Record<string, unknown>>;
+  /** An operator's pause of the group (core/pause.ts), as JSON; set and removed whoever holds the lease. */
+  readonly pause?: unknown;
 }
 
 /** An earlier release's ledger entries: attributes of the lease item named `i_<instance id>`. */
@@ -66,6 +68,7 @@ export function fromItem(item: Item | undefined): LeaseRecord | undefined {
     journal: json(item.journal),
     memory: json(item.memory),
     ...(item.released?.S !== undefined ? { released: json(item.released) as LeaseRecord['released'] } : {}),
+    ...(item.pause?.S !== undefined ? { pause: json(item.pause) } : {}),
     legacyLedger: Object.fromEntries(
       Object.entries(item)
         .filter(([k, v]) => k.startsWith(LEGACY_LEDGER_PREFIX) && v.S !== undefined)

@@ -17,3 +17,4 @@ export * from './resources';
 export * from './gate';
 export * from './quarantine';
 export * from './home';
+export * from './pause';

@@ -1,3 +1,4 @@
+import type { PausedThrough } from './pause';
 import { asgHealth } from './health';
 import { placeIncrease, slotOf, type SlotChange } from './capacity';
 import { isLeavingAsgState, type Classification } from './classify';
@@ -46,6 +47,10 @@ export interface RefreshJournal {
   readonly passedOver?: readonly NotReplaced[];
   /** Pods its drains evicted that will not come back as they were (no controller, or emptyDir data), with why. */
   readonly podsLost?: readonly string[];
+  /** An operator's pause the refresh is waiting through now (set at the first pass that saw it). */
+  readonly pausedSince?: { readonly reason: string; readonly from: number };
+  /** The pauses it waited through, for its final output. */
+  readonly paused?: readonly PausedThrough[];
   /** Nodes put in Standby (onTimeout: quarantine) with the pods left on them: replenish reaps them. */
   readonly quarantined?: readonly NotReplaced[];
   /** Members a pod holds, which the give-back does not take (it takes another, or keeps the surplus). */

@@ -15,6 +15,22 @@ export async function releaseLease(state: RefreshState, deps: Deps): Promise<Ref
         ...(journal.passedOver?.length ? { notReplaced: journal.passedOver } : {}),
         ...(journal.podsLost?.length ? { podsLost: journal.podsLost } : {}),
         ...(journal.quarantined?.length ? { quarantined: journal.quarantined } : {}),
+        ...(journal.paused?.length || journal.pausedSince
+          ? {
+              paused: [
+                ...(journal.paused ?? []),
+                ...(journal.pausedSince
+                  ? [
+                      {
+                        reason: journal.pausedSince.reason,
+                        from: new Date(journal.pausedSince.from).toISOString(),
+                        to: 'the end',
+                      },
+                    ]
+                  : []),
+              ],
+            }
+          : {}),
         ...(journal.othersKept?.length ? { othersKept: journal.othersKept } : {}),
       }
     : rec?.released?.holder === state.execution

@@ -10,6 +10,7 @@ import {
   readyWaitSeconds,
   type BatchMember,
   type Learned,
+  type Pause,
   type RefreshJournal,
 } from '../core';
 import { groupOf, selectorOf } from '../input';
@@ -18,6 +19,7 @@ import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
 import { healthGate, passedGate } from './gate';
 import { noteDrainPass, onDrainTimeout } from './pass-over';
+import { notePause } from './pause';
 import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './state';
 import type { AsgState } from '../core';
 
@@ -44,7 +46,7 @@ function giveBackNext(state: RefreshState, did: Record<string, unknown>): Refres
 }
 
 export async function replaceOldest(state: RefreshState, deps: Deps): Promise<RefreshState> {
-  const { journal } = await leaseOf(deps, state);
+  const { journal, pause } = await leaseOf(deps, state);
   // What the last evicting pass carried counts only while its batch is draining.
   if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined))
     state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
@@ -52,11 +54,16 @@ export async function replaceOldest(state: RefreshState, deps: Deps): Promise<Re
   if (start === 'giveBack') return giveBackNext(state, { note: 'every old node is replaced' });
   if (start === 'terminate') return terminateBatch(state, deps, journal, undefined);
   if (start === 'drainAgain') return drainLater(state, deps, journal);
-  return lookThenAct(state, deps, journal);
+  return lookThenAct(state, deps, journal, pause);
 }
 
 /** Looks at the group and performs what core/advance.ts decides: wait, go on to the give-back, fail, or pick and evict. */
-async function lookThenAct(state: RefreshState, deps: Deps, journal: RefreshJournal): Promise<RefreshState> {
+async function lookThenAct(
+  state: RefreshState,
+  deps: Deps,
+  journal: RefreshJournal,
+  pause: Pause | undefined,
+): Promise<RefreshState> {
   const { settings, snapshot, c, now } = await look(deps, state);
   // A step that stopped between journaling a termination and AWS's answer: terminate what still runs.
   const again = (journal.terminating ?? []).filter((b) =>
@@ -72,7 +79,12 @@ async function lookThenAct(state: RefreshState, deps: Deps, journal: RefreshJour
       false,
       new Set(again.filter((b) => b.quarantine).map((b) => b.instanceId)),
     );
-  const cmd = planAdvance(journal, { snapshot, c }, settings, now);
+  let cmd = planAdvance(journal, { snapshot, c }, settings, now);
+  if (cmd.kind === 'fail') throw cmd.error;
+  // An operator's pause: no new batch and no give-back while it holds (the step in hand is done).
+  const paused = await notePause(deps, state, journal, pause, cmd.kind === 'pick' || cmd.kind === 'giveBack', now);
+  if (paused.wait) return waitThen(state, paused.wait.seconds, paused.wait.did, deps.now());
+  if (paused.closed) cmd = planAdvance((journal = paused.journal), { snapshot, c }, settings, now);
   if (cmd.kind === 'fail') throw cmd.error;
   if (cmd.kind !== 'pick') {
     if (cmd.journal) await saveJournal(deps, state, cmd.journal);

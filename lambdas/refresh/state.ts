@@ -1,5 +1,5 @@
-import { mustHold } from '../lease';
-import { type GroupMemory, type RefreshJournal, type ResumeAt } from '../core';
+import { mustHold, pauseOf } from '../lease';
+import { type GroupMemory, type Pause, type RefreshJournal, type ResumeAt } from '../core';
 import type { Deps } from '../runtime';
 import { lookAtGroup, type GroupView } from '../snapshot';
 
@@ -76,14 +76,16 @@ export async function look(deps: Deps, state: RefreshState): Promise<GroupView> 
 export async function leaseOf(
   deps: Deps,
   state: RefreshState,
-): Promise<{ journal: RefreshJournal; memory: GroupMemory }> {
+): Promise<{ journal: RefreshJournal; memory: GroupMemory; pause?: Pause }> {
   const rec = await deps.lease.get(state.group);
-  return mustHold<RefreshJournal>(
+  const held = mustHold<RefreshJournal>(
     rec,
     state.group,
     state.execution,
     `this execution no longer holds the lease of group ${state.group} (holder: ${rec?.holder ?? 'none'})`,
   );
+  const pause = pauseOf(rec, deps.now());
+  return pause ? { ...held, pause } : held;
 }
 
 export async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {

@@ -1,5 +1,5 @@
-import { memoryOf } from '../lease';
-import { planReplenish } from '../core';
+import { memoryOf, pauseOf } from '../lease';
+import { describePause, planReplenish } from '../core';
 import { parseStart, type StartEvent } from '../input';
 import type { Deps } from '../runtime';
 import { lookAtGroup } from '../snapshot';
@@ -23,6 +23,28 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   if (dryRun) return state;
   const rec = await deps.lease.get(group.name);
   const memory = memoryOf(rec);
+  const pause = pauseOf(rec, deps.now());
+  if (pause) {
+    // Paused: observe and say so; nothing is raised, given back, reaped or repaired.
+    const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
+    const p = planReplenish(snapshot.asgs, c, settings, memory, now);
+    const would = [
+      ...p.raise.map((r) => `raise ${r.asg} ${r.from} -> ${r.to}`),
+      ...(p.giveBack ? [`give back ${p.giveBack.node}`] : []),
+      ...(p.repair.repair ? [`repair ${p.repair.repair.node}`] : []),
+      ...(p.reap.length ? [`reap ${p.reap.length} instance(s) that never joined`] : []),
+    ];
+    return {
+      ...state,
+      idle: true,
+      did: {
+        ...state.did,
+        paused: describePause(pause),
+        observed: `${p.ready} Ready of ${p.desiredReady}, ${p.launching} launching`,
+        ...(would.length ? { heldBack: would } : {}),
+      },
+    };
+  }
   if (rec?.holder || Object.keys(memory.reaping ?? {}).length || Object.keys(memory.quarantined ?? {}).length)
     return { ...state, idle: false };
   const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);

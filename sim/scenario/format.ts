@@ -142,6 +142,17 @@ const Fault = z.discriminatedUnion('kind', [
     .object({ kind: z.literal('stepCrash'), ...at, state: z.string(), times: z.number().int().min(1).default(1) })
     .strict(),
   z.object({ kind: z.literal('pdbBlock'), ...at, workload: z.string(), for: duration }).strict(),
+  /** An operator pauses the group (as the CLI does, through the same code), until resumed or for `for`. */
+  z
+    .object({
+      kind: z.literal('pause'),
+      ...at,
+      group: z.string(),
+      reason: z.string().default('paused'),
+      for: duration.optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('resume'), ...at, group: z.string() }).strict(),
   /** The workload rolls out: its pods are replaced and spread over every schedulable node, new ones included. */
   z.object({ kind: z.literal('rollout'), ...at, workload: z.string() }).strict(),
   z
@@ -330,6 +341,8 @@ export const ScenarioSchema = z
           f.kind === 'spotInterruption' ||
           f.kind === 'rebalanceRecommendation' ||
           f.kind === 'scaleAsg' ||
+          f.kind === 'pause' ||
+          f.kind === 'resume' ||
           f.kind === 'instanceStop') &&
         !groups.has(f.group)
       )

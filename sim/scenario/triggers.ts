@@ -6,6 +6,7 @@ import {
   foreignInterruption,
 } from '../actions';
 import { matchesPattern, noticeRules } from '../../lambdas/core';
+import { pauseGroup, resumeGroup } from '../../lambdas/lease';
 import { SIM_ACCOUNT, type Simulator } from '../simulator';
 import type { WorkflowRunner } from '../workflows/runner';
 import type { Scenario } from './format';
@@ -118,6 +119,17 @@ export function armFaults(
           break;
         case 'foreignInterruption':
           foreignInterruption(sim);
+          break;
+        case 'pause':
+          void pauseGroup(
+            runner.deps.lease,
+            f.group,
+            { reason: f.reason, ...(f.for !== undefined ? { until: from + f.for * 1000 } : {}), by: 'scenario' },
+            sim.now(),
+          );
+          break;
+        case 'resume':
+          void resumeGroup(runner.deps.lease, f.group);
           break;
         case 'scaleAsg': {
           const asg = sim.asgsOf(f.group).find((a) => a.zones.includes(f.zone));

@@ -146,3 +146,52 @@ describe('a refresh after a stopped one, while replenish gives its surplus back 
     for (const a of g.asgs) expect(a.desired).toBe(a.homeDesired);
   });
 });
+
+describe('pause and resume', () => {
+  it('a pause mid-refresh: the batch in hand finishes, then nothing is evicted or terminated until resumed', async () => {
+    const { report } = await runScenario(
+      scenario(
+        [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+          { at: '12m', every: '5m', workflow: 'replenish', input: { group: 'nodes' } },
+        ],
+        {},
+        [
+          { kind: 'pause', at: '10m', group: 'nodes', reason: 'incident INC-42' },
+          { kind: 'resume', at: '70m', group: 'nodes' },
+        ],
+      ),
+    );
+    const [refresh] = refreshes(report);
+    expect(refresh.status).toBe('SUCCEEDED');
+    const out = did(refresh);
+    expect(out.replaced).toBe(9);
+    expect(out.paused).toEqual([{ reason: 'incident INC-42', from: expect.any(String), to: expect.any(String) }]);
+    const [p] = out.paused as Array<{ from: string; to: string }>;
+    const start = Date.parse(report.startedAt);
+    expect((Date.parse(p.from) - start) / 1000).toBe(600);
+    const resumedAt = (Date.parse(p.to) - start) / 1000;
+    expect(resumedAt).toBeGreaterThanOrEqual(4200);
+    expect(resumedAt).toBeLessThanOrEqual(4200 + 300);
+    // Disruption while paused: at most the batch in hand (its evictions and terminations within a few minutes of the pause).
+    const disruptive = report.audit.filter(
+      (a) =>
+        a.outcome === 'ok' &&
+        (a.operation === 'create pods/eviction' ||
+          a.operation === 'TerminateInstanceInAutoScalingGroup' ||
+          (a.operation === 'patch nodes' && a.change?.startsWith('cordon'))),
+    );
+    const during = disruptive.filter((a) => a.at > 600 + 240 && a.at < 4200);
+    expect(during).toEqual([]);
+    expect(disruptive.some((a) => a.at >= 4200)).toBe(true);
+    // Replenish observed and said so.
+    const passes = report.executions.filter((e) => e.workflow === 'replenish' && e.startedAt < 4200);
+    expect(passes.length).toBeGreaterThan(0);
+    for (const e of passes)
+      expect((e.output as { did: Record<string, unknown> }).did.paused).toMatchObject({
+        reason: 'incident INC-42',
+        until: 'resumed',
+        by: 'scenario',
+      });
+  });
+});
