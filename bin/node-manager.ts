@@ -79,12 +79,28 @@ export function buildApp(
   return { app, stack, nodeManager };
 }
 
+/** A JSON syntax error with its line and column (JSON.parse gives a character position). */
+export function jsonErrorAt(text: string, e: Error): string {
+  const m = /at position (\d+)/.exec(e.message);
+  if (!m) return e.message;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${e.message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '')} at line ${line}, column ${column}`;
+}
+
 export function loadConfig(file: string): DeploymentConfig {
   let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new Error(`cannot read the node-manager configuration ${file}: ${(e as Error).message}`);
+  }
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`the node-manager configuration ${file} is not valid JSON: ${jsonErrorAt(text, e as Error)}`);
   }
   return parseDeploymentConfig(raw, `configuration ${file}`);
 }

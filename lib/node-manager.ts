@@ -148,6 +148,10 @@ export class NodeManager extends Construct {
       topic: props.alarmTopic,
     });
     for (const [, w] of workflows) w.addOutputs(context);
+    context.output('LeaseTableName', {
+      description: "The lease table: one item per group (its lease, journal, memory, and an operator's pause)",
+      value: this.leaseTable.tableName,
+    });
     context.output('FunctionRoleArn', {
       description:
         'The role the functions run as (EKS: mapped to the Kubernetes group node-manager of deploy/rbac.yaml)',

@@ -36,10 +36,15 @@ export const groupFields = {
     .union(
       [
         z.number().int().min(0).max(10_000, 'at most 10000'),
-        z.string().regex(/^(100|[1-9]?\d)%$/, 'a count such as 2, or a percentage of desiredReady such as "10%"'),
+        z
+          .string()
+          .regex(
+            /^(100|[1-9]?\d)%$/,
+            'a count such as 2, or a percentage of desiredReady from 0% to 100% such as "10%"',
+          ),
       ],
       {
-        error: 'a count such as 2, or a percentage of desiredReady such as "10%"',
+        error: 'a count such as 2, or a percentage of desiredReady from 0% to 100% such as "10%"',
       },
     )
     .default(1),
@@ -123,6 +128,16 @@ export function checkGroup(
       path: ['launchHook'],
       message: 'the hook is created on each named ASG: name them with asgNames (not asgTags)',
     });
+  if (g.role === 'worker' && surplusCount(g) > g.desiredReady) {
+    // The surplus is also the batch: more than the group would replace more nodes at once than it has.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['surplus'],
+      message:
+        `at most desiredReady (${g.desiredReady}): a surplus of ${surplusCount(g)} is also the batch size, ` +
+        'more nodes at once than the group has',
+    });
+  }
   if (g.role === 'control-plane' && surplusCount(g) !== 0) {
     ctx.addIssue({
       code: 'custom',
@@ -143,10 +158,31 @@ export function uniqueGroupNames(c: { groups: ReadonlyArray<{ name: string }> },
   });
 }
 
-export const ClusterAccessSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('eks'), clusterName: z.string().min(1) }).strict(),
-  z.object({ kind: z.literal('kubeconfig'), secretId: z.string().min(1) }).strict(),
-]);
+const ACCESS_KINDS = '{"kind": "eks", "clusterName": …} or {"kind": "kubeconfig", "secretId": …}';
+export const ClusterAccessSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z
+      .object({
+        kind: z.literal('eks'),
+        clusterName: z
+          .string({ error: 'required for kind "eks": the EKS cluster\'s name' })
+          .min(1, 'required for kind "eks": the EKS cluster\'s name'),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('kubeconfig'),
+        secretId: z
+          .string({
+            error: 'required for kind "kubeconfig": the Secrets Manager secret (name or ARN) holding the kubeconfig',
+          })
+          .min(1, 'required for kind "kubeconfig": the Secrets Manager secret (name or ARN) holding the kubeconfig'),
+      })
+      .strict(),
+  ],
+  { error: `one of ${ACCESS_KINDS}` },
+);
 
 export const ConfigSchema = z
   .object({

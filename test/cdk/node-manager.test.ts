@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { tmpdir } from 'node:os';
 import { buildApp, loadConfig } from '../../bin/node-manager';
 import { groupSettings, InvalidConfigError } from '../../lib/config/schema';
 import { handlerConfig, parseDeploymentConfig } from '../../lib/config/deployment';
@@ -425,6 +426,15 @@ describe('the interruption drain in the stack', () => {
 });
 
 describe('invalid configuration fails synth, naming the field and what is allowed', () => {
+  it('a JSON syntax error names the line and column, not a character position', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nm-config-'));
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{\n  "account": "123456789012"\n  "cluster": {}\n}\n');
+    expect(() => loadConfig(file)).toThrow(
+      `the node-manager configuration ${file} is not valid JSON: Expected ',' or '}' after property value at line 3, column 3`,
+    );
+  });
+
   const good = JSON.parse(readFileSync(join(ROOT, 'examples', 'config', 'kops.json'), 'utf8'));
   const nodes = good.groups[1];
   const master = good.groups[0];
@@ -467,11 +477,23 @@ describe('invalid configuration fails synth, naming the field and what is allowe
     [{ ...good, groups: [master, { ...nodes, desiredReady: 1e9 }] }, 'groups[nodes].desiredReady: at most 10000'],
     [
       { ...good, groups: [master, { ...nodes, surplus: 'ten' }] },
-      'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady such as "10%"',
+      'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady from 0% to 100% such as "10%"',
     ],
     [
       { ...good, groups: [master, { ...nodes, surplus: '150%' }] },
-      'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady such as "10%"',
+      'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady from 0% to 100% such as "10%"',
+    ],
+    [
+      { ...good, groups: [master, { ...nodes, desiredReady: 2, surplus: 3 }] },
+      'groups[nodes].surplus: at most desiredReady (2): a surplus of 3 is also the batch size',
+    ],
+    [
+      { ...good, cluster: { ...good.cluster, access: { kind: 'kubeconfig' } } },
+      'cluster.access.secretId: required for kind "kubeconfig": the Secrets Manager secret (name or ARN) holding the kubeconfig',
+    ],
+    [
+      { ...good, cluster: { ...good.cluster, access: { kind: 'eks' } } },
+      'cluster.access.clusterName: required for kind "eks"',
     ],
     [
       { ...good, groups: [{ ...master, surplus: '10%' }, nodes] },
@@ -494,7 +516,10 @@ describe('invalid configuration fails synth, naming the field and what is allowe
       'cluster.resourceTag.key: "aws:" tags are AWS\'s own',
     ],
     [{ ...good, groups: [nodes, nodes] }, 'groups[nodes].name: group name nodes is used twice'],
-    [{ ...good, cluster: { ...good.cluster, access: { kind: 'ssh' } } }, 'cluster.access.kind'],
+    [
+      { ...good, cluster: { ...good.cluster, access: { kind: 'ssh' } } },
+      'cluster.access.kind: one of {"kind": "eks", "clusterName": …} or {"kind": "kubeconfig", "secretId": …}',
+    ],
   ])('case %#', (raw, message) => {
     expect(() => parseDeploymentConfig(raw)).toThrow(InvalidConfigError);
     expect(() => parseDeploymentConfig(raw)).toThrow(message);
