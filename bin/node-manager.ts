@@ -67,6 +67,7 @@ export function buildApp(
       settleTime: Duration.seconds(g.settleSeconds),
       notReadyTimeout: Duration.seconds(g.notReadyTimeoutSeconds),
       repairMaxUnhealthy: g.repairMaxUnhealthy,
+      ...(g.alarms ? { alarms: g.alarms } : {}),
     })),
   });
   if (vpc) {

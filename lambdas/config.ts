@@ -37,6 +37,8 @@ export interface GroupConfig {
   readonly notReadyTimeoutSeconds: number;
   /** A count, or a percentage of desiredReady ("20%"). */
   readonly repairMaxUnhealthy: number | string;
+  /** CloudWatch alarm names: while any is in ALARM, voluntary disruption of the group pauses (the circuit breaker). */
+  readonly alarms?: string[];
 }
 
 export interface Config {

@@ -9,6 +9,7 @@ import {
   type RefreshJournal,
 } from './core';
 import type { LeaseKind, LeaseRecord, LeaseStore } from './aws/lease-store';
+import type { PauseStore } from './aws/pause-store';
 import type { StepFunctionsPort } from './aws/stepfunctions';
 
 /**
@@ -110,9 +111,20 @@ export async function acquireGroupLease(
   }
 }
 
-/** The group's pause in force at `now`, from the lease item as read. */
+/**
+ * The group's pause in force at `now`, from the lease item as read: an operator's, else the circuit
+ * breaker's while any watched alarm is in ALARM.
+ */
 export function pauseOf(rec: LeaseRecord | undefined, now: number): Pause | undefined {
-  return activePause(rec?.pause as Pause | undefined, now);
+  const operator = activePause(rec?.pause as Pause | undefined, now);
+  if (operator) return operator;
+  const firing = Object.entries(rec?.alarms ?? {}).filter(([, a]) => a.state === 'ALARM');
+  if (firing.length === 0) return undefined;
+  return {
+    reason: `circuit breaker: ${firing.map(([n]) => n).join(', ')} in ALARM`,
+    from: Math.min(...firing.map(([, a]) => a.at)),
+    by: 'circuit breaker',
+  };
 }
 
 /**
@@ -120,7 +132,7 @@ export function pauseOf(rec: LeaseRecord | undefined, now: number): Pause | unde
  * future when given. Voluntary disruption waits from the holder's next pass.
  */
 export async function pauseGroup(
-  store: LeaseStore,
+  store: Pick<PauseStore, 'setPause'>,
   group: string,
   p: { readonly reason: string; readonly until?: number; readonly by?: string },
   now: number,
@@ -140,6 +152,6 @@ export async function pauseGroup(
 }
 
 /** Resumes a group: its pause is removed, and the holder goes on at its next pass. */
-export async function resumeGroup(store: LeaseStore, group: string): Promise<void> {
+export async function resumeGroup(store: Pick<PauseStore, 'setPause'>, group: string): Promise<void> {
   await store.setPause(group, undefined);
 }

@@ -5,6 +5,7 @@ import { AutoScalingPort } from './aws/autoscaling';
 import { Ec2Port } from './aws/ec2';
 import { EksPort, EksTokenSource, SecretsPort } from './aws/eks';
 import { LeaseStore } from './aws/lease-store';
+import { PauseStore } from './aws/pause-store';
 import { StepFunctionsPort } from './aws/stepfunctions';
 import { eksApiProvider, kubeconfigApiProvider } from './kube/client';
 import { KubePort } from './kube/port';
@@ -17,6 +18,8 @@ export interface Deps {
   readonly ec2: Ec2Port;
   readonly sfn: StepFunctionsPort;
   readonly lease: LeaseStore;
+  /** The pause and the circuit breaker's alarm states on the lease items (written whoever holds the lease). */
+  readonly pauses: PauseStore;
   /** The API server port, built on first use (EKS DescribeCluster or the kubeconfig secret). */
   kube(): Promise<KubePort>;
   now(): number;
@@ -35,7 +38,9 @@ export function makeDeps(
   // Loaded on first use, not at cold start (see aws/lazy.ts); Auto Scaling and DynamoDB serve every step.
   const ec2 = new Ec2Port(() => new (sdk.ec2().EC2Client)({ region }));
   const sfn = new StepFunctionsPort(() => new (sdk.sfn().SFNClient)({ region }));
-  const lease = new LeaseStore(new DynamoDBClient({ region }), config.leaseTable);
+  const dynamodb = new DynamoDBClient({ region });
+  const lease = new LeaseStore(dynamodb, config.leaseTable);
+  const pauses = new PauseStore(dynamodb, config.leaseTable);
   let kube: Promise<KubePort> | undefined;
   const buildKube = async (): Promise<KubePort> => {
     const access = config.cluster.access;
@@ -55,6 +60,7 @@ export function makeDeps(
     ec2,
     sfn,
     lease,
+    pauses,
     kube: () => {
       // A failed build (throttled, secret missing) is not cached: the next call tries again.
       kube ??= buildKube().catch((e: unknown) => {

@@ -22,8 +22,12 @@ export function filesOf(w: Workflow): WorkflowFiles {
 /** The function in front of the interruption workflow: EventBridge rules target it, it starts executions. */
 export const GATE_ENTRY = 'lambdas/interruption/gate.ts';
 
-/** Every function the stack deploys and its entry: the workflows' and the gate. */
+/** The circuit breaker's function: the alarms' state changes reach it, it records them on the lease items. */
+export const BREAKER_ENTRY = 'lambdas/operator/breaker.ts';
+
+/** Every function the stack deploys and its entry: the workflows', the gate and the breaker. */
 export const FUNCTION_ENTRIES: ReadonlyArray<readonly [name: string, entry: string]> = [
   ...WORKFLOWS.map((w) => [w, filesOf(w).entry] as const),
   ['gate', GATE_ENTRY],
+  ['breaker', BREAKER_ENTRY],
 ];

@@ -15,6 +15,7 @@ import { handlerConfig } from './config/deployment';
 import { acknowledgeFindings } from './findings';
 import { checkProps, type NodeManagerProps } from './props';
 import type { WorkflowContext } from './workflows/context';
+import { CircuitBreaker } from './workflows/breaker';
 import { InterruptionWorkflow } from './workflows/interruption';
 import { RefreshWorkflow } from './workflows/refresh';
 import { ReplenishWorkflow } from './workflows/replenish';
@@ -131,6 +132,7 @@ export class NodeManager extends Construct {
     const replenish = new ReplenishWorkflow(context);
     const interruption = (props.interruptionDrain ?? true) ? new InterruptionWorkflow(context) : undefined;
     replenish.addTriggers(context);
+    CircuitBreaker.of(context);
     this.refreshStateMachine = refresh.stateMachine;
     this.replenishStateMachine = replenish.stateMachine;
     this.interruptionStateMachine = interruption?.stateMachine;

@@ -93,6 +93,12 @@ export interface NodeGroupProps {
    * @default '20%'
    */
   readonly repairMaxUnhealthy?: number | string;
+  /**
+   * CloudWatch alarm names (this account and region): while any is in ALARM, the group's voluntary
+   * disruption pauses by itself (the circuit breaker), as Instance Refresh's alarm specification does.
+   * @default no alarms
+   */
+  readonly alarms?: readonly string[];
 }
 
 export interface NodeManagerProps {
@@ -173,6 +179,7 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
       launchHook: g.launchHook ?? false,
       drain: { ...DEFAULT_DRAIN_POLICY, ...(g.drain ?? {}) },
       settleSeconds: (g.settleTime ?? Duration.seconds(60)).toSeconds(),
+      ...(g.alarms ? { alarms: [...g.alarms] } : {}),
       notReadyTimeoutSeconds: (g.notReadyTimeout ?? Duration.minutes(15)).toSeconds(),
       repairMaxUnhealthy: g.repairMaxUnhealthy ?? '20%',
     };

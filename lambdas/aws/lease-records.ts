@@ -29,7 +29,13 @@ export interface LeaseRecord {
   readonly released?: { readonly holder: string } & Readonly<Record<string, unknown>>;
   /** An operator's pause of the group (core/pause.ts), as JSON; set and removed whoever holds the lease. */
   readonly pause?: unknown;
+  /** The watched CloudWatch alarms' last states (the circuit breaker), by alarm name. */
+  readonly alarms?: Readonly<Record<string, { readonly state: string; readonly at: number }>>;
 }
+
+/** The circuit breaker's attributes on the lease item: `alarm:<name>` (its state) and `alarmAt:<name>` (when). */
+export const ALARM_STATE_PREFIX = 'alarm:';
+export const ALARM_AT_PREFIX = 'alarmAt:';
 
 /** An earlier release's ledger entries: attributes of the lease item named `i_<instance id>`. */
 export const LEGACY_LEDGER_PREFIX = 'i_';
@@ -69,10 +75,21 @@ export function fromItem(item: Item | undefined): LeaseRecord | undefined {
     memory: json(item.memory),
     ...(item.released?.S !== undefined ? { released: json(item.released) as LeaseRecord['released'] } : {}),
     ...(item.pause?.S !== undefined ? { pause: json(item.pause) } : {}),
+    ...alarmsOf(item),
     legacyLedger: Object.fromEntries(
       Object.entries(item)
         .filter(([k, v]) => k.startsWith(LEGACY_LEDGER_PREFIX) && v.S !== undefined)
         .map(([k, v]) => [k.slice(LEGACY_LEDGER_PREFIX.length), v.S!]),
     ),
   };
+}
+
+function alarmsOf(item: Item): Pick<LeaseRecord, 'alarms'> {
+  const alarms: Record<string, { state: string; at: number }> = {};
+  for (const [k, v] of Object.entries(item))
+    if (k.startsWith(ALARM_STATE_PREFIX) && v.S !== undefined) {
+      const name = k.slice(ALARM_STATE_PREFIX.length);
+      alarms[name] = { state: v.S, at: Number(item[`${ALARM_AT_PREFIX}${name}`]?.N ?? 0) };
+    }
+  return Object.keys(alarms).length ? { alarms } : {};
 }

@@ -217,24 +217,6 @@ export class LeaseStore {
   }
 
   /**
-   * Sets (or, with undefined, removes) the group's pause, whoever holds the lease: the holder reads
-   * it at its next pass. Unconditional: the last operator's word stands.
-   */
-  async setPause(group: string, pause: unknown): Promise<void> {
-    await call('UpdateItem', () =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { group: { S: group } },
-          UpdateExpression: pause === undefined ? 'REMOVE #pause' : 'SET #pause = :pause',
-          ExpressionAttributeNames: { '#pause': 'pause' },
-          ...(pause === undefined ? {} : { ExpressionAttributeValues: { ':pause': { S: JSON.stringify(pause) } } }),
-        }),
-      ),
-    );
-  }
-
-  /**
    * Gives the lease up and drops the journal (the holder restored what it says). Releasing a
    * lease we no longer hold is a no-op that returns false, so a retried release does no harm.
    */

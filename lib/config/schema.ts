@@ -100,6 +100,14 @@ export const groupFields = {
       z.string().regex(/^(100|[1-9]?\d)%$/, 'a count such as 2, or a percentage of desiredReady such as "20%"'),
     ])
     .default('20%'),
+  /**
+   * CloudWatch alarm names (this account and region): while any is in ALARM, the group's voluntary
+   * disruption pauses by itself, as Instance Refresh's alarm specification does.
+   */
+  alarms: z
+    .array(z.string().min(1).max(255), { error: 'a list of CloudWatch alarm names such as ["api-5xx"]' })
+    .max(10, 'at most 10 alarms per group')
+    .optional(),
 };
 
 export function checkGroup(

@@ -135,7 +135,8 @@ const workerGroup = (name: string): fc.Arbitrary<GroupDraft> =>
         perZone,
         maxPerZone: perZone + headroom,
         desiredReady: perZone * zones,
-        surplus,
+        // The deployment file refuses a surplus above desiredReady (it is also the batch).
+        surplus: Math.min(surplus, perZone * zones),
         instanceAgeDays: 10,
         ...(hook ? { terminateHook: hook } : {}),
         ...(launchHook ? { launchHook } : {}),

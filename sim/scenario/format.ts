@@ -57,6 +57,7 @@ const GroupSpec = z
     settleSeconds: groupFields.settleSeconds,
     notReadyTimeoutSeconds: groupFields.notReadyTimeoutSeconds,
     repairMaxUnhealthy: groupFields.repairMaxUnhealthy,
+    alarms: groupFields.alarms,
     /** A termination lifecycle hook on each ASG, as the stack creates it (node-manager-drain). */
     terminateHook: z
       .object({
@@ -153,6 +154,8 @@ const Fault = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('resume'), ...at, group: z.string() }).strict(),
+  /** A CloudWatch alarm goes to ALARM (its state change delivered as the stack's rule does), back to OK after `for`. */
+  z.object({ kind: z.literal('alarm'), ...at, name: z.string().min(1), for: duration.optional() }).strict(),
   /** The workload rolls out: its pods are replaced and spread over every schedulable node, new ones included. */
   z.object({ kind: z.literal('rollout'), ...at, workload: z.string() }).strict(),
   z

@@ -139,6 +139,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         settleSeconds: g.settleSeconds,
         notReadyTimeoutSeconds: g.notReadyTimeoutSeconds,
         repairMaxUnhealthy: g.repairMaxUnhealthy,
+        ...(g.alarms ? { alarms: g.alarms } : {}),
       })),
     });
     const runner = new WorkflowRunner(sim, config);

@@ -7,6 +7,7 @@ import {
 } from '../actions';
 import { matchesPattern, noticeRules } from '../../lambdas/core';
 import { pauseGroup, resumeGroup } from '../../lambdas/lease';
+import { noteAlarmChange } from '../../lambdas/operator/breaker';
 import { SIM_ACCOUNT, type Simulator } from '../simulator';
 import type { WorkflowRunner } from '../workflows/runner';
 import type { Scenario } from './format';
@@ -122,15 +123,33 @@ export function armFaults(
           break;
         case 'pause':
           void pauseGroup(
-            runner.deps.lease,
+            runner.deps.pauses,
             f.group,
             { reason: f.reason, ...(f.for !== undefined ? { until: from + f.for * 1000 } : {}), by: 'scenario' },
             sim.now(),
           );
           break;
         case 'resume':
-          void resumeGroup(runner.deps.lease, f.group);
+          void resumeGroup(runner.deps.pauses, f.group);
           break;
+        case 'alarm': {
+          // What the stack's rule delivers to the breaker: the alarm's state change, AWS's shape.
+          const change = (value: string, t: number) =>
+            void noteAlarmChange(
+              {
+                source: 'aws.cloudwatch',
+                'detail-type': 'CloudWatch Alarm State Change',
+                account: SIM_ACCOUNT,
+                time: new Date(t).toISOString(),
+                detail: { alarmName: f.name, state: { value, timestamp: new Date(t).toISOString() } },
+              },
+              runner.deps,
+            );
+          change('ALARM', from);
+          if (f.for !== undefined)
+            sim.clock.at(from + f.for * 1000, `fault alarm OK`, () => change('OK', from + f.for! * 1000));
+          break;
+        }
         case 'scaleAsg': {
           const asg = sim.asgsOf(f.group).find((a) => a.zones.includes(f.zone));
           if (asg) {

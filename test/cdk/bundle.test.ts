@@ -24,7 +24,7 @@ const START = {
 /**
  * What each bundle's handler answers to that input: refresh and replenish refuse it with a named
  * error; the interruption drain refuses it too, succeeding (a refusal is not an outage); the gate
- * starts nothing.
+ * starts nothing; the breaker notes nothing.
  */
 const ANSWER: Record<string, [unknown, unknown]> = {
   refresh: [
@@ -43,6 +43,10 @@ const ANSWER: Record<string, [unknown, unknown]> = {
       ignored: 'event.detail-type must be a non-empty string of at most 1600 characters; got null',
     },
   ],
+  breaker: [
+    { group: 'nope' },
+    { noted: [], ignored: 'not a CloudWatch Alarm State Change event (no detail.alarmName or state.value)' },
+  ],
   'interruption-gate': [
     { group: 'nope' },
     {
@@ -52,21 +56,26 @@ const ANSWER: Record<string, [unknown, unknown]> = {
   ],
 };
 
-describe.each(['refresh', 'replenish', 'interruption', 'interruption-gate'])('the %s function bundle', (name) => {
-  const out = join(mkdtempSync(join(tmpdir(), 'nm-bundle-')), 'index.js');
+const ENTRY: Record<string, string> = { 'interruption-gate': 'interruption/gate.ts', breaker: 'operator/breaker.ts' };
 
-  beforeAll(() => {
-    buildSync(exampleBuildOptions(name === 'interruption-gate' ? 'interruption/gate.ts' : `${name}/handler.ts`, out));
-  });
+describe.each(['refresh', 'replenish', 'interruption', 'interruption-gate', 'breaker'])(
+  'the %s function bundle',
+  (name) => {
+    const out = join(mkdtempSync(join(tmpdir(), 'nm-bundle-')), 'index.js');
 
-  it('loads, reads its inlined configuration, and answers bad input', () => {
-    expect(statSync(out).size).toBeGreaterThan(name === 'interruption-gate' ? 10_000 : 100_000);
-    const [input] = ANSWER[name];
-    const script = `require(${JSON.stringify(out)}).handler(${JSON.stringify(input)}).then((o) => console.log(JSON.stringify(o.did ? { act: o.act, refused: o.did.refused, ignored: o.did.ignored } : o)), (e) => console.log(JSON.stringify({ error: { name: e.name, message: e.message } })))`;
-    const stdout = execFileSync(process.execPath, ['-e', script], {
-      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), NODE_MANAGER_LEASE_TABLE: 'leases' },
-      encoding: 'utf8',
+    beforeAll(() => {
+      buildSync(exampleBuildOptions(ENTRY[name] ?? `${name}/handler.ts`, out));
     });
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual(ANSWER[name][1]);
-  });
-});
+
+    it('loads, reads its inlined configuration, and answers bad input', () => {
+      expect(statSync(out).size).toBeGreaterThan(ENTRY[name] ? 3_000 : 100_000);
+      const [input] = ANSWER[name];
+      const script = `require(${JSON.stringify(out)}).handler(${JSON.stringify(input)}).then((o) => console.log(JSON.stringify(o.did ? { act: o.act, refused: o.did.refused, ignored: o.did.ignored } : o)), (e) => console.log(JSON.stringify({ error: { name: e.name, message: e.message } })))`;
+      const stdout = execFileSync(process.execPath, ['-e', script], {
+        env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), NODE_MANAGER_LEASE_TABLE: 'leases' },
+        encoding: 'utf8',
+      });
+      expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual(ANSWER[name][1]);
+    });
+  },
+);

@@ -425,6 +425,37 @@ describe('the interruption drain in the stack', () => {
   });
 });
 
+describe('the circuit breaker in the stack', () => {
+  it('with alarms named: one rule for those alarms of this account, whose target records their states; none without', () => {
+    const kops = example('kops');
+    const watched = {
+      ...kops,
+      groups: kops.groups.map((g, i) => (i === 1 ? { ...g, alarms: ['api-5xx', 'p99'] } : g)),
+    };
+    const built = buildApp(watched, app());
+    // cdk-nag AwsSolutions passes with the breaker's function and rule too.
+    expect(() => built.app.synth()).not.toThrow();
+    const t = Template.fromStack(built.stack);
+    const rules = Object.values(t.findResources('AWS::Events::Rule')) as Array<{
+      Properties: { EventPattern: { source: string[]; account: unknown[]; resources: unknown[] }; Targets: unknown[] };
+    }>;
+    const breaker = rules.filter((r) => r.Properties.EventPattern.source[0] === 'aws.cloudwatch');
+    expect(breaker).toHaveLength(1);
+    expect(breaker[0].Properties.EventPattern.account).toEqual([kops.account]);
+    expect(JSON.stringify(breaker[0].Properties.EventPattern.resources)).toMatch(/:alarm:api-5xx".*:alarm:p99"/);
+    const fns = Object.keys(t.findResources('AWS::Lambda::Function'));
+    expect(fns.some((k) => k.includes('breakerFunction'))).toBe(true);
+    const plain = Template.fromStack(buildApp(kops, app()).stack);
+    expect(
+      Object.values(plain.findResources('AWS::Events::Rule')).filter(
+        (r) =>
+          (r as { Properties: { EventPattern: { source: string[] } } }).Properties.EventPattern.source[0] ===
+          'aws.cloudwatch',
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe('invalid configuration fails synth, naming the field and what is allowed', () => {
   it('a JSON syntax error names the line and column, not a character position', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nm-config-'));

@@ -1,7 +1,12 @@
 import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
 
 /** Three zones of three Spot workers, a surplus of one: a refresh takes about 40 minutes. */
-function scenario(runs: unknown[], extra: Record<string, unknown> = {}, faults: unknown[] = []) {
+function scenario(
+  runs: unknown[],
+  extra: Record<string, unknown> = {},
+  faults: unknown[] = [],
+  group: Record<string, unknown> = {},
+) {
   return parseScenario({
     name: 'operator',
     cluster: { name: 'example.k8s.local', kind: 'kops' },
@@ -15,6 +20,7 @@ function scenario(runs: unknown[], extra: Record<string, unknown> = {}, faults: 
         maxPerZone: 4,
         desiredReady: 9,
         surplus: 1,
+        ...group,
       },
     ],
     workloads: [{ name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } }],
@@ -193,5 +199,31 @@ describe('pause and resume', () => {
         until: 'resumed',
         by: 'scenario',
       });
+  });
+
+  it('the circuit breaker: a watched alarm in ALARM pauses the refresh by itself, OK lets it go on', async () => {
+    const { report } = await runScenario(
+      scenario(
+        [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
+        {},
+        [
+          { kind: 'alarm', at: '8m', name: 'api-5xx', for: '30m' },
+          { kind: 'alarm', at: '9m', name: 'someone-elses', for: '2h' },
+        ],
+        { alarms: ['api-5xx'] },
+      ),
+    );
+    const [refresh] = refreshes(report);
+    expect(refresh.status).toBe('SUCCEEDED');
+    expect(did(refresh).replaced).toBe(9);
+    const paused = did(refresh).paused as Array<{ reason: string; from: string; to: string }>;
+    expect(paused).toHaveLength(1);
+    expect(paused[0].reason).toBe('circuit breaker: api-5xx in ALARM');
+    const start = Date.parse(report.startedAt);
+    expect((Date.parse(paused[0].from) - start) / 1000).toBe(480);
+    const to = (Date.parse(paused[0].to) - start) / 1000;
+    expect(to).toBeGreaterThanOrEqual(480 + 1800);
+    const cordons = report.audit.filter((a) => a.operation === 'patch nodes' && a.change?.startsWith('cordon'));
+    expect(cordons.filter((a) => a.at > 480 + 240 && a.at < 480 + 1800)).toEqual([]);
   });
 });
