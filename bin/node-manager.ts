@@ -68,6 +68,7 @@ export function buildApp(
       notReadyTimeout: Duration.seconds(g.notReadyTimeoutSeconds),
       repairMaxUnhealthy: g.repairMaxUnhealthy,
       ...(g.alarms ? { alarms: g.alarms } : {}),
+      ...(g.maintenanceWindows ? { maintenanceWindows: g.maintenanceWindows } : {}),
     })),
   });
   if (vpc) {

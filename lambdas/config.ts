@@ -1,4 +1,4 @@
-import { NodeManagerError, type DrainPolicy, type GroupSettings, type Role } from './core';
+import { NodeManagerError, type DrainPolicy, type GroupSettings, type Role, type Weekday } from './core';
 
 /**
  * The handlers' configuration: one cluster and its node groups, as deployed. The types live here,
@@ -39,6 +39,8 @@ export interface GroupConfig {
   readonly repairMaxUnhealthy: number | string;
   /** CloudWatch alarm names: while any is in ALARM, voluntary disruption of the group pauses (the circuit breaker). */
   readonly alarms?: string[];
+  /** When a refresh may drain batches (core/windows.ts); absent: any time. */
+  readonly maintenanceWindows?: Array<{ days: Weekday[]; start: string; duration: string; timeZone: string }>;
 }
 
 export interface Config {

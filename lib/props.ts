@@ -99,6 +99,18 @@ export interface NodeGroupProps {
    * @default no alarms
    */
   readonly alarms?: readonly string[];
+  /**
+   * When a refresh may drain: it starts a batch only inside one of these windows (local days, "HH:MM",
+   * a duration from "30m" to "24h", an IANA time zone); at a close the surplus goes back and the
+   * refresh goes on in the next window.
+   * @default no windows (any time)
+   */
+  readonly maintenanceWindows?: ReadonlyArray<{
+    readonly days: ReadonlyArray<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'>;
+    readonly start: string;
+    readonly duration: string;
+    readonly timeZone: string;
+  }>;
 }
 
 export interface NodeManagerProps {
@@ -180,6 +192,9 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
       drain: { ...DEFAULT_DRAIN_POLICY, ...(g.drain ?? {}) },
       settleSeconds: (g.settleTime ?? Duration.seconds(60)).toSeconds(),
       ...(g.alarms ? { alarms: [...g.alarms] } : {}),
+      ...(g.maintenanceWindows
+        ? { maintenanceWindows: g.maintenanceWindows.map((w) => ({ ...w, days: [...w.days] })) }
+        : {}),
       notReadyTimeoutSeconds: (g.notReadyTimeout ?? Duration.minutes(15)).toSeconds(),
       repairMaxUnhealthy: g.repairMaxUnhealthy ?? '20%',
     };

@@ -18,3 +18,4 @@ export * from './gate';
 export * from './quarantine';
 export * from './home';
 export * from './pause';
+export * from './windows';

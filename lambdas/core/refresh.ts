@@ -49,6 +49,8 @@ export interface RefreshJournal {
   readonly podsLost?: readonly string[];
   /** An operator's pause the refresh is waiting through now (set at the first pass that saw it). */
   readonly pausedSince?: { readonly reason: string; readonly from: number };
+  /** When a maintenance window closed on it (its surplus goes back; it goes on in the next window). */
+  readonly windowClosedAt?: number;
   /** The pauses it waited through, for its final output. */
   readonly paused?: readonly PausedThrough[];
   /** Nodes put in Standby (onTimeout: quarantine) with the pods left on them: replenish reaps them. */

@@ -3,6 +3,7 @@ import { groupOf, selectorOf } from '../input';
 import { executionName } from '../drain';
 import type { Deps } from '../runtime';
 import { COST, leaseOf, look, next, saveJournal, type RefreshState } from './state';
+import { describeClosed, windowOf } from './window';
 
 /** Adds the surplus nodes (journaling every original desired and MaxSize, and the targets, first). */
 export async function addSurplus(state: RefreshState, deps: Deps): Promise<RefreshState> {
@@ -13,6 +14,10 @@ export async function addSurplus(state: RefreshState, deps: Deps): Promise<Refre
   let adopted: string[] = [];
   let current: readonly AsgState[] | undefined;
   if (!journal.surged) {
+    // Outside the group's maintenance windows nothing is added: the batch loop waits for the next.
+    const w = windowOf(deps, state.group, deps.now());
+    if (w && !w.open)
+      return { ...next(state, COST.task, { window: describeClosed(w), waitSeconds: 0 }), waitSeconds: 0 };
     const { settings, snapshot, c, now } = await look(deps, state);
     current = snapshot.asgs;
     // Surplus node-manager left in place (a stopped refresh's, being given back) counts toward this one's.

@@ -106,14 +106,24 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
       terminated: journal.terminated,
       replaced: journal.replaced,
       resumedFrom: journal.resumedFrom,
+      learned: journal.learned,
+      // What it left, lost and waited through so far is still named at its end.
+      ...(journal.passedOver ? { passedOver: journal.passedOver } : {}),
+      ...(journal.podsLost ? { podsLost: journal.podsLost } : {}),
+      ...(journal.quarantined ? { quarantined: journal.quarantined } : {}),
+      ...(journal.paused ? { paused: journal.paused } : {}),
+      ...(journal.othersKept ? { othersKept: journal.othersKept } : {}),
     });
     if (notHome) await deps.lease.writeMemory(state.group, state.execution, withRefreshSurplus(memory, journal));
     return next(state, COST.waitLoop, {
       done: true,
       restart: true,
       note:
-        `the surplus of ${executionName(journal.resumedFrom?.execution ?? '')} is back; refreshing anew from ` +
-        `${new Date(journal.startedAt).toISOString()}`,
+        journal.windowClosedAt !== undefined
+          ? `the surplus is back (its maintenance window closed); ${journal.replaced} replaced so far, the rest ` +
+            'in the next window'
+          : `the surplus of ${executionName(journal.resumedFrom?.execution ?? '')} is back; refreshing anew from ` +
+            `${new Date(journal.startedAt).toISOString()}`,
     });
   }
   if (p.done) {

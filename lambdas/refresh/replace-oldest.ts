@@ -20,6 +20,8 @@ import type { Deps } from '../runtime';
 import { healthGate, passedGate } from './gate';
 import { noteDrainPass, onDrainTimeout } from './pass-over';
 import { notePause } from './pause';
+import { addSurplus } from './add-surplus';
+import { describeClosed, windowOf, windowWaitSeconds } from './window';
 import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './state';
 import type { AsgState } from '../core';
 
@@ -50,6 +52,14 @@ export async function replaceOldest(state: RefreshState, deps: Deps): Promise<Re
   // What the last evicting pass carried counts only while its batch is draining.
   if (journal.phase !== 'drain' && (state.evictedAt !== undefined || state.budgetSeconds !== undefined))
     state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
+  // Not surged: the refresh began (or went on after a window closed) outside its windows.
+  if (!journal.surged) {
+    const w = windowOf(deps, state.group, deps.now());
+    if (w && !w.open)
+      return waitThen(state, windowWaitSeconds(w, deps.now()), { window: describeClosed(w) }, deps.now());
+    const surged = await addSurplus(state, deps);
+    return waitThen(surged, surged.waitSeconds ?? 0, surged.did ?? {}, deps.now());
+  }
   const start = advanceStart(journal).kind;
   if (start === 'giveBack') return giveBackNext(state, { note: 'every old node is replaced' });
   if (start === 'terminate') return terminateBatch(state, deps, journal, undefined);
@@ -86,6 +96,12 @@ async function lookThenAct(
   if (paused.wait) return waitThen(state, paused.wait.seconds, paused.wait.did, deps.now());
   if (paused.closed) cmd = planAdvance((journal = paused.journal), { snapshot, c }, settings, now);
   if (cmd.kind === 'fail') throw cmd.error;
+  // A maintenance window closed: no new batch; the surplus goes back, and the refresh goes on in the next.
+  const w = cmd.kind === 'pick' ? windowOf(deps, state.group, now) : undefined;
+  if (w && !w.open) {
+    await saveJournal(deps, state, { ...journal, refreshAfterGiveBack: true, windowClosedAt: now });
+    return giveBackNext(state, { window: `${describeClosed(w)}; giving the surplus back until then` });
+  }
   if (cmd.kind !== 'pick') {
     if (cmd.journal) await saveJournal(deps, state, cmd.journal);
     if (cmd.kind === 'giveBack') return giveBackNext(state, cmd.did);

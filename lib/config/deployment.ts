@@ -5,6 +5,7 @@ import {
   ClusterAccessSchema,
   describeIssues,
   groupFields,
+  ianaTimeZone,
   InvalidConfigError,
   name,
   parseConfig,
@@ -104,23 +105,11 @@ const cronExpression = z.string().superRefine((expr, ctx) => {
     });
 });
 
-/** IANA time zone names only ("Asia/Tokyo", "UTC"): abbreviations such as "JST" are refused, as EventBridge Scheduler refuses them. */
-const timeZone = z.string().refine((tz) => {
-  if (tz === 'UTC' || tz === 'Etc/UTC') return true;
-  if (!/^[A-Za-z]+(\/[A-Za-z0-9_+-]+)+$/.test(tz)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'an IANA time zone name such as "Asia/Tokyo", "Europe/Berlin" or "UTC" (not an abbreviation such as "JST")');
-
 export const DeploymentGroupSchema = z
   .object({
     ...groupFields,
     /** When the weekly (or other) refresh runs; none means refresh only by hand. */
-    refreshSchedule: z.object({ cron: cronExpression, timeZone }).strict().optional(),
+    refreshSchedule: z.object({ cron: cronExpression, timeZone: ianaTimeZone }).strict().optional(),
     /** Seconds between scheduled replenish passes; 0 turns the schedule off. */
     replenishEverySeconds: z
       .number()

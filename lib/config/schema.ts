@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidConfigError, surplusCount, type Config, type GroupConfig } from '../../lambdas/config';
+import { WEEKDAYS, windowSeconds } from '../../lambdas/core/windows';
 
 export { groupSettings, InvalidConfigError, surplusCount, type Config, type GroupConfig } from '../../lambdas/config';
 
@@ -15,6 +16,32 @@ export const name = z
     /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
     'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters',
   );
+
+/** IANA time zone names only ("Asia/Tokyo", "UTC"): abbreviations such as "JST" are refused, as EventBridge Scheduler refuses them. */
+export const ianaTimeZone = z.string().refine((tz) => {
+  if (tz === 'UTC' || tz === 'Etc/UTC') return true;
+  if (!/^[A-Za-z]+(\/[A-Za-z0-9_+-]+)+$/.test(tz)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone name such as "Asia/Tokyo", "Europe/Berlin" or "UTC" (not an abbreviation such as "JST")');
+
+const maintenanceWindow = z
+  .object({
+    days: z
+      .array(z.enum(WEEKDAYS, { error: `a day: one of ${WEEKDAYS.join(', ')}` }))
+      .min(1, 'at least one day, such as ["sat", "sun"]'),
+    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time "HH:MM" (24-hour), such as "02:00"'),
+    duration: z.string().refine((d) => {
+      const s = windowSeconds(d);
+      return s !== undefined && s >= 1800 && s <= 86_400;
+    }, 'a duration from 30m to 24h, such as "3h", "90m" or "1h30m"'),
+    timeZone: ianaTimeZone,
+  })
+  .strict();
 
 export const groupFields = {
   name,
@@ -104,6 +131,11 @@ export const groupFields = {
    * CloudWatch alarm names (this account and region): while any is in ALARM, the group's voluntary
    * disruption pauses by itself, as Instance Refresh's alarm specification does.
    */
+  /**
+   * When a refresh may drain: a batch starts only inside one of these windows; at the close the
+   * batch in hand finishes, the surplus goes back, and the refresh goes on when the next opens.
+   */
+  maintenanceWindows: z.array(maintenanceWindow).min(1).max(20).optional(),
   alarms: z
     .array(z.string().min(1).max(255), { error: 'a list of CloudWatch alarm names such as ["api-5xx"]' })
     .max(10, 'at most 10 alarms per group')

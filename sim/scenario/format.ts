@@ -58,6 +58,7 @@ const GroupSpec = z
     notReadyTimeoutSeconds: groupFields.notReadyTimeoutSeconds,
     repairMaxUnhealthy: groupFields.repairMaxUnhealthy,
     alarms: groupFields.alarms,
+    maintenanceWindows: groupFields.maintenanceWindows,
     /** A termination lifecycle hook on each ASG, as the stack creates it (node-manager-drain). */
     terminateHook: z
       .object({
@@ -278,6 +279,11 @@ export const ScenarioSchema = z
     description: z.string().optional(),
     region: z.string().default('ap-northeast-1'),
     seed: z.number().int().default(1),
+    /** When the scenario starts (ISO 8601, the report's startedAt): what maintenance windows are judged by. */
+    start: z
+      .string()
+      .refine((t) => Number.isFinite(Date.parse(t)), 'an ISO 8601 time such as "2026-11-07T00:00:00Z"')
+      .default('2026-11-01T00:00:00Z'),
     cluster: z.object({ name: z.string().min(1), kind: z.enum(['kops', 'eks']) }).strict(),
     timing: z
       .object({

@@ -46,6 +46,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     clusterName: scenario.cluster.name,
     timing: scenario.timing,
     seed: scenario.seed,
+    startAt: Date.parse(scenario.start),
     apiPort: options.serve?.port,
     // A group that forces its drains needs deploy/rbac-force.yaml, which its operator applies with the rest.
     ...(scenario.groups.some((g) => g.drain.onTimeout === 'force')
@@ -140,6 +141,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         notReadyTimeoutSeconds: g.notReadyTimeoutSeconds,
         repairMaxUnhealthy: g.repairMaxUnhealthy,
         ...(g.alarms ? { alarms: g.alarms } : {}),
+        ...(g.maintenanceWindows ? { maintenanceWindows: g.maintenanceWindows } : {}),
       })),
     });
     const runner = new WorkflowRunner(sim, config);

@@ -184,6 +184,7 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
       [
         'NodeManagerFunctionRoleArn',
         'NodeManagerInterruptionStateMachineArn',
+        'NodeManagerLeaseTableName',
         'NodeManagerRefreshStateMachineArn',
         'NodeManagerReplenishStateMachineArn',
         ...config.groups.map((g) => `NodeManagerStartRefresh${pascal(g.name)}`),
@@ -513,6 +514,19 @@ describe('invalid configuration fails synth, naming the field and what is allowe
     [
       { ...good, groups: [master, { ...nodes, surplus: '150%' }] },
       'groups[nodes].surplus: a count such as 2, or a percentage of desiredReady from 0% to 100% such as "10%"',
+    ],
+    [
+      {
+        ...good,
+        groups: [
+          master,
+          {
+            ...nodes,
+            maintenanceWindows: [{ days: ['saturday'], start: '2:00', duration: '3h', timeZone: 'Asia/Tokyo' }],
+          },
+        ],
+      },
+      'groups[nodes].maintenanceWindows.0.days.0: a day: one of sun, mon, tue, wed, thu, fri, sat; groups[nodes].maintenanceWindows.0.start: a local time "HH:MM" (24-hour), such as "02:00"',
     ],
     [
       { ...good, groups: [master, { ...nodes, desiredReady: 2, surplus: 3 }] },

@@ -227,3 +227,54 @@ describe('pause and resume', () => {
     expect(cordons.filter((a) => a.at > 480 + 240 && a.at < 480 + 1800)).toEqual([]);
   });
 });
+
+describe('maintenance windows', () => {
+  const inWindow = (at: number, start: number, windows: Array<[number, number]>) =>
+    windows.some(([from, to]) => start + at * 1000 >= from && start + at * 1000 < to);
+
+  it('drains only inside the windows (Asia/Tokyo, 02:00 for 30m on weekends), across days and a hand-over', async () => {
+    const { report } = await runScenario(
+      scenario(
+        [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
+        // Slow launches: a batch takes about 8 minutes, the refresh more than one window.
+        { start: '2026-11-06T00:00:00Z', until: '200h', timing: { bootSeconds: 420, joinSeconds: 60 } },
+        [],
+        {
+          maintenanceWindows: [{ days: ['sat', 'sun'], start: '02:00', duration: '30m', timeZone: 'Asia/Tokyo' }],
+        },
+      ),
+    );
+    const runs = refreshes(report);
+    const last = runs[runs.length - 1];
+    expect(last.status).toBe('SUCCEEDED');
+    // The refresh handed over to new executions while it waited (the state machine's day is 24 hours).
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+    expect(did(last).replaced).toBe(9);
+    const start = Date.parse(report.startedAt);
+    // Saturday and Sunday 02:00 JST are Friday and Saturday 17:00 UTC.
+    const windows: Array<[number, number]> = ['2026-11-06', '2026-11-07', '2026-11-13', '2026-11-14'].map((d) => [
+      Date.parse(`${d}T17:00:00Z`),
+      Date.parse(`${d}T17:30:00Z`),
+    ]);
+    const batches = report.audit.filter(
+      (a) =>
+        a.outcome === 'ok' &&
+        a.operation === 'patch nodes' &&
+        a.change?.startsWith('cordon') &&
+        a.step === 'Replace oldest nodes',
+    );
+    expect(batches.length).toBeGreaterThan(0);
+    // Every batch began inside a window (at a close, the batch in hand finishes and the surplus goes back).
+    for (const c of batches) expect(inWindow(c.at, start, windows)).toBe(true);
+    expect(batches.some((c) => inWindow(c.at, start, [windows[0]]))).toBe(true);
+    expect(batches.some((c) => inWindow(c.at, start, windows.slice(1)))).toBe(true);
+    // Nothing was added before the first window.
+    const changes = report.audit.filter(
+      (a) => a.outcome === 'ok' && a.api === 'aws' && /Capacity|UpdateAutoScaling/.test(a.operation),
+    );
+    expect(changes.filter((a) => start + a.at * 1000 < windows[0][0])).toEqual([]);
+    // The group is home at the end.
+    for (const a of report.groups[0].asgs) expect(a.desired).toBe(a.homeDesired);
+  });
+});
