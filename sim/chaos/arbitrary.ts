@@ -307,6 +307,16 @@ export const scenarioArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
           }),
         ),
         fc.record({ kind: fc.constant('stopExecution'), at, workflow: fc.constant('refresh') }),
+        // An operator's pause, through the code the CLI uses: no batch may start while it holds.
+        fc.constantFrom(...names).chain((g) =>
+          fc.record({
+            kind: fc.constant('pause'),
+            at,
+            group: fc.constant(g),
+            reason: fc.constant('chaos'),
+            for: fc.integer({ min: 5, max: 90 }).map(minutes),
+          }),
+        ),
       );
       const refreshRun = fc.record({
         workflow: fc.constant('refresh'),

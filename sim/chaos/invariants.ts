@@ -68,6 +68,26 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
   if (unnamed > 0 && !forced && !hasFault(s, ['scaleAsg', 'nodeNotReady']))
     add('no pod deleted without eviction', `${unnamed} pod(s)`);
   if (r.outsideAsgs.length) add('no instance of ours outside an ASG', JSON.stringify(r.outsideAsgs));
+  // A pause holds every new batch of its group (a pass that read the lease just before may finish: a minute's grace).
+  for (const f of s.faults) {
+    if (f.kind !== 'pause') continue;
+    const until = f.for !== undefined ? f.at + f.for : s.until;
+    const started = r.audit.filter(
+      (a) =>
+        a.group === f.group &&
+        a.outcome === 'ok' &&
+        a.step === 'Replace oldest nodes' &&
+        a.operation === 'patch nodes' &&
+        a.change?.startsWith('cordon') &&
+        a.at > f.at + 60 &&
+        a.at < until,
+    );
+    if (started.length)
+      add(
+        'no batch starts while its group is paused',
+        `${f.group}: ${started.map((a) => `${a.target} at ${a.at}s`).join(', ')}`,
+      );
+  }
   const ended = r.executions.every((e) => e.status !== 'RUNNING');
 
   for (const g of r.groups) {
