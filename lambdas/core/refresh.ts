@@ -49,6 +49,8 @@ export interface RefreshJournal {
   readonly podsLost?: readonly string[];
   /** An operator's pause the refresh is waiting through now (set at the first pass that saw it). */
   readonly pausedSince?: { readonly reason: string; readonly from: number };
+  /** The start's overrides (validated), kept for every execution the refresh continues in. */
+  readonly overrides?: RefreshOverrides;
   /** When a maintenance window closed on it (its surplus goes back; it goes on in the next window). */
   readonly windowClosedAt?: number;
   /** The pauses it waited through, for its final output. */
@@ -75,6 +77,14 @@ export interface RefreshJournal {
 }
 
 /** An old node a refresh left, and why: the execution's final output names it. */
+/** What one refresh's start may override: the surplus, only these nodes, and the maintenance windows. */
+export interface RefreshOverrides {
+  readonly surplus?: number | string;
+  /** Replace only these nodes (by name), if old. */
+  readonly nodes?: readonly string[];
+  readonly ignoreWindow?: boolean;
+}
+
 export interface NotReplaced {
   readonly node: string;
   readonly instance: string;
@@ -180,9 +190,11 @@ export function pickBatch(
   asgs: readonly AsgState[],
   c: Classification,
   settings: GroupSettings,
-  journal: Pick<RefreshJournal, 'startedAt' | 'terminated'> & Partial<Pick<RefreshJournal, 'original' | 'passedOver'>>,
+  journal: Pick<RefreshJournal, 'startedAt' | 'terminated'> &
+    Partial<Pick<RefreshJournal, 'original' | 'passedOver' | 'overrides'>>,
   now: number,
 ): BatchPick {
+  const only = journal.overrides?.nodes;
   const left = new Set((journal.passedOver ?? []).map((p) => p.instance));
   const failing = new Map<string, string>();
   for (const a of asgs) {
@@ -194,6 +206,7 @@ export function pickBatch(
     (m): m is Member & { node: NonNullable<Member['node']> } =>
       !!m.node &&
       m.node.createdAt < journal.startedAt &&
+      (!only || only.includes(m.node.name)) &&
       !journal.terminated.includes(m.instanceId) &&
       !left.has(m.instanceId) &&
       m.state !== 'leaving',

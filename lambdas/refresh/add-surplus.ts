@@ -15,7 +15,7 @@ export async function addSurplus(state: RefreshState, deps: Deps): Promise<Refre
   let current: readonly AsgState[] | undefined;
   if (!journal.surged) {
     // Outside the group's maintenance windows nothing is added: the batch loop waits for the next.
-    const w = windowOf(deps, state.group, deps.now());
+    const w = windowOf(deps, state, deps.now());
     if (w && !w.open)
       return { ...next(state, COST.task, { window: describeClosed(w), waitSeconds: 0 }), waitSeconds: 0 };
     const { settings, snapshot, c, now } = await look(deps, state);

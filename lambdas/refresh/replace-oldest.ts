@@ -54,7 +54,7 @@ export async function replaceOldest(state: RefreshState, deps: Deps): Promise<Re
     state = { ...state, evictedAt: undefined, budgetSeconds: undefined };
   // Not surged: the refresh began (or went on after a window closed) outside its windows.
   if (!journal.surged) {
-    const w = windowOf(deps, state.group, deps.now());
+    const w = windowOf(deps, state, deps.now());
     if (w && !w.open)
       return waitThen(state, windowWaitSeconds(w, deps.now()), { window: describeClosed(w) }, deps.now());
     const surged = await addSurplus(state, deps);
@@ -97,7 +97,7 @@ async function lookThenAct(
   if (paused.closed) cmd = planAdvance((journal = paused.journal), { snapshot, c }, settings, now);
   if (cmd.kind === 'fail') throw cmd.error;
   // A maintenance window closed: no new batch; the surplus goes back, and the refresh goes on in the next.
-  const w = cmd.kind === 'pick' ? windowOf(deps, state.group, now) : undefined;
+  const w = cmd.kind === 'pick' ? windowOf(deps, state, now) : undefined;
   if (w && !w.open) {
     await saveJournal(deps, state, { ...journal, refreshAfterGiveBack: true, windowClosedAt: now });
     return giveBackNext(state, { window: `${describeClosed(w)}; giving the surplus back until then` });

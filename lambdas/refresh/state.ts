@@ -1,5 +1,6 @@
 import { mustHold, pauseOf } from '../lease';
-import { type GroupMemory, type Pause, type RefreshJournal, type ResumeAt } from '../core';
+import { surplusCount } from '../config';
+import { type GroupMemory, type Pause, type RefreshJournal, type RefreshOverrides, type ResumeAt } from '../core';
 import type { Deps } from '../runtime';
 import { lookAtGroup, type GroupView } from '../snapshot';
 
@@ -13,6 +14,8 @@ import { lookAtGroup, type GroupView } from '../snapshot';
 export interface RefreshState {
   readonly group: string;
   readonly dryRun: boolean;
+  /** The start's overrides (validate.ts); a continued or resumed execution takes its journal's. */
+  readonly overrides?: RefreshOverrides;
   /** Started by the group's refresh schedule: finding the refresh running is no failure (see take-lease.ts). */
   readonly trigger?: 'schedule';
   /** Set by the lease step: a scheduled start found the group's refresh running, and ends here successfully. */
@@ -69,7 +72,13 @@ export const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
 
 /** A refresh's look at its group (snapshot.ts). */
 export async function look(deps: Deps, state: RefreshState): Promise<GroupView> {
-  return lookAtGroup(deps, state.group);
+  const view = await lookAtGroup(deps, state.group);
+  const surplus = state.overrides?.surplus;
+  if (surplus === undefined) return view;
+  return {
+    ...view,
+    settings: { ...view.settings, surplus: surplusCount({ surplus, desiredReady: view.g.desiredReady }) },
+  };
 }
 
 /** Our lease: the journal and the group's memory; fails with LeaseLost when another execution holds it now. */
@@ -117,5 +126,6 @@ export function freshJournal(state: RefreshState): RefreshJournal {
     batch: [],
     phase: 'surge',
     replaced: 0,
+    ...(state.overrides ? { overrides: state.overrides } : {}),
   };
 }

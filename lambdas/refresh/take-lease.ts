@@ -57,6 +57,7 @@ export async function takeLease(state: RefreshState, deps: Deps): Promise<Refres
       }),
       startedAt: journal.startedAt,
       resume: 'surge',
+      ...(journal.overrides ? { overrides: journal.overrides } : {}),
     };
   }
   let got;
@@ -124,7 +125,11 @@ export async function takeLease(state: RefreshState, deps: Deps): Promise<Refres
       return resumed(state, own, {
         lease: `already ours (retried); taken over from stopped execution ${own.resumedFrom.execution}`,
       });
-    return { ...next(state, COST.task, { lease: 'already ours (retried)' }), resume: resumeAt(own.phase) };
+    return {
+      ...next(state, COST.task, { lease: 'already ours (retried)' }),
+      resume: resumeAt(own.phase),
+      overrides: own.overrides,
+    };
   }
   const stopped = got.memory.stoppedRefresh;
   if (stopped && deps.now() - stopped.at <= STOPPED_REFRESH_KEPT_MS && stopped.startedAt <= state.startedAt) {
@@ -179,5 +184,7 @@ function resumed(state: RefreshState, journal: RefreshJournal, did: Record<strin
     startedAt: journal.startedAt,
     resume: at,
     resumedFrom: journal.resumedFrom?.execution,
+    // The overrides its start was given stay with the refresh (a stopped one's own, not this start's).
+    overrides: journal.overrides,
   };
 }

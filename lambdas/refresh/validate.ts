@@ -1,6 +1,6 @@
-import { groupSettings } from '../config';
-import { batchSize, InvalidInputError } from '../core';
-import { parseStart, STARTED_BY, type StartEvent } from '../input';
+import { groupSettings, surplusCount, type GroupConfig } from '../config';
+import { batchSize, InvalidInputError, type RefreshOverrides } from '../core';
+import { parseStart, shown, STARTED_BY, type StartEvent } from '../input';
 import type { Deps } from '../runtime';
 import { COST, type RefreshState } from './state';
 
@@ -15,9 +15,15 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
   } = parseStart(
     event.input,
     deps,
-    ['continuation', 'trigger'],
-    ['trigger ("schedule": a start that finds the refresh running ends successfully)'],
+    ['continuation', 'trigger', 'surplus', 'nodes', 'ignoreWindow'],
+    [
+      'trigger ("schedule": a start that finds the refresh running ends successfully)',
+      "surplus (this refresh's surplus: a count or a percentage of desiredReady)",
+      'nodes (replace only these nodes, by name)',
+      'ignoreWindow (boolean: drain outside the maintenance windows)',
+    ],
   );
+  const overrides = checkOverrides(g, extra);
   if (extra.trigger !== undefined && extra.trigger !== 'schedule')
     throw new InvalidInputError(
       `"trigger" may only be "schedule" (set by the refresh schedule); got ${JSON.stringify(extra.trigger).slice(0, 80)}`,
@@ -33,7 +39,12 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
     );
     startedAt = continuation.startedAt;
   }
-  const settings = groupSettings(g);
+  const base = groupSettings(g);
+  // This start's surplus, when it gives one, is the refresh's surplus and batch size.
+  const settings =
+    overrides?.surplus !== undefined
+      ? { ...base, surplus: surplusCount({ surplus: overrides.surplus, desiredReady: g.desiredReady }) }
+      : base;
   return {
     group: g.name,
     dryRun,
@@ -45,6 +56,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
     executionStartedAt: Date.parse(event.startTime),
     ...(continuation ? { continuedFrom: continuation.from, continuation } : {}),
     ...(extra.trigger === 'schedule' ? { trigger: 'schedule' as const } : {}),
+    ...(overrides ? { overrides } : {}),
     did: {
       group: g.name,
       role: g.role,
@@ -53,6 +65,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
       batchSize: batchSize(settings),
       startedAt: new Date(startedAt).toISOString(),
       ...(continuation ? { continuedFrom: continuation.from } : {}),
+      ...(overrides ? { overrides } : {}),
     },
   };
 }
@@ -96,4 +109,45 @@ function checkContinuation(
   )
     throw new InvalidInputError(NOT_YOURS);
   return { from: c.from, startedAt: c.startedAt, token: c.token };
+}
+
+/**
+ * A start's overrides, checked before anything is read or changed: `surplus` as the deployment
+ * file allows it (a count up to desiredReady, or a percentage; 0 for a control plane), `nodes`
+ * (names, 1 to 100), `ignoreWindow` (boolean). Anything else ends the execution with InvalidInput.
+ */
+function checkOverrides(g: GroupConfig, extra: Readonly<Record<string, unknown>>): RefreshOverrides | undefined {
+  const out: { surplus?: number | string; nodes?: string[]; ignoreWindow?: boolean } = {};
+  if (extra.surplus !== undefined) {
+    const v = extra.surplus;
+    const ok =
+      (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= g.desiredReady) ||
+      (typeof v === 'string' && /^(100|[1-9]?\d)%$/.test(v));
+    if (!ok)
+      throw new InvalidInputError(
+        `"surplus" must be a count from 0 to desiredReady (${g.desiredReady}) or a percentage of it such as "10%"; ` +
+          `got ${shown(v)}`,
+      );
+    const surplus = v as number | string;
+    if (g.role === 'control-plane' && surplusCount({ surplus, desiredReady: g.desiredReady }) !== 0)
+      throw new InvalidInputError('"surplus" must be 0 for a control-plane group: it refreshes in place');
+    out.surplus = surplus;
+  }
+  if (extra.nodes !== undefined) {
+    const v = extra.nodes;
+    if (
+      !Array.isArray(v) ||
+      v.length === 0 ||
+      v.length > 100 ||
+      !v.every((n) => typeof n === 'string' && n.length > 0 && n.length <= 253)
+    )
+      throw new InvalidInputError(`"nodes" must be a list of 1 to 100 node names; got ${shown(v)}`);
+    out.nodes = [...new Set(v as string[])];
+  }
+  if (extra.ignoreWindow !== undefined) {
+    if (typeof extra.ignoreWindow !== 'boolean')
+      throw new InvalidInputError(`"ignoreWindow" must be true or false; got ${shown(extra.ignoreWindow)}`);
+    out.ignoreWindow = extra.ignoreWindow;
+  }
+  return Object.keys(out).length ? out : undefined;
 }

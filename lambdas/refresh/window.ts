@@ -4,10 +4,15 @@ import type { Deps } from '../runtime';
 
 /**
  * The group's maintenance windows as the batch loop meets them (core/windows.ts): undefined when
- * the group has none (any time will do).
+ * the group has none (any time will do), or the start said `ignoreWindow`.
  */
-export function windowOf(deps: Deps, group: string, now: number): WindowState | undefined {
-  const windows = groupOf(deps, group).maintenanceWindows;
+export function windowOf(
+  deps: Deps,
+  state: { readonly group: string; readonly overrides?: { readonly ignoreWindow?: boolean } },
+  now: number,
+): WindowState | undefined {
+  if (state.overrides?.ignoreWindow) return undefined;
+  const windows = groupOf(deps, state.group).maintenanceWindows;
   return windows?.length ? windowState(windows, now) : undefined;
 }
 

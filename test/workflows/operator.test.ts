@@ -278,3 +278,59 @@ describe('maintenance windows', () => {
     for (const a of report.groups[0].asgs) expect(a.desired).toBe(a.homeDesired);
   });
 });
+
+describe('ad-hoc overrides on start-execution', () => {
+  it('surplus and ignoreWindow: a bigger batch, outside the windows; an empty node list refused', async () => {
+    const windows = { maintenanceWindows: [{ days: ['sat'], start: '02:00', duration: '1h', timeZone: 'Asia/Tokyo' }] };
+    // A Monday: no window for days. The override drains now, three nodes at a time.
+    const wide = await runScenario(
+      scenario(
+        [{ at: '0s', workflow: 'refresh', input: { group: 'nodes', surplus: 3, ignoreWindow: true } }],
+        { start: '2026-11-09T00:00:00Z' },
+        [],
+        windows,
+      ),
+    );
+    const [r] = refreshes(wide.report);
+    expect(r.status).toBe('SUCCEEDED');
+    expect(did(r)).toMatchObject({ replaced: 9 });
+    expect(wide.report.groups[0].maxLeaving).toBe(3);
+    const named = await runScenario(
+      scenario([{ at: '0s', workflow: 'refresh', input: { group: 'nodes', nodes: [] } }]),
+    );
+    expect(refreshes(named.report)[0]).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
+  });
+
+  it('replaces only the nodes named', async () => {
+    const probe = await runScenario(
+      scenario([{ at: '0s', workflow: 'refresh', input: { group: 'nodes', dryRun: true } }], { until: '1m' }),
+    );
+    const [a, b] = probe.report.groups[0].members.map((m) => m.node!);
+    const { report } = await runScenario(
+      scenario([{ at: '0s', workflow: 'refresh', input: { group: 'nodes', nodes: [a, b] } }]),
+    );
+    expect(did(refreshes(report)[0]).replaced).toBe(2);
+    const left = report.groups[0].members.map((m) => m.node);
+    expect(left).not.toContain(a);
+    expect(left).not.toContain(b);
+    expect(left.filter((n) => probe.report.groups[0].members.some((m) => m.node === n))).toHaveLength(7);
+  });
+
+  it('refuses a bad override, naming the field and what is allowed', async () => {
+    for (const [input, message] of [
+      [
+        { surplus: 20 },
+        '"surplus" must be a count from 0 to desiredReady (9) or a percentage of it such as "10%"; got 20',
+      ],
+      [{ ignoreWindow: 'yes' }, '"ignoreWindow" must be true or false; got "yes"'],
+      [{ nodes: 'ip-1' }, '"nodes" must be a list of 1 to 100 node names; got "ip-1"'],
+    ] as const) {
+      const { report } = await runScenario(
+        scenario([{ at: '0s', workflow: 'refresh', input: { group: 'nodes', ...input } }]),
+      );
+      const [r] = refreshes(report);
+      expect(r).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
+      expect(JSON.parse(r.cause!).errorMessage).toBe(message);
+    }
+  });
+});
