@@ -334,3 +334,44 @@ describe('ad-hoc overrides on start-execution', () => {
     }
   });
 });
+
+describe('a faithful dry run', () => {
+  it('lists the nodes in the order the run takes them, names what would hold a node, and estimates the time', async () => {
+    const { report } = await runScenario(
+      scenario(
+        [
+          { at: '0s', workflow: 'refresh', input: { group: 'nodes', dryRun: true } },
+          { at: '1m', workflow: 'refresh', input: { group: 'nodes' } },
+        ],
+        {
+          workloads: [
+            { name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } },
+            { name: 'etl', group: 'nodes', replicas: 1, annotations: { 'karpenter.sh/do-not-disrupt': 'true' } },
+          ],
+        },
+      ),
+    );
+    const [plan, run] = refreshes(report);
+    const p = did(plan) as {
+      replaceInOrder: string[][];
+      wouldLeave: Array<{ node: string; pods: string[] }>;
+      estimate: { seconds: number; text: string };
+    };
+    expect(p.wouldLeave).toEqual([
+      expect.objectContaining({ pods: [expect.stringMatching(/^default\/etl-[0-9a-f]+: do-not-disrupt: true$/)] }),
+    ]);
+    const planned = p.replaceInOrder.flat().map((s) => s.split(' ')[0]);
+    expect(planned).toHaveLength(8);
+    // The run took the same nodes in the same order, and left the one the plan said it would.
+    const taken = report.audit
+      .filter((a) => a.execution === run.name && a.step === 'Replace oldest nodes' && a.change?.startsWith('cordon'))
+      .map((a) => a.target.replace(/^node\//, ''));
+    expect(taken).toEqual(planned);
+    expect((did(run).notReplaced as Array<{ node: string }>)[0].node).toBe(p.wouldLeave[0].node);
+    // An estimate, from defaults (nothing learned yet), within a factor of the run's own time.
+    expect(p.estimate.text).toMatch(/^about \d+ min: 8 batch\(es\)/);
+    const took = run.stoppedAt! - run.startedAt;
+    expect(p.estimate.seconds).toBeGreaterThan(took / 3);
+    expect(p.estimate.seconds).toBeLessThan(took * 3);
+  });
+});

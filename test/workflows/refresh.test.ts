@@ -184,7 +184,9 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expect(report.executions[0].status).toBe('SUCCEEDED');
     const out = runner.executions[0].output as { did: { replaceInOrder: string[][]; surge: unknown[] } };
     expect(out.did.replaceInOrder).toHaveLength(3);
-    expect(out.did.replaceInOrder[0][0]).toMatch(/ip-.* \(i-0[0-9a-f]+, ap-northeast-1a, 10d old\)/);
+    // The run's order: the node in the ASG the surplus goes to is the last (the surplus stands in for it).
+    expect(out.did.replaceInOrder[0][0]).toMatch(/ip-.* \(i-0[0-9a-f]+, ap-northeast-1[cd], 10d old\)/);
+    expect(out.did.replaceInOrder[2][0]).toMatch(/ip-.* \(i-0[0-9a-f]+, ap-northeast-1a, 10d old\)/);
     expect(out.did.surge).toEqual([{ asg: 'nodes-ap-northeast-1a.example.k8s.local', desired: '1 -> 2', maxSize: 2 }]);
     for (const op of MUTATING_AWS) expect(report.totals.awsCalls[op] ?? 0).toBe(0);
     for (const op of MUTATING_KUBE) expect(report.totals.kubeCalls[op] ?? 0).toBe(0);
