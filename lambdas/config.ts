@@ -39,6 +39,10 @@ export interface GroupConfig {
   readonly repairMaxUnhealthy: number | string;
   /** CloudWatch alarm names: while any is in ALARM, voluntary disruption of the group pauses (the circuit breaker). */
   readonly alarms?: string[];
+  /** What a refresh replaces by default: every member older than its start, or only outdated ones. */
+  readonly replace?: 'all' | 'outdated';
+  /** Members older than this count as outdated (and a refresh with `replace: outdated` replaces them). */
+  readonly maxNodeAgeDays?: number;
   /** When a refresh may drain batches (core/windows.ts); absent: any time. */
   readonly maintenanceWindows?: Array<{ days: Weekday[]; start: string; duration: string; timeZone: string }>;
 }

@@ -25,8 +25,21 @@ export async function readSnapshot(
   group: string,
   selector: AsgSelector,
   now: number,
+  /** Resolve `$Latest` / `$Default` template versions (one DescribeLaunchTemplates a template): what "outdated" needs. */
+  resolveTemplates = false,
 ): Promise<Snapshot> {
-  const [asgs, nodes] = await Promise.all([ports.autoscaling.readGroups(selector), ports.kube.listNodes()]);
+  const [read, nodes] = await Promise.all([ports.autoscaling.readGroups(selector), ports.kube.listNodes()]);
+  let asgs = read;
+  const named = asgs.filter((a) => a.launchTemplate?.version.startsWith('$'));
+  if (resolveTemplates && named.length) {
+    const versions = await ports.ec2.describeLaunchTemplates(named.map((a) => a.launchTemplate!.id));
+    asgs = asgs.map((a) => {
+      const t = a.launchTemplate;
+      const v = t ? versions.get(t.id) : undefined;
+      if (!t || !v || !t.version.startsWith('$')) return a;
+      return { ...a, launchTemplate: { ...t, resolvedVersion: t.version === '$Latest' ? v.latest : v.default } };
+    });
+  }
   const settled = new Set<string>();
   for (const n of nodes) {
     const ref = parseProviderId(n.providerID);
@@ -50,7 +63,7 @@ export interface GroupView {
   readonly now: number;
 }
 
-export async function lookAtGroup(deps: Deps, group: string): Promise<GroupView> {
+export async function lookAtGroup(deps: Deps, group: string, resolveTemplates = false): Promise<GroupView> {
   const g = groupOf(deps, group);
   const now = deps.now();
   const snapshot = await readSnapshot(
@@ -58,6 +71,7 @@ export async function lookAtGroup(deps: Deps, group: string): Promise<GroupView>
     g.name,
     selectorOf(g),
     now,
+    resolveTemplates,
   );
   return { g, settings: groupSettings(g), snapshot, c: classify(snapshot, now), now };
 }

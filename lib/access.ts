@@ -46,6 +46,8 @@ export function functionRole(scope: Construct, p: FunctionRoleProps): iam.Role {
         'autoscaling:DescribeAutoScalingGroups',
         'autoscaling:DescribeScalingActivities',
         'ec2:DescribeInstances',
+        // What $Latest and $Default mean now, for a refresh that replaces only outdated members.
+        'ec2:DescribeLaunchTemplates',
       ],
       resources: ['*'],
     }),

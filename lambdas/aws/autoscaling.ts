@@ -65,11 +65,21 @@ function toAsgState(g: AutoScalingGroup): AsgState {
       healthStatus: i.HealthStatus ?? 'Healthy',
       instanceType: i.InstanceType,
       protectedFromScaleIn: i.ProtectedFromScaleIn,
+      ...(i.LaunchTemplate?.LaunchTemplateId
+        ? { launchTemplate: { id: i.LaunchTemplate.LaunchTemplateId, version: i.LaunchTemplate.Version ?? '' } }
+        : {}),
     })),
+    ...templateOf(g),
     activities: [],
     tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
     capacityRebalance: g.CapacityRebalance === true,
   };
+}
+
+/** The group's launch template, its own or its mixed instances policy's (a version absent is the default). */
+function templateOf(g: AutoScalingGroup): Pick<AsgState, 'launchTemplate'> {
+  const t = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  return t?.LaunchTemplateId ? { launchTemplate: { id: t.LaunchTemplateId, version: t.Version ?? '$Default' } } : {};
 }
 
 function toActivity(a: Activity): ScalingActivity {

@@ -89,4 +89,32 @@ export class Ec2Port {
       await call('TerminateInstances', () => this.client.send(new TerminateInstancesCommand({ InstanceIds: batch })));
     }
   }
+
+  /**
+   * Each launch template's latest and default version numbers, by id (templates that no longer
+   * exist are absent): what `$Latest` and `$Default` mean now.
+   */
+  async describeLaunchTemplates(ids: readonly string[]): Promise<Map<string, { latest: string; default: string }>> {
+    const out = new Map<string, { latest: string; default: string }>();
+    for (const id of new Set(ids)) {
+      const { DescribeLaunchTemplatesCommand } = sdk.ec2();
+      try {
+        const page = await call('DescribeLaunchTemplates', () =>
+          this.client.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] })),
+        );
+        for (const t of page.LaunchTemplates ?? [])
+          if (t.LaunchTemplateId)
+            out.set(t.LaunchTemplateId, {
+              latest: String(t.LatestVersionNumber ?? ''),
+              default: String(t.DefaultVersionNumber ?? ''),
+            });
+      } catch (e) {
+        // One template gone (its group is being replaced) must not hide the others.
+        if ((e as { name?: string }).name === 'AwsValidation' || /NotFound/.test(String((e as Error).message)))
+          continue;
+        throw e;
+      }
+    }
+    return out;
+  }
 }

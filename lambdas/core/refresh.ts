@@ -83,6 +83,34 @@ export interface RefreshOverrides {
   /** Replace only these nodes (by name), if old. */
   readonly nodes?: readonly string[];
   readonly ignoreWindow?: boolean;
+  /** `outdated`: only members launched from another template (or version) than their ASG's, or past `maxNodeAgeDays`. */
+  readonly replace?: 'all' | 'outdated';
+  readonly maxNodeAgeDays?: number;
+}
+
+/**
+ * Members an `outdated` refresh replaces: launched from another launch template, or another version,
+ * than their ASG launches now (its `$Latest`/`$Default` as resolved), or older than `maxNodeAgeDays`.
+ * A member whose template is unknown (a launch configuration) is outdated only by age.
+ */
+export function outdatedMembers(
+  asgs: readonly AsgState[],
+  c: Classification,
+  maxNodeAgeDays: number | undefined,
+): Set<string> {
+  const out = new Set<string>();
+  for (const a of asgs) {
+    const t = a.launchTemplate;
+    const want = t?.resolvedVersion ?? t?.version;
+    for (const i of a.instances) {
+      const has = i.launchTemplate;
+      if (t && has && (has.id !== t.id || (want !== undefined && !want.startsWith('$') && has.version !== want)))
+        out.add(i.instanceId);
+    }
+  }
+  if (maxNodeAgeDays !== undefined)
+    for (const m of c.members) if ((m.nodeAgeSeconds ?? 0) > maxNodeAgeDays * 86_400) out.add(m.instanceId);
+  return out;
 }
 
 export interface NotReplaced {
@@ -195,6 +223,8 @@ export function pickBatch(
   now: number,
 ): BatchPick {
   const only = journal.overrides?.nodes;
+  const outdated =
+    journal.overrides?.replace === 'outdated' ? outdatedMembers(asgs, c, journal.overrides.maxNodeAgeDays) : undefined;
   const left = new Set((journal.passedOver ?? []).map((p) => p.instance));
   const failing = new Map<string, string>();
   for (const a of asgs) {
@@ -207,6 +237,7 @@ export function pickBatch(
       !!m.node &&
       m.node.createdAt < journal.startedAt &&
       (!only || only.includes(m.node.name)) &&
+      (!outdated || outdated.has(m.instanceId)) &&
       !journal.terminated.includes(m.instanceId) &&
       !left.has(m.instanceId) &&
       m.state !== 'leaving',

@@ -65,6 +65,14 @@ export interface AsgInstance {
   readonly healthStatus: string;
   readonly instanceType?: string;
   readonly protectedFromScaleIn?: boolean;
+  /** The launch template it was launched from (a resolved version number). */
+  readonly launchTemplate?: LaunchTemplateRef;
+}
+
+/** A launch template by id and version ("3", or "$Latest" / "$Default" as a group may name it). */
+export interface LaunchTemplateRef {
+  readonly id: string;
+  readonly version: string;
 }
 
 export type ActivityStatus =
@@ -98,6 +106,11 @@ export interface AsgState {
   readonly min: number;
   readonly max: number;
   readonly instances: readonly AsgInstance[];
+  /**
+   * The launch template new instances get (the group's own, or its mixed instances policy's), with
+   * `$Latest` / `$Default` resolved to a number when the look resolved them.
+   */
+  readonly launchTemplate?: LaunchTemplateRef & { readonly resolvedVersion?: string };
   /** Recent scaling activities, any order. */
   readonly activities: readonly ScalingActivity[];
   readonly tags: Readonly<Record<string, string>>;

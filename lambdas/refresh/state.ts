@@ -72,7 +72,7 @@ export const COST = { task: 5, waitLoop: 9, choice: 2 } as const;
 
 /** A refresh's look at its group (snapshot.ts). */
 export async function look(deps: Deps, state: RefreshState): Promise<GroupView> {
-  const view = await lookAtGroup(deps, state.group);
+  const view = await lookAtGroup(deps, state.group, state.overrides?.replace === 'outdated');
   const surplus = state.overrides?.surplus;
   if (surplus === undefined) return view;
   return {

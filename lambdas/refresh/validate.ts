@@ -15,12 +15,13 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
   } = parseStart(
     event.input,
     deps,
-    ['continuation', 'trigger', 'surplus', 'nodes', 'ignoreWindow'],
+    ['continuation', 'trigger', 'surplus', 'nodes', 'ignoreWindow', 'replace'],
     [
       'trigger ("schedule": a start that finds the refresh running ends successfully)',
       "surplus (this refresh's surplus: a count or a percentage of desiredReady)",
       'nodes (replace only these nodes, by name)',
       'ignoreWindow (boolean: drain outside the maintenance windows)',
+      'replace ("all" or "outdated")',
     ],
   );
   const overrides = checkOverrides(g, extra);
@@ -117,7 +118,20 @@ function checkContinuation(
  * (names, 1 to 100), `ignoreWindow` (boolean). Anything else ends the execution with InvalidInput.
  */
 function checkOverrides(g: GroupConfig, extra: Readonly<Record<string, unknown>>): RefreshOverrides | undefined {
-  const out: { surplus?: number | string; nodes?: string[]; ignoreWindow?: boolean } = {};
+  const out: {
+    surplus?: number | string;
+    nodes?: string[];
+    ignoreWindow?: boolean;
+    replace?: 'all' | 'outdated';
+    maxNodeAgeDays?: number;
+  } = {};
+  if (extra.replace !== undefined && extra.replace !== 'all' && extra.replace !== 'outdated')
+    throw new InvalidInputError(`"replace" must be "all" or "outdated"; got ${shown(extra.replace)}`);
+  // The group's default, unless this start says otherwise.
+  if ((extra.replace ?? g.replace) === 'outdated') {
+    out.replace = 'outdated';
+    if (g.maxNodeAgeDays !== undefined) out.maxNodeAgeDays = g.maxNodeAgeDays;
+  }
   if (extra.surplus !== undefined) {
     const v = extra.surplus;
     const ok =

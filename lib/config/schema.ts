@@ -136,6 +136,13 @@ export const groupFields = {
    * batch in hand finishes, the surplus goes back, and the refresh goes on when the next opens.
    */
   maintenanceWindows: z.array(maintenanceWindow).min(1).max(20).optional(),
+  /**
+   * What a refresh replaces by default: `all` (every member older than its start) or `outdated`
+   * (launched from another launch template or version than its ASG's, or older than maxNodeAgeDays).
+   */
+  replace: z.enum(['all', 'outdated'], { error: 'one of "all", "outdated"' }).optional(),
+  /** Members older than this many days count as outdated. */
+  maxNodeAgeDays: z.number().int().min(1).max(3650).optional(),
   alarms: z
     .array(z.string().min(1).max(255), { error: 'a list of CloudWatch alarm names such as ["api-5xx"]' })
     .max(10, 'at most 10 alarms per group')

@@ -53,6 +53,11 @@ export function autoScalingOperations(host: AwsHost): Operation[] {
           LifecycleState: (i.asgLifecycle ?? 'InService') as 'InService',
           HealthStatus: 'Healthy',
           ProtectedFromScaleIn: false,
+          LaunchTemplate: {
+            LaunchTemplateId: region.templates.idOf(asg.name),
+            LaunchTemplateName: region.templates.nameOf(asg.name),
+            Version: String(i.launchTemplateVersion ?? 1),
+          },
         };
       }),
       Tags: Object.entries(asg.tags).map(([Key, Value]) => ({
@@ -62,6 +67,11 @@ export function autoScalingOperations(host: AwsHost): Operation[] {
         ResourceType: 'auto-scaling-group',
         PropagateAtLaunch: true,
       })),
+      LaunchTemplate: {
+        LaunchTemplateId: region.templates.idOf(asg.name),
+        LaunchTemplateName: region.templates.nameOf(asg.name),
+        Version: '$Latest',
+      },
       TerminationPolicies: ['Default'],
       CapacityRebalance: asg.capacityRebalance,
     };

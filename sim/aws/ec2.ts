@@ -1,4 +1,5 @@
 import {
+  DescribeLaunchTemplatesCommand,
   DescribeInstancesCommand,
   DescribeSpotInstanceRequestsCommand,
   TerminateInstancesCommand,
@@ -147,6 +148,27 @@ export function ec2Operations(host: AwsHost): Operation[] {
             LaunchedAvailabilityZone: r.zone,
             ProductDescription: 'Linux/UNIX' as const,
           })),
+      };
+    }),
+    operation('DescribeLaunchTemplates', DescribeLaunchTemplatesCommand, (input) => {
+      const region = host.region;
+      const asgs = [...region.asgs.keys()];
+      const ids: string[] = input.LaunchTemplateIds ?? asgs.map((a) => region.templates.idOf(a));
+      return {
+        LaunchTemplates: ids.map((id) => {
+          const asg = region.templates.asgOf(id, asgs);
+          if (!asg)
+            throw ec2Error(
+              'InvalidLaunchTemplateId.NotFound',
+              `The specified launch template, with template ID ${id}, does not exist.`,
+            );
+          return {
+            LaunchTemplateId: id,
+            LaunchTemplateName: region.templates.nameOf(asg),
+            DefaultVersionNumber: 1,
+            LatestVersionNumber: region.templates.latestOf(asg),
+          };
+        }),
       };
     }),
   ];

@@ -54,6 +54,8 @@ export interface SimInstance {
   readonly launchTime: number;
   state: Ec2State;
   asgLifecycle?: string;
+  /** The version of its ASG's launch template it was launched from. */
+  readonly launchTemplateVersion?: number;
   readonly privateIp: string;
   readonly privateDnsName: string;
   readonly nodeGroup: string;

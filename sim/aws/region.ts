@@ -1,5 +1,6 @@
 import type { Random, VirtualClock } from '../clock';
 import { Lifecycle } from './lifecycle';
+import { LaunchTemplates } from './templates';
 import {
   setSpotStatus,
   type AsgSpec,
@@ -25,7 +26,6 @@ const LEAVING = new Set([
 ]);
 /** Scaling activities a group keeps in its history (AWS keeps six weeks; the planners read the newest few). */
 const ACTIVITY_HISTORY = 200;
-/** How long an instance shows `Detaching` before it leaves its group. */
 /**
  * EC2 instances and Auto Scaling groups with the semantics node-manager relies on: an ASG
  * converges its instances to desired capacity, launches take time and can fail for want of
@@ -38,6 +38,7 @@ export class Region {
   private ipCounter = 10;
   /** Lifecycle hooks, detaching and standby (lifecycle.ts). */
   readonly lifecycle = new Lifecycle(this);
+  readonly templates = new LaunchTemplates();
   private neverJoin: Array<{ nodeGroup?: string; zone?: string; remaining: number }> = [];
 
   constructor(
@@ -164,6 +165,7 @@ export class Region {
       privateDnsName: `ip-${ip.replace(/\./g, '-')}.${this.name}.compute.internal`,
       nodeGroup: asg.nodeGroup,
       role: asg.role,
+      launchTemplateVersion: this.templates.latestOf(asg.name),
       neverJoin: !!rule,
       registered: false,
       ...(spotRequestId ? { spotRequestId } : {}),

@@ -142,6 +142,8 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         repairMaxUnhealthy: g.repairMaxUnhealthy,
         ...(g.alarms ? { alarms: g.alarms } : {}),
         ...(g.maintenanceWindows ? { maintenanceWindows: g.maintenanceWindows } : {}),
+        ...(g.replace ? { replace: g.replace } : {}),
+        ...(g.maxNodeAgeDays !== undefined ? { maxNodeAgeDays: g.maxNodeAgeDays } : {}),
       })),
     });
     const runner = new WorkflowRunner(sim, config);

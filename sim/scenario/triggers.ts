@@ -129,6 +129,9 @@ export function armFaults(
             sim.now(),
           );
           break;
+        case 'newLaunchTemplateVersion':
+          for (const a of sim.asgsOf(f.group)) sim.region.templates.bump(a.name);
+          break;
         case 'resume':
           void resumeGroup(runner.deps.pauses, f.group);
           break;

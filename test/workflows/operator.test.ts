@@ -375,3 +375,31 @@ describe('a faithful dry run', () => {
     expect(p.estimate.seconds).toBeLessThan(took * 3);
   });
 });
+
+describe('only what is outdated', () => {
+  it('after a new launch template version, replaces the members launched from the old one and keeps the new', async () => {
+    const { report } = await runScenario(
+      scenario([{ at: '20m', workflow: 'refresh', input: { group: 'nodes', replace: 'outdated' } }], {}, [
+        { kind: 'newLaunchTemplateVersion', at: '0s', group: 'nodes' },
+        // Spot takes one node: its ASG's replacement launches from the new version.
+        { kind: 'spotInterruption', at: '2m', group: 'nodes', zone: 'ap-northeast-1a', count: 1 },
+      ]),
+    );
+    const [r] = refreshes(report);
+    expect(r.status).toBe('SUCCEEDED');
+    // Nine members, one already on the new version: eight replaced.
+    expect(did(r).replaced).toBe(8);
+    const g = report.groups[0];
+    const fresh = g.members.filter((m) => m.launchedAt > 100 && m.launchedAt < 1200);
+    expect(fresh).toHaveLength(1);
+    expect(g.readyAtEnd).toBe(9);
+    // The default, every member older than the start, would have replaced all nine.
+    const all = await runScenario(
+      scenario([{ at: '20m', workflow: 'refresh', input: { group: 'nodes' } }], {}, [
+        { kind: 'newLaunchTemplateVersion', at: '0s', group: 'nodes' },
+        { kind: 'spotInterruption', at: '2m', group: 'nodes', zone: 'ap-northeast-1a', count: 1 },
+      ]),
+    );
+    expect(did(refreshes(all.report)[0]).replaced).toBe(9);
+  });
+});
