@@ -69,6 +69,9 @@ export function buildApp(
       repairMaxUnhealthy: g.repairMaxUnhealthy,
       ...(g.alarms ? { alarms: g.alarms } : {}),
       ...(g.maintenanceWindows ? { maintenanceWindows: g.maintenanceWindows } : {}),
+      ...(g.replace ? { replace: g.replace } : {}),
+      ...(g.maxNodeAgeDays !== undefined ? { maxNodeAgeDays: g.maxNodeAgeDays } : {}),
+      ...(g.checkpoints ? { checkpoints: g.checkpoints } : {}),
     })),
   });
   if (vpc) {

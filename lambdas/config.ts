@@ -43,6 +43,8 @@ export interface GroupConfig {
   readonly replace?: 'all' | 'outdated';
   /** Members older than this count as outdated (and a refresh with `replace: outdated` replaces them). */
   readonly maxNodeAgeDays?: number;
+  /** After these shares of a refresh, wait `bakeSeconds` with the circuit breaker watching. */
+  readonly checkpoints?: { percentages: number[]; bakeSeconds: number };
   /** When a refresh may drain batches (core/windows.ts); absent: any time. */
   readonly maintenanceWindows?: Array<{ days: Weekday[]; start: string; duration: string; timeZone: string }>;
 }

@@ -100,6 +100,22 @@ export interface NodeGroupProps {
    */
   readonly alarms?: readonly string[];
   /**
+   * What a refresh replaces by default: 'all' (every member older than its start) or 'outdated'
+   * (launched from another launch template or version than its ASG's, or older than maxNodeAgeDays).
+   * @default 'all'
+   */
+  readonly replace?: 'all' | 'outdated';
+  /**
+   * Members older than this many days count as outdated.
+   * @default no age limit
+   */
+  readonly maxNodeAgeDays?: number;
+  /**
+   * After these shares of a refresh's old nodes are replaced, it waits bakeSeconds with the circuit breaker watching.
+   * @default no checkpoints
+   */
+  readonly checkpoints?: { readonly percentages: readonly number[]; readonly bakeSeconds: number };
+  /**
    * When a refresh may drain: it starts a batch only inside one of these windows (local days, "HH:MM",
    * a duration from "30m" to "24h", an IANA time zone); at a close the surplus goes back and the
    * refresh goes on in the next window.
@@ -192,6 +208,11 @@ function validateGroups(groups: readonly NodeGroupProps[]): DeploymentGroup[] {
       drain: { ...DEFAULT_DRAIN_POLICY, ...(g.drain ?? {}) },
       settleSeconds: (g.settleTime ?? Duration.seconds(60)).toSeconds(),
       ...(g.alarms ? { alarms: [...g.alarms] } : {}),
+      ...(g.replace ? { replace: g.replace } : {}),
+      ...(g.maxNodeAgeDays !== undefined ? { maxNodeAgeDays: g.maxNodeAgeDays } : {}),
+      ...(g.checkpoints
+        ? { checkpoints: { percentages: [...g.checkpoints.percentages], bakeSeconds: g.checkpoints.bakeSeconds } }
+        : {}),
       ...(g.maintenanceWindows
         ? { maintenanceWindows: g.maintenanceWindows.map((w) => ({ ...w, days: [...w.days] })) }
         : {}),

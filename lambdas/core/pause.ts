@@ -40,3 +40,26 @@ export function pauseWaitSeconds(p: Pause, now: number): number {
   const left = p.until !== undefined ? Math.ceil((p.until - now) / 1000) : Number.POSITIVE_INFINITY;
   return Math.max(1, Math.min(300, left));
 }
+
+/** Checkpoints of a refresh: after these shares of the old nodes are replaced, wait `bakeSeconds` (the breaker watching). */
+export interface Checkpoints {
+  readonly percentages: readonly number[];
+  readonly bakeSeconds: number;
+}
+
+/**
+ * The checkpoint a refresh has just passed and not yet baked: the largest percentage the share
+ * replaced so far has reached (a batch that jumps two takes one bake). Undefined: none due.
+ */
+export function checkpointDue(
+  cp: Checkpoints,
+  replaced: number,
+  oldRemaining: number,
+  baked: readonly number[],
+): number | undefined {
+  const total = replaced + oldRemaining;
+  if (replaced === 0 || oldRemaining === 0 || total === 0) return undefined;
+  const share = (replaced / total) * 100;
+  const due = cp.percentages.filter((p) => share >= p && !baked.includes(p));
+  return due.length ? Math.max(...due) : undefined;
+}

@@ -51,6 +51,9 @@ export interface RefreshJournal {
   readonly pausedSince?: { readonly reason: string; readonly from: number };
   /** The start's overrides (validated), kept for every execution the refresh continues in. */
   readonly overrides?: RefreshOverrides;
+  /** Checkpoints it baked (percentages), and until when the current bake lasts. */
+  readonly checkpointsBaked?: readonly number[];
+  readonly bakeUntil?: number;
   /** When a maintenance window closed on it (its surplus goes back; it goes on in the next window). */
   readonly windowClosedAt?: number;
   /** The pauses it waited through, for its final output. */

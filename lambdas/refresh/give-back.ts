@@ -113,6 +113,7 @@ export async function giveBack(state: RefreshState, deps: Deps): Promise<Refresh
       ...(journal.quarantined ? { quarantined: journal.quarantined } : {}),
       ...(journal.paused ? { paused: journal.paused } : {}),
       ...(journal.othersKept ? { othersKept: journal.othersKept } : {}),
+      ...(journal.checkpointsBaked ? { checkpointsBaked: journal.checkpointsBaked } : {}),
     });
     if (notHome) await deps.lease.writeMemory(state.group, state.execution, withRefreshSurplus(memory, journal));
     return next(state, COST.waitLoop, {

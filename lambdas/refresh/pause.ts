@@ -1,4 +1,5 @@
-import { describePause, pauseWaitSeconds, type Pause, type RefreshJournal } from '../core';
+import { checkpointDue, describePause, pauseWaitSeconds, type Pause, type RefreshJournal } from '../core';
+import { groupOf } from '../input';
 import type { Deps } from '../runtime';
 import { saveJournal, type RefreshState } from './state';
 
@@ -51,4 +52,41 @@ export async function notePause(
     return { journal: j, closed: true };
   }
   return { journal, closed: false };
+}
+
+/**
+ * The group's checkpoints as the batch loop meets them: once the share replaced reaches one, the
+ * refresh journals it and waits `bakeSeconds` before the next batch (an alarm of the circuit
+ * breaker in that time pauses it, see notePause). Undefined: go on.
+ */
+export async function bake(
+  deps: Deps,
+  state: RefreshState,
+  journal: RefreshJournal,
+  oldRemaining: number,
+  now: number,
+): Promise<{ readonly seconds: number; readonly did: Record<string, unknown> } | undefined> {
+  const cp = groupOf(deps, state.group).checkpoints;
+  if (!cp) return undefined;
+  if (journal.bakeUntil !== undefined && now < journal.bakeUntil)
+    return {
+      seconds: Math.max(1, Math.ceil((journal.bakeUntil - now) / 1000)),
+      did: { baking: `until ${new Date(journal.bakeUntil).toISOString()}` },
+    };
+  const due = checkpointDue(cp, journal.replaced, oldRemaining, journal.checkpointsBaked ?? []);
+  if (due === undefined) return undefined;
+  const until = now + cp.bakeSeconds * 1000;
+  await saveJournal(deps, state, {
+    ...journal,
+    checkpointsBaked: [...(journal.checkpointsBaked ?? []), ...cp.percentages.filter((p) => p <= due)],
+    bakeUntil: until,
+  });
+  return {
+    seconds: cp.bakeSeconds,
+    did: {
+      checkpoint:
+        `${due}%: ${journal.replaced} of ${journal.replaced + oldRemaining} replaced; baking ${cp.bakeSeconds}s ` +
+        'before the next batch (a watched alarm in ALARM pauses the refresh)',
+    },
+  };
 }

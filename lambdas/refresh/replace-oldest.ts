@@ -19,7 +19,7 @@ import { terminateUnlessLeaving } from '../terminate';
 import type { Deps } from '../runtime';
 import { healthGate, passedGate } from './gate';
 import { noteDrainPass, onDrainTimeout } from './pass-over';
-import { notePause } from './pause';
+import { bake, notePause } from './pause';
 import { addSurplus } from './add-surplus';
 import { describeClosed, windowOf, windowWaitSeconds } from './window';
 import { COST, HAND_OVER_AFTER_MS, leaseOf, look, next, saveJournal, type RefreshState } from './state';
@@ -96,6 +96,11 @@ async function lookThenAct(
   if (paused.wait) return waitThen(state, paused.wait.seconds, paused.wait.did, deps.now());
   if (paused.closed) cmd = planAdvance((journal = paused.journal), { snapshot, c }, settings, now);
   if (cmd.kind === 'fail') throw cmd.error;
+  // A checkpoint: the share replaced so far bakes before the next batch (a breaker's alarm pauses it above).
+  if (cmd.kind === 'pick') {
+    const baked = await bake(deps, state, journal, cmd.did.oldRemaining as number, now);
+    if (baked) return waitThen(state, baked.seconds, baked.did, deps.now());
+  }
   // A maintenance window closed: no new batch; the surplus goes back, and the refresh goes on in the next.
   const w = cmd.kind === 'pick' ? windowOf(deps, state, now) : undefined;
   if (w && !w.open) {

@@ -141,6 +141,18 @@ export const groupFields = {
    * (launched from another launch template or version than its ASG's, or older than maxNodeAgeDays).
    */
   replace: z.enum(['all', 'outdated'], { error: 'one of "all", "outdated"' }).optional(),
+  /** After these shares of a refresh's old nodes are replaced, it waits bakeSeconds (the circuit breaker watching). */
+  checkpoints: z
+    .object({
+      percentages: z
+        .array(z.number().int().min(1).max(99), { error: 'percentages from 1 to 99, such as [10, 50]' })
+        .min(1)
+        .max(10)
+        .refine((p) => p.every((x, i) => i === 0 || x > p[i - 1]), 'in ascending order, each once'),
+      bakeSeconds: z.number().int().min(60).max(86_400),
+    })
+    .strict()
+    .optional(),
   /** Members older than this many days count as outdated. */
   maxNodeAgeDays: z.number().int().min(1).max(3650).optional(),
   alarms: z

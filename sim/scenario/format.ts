@@ -56,6 +56,7 @@ const GroupSpec = z
     maintenanceWindows: groupFields.maintenanceWindows,
     replace: groupFields.replace,
     maxNodeAgeDays: groupFields.maxNodeAgeDays,
+    checkpoints: groupFields.checkpoints,
     /** A termination lifecycle hook on each ASG, as the stack creates it (node-manager-drain). */
     terminateHook: z
       .object({

@@ -144,6 +144,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         ...(g.maintenanceWindows ? { maintenanceWindows: g.maintenanceWindows } : {}),
         ...(g.replace ? { replace: g.replace } : {}),
         ...(g.maxNodeAgeDays !== undefined ? { maxNodeAgeDays: g.maxNodeAgeDays } : {}),
+        ...(g.checkpoints ? { checkpoints: g.checkpoints } : {}),
       })),
     });
     const runner = new WorkflowRunner(sim, config);

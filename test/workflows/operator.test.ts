@@ -403,3 +403,23 @@ describe('only what is outdated', () => {
     expect(did(refreshes(all.report)[0]).replaced).toBe(9);
   });
 });
+
+describe('checkpoints', () => {
+  it('bakes after the shares named before the next batch', async () => {
+    const { report } = await runScenario(
+      scenario([{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }], {}, [], {
+        checkpoints: { percentages: [30, 60], bakeSeconds: 600 },
+      }),
+    );
+    const [r] = refreshes(report);
+    expect(r.status).toBe('SUCCEEDED');
+    expect(did(r).replaced).toBe(9);
+    const batches = report.audit
+      .filter((a) => a.execution === r.name && a.step === 'Replace oldest nodes' && a.change?.startsWith('cordon'))
+      .map((a) => a.at);
+    // Two gaps of at least the bake between batches (after 3 of 9 and after 6 of 9), the rest short.
+    const gaps = batches.slice(1).map((t, i) => t - batches[i]);
+    expect(gaps.filter((g) => g >= 600)).toHaveLength(2);
+    expect(gaps.filter((g) => g < 600)).toHaveLength(gaps.length - 2);
+  });
+});
