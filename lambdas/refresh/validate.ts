@@ -16,13 +16,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<RefreshSt
     event.input,
     deps,
     ['continuation', 'trigger', 'surplus', 'nodes', 'ignoreWindow', 'replace'],
-    [
-      'trigger ("schedule": a start that finds the refresh running ends successfully)',
-      "surplus (this refresh's surplus: a count or a percentage of desiredReady)",
-      'nodes (replace only these nodes, by name)',
-      'ignoreWindow (boolean: drain outside the maintenance windows)',
-      'replace ("all" or "outdated")',
-    ],
+    ['trigger ("schedule")', 'surplus', 'nodes', 'ignoreWindow', 'replace ("all" or "outdated")'],
   );
   const overrides = checkOverrides(g, extra);
   if (extra.trigger !== undefined && extra.trigger !== 'schedule')
