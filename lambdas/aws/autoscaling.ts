@@ -295,25 +295,20 @@ export class AutoScalingPort {
   }
 
   /** Detaches instances (20 a call); without decrement the ASG launches replacements. */
-  async detachInstances(
+  detachInstances(
     asgName: string,
     instanceIds: readonly string[],
     decrementDesired: boolean,
   ): Promise<ScalingActivity[]> {
-    const activities: ScalingActivity[] = [];
-    for (const batch of chunks(instanceIds, DETACH_PER_CALL)) {
-      const out = await call('DetachInstances', () =>
-        this.client.send(
-          new DetachInstancesCommand({
-            AutoScalingGroupName: asgName,
-            InstanceIds: batch,
-            ShouldDecrementDesiredCapacity: decrementDesired,
-          }),
-        ),
-      );
-      activities.push(...(out.Activities ?? []).map(toActivity));
-    }
-    return activities;
+    return this.perTwenty('DetachInstances', instanceIds, (batch) =>
+      this.client.send(
+        new DetachInstancesCommand({
+          AutoScalingGroupName: asgName,
+          InstanceIds: batch,
+          ShouldDecrementDesiredCapacity: decrementDesired,
+        }),
+      ),
+    );
   }
 
   /**
@@ -321,34 +316,34 @@ export class AutoScalingPort {
    * balancers and no longer counted. Without decrement the group launches a replacement for each;
    * with it, desired drops (not below min).
    */
-  async enterStandby(
-    asgName: string,
-    instanceIds: readonly string[],
-    decrementDesired: boolean,
-  ): Promise<ScalingActivity[]> {
-    const activities: ScalingActivity[] = [];
-    for (const batch of chunks(instanceIds, DETACH_PER_CALL)) {
-      const out = await call('EnterStandby', () =>
-        this.client.send(
-          new EnterStandbyCommand({
-            AutoScalingGroupName: asgName,
-            InstanceIds: batch,
-            ShouldDecrementDesiredCapacity: decrementDesired,
-          }),
-        ),
-      );
-      activities.push(...(out.Activities ?? []).map(toActivity));
-    }
-    return activities;
+  enterStandby(asgName: string, instanceIds: readonly string[], decrementDesired: boolean): Promise<ScalingActivity[]> {
+    return this.perTwenty('EnterStandby', instanceIds, (batch) =>
+      this.client.send(
+        new EnterStandbyCommand({
+          AutoScalingGroupName: asgName,
+          InstanceIds: batch,
+          ShouldDecrementDesiredCapacity: decrementDesired,
+        }),
+      ),
+    );
   }
 
   /** Moves Standby instances back into service (through Pending and the launch hook); desired rises by one each. */
-  async exitStandby(asgName: string, instanceIds: readonly string[]): Promise<ScalingActivity[]> {
+  exitStandby(asgName: string, instanceIds: readonly string[]): Promise<ScalingActivity[]> {
+    return this.perTwenty('ExitStandby', instanceIds, (batch) =>
+      this.client.send(new ExitStandbyCommand({ AutoScalingGroupName: asgName, InstanceIds: batch })),
+    );
+  }
+
+  /** An instance-list call AWS takes 20 ids at a time (DetachInstances, EnterStandby, ExitStandby): its activities. */
+  private async perTwenty(
+    operation: string,
+    instanceIds: readonly string[],
+    send: (batch: string[]) => Promise<{ Activities?: Activity[] }>,
+  ): Promise<ScalingActivity[]> {
     const activities: ScalingActivity[] = [];
     for (const batch of chunks(instanceIds, DETACH_PER_CALL)) {
-      const out = await call('ExitStandby', () =>
-        this.client.send(new ExitStandbyCommand({ AutoScalingGroupName: asgName, InstanceIds: batch })),
-      );
+      const out = await call(operation, () => send(batch));
       activities.push(...(out.Activities ?? []).map(toActivity));
     }
     return activities;

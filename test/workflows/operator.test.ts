@@ -1,4 +1,5 @@
 import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
+import { workerScenario } from '../fixtures';
 
 /** Three zones of three Spot workers, a surplus of one: a refresh takes about 40 minutes. */
 function scenario(
@@ -7,28 +8,17 @@ function scenario(
   faults: unknown[] = [],
   group: Record<string, unknown> = {},
 ) {
-  return parseScenario({
-    name: 'operator',
-    cluster: { name: 'example.k8s.local', kind: 'kops' },
-    timing: { bootSeconds: 90, joinSeconds: 60 },
-    groups: [
-      {
-        name: 'nodes',
-        role: 'worker',
-        zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
-        perZone: 3,
-        maxPerZone: 4,
-        desiredReady: 9,
-        surplus: 1,
-        ...group,
-      },
-    ],
-    workloads: [{ name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } }],
-    faults,
-    runs,
-    until: '4h',
-    ...extra,
-  });
+  return workerScenario(
+    'operator',
+    { perZone: 3, maxPerZone: 4, desiredReady: 9, surplus: 1, ...group },
+    {
+      workloads: [{ name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } }],
+      faults,
+      runs,
+      until: '4h',
+      ...extra,
+    },
+  );
 }
 
 const refreshes = (r: Report) => r.executions.filter((e) => e.workflow === 'refresh');

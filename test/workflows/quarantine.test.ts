@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDeploymentConfig } from '../../lib/config/deployment';
-import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
+import { runScenario, type Report } from '../../sim/scenario/run';
+import { workerScenario } from '../fixtures';
 
 /**
  * Three Spot workers, one per zone (MaxSize 1 each), a surplus of one, a drain timeout of two
@@ -13,34 +14,29 @@ function scenario(
   drain: Record<string, unknown> = {},
   perZone = 1,
 ) {
-  return parseScenario({
-    name: 'quarantine',
-    cluster: { name: 'example.k8s.local', kind: 'kops' },
-    timing: { bootSeconds: 90, joinSeconds: 60 },
-    groups: [
-      {
-        name: 'nodes',
-        role: 'worker',
-        zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
-        perZone,
-        maxPerZone: perZone,
-        desiredReady: 3 * perZone,
-        surplus: 1,
-        drainTimeoutSeconds: 120,
-        drain: { onTimeout: 'quarantine', ...drain },
-      },
-    ],
-    workloads: [
-      { name: 'web', group: 'nodes', replicas: 3, pdb: { maxUnavailable: 1 } },
-      { name: 'db', group: 'nodes', replicas: 1, ...db },
-    ],
-    faults,
-    runs: [
-      { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
-      { at: '5m', every: '5m', workflow: 'replenish', input: { group: 'nodes' } },
-    ],
-    until: '3h',
-  });
+  return workerScenario(
+    'quarantine',
+    {
+      perZone,
+      maxPerZone: perZone,
+      desiredReady: 3 * perZone,
+      surplus: 1,
+      drainTimeoutSeconds: 120,
+      drain: { onTimeout: 'quarantine', ...drain },
+    },
+    {
+      workloads: [
+        { name: 'web', group: 'nodes', replicas: 3, pdb: { maxUnavailable: 1 } },
+        { name: 'db', group: 'nodes', replicas: 1, ...db },
+      ],
+      faults,
+      runs: [
+        { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+        { at: '5m', every: '5m', workflow: 'replenish', input: { group: 'nodes' } },
+      ],
+      until: '3h',
+    },
+  );
 }
 
 const refresh = (r: Report) => r.executions.find((e) => e.workflow === 'refresh')!;
