@@ -14,6 +14,8 @@ export interface FunctionRoleProps {
   readonly leaseTable: dynamodb.ITable;
   /** The state machines whose executions may hold a lease (their holders are described). */
   readonly leaseHolders: readonly string[];
+  /** The refresh state machine's name, when replenish may start it (a group's maxNodeAgeDays inside its windows). */
+  readonly agedRefresh?: string;
   readonly vpcPlacement?: {
     readonly vpc: ec2.IVpc;
     readonly subnets?: ec2.SubnetSelection;
@@ -105,6 +107,26 @@ export function functionRole(scope: Construct, p: FunctionRoleProps): iam.Role {
       resources: p.leaseHolders.map(execArns),
     }),
   );
+  if (p.agedRefresh) {
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'StartAgedRefresh',
+        // Replenish starts a refresh of nodes past maxNodeAgeDays inside a maintenance window.
+        actions: ['states:StartExecution'],
+        resources: [
+          Arn.format(
+            {
+              service: 'states',
+              resource: 'stateMachine',
+              resourceName: p.agedRefresh,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            stack,
+          ),
+        ],
+      }),
+    );
+  }
   if (p.access.kind === 'eks') {
     role.addToPolicy(
       new iam.PolicyStatement({

@@ -79,6 +79,9 @@ export class NodeManager extends Construct {
       tag,
       leaseTable: this.leaseTable,
       leaseHolders: [names.refresh, names.replenish],
+      ...(groups.some((g) => g.maxNodeAgeDays !== undefined && g.maintenanceWindows?.length)
+        ? { agedRefresh: names.refresh }
+        : {}),
       vpcPlacement: props.vpcPlacement,
     });
     this.functionRole = role;

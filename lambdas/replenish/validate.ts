@@ -3,6 +3,7 @@ import { describePause, planReplenish } from '../core';
 import { parseStart, type StartEvent } from '../input';
 import type { Deps } from '../runtime';
 import { lookAtGroup } from '../snapshot';
+import { startAgedRefresh } from './aged';
 import { ReplenishState } from './state';
 
 /**
@@ -48,6 +49,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
   if (rec?.holder || Object.keys(memory.reaping ?? {}).length || Object.keys(memory.quarantined ?? {}).length)
     return { ...state, idle: false };
   const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
+  const aged = await startAgedRefresh(deps, group.name, c, event.stateMachineArn, now);
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);
   const acts = p.reap.length || p.raise.length || p.restoreMax.length || p.giveBack || p.repair.repair;
   if (acts) return { ...state, idle: false };
@@ -64,6 +66,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
     did: {
       ...state.did,
       idle: `${p.ready} Ready of ${p.desiredReady}, ${p.launching} launching: nothing to do`,
+      ...(aged ? { agedNodes: aged } : {}),
       ...(noted !== undefined
         ? { backoff: noted ? 'launch failures noted' : 'another execution is at work on the group' }
         : {}),

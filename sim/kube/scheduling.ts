@@ -42,8 +42,8 @@ export function scheduleWorkloads(c: SchedulingHost): void {
       pod.nodeName = target.name;
       delete pod.unschedulable;
       c.indexOnNode(pod);
-      pod.phase = 'Running';
-      pod.startedAt = c.clock.now();
+      // Bound, its images pulling and containers starting: Pending until they run, as the kubelet reports it.
+      pod.phase = 'Pending';
       c.touch(pod);
       c.clock.after(c.timing.podStartSeconds, `${pod.name} Ready`, () => {
         if (
@@ -51,6 +51,8 @@ export function scheduleWorkloads(c: SchedulingHost): void {
           pod.deletionTimestamp === undefined &&
           c.nodes.get(target.name)?.ready
         ) {
+          pod.phase = 'Running';
+          pod.startedAt = c.clock.now();
           pod.ready = true;
           c.notify({ type: 'MODIFIED', kind: 'Pod', pod });
         }

@@ -1,4 +1,5 @@
 import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
+import { workerScenario } from '../fixtures';
 
 /**
  * Three workers of 2 CPUs, one per zone, each running one pod of 1500m, and a fourth such pod
@@ -70,5 +71,47 @@ describe('the health gate, as a platform engineer checks it', () => {
       (a) => a.operation === 'patch nodes' && a.change?.startsWith('cordon') && oldNodes.has(a.target),
     );
     expect(evictedFromOld).toEqual([]);
+  });
+});
+
+describe('the settle gate: the last batch’s pods run again before the next batch', () => {
+  // Pods that take long to start after an eviction (an image pull, a slow readiness): Pending meanwhile.
+  const slow = (podStartSeconds: number, settleSeconds: number) =>
+    workerScenario(
+      'settle-gate',
+      { perZone: 1, maxPerZone: 2, desiredReady: 3, surplus: 1, settleSeconds },
+      {
+        timing: { bootSeconds: 90, joinSeconds: 60, podStartSeconds },
+        workloads: [{ name: 'web', group: 'nodes', replicas: 3 }],
+        // Once the pods that were there have started.
+        runs: [{ at: '20m', workflow: 'refresh', input: { group: 'nodes' } }],
+        until: '3h',
+      },
+    );
+  const cordons = (r: Report) =>
+    r.audit.filter((a) => a.step === 'Replace oldest nodes' && a.change?.startsWith('cordon')).map((a) => a.at);
+  const evictions = (r: Report) =>
+    r.audit.filter((a) => a.operation === 'create pods/eviction' && a.outcome === 'ok').map((a) => a.at);
+
+  it('waits for the evicted pods to run before draining the next batch, then goes on', async () => {
+    const { report } = await runScenario(slow(200, 120));
+    expect(refresh(report).status).toBe('SUCCEEDED');
+    const [first, second] = cordons(report);
+    const evicted = evictions(report).filter((t) => t >= first && t < second);
+    expect(evicted.length).toBeGreaterThan(0);
+    // The second batch waited for the first batch's pods to start (200 s), past its replacement's Ready (150 s).
+    expect(second).toBeGreaterThanOrEqual(Math.max(...evicted) + 200);
+    expect(second).toBeLessThan(Math.max(...evicted) + 200 + 120);
+    expect(report.pods.pending).toBe(0);
+  });
+
+  it('stops with SettleTimeout naming the pods still Pending past settleSeconds, draining nothing more', async () => {
+    const { report } = await runScenario(slow(900, 60));
+    const r = refresh(report);
+    expect(r).toMatchObject({ status: 'FAILED', error: 'SettleTimeout' });
+    expect(r.cause).toMatch(/default\/web-\w+/);
+    expect(cordons(report)).toHaveLength(1);
+    // Cleaned up: nothing cordoned, the group whole once the pods start.
+    expect(nodes(report).members.every((m) => !m.unschedulable)).toBe(true);
   });
 });

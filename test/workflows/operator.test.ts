@@ -269,6 +269,61 @@ describe('maintenance windows', () => {
   });
 });
 
+describe('maintenance windows across a daylight-saving change', () => {
+  it('America/New_York, Sundays 01:30 for 30m: the window on the night clocks fall back opens at the first 01:30', async () => {
+    const { report } = await runScenario(
+      scenario(
+        [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
+        { start: '2026-10-30T00:00:00Z', until: '400h', timing: { bootSeconds: 420, joinSeconds: 60 } },
+        [],
+        { maintenanceWindows: [{ days: ['sun'], start: '01:30', duration: '30m', timeZone: 'America/New_York' }] },
+      ),
+    );
+    const runs = refreshes(report);
+    expect(runs[runs.length - 1].status).toBe('SUCCEEDED');
+    expect(did(runs[runs.length - 1]).replaced).toBe(9);
+    const start = Date.parse(report.startedAt);
+    // 01:30 EDT on 1 November is 05:30 UTC; after the change, 01:30 EST is 06:30 UTC.
+    const windows: Array<[number, number]> = [
+      [Date.parse('2026-11-01T05:30:00Z'), Date.parse('2026-11-01T06:00:00Z')],
+      [Date.parse('2026-11-08T06:30:00Z'), Date.parse('2026-11-08T07:00:00Z')],
+      [Date.parse('2026-11-15T06:30:00Z'), Date.parse('2026-11-15T07:00:00Z')],
+    ];
+    const batches = report.audit.filter(
+      (a) => a.outcome === 'ok' && a.step === 'Replace oldest nodes' && a.change?.startsWith('cordon'),
+    );
+    for (const b of batches)
+      expect(windows.some(([f, t]) => start + b.at * 1000 >= f && start + b.at * 1000 < t)).toBe(true);
+    // Work on both sides of the change.
+    expect(batches.some((b) => start + b.at * 1000 < windows[1][0])).toBe(true);
+    expect(batches.some((b) => start + b.at * 1000 >= windows[1][0])).toBe(true);
+  });
+});
+
+describe('maxNodeAgeDays without a schedule of its own', () => {
+  it('replenish starts a refresh of the nodes past that age inside a window, once a window', async () => {
+    const { report } = await runScenario(
+      scenario(
+        [{ at: '0s', every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
+        { start: '2026-11-06T00:00:00Z', until: '30h' },
+        [],
+        {
+          instanceAgeDays: 10,
+          maxNodeAgeDays: 7,
+          maintenanceWindows: [{ days: ['sat'], start: '02:00', duration: '2h', timeZone: 'Asia/Tokyo' }],
+        },
+      ),
+    );
+    const runs = refreshes(report);
+    expect(runs).toHaveLength(1);
+    expect(runs[0].name).toMatch(/^aged-nodes-\d+$/);
+    expect(runs[0].status).toBe('SUCCEEDED');
+    expect(did(runs[0]).replaced).toBe(9);
+    // Started at the first pass inside the window (Saturday 02:00 JST is Friday 17:00 UTC).
+    expect(runs[0].startedAt).toBe(61200);
+  });
+});
+
 describe('ad-hoc overrides on start-execution', () => {
   it('surplus and ignoreWindow: a bigger batch, outside the windows; an empty node list refused', async () => {
     const windows = { maintenanceWindows: [{ days: ['sat'], start: '02:00', duration: '1h', timeZone: 'Asia/Tokyo' }] };
