@@ -1,6 +1,7 @@
 import { Agent, type AgentOptions } from 'node:https';
 import {
   CoreV1Api,
+  PolicyV1Api,
   createConfiguration,
   KubeConfig,
   ServerConfiguration,
@@ -10,9 +11,17 @@ import {
 import type { BearerToken } from '../aws/eks';
 import { InvalidKubeconfigError, parseKubeconfig } from './kubeconfig';
 
-/** Gives a CoreV1Api whose credentials are valid now. */
+/** Gives API clients whose credentials are valid now. */
 export interface KubeApiProvider {
   core(): Promise<CoreV1Api>;
+  /** policy/v1: the disruption budgets a dry run reads. */
+  policy(): Promise<PolicyV1Api>;
+}
+
+/** The clients of one set of credentials, sharing one configuration (and its keep-alive agent). */
+interface Apis {
+  readonly core: CoreV1Api;
+  readonly policy: PolicyV1Api;
 }
 
 export interface TokenSource {
@@ -39,10 +48,11 @@ const MAX_SOCKETS = 8;
  * (same CA, client certificate and server name as the kubeconfig says) after client-node's own
  * authentication has run.
  */
-function keepAliveApi(kc: KubeConfig): CoreV1Api {
+function keepAliveApi(kc: KubeConfig): Apis {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new InvalidKubeconfigError('the kubeconfig names no current cluster (current-context)');
-  if (!cluster.server.startsWith('https:') || cluster.proxyUrl) return kc.makeApiClient(CoreV1Api);
+  if (!cluster.server.startsWith('https:') || cluster.proxyUrl)
+    return { core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
   let agent: Promise<Agent> | undefined;
   const makeAgent = async () => {
     const o: AgentOptions & { headers?: unknown } = {};
@@ -50,22 +60,21 @@ function keepAliveApi(kc: KubeConfig): CoreV1Api {
     const { ca, cert, key, rejectUnauthorized, servername } = o;
     return new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, ca, cert, key, rejectUnauthorized, servername });
   };
-  return new CoreV1Api(
-    createConfiguration({
-      baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: kc },
-      promiseMiddleware: [
-        {
-          pre: async (context: RequestContext) => {
-            agent ??= makeAgent();
-            context.setAgent(await agent);
-            return context;
-          },
-          post: async (response: ResponseContext) => response,
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    promiseMiddleware: [
+      {
+        pre: async (context: RequestContext) => {
+          agent ??= makeAgent();
+          context.setAgent(await agent);
+          return context;
         },
-      ],
-    }),
-  );
+        post: async (response: ResponseContext) => response,
+      },
+    ],
+  });
+  return { core: new CoreV1Api(configuration), policy: new PolicyV1Api(configuration) };
 }
 
 /**
@@ -76,16 +85,15 @@ export function eksApiProvider(
   access: { endpoint: string; certificateAuthorityData: string },
   tokens: TokenSource,
 ): KubeApiProvider {
-  let cached: { token: string; api: CoreV1Api } | undefined;
-  return {
-    async core() {
-      const { token } = await tokens.getToken();
-      if (cached?.token !== token) {
-        cached = { token, api: keepAliveApi(configFor(access.endpoint, access.certificateAuthorityData, token)) };
-      }
-      return cached.api;
-    },
+  let cached: { token: string; api: Apis } | undefined;
+  const apis = async () => {
+    const { token } = await tokens.getToken();
+    if (cached?.token !== token) {
+      cached = { token, api: keepAliveApi(configFor(access.endpoint, access.certificateAuthorityData, token)) };
+    }
+    return cached.api;
   };
+  return { core: async () => (await apis()).core, policy: async () => (await apis()).policy };
 }
 
 export { InvalidKubeconfigError } from './kubeconfig';
@@ -118,5 +126,5 @@ export function kubeconfigApiProvider(kubeconfigYaml: string): KubeApiProvider {
     currentContext: 'node-manager',
   });
   const api = keepAliveApi(kc);
-  return { core: async () => api };
+  return { core: async () => api.core, policy: async () => api.policy };
 }

@@ -1,4 +1,4 @@
-import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import {
   addResources,
   DO_NOT_DISRUPT_ANNOTATIONS,
@@ -40,6 +40,8 @@ export interface PodInfo {
   readonly graceSeconds?: number;
   /** Its Ready condition. */
   readonly ready: boolean;
+  /** metadata.labels (what a disruption budget selects it by). */
+  readonly labels?: Readonly<Record<string, string>>;
   /** metadata.creationTimestamp. */
   readonly createdAt?: number;
   /** What the scheduler reserves for it: the larger of its containers' requests summed and its largest init container's. */
@@ -127,6 +129,7 @@ export function toPodInfo(p: V1Pod): PodInfo {
     ...(started !== undefined && Number.isFinite(started) ? { startedAt: started } : {}),
     graceSeconds: p.spec?.terminationGracePeriodSeconds,
     ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    labels: p.metadata?.labels ?? {},
     ...(p.metadata?.creationTimestamp ? { createdAt: new Date(p.metadata.creationTimestamp).getTime() } : {}),
     requests: requestsOf(p),
     ...(scheduling?.status === 'False' && scheduling.message ? { unschedulable: scheduling.message } : {}),
@@ -166,4 +169,47 @@ function requestsOf(p: V1Pod): Resources {
     },
     overhead,
   );
+}
+
+/** A PodDisruptionBudget as a dry run reads it: what it selects, and how many disruptions it allows now. */
+export interface BudgetInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: ReadonlyArray<{
+    readonly key: string;
+    readonly operator: string;
+    readonly values?: readonly string[];
+  }>;
+  readonly disruptionsAllowed: number;
+}
+
+export function toBudgetInfo(b: V1PodDisruptionBudget): BudgetInfo {
+  return {
+    namespace: b.metadata?.namespace ?? 'default',
+    name: b.metadata?.name ?? '',
+    matchLabels: b.spec?.selector?.matchLabels ?? {},
+    matchExpressions: (b.spec?.selector?.matchExpressions ?? []).map((e) => ({
+      key: e.key,
+      operator: e.operator,
+      ...(e.values ? { values: e.values } : {}),
+    })),
+    disruptionsAllowed: b.status?.disruptionsAllowed ?? 0,
+  };
+}
+
+/** Whether a budget selects a pod: same namespace, every label and expression of its selector met (as the API server matches). */
+export function budgetSelects(b: BudgetInfo, p: Pick<PodInfo, 'namespace' | 'labels'>): boolean {
+  if (b.namespace !== p.namespace) return false;
+  const labels = p.labels ?? {};
+  if (Object.keys(b.matchLabels).length === 0 && b.matchExpressions.length === 0) return true;
+  if (!Object.entries(b.matchLabels).every(([k, v]) => labels[k] === v)) return false;
+  return b.matchExpressions.every((e) => {
+    const has = e.key in labels;
+    if (e.operator === 'In') return has && (e.values ?? []).includes(labels[e.key]);
+    if (e.operator === 'NotIn') return !has || !(e.values ?? []).includes(labels[e.key]);
+    if (e.operator === 'Exists') return has;
+    if (e.operator === 'DoesNotExist') return !has;
+    return false;
+  });
 }

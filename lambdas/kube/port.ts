@@ -12,7 +12,9 @@ import {
   INTERRUPTED_GROUP_ANNOTATION,
   INTERRUPTION_TAINT,
   toNodeState,
+  toBudgetInfo,
   toPodInfo,
+  type BudgetInfo,
   type PodInfo,
 } from './objects';
 
@@ -234,6 +236,23 @@ export class KubePort {
   /** Every pod not finished, across namespaces, Pending ones included: what the room check reads. */
   listActivePods(): Promise<PodInfo[]> {
     return this.listPods('status.phase!=Succeeded,status.phase!=Failed', 'list pods');
+  }
+
+  /** Every PodDisruptionBudget of the cluster (policy/v1), in pages: what a dry run checks the plan's pods against. */
+  async listBudgets(): Promise<BudgetInfo[]> {
+    const policy = await this.api.policy();
+    const out: BudgetInfo[] = [];
+    let token: string | undefined;
+    do {
+      const page = await policy
+        .listPodDisruptionBudgetForAllNamespaces({ limit: LIST_PAGE_SIZE, _continue: token })
+        .catch((e: unknown) => {
+          throw toKubeError(e, 'list poddisruptionbudgets');
+        });
+      out.push(...page.items.map(toBudgetInfo));
+      token = page.metadata?._continue || undefined;
+    } while (token);
+    return out;
   }
 
   private async listPods(fieldSelector: string, what: string): Promise<PodInfo[]> {

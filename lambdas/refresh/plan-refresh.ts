@@ -2,6 +2,7 @@ import { groupSettings } from '../config';
 import { memoryOf } from '../lease';
 import { batchSize, judgePod, pickBatch, planSurge, type BatchMember, type NotReplaced } from '../core';
 import { groupOf } from '../input';
+import { budgetSelects } from '../kube/port';
 import type { Deps } from '../runtime';
 import { COST, look, next, type RefreshState } from './state';
 import { describeClosed, windowOf } from './window';
@@ -32,6 +33,9 @@ export async function planRefresh(state: RefreshState, deps: Deps): Promise<Refr
   const passedOver: NotReplaced[] = [];
   const batches: string[][] = [];
   const lost: string[] = [];
+  // Budgets that allow no disruption now, and the planned pods they cover: the run would wait on them.
+  const budgets = (await kube.listBudgets()).filter((b) => b.disruptionsAllowed === 0);
+  const waits: string[] = [];
   let skipped: ReturnType<typeof pickBatch>['skipped'] = [];
   for (let guard = 0; guard < 10_000; guard += 1) {
     const pick = pickBatch(
@@ -65,6 +69,12 @@ export async function planRefresh(state: RefreshState, deps: Deps): Promise<Refr
         continue;
       }
       lost.push(...judged.filter(({ j }) => j.lost).map(({ p, j }) => `${p.namespace}/${p.name}: ${j.reason}`));
+      for (const { p } of judged.filter(({ j }) => j.verdict === 'evict'))
+        for (const bud of budgets.filter((x) => budgetSelects(x, p)))
+          waits.push(
+            `${p.namespace}/${p.name} on ${b.node}: budget ${bud.namespace}/${bud.name} allows no disruption now ` +
+              '(the drain waits for it, up to drainTimeoutSeconds)',
+          );
       batch.push(b);
     }
     terminated.push(...pick.batch.map((b) => b.instanceId));
@@ -97,6 +107,7 @@ export async function planRefresh(state: RefreshState, deps: Deps): Promise<Refr
     replaceInOrder: batches,
     ...(passedOver.length ? { wouldLeave: passedOver } : {}),
     ...(lost.length ? { wouldLose: lost } : {}),
+    ...(waits.length ? { wouldWait: waits } : {}),
     ...(skipped.length ? { cannotReplaceNow: skipped } : {}),
     estimate: {
       seconds: estimate,

@@ -230,6 +230,7 @@ describe('cluster access', () => {
       { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'patch'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
+      { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
     ]);
     expect(
       docs('rbac-kops.yaml')

@@ -421,6 +421,26 @@ describe('a faithful dry run', () => {
   });
 });
 
+describe('a dry run reads the budgets', () => {
+  it('names the planned pods a budget allowing no disruption now would hold up', async () => {
+    const { report } = await runScenario(
+      scenario([{ at: '1m', workflow: 'refresh', input: { group: 'nodes', dryRun: true } }], {
+        workloads: [
+          { name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } },
+          { name: 'db', group: 'nodes', replicas: 1, pdb: { minAvailable: 1 } },
+        ],
+        until: '10m',
+      }),
+    );
+    const plan = did(refreshes(report)[0]) as { wouldWait: string[] };
+    expect(plan.wouldWait).toEqual([
+      expect.stringMatching(
+        /^default\/db-[0-9a-f]+ on ip-[\d-]+\.ap-northeast-1\.compute\.internal: budget default\/db allows no disruption now/,
+      ),
+    ]);
+  });
+});
+
 describe('only what is outdated', () => {
   it('after a new launch template version, replaces the members launched from the old one and keeps the new', async () => {
     const { report } = await runScenario(
