@@ -1,5 +1,12 @@
-import { parseEntry } from '../lease';
-import { CLOSED_ENTRY_KEEP_MS, entryExpiresAt, IN_FLIGHT_MAX_MS, isExpired, type LedgerEntry } from '../core';
+import { parseEntry, pauseOf } from '../lease';
+import {
+  CLOSED_ENTRY_KEEP_MS,
+  entryExpiresAt,
+  IN_FLIGHT_MAX_MS,
+  isExpired,
+  type LedgerEntry,
+  type Pause,
+} from '../core';
 import type { LedgerItem } from '../aws/lease-store';
 import type { InterruptionState } from './state';
 import type { Deps } from '../runtime';
@@ -18,6 +25,8 @@ export interface LedgerRead {
   /** The lease item's journal (a refresh or replenish draining the node replaces it itself). */
   readonly holder?: string;
   readonly journal?: unknown;
+  /** The group's pause (an operator's or the circuit breaker's): the drain goes on, and says so. */
+  readonly pause?: Pause;
 }
 
 const parse = (text: string | undefined): LedgerEntry | undefined =>
@@ -49,6 +58,7 @@ export async function readLedger(deps: Deps, group: string, instanceId: string, 
     previous: item?.text,
     holder: rec?.holder,
     journal: rec?.journal,
+    ...(pauseOf(rec, now) ? { pause: pauseOf(rec, now) } : {}),
   };
 }
 

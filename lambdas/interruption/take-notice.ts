@@ -1,4 +1,4 @@
-import { decideClaim, drainDeadline, unverified, type LedgerEntry, type Notice } from '../core';
+import { decideClaim, describePause, drainDeadline, unverified, type LedgerEntry, type Notice } from '../core';
 import type { GroupConfig } from '../config';
 import { executionName } from '../drain';
 import { takeLaunch } from './check-new-node';
@@ -154,6 +154,9 @@ async function claimAndTake(
       replacement,
       verified: verifiedHow(n, facts),
       ...(decision.upgradeFrom ? { after: decision.upgradeFrom } : {}),
+      ...(read.pause
+        ? { paused: { ...describePause(read.pause), drain: 'goes on: an interruption takes the node regardless' } }
+        : {}),
     },
   };
   return { ...taken, did: taken.taken };

@@ -47,7 +47,14 @@ export async function notePause(
       from: new Date(journal.pausedSince.from).toISOString(),
       to: new Date(now).toISOString(),
     };
-    const j: RefreshJournal = { ...journal, pausedSince: undefined, paused: [...(journal.paused ?? []), through] };
+    // The time paused does not count against the deadline in force (a join or drain timeout).
+    const held = now - journal.pausedSince.from;
+    const j: RefreshJournal = {
+      ...journal,
+      pausedSince: undefined,
+      paused: [...(journal.paused ?? []), through],
+      ...(journal.deadline !== undefined ? { deadline: Math.max(journal.deadline + held, now) } : {}),
+    };
     await saveJournal(deps, state, j);
     return { journal: j, closed: true };
   }

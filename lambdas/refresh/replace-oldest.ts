@@ -90,9 +90,16 @@ async function lookThenAct(
       new Set(again.filter((b) => b.quarantine).map((b) => b.instanceId)),
     );
   let cmd = planAdvance(journal, { snapshot, c }, settings, now);
-  if (cmd.kind === 'fail') throw cmd.error;
-  // An operator's pause: no new batch and no give-back while it holds (the step in hand is done).
-  const paused = await notePause(deps, state, journal, pause, cmd.kind === 'pick' || cmd.kind === 'giveBack', now);
+  // An operator's pause: no new batch and no give-back while it holds (the step in hand is done),
+  // and no deadline runs out meanwhile (a replacement Spot took during the pause is waited for after).
+  const paused = await notePause(
+    deps,
+    state,
+    journal,
+    pause,
+    cmd.kind === 'pick' || cmd.kind === 'giveBack' || cmd.kind === 'fail',
+    now,
+  );
   if (paused.wait) return waitThen(state, paused.wait.seconds, paused.wait.did, deps.now());
   if (paused.closed) cmd = planAdvance((journal = paused.journal), { snapshot, c }, settings, now);
   if (cmd.kind === 'fail') throw cmd.error;

@@ -150,10 +150,13 @@ describe('pause and resume', () => {
         [
           { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
           { at: '12m', every: '5m', workflow: 'replenish', input: { group: 'nodes' } },
+          { on: 'interruption', workflow: 'interruption' },
         ],
         {},
         [
           { kind: 'pause', at: '10m', group: 'nodes', reason: 'incident INC-42' },
+          // Spot takes a node while the group is paused: its drain goes on, and says so.
+          { kind: 'spotInterruption', at: '30m', group: 'nodes', zone: 'ap-northeast-1d', count: 1 },
           { kind: 'resume', at: '70m', group: 'nodes' },
         ],
       ),
@@ -161,7 +164,8 @@ describe('pause and resume', () => {
     const [refresh] = refreshes(report);
     expect(refresh.status).toBe('SUCCEEDED');
     const out = did(refresh);
-    expect(out.replaced).toBe(9);
+    // Nine old nodes, one of them taken by Spot (its ASG replaced it): eight replaced by the refresh.
+    expect(out.replaced).toBe(8);
     expect(out.paused).toEqual([{ reason: 'incident INC-42', from: expect.any(String), to: expect.any(String) }]);
     const [p] = out.paused as Array<{ from: string; to: string }>;
     const start = Date.parse(report.startedAt);
@@ -177,9 +181,15 @@ describe('pause and resume', () => {
           a.operation === 'TerminateInstanceInAutoScalingGroup' ||
           (a.operation === 'patch nodes' && a.change?.startsWith('cordon'))),
     );
-    const during = disruptive.filter((a) => a.at > 600 + 240 && a.at < 4200);
+    const during = disruptive.filter((a) => a.at > 600 + 240 && a.at < 4200 && !a.execution?.startsWith('spot-'));
     expect(during).toEqual([]);
     expect(disruptive.some((a) => a.at >= 4200)).toBe(true);
+    const drains = report.executions.filter((e) => e.workflow === 'interruption' && e.name.startsWith('spot-'));
+    expect(drains.length).toBeGreaterThan(0);
+    expect((drains[0].output as { did: Record<string, unknown> }).did.paused).toMatchObject({
+      reason: 'incident INC-42',
+      drain: 'goes on: an interruption takes the node regardless',
+    });
     // Replenish observed and said so.
     const passes = report.executions.filter((e) => e.workflow === 'replenish' && e.startedAt < 4200);
     expect(passes.length).toBeGreaterThan(0);
