@@ -13,6 +13,7 @@ import { functionRole } from './access';
 import { addAlarms } from './alarms';
 import { handlerConfig } from './config/deployment';
 import { acknowledgeFindings } from './findings';
+import { operatorPolicy } from './operator';
 import { checkProps, type NodeManagerProps } from './props';
 import type { WorkflowContext } from './workflows/context';
 import { CircuitBreaker } from './workflows/breaker';
@@ -153,6 +154,12 @@ export class NodeManager extends Construct {
       topic: props.alarmTopic,
     });
     for (const [, w] of workflows) w.addOutputs(context);
+    const operator = operatorPolicy(this, { clusterName: props.clusterName, names, leaseTable: this.leaseTable });
+    context.output('OperatorPolicyArn', {
+      description:
+        'Attach to the people (or roles) who operate node-manager: run and stop refreshes, read status, pause and resume',
+      value: operator.managedPolicyArn,
+    });
     context.output('LeaseTableName', {
       description: "The lease table: one item per group (its lease, journal, memory, and an operator's pause)",
       value: this.leaseTable.tableName,

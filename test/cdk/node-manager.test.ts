@@ -185,6 +185,7 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
         'NodeManagerFunctionRoleArn',
         'NodeManagerInterruptionStateMachineArn',
         'NodeManagerLeaseTableName',
+        'NodeManagerOperatorPolicyArn',
         'NodeManagerRefreshStateMachineArn',
         'NodeManagerReplenishStateMachineArn',
         ...config.groups.map((g) => `NodeManagerStartRefresh${pascal(g.name)}`),
@@ -424,6 +425,24 @@ describe('the interruption drain in the stack', () => {
     ).toThrow(
       'groups[n] (index 0): terminateHook: the hook is created on each named ASG: name them with asgNames (not asgTags)',
     );
+  });
+});
+
+describe('the operator policy', () => {
+  it('runs, stops and reads refresh and replenish, pauses through the pause attribute alone, and never starts the interruption drain', () => {
+    const t = Template.fromStack(buildApp(example('kops'), app()).stack);
+    const [policy] = Object.values(t.findResources('AWS::IAM::ManagedPolicy')) as Array<{
+      Properties: { PolicyDocument: { Statement: Statement[] } };
+    }>;
+    const st = policy.Properties.PolicyDocument.Statement;
+    const text = JSON.stringify(st);
+    expect(text).toContain('node-manager-example-k8s-local-refresh');
+    expect(text).toContain('node-manager-example-k8s-local-replenish');
+    expect(text).not.toContain('interruption');
+    const update = st.find((s) => actionsOf(s).includes('dynamodb:UpdateItem'))!;
+    expect(update.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['group', 'pause'] } });
+    const starts = st.filter((s) => actionsOf(s).includes('states:StartExecution'));
+    expect(starts).toHaveLength(1);
   });
 });
 
