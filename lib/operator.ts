@@ -22,7 +22,9 @@ export function operatorPolicy(
     Arn.format({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
   const machines = [p.names.refresh, p.names.replenish];
   const policy = new iam.ManagedPolicy(scope, 'OperatorPolicy', {
-    description: `Operate node-manager of cluster ${p.clusterName}: start, stop and read refreshes and replenish passes, pause and resume groups`,
+    description:
+      `Operate node-manager of cluster ${p.clusterName}: start, stop and read refreshes and replenish ` +
+      'passes, pause and resume groups',
     statements: [
       new iam.PolicyStatement({
         sid: 'RunRefreshAndReplenish',
