@@ -1,4 +1,5 @@
 import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
+import { workerScenario } from '../fixtures';
 
 /** Three Spot workers, one per zone, a surplus of one; the workloads and the group's drain policy vary. */
 function scenario(
@@ -7,28 +8,23 @@ function scenario(
   extra: Record<string, unknown> = {},
   faults: unknown[] = [],
 ) {
-  return parseScenario({
-    name: 'drain-policy',
-    cluster: { name: 'example.k8s.local', kind: 'kops' },
-    timing: { bootSeconds: 90, joinSeconds: 60 },
-    groups: [
-      {
-        name: 'nodes',
-        role: 'worker',
-        zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
-        perZone: 1,
-        maxPerZone: 1,
-        desiredReady: 3,
-        surplus: 1,
-        ...(drain ? { drain } : {}),
-        ...extra,
-      },
-    ],
-    workloads: [{ name: 'web', group: 'nodes', replicas: 3, pdb: { maxUnavailable: 1 } }, ...workloads],
-    faults,
-    runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
-    until: '4h',
-  });
+  return workerScenario(
+    'drain-policy',
+    {
+      perZone: 1,
+      maxPerZone: 1,
+      desiredReady: 3,
+      surplus: 1,
+      ...(drain ? { drain } : {}),
+      ...extra,
+    },
+    {
+      workloads: [{ name: 'web', group: 'nodes', replicas: 3, pdb: { maxUnavailable: 1 } }, ...workloads],
+      faults,
+      runs: [{ at: '0s', workflow: 'refresh', input: { group: 'nodes' } }],
+      until: '4h',
+    },
+  );
 }
 
 const refresh = (r: Report) => r.executions.find((e) => e.workflow === 'refresh')!;

@@ -1,29 +1,25 @@
-import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
+import { runScenario, type Report } from '../../sim/scenario/run';
+import { workerScenario } from '../fixtures';
 
 /** Three workers and a replenish every five minutes; a kubelet (or three) stops at 10m. */
 function scenario(count: number, extra: Record<string, unknown> = {}, forSeconds?: string) {
-  return parseScenario({
-    name: 'repair',
-    cluster: { name: 'example.k8s.local', kind: 'kops' },
-    timing: { bootSeconds: 90, joinSeconds: 60 },
-    groups: [
-      {
-        name: 'nodes',
-        role: 'worker',
-        zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
-        perZone: 1,
-        maxPerZone: 2,
-        desiredReady: 3,
-        notReadyTimeoutSeconds: 300,
-        cooldownSeconds: 120,
-        ...extra,
-      },
-    ],
-    workloads: [{ name: 'web', group: 'nodes', replicas: 3, pdb: { maxUnavailable: 1 } }],
-    faults: [{ kind: 'nodeNotReady', at: '10m', group: 'nodes', count, ...(forSeconds ? { for: forSeconds } : {}) }],
-    runs: [{ at: '0s', every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
-    until: '1h',
-  });
+  return workerScenario(
+    'repair',
+    {
+      perZone: 1,
+      maxPerZone: 2,
+      desiredReady: 3,
+      notReadyTimeoutSeconds: 300,
+      cooldownSeconds: 120,
+      ...extra,
+    },
+    {
+      workloads: [{ name: 'web', group: 'nodes', replicas: 3, pdb: { maxUnavailable: 1 } }],
+      faults: [{ kind: 'nodeNotReady', at: '10m', group: 'nodes', count, ...(forSeconds ? { for: forSeconds } : {}) }],
+      runs: [{ at: '0s', every: '5m', workflow: 'replenish', input: { group: 'nodes' } }],
+      until: '1h',
+    },
+  );
 }
 
 const dids = (r: Report) =>
