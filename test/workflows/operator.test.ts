@@ -1,4 +1,4 @@
-import { parseScenario, runScenario, type Report } from '../../sim/scenario/run';
+import { runScenario, type Report } from '../../sim/scenario/run';
 import { workerScenario } from '../fixtures';
 
 /** Three zones of three Spot workers, a surplus of one: a refresh takes about 40 minutes. */
@@ -100,30 +100,20 @@ describe('stop is pause', () => {
 describe('a refresh after a stopped one, while replenish gives its surplus back (campaign seed 31)', () => {
   it('counts the surplus still in place toward its own: no batch larger than the surplus, no surplus added twice', async () => {
     const { report } = await runScenario(
-      parseScenario({
-        name: 'seed-31',
-        cluster: { name: 'example.k8s.local', kind: 'kops' },
-        timing: { bootSeconds: 90, joinSeconds: 60 },
-        groups: [
-          {
-            name: 'nodes',
-            role: 'worker',
-            zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
-            perZone: 2,
-            maxPerZone: 3,
-            desiredReady: 6,
-            surplus: 3,
-          },
-        ],
-        workloads: [{ name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } }],
-        faults: [{ kind: 'stopExecution', at: '1m', workflow: 'refresh' }],
-        runs: [
-          { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
-          { at: '3m', every: '15m', workflow: 'replenish', input: { group: 'nodes' } },
-          { at: '4m', workflow: 'refresh', input: { group: 'nodes' } },
-        ],
-        until: '2h',
-      }),
+      workerScenario(
+        'seed-31',
+        { perZone: 2, maxPerZone: 3, desiredReady: 6, surplus: 3 },
+        {
+          workloads: [{ name: 'web', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 1 } }],
+          faults: [{ kind: 'stopExecution', at: '1m', workflow: 'refresh' }],
+          runs: [
+            { at: '0s', workflow: 'refresh', input: { group: 'nodes' } },
+            { at: '3m', every: '15m', workflow: 'replenish', input: { group: 'nodes' } },
+            { at: '4m', workflow: 'refresh', input: { group: 'nodes' } },
+          ],
+          until: '2h',
+        },
+      ),
     );
     const [, second] = refreshes(report);
     expect(second.status).toBe('SUCCEEDED');
