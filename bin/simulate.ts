@@ -13,7 +13,11 @@ import { offlineEnvironment } from '../sim/offline';
 
 offlineEnvironment();
 
-const USAGE = 'usage: npm run simulate -- [--scenario <file.json>] [--json] [--serve [--speed N] [--port P]]';
+const USAGE =
+  'usage: npm run simulate -- [--scenario <file.json>] [--json] [--serve [--speed N] [--port P] [--aws-port P]]';
+
+/** The simulated AWS endpoint's port under `--serve` unless told (the README's commands name it). */
+const AWS_PORT = 4566;
 
 function hms(seconds: number): string {
   const s = Math.round(seconds);
@@ -131,17 +135,24 @@ class UsageError extends Error {
  */
 async function serveScenario(
   scenario: Parameters<typeof runScenario>[0],
-  serve: { speed: number; port?: number },
+  serve: { speed: number; port?: number; awsPort?: number },
   json: boolean,
 ): Promise<number> {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'node-manager-sim-')), 'kubeconfig');
   const { report, runner, start, sim } = await runScenario(scenario, {
+    aws: { port: serve.awsPort ?? AWS_PORT },
     serve: {
       ...serve,
       onStart: (s) => {
         writeFileSync(kubeconfig, s.adminKubeconfig(), { mode: 0o600 });
+        console.log(`kubeconfig: ${kubeconfig}`);
+        console.log(`AWS endpoint: ${s.awsServer!.url}`);
         console.log(
-          `API server ${s.apiServer.url}, ${serve.speed}x real time; watch it with:\n  kubectl --kubeconfig ${kubeconfig} get nodes -w\n`,
+          `API server ${s.apiServer.url}, ${serve.speed}x real time; watch it with:\n` +
+            `  kubectl --kubeconfig ${kubeconfig} get nodes -w\n` +
+            `  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url ${s.awsServer!.url} --region ${s.region.name} ` +
+            `stepfunctions list-executions --state-machine-arn <arn>\n` +
+            `  node-manager status --endpoint-url ${s.awsServer!.url} --region ${s.region.name} --kubeconfig ${kubeconfig}\n`,
         );
       },
     },
@@ -164,7 +175,7 @@ async function serveScenario(
 async function main(argv: string[]): Promise<number> {
   let file = join(__dirname, '..', 'examples', 'scenarios', 'kops-weekly.json');
   let json = false;
-  let serve: { speed: number; port?: number } | undefined;
+  let serve: { speed: number; port?: number; awsPort?: number } | undefined;
   const positive = (flag: string, v: string | undefined, max: number) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0 || n > max)
@@ -173,10 +184,16 @@ async function main(argv: string[]): Promise<number> {
   };
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--json') json = true;
-    else if (argv[i] === '--serve') serve = { speed: serve?.speed ?? 1, port: serve?.port };
+    else if (argv[i] === '--serve') serve = { ...(serve ?? {}), speed: serve?.speed ?? 1 };
     else if (argv[i] === '--speed') serve = { ...(serve ?? {}), speed: positive('--speed', argv[++i], 10_000) };
     else if (argv[i] === '--port')
-      serve = { speed: serve?.speed ?? 1, port: Math.floor(positive('--port', argv[++i], 65_535)) };
+      serve = { ...(serve ?? {}), speed: serve?.speed ?? 1, port: Math.floor(positive('--port', argv[++i], 65_535)) };
+    else if (argv[i] === '--aws-port')
+      serve = {
+        ...(serve ?? {}),
+        speed: serve?.speed ?? 1,
+        awsPort: Math.floor(positive('--aws-port', argv[++i], 65_535)),
+      };
     else if (argv[i] === '--scenario' && argv[i + 1]) file = resolve(argv[++i]);
     else if (argv[i] === '--help' || argv[i] === '-h') {
       console.log(USAGE);

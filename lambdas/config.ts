@@ -137,3 +137,30 @@ export function inlinedConfig(): Config {
   const table = process.env.NODE_MANAGER_LEASE_TABLE;
   return bundledConfig(table ? { ...raw, leaseTable: table } : raw);
 }
+
+/** What the operator's tools need of a group (the stack's `Groups` output, JSON): how to find it, and when it may act. */
+export interface OperatorGroup {
+  readonly name: string;
+  readonly role: Role;
+  readonly asgNames?: string[];
+  readonly asgTags?: Record<string, string>;
+  readonly desiredReady: number;
+  readonly surplus: number | string;
+  readonly maintenanceWindows?: GroupConfig['maintenanceWindows'];
+}
+
+export function operatorGroups(
+  groups: ReadonlyArray<
+    Pick<GroupConfig, 'name' | 'role' | 'asgNames' | 'asgTags' | 'desiredReady' | 'surplus' | 'maintenanceWindows'>
+  >,
+): OperatorGroup[] {
+  return groups.map((g) => ({
+    name: g.name,
+    role: g.role,
+    ...(g.asgNames ? { asgNames: g.asgNames } : {}),
+    ...(g.asgTags ? { asgTags: g.asgTags } : {}),
+    desiredReady: g.desiredReady,
+    surplus: g.surplus,
+    ...(g.maintenanceWindows?.length ? { maintenanceWindows: g.maintenanceWindows } : {}),
+  }));
+}

@@ -31,3 +31,17 @@ export const FUNCTION_ENTRIES: ReadonlyArray<readonly [name: string, entry: stri
   ['gate', GATE_ENTRY],
   ['breaker', BREAKER_ENTRY],
 ];
+
+/**
+ * The stack's outputs the operator's tools read (the `node-manager` CLI finds its resources by
+ * them), each key prefixed by the construct's id (`NodeManager` in the app: `NodeManagerLeaseTableName`).
+ */
+export const STACK_OUTPUTS = {
+  refresh: 'RefreshStateMachineArn',
+  replenish: 'ReplenishStateMachineArn',
+  interruption: 'InterruptionStateMachineArn',
+  leaseTable: 'LeaseTableName',
+  groups: 'Groups',
+  cluster: 'ClusterName',
+  operatorPolicy: 'OperatorPolicyArn',
+} as const;

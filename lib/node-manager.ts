@@ -8,7 +8,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Duration } from 'aws-cdk-lib';
 import { TTL_ATTRIBUTE } from '../lambdas/aws/lease-store';
-import type { Workflow } from '../lambdas/workflows';
+import { STACK_OUTPUTS, type Workflow } from '../lambdas/workflows';
+import { operatorGroups } from '../lambdas/config';
 import { functionRole } from './access';
 import { addAlarms } from './alarms';
 import { handlerConfig } from './config/deployment';
@@ -159,6 +160,15 @@ export class NodeManager extends Construct {
       description:
         'Attach to the people (or roles) who operate node-manager: run and stop refreshes, read status, pause and resume',
       value: operator.managedPolicyArn,
+    });
+    context.output(STACK_OUTPUTS.groups, {
+      description:
+        'The node groups (JSON: name, ASGs, desiredReady, surplus, windows): what the node-manager CLI reads',
+      value: JSON.stringify(operatorGroups(groups)),
+    });
+    context.output(STACK_OUTPUTS.cluster, {
+      description: 'The Kubernetes cluster this stack manages',
+      value: props.clusterName,
     });
     context.output('LeaseTableName', {
       description: "The lease table: one item per group (its lease, journal, memory, and an operator's pause)",

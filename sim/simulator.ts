@@ -1,6 +1,8 @@
 import type { Role } from '../lambdas/core';
 import { ApiServer } from './kube/apiserver';
-import { installAws } from './aws/install';
+import { AwsDispatch, installAws } from './aws/install';
+import { AwsWireServer } from './aws/wire/server';
+import type { SimStack } from './aws/cloudformation';
 import { StepFunctionsModel } from './aws/executions';
 import { Random, VirtualClock } from './clock';
 import { Cluster } from './kube/cluster';
@@ -24,6 +26,17 @@ export interface SimulatorOptions {
   readonly clusterName?: string;
   /** The API server's port on 127.0.0.1. @default any free port */
   readonly apiPort?: number;
+  /**
+   * Serve the simulated AWS APIs over HTTP on 127.0.0.1 at this port (0: any free port).
+   * @default not served
+   */
+  readonly awsPort?: number;
+  /**
+   * The SDK clients of this process go over the wire (`AWS_ENDPOINT_URL` is set to the served
+   * endpoint) rather than the in-process route: the SDK's own serialization is exercised. Needs `awsPort`.
+   * @default false
+   */
+  readonly awsOverWire?: boolean;
   /** The RBAC manifests the operator applied. @default deploy/rbac.yaml and deploy/rbac-kops.yaml */
   readonly rbacManifests?: readonly string[];
 }
@@ -87,7 +100,12 @@ export class Simulator {
   readonly identity: Identity;
   readonly clusterName: string;
   readonly apiServer: ApiServer;
+  /** The deployed stacks DescribeStacks shows (the scenario runner deploys node-manager's). */
+  readonly stacks = new Map<string, SimStack>();
+  /** The simulated AWS APIs over HTTP, when served. */
+  awsServer?: AwsWireServer;
   private uninstall?: () => void;
+  private restoreEnv?: () => void;
 
   private constructor(options: SimulatorOptions) {
     this.clock = new VirtualClock(options.startAt ?? Date.UTC(2026, 10, 1, 0, 0, 0));
@@ -137,19 +155,39 @@ export class Simulator {
     const sim = new Simulator(options);
     await sim.apiServer.start(options.apiPort ?? 0);
     sim.meter.context.install();
-    const uninstallAws = installAws(
+    const dispatch = new AwsDispatch(
       {
         region: sim.region,
         tables: sim.tables,
         stepFunctions: sim.stepFunctions,
         eksClusters: sim.identity.eksClusters,
         secrets: sim.identity.secrets,
+        stacks: sim.stacks,
         rng: sim.rng,
         account: SIM_ACCOUNT,
         now: () => sim.now(),
         noteAsgChange: (asg, what, from, to) => sim.meter.noteAsgChange(asg, what, from, to),
       },
       sim.meter,
+    );
+    if (options.awsPort !== undefined) {
+      sim.awsServer = new AwsWireServer(dispatch, () => sim.now());
+      await sim.awsServer.start(options.awsPort);
+      if (options.awsOverWire) {
+        const before = process.env.AWS_ENDPOINT_URL;
+        process.env.AWS_ENDPOINT_URL = sim.awsServer.url;
+        sim.restoreEnv = () => {
+          if (before === undefined) delete process.env.AWS_ENDPOINT_URL;
+          else process.env.AWS_ENDPOINT_URL = before;
+        };
+      }
+    }
+    // Over the wire, only EKS (not served) keeps the in-process route.
+    const uninstallAws = installAws(
+      dispatch,
+      options.awsOverWire && sim.awsServer
+        ? ['autoscaling', 'ec2', 'dynamodb', 'sfn', 'secretsmanager', 'cloudformation']
+        : [],
     );
     sim.uninstall = () => {
       uninstallAws();
@@ -166,6 +204,8 @@ export class Simulator {
   async stop(): Promise<void> {
     this.uninstall?.();
     this.uninstall = undefined;
+    await this.awsServer?.stop();
+    this.restoreEnv?.();
     await this.apiServer.stop();
   }
 

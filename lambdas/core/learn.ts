@@ -100,3 +100,18 @@ export function learnDrain(l: Learned | undefined, elapsedSeconds: number, first
 export function drainPollSeconds(l: Learned | undefined): number {
   return clamp(Math.round((l?.drainSeconds ?? FIRST_DRAIN_WAIT_SECONDS) / 5), 1, 10);
 }
+
+/** What a refresh assumes before it has learned anything of the group. */
+export const FIRST_READY_SECONDS = 180;
+export const FIRST_DRAIN_SECONDS = 30;
+
+/**
+ * Seconds `batches` batches of a refresh take by the group's learned waits: per batch its pods
+ * leaving and (but for the last) a replacement's launch, plus the surge's launch when `withSurge`.
+ */
+export function refreshEstimateSeconds(l: Learned | undefined, batches: number, withSurge = true): number {
+  if (batches <= 0) return 0;
+  const ready = Math.max(...(l?.readySeconds?.length ? l.readySeconds : [FIRST_READY_SECONDS]));
+  const drain = l?.drainSeconds ?? FIRST_DRAIN_SECONDS;
+  return (withSurge ? ready : 0) + batches * drain + (batches - 1) * ready;
+}

@@ -1,6 +1,16 @@
 import { groupSettings } from '../config';
 import { memoryOf } from '../lease';
-import { batchSize, judgePod, pickBatch, planSurge, type BatchMember, type NotReplaced } from '../core';
+import {
+  batchSize,
+  FIRST_DRAIN_SECONDS,
+  FIRST_READY_SECONDS,
+  judgePod,
+  pickBatch,
+  planSurge,
+  refreshEstimateSeconds,
+  type BatchMember,
+  type NotReplaced,
+} from '../core';
 import { groupOf } from '../input';
 import { budgetSelects } from '../kube/port';
 import type { Deps } from '../runtime';
@@ -8,8 +18,6 @@ import { COST, look, next, type RefreshState } from './state';
 import { describeClosed, windowOf } from './window';
 
 /** Seconds a batch is expected to take when nothing was learned yet: a launch to Ready, and the pods to leave. */
-const FIRST_READY_SECONDS = 180;
-const FIRST_DRAIN_SECONDS = 30;
 
 /**
  * Dry run: what a refresh would do now, in the order it would do it, changing nothing. The batches
@@ -87,10 +95,9 @@ export async function planRefresh(state: RefreshState, deps: Deps): Promise<Refr
       );
   }
   const learned = memoryOf(await deps.lease.get(state.group)).learned;
-  const ready = Math.max(...(learned?.readySeconds ?? [FIRST_READY_SECONDS]));
+  const ready = Math.max(...(learned?.readySeconds?.length ? learned.readySeconds : [FIRST_READY_SECONDS]));
   const drain = learned?.drainSeconds ?? FIRST_DRAIN_SECONDS;
-  // The surge's launch, then per batch its pods leaving and (but for the last) a replacement's launch.
-  const estimate = batches.length ? ready + batches.length * drain + (batches.length - 1) * ready : 0;
+  const estimate = refreshEstimateSeconds(learned, batches.length);
   const w = windowOf(deps, state, now);
   return next(state, COST.task, {
     dryRun: true,

@@ -8,9 +8,11 @@ import type { Random } from '../clock';
 import type { Region } from './region';
 import type { StepFunctionsModel } from './executions';
 import type { Tables } from './tables';
+import type { SimStack } from './cloudformation';
+import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 
 /** The AWS services the simulator answers. */
-export type Service = 'autoscaling' | 'ec2' | 'dynamodb' | 'sfn' | 'eks' | 'secretsmanager';
+export type Service = 'autoscaling' | 'ec2' | 'dynamodb' | 'sfn' | 'eks' | 'secretsmanager' | 'cloudformation';
 
 /** What the simulated services read and change: the world, and nothing of the simulator's bookkeeping. */
 export interface AwsHost {
@@ -19,6 +21,8 @@ export interface AwsHost {
   readonly stepFunctions: StepFunctionsModel;
   readonly eksClusters: ReadonlyMap<string, { readonly endpoint: () => string; readonly caData: string }>;
   readonly secrets: ReadonlyMap<string, () => string>;
+  /** The deployed stacks, by name (DescribeStacks). */
+  readonly stacks: ReadonlyMap<string, SimStack>;
   readonly rng: Random;
   /** The simulated account. */
   readonly account: string;
@@ -146,6 +150,22 @@ export const SERVICE_ERRORS: Readonly<Record<Service, { throttle: () => Error; f
         name: 'ServerException',
         $fault: 'server',
         message: 'Server exception',
+        $metadata: meta(500),
+      }),
+  },
+  cloudformation: {
+    throttle: () =>
+      new CloudFormationServiceException({
+        name: 'Throttling',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: meta(400),
+      }),
+    failure: () =>
+      new CloudFormationServiceException({
+        name: 'InternalFailure',
+        $fault: 'server',
+        message: 'An internal error occurred.',
         $metadata: meta(500),
       }),
   },

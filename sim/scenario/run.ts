@@ -2,7 +2,9 @@ import { parseConfig, type Config } from '../../lib/config/schema';
 import type { Scenario } from './format';
 import { WorkflowRunner } from '../workflows/runner';
 import { RBAC_FORCE_MANIFEST, RBAC_MANIFESTS } from '../kube/rbac';
-import { Simulator } from '../simulator';
+import { SIM_ACCOUNT, Simulator } from '../simulator';
+import { nodeManagerStack } from '../aws/cloudformation';
+import { operatorGroups } from '../../lambdas/config';
 import { buildReport, LEASE_TABLE, type Report } from './report';
 import { armFaults, armRuns } from './triggers';
 import { LAUNCH_HOOK_NAME, launchHookTimeoutSeconds, TERMINATE_HOOK_NAME } from '../../lambdas/core';
@@ -38,6 +40,11 @@ export interface ScenarioOptions {
    * ends (the caller stops it), so that kubectl can watch the cluster as it changes.
    */
   readonly serve?: { readonly speed: number; readonly port?: number; readonly onStart?: (sim: Simulator) => void };
+  /**
+   * Serve the simulated AWS APIs over HTTP (`port`, 0 for any; `--serve` always does), and with
+   * `overWire` send this process's SDK clients (the handlers') there rather than the in-process route.
+   */
+  readonly aws?: { readonly port?: number; readonly overWire?: boolean };
 }
 
 export async function runScenario(scenario: Scenario, options: ScenarioOptions = {}): Promise<ScenarioRun> {
@@ -48,6 +55,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     seed: scenario.seed,
     startAt: Date.parse(scenario.start),
     apiPort: options.serve?.port,
+    ...(options.aws || options.serve ? { awsPort: options.aws?.port ?? 0, awsOverWire: !!options.aws?.overWire } : {}),
     // A group that forces its drains needs deploy/rbac-force.yaml, which its operator applies with the rest.
     ...(scenario.groups.some((g) => g.drain.onTimeout === 'force')
       ? { rbacManifests: [...RBAC_MANIFESTS, RBAC_FORCE_MANIFEST] }
@@ -148,6 +156,20 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       })),
     });
     const runner = new WorkflowRunner(sim, config);
+    const stack = nodeManagerStack({
+      clusterName: config.cluster.name,
+      region: sim.region.name,
+      account: SIM_ACCOUNT,
+      createdAt: sim.now(),
+      stateMachineArns: {
+        refresh: runner.stateMachineArn('refresh'),
+        replenish: runner.stateMachineArn('replenish'),
+        interruption: runner.stateMachineArn('interruption'),
+      },
+      leaseTable: LEASE_TABLE,
+      groups: operatorGroups(config.groups),
+    });
+    sim.stacks.set(stack.stackName, stack);
     if (options.serve) {
       runner.scheduler.pace = { speed: options.serve.speed, tickMs: 100 };
       options.serve.onStart?.(sim);

@@ -1,11 +1,9 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Config } from '../../lambdas/config';
-import { dispatch as refreshDispatch, type RefreshEvent } from '../../lambdas/refresh/handler';
-import { dispatch as replenishDispatch, type ReplenishEvent } from '../../lambdas/replenish/handler';
-import { dispatch as interruptionDispatch, type InterruptionEvent } from '../../lambdas/interruption/handler';
 import { gate, type GateOutcome } from '../../lambdas/interruption/gate';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
 import { Scheduler } from './scheduler';
+import { DISPATCH, LAMBDA_BASE_MS, LAMBDA_PER_CALL_MS, LambdaError, REAL_TASK_TIMEOUT_SECONDS } from './lambda';
 import type { VirtualClock } from '../clock';
 import type { StepFunctionsModel } from '../aws/executions';
 import type { Invocation, InvocationContext } from './context';
@@ -24,30 +22,6 @@ export interface RunnerHost {
   readonly region: { readonly name: string };
   now(): number;
 }
-
-/** Lambda's error shape as Step Functions sees it: the type as `Error`, a JSON Cause. */
-class LambdaError extends Error {
-  constructor(
-    readonly name: string,
-    message: string,
-  ) {
-    super(message, { cause: JSON.stringify({ errorType: name, errorMessage: message }) });
-  }
-}
-
-/** Each workflow's Lambda function, as its Tasks invoke it (a new workflow must be added here to compile). */
-const DISPATCH: { readonly [W in Workflow]: (event: never, deps: Deps) => Promise<unknown> } = {
-  refresh: (event: RefreshEvent, deps) => refreshDispatch(event, deps),
-  replenish: (event: ReplenishEvent, deps) => replenishDispatch(event, deps),
-  interruption: (event: InterruptionEvent, deps) => interruptionDispatch(event, deps),
-};
-
-/** Beyond any simulation's real duration, and within what a Node timer can hold (2^31 ms). */
-const REAL_TASK_TIMEOUT_SECONDS = 2_000_000;
-
-/** Virtual duration of one invocation: a cold-ish base plus each API call it made. */
-const LAMBDA_BASE_MS = 120;
-const LAMBDA_PER_CALL_MS = 40;
 
 /**
  * Runs the workflows' ASL files with `aws-local-stepfunctions`, every Task routed to the real
@@ -101,6 +75,12 @@ export class WorkflowRunner {
       const workflow = WORKFLOWS.find((w) => this.stateMachineArn(w) === arn)!;
       return this.sim.stepFunctions.executions.get(this.start(workflow, input, name).arn)!;
     };
+    this.sim.stepFunctions.onStop = (arn, error, cause) => {
+      const record = this.executions.find((e) => e.arn === arn);
+      if (record) this.stop(record, 'ABORTED', error ?? null, cause ?? null);
+    };
+    this.sim.stepFunctions.definitionOf = (arn) =>
+      JSON.stringify(this.definition(WORKFLOWS.find((w) => this.stateMachineArn(w) === arn)!));
   }
 
   /**
@@ -257,7 +237,7 @@ export class WorkflowRunner {
             );
           }
           lastOutput = out;
-          this.note(record, stateName, 'ok', (out as { did?: unknown }).did ?? out);
+          this.note(record, stateName, 'ok', (out as { did?: unknown }).did ?? out, out);
           return out;
         } catch (e) {
           const err =
@@ -352,9 +332,14 @@ export class WorkflowRunner {
   }
 
   /** Stops a running execution, as StopExecution does. */
-  stop(record: ExecutionRecord, status: 'ABORTED' = 'ABORTED'): void {
+  stop(
+    record: ExecutionRecord,
+    status: 'ABORTED' = 'ABORTED',
+    error: string | null = null,
+    cause: string | null = null,
+  ): void {
     if (record.status !== 'RUNNING') return;
-    this.finish(record, status, null, null);
+    this.finish(record, status, error, cause);
     record.abort?.();
     this.scheduler.interrupt(record.arn);
   }
@@ -364,7 +349,7 @@ export class WorkflowRunner {
     record.error = error;
     record.cause = cause;
     record.stoppedAt = this.sim.now();
-    this.sim.stepFunctions.stop(record.arn, status);
+    this.sim.stepFunctions.stop(record.arn, status, { output: record.output, error, cause });
   }
 
   /** The service fills in what the interpreter takes from the real clock: the execution's start time. */
@@ -382,7 +367,19 @@ export class WorkflowRunner {
     return { ExecutionArn: child.arn, StartDate: new Date(this.sim.now()).toISOString() };
   }
 
-  private note(record: ExecutionRecord, state: string, outcome: TimelineEntry['outcome'], summary: unknown): void {
+  /** A step's outcome: on the timeline (its `did`), and in the execution's history (its whole output). */
+  private note(
+    record: ExecutionRecord,
+    state: string,
+    outcome: TimelineEntry['outcome'],
+    summary: unknown,
+    output: unknown = summary,
+  ): void {
     this.timeline.push({ at: this.sim.now(), execution: record.name, state, outcome, summary });
+    this.sim.stepFunctions.noteStep(record.arn, {
+      state,
+      outcome,
+      result: typeof output === 'string' ? output : JSON.stringify(output),
+    });
   }
 }

@@ -96,7 +96,7 @@ describe('the ASL Retry lists', () => {
 describe('the house rules', () => {
   const { readdirSync, statSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
   const { dirname, relative, resolve } = jest.requireActual<typeof import('node:path')>('node:path');
-  const FLOORS = ['lambdas', 'lib', 'sim', 'bin'];
+  const FLOORS = ['lambdas', 'lib', 'sim', 'cli', 'bin'];
   const files = (dir: string): string[] =>
     readdirSync(join(ROOT, dir)).flatMap((f) => {
       const p = join(dir, f);
