@@ -1,6 +1,6 @@
 /**
  * The `node-manager` CLI (the package's bin; `npm run -s cli -- <command>` in a clone): status,
- * refresh, pause, resume, history and snapshot of a deployed node-manager. `--help` lists them.
+ * refresh, pause, resume and history of a deployed node-manager. `--help` lists them.
  */
 import { runCli } from '../cli/program';
 

@@ -50,8 +50,8 @@ export function operatorPolicy(
       }),
       new iam.PolicyStatement({
         sid: 'ReadGroupsAndStack',
-        // DescribeAutoScalingGroups supports no resource-level permissions.
-        actions: ['autoscaling:DescribeAutoScalingGroups', 'cloudformation:DescribeStacks'],
+        // These support no resource-level permissions. DescribeInstances: the launch times (status's n of m, snapshot).
+        actions: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances', 'cloudformation:DescribeStacks'],
         resources: ['*'],
       }),
     ],
@@ -60,7 +60,8 @@ export function operatorPolicy(
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   Validations.of(policy).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'DescribeAutoScalingGroups and DescribeStacks (to find the stack) support no resource-level permissions.',
+    reason:
+      'DescribeAutoScalingGroups, DescribeInstances and DescribeStacks (to find the stack) support no resource-level permissions.',
   });
   for (const m of machines)
     Validations.of(policy).acknowledge({

@@ -182,6 +182,8 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
         .join('');
     expect(Object.keys(outputs).sort()).toEqual(
       [
+        'NodeManagerClusterName',
+        'NodeManagerGroups',
         'NodeManagerFunctionRoleArn',
         'NodeManagerInterruptionStateMachineArn',
         'NodeManagerLeaseTableName',
@@ -190,6 +192,10 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
         'NodeManagerReplenishStateMachineArn',
         ...config.groups.map((g) => `NodeManagerStartRefresh${pascal(g.name)}`),
       ].sort(),
+    );
+    // What the node-manager CLI reads: the groups, how to find their ASGs, and their windows.
+    expect(JSON.parse(outputs.NodeManagerGroups.Value as string)).toEqual(
+      config.groups.map((g) => expect.objectContaining({ name: g.name, desiredReady: g.desiredReady })),
     );
     for (const g of config.groups)
       expect(JSON.stringify(outputs[`NodeManagerStartRefresh${pascal(g.name)}`].Value)).toContain(

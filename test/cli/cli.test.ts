@@ -167,3 +167,27 @@ describe('refresh --follow', () => {
     }
   });
 });
+
+describe('the handlers over the wire', () => {
+  it('a refresh through the SDK serialization runs as through the in-process route: same calls, same time, same nodes', async () => {
+    const sc = workerScenario(
+      'wire',
+      { perZone: 2, maxPerZone: 3, desiredReady: 6, surplus: 1 },
+      {
+        workloads: [{ name: 'web', group: 'nodes', replicas: 4, pdb: { maxUnavailable: 1 } }],
+        runs: [{ at: '1m', workflow: 'refresh', input: { group: 'nodes' } }],
+        until: '90m',
+      },
+    );
+    const inProcess = (await runScenario(sc)).report;
+    const wire = (await runScenario(sc, { aws: { port: 0, overWire: true } })).report;
+    expect(wire.executions.map((e) => [e.name, e.status, e.output])).toEqual(
+      inProcess.executions.map((e) => [e.name, e.status, e.output]),
+    );
+    expect(wire.totals.awsCalls).toEqual(inProcess.totals.awsCalls);
+    expect(wire.totals.simulatedSeconds).toBe(inProcess.totals.simulatedSeconds);
+    expect(wire.groups[0].members.map((m) => m.instanceId)).toEqual(
+      inProcess.groups[0].members.map((m) => m.instanceId),
+    );
+  });
+});
