@@ -2,15 +2,9 @@ import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/
 import type { OperatorGroup } from '../../lambdas/config';
 import { STACK_OUTPUTS, type Workflow } from '../../lambdas/workflows';
 import { meta, operation, page, type AwsHost, type Operation } from './common';
+import type { SimStack } from './model';
 
-/** A deployed stack as DescribeStacks shows it: what the operator's tools read its resources from. */
-export interface SimStack {
-  readonly stackName: string;
-  readonly stackId: string;
-  readonly description: string;
-  readonly createdAt: number;
-  readonly outputs: ReadonlyArray<{ readonly key: string; readonly value: string; readonly description?: string }>;
-}
+export type { SimStack } from './model';
 
 const validation = (message: string) =>
   new CloudFormationServiceException({ name: 'ValidationError', $fault: 'client', message, $metadata: meta(400) });

@@ -8,7 +8,7 @@ import type { Random } from '../clock';
 import type { Region } from './region';
 import type { StepFunctionsModel } from './executions';
 import type { Tables } from './tables';
-import type { SimStack } from './cloudformation';
+import type { SimStack } from './model';
 import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 
 /** The AWS services the simulator answers. */

@@ -192,3 +192,12 @@ export function setSpotStatus(
   request.message = message;
   request.updatedAt = now;
 }
+
+/** A deployed stack as DescribeStacks shows it: what the operator's tools read its resources from. */
+export interface SimStack {
+  readonly stackName: string;
+  readonly stackId: string;
+  readonly description: string;
+  readonly createdAt: number;
+  readonly outputs: ReadonlyArray<{ readonly key: string; readonly value: string; readonly description?: string }>;
+}
