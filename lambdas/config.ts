@@ -139,21 +139,12 @@ export function inlinedConfig(): Config {
 }
 
 /** What the operator's tools need of a group (the stack's `Groups` output, JSON): how to find it, and when it may act. */
-export interface OperatorGroup {
-  readonly name: string;
-  readonly role: Role;
-  readonly asgNames?: string[];
-  readonly asgTags?: Record<string, string>;
-  readonly desiredReady: number;
-  readonly surplus: number | string;
-  readonly maintenanceWindows?: GroupConfig['maintenanceWindows'];
-}
+export type OperatorGroup = Pick<
+  GroupConfig,
+  'name' | 'role' | 'asgNames' | 'asgTags' | 'desiredReady' | 'surplus' | 'maintenanceWindows'
+>;
 
-export function operatorGroups(
-  groups: ReadonlyArray<
-    Pick<GroupConfig, 'name' | 'role' | 'asgNames' | 'asgTags' | 'desiredReady' | 'surplus' | 'maintenanceWindows'>
-  >,
-): OperatorGroup[] {
+export function operatorGroups(groups: readonly OperatorGroup[]): OperatorGroup[] {
   return groups.map((g) => ({
     name: g.name,
     role: g.role,
