@@ -147,7 +147,7 @@ export function cost(r: Report, workflow?: string): number {
 function refreshLine(row: Row): string[] {
   const r = row.report;
   const t = r.totals;
-  const replaced = row.scenario.groups.reduce((n, g) => n + g.perZone * g.zones.length, 0);
+  const replaced = row.scenario.groups.reduce((n, g) => n + (g.perZone ?? 0) * g.zones.length, 0);
   const pods = r.pods.evictions;
   const kube = sum(t.kubeCalls) - (t.kubeCalls['create pods/eviction'] ?? 0);
   const ok = r.executions.every((e) => e.status === 'SUCCEEDED');

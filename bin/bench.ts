@@ -37,7 +37,7 @@ async function bench(file: string): Promise<void> {
   clearInterval(sampler);
   const seconds = (performance.now() - t0) / 1000;
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-  const replaced = scenario.groups.reduce((n, g) => n + g.perZone * g.zones.length, 0);
+  const replaced = scenario.groups.reduce((n, g) => n + (g.perZone ?? 0) * g.zones.length, 0);
   const t = report.totals;
   const byStatus = new Map<string, number>();
   for (const e of report.executions)

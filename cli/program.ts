@@ -3,6 +3,7 @@ import { CliError, clientsFor, explainAwsError, findStack, groupOf, type GlobalO
 import { history } from './history';
 import { pause, resume } from './pause';
 import { refresh } from './refresh';
+import { snapshot } from './snapshot';
 import { groupStatus, renderStatus } from './status';
 
 const positive = (flag: string) => (v: string) => {
@@ -12,14 +13,16 @@ const positive = (flag: string) => (v: string) => {
 };
 
 /**
- * The `node-manager` CLI: status, refresh (dry run, follow), pause, resume and history of
+ * The `node-manager` CLI: status, refresh (dry run, follow), pause, resume, history and snapshot of
  * a deployed node-manager, found by its stack's outputs. Returns the exit code: 0 done, 1 a failure
  * or a refusal the message explains, 2 a usage mistake.
  */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   let code = 0;
   const program = new Command('node-manager')
-    .description('Operate node-manager: see where it is, refresh, pause and resume, look back')
+    .description(
+      'Operate node-manager: see where it is, refresh, pause and resume, look back, preview on the simulator',
+    )
     .option('--stack <name>', 'the node-manager stack (default: the only one in the region)')
     .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile)')
     .option('--profile <profile>', 'AWS profile of the shared config and credentials files')
@@ -147,6 +150,21 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         return history(c, stack, group, { limit: opts.limit, json: o.json }, io);
       }),
     );
+  program
+    .command('snapshot <group>')
+    .description(
+      'read the group\u2019s ASGs, instances, nodes, pods and budgets (read-only) into a scenario for npm run simulate',
+    )
+    .option('-o, --output <file>', 'write the scenario here (default: print it)')
+    .option('--kubeconfig <file>', 'the cluster\u2019s kubeconfig (default: KUBECONFIG, or ~/.kube/config)')
+    .option('--context <name>', 'the kubeconfig context (default: its current one)')
+    .action(
+      guarded(async (group: string, opts: { output?: string; kubeconfig?: string; context?: string }, cmd: Command) => {
+        const { c, stack } = await context(cmd);
+        return snapshot(c, stack, groupOf(stack, group), opts, io);
+      }),
+    );
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;

@@ -13,7 +13,7 @@ import { Identity, NODE_MANAGER_TOKEN, NODE_MANAGER_USER } from './identity';
 import { Meter } from './meter';
 import { Tables } from './aws/tables';
 import type { Fault } from './faults';
-import { DEFAULT_TIMING, type SimAsg, type SimTiming } from './aws/model';
+import { DEFAULT_TIMING, type PresetMember, type SimAsg, type SimTiming } from './aws/model';
 import { Region } from './aws/region';
 
 export interface SimulatorOptions {
@@ -67,6 +67,19 @@ export interface NodeGroupSpec {
     readonly heartbeatTimeout: number;
     readonly defaultResult: 'CONTINUE' | 'ABANDON';
   };
+  /**
+   * The group's ASGs as a snapshot read them (names, zones, sizes, the very members): instead of one
+   * ASG per zone of `perZone` generated instances.
+   */
+  readonly asgs?: ReadonlyArray<{
+    readonly name: string;
+    readonly zones: readonly string[];
+    readonly desired: number;
+    readonly min: number;
+    readonly max: number;
+    readonly instanceTypes?: readonly string[];
+    readonly members: readonly PresetMember[];
+  }>;
   /** ASG Capacity Rebalancing on. @default false */
   readonly capacityRebalance?: boolean;
   /** What each node reports allocatable. @default DEFAULT_ALLOCATABLE (an m5.large) */
@@ -224,32 +237,43 @@ export class Simulator {
     const names: string[] = [];
     const ageMs = (spec.instanceAgeDays ?? 10) * 86_400_000;
     if (spec.allocatable) this.cluster.allocatable.set(spec.name, spec.allocatable);
-    spec.zones.forEach((zone, z) => {
-      const name =
-        spec.role === 'control-plane'
-          ? `${spec.name}-${zone}.masters.${this.clusterName}`
-          : `${spec.name}-${zone}.${this.clusterName}`;
-      const asg = this.region.createAsg(
-        {
-          name,
+    const layouts = spec.asgs
+      ? spec.asgs.map((a) => ({ ...a, instanceGroup: a.name, options: { members: a.members } }))
+      : spec.zones.map((zone, z) => ({
+          name:
+            spec.role === 'control-plane'
+              ? `${spec.name}-${zone}.masters.${this.clusterName}`
+              : `${spec.name}-${zone}.${this.clusterName}`,
           zones: [zone],
           desired: spec.perZone,
           min: spec.minPerZone ?? spec.perZone,
           max: spec.maxPerZone ?? spec.perZone,
-          instanceTypes: spec.instanceTypes ?? ['m5.large'],
+          instanceTypes: spec.instanceTypes,
+          instanceGroup: `${spec.name}-${zone}`,
+          // Stagger launch times so that "oldest first" is well defined.
+          options: { launchedAt: this.now() - ageMs + z * 600_000, ageSpreadMs: 60_000 },
+        }));
+    for (const l of layouts) {
+      const asg = this.region.createAsg(
+        {
+          name: l.name,
+          zones: l.zones,
+          desired: l.desired,
+          min: l.min,
+          max: l.max,
+          instanceTypes: [...(l.instanceTypes ?? spec.instanceTypes ?? ['m5.large'])],
           lifecycle: spec.lifecycle ?? 'spot',
           role: spec.role,
           nodeGroup: spec.name,
           tags: {
             KubernetesCluster: this.clusterName,
             [`kubernetes.io/cluster/${this.clusterName}`]: 'owned',
-            'kops.k8s.io/instancegroup': `${spec.name}-${zone}`,
+            'kops.k8s.io/instancegroup': l.instanceGroup,
             [GROUP_TAG]: spec.name,
             ...(spec.role === 'control-plane' ? { 'k8s.io/role/control-plane': '1' } : { 'k8s.io/role/node': '1' }),
           },
         },
-        // Stagger launch times so that "oldest first" is well defined.
-        { launchedAt: this.now() - ageMs + z * 600_000, ageSpreadMs: 60_000 },
+        l.options,
       );
       if (spec.terminateHook)
         asg.hooks.push({
@@ -267,7 +291,7 @@ export class Simulator {
         });
       asg.capacityRebalance = spec.capacityRebalance ?? false;
       names.push(asg.name);
-    });
+    }
     return names;
   }
 

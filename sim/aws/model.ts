@@ -201,3 +201,24 @@ export interface SimStack {
   readonly createdAt: number;
   readonly outputs: ReadonlyArray<{ readonly key: string; readonly value: string; readonly description?: string }>;
 }
+
+/** An instance as a snapshot read it, created as is (its id, zone, type, launch time and address). */
+export interface PresetMember {
+  readonly instanceId: string;
+  readonly zone: string;
+  readonly instanceType: string;
+  readonly launchTime: number;
+  readonly privateIp?: string;
+}
+
+/** Lifecycle states of members on their way out of their group (not counted toward its capacity). */
+export const LEAVING = new Set([
+  'Terminating',
+  'Terminating:Wait',
+  'Terminating:Proceed',
+  'Terminated',
+  'Detaching',
+  'Detached',
+  'Standby',
+  'EnteringStandby',
+]);

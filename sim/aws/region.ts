@@ -1,10 +1,13 @@
 import type { Random, VirtualClock } from '../clock';
 import { Lifecycle } from './lifecycle';
 import { LaunchTemplates } from './templates';
+import { recordActivity } from './activities';
 import {
   setSpotStatus,
   type AsgSpec,
   type CapacityCheck,
+  LEAVING,
+  type PresetMember,
   type InstanceHooks,
   type SimActivity,
   type SimAsg,
@@ -14,18 +17,6 @@ import {
   type SimTiming,
 } from './model';
 
-const LEAVING = new Set([
-  'Terminating',
-  'Terminating:Wait',
-  'Terminating:Proceed',
-  'Terminated',
-  'Detaching',
-  'Detached',
-  'Standby',
-  'EnteringStandby',
-]);
-/** Scaling activities a group keeps in its history (AWS keeps six weeks; the planners read the newest few). */
-const ACTIVITY_HISTORY = 200;
 /**
  * EC2 instances and Auto Scaling groups with the semantics node-manager relies on: an ASG
  * converges its instances to desired capacity, launches take time and can fail for want of
@@ -36,6 +27,7 @@ export class Region {
   readonly asgs = new Map<string, SimAsg>();
   readonly spotRequests = new Map<string, SimSpotRequest>();
   private ipCounter = 10;
+  private readonly presetIps = new Set<string>();
   /** Lifecycle hooks, detaching and standby (lifecycle.ts). */
   readonly lifecycle = new Lifecycle(this);
   readonly templates = new LaunchTemplates();
@@ -61,7 +53,10 @@ export class Region {
     this.neverJoin.push({ nodeGroup, zone, remaining: count });
   }
 
-  createAsg(spec: AsgSpec, options: { launchedAt?: number; ageSpreadMs?: number } = {}): SimAsg {
+  createAsg(
+    spec: AsgSpec,
+    options: { launchedAt?: number; ageSpreadMs?: number; members?: readonly PresetMember[] } = {},
+  ): SimAsg {
     const asg: SimAsg = {
       name: spec.name,
       zones: [...spec.zones],
@@ -81,7 +76,15 @@ export class Region {
       capacityRebalance: false,
     };
     this.asgs.set(asg.name, asg);
-    if (options.launchedAt !== undefined) {
+    if (options.members) {
+      // The members a snapshot read: these ids, zones, types, launch times and addresses, InService.
+      for (const m of options.members) {
+        const inst = this.newInstance(asg, m.zone, m.instanceType, m.launchTime, m);
+        inst.state = 'running';
+        inst.asgLifecycle = 'InService';
+        this.hooks.booted(inst, true);
+      }
+    } else if (options.launchedAt !== undefined) {
       // Pre-existing capacity: instances that booted long ago, already InService.
       for (let i = 0; i < asg.desired; i += 1) {
         const zone = asg.zones[i % asg.zones.length];
@@ -127,17 +130,28 @@ export class Region {
   }
 
   private nextIp(): string {
-    const n = this.ipCounter++;
-    return `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 4}`;
+    for (;;) {
+      const n = this.ipCounter++;
+      const ip = `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 4}`;
+      // A preset member may hold an address of the sequence: its node name is taken.
+      if (!this.presetIps.has(ip)) return ip;
+    }
   }
 
-  private newInstance(asg: SimAsg, zone: string, instanceType: string, launchTime: number): SimInstance {
-    const ip = this.nextIp();
+  private newInstance(
+    asg: SimAsg,
+    zone: string,
+    instanceType: string,
+    launchTime: number,
+    preset?: PresetMember,
+  ): SimInstance {
+    if (preset?.privateIp) this.presetIps.add(preset.privateIp);
+    const ip = preset?.privateIp ?? this.nextIp();
     const rule = this.neverJoin.find(
       (r) => r.remaining > 0 && (!r.nodeGroup || r.nodeGroup === asg.nodeGroup) && (!r.zone || r.zone === zone),
     );
     if (rule) rule.remaining -= 1;
-    const id = `i-0${this.rng.hex(16)}`;
+    const id = preset?.instanceId ?? `i-0${this.rng.hex(16)}`;
     let spotRequestId: string | undefined;
     if (asg.lifecycle === 'spot') {
       spotRequestId = `sir-${this.rng.hex(8)}`;
@@ -183,21 +197,7 @@ export class Region {
     status: SimActivity['StatusCode'],
     statusMessage?: string,
   ): SimActivity {
-    const now = this.clock.now();
-    const a: SimActivity = {
-      ActivityId: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`,
-      AutoScalingGroupName: asg.name,
-      Description: description,
-      Cause: `At ${new Date(now).toISOString()} ${cause}`,
-      StartTime: now,
-      EndTime: status === 'InProgress' ? undefined : now,
-      StatusCode: status,
-      StatusMessage: statusMessage,
-      Progress: status === 'InProgress' ? 30 : 100,
-    };
-    asg.activities.unshift(a);
-    if (asg.activities.length > ACTIVITY_HISTORY) asg.activities.length = ACTIVITY_HISTORY;
-    return a;
+    return recordActivity(asg, this.rng, this.clock.now(), { description, cause, status, statusMessage });
   }
 
   /** Converges the group to its desired capacity, as the Auto Scaling service does continuously. */

@@ -154,8 +154,8 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
         ...(journal?.original ?? {}),
       };
       for (const a of g.asgs) {
-        const homeMax = spec.maxPerZone ?? spec.perZone;
-        const homeMin = spec.minPerZone ?? spec.perZone;
+        const homeMax = spec.maxPerZone ?? spec.perZone ?? 0;
+        const homeMin = spec.minPerZone ?? spec.perZone ?? 0;
         if (a.desired === a.homeDesired && a.max === homeMax && a.min === homeMin) continue;
         // What a person set (scaleAsg) is that ASG's floor at the end: kept, not given back.
         // What a person set last is the floor (a raise kept; a scale-in the ASG carried out itself).

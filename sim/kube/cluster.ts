@@ -100,7 +100,8 @@ export class Cluster {
       undefined,
       { ...(w.annotations ?? {}) },
       key,
-      { app: w.name },
+      // A Deployment's ReplicaSet labels its pods with the template's hash, as the RS name ends with it.
+      kind === 'ReplicaSet' ? { app: w.name, 'pod-template-hash': '7d9f8c6b5' } : { app: w.name },
       {
         emptyDir: !!w.emptyDir,
         stopSeconds: w.terminationGracePeriodSeconds ?? this.timing.podStopSeconds,

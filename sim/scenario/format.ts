@@ -21,15 +21,74 @@ const quantities = z
   .strict()
   .transform((q) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as Record<string, string>);
 
+const zoneName = z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'an availability zone such as ap-northeast-1a');
+const isoTime = z
+  .string()
+  .refine((t) => Number.isFinite(Date.parse(t)), 'an ISO 8601 time such as "2026-11-07T00:00:00Z"');
+
+/** An ASG as `node-manager snapshot` read it: its sizes and its very members. */
+const SnapshotAsg = z
+  .object({
+    name: z.string().min(1),
+    zones: z.array(zoneName).min(1),
+    desired: z.number().int().min(0),
+    min: z.number().int().min(0),
+    max: z.number().int().min(0),
+    instanceTypes: z.array(z.string()).min(1).optional(),
+    members: z.array(
+      z
+        .object({
+          instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'an instance id such as i-0123456789abcdef0'),
+          zone: zoneName,
+          instanceType: z.string().min(1),
+          launchedAt: isoTime,
+          privateIp: z.ipv4().optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    a.members.forEach((m, i) => {
+      if (!a.zones.includes(m.zone))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', i, 'zone'],
+          message: `not one of the ASG's zones ${a.zones.join(', ')}`,
+        });
+    });
+    if (a.min > a.desired || a.desired > a.max)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['desired'],
+        message: `min ${a.min} <= desired ${a.desired} <= max ${a.max} is needed`,
+      });
+  });
+
 const GroupSpec = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
     role: z.enum(['worker', 'control-plane']),
-    zones: z
-      .array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'an availability zone such as ap-northeast-1a'))
-      .min(1),
-    /** Each ASG's starting (home) desired capacity. */
-    perZone: z.number().int().min(0),
+    zones: z.array(zoneName).min(1),
+    /** Each ASG's starting (home) desired capacity (one ASG per zone). Required unless `asgs` is given. */
+    perZone: z.number().int().min(0).optional(),
+    /** The ASGs and their members as a snapshot read them (`node-manager snapshot`), instead of `perZone`. */
+    asgs: z.array(SnapshotAsg).min(1).optional(),
+    /** The group's lease memory at the start (its learned waits), as a snapshot read it. */
+    memory: z
+      .object({
+        learned: z
+          .object({
+            readySeconds: z.array(z.number().min(0)).optional(),
+            drainSeconds: z.number().min(0).optional(),
+            budgetSeconds: z.number().min(0).optional(),
+            drainStreak: z.number().int().min(0).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
     /** Each ASG's MaxSize. @default perZone (as kops sets it) */
     maxPerZone: z.number().int().min(0).optional(),
     /** Each ASG's MinSize. @default perZone (as kops sets it) */
@@ -140,10 +199,7 @@ export const ScenarioSchema = z
     region: z.string().default('ap-northeast-1'),
     seed: z.number().int().default(1),
     /** When the scenario starts (ISO 8601, the report's startedAt): what maintenance windows are judged by. */
-    start: z
-      .string()
-      .refine((t) => Number.isFinite(Date.parse(t)), 'an ISO 8601 time such as "2026-11-07T00:00:00Z"')
-      .default('2026-11-01T00:00:00Z'),
+    start: isoTime.default('2026-11-01T00:00:00Z'),
     cluster: z.object({ name: z.string().min(1), kind: z.enum(['kops', 'eks']) }).strict(),
     timing: z
       .object({
@@ -185,6 +241,8 @@ export const ScenarioSchema = z
     });
     const drained = s.runs.some((r) => 'on' in r && r.on === 'interruption');
     s.groups.forEach((g, i) => {
+      if ((g.perZone === undefined) === (g.asgs === undefined))
+        ctx.addIssue({ code: 'custom', path: ['groups', i, 'perZone'], message: 'exactly one of perZone and asgs' });
       if (g.launchHook && !drained)
         ctx.addIssue({
           code: 'custom',

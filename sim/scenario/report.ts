@@ -194,7 +194,7 @@ export function buildReport(sim: Simulator, runner: WorkflowRunner, scenario: Sc
         desired: a.desired,
         min: a.min,
         max: a.max,
-        homeDesired: g.perZone,
+        homeDesired: g.perZone ?? g.asgs?.find((x) => x.name === a.name)?.desired ?? a.desired,
       })),
       members: sim.asgsOf(g.name).flatMap((a) =>
         a.instanceIds.map((id) => {
@@ -265,7 +265,7 @@ function refreshLowerBound(s: Scenario, groupName: string): number {
   const g = s.groups.find((x) => x.name === groupName);
   if (!g) return 0;
   const t = s.timing;
-  const old = g.perZone * g.zones.length;
+  const old = g.asgs ? g.asgs.reduce((n, a) => n + a.members.length, 0) : (g.perZone ?? 0) * g.zones.length;
   const surplus = surplusCount(g);
   const size = g.role === 'control-plane' ? 1 : Math.max(1, surplus);
   const batches = Math.ceil(old / size);

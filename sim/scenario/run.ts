@@ -71,9 +71,17 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
           name: g.name,
           role: g.role,
           zones: g.zones,
-          perZone: g.perZone,
+          perZone: g.perZone ?? 0,
           maxPerZone: g.maxPerZone ?? g.perZone,
           minPerZone: g.minPerZone ?? g.perZone,
+          ...(g.asgs
+            ? {
+                asgs: g.asgs.map((a) => ({
+                  ...a,
+                  members: a.members.map((m) => ({ ...m, launchTime: Date.parse(m.launchedAt) })),
+                })),
+              }
+            : {}),
           instanceTypes: g.instanceTypes,
           lifecycle: g.lifecycle,
           instanceAgeDays: g.instanceAgeDays,
@@ -116,6 +124,12 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       });
     }
     sim.createTable(LEASE_TABLE, 'group', TTL_ATTRIBUTE);
+    // A snapshot's lease memory (the learned waits): what the group's next refresh starts from.
+    for (const g of scenario.groups)
+      if (g.memory)
+        sim.tables
+          .table(LEASE_TABLE)!
+          .items.set(g.name, { group: { S: g.name }, memory: { S: JSON.stringify(g.memory) } });
     const access =
       scenario.cluster.kind === 'eks'
         ? { kind: 'eks' as const, clusterName: scenario.cluster.name }
