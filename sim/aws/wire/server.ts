@@ -29,27 +29,17 @@ function schemasOf(op: Operation): { input: Schema; output: Schema } {
   return { input: schema[4] as Schema, output: schema[5] as Schema };
 }
 
-/** An error as thrown by an operation: a service exception (its name, message, status), or a bug. */
+/** What a service exception carries besides its own members (the SDK's bookkeeping, never on the wire). */
+const NOT_MEMBERS = new Set(['name', 'message', '$metadata', '$fault', '$response', '$retryable', 'stack', 'cause']);
+
+/** An error as thrown by an operation: a service exception (its name, message, status, members), or a bug (500). */
 function errorOf(e: unknown): { code: string; message: string; status: number; fields: Record<string, unknown> } {
-  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
-  if (err?.$metadata?.httpStatusCode) {
-    const { name, message, $metadata, $fault, $response, $retryable, ...fields } = err as Record<string, unknown>;
-    void $fault;
-    void $response;
-    void $retryable;
-    return {
-      code: String(name),
-      message: String(message),
-      status: ($metadata as { httpStatusCode: number }).httpStatusCode,
-      fields: Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'stack' && k !== 'cause')),
-    };
-  }
-  return {
-    code: 'InternalFailure',
-    message: e instanceof Error ? e.message : String(e),
-    status: 500,
-    fields: {},
-  };
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const status = err?.$metadata?.httpStatusCode;
+  if (!status)
+    return { code: 'InternalFailure', message: e instanceof Error ? e.message : String(e), status: 500, fields: {} };
+  const fields = Object.fromEntries(Object.entries(err as object).filter(([k]) => !NOT_MEMBERS.has(k)));
+  return { code: String(err.name), message: String(err.message), status, fields };
 }
 
 /**
