@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { PauseStore } from '../lambdas/aws/pause-store';
-import { windowSeconds } from '../lambdas/core';
+import { activePause, windowSeconds, type Pause } from '../lambdas/core';
+import { LeaseStore } from '../lambdas/aws/lease-store';
 import { pauseGroup, resumeGroup } from '../lambdas/lease';
 import { CliError, type Clients, type Io, type NodeManagerStack } from './context';
 import { serviceNow } from './status';
@@ -31,10 +32,13 @@ export async function pause(
   io: Io,
 ): Promise<number> {
   const store = new PauseStore(c.dynamodb, stack.leaseTable);
+  const leases = new LeaseStore(c.dynamodb, stack.leaseTable);
   const results = [];
   for (const group of groups) {
     // The service's clock: a pause's times are the ones the workflows compare with theirs.
     const now = serviceNow(c, io.now());
+    // The last word stands: a pause in force is replaced, and the operator is told which.
+    const before = activePause((await leases.get(group))?.pause as Pause | undefined, now);
     const p = await pauseGroup(
       store,
       group,
@@ -47,16 +51,22 @@ export async function pause(
     ).catch((e: unknown) => {
       throw e instanceof Error && e.name === 'InvalidInput' ? new CliError(e.message, 2) : e;
     });
+    const iso = (t: number) => new Date(t).toISOString();
+    const replaced = before
+      ? `${before.reason} (since ${iso(before.from)}${before.until ? `, until ${iso(before.until)}` : ''})`
+      : undefined;
     results.push({
       group,
       reason: p.reason,
-      since: new Date(p.from).toISOString(),
-      ...(p.until ? { until: new Date(p.until).toISOString() } : {}),
+      since: iso(p.from),
+      ...(p.until ? { until: iso(p.until) } : {}),
+      ...(replaced ? { replaced } : {}),
     });
     if (!o.json)
       io.out(
         `paused ${group}${p.until ? ` until ${new Date(p.until).toISOString()}` : ' until resumed'}: ${p.reason} ` +
-          '(the step in hand finishes; no new batch, give-back or repair; interruption drains go on)',
+          '(the step in hand finishes; no new batch, give-back or repair; interruption drains go on)' +
+          (replaced ? `; it replaces the pause ${replaced}` : ''),
       );
   }
   if (o.json) io.out(JSON.stringify(results, null, 2));

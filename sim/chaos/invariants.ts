@@ -69,9 +69,12 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
     add('no pod deleted without eviction', `${unnamed} pod(s)`);
   if (r.outsideAsgs.length) add('no instance of ours outside an ASG', JSON.stringify(r.outsideAsgs));
   // A pause holds every new batch of its group (a pass that read the lease just before may finish: a minute's grace).
+  // The last operator's word stands: a later pause or a resume of the group replaces the one before.
+  const operatorActs = s.faults.filter((f) => f.kind === 'pause' || f.kind === 'resume').sort((a, b) => a.at - b.at);
   for (const f of s.faults) {
     if (f.kind !== 'pause') continue;
-    const until = f.for !== undefined ? f.at + f.for : s.until;
+    const next = operatorActs.find((x) => x !== f && x.group === f.group && x.at > f.at);
+    const until = Math.min(f.for !== undefined ? f.at + f.for : s.until, next?.at ?? Number.POSITIVE_INFINITY);
     const started = r.audit.filter(
       (a) =>
         a.group === f.group &&

@@ -24,6 +24,7 @@ describe('the node-manager CLI against the served simulator (its SDK over the wi
         cliAt(sim, runner, 16 * 60, ['pause', 'nodes', '--reason', 'change freeze', '--until', '30m'], runs);
         cliAt(sim, runner, 16 * 60 + 1, ['status', 'nodes'], runs);
         cliAt(sim, runner, 16 * 60 + 2, ['refresh', 'nodes'], runs);
+        cliAt(sim, runner, 16 * 60 + 3, ['pause', 'nodes', '--reason', 'incident 42'], runs);
         cliAt(sim, runner, 17 * 60, ['resume', 'nodes'], runs);
         cliAt(sim, runner, 17 * 60 + 1, ['status', 'nodes'], runs);
         cliAt(sim, runner, 150 * 60, ['history', 'nodes'], runs);
@@ -89,6 +90,10 @@ describe('the node-manager CLI against the served simulator (its SDK over the wi
     const refused = find(runs, 'refresh', 'nodes');
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/group nodes is paused \(change freeze\).*node-manager resume nodes/);
+    // The last word stands, and says what it replaced.
+    expect(find(runs, 'pause', 'nodes', '--reason', 'incident 42').out).toMatch(
+      /^paused nodes until resumed: incident 42 .*; it replaces the pause change freeze \(since 2026-11-01T00:1[56]:\d\d\.\d{3}Z, until /,
+    );
     expect(find(runs, 'resume', 'nodes').out).toMatch(/^resumed nodes/);
     expect(runs.filter((r) => r.args.join(' ') === 'status nodes')[1].out).toMatch(/not paused/);
     // The refresh waited through the pause and said so.
