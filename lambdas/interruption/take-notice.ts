@@ -87,6 +87,12 @@ async function claimAndTake(
   const holderJournal = read.journal as { cordoned?: readonly string[] } | undefined;
   const heldBy = node && read.holder && holderJournal?.cordoned?.includes(node.name) ? read.holder : undefined;
   if (n.kind === 'unannounced' && (!node || (node.cordonedByUs && !node.interruption))) {
+    // An earlier attempt of this step claimed it and failed before it ended (a throttled taint): that
+    // claim is this execution's, and it closes it, as every path of the drain closes its own entry.
+    if (retry && existing.doneAt === undefined) {
+      const closed: LedgerEntry = { ...existing, doneAt: now };
+      if (!(await writeEntry(deps, g.name, n.instanceId, closed, read.previous))) return CONTENDED;
+    }
     return ignore(
       verified,
       node
