@@ -27,6 +27,7 @@ export function buildApp(
     resourceTag: config.cluster.resourceTag,
     historyEventBudget: config.historyEventBudget,
     ...(config.alarmTopicArn ? { alarmTopic: sns.Topic.fromTopicArn(stack, 'AlarmTopic', config.alarmTopicArn) } : {}),
+    ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     ...(vpc
       ? {
           vpcPlacement: {

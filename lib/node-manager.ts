@@ -11,7 +11,7 @@ import { TTL_ATTRIBUTE } from '../lambdas/aws/lease-store';
 import { STACK_OUTPUTS, type Workflow } from '../lambdas/workflows';
 import { operatorGroups } from '../lambdas/config';
 import { functionRole } from './access';
-import { addAlarms } from './alarms';
+import { addAlarms, alarmTopic } from './alarms';
 import { handlerConfig } from './config/deployment';
 import { acknowledgeFindings } from './findings';
 import { operatorPolicy } from './operator';
@@ -148,12 +148,22 @@ export class NodeManager extends Construct {
       ['Replenish', replenish],
       ...(interruption ? [['Interruption', interruption] as const] : []),
     ] as const;
+    const alarms = alarmTopic(this, {
+      clusterName: props.clusterName,
+      topic: props.alarmTopic,
+      email: props.alarmEmail,
+    });
     addAlarms(this, {
       clusterName: props.clusterName,
       deadLetterQueue: this.deadLetterQueue,
       machines: workflows.map(([name, w]) => [name, w.stateMachine] as const),
-      topic: props.alarmTopic,
+      topic: alarms.topic,
     });
+    if (alarms.created)
+      context.output('AlarmTopicArn', {
+        description: 'The topic the alarms reach: subscribe to it (e-mail, chat, paging)',
+        value: alarms.topic.topicArn,
+      });
     for (const [, w] of workflows) w.addOutputs(context);
     const operator = operatorPolicy(this, { clusterName: props.clusterName, names, leaseTable: this.leaseTable });
     context.output('OperatorPolicyArn', {

@@ -152,10 +152,16 @@ export interface NodeManagerProps {
     readonly securityGroups?: ec2.ISecurityGroup[];
   };
   /**
-   * Where failed, timed-out and aborted executions are announced.
-   * @default no notification; the alarms still exist
+   * Where the alarms are announced (undelivered events, failed and timed-out executions).
+   * @default a topic this construct creates (output `AlarmTopicArn`), which synth names
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * An e-mail address subscribed to the topic this construct creates (ignored with `alarmTopic`:
+   * subscribe to your own topic yourself). The address confirms the subscription first.
+   * @default no subscription: synth says the topic has none
+   */
+  readonly alarmEmail?: string;
   /**
    * Estimated history events after which a refresh continues in a fresh execution.
    * @default 20000

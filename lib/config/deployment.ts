@@ -215,7 +215,9 @@ export const DeploymentConfigSchema = z
       })
       .strict()
       .optional(),
-    /** An SNS topic that hears about failed, timed-out and aborted executions. */
+    /** An e-mail address subscribed to the alarm topic the stack creates (when no alarmTopicArn is given). */
+    alarmEmail: z.email('an e-mail address such as ops@example.com').optional(),
+    /** An SNS topic that hears the alarms (undelivered events, failed and timed-out executions). @default one the stack creates */
     alarmTopicArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'an SNS topic ARN')
@@ -225,7 +227,15 @@ export const DeploymentConfigSchema = z
   .strict()
   .superRefine(uniqueGroupNames)
   .superRefine(oneGroupPerAsg)
-  .superRefine(clusterTag);
+  .superRefine(clusterTag)
+  .superRefine((c, ctx) => {
+    if (c.alarmEmail && c.alarmTopicArn)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarmEmail'],
+        message: 'only with the topic the stack creates: with alarmTopicArn, subscribe to that topic yourself',
+      });
+  });
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 

@@ -14,6 +14,8 @@ const ROOT = join(__dirname, '..', '..');
 // Bundling (esbuild) is exercised by `cdk synth`; Template tests only need the CloudFormation.
 const app = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const example = (name: string) => loadConfig(join(ROOT, 'examples', 'config', `${name}.json`));
+const rawExample = (name: string) =>
+  JSON.parse(readFileSync(join(ROOT, 'examples', 'config', `${name}.json`), 'utf8')) as Record<string, unknown>;
 
 type Statement = {
   Action: string | string[];
@@ -156,10 +158,9 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
         AlarmActions?: unknown[];
       };
     }>;
+    // A stopped refresh or replenish is an operator's halt, not a failure: only a stopped drain alarms.
     expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
-      'ExecutionsAborted',
-      'ExecutionsAborted',
       'ExecutionsAborted',
       'ExecutionsFailed',
       'ExecutionsFailed',
@@ -172,7 +173,8 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
     expect(
       alarms.find((x) => x.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')!.Properties,
     ).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
-    expect(alarms.every((x) => (x.Properties.AlarmActions?.length ?? 0) === (config.alarmTopicArn ? 1 : 0))).toBe(true);
+    // Every alarm reaches someone: the configured topic, or the one the stack creates.
+    expect(alarms.every((x) => x.Properties.AlarmActions?.length === 1)).toBe(true);
     const outputs = t.findOutputs('*') as Record<string, { Value: unknown; Description?: string }>;
     // One ready-to-paste start command per group, under names without hashes.
     const pascal = (n: string) =>
@@ -185,6 +187,7 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
         'NodeManagerClusterName',
         'NodeManagerGroups',
         'NodeManagerFunctionRoleArn',
+        ...(config.alarmTopicArn ? [] : ['NodeManagerAlarmTopicArn']),
         'NodeManagerInterruptionStateMachineArn',
         'NodeManagerLeaseTableName',
         'NodeManagerOperatorPolicyArn',
@@ -207,6 +210,44 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
     });
     t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
     t.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+  });
+});
+
+describe('alarms that reach someone', () => {
+  const messages = (stack: ReturnType<typeof buildApp>['stack']) =>
+    stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata)
+      .filter((m) => m.type === 'aws:cdk:warning' || m.type === 'aws:cdk:info')
+      .map((m) => `${m.type === 'aws:cdk:warning' ? 'warning' : 'info'}: ${String(m.data)}`);
+
+  it('without a topic, the stack creates one and synth says nobody hears it yet', () => {
+    const { stack } = buildApp({ ...example('kops'), alarmTopicArn: undefined }, app());
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::SNS::Topic', 1);
+    t.resourceCountIs('AWS::SNS::Subscription', 0);
+    expect(messages(stack)).toContainEqual(
+      expect.stringMatching(
+        /^warning: node-manager: alarms go to the topic this stack creates \(output AlarmTopicArn\), which nobody hears yet: set alarmEmail/,
+      ),
+    );
+  });
+
+  it('with alarmEmail, the topic e-mails it; with a topic of yours, none is created; both is refused', () => {
+    const { stack } = buildApp(parseDeploymentConfig({ ...rawExample('kops'), alarmEmail: 'ops@example.com' }), app());
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(messages(stack)).toContainEqual(
+      expect.stringMatching(/^info: .*e-mailed to ops@example.com once it confirms/),
+    );
+    const theirs = Template.fromStack(buildApp(example('eks'), app()).stack);
+    theirs.resourceCountIs('AWS::SNS::Topic', 0);
+    expect(() => parseDeploymentConfig({ ...rawExample('eks'), alarmEmail: 'ops@example.com' })).toThrow(
+      /alarmEmail: only with the topic the stack creates/,
+    );
+    expect(() => parseDeploymentConfig({ ...rawExample('kops'), alarmEmail: 'ops' })).toThrow(
+      /alarmEmail: an e-mail address/,
+    );
   });
 });
 
