@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseScenario, runScenario, type Report } from '../sim/scenario/run';
-import type { TimelineEntry } from '../sim/workflows/runner';
+import type { WorkflowRunner } from '../sim/workflows/runner';
+import type { Simulator } from '../sim/simulator';
+import { hms, stepLine, storyLines } from '../sim/scenario/story';
 import { offlineEnvironment } from '../sim/offline';
 
 offlineEnvironment();
@@ -19,48 +21,35 @@ const USAGE =
 /** The simulated AWS endpoint's port under `--serve` unless told (the README's commands name it). */
 const AWS_PORT = 4566;
 
-function hms(seconds: number): string {
-  const s = Math.round(seconds);
-  return [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60].map((n) => String(n).padStart(2, '0')).join(':');
+/** A long report must reach a pipe whole before the process exits (`| jq`). */
+function write(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(`${text}\n`, () => resolve()));
 }
 
-function short(v: unknown, max = 150): string {
-  const text = typeof v === 'string' ? v : JSON.stringify(v);
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/** What a polling step said, without what changes on every poll (ages). */
-function gist(summary: unknown): string {
-  return JSON.stringify(summary, (k, v: unknown) => (k === 'ageSeconds' ? undefined : v));
-}
-
-/** The timeline, with consecutive identical polls of one step folded into one line. */
-function printTimeline(timeline: readonly TimelineEntry[], start: number): void {
-  for (let i = 0; i < timeline.length; i += 1) {
-    const t = timeline[i];
-    let j = i;
-    while (
-      j + 1 < timeline.length &&
-      timeline[j + 1].execution === t.execution &&
-      timeline[j + 1].state === t.state &&
-      timeline[j + 1].outcome === t.outcome &&
-      gist(timeline[j + 1].summary) === gist(t.summary)
-    )
-      j += 1;
-    const mark = t.outcome === 'ok' ? ' ' : t.outcome === 'retry' ? '↻' : '✗';
-    const times = j > i ? ` (×${j - i + 1} until ${hms((timeline[j].at - start) / 1000)})` : '';
-    console.log(
-      `${hms((t.at - start) / 1000)} ${mark} ${t.execution.padEnd(12)} ${t.state}${times}  ${short(t.summary)}`,
+/**
+ * Progress on stderr while a long run goes (every few seconds of real time): simulated time,
+ * executions done and running, and what each running one is doing.
+ */
+function progress(sim: Simulator, runner: WorkflowRunner, start: number, until: number): () => void {
+  const timer = setInterval(() => {
+    const running = runner.executions.filter((e) => e.status === 'RUNNING');
+    const lastStep = (name: string) =>
+      [...runner.timeline].reverse().find((t) => t.execution === name)?.state ?? 'starting';
+    process.stderr.write(
+      `simulate: ${hms((sim.now() - start) / 1000)} of ${hms(until)} simulated; ` +
+        `${runner.executions.length - running.length} execution(s) ended, ${running.length} running` +
+        `${running.length ? `: ${running.map((e) => `${e.name} (${lastStep(e.name)})`).join(', ')}` : ''}\n`,
     );
-    i = j;
-  }
+  }, 5000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function printSummary(r: Report): void {
   console.log(`\n== ${r.scenario}`);
   for (const e of r.executions) {
     console.log(
-      `${e.name}: ${e.status}${e.error ? ` ${e.error}: ${short(e.cause ?? '', 300)}` : ''} — ${hms(e.startedAt)} ` +
+      `${e.name}: ${e.status}${e.error ? ` ${e.error}: ${e.cause ?? ''}` : ''} — ${hms(e.startedAt)} ` +
         `→ ${e.stoppedAt === null ? 'still running' : hms(e.stoppedAt)}, ${e.transitions} transitions, ` +
         `${e.historyEvents} history events, ${e.lambdaInvocations} Lambda ` +
         `invocations${e.continuedAs.length ? `, continued as ${e.continuedAs.join(', ')}` : ''}`,
@@ -139,8 +128,20 @@ async function serveScenario(
   json: boolean,
 ): Promise<number> {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'node-manager-sim-')), 'kubeconfig');
-  const { report, runner, start, sim } = await runScenario(scenario, {
+  // Each step as it happens (to stderr with --json, whose stdout is the report alone).
+  const say = (line: string) => (json ? process.stderr.write(`${line}\n`) : console.log(line));
+  let live: NodeJS.Timeout | undefined;
+  const { report, sim } = await runScenario(scenario, {
     aws: { port: serve.awsPort ?? AWS_PORT },
+    onReady: (s, runner) => {
+      const start = s.now();
+      let shown = 0;
+      live = setInterval(() => {
+        for (const t of runner.timeline.slice(shown))
+          say(stepLine({ ...t, at: (t.at - start) / 1000, output: t.summary }));
+        shown = runner.timeline.length;
+      }, 200);
+    },
     serve: {
       ...serve,
       onStart: (s) => {
@@ -157,12 +158,10 @@ async function serveScenario(
       },
     },
   });
-  if (json) console.log(JSON.stringify(report, null, 2));
-  else {
-    printTimeline(runner.timeline, start);
-    printSummary(report);
-  }
-  console.log(
+  clearInterval(live);
+  if (json) await write(JSON.stringify(report, null, 2));
+  else printSummary(report);
+  say(
     `\nthe scenario is over; the cluster goes on at ${serve.speed}x real time until Ctrl-C (kubeconfig: ${kubeconfig})`,
   );
   const ticker = setInterval(() => sim.advance(serve.speed / 10), 100);
@@ -204,10 +203,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const scenario = parseScenario(JSON.parse(readFileSync(file, 'utf8')));
   if (serve) return serveScenario(scenario, serve, json);
-  const { report, runner, start } = await runScenario(scenario);
-  if (json) console.log(JSON.stringify(report, null, 2));
+  let stopProgress = () => undefined as void;
+  const { report } = await runScenario(scenario, {
+    onReady: (sim, runner) => {
+      stopProgress = progress(sim, runner, sim.now(), scenario.until);
+    },
+  });
+  stopProgress();
+  if (json) await write(JSON.stringify(report, null, 2));
   else {
-    printTimeline(runner.timeline, start);
+    await write(storyLines(report).join('\n'));
     printSummary(report);
   }
   return exitCode(report);

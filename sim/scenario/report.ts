@@ -107,6 +107,10 @@ export interface Report {
     outcome: string;
     change?: string;
   }>;
+  /** Every step's attempt, in time order (seconds from the start): its state, outcome and output (`did`, or the error). */
+  readonly timeline: Array<{ at: number; execution: string; state: string; outcome: string; output: unknown }>;
+  /** The scenario's faults as they fired (seconds from the start), in time order. */
+  readonly faults: Array<{ at: number; kind: string; fault: unknown }>;
   readonly pods: {
     evictions: number;
     evictionsRefused: number;
@@ -124,6 +128,8 @@ export interface Observed {
   readonly minReady: ReadonlyMap<string, number>;
   readonly maxLeaving: ReadonlyMap<string, number>;
   readonly timelines: ReadonlyMap<string, Array<[number, number]>>;
+  /** The faults as they fired (virtual epoch ms). */
+  readonly faultsFired: ReadonlyArray<{ readonly at: number; readonly fault: { readonly kind: string } }>;
   readyOf(group: string): number;
 }
 
@@ -235,6 +241,14 @@ export function buildReport(sim: Simulator, runner: WorkflowRunner, scenario: Sc
         node: sim.cluster.nodeOf(i.id)?.name ?? null,
       })),
     audit: sim.meter.audit.map((a) => ({ ...a, at: (a.at - start) / 1000 })),
+    timeline: runner.timeline.map((t) => ({
+      at: (t.at - start) / 1000,
+      execution: t.execution,
+      state: t.state,
+      outcome: t.outcome,
+      output: t.summary,
+    })),
+    faults: o.faultsFired.map((f) => ({ at: (f.at - start) / 1000, kind: f.fault.kind, fault: f.fault })),
     pods: { ...sim.cluster.counters, pending: [...sim.cluster.pods.values()].filter((p) => !p.nodeName).length },
   };
 }

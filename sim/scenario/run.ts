@@ -218,7 +218,8 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     runner.afterStep = sample;
 
     const end = start + scenario.until * 1000;
-    armFaults(sim, runner, scenario, start, end);
+    const faultsFired: Array<{ at: number; fault: Scenario['faults'][number] }> = [];
+    armFaults(sim, runner, scenario, start, end, faultsFired);
     armRuns(sim, runner, scenario, asgNames, start, end);
     options.onReady?.(sim, runner);
 
@@ -232,6 +233,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       minReady,
       maxLeaving,
       timelines,
+      faultsFired,
       readyOf,
     });
     return { report, runner, sim, start };

@@ -25,10 +25,12 @@ export function armFaults(
   scenario: Scenario,
   start: number,
   end: number,
+  fired: Array<{ at: number; fault: Scenario['faults'][number] }> = [],
 ): void {
   for (const f of scenario.faults) {
     const from = start + f.at * 1000;
     sim.clock.at(from, `fault ${f.kind}`, () => {
+      fired.push({ at: sim.now(), fault: f });
       switch (f.kind) {
         case 'zoneOutage':
           sim.armFault({
