@@ -1,9 +1,11 @@
 import { EvictionBlockedError, judgePod, ResourceNotFoundError, type DrainContext, type DrainPolicy } from './core';
-import type { KubePort, PodInfo } from './kube/port';
+import { DRAINING_TAINT, type KubePort, type PodInfo } from './kube/port';
 
 export interface DrainOptions {
   /** Cordon first, with this mark (a drain's first pass); later passes only evict. */
   readonly cordonBy?: string;
+  /** Who drains (an execution's name): the Events on the nodes name it. @default cordonBy; no Events without either */
+  readonly by?: string;
   /** Cordon (and check first) these of the nodes only; the others are cordoned already. @default all */
   readonly cordonOnly?: readonly string[];
   /**
@@ -83,6 +85,11 @@ const ownerOf = (p: PodInfo) => (p.ownerName ? `${p.namespace}/${p.ownerKind ?? 
  */
 export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOptions): Promise<DrainResult> {
   const start = o.now();
+  const by = o.by ?? o.cordonBy;
+  /** An Event on the node, when someone is named to report it (best effort: never fails the drain). */
+  const tell = async (node: string, reason: string, note: string, type: 'Normal' | 'Warning' = 'Normal') => {
+    if (by) await kube.recordEvent({ node, reason, note, type, action: 'Drain', by }, o.now());
+  };
   let lastEvictionAt: number | undefined;
   let looksSinceEviction = 0;
   const evicted: string[] = [];
@@ -141,10 +148,13 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
         }
         throw e;
       }
+      await tell(node, 'Cordoned', `cordoned and tainted ${DRAINING_TAINT} by ${cordonBy}: its pods are evicted next`);
     }
     await look(node, listed);
   }
   const lostNow: string[] = [];
+  const toldBlocked = new Set<string>();
+  const evictedOn = new Map<string, string[]>();
   const evictRound = async () => {
     const blocked = new Set<string>();
     const left: PodInfo[] = [];
@@ -156,6 +166,7 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
       try {
         if ((await kube.evictPod(pod.namespace, pod.name, o.grace?.(pod))) === 'evicted') {
           evicted.push(key(pod));
+          if (pod.nodeName) evictedOn.set(pod.nodeName, [...(evictedOn.get(pod.nodeName) ?? []), key(pod)]);
           if (lost.has(key(pod))) lostNow.push(`${key(pod)}: ${lost.get(key(pod))}`);
           lastEvictionAt = o.now();
           looksSinceEviction = 0;
@@ -163,6 +174,10 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
       } catch (e) {
         if (!(e instanceof EvictionBlockedError)) throw e;
         refused.add(e.reason);
+        if (pod.nodeName && !toldBlocked.has(pod.nodeName)) {
+          toldBlocked.add(pod.nodeName);
+          await tell(pod.nodeName, 'EvictionBlocked', `eviction of ${key(pod)} refused: ${e.reason}`, 'Warning');
+        }
         blocked.add(ownerOf(pod));
         left.push(pod);
       }
@@ -228,6 +243,13 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
     missedStop = onNode.size > 0 && toEvict.length === 0 ? missedStop + 1 : 0;
     if (toEvict.length) await evictRound();
   }
+  for (const [node, pods] of evictedOn)
+    if (!onNode.has(node))
+      await tell(
+        node,
+        'Drained',
+        `evicted ${pods.length} pod(s): ${pods.slice(0, 10).join(', ')}${pods.length > 10 ? ', …' : ''}`,
+      );
   const remaining = [...onNode.values()].flat();
   return {
     lastEvictionAt,
@@ -284,7 +306,7 @@ export function executionName(arn: string): string {
 export function drainOnce(
   kube: KubePort,
   node: string,
-  o: Pick<DrainOptions, 'cordonBy' | 'grace' | 'voluntary' | 'now'>,
+  o: Pick<DrainOptions, 'cordonBy' | 'by' | 'grace' | 'voluntary' | 'now'>,
 ): Promise<DrainResult> {
   return drain(kube, [node], {
     ...o,

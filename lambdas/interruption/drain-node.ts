@@ -1,6 +1,6 @@
 import { parseEntry } from '../lease';
 import { graceFor, heartbeatDue, hookDeadline, SPOT_NOTICE_SECONDS, untilHeartbeat } from '../core';
-import { drainOnce } from '../drain';
+import { drainOnce, executionName } from '../drain';
 import { type InterruptionState } from './state';
 import type { Deps } from '../runtime';
 
@@ -48,6 +48,7 @@ export async function drainNode(state: InterruptionState, deps: Deps): Promise<I
   const left = (deadline - now) / 1000;
   const pass = await drainOnce(await deps.kube(), state.node, {
     grace: (pod) => graceFor(pod.graceSeconds, left),
+    by: executionName(state.execution),
     now: deps.now,
   });
   const { evicted, refused, remaining } = pass;

@@ -123,9 +123,22 @@ async function claimAndTake(
   if (!(await writeEntry(deps, g.name, n.instanceId, entry, read.previous))) return CONTENDED;
 
   const by = executionName(state.execution);
-  const marked = node
-    ? await (await deps.kube()).markInterrupted(node.name, { by, why: n.kind, at: now, group: g.name })
-    : undefined;
+  const kube = node ? await deps.kube() : undefined;
+  const marked = node ? await kube!.markInterrupted(node.name, { by, why: n.kind, at: now, group: g.name }) : undefined;
+  if (marked)
+    await kube!.recordEvent(
+      {
+        node: marked.name,
+        reason: 'Interrupted',
+        note:
+          `${n.kind} notice for ${n.instanceId} (${verifiedHow(n, facts)}): tainted ${n.kind}:NoSchedule and cordoned; ` +
+          `its pods are evicted until ${new Date(deadline).toISOString()}`,
+        type: 'Warning',
+        action: 'Drain',
+        by,
+      },
+      now,
+    );
   let replacement = 'none needed';
   if (replace && facts.asg) {
     await deps.autoscaling.detachInstances(facts.asg.name, [n.instanceId], false);

@@ -1,6 +1,7 @@
 import { Agent, type AgentOptions } from 'node:https';
 import {
   CoreV1Api,
+  EventsV1Api,
   PolicyV1Api,
   createConfiguration,
   KubeConfig,
@@ -16,12 +17,15 @@ export interface KubeApiProvider {
   core(): Promise<CoreV1Api>;
   /** policy/v1: the disruption budgets a dry run reads. */
   policy(): Promise<PolicyV1Api>;
+  /** events.k8s.io/v1: the Events node-manager records on the nodes it acts on. */
+  events(): Promise<EventsV1Api>;
 }
 
 /** The clients of one set of credentials, sharing one configuration (and its keep-alive agent). */
 interface Apis {
   readonly core: CoreV1Api;
   readonly policy: PolicyV1Api;
+  readonly events: EventsV1Api;
 }
 
 export interface TokenSource {
@@ -52,7 +56,11 @@ function keepAliveApi(kc: KubeConfig): Apis {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new InvalidKubeconfigError('the kubeconfig names no current cluster (current-context)');
   if (!cluster.server.startsWith('https:') || cluster.proxyUrl)
-    return { core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
+    return {
+      core: kc.makeApiClient(CoreV1Api),
+      policy: kc.makeApiClient(PolicyV1Api),
+      events: kc.makeApiClient(EventsV1Api),
+    };
   let agent: Promise<Agent> | undefined;
   const makeAgent = async () => {
     const o: AgentOptions & { headers?: unknown } = {};
@@ -74,7 +82,11 @@ function keepAliveApi(kc: KubeConfig): Apis {
       },
     ],
   });
-  return { core: new CoreV1Api(configuration), policy: new PolicyV1Api(configuration) };
+  return {
+    core: new CoreV1Api(configuration),
+    policy: new PolicyV1Api(configuration),
+    events: new EventsV1Api(configuration),
+  };
 }
 
 /**
@@ -93,7 +105,11 @@ export function eksApiProvider(
     }
     return cached.api;
   };
-  return { core: async () => (await apis()).core, policy: async () => (await apis()).policy };
+  return {
+    core: async () => (await apis()).core,
+    policy: async () => (await apis()).policy,
+    events: async () => (await apis()).events,
+  };
 }
 
 export { InvalidKubeconfigError } from './kubeconfig';
@@ -126,5 +142,5 @@ export function kubeconfigApiProvider(kubeconfigYaml: string): KubeApiProvider {
     currentContext: 'node-manager',
   });
   const api = keepAliveApi(kc);
-  return { core: async () => api.core, policy: async () => api.policy };
+  return { core: async () => api.core, policy: async () => api.policy, events: async () => api.events };
 }

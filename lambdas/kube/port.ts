@@ -2,6 +2,9 @@ import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client
 import { KubeConflictError, KubeForbiddenError, ResourceNotFoundError, type NodeState } from '../core';
 import type { KubeApiProvider } from './client';
 import { toEvictionError, toKubeError } from './errors';
+import { recordNodeEvent, type NodeEvent } from './events';
+
+export type { NodeEvent } from './events';
 import {
   CORDONED_BEFORE_ANNOTATION,
   CORDONED_BY_ANNOTATION,
@@ -32,6 +35,11 @@ const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePat
 /** The API server calls node-manager makes, and nothing else (see the RBAC manifest). */
 export class KubePort {
   constructor(private readonly api: KubeApiProvider) {}
+
+  /** Records an Event on a node (best effort: false when the server refused it). */
+  recordEvent(e: NodeEvent, now: number): Promise<boolean> {
+    return recordNodeEvent(this.api, e, now);
+  }
 
   /** Every node, read in pages of {@link LIST_PAGE_SIZE}. */
   async listNodes(labelSelector?: string): Promise<NodeState[]> {

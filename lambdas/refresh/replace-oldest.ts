@@ -190,6 +190,7 @@ function drainPass(
       batch.map((b) => b.node),
       {
         ...(first ? { cordonBy: executionName(state.execution) } : {}),
+        by: executionName(state.execution),
         voluntary: groupSettings(groupOf(deps, state.group)).drain,
         expectSeconds: drainWaitSeconds(learned, Number.POSITIVE_INFINITY),
         ...(learned?.budgetSeconds !== undefined ? { refusalSeconds: learned.budgetSeconds } : {}),
@@ -318,6 +319,21 @@ async function terminateBatch(
     !!journal.final,
     new Set(batch.filter((b) => b.quarantine).map((b) => b.instanceId)),
   );
+  const kube = await deps.kube();
+  for (const [i, b] of batch.entries())
+    if (outcomes[i].outcome === 'terminated' && b.node)
+      await kube.recordEvent(
+        {
+          node: b.node,
+          reason: 'Terminated',
+          note:
+            `instance ${b.instanceId} terminated by ${executionName(state.execution)}` +
+            (journal.final ? ' with decrement: the surplus stands in for it' : ': its ASG launches the replacement'),
+          action: 'Refresh',
+          by: executionName(state.execution),
+        },
+        deps.now(),
+      );
   // The last batch went with decrement: what the refresh itself took off desired (its give-back counts on it).
   if (journal.final)
     await saveJournal(deps, state, { ...after, decremented: countDecrements(after.decremented, batch, outcomes) });

@@ -23,6 +23,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
   const policy = groupSettings(groupOf(deps, state.group)).drain;
   const pass = await drainOnce(kube, target.node, {
     ...(journal.marked ? {} : { cordonBy: executionName(state.execution) }),
+    by: executionName(state.execution),
     voluntary: policy,
     now: deps.now,
   });

@@ -1,6 +1,6 @@
 import { groupSettings } from '../config';
 import { planQuarantine, type GroupMemory } from '../core';
-import { drainOnce, uncordonAll } from '../drain';
+import { drainOnce, executionName, uncordonAll } from '../drain';
 import { groupOf } from '../input';
 import type { Deps } from '../runtime';
 import { terminateUnlessLeaving } from '../terminate';
@@ -37,7 +37,11 @@ export async function tendQuarantine(deps: Deps, state: ReplenishState, memory: 
     const e = entries[id];
     const inStandby = asgs.some((a) => a.instances.some((i) => i.instanceId === id && i.lifecycleState === 'Standby'));
     if (e.phase !== 'standby' || !inStandby) continue;
-    const pass = await drainOnce(await deps.kube(), e.node, { voluntary: policy, now: deps.now });
+    const pass = await drainOnce(await deps.kube(), e.node, {
+      voluntary: policy,
+      by: executionName(state.execution),
+      now: deps.now,
+    });
     left.set(id, pass.gone.length ? [] : [...pass.remaining]);
   }
   const plan = planQuarantine(entries, asgs, (id) => left.get(id), deps.now());

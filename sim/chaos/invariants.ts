@@ -230,7 +230,7 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
     )) {
       const own =
         a.target.includes(instance) ||
-        (node !== undefined && a.target === `node/${node}`) ||
+        (node !== undefined && (a.target === `node/${node}` || a.target === `event/node/${node}`)) ||
         a.target.startsWith('pod/');
       if (!own)
         add(

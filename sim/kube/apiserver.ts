@@ -3,10 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Cluster } from './cluster';
 import type { ClusterEvent } from './model';
-import { nodeChange, patchNode, readEviction } from './writes';
+import { evict, nodeChange, patchNode } from './writes';
 import { discovery } from './discovery';
 import { serverKeyPair } from './tls';
-import { asTable, renderBudget, renderNode, renderOwner, renderPod, wantsTable, type Json } from './objects';
+import { asTable, renderBudget, renderNode, renderPod, wantsTable, type Json } from './objects';
+import { EventStore, type EventRouteContext } from './events';
+import { ownerRoute } from './owners';
+import { accessReview } from './access-review';
+import { randomUUID } from 'node:crypto';
 import { Authorizer, type RequestAttributes, type UserInfo } from './rbac';
 import {
   ApiError,
@@ -35,12 +39,6 @@ export interface ApiServerHost {
   authenticate(token: string): Promise<UserInfo | undefined>;
 }
 
-const OWNERS: Record<string, { group: string; kind: string }> = {
-  daemonsets: { group: 'apps', kind: 'DaemonSet' },
-  replicasets: { group: 'apps', kind: 'ReplicaSet' },
-  jobs: { group: 'batch', kind: 'Job' },
-};
-
 /**
  * The Kubernetes API server as client-node and kubectl see it, where node-manager's paths go:
  * HTTPS on 127.0.0.1 with the simulator's CA, bearer tokens, RBAC from `deploy/rbac.yaml`,
@@ -54,6 +52,8 @@ export class ApiServer {
   private server?: Server;
   private port = 0;
   private readonly lists = new ListSnapshots();
+  /** The Events clients create (events.k8s.io/v1) and read (it, or core/v1). */
+  readonly events = new EventStore();
   private readonly authorizer: Authorizer;
   private readonly audited = new WeakMap<
     ServerResponse,
@@ -74,7 +74,9 @@ export class ApiServer {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        this.handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
+        // A protobuf body (kubectl's for built-in kinds) keeps its bytes one to one.
+        const binary = /protobuf/.test(req.headers['content-type'] ?? '');
+        this.handle(req, Buffer.concat(chunks).toString(binary ? 'latin1' : 'utf8'), res).catch((e: unknown) => {
           if (e instanceof ApiError)
             this.send(
               res,
@@ -310,7 +312,14 @@ export class ApiServer {
       return this.send(res, 200, verb === 'get' ? this.one(req, 'Pod', renderPod(pod)) : renderPod(pod));
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path)) && method === 'POST') {
-      return this.evict(req, res, user, decodeURIComponent(m[1]), decodeURIComponent(m[2]), body, url);
+      return evict(
+        this.context(req, res, user),
+        this.host.cluster,
+        decodeURIComponent(m[1]),
+        decodeURIComponent(m[2]),
+        body,
+        url,
+      );
     }
     if (
       (m = /^\/apis\/policy\/v1(?:\/namespaces\/([^/]+))?\/poddisruptionbudgets(?:\/([^/]+))?$/.exec(path)) &&
@@ -343,55 +352,32 @@ export class ApiServer {
         all.map((b) => renderBudget(b, cluster.budgetStatus(b))),
       );
     }
+    const ctx = this.context(req, res, user);
     if (
-      (m = /^\/apis\/(apps|batch)\/v1\/namespaces\/([^/]+)\/(daemonsets|replicasets|jobs)\/([^/]+)$/.exec(path)) &&
-      method === 'GET'
-    ) {
-      const [, group, ns, resource, name] = m.map(decodeURIComponent);
-      const o = OWNERS[resource];
-      if (!o || o.group !== group)
-        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      this.authorize(user, { verb: 'get', apiGroup: group, resource, namespace: ns, name });
-      this.route(req, res, `get ${resource}`);
-      const owner = [...cluster.pods.values()].find(
-        (p) => p.namespace === ns && p.owner?.kind === o.kind && p.owner.name === name,
-      );
-      if (!owner)
-        throw new ApiError(404, 'NotFound', `${resource}.${group} "${name}" not found`, {
-          name,
-          group,
-          kind: resource,
-        });
-      return this.send(res, 200, renderOwner(o.kind, ns, name, owner.createdAt));
-    }
+      this.events.handle(ctx, path, method, url, body) ||
+      ownerRoute(ctx, path, method, cluster) ||
+      accessReview(
+        { ...ctx, allows: (a) => this.authorizer.allows(user, a) },
+        path,
+        method,
+        body,
+        req.headers['content-type'],
+      )
+    )
+      return;
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  private evict(
-    req: IncomingMessage,
-    res: ServerResponse,
-    user: UserInfo,
-    ns: string,
-    name: string,
-    body: string,
-    url: URL,
-  ): void {
-    this.authorize(user, {
-      verb: 'create',
-      apiGroup: '',
-      resource: 'pods',
-      subresource: 'eviction',
-      namespace: ns,
-      name,
-    });
-    this.route(req, res, 'create pods/eviction', `pod/${ns}/${name}`);
-    const { dryRun, grace } = readEviction(body, name, url);
-    const out = this.host.cluster.evict(ns, name, dryRun, grace);
-    if (out.ok) return this.send(res, 201, status(201, '', ''));
-    if (out.code === 404) throw new ApiError(404, 'NotFound', out.message, { name, kind: 'pods' });
-    if (out.code === 500) throw new ApiError(500, 'InternalError', out.message);
-    throw new ApiError(429, 'TooManyRequests', out.message, {
-      causes: (out.causes ?? []).map((c) => ({ reason: c.reason, message: c.message })),
-    });
+  /** What a route module needs of this server for one request. */
+  private context(req: IncomingMessage, res: ServerResponse, user: UserInfo): EventRouteContext {
+    return {
+      authorize: (a) => this.authorize(user, a),
+      route: (operation, target) => this.route(req, res, operation, target),
+      send: (code, body) => this.send(res, code, body),
+      table: wantsTable(req.headers.accept),
+      now: () => this.host.now(),
+      nextResourceVersion: () => this.host.cluster.nextResourceVersion(),
+      uid: () => randomUUID(),
+    };
   }
 }

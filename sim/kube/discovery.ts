@@ -20,6 +20,7 @@ const CORE_V1 = {
   resources: [
     resource('nodes', 'Node', false, ['delete', 'get', 'list', 'patch', 'watch'], ['no']),
     resource('pods', 'Pod', true, ['delete', 'get', 'list', 'watch'], ['po']),
+    resource('events', 'Event', true, ['get', 'list'], ['ev']),
     {
       name: 'pods/eviction',
       singularName: '',
@@ -44,15 +45,27 @@ const GROUPS: Record<string, Json> = {
     apiVersion: 'v1',
     groupVersion: 'apps/v1',
     resources: [
-      resource('daemonsets', 'DaemonSet', true, ['get'], ['ds']),
-      resource('replicasets', 'ReplicaSet', true, ['get'], ['rs']),
+      resource('daemonsets', 'DaemonSet', true, ['get', 'list'], ['ds']),
+      resource('replicasets', 'ReplicaSet', true, ['get', 'list'], ['rs']),
     ],
   },
   'batch/v1': {
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: 'batch/v1',
-    resources: [resource('jobs', 'Job', true, ['get'])],
+    resources: [resource('jobs', 'Job', true, ['get', 'list'])],
+  },
+  'authorization.k8s.io/v1': {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'authorization.k8s.io/v1',
+    resources: [resource('selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, ['create'])],
+  },
+  'events.k8s.io/v1': {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'events.k8s.io/v1',
+    resources: [resource('events', 'Event', true, ['create', 'get', 'list'], ['ev'])],
   },
 };
 

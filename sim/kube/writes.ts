@@ -1,7 +1,8 @@
 import type { Cluster } from './cluster';
 import type { SimNode } from './model';
 import { renderNode, type Json } from './objects';
-import { ApiError, jsonPatch, mergePatch, nodeFields } from './requests';
+import { ApiError, jsonPatch, mergePatch, nodeFields, status } from './requests';
+import type { EventRouteContext } from './events';
 
 /**
  * The API server's writes: a node patch or update (JSON patch, merge patch, conflicts on a stale
@@ -103,4 +104,25 @@ export function nodeChange(
   for (const k of now) if (!before.taints.includes(k)) parts.push(`taint ${k}`);
   for (const k of before.taints) if (!now.includes(k)) parts.push(`untaint ${k}`);
   return parts.length ? parts.join(', ') : undefined;
+}
+
+/** The Eviction subresource: 201 when the pod goes, 429 with the budget's words, 404, or 500 for a pod under two budgets. */
+export function evict(
+  ctx: Pick<EventRouteContext, 'authorize' | 'route' | 'send'>,
+  cluster: Cluster,
+  ns: string,
+  name: string,
+  body: string,
+  url: URL,
+): void {
+  ctx.authorize({ verb: 'create', apiGroup: '', resource: 'pods', subresource: 'eviction', namespace: ns, name });
+  ctx.route('create pods/eviction', `pod/${ns}/${name}`);
+  const { dryRun, grace } = readEviction(body, name, url);
+  const out = cluster.evict(ns, name, dryRun, grace);
+  if (out.ok) return ctx.send(201, status(201, '', ''));
+  if (out.code === 404) throw new ApiError(404, 'NotFound', out.message, { name, kind: 'pods' });
+  if (out.code === 500) throw new ApiError(500, 'InternalError', out.message);
+  throw new ApiError(429, 'TooManyRequests', out.message, {
+    causes: (out.causes ?? []).map((c) => ({ reason: c.reason, message: c.message })),
+  });
 }

@@ -279,6 +279,7 @@ describe('cluster access', () => {
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ]);
     expect(
       docs('rbac-kops.yaml')
