@@ -12,6 +12,7 @@ export async function addSurplus(state: RefreshState, deps: Deps): Promise<Refre
   const applied: string[] = [];
   let planned: Record<string, unknown>[] = [];
   let adopted: string[] = [];
+  const plannedNow = !journal.surged;
   let current: readonly AsgState[] | undefined;
   if (!journal.surged) {
     // Outside the group's maintenance windows nothing is added: the batch loop waits for the next.
@@ -96,7 +97,8 @@ export async function addSurplus(state: RefreshState, deps: Deps): Promise<Refre
   return {
     ...next(state, COST.task, {
       added,
-      ...(planned.length || adopted.length ? { changes: planned } : { resumed: again }),
+      // Planned now (nothing to add, as a control plane's in-place refresh: no changes), or journaled by an earlier attempt.
+      ...(plannedNow || planned.length || adopted.length ? { changes: planned } : { resumed: again }),
       ...(adopted.length ? { surplusInPlace: adopted } : {}),
       waitSeconds: wait,
     }),

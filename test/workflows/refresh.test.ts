@@ -85,6 +85,12 @@ describe('refresh on the simulator (shipped scenarios)', () => {
       .map((t) => t.summary as { batch?: string[]; terminated?: string[] })
       .flatMap((s) => [...(s.batch ? ['pick'] : []), ...(s.terminated ? ['terminate'] : [])]);
     expect(passes).toEqual(['pick', 'terminate', 'pick', 'terminate', 'pick', 'terminate']);
+    // A first refresh with nothing to add plans nothing: it resumes nothing either.
+    expect(runner.timeline.find((t) => t.state === 'Add surplus nodes')!.summary).toEqual({
+      added: 0,
+      changes: [],
+      waitSeconds: 0,
+    });
     expectHome(report, sim, 'master', 1);
   });
 
