@@ -1,5 +1,5 @@
 import { ApiError, parseFieldSelector } from './requests';
-import { iso, type Json } from './objects';
+import { age, iso, type Json } from './objects';
 import type { RequestAttributes } from './rbac';
 
 /** An Event as the API server stores it (events.k8s.io/v1's fields; core/v1 is a view of the same). */
@@ -135,11 +135,6 @@ function v1View(e: SimEvent): Json {
   };
 }
 
-function age(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
-}
-
 /** `kubectl get events`: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE, as the real server's Table. */
 function table(items: readonly Json[], now: number, meta: Json): Json {
   return {
@@ -158,7 +153,7 @@ function table(items: readonly Json[], now: number, meta: Json): Json {
       const last = Date.parse(String(o.lastTimestamp ?? o.eventTime ?? ''));
       return {
         cells: [
-          age(now - last),
+          age(last, now),
           o.type,
           o.reason,
           `${String(io.kind).toLowerCase()}/${String(io.name)}`,

@@ -185,7 +185,8 @@ export function renderBudget(b: SimBudget, st: BudgetStatus): Json {
   };
 }
 
-function age(fromMs: number, nowMs: number): string {
+/** A Table's AGE cell, as kubectl prints it (`45s`, `3m`, `5h`, `2d`). */
+export function age(fromMs: number, nowMs: number): string {
   const s = Math.max(0, Math.floor((nowMs - fromMs) / 1000));
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.floor(s / 60)}m`;

@@ -1,6 +1,6 @@
 import type { Cluster } from './cluster';
 import type { EventRouteContext } from './events';
-import { renderOwner, type Json } from './objects';
+import { age, renderOwner, type Json } from './objects';
 import { ApiError } from './requests';
 
 /** The controllers pods name, served read-only as discovery lists them (get and list). */
@@ -9,17 +9,6 @@ const OWNERS: Record<string, { group: string; kind: string }> = {
   replicasets: { group: 'apps', kind: 'ReplicaSet' },
   jobs: { group: 'batch', kind: 'Job' },
 };
-
-function age(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s < 120
-    ? `${s}s`
-    : s < 7200
-      ? `${Math.round(s / 60)}m`
-      : s < 172_800
-        ? `${Math.round(s / 3600)}h`
-        : `${Math.round(s / 86_400)}d`;
-}
 
 /**
  * `/apis/{apps,batch}/v1[/namespaces/ns]/{daemonsets,replicasets,jobs}[/name]`: each owner the
@@ -82,7 +71,7 @@ export function ownerRoute(
         { name: 'Age', type: 'string', format: '', description: 'Since its first pod', priority: 0 },
       ],
       rows: pods.map((x, i) => ({
-        cells: [x.name, x.pods, age(ctx.now() - x.createdAt)],
+        cells: [x.name, x.pods, age(x.createdAt, ctx.now())],
         object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: (items[i] as Json).metadata },
       })),
     });
