@@ -165,7 +165,8 @@ async function serveScenario(
     `\nthe scenario is over; the cluster goes on at ${serve.speed}x real time until Ctrl-C (kubeconfig: ${kubeconfig})`,
   );
   const ticker = setInterval(() => sim.advance(serve.speed / 10), 100);
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  // Ctrl-C, or a supervisor's SIGTERM: the servers close and the ports are free again.
+  await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve())));
   clearInterval(ticker);
   await sim.stop();
   return exitCode(report);
@@ -221,7 +222,13 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    console.error(e instanceof UsageError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : e);
+    console.error(
+      e instanceof UsageError
+        ? e.message
+        : e instanceof Error
+          ? `${e.name}: ${e.message}${/choose another port/.test(e.message) ? ' (--aws-port P, --port P)' : ''}`
+          : e,
+    );
     process.exit(2);
   },
 );

@@ -373,6 +373,9 @@ export class Simulator {
       }
       case 'item':
         return rest.split('/').slice(1).join('/') || null;
+      case 'event':
+        // An Event is the group's whose node it is about (`event/node/<name>`).
+        return rest.startsWith('node/') ? (this.cluster.nodes.get(rest.slice(5))?.nodeGroup ?? null) : null;
       default:
         return null;
     }

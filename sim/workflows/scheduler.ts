@@ -95,8 +95,11 @@ export class Scheduler {
       const sleeper = this.sleepers[0];
       const nextEvent = this.clock.nextEventAt();
       const candidates = [sleeper?.at, nextEvent].filter((t): t is number => t !== undefined);
-      const target = candidates.length ? Math.min(...candidates) : undefined;
-      if (target === undefined || target > this.until) {
+      const next = candidates.length ? Math.min(...candidates) : undefined;
+      // Paced, an idle stretch to the scenario's end passes at the pace too (a served cluster goes on), not in a jump.
+      const idleToEnd = this.pace !== undefined && Number.isFinite(this.until) && this.clock.now() < this.until;
+      const target = next === undefined || next > this.until ? (idleToEnd ? this.until : undefined) : next;
+      if (target === undefined) {
         if (this.clock.now() < this.until && Number.isFinite(this.until)) this.clock.advanceTo(this.until);
         this.onTick();
         // The scenario ends here; executions still asleep stay RUNNING in the report.

@@ -69,7 +69,15 @@ export class AwsWireServer {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
+      this.server!.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === 'EADDRINUSE'
+            ? new Error(
+                `the AWS endpoint cannot listen on 127.0.0.1:${port}: it is in use (another --serve?); choose another port`,
+              )
+            : e,
+        ),
+      );
       this.server!.listen(port, '127.0.0.1', resolve);
     });
   }
