@@ -1,5 +1,5 @@
 import { ApiError, parseFieldSelector } from './requests';
-import { age, iso, type Json } from './objects';
+import { age, iso, tableWith, type Json } from './objects';
 import type { RequestAttributes } from './rbac';
 
 /** An Event as the API server stores it (events.k8s.io/v1's fields; core/v1 is a view of the same). */
@@ -137,32 +137,14 @@ function v1View(e: SimEvent): Json {
 
 /** `kubectl get events`: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE, as the real server's Table. */
 function table(items: readonly Json[], now: number, meta: Json): Json {
-  return {
-    kind: 'Table',
-    apiVersion: 'meta.k8s.io/v1',
-    metadata: meta,
-    columnDefinitions: [
-      { name: 'Last Seen', type: 'string', format: '', description: 'When the event was last seen', priority: 0 },
-      { name: 'Type', type: 'string', format: '', description: 'Normal or Warning', priority: 0 },
-      { name: 'Reason', type: 'string', format: '', description: 'Why', priority: 0 },
-      { name: 'Object', type: 'string', format: '', description: 'What it is about', priority: 0 },
-      { name: 'Message', type: 'string', format: '', description: 'What happened', priority: 0 },
-    ],
-    rows: items.map((o) => {
-      const io = (o.involvedObject ?? o.regarding ?? {}) as Json;
-      const last = Date.parse(String(o.lastTimestamp ?? o.eventTime ?? ''));
-      return {
-        cells: [
-          age(last, now),
-          o.type,
-          o.reason,
-          `${String(io.kind).toLowerCase()}/${String(io.name)}`,
-          o.message ?? o.note ?? '',
-        ],
-        object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
-      };
-    }),
-  };
+  const columns = [['Last Seen'], ['Type'], ['Reason'], ['Object'], ['Message']] as const;
+  const rows = items.map((o) => {
+    const io = (o.involvedObject ?? o.regarding ?? {}) as Json;
+    const last = Date.parse(String(o.lastTimestamp ?? o.eventTime ?? ''));
+    const object = `${String(io.kind).toLowerCase()}/${String(io.name)}`;
+    return { cells: [age(last, now), o.type, o.reason, object, o.message ?? o.note ?? ''], metadata: o.metadata };
+  });
+  return tableWith(columns, rows, meta);
 }
 
 /** The Events the cluster keeps: created through events.k8s.io/v1, read through it or core/v1. */

@@ -293,6 +293,27 @@ export function asTable(
   return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, ...tableOf(kind, items, now) };
 }
 
+/**
+ * A Table of other kinds (Events, owners): the columns kubectl prints, a row per object with its
+ * metadata, as the server's table convertor answers `Accept: …;as=Table`.
+ */
+export function tableWith(
+  columns: ReadonlyArray<readonly [name: string, type?: string]>,
+  rows: ReadonlyArray<{ readonly cells: unknown[]; readonly metadata: unknown }>,
+  listMeta: Json,
+): Json {
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: listMeta,
+    columnDefinitions: columns.map(([name, type]) => col(name, type)),
+    rows: rows.map((r) => ({
+      cells: r.cells,
+      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: r.metadata },
+    })),
+  };
+}
+
 /** Whether the client asked for a Table (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`). */
 export function wantsTable(accept: string | undefined): boolean {
   return /as=Table/.test(accept ?? '') && /g=meta\.k8s\.io/.test(accept ?? '');

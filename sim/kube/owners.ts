@@ -1,6 +1,6 @@
 import type { Cluster } from './cluster';
 import type { EventRouteContext } from './events';
-import { age, renderOwner, type Json } from './objects';
+import { age, renderOwner, tableWith, type Json } from './objects';
 import { ApiError } from './requests';
 
 /** The controllers pods name, served read-only as discovery lists them (get and list). */
@@ -61,20 +61,11 @@ export function ownerRoute(
   const meta = { resourceVersion: String(ctx.nextResourceVersion()) };
   if (ctx.table) {
     const pods = [...owners.values()].sort((a, b) => (`${a.ns}/${a.name}` < `${b.ns}/${b.name}` ? -1 : 1));
-    ctx.send(200, {
-      kind: 'Table',
-      apiVersion: 'meta.k8s.io/v1',
-      metadata: meta,
-      columnDefinitions: [
-        { name: 'Name', type: 'string', format: 'name', description: 'Name', priority: 0 },
-        { name: 'Pods', type: 'integer', format: '', description: 'Pods it owns now', priority: 0 },
-        { name: 'Age', type: 'string', format: '', description: 'Since its first pod', priority: 0 },
-      ],
-      rows: pods.map((x, i) => ({
-        cells: [x.name, x.pods, age(x.createdAt, ctx.now())],
-        object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: (items[i] as Json).metadata },
-      })),
-    });
+    const rows = pods.map((x, i) => ({
+      cells: [x.name, x.pods, age(x.createdAt, ctx.now())],
+      metadata: (items[i] as Json).metadata,
+    }));
+    ctx.send(200, tableWith([['Name'], ['Pods', 'integer'], ['Age']], rows, meta));
     return true;
   }
   ctx.send(200, { kind: `${o.kind}List`, apiVersion: `${group}/v1`, metadata: meta, items });

@@ -1,21 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { kubectlWith } from './kubectl-run';
 import { runScenario } from '../../sim/scenario/run';
 import { workerScenario } from '../fixtures';
 
-const exec = promisify(execFile);
-async function kubectl(config: string, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  try {
-    const r = await exec('kubectl', ['--kubeconfig', config, '--request-timeout=20s', ...args], { timeout: 120_000 });
-    return { out: r.stdout, err: r.stderr, code: 0 };
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; code?: number };
-    return { out: x.stdout ?? '', err: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : 1 };
-  }
-}
+const kubectl = kubectlWith;
 
 describe("node-manager's Events, as kubectl shows them", () => {
   const seen = new Map<string, { out: string; err: string; code: number }>();

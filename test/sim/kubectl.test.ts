@@ -3,28 +3,15 @@
  * API server. If kubectl accepts it, node-manager's own paths are tested against a server that
  * answers as the real one does, not one shaped to the product.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { kubectlWith, run } from './kubectl-run';
 import { KubePort } from '../../lambdas/kube/port';
 import { kubeconfigApiProvider } from '../../lambdas/kube/client';
 import { Simulator } from '../../sim/simulator';
 
-const run = promisify(execFile);
 const ZONES = ['ap-northeast-1a', 'ap-northeast-1c'];
-
-/** kubectl's output and exit code, with the given kubeconfig. */
-async function kubectlWith(config: string, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  try {
-    const r = await run('kubectl', ['--kubeconfig', config, '--request-timeout=20s', ...args], { timeout: 120_000 });
-    return { out: r.stdout, err: r.stderr, code: 0 };
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; code?: number };
-    return { out: x.stdout ?? '', err: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : 1 };
-  }
-}
 
 describe('kubectl against the simulated API server', () => {
   let sim: Simulator;
