@@ -191,16 +191,25 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
 
     const minReady = new Map<string, number>();
     const maxLeaving = new Map<string, number>();
-    // A quarantined node (its instance in Standby) is out of its ASG's count, already replaced: not a batch's.
+    // A quarantined node (in Standby, or out of it on its way to termination by replenish) is already
+    // replaced: not a batch's. The group's lease memory names it until it is gone.
+    const quarantinedOf = (group: string): Record<string, unknown> => {
+      const memory = sim.tables.table(LEASE_TABLE)?.items.get(group)?.memory?.S;
+      return memory ? ((JSON.parse(memory) as { quarantined?: Record<string, unknown> }).quarantined ?? {}) : {};
+    };
     const standby = (id: string) => (sim.region.instances.get(id)?.asgLifecycle ?? '').includes('Standby');
-    const leavingOf = (group: string) =>
-      [...sim.cluster.nodes.values()].filter(
+    const leavingOf = (group: string) => {
+      const leaving = [...sim.cluster.nodes.values()].filter(
         (n) =>
           n.nodeGroup === group &&
           !standby(n.instanceId) &&
           (n.unschedulable ||
             ['shutting-down', 'terminated'].includes(sim.region.instances.get(n.instanceId)?.state ?? '')),
-      ).length;
+      );
+      if (leaving.length <= 1) return leaving.length;
+      const quarantined = quarantinedOf(group);
+      return leaving.filter((n) => quarantined[n.instanceId] === undefined).length;
+    };
     const timelines = new Map<string, Array<[number, number]>>(scenario.groups.map((g) => [g.name, []]));
     const readyOf = (group: string) =>
       [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && n.ready).length;

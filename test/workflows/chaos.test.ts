@@ -117,6 +117,49 @@ describe('campaign finds, kept fixed', () => {
         until: '10h',
       },
     ],
+    [
+      'seed 1214: a quarantined node out of Standby on its way to termination is not a batch leaving',
+      {
+        name: 'chaos-599068',
+        seed: 599068,
+        cluster: { name: 'example.k8s.local', kind: 'kops' },
+        groups: [
+          {
+            name: 'nodes',
+            role: 'worker',
+            zones: ['ap-northeast-1a', 'ap-northeast-1c'],
+            perZone: 6,
+            maxPerZone: 8,
+            desiredReady: 12,
+            surplus: 0,
+            instanceAgeDays: 10,
+            capacityRebalance: true,
+            drain: { barePods: 'evict', emptyDir: 'evict', onTimeout: 'quarantine', quarantineSeconds: 7200 },
+            notReadyTimeoutSeconds: 300,
+            repairMaxUnhealthy: '20%',
+          },
+          {
+            name: 'spot',
+            role: 'worker',
+            zones: ['ap-northeast-1a', 'ap-northeast-1c'],
+            perZone: 12,
+            maxPerZone: 12,
+            desiredReady: 24,
+            surplus: 3,
+            instanceAgeDays: 10,
+            capacityRebalance: true,
+          },
+        ],
+        workloads: [{ name: 'app-0', group: 'nodes', replicas: 6, pdb: { maxUnavailable: 0 } }],
+        faults: [],
+        runs: [
+          { workflow: 'refresh', at: '0m', input: { group: 'nodes' } },
+          { every: '15m', at: '3m', workflow: 'replenish', input: { group: 'nodes' } },
+          { every: '15m', at: '3m', workflow: 'replenish', input: { group: 'spot' } },
+        ],
+        until: '10h',
+      },
+    ],
   ])('%s', async (_what, raw) => {
     const s = parseScenario(raw);
     expect(checkInvariants(s, (await runScenario(s)).report)).toEqual([]);
