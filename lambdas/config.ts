@@ -56,6 +56,8 @@ export interface Config {
   readonly groups: GroupConfig[];
   /** Estimated history events after which a refresh continues in a new execution. */
   readonly historyEventBudget: number;
+  /** The topic the summaries go to (the alarm topic, from the environment); absent: no summaries. */
+  readonly summaryTopic?: string;
 }
 
 /** Thrown when a configuration does not validate; the message names each field and what is allowed. */
@@ -135,7 +137,8 @@ export function inlinedConfig(): Config {
     );
   const raw = JSON.parse(inline) as Record<string, unknown>;
   const table = process.env.NODE_MANAGER_LEASE_TABLE;
-  return bundledConfig(table ? { ...raw, leaseTable: table } : raw);
+  const topic = process.env.NODE_MANAGER_SUMMARY_TOPIC;
+  return bundledConfig({ ...raw, ...(table ? { leaseTable: table } : {}), ...(topic ? { summaryTopic: topic } : {}) });
 }
 
 /** What the operator's tools need of a group (the stack's `Groups` output, JSON): how to find it, and when it may act. */

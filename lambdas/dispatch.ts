@@ -1,6 +1,7 @@
 import { InvalidInputError } from './core';
 import { shown, type StartEvent } from './input';
 import type { Deps } from './runtime';
+import { InvocationMetrics } from './aws/metrics';
 
 /**
  * What each Task of a workflow's ASL sends: the first step gets the start, the others the
@@ -23,6 +24,33 @@ export function stepDispatcher<S, K extends string, F extends string = never>(
   validate: (start: StartEvent, deps: Deps) => Promise<S>,
   steps: Readonly<Record<K, Step<S>>>,
   formerly: Readonly<Record<F, K>> = {} as Record<F, K>,
+): (event: StepEvent<S, K | F>, deps: Deps) => Promise<S> {
+  const run = dispatchStep(workflow, validate, steps, formerly);
+  return async (event, deps) => {
+    // Each invocation counts what it did and publishes it once at its end, done or failed (a
+    // failed step may have evicted pods before it failed).
+    let group = groupIn((event as { state?: unknown }).state);
+    const metrics = new InvocationMetrics(deps.config.cluster.name);
+    try {
+      const out = await run(event, { ...deps, metrics });
+      group ??= groupIn(out);
+      return out;
+    } finally {
+      metrics.flush(deps.now(), group, deps.emf);
+    }
+  };
+}
+
+function groupIn(state: unknown): string | undefined {
+  const g = (state as { group?: unknown } | undefined)?.group;
+  return typeof g === 'string' ? g : undefined;
+}
+
+function dispatchStep<S, K extends string, F extends string>(
+  workflow: string,
+  validate: (start: StartEvent, deps: Deps) => Promise<S>,
+  steps: Readonly<Record<K, Step<S>>>,
+  formerly: Readonly<Record<F, K>>,
 ): (event: StepEvent<S, K | F>, deps: Deps) => Promise<S> {
   return async (event, deps) => {
     if (event.step === 'validate') {

@@ -1,4 +1,11 @@
-import { EvictionBlockedError, judgePod, ResourceNotFoundError, type DrainContext, type DrainPolicy } from './core';
+import {
+  EvictionBlockedError,
+  judgePod,
+  ResourceNotFoundError,
+  type DrainContext,
+  type DrainPolicy,
+  type Measures,
+} from './core';
 import { DRAINING_TAINT, type KubePort, type PodInfo } from './kube/port';
 
 export interface DrainOptions {
@@ -31,6 +38,8 @@ export interface DrainOptions {
   readonly budgetSeconds: number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
+  /** Where the pods evicted, refused and lost are counted (the invocation's metrics). */
+  readonly measures: Measures;
 }
 
 export interface DrainResult {
@@ -40,6 +49,8 @@ export interface DrainResult {
   readonly remaining: readonly string[];
   /** What refused an eviction: the API server's words, naming the PodDisruptionBudget. */
   readonly refused: readonly string[];
+  /** Evictions refused in this pass (each pod tried and refused counts). */
+  readonly refusals: number;
   /** The longest grace period among the pods still leaving. */
   readonly graceSeconds: number;
   /** Seconds slept inside the invocation. */
@@ -153,6 +164,7 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
     await look(node, listed);
   }
   const lostNow: string[] = [];
+  let refusals = 0;
   const toldBlocked = new Set<string>();
   const evictedOn = new Map<string, string[]>();
   const evictRound = async () => {
@@ -167,13 +179,19 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
         if ((await kube.evictPod(pod.namespace, pod.name, o.grace?.(pod))) === 'evicted') {
           evicted.push(key(pod));
           if (pod.nodeName) evictedOn.set(pod.nodeName, [...(evictedOn.get(pod.nodeName) ?? []), key(pod)]);
-          if (lost.has(key(pod))) lostNow.push(`${key(pod)}: ${lost.get(key(pod))}`);
+          o.measures.add('PodsEvicted', 1);
+          if (lost.has(key(pod))) {
+            lostNow.push(`${key(pod)}: ${lost.get(key(pod))}`);
+            o.measures.add('PodsLost', 1);
+          }
           lastEvictionAt = o.now();
           looksSinceEviction = 0;
         }
       } catch (e) {
         if (!(e instanceof EvictionBlockedError)) throw e;
         refused.add(e.reason);
+        refusals += 1;
+        o.measures.add('EvictionsRefused', 1);
         if (pod.nodeName && !toldBlocked.has(pod.nodeName)) {
           toldBlocked.add(pod.nodeName);
           await tell(pod.nodeName, 'EvictionBlocked', `eviction of ${key(pod)} refused: ${e.reason}`, 'Warning');
@@ -265,6 +283,7 @@ export async function drain(kube: KubePort, nodes: readonly string[], o: DrainOp
     evicted,
     remaining: remaining.map(key),
     refused: [...refused],
+    refusals,
     graceSeconds: Math.max(
       0,
       ...remaining.map((p) =>
@@ -306,7 +325,7 @@ export function executionName(arn: string): string {
 export function drainOnce(
   kube: KubePort,
   node: string,
-  o: Pick<DrainOptions, 'cordonBy' | 'by' | 'grace' | 'voluntary' | 'now'>,
+  o: Pick<DrainOptions, 'cordonBy' | 'by' | 'grace' | 'voluntary' | 'now' | 'measures'>,
 ): Promise<DrainResult> {
   return drain(kube, [node], {
     ...o,

@@ -10,6 +10,9 @@ import { StepFunctionsPort } from './aws/stepfunctions';
 import { eksApiProvider, kubeconfigApiProvider } from './kube/client';
 import { KubePort } from './kube/port';
 import { sdk } from './aws/lazy';
+import { stdoutSink, type EmfSink } from './aws/metrics';
+import { SummaryPort } from './aws/summaries';
+import { NO_MEASURES, type Measures } from './core';
 
 /** Everything a handler needs from outside: configuration, ports, and the clock. */
 export interface Deps {
@@ -23,6 +26,12 @@ export interface Deps {
   /** The API server port, built on first use (EKS DescribeCluster or the kubeconfig secret). */
   kube(): Promise<KubePort>;
   now(): number;
+  /** What this invocation did, counted (core/metrics.ts); the dispatcher gives each invocation its own. */
+  readonly metrics: Measures;
+  /** The summaries people read, to the stack's topic. */
+  readonly summaries: SummaryPort;
+  /** Where an invocation's metrics go once it ends (stdout in Lambda, the report in the simulator). */
+  readonly emf: EmfSink;
   /** Waits inside the invocation (short waits only: a step never sleeps near its timeout). */
   sleep(ms: number): Promise<void>;
 }
@@ -32,6 +41,7 @@ export function makeDeps(
   config: Config,
   now: () => number = Date.now,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  emf: EmfSink = stdoutSink,
 ): Deps {
   const region = config.cluster.region;
   const autoscaling = new AutoScalingPort(new AutoScalingClient({ region }));
@@ -40,6 +50,7 @@ export function makeDeps(
   const sfn = new StepFunctionsPort(() => new (sdk.sfn().SFNClient)({ region }));
   const dynamodb = new DynamoDBClient({ region });
   const lease = new LeaseStore(dynamodb, config.leaseTable);
+  const summaries = new SummaryPort(() => new (sdk.sns().SNSClient)({ region }), config.summaryTopic);
   const pauses = new PauseStore(dynamodb, config.leaseTable);
   let kube: Promise<KubePort> | undefined;
   const buildKube = async (): Promise<KubePort> => {
@@ -70,6 +81,9 @@ export function makeDeps(
       return kube;
     },
     now,
+    metrics: NO_MEASURES,
+    summaries,
+    emf,
     sleep,
   };
 }

@@ -1,3 +1,4 @@
+import type { SnsMessage } from './aws/sns';
 import type { Role } from '../lambdas/core';
 import { ApiServer } from './kube/apiserver';
 import { AwsDispatch, installAws } from './aws/install';
@@ -115,6 +116,8 @@ export class Simulator {
   readonly apiServer: ApiServer;
   /** The deployed stacks DescribeStacks shows (the scenario runner deploys node-manager's). */
   readonly stacks = new Map<string, SimStack>();
+  /** SNS topics (the stack's alarm topic) and what was published to each. */
+  readonly topics = new Map<string, SnsMessage[]>();
   /** The simulated AWS APIs over HTTP, when served. */
   awsServer?: AwsWireServer;
   private uninstall?: () => void;
@@ -176,6 +179,7 @@ export class Simulator {
         eksClusters: sim.identity.eksClusters,
         secrets: sim.identity.secrets,
         stacks: sim.stacks,
+        topics: sim.topics,
         rng: sim.rng,
         account: SIM_ACCOUNT,
         now: () => sim.now(),

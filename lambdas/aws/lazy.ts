@@ -17,6 +17,7 @@ export const sdk = {
   ec2: () => require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2'),
   sfn: () => require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn'),
   eks: () => require('@aws-sdk/client-eks') as typeof import('@aws-sdk/client-eks'),
+  sns: () => require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns'),
   secrets: () => require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager'),
   credentials: () => require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node'),
 };

@@ -19,3 +19,5 @@ export * from './quarantine';
 export * from './home';
 export * from './pause';
 export * from './windows';
+export * from './metrics';
+export * from './summaries';

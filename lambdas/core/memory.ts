@@ -36,6 +36,11 @@ export interface GroupMemory {
    * another member in their place until `until`, then looks again.
    */
   readonly podHeld?: Readonly<Record<string, { readonly until: number; readonly why: string }>>;
+  /**
+   * When a replenish pass first saw Ready below desiredReady (epoch ms), until one sees it whole:
+   * the length of each shortfall is published (SecondsBelowDesired). Absent in earlier releases' memory.
+   */
+  readonly shortSince?: number;
   /** When replenish last repaired a NotReady node of the group (one at a time, a cool-down apart). */
   readonly lastRepairAt?: number;
   /**

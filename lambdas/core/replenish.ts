@@ -2,6 +2,7 @@ import { isLeavingAsgState, type Classification } from './classify';
 import { placeIncrease, slotOf, type Slot } from './capacity';
 import { launchBackoffSeconds } from './health';
 import type { GroupMemory } from './memory';
+import { followShortfall } from './metrics';
 import { planRepair, type RepairPlan } from './repair';
 import type { AsgState, GroupSettings, Member } from './types';
 
@@ -32,6 +33,10 @@ export interface ReplenishPlan {
   readonly repair: RepairPlan;
   /** The memory to store after acting. */
   readonly memory: GroupMemory;
+  /** Ready was below desiredReady at an earlier pass and is whole now: how long it was below (seconds). */
+  readonly shortfallEnded?: number;
+  /** Nodes above the ASGs' home desired: substitute capacity (or a surplus kept) in place. */
+  readonly substitutes: number;
   /** Why nothing (more) was done, for the execution history; never empty when the group is not whole. */
   readonly notes: readonly string[];
 }
@@ -211,8 +216,10 @@ export function planReplenish(
     giveBackHeld: _held,
     podHeld: _podHeld,
     added: _added,
+    shortSince: _shortSince,
     ...others
   } = memory;
+  const shortfall = followShortfall(memory.shortSince, ready, settings.desiredReady, now);
   return {
     ready,
     desiredReady: settings.desiredReady,
@@ -231,7 +238,10 @@ export function planReplenish(
       ...(Object.keys(giveBackHeld).length ? { giveBackHeld } : {}),
       ...(Object.keys(podHeld).length ? { podHeld } : {}),
       added,
+      ...(shortfall.since !== undefined ? { shortSince: shortfall.since } : {}),
     },
+    ...(shortfall.closedSeconds !== undefined ? { shortfallEnded: shortfall.closedSeconds } : {}),
+    substitutes: asgs.reduce((n, a) => n + Math.max(0, a.desired - home[a.name].desired), 0),
     notes,
   };
 }

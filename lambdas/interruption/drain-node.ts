@@ -50,6 +50,7 @@ export async function drainNode(state: InterruptionState, deps: Deps): Promise<I
     grace: (pod) => graceFor(pod.graceSeconds, left),
     by: executionName(state.execution),
     now: deps.now,
+    measures: deps.metrics,
   });
   const { evicted, refused, remaining } = pass;
   const staying = pass.remainingPods;

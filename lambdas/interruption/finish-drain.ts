@@ -1,5 +1,5 @@
 import { parseEntry } from '../lease';
-import { NodeManagerError, SURVIVAL_MARGIN_SECONDS, unverified, type Notice } from '../core';
+import { interruptionSummary, NodeManagerError, SURVIVAL_MARGIN_SECONDS, unverified, type Notice } from '../core';
 import { closeEntry } from './ledger';
 import { type InterruptionState } from './state';
 import type { Deps } from '../runtime';
@@ -63,6 +63,27 @@ export async function finishDrain(state: InterruptionState, deps: Deps): Promise
         : state.failure && !state.left
           ? 'unknown (the drain failed before its first pass)'
           : (state.left ?? []);
+  // Counted once: by the step that closed the entry (a retry finds it closed already).
+  if (pods !== undefined && (closed.said === 'closed' || closed.said?.startsWith('closed (the step'))) {
+    deps.metrics.add('InterruptionsDrained', 1);
+    if (state.startedAt !== undefined)
+      deps.metrics.add('DrainSeconds', Math.round((deps.now() - state.startedAt) / 1000));
+    if (Array.isArray(pods) && pods.length) deps.metrics.add('PodsLost', pods.length);
+    const replacement = (state.taken as { replacement?: unknown } | undefined)?.replacement;
+    const text = interruptionSummary({
+      cluster: deps.config.cluster.name,
+      group: state.group ?? closed.group ?? '?',
+      execution: state.execution,
+      notice: n.kind,
+      instanceId: n.instanceId,
+      ...(node !== undefined ? { node } : {}),
+      evicted: state.evicted ?? 0,
+      podsLeft: pods,
+      ...(state.startedAt !== undefined ? { seconds: (deps.now() - state.startedAt) / 1000 } : {}),
+      ...(typeof replacement === 'string' ? { replacement } : {}),
+    });
+    done.summary = await deps.summaries.publish(text.subject, text.message);
+  }
   return {
     ...state,
     ...(node !== undefined ? { node } : {}),

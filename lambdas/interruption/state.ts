@@ -1,5 +1,12 @@
 import type { GroupConfig } from '../config';
-import { parseProviderId, type HookTiming, type InstanceFacts, type NodeState, type Notice } from '../core';
+import {
+  parseProviderId,
+  type HookTiming,
+  type InstanceFacts,
+  type Measures,
+  type NodeState,
+  type Notice,
+} from '../core';
 import type { Deps } from '../runtime';
 
 /** The interruption workflow's state, passed from step to step (and shown in the console). */
@@ -64,8 +71,15 @@ export const ignore = (
 ): InterruptionState => ({ ...state, act: false, did: { ...state.did, ...extra, ignored: why } });
 
 /** A notice refused before anything changed: the execution succeeds, says why, and its output marks it refused. */
-export const refuse = (state: InterruptionState, why: string, extra: Record<string, unknown> = {}): InterruptionState =>
-  ignore(state, why, { ...extra, refused: true });
+export function refuse(
+  measures: Measures,
+  state: InterruptionState,
+  why: string,
+  extra: Record<string, unknown> = {},
+): InterruptionState {
+  measures.add('NoticesRefused', 1);
+  return ignore(state, why, { ...extra, refused: true });
+}
 
 /** The node of an instance: by its private DNS name (kops and EKS name nodes so), checked against its providerID. */
 export async function nodeOf(

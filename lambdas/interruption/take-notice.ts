@@ -59,7 +59,7 @@ async function claimAndTake(
   const retry = existing?.execution === state.execution && existing.kind === n.kind;
   if (!retry) {
     const why = unverified(n, facts);
-    if (why) return refuse(state, why, { group: g.name });
+    if (why) return refuse(deps.metrics, state, why, { group: g.name });
   }
   const decision = retry ? { claim: true as const } : decideClaim(existing, n);
   if (!decision.claim) return ignore(state, decision.why, { group: g.name });

@@ -22,7 +22,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Interrupt
     } | null;
     const id =
       typeof raw === 'object' && raw !== null ? (raw.detail?.['instance-id'] ?? raw.detail?.EC2InstanceId) : undefined;
-    return {
+    const unread: InterruptionState = {
       ...base,
       notice: {
         kind: 'rebalance',
@@ -33,8 +33,9 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Interrupt
         region: '',
       },
       act: false,
-      did: { ignored: e.message, refused: true },
+      did: {},
     };
+    return refuse(deps.metrics, unread, e.message);
   }
   const state: InterruptionState = {
     ...base,
@@ -43,5 +44,5 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Interrupt
     did: { notice: notice.kind, instance: notice.instanceId, eventTime: new Date(notice.at).toISOString() },
   };
   const why = impossible(notice, arnScope(event.executionArn), deps.now());
-  return why ? refuse(state, why) : state;
+  return why ? refuse(deps.metrics, state, why) : state;
 }

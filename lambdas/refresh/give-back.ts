@@ -45,6 +45,7 @@ async function drainGiveBack(
     budgetSeconds: INLINE_BUDGET_SECONDS,
     sleep: deps.sleep,
     now: deps.now,
+    measures: deps.metrics,
   });
   return { pass, journal: j };
 }

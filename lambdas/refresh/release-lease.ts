@@ -1,5 +1,6 @@
-import { heldBy } from '../lease';
-import { type RefreshJournal } from '../core';
+import { heldBy, memoryOf } from '../lease';
+import { groupOf } from '../input';
+import { refreshEstimateSeconds, refreshSummary, type Learned, type RefreshJournal } from '../core';
 import type { Deps } from '../runtime';
 import { COST, next, type RefreshState } from './state';
 
@@ -37,9 +38,50 @@ export async function releaseLease(state: RefreshState, deps: Deps): Promise<Ref
       ? (({ holder: _h, ...said }) => said)(rec.released)
       : {};
   const released = await deps.lease.release(state.group, state.execution, journal ? summary : undefined);
+  // Told once: by the release that let the lease go (a retry finds it released already).
+  const told = released && journal ? await tell(state, deps, journal, memoryOf(rec).learned) : undefined;
   return next(state, COST.task, {
     released,
     ...summary,
     ...(state.failure ? { failure: state.failure.Error } : {}),
+    ...(told ? { summary: told } : {}),
   });
+}
+
+/** The refresh's figures (duration, its ratio to the learned bound) and its summary to the topic. */
+async function tell(
+  state: RefreshState,
+  deps: Deps,
+  journal: RefreshJournal,
+  learned: Learned | undefined,
+): Promise<string | undefined> {
+  const seconds = Math.max(0, Math.round((deps.now() - journal.startedAt) / 1000));
+  const notReplaced = (journal.passedOver ?? []).map((p) => `${p.node}: ${p.reason}`);
+  const planned = journal.replaced + notReplaced.length;
+  if (planned === 0 && !state.failure) return undefined;
+  const batches = state.watch?.batches ?? 0;
+  const bound = batches > 0 ? refreshEstimateSeconds(learned, batches) : 0;
+  const boundRatio = journal.replaced > 0 && !state.failure && bound > 0 ? seconds / bound : undefined;
+  if (journal.replaced > 0 && !state.failure) {
+    deps.metrics.add('RefreshSeconds', seconds);
+    if (boundRatio !== undefined) deps.metrics.add('RefreshBoundRatio', Math.round(boundRatio * 1000) / 1000);
+  }
+  const g = groupOf(deps, state.group);
+  const text = refreshSummary({
+    cluster: deps.config.cluster.name,
+    group: state.group,
+    execution: state.execution,
+    replaced: journal.replaced,
+    planned,
+    seconds,
+    desiredReady: g.desiredReady,
+    ...(state.watch?.minReady !== undefined ? { minReady: state.watch.minReady } : {}),
+    refusals: state.watch?.refusals ?? 0,
+    budgets: state.watch?.budgets ?? [],
+    notReplaced,
+    podsLost: journal.podsLost?.length ?? 0,
+    ...(state.failure ? { failure: state.failure.Error } : {}),
+    ...(boundRatio !== undefined ? { boundRatio } : {}),
+  });
+  return deps.summaries.publish(text.subject, text.message);
 }

@@ -1,7 +1,10 @@
 import { groupSettings } from '../config';
 import {
   advanceStart,
+  closeBatch,
   countDecrements,
+  watchReady,
+  watchRefusals,
   planAdvance,
   DrainTimeoutError,
   drainPollSeconds,
@@ -75,6 +78,7 @@ async function lookThenAct(
   pause: Pause | undefined,
 ): Promise<RefreshState> {
   const { settings, snapshot, c, now } = await look(deps, state);
+  state = { ...state, watch: watchReady(state.watch, c.counts.ready, settings.desiredReady, now) };
   // A step that stopped between journaling a termination and AWS's answer: terminate what still runs.
   const again = (journal.terminating ?? []).filter((b) =>
     snapshot.asgs.some((a) =>
@@ -116,7 +120,7 @@ async function lookThenAct(
   }
   if (cmd.kind !== 'pick') {
     if (cmd.journal) await saveJournal(deps, state, cmd.journal);
-    if (cmd.kind === 'giveBack') return giveBackNext(state, cmd.did);
+    if (cmd.kind === 'giveBack') return giveBackNext(batchDone(deps, state, journal, now), cmd.did);
     return waitThen(state, cmd.seconds, cmd.did, deps.now());
   }
   // The health gate: the last batch's pods run again, and this one's fit on the nodes that stay.
@@ -130,7 +134,9 @@ async function lookThenAct(
   const picking = passedGate(cmd.journal, gate.settleOwners);
   const learned = picking.learned;
   await saveJournal(deps, state, picking);
+  state = batchDone(deps, state, journal, now);
   const pass = await drainPass(deps, state, picking.batch, learned, true);
+  state = { ...state, watch: watchRefusals(state.watch, pass.refusals, pass.refused) };
   const noted = await noteDrainPass(deps, state, picking, pass, false);
   const picked = noted.journal;
   const left = {
@@ -169,6 +175,16 @@ async function lookThenAct(
   );
 }
 
+/**
+ * A batch is done (the next is picked, or the surplus goes back): its seconds below desiredReady
+ * are published, one value per batch (0 when the surplus covered it).
+ */
+function batchDone(deps: Deps, state: RefreshState, journal: RefreshJournal, now: number): RefreshState {
+  const closed = closeBatch(state.watch, journal.replaced, now);
+  if (closed.seconds !== undefined) deps.metrics.add('SecondsBelowDesired', closed.seconds);
+  return { ...state, watch: closed.watch };
+}
+
 /** Waits a drain sleeps inside one invocation: each at most this long, and this much in all (the function's timeout is 5 minutes). */
 export const INLINE_WAIT_SECONDS = 15;
 export const INLINE_BUDGET_SECONDS = 60;
@@ -198,6 +214,7 @@ function drainPass(
         budgetSeconds: INLINE_BUDGET_SECONDS,
         sleep: deps.sleep,
         now: deps.now,
+        measures: deps.metrics,
       },
     ),
   );
@@ -221,6 +238,7 @@ async function drainLater(state: RefreshState, deps: Deps, journal: RefreshJourn
     { ...journal.learned, ...(state.budgetSeconds !== undefined ? { budgetSeconds: state.budgetSeconds } : {}) },
     false,
   );
+  state = { ...state, watch: watchRefusals(state.watch, pass.refusals, pass.refused) };
   const noted = await noteDrainPass(deps, state, journal, pass, true);
   journal = noted.journal;
   const now = deps.now();
@@ -294,6 +312,11 @@ async function terminateBatch(
   const batch = journal.batch;
   const now = deps.now();
   const replaced = journal.replaced + batch.length;
+  deps.metrics.add('NodesReplaced', batch.length);
+  if (journal.since !== undefined && journal.phase === 'drain')
+    deps.metrics.add('DrainSeconds', Math.round((now - journal.since) / 1000));
+  // The surplus stands in for the last batch: nothing is waited for after it, so it is done here.
+  if (journal.final) state = batchDone(deps, state, { ...journal, replaced }, now);
   const after: RefreshJournal = {
     ...journal,
     terminated: [

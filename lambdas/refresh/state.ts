@@ -1,6 +1,13 @@
 import { mustHold, pauseOf } from '../lease';
 import { surplusCount } from '../config';
-import { type GroupMemory, type Pause, type RefreshJournal, type RefreshOverrides, type ResumeAt } from '../core';
+import {
+  type GroupMemory,
+  type Pause,
+  type RefreshJournal,
+  type RefreshOverrides,
+  type RefreshWatch,
+  type ResumeAt,
+} from '../core';
 import type { Deps } from '../runtime';
 import { lookAtGroup, type GroupView } from '../snapshot';
 
@@ -59,6 +66,8 @@ export interface RefreshState {
   readonly done?: boolean;
   /** "Surplus given back?": a taken-over give-back is done, refresh anew. */
   readonly restart?: boolean;
+  /** What the batch loop watched (Ready against desired, refusals), for the metrics and the summary. */
+  readonly watch?: RefreshWatch;
 }
 
 /** The fields the ASL's Choices branch on, which the steps set beside `did`. */

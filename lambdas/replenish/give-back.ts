@@ -26,6 +26,7 @@ export async function giveBack(state: ReplenishState, deps: Deps): Promise<Reple
     by: executionName(state.execution),
     voluntary: policy,
     now: deps.now,
+    measures: deps.metrics,
   });
   if (pass.held.length) {
     // A pod holds the member: another is given back in its place (this one is left for a while).

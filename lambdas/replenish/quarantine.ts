@@ -41,6 +41,7 @@ export async function tendQuarantine(deps: Deps, state: ReplenishState, memory: 
       voluntary: policy,
       by: executionName(state.execution),
       now: deps.now,
+      measures: deps.metrics,
     });
     left.set(id, pass.gone.length ? [] : [...pass.remaining]);
   }

@@ -25,6 +25,7 @@ export async function repairNode(
     cordonBy: executionName(state.execution),
     voluntary: groupSettings(groupOf(deps, state.group)).drain,
     now: deps.now,
+    measures: deps.metrics,
   });
   if (pass.held.length) {
     const why = pass.held.flatMap((h) => h.pods).join('; ');

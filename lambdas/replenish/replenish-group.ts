@@ -1,7 +1,8 @@
 import { mustHold } from '../lease';
-import { isLeavingAsgState, planReplenish, type GroupMemory } from '../core';
+import { isLeavingAsgState, planReplenish, replenishSummary, type GroupMemory } from '../core';
 import type { Deps } from '../runtime';
 import { tendQuarantine } from './quarantine';
+import { measurePass } from './measure';
 import { repairNode } from './repair';
 import { ReplenishJournal, ReplenishState, look } from './state';
 
@@ -19,7 +20,9 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
   // Memory first (back-off, cool-down): a retried pass must not act twice on one ASG.
   if (JSON.stringify(p.memory) !== JSON.stringify(memory))
     await deps.lease.writeMemory(state.group, state.execution, p.memory);
+  measurePass(deps.metrics, p, true);
   const reaped = await reap(deps, state, p.memory, settings.joinTimeoutSeconds);
+  if (reaped.length) deps.metrics.add('NodesReaped', reaped.length);
   for (const r of p.raise) await deps.autoscaling.setDesiredCapacity(r.asg, r.to);
   for (const r of p.restoreMax) await deps.autoscaling.updateSize(r.asg, { max: r.to });
   // A NotReady node repaired, one per pass, when nothing else is under way.
@@ -27,6 +30,7 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
     p.repair.repair && !p.giveBack && p.raise.length === 0 && reaped.length === 0
       ? await repairNode(deps, state, p.repair.repair, p.memory)
       : {};
+  if ('repaired' in repaired) deps.metrics.add('NodesRepaired', 1);
   let draining = false;
   if (p.giveBack) {
     const journal: ReplenishJournal = {
@@ -38,6 +42,18 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
     await deps.lease.writeJournal(state.group, state.execution, journal, now);
     draining = true;
   }
+  const text = replenishSummary({
+    cluster: deps.config.cluster.name,
+    group: state.group,
+    execution: state.execution,
+    ready: p.ready,
+    desiredReady: p.desiredReady,
+    raised: p.raise.map((r) => `${r.asg} ${r.from} -> ${r.to}`),
+    reaped: reaped.length,
+    ...(typeof repaired.repaired === 'string' ? { repaired: repaired.repaired } : {}),
+    ...(p.giveBack ? { givingBack: `${p.giveBack.node} (${p.giveBack.asg})` } : {}),
+  });
+  const told = text ? await deps.summaries.publish(text.subject, text.message) : undefined;
   return {
     ...state,
     draining,
@@ -73,6 +89,7 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
       ...(p.repair.held ? { repairHeld: p.repair.held } : {}),
       ...(p.notes.length ? { notes: p.notes } : {}),
       draining,
+      ...(told ? { summary: told } : {}),
     },
   };
 }

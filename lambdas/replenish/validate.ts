@@ -4,6 +4,7 @@ import { parseStart, type StartEvent } from '../input';
 import type { Deps } from '../runtime';
 import { lookAtGroup } from '../snapshot';
 import { startAgedRefresh } from './aged';
+import { measurePass } from './measure';
 import { ReplenishState } from './state';
 
 /**
@@ -29,6 +30,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
     // Paused: observe and say so; nothing is raised, given back, reaped or repaired.
     const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
     const p = planReplenish(snapshot.asgs, c, settings, memory, now);
+    measurePass(deps.metrics, p, false);
     const would = [
       ...p.raise.map((r) => `raise ${r.asg} ${r.from} -> ${r.to}`),
       ...(p.giveBack ? [`give back ${p.giveBack.node}`] : []),
@@ -60,6 +62,7 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
     JSON.stringify(p.memory) !== JSON.stringify(memory)
       ? await deps.lease.writeMemoryUnheld(group.name, p.memory, rec?.memory)
       : undefined;
+  measurePass(deps.metrics, p, noted === true);
   return {
     ...state,
     idle: true,

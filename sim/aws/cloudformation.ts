@@ -42,6 +42,7 @@ export function nodeManagerStack(p: {
   readonly createdAt: number;
   readonly stateMachineArns: Readonly<Record<Workflow, string>>;
   readonly leaseTable: string;
+  readonly alarmTopic: string;
   readonly groups: readonly OperatorGroup[];
 }): SimStack {
   const stackName = `NodeManager-${p.clusterName.replace(/[^A-Za-z0-9-]/g, '-')}`;
@@ -56,6 +57,7 @@ export function nodeManagerStack(p: {
       o(STACK_OUTPUTS.replenish, p.stateMachineArns.replenish),
       o(STACK_OUTPUTS.interruption, p.stateMachineArns.interruption),
       o(STACK_OUTPUTS.leaseTable, p.leaseTable),
+      o('AlarmTopicArn', p.alarmTopic),
       o(STACK_OUTPUTS.groups, JSON.stringify(p.groups)),
       o(STACK_OUTPUTS.cluster, p.clusterName),
       o(STACK_OUTPUTS.operatorPolicy, `arn:aws:iam::${p.account}:policy/${stackName}-OperatorPolicy`),

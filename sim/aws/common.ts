@@ -1,3 +1,4 @@
+import { snsErrors, type SnsMessage } from './sns';
 import { AutoScalingServiceException, InvalidNextToken } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBServiceException, ThrottlingException as DynamoThrottling } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
@@ -12,7 +13,7 @@ import type { SimStack } from './model';
 import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 
 /** The AWS services the simulator answers. */
-export type Service = 'autoscaling' | 'ec2' | 'dynamodb' | 'sfn' | 'eks' | 'secretsmanager' | 'cloudformation';
+export type Service = 'autoscaling' | 'ec2' | 'dynamodb' | 'sfn' | 'eks' | 'secretsmanager' | 'cloudformation' | 'sns';
 
 /** What the simulated services read and change: the world, and nothing of the simulator's bookkeeping. */
 export interface AwsHost {
@@ -21,6 +22,8 @@ export interface AwsHost {
   readonly stepFunctions: StepFunctionsModel;
   readonly eksClusters: ReadonlyMap<string, { readonly endpoint: () => string; readonly caData: string }>;
   readonly secrets: ReadonlyMap<string, () => string>;
+  /** The SNS topics and what was published to each. */
+  readonly topics: ReadonlyMap<string, SnsMessage[]>;
   /** The deployed stacks, by name (DescribeStacks). */
   readonly stacks: ReadonlyMap<string, SimStack>;
   readonly rng: Random;
@@ -102,6 +105,7 @@ export const invalidAsgToken = () => new InvalidNextToken({ message: 'The token 
 
 /** Error each service answers with when throttled, or when a callFailure fault fires. */
 export const SERVICE_ERRORS: Readonly<Record<Service, { throttle: () => Error; failure: () => Error }>> = {
+  sns: snsErrors,
   autoscaling: {
     throttle: () => asgError('Throttling', 'Rate exceeded'),
     failure: () => asgError('InternalFailure', 'An internal error occurred.', 500),

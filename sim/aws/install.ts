@@ -5,6 +5,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createSandbox } from 'sinon';
 import type { Meter } from '../meter';
@@ -14,6 +15,7 @@ import { cloudFormationOperations } from './cloudformation';
 import { SERVICE_ERRORS, type AwsHost, type Operation, type Service } from './common';
 import { dynamoDbOperations } from './dynamodb';
 import { ec2Operations } from './ec2';
+import { snsOperations } from './sns';
 import { standbyOperations } from './standby';
 import { stepFunctionsOperations } from './stepfunctions';
 
@@ -36,6 +38,7 @@ const SERVICES: ReadonlyArray<{
   { service: 'eks', client: EKSClient, operations: eksOperations },
   { service: 'secretsmanager', client: SecretsManagerClient, operations: secretsOperations },
   { service: 'cloudformation', client: CloudFormationClient, operations: cloudFormationOperations },
+  { service: 'sns', client: SNSClient, operations: snsOperations },
 ];
 
 /**

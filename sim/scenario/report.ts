@@ -1,3 +1,4 @@
+import { sumEmf, type MetricSums } from '../../lambdas/aws/metrics';
 import { CORDONED_BY_ANNOTATION } from '../../lambdas/kube/port';
 import { itemSize } from '../aws/tables';
 import type { Simulator } from '../simulator';
@@ -111,6 +112,13 @@ export interface Report {
   readonly timeline: Array<{ at: number; execution: string; state: string; outcome: string; output: unknown }>;
   /** The scenario's faults as they fired (seconds from the start), in time order. */
   readonly faults: Array<{ at: number; kind: string; fault: unknown }>;
+  /**
+   * The metrics the functions published (EMF, as CloudWatch would receive them), each one's values
+   * by group: sum, count, min and max (see core/metrics.ts).
+   */
+  readonly metrics: Record<string, Record<string, MetricSums>>;
+  /** The summaries published to the stack's topic (seconds from the start), as a subscriber reads them. */
+  readonly summaries: Array<{ at: number; subject?: string; message: string }>;
   readonly pods: {
     evictions: number;
     evictionsRefused: number;
@@ -249,6 +257,8 @@ export function buildReport(sim: Simulator, runner: WorkflowRunner, scenario: Sc
       output: t.summary,
     })),
     faults: o.faultsFired.map((f) => ({ at: (f.at - start) / 1000, kind: f.fault.kind, fault: f.fault })),
+    metrics: sumEmf(runner.emf),
+    summaries: [...sim.topics.values()].flat().map((m) => ({ ...m, at: (m.at - start) / 1000 })),
     pods: { ...sim.cluster.counters, pending: [...sim.cluster.pods.values()].filter((p) => !p.nodeName).length },
   };
 }

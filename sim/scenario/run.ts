@@ -169,7 +169,10 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         ...(g.checkpoints ? { checkpoints: g.checkpoints } : {}),
       })),
     });
-    const runner = new WorkflowRunner(sim, config);
+    // The stack's alarm topic, which the summaries reach too (lib/alarms.ts).
+    const topicArn = `arn:aws:sns:${sim.region.name}:${SIM_ACCOUNT}:node-manager-${config.cluster.name}-alarms`;
+    sim.topics.set(topicArn, []);
+    const runner = new WorkflowRunner(sim, { ...config, summaryTopic: topicArn });
     const stack = nodeManagerStack({
       clusterName: config.cluster.name,
       region: sim.region.name,
@@ -181,6 +184,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
         interruption: runner.stateMachineArn('interruption'),
       },
       leaseTable: LEASE_TABLE,
+      alarmTopic: topicArn,
       groups: operatorGroups(config.groups),
     });
     sim.stacks.set(stack.stackName, stack);

@@ -2,6 +2,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { Config } from '../../lambdas/config';
 import { gate, type GateOutcome } from '../../lambdas/interruption/gate';
 import { makeDeps, type Deps } from '../../lambdas/runtime';
+import type { EmfOutput } from '../../lambdas/aws/metrics';
 import { Scheduler } from './scheduler';
 import { DISPATCH, LAMBDA_BASE_MS, LAMBDA_PER_CALL_MS, LambdaError, REAL_TASK_TIMEOUT_SECONDS } from './lambda';
 import type { VirtualClock } from '../clock';
@@ -35,6 +36,8 @@ export class WorkflowRunner {
   readonly timeline: TimelineEntry[] = [];
   readonly stepCrashes: StepCrash[] = [];
   readonly deps: Deps;
+  /** The EMF records the functions published (lambdas/aws/metrics.ts), as CloudWatch Logs would receive them. */
+  readonly emf: EmfOutput[] = [];
   /** The interruption gate's invocations (a Lambda of its own in front of the workflow): what each said, and what they were billed. */
   readonly gate = {
     invocations: 0,
@@ -65,6 +68,7 @@ export class WorkflowRunner {
         inv.sleptMs = (inv.sleptMs ?? 0) + ms;
         await this.scheduler.sleepUntil(inv.owner, sim.now() + ms, true);
       },
+      (record) => this.emf.push(record),
     );
   }
 

@@ -55,6 +55,7 @@ describe('the node-manager CLI against the served simulator (its SDK over the wi
             createdAt: sim.now(),
             stateMachineArns: { refresh: 'a', replenish: 'b', interruption: 'c' },
             leaseTable: 'other',
+            alarmTopic: 'other-topic',
             groups: [],
           });
           sim.stacks.set(second.stackName, second);
