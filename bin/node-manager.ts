@@ -28,6 +28,8 @@ export function buildApp(
     historyEventBudget: config.historyEventBudget,
     ...(config.alarmTopicArn ? { alarmTopic: sns.Topic.fromTopicArn(stack, 'AlarmTopic', config.alarmTopicArn) } : {}),
     ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+    summaries: config.summaries,
+    metricAlarms: config.metricAlarms,
     ...(vpc
       ? {
           vpcPlacement: {

@@ -12,6 +12,7 @@ import { STACK_OUTPUTS, type Workflow } from '../lambdas/workflows';
 import { operatorGroups } from '../lambdas/config';
 import { functionRole } from './access';
 import { addAlarms, alarmTopic } from './alarms';
+import { addDashboard, addMetricAlarms } from './dashboard';
 import { handlerConfig } from './config/deployment';
 import { acknowledgeFindings } from './findings';
 import { operatorPolicy } from './operator';
@@ -100,6 +101,14 @@ export class NodeManager extends Construct {
       reason: 'This queue is the dead-letter queue of the schedules and event rules.',
     });
 
+    // The alarms' topic, which the summaries reach too (one place for a person to subscribe).
+    const alarms = alarmTopic(this, {
+      clusterName: props.clusterName,
+      topic: props.alarmTopic,
+      email: props.alarmEmail,
+    });
+    const summaries = props.summaries ?? true;
+    if (summaries) alarms.topic.grantPublish(role);
     const config = handlerConfig(
       {
         account: '000000000000',
@@ -115,6 +124,7 @@ export class NodeManager extends Construct {
       config,
       clusterName: props.clusterName,
       leaseTableName: this.leaseTable.tableName,
+      ...(summaries ? { summaryTopicArn: alarms.topic.topicArn } : {}),
       names,
       vpcPlacement: props.vpcPlacement,
     });
@@ -148,16 +158,22 @@ export class NodeManager extends Construct {
       ['Replenish', replenish],
       ...(interruption ? [['Interruption', interruption] as const] : []),
     ] as const;
-    const alarms = alarmTopic(this, {
-      clusterName: props.clusterName,
-      topic: props.alarmTopic,
-      email: props.alarmEmail,
-    });
     addAlarms(this, {
       clusterName: props.clusterName,
       deadLetterQueue: this.deadLetterQueue,
       machines: workflows.map(([name, w]) => [name, w.stateMachine] as const),
       topic: alarms.topic,
+    });
+    addMetricAlarms(this, {
+      clusterName: props.clusterName,
+      groups: groups.map((g) => g.name),
+      topic: alarms.topic,
+      settings: props.metricAlarms ?? {},
+    });
+    const dashboard = addDashboard(this, { clusterName: props.clusterName, slug, groups });
+    context.output('DashboardUrl', {
+      description: "The cluster's node-manager dashboard in the CloudWatch console",
+      value: `https://console.aws.amazon.com/cloudwatch/home#dashboards/dashboard/${dashboard.dashboardName}`,
     });
     if (alarms.created)
       context.output('AlarmTopicArn', {

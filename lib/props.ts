@@ -163,6 +163,17 @@ export interface NodeManagerProps {
    */
   readonly alarmEmail?: string;
   /**
+   * Send a summary to the alarm topic at the end of every refresh (success too), when replenish
+   * acts, and when an interruption's node is drained.
+   * @default true
+   */
+  readonly summaries?: boolean;
+  /**
+   * The alarms on node-manager's metrics (see the README's metrics table).
+   * @default Ready below desired for 15 minutes, substitute capacity held for 6 hours, 20 evictions refused in 15 minutes, any refused notice
+   */
+  readonly metricAlarms?: MetricAlarmSettings;
+  /**
    * Estimated history events after which a refresh continues in a fresh execution.
    * @default 20000
    */
@@ -248,4 +259,14 @@ export function checkProps(props: NodeManagerProps): DeploymentGroup[] {
       `NodeManager: clusterName: letters, digits, ".", "_" or "-", at most 63 characters; got "${props.clusterName}"`,
     );
   return validateGroups(props.groups);
+}
+
+/** Thresholds of the alarms on node-manager's metrics. */
+export interface MetricAlarmSettings {
+  /** Alarm when a group's Ready nodes stay below its desiredReady this long. @default 15 */
+  readonly readyBelowDesiredMinutes?: number;
+  /** Alarm when substitute capacity stays in place this long (its home zones have not recovered). @default 6 */
+  readonly substituteHeldHours?: number;
+  /** Alarm when this many evictions are refused within 15 minutes (a budget that never frees). @default 20 */
+  readonly evictionsRefused?: number;
 }

@@ -223,6 +223,17 @@ export const DeploymentConfigSchema = z
       .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'an SNS topic ARN')
       .optional(),
     historyEventBudget: z.number().int().min(500).max(20_000).default(20_000),
+    /** A summary to the alarm topic at each refresh's end, replenish's acts and interruption drains. */
+    summaries: z.boolean().default(true),
+    /** The alarms on node-manager's metrics. */
+    metricAlarms: z
+      .object({
+        readyBelowDesiredMinutes: z.number().int().min(5).max(1440).default(15),
+        substituteHeldHours: z.number().int().min(1).max(24).default(6),
+        evictionsRefused: z.number().int().min(1).max(10_000).default(20),
+      })
+      .strict()
+      .default({ readyBelowDesiredMinutes: 15, substituteHeldHours: 6, evictionsRefused: 20 }),
   })
   .strict()
   .superRefine(uniqueGroupNames)
@@ -263,7 +274,7 @@ export function parseDeploymentConfig(raw: unknown, source = 'configuration'): D
 }
 
 /** What the handlers receive: the deployment configuration without its deploy-only fields. */
-export function handlerConfig(d: DeploymentConfig, leaseTable: string): Config {
+export function handlerConfig(d: Omit<DeploymentConfig, 'summaries' | 'metricAlarms'>, leaseTable: string): Config {
   return parseConfig({
     cluster: { name: d.cluster.name, region: d.cluster.region, access: d.cluster.access },
     leaseTable,

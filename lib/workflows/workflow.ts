@@ -22,6 +22,8 @@ export interface WorkflowPartsProps {
   readonly config: Config;
   readonly clusterName: string;
   readonly leaseTableName: string;
+  /** The topic the summaries go to (absent: no summaries). */
+  readonly summaryTopicArn?: string;
   readonly names: Readonly<Record<Workflow, string>>;
   readonly vpcPlacement?: {
     readonly vpc: ec2.IVpc;
@@ -95,6 +97,7 @@ export function workflowParts(scope: Construct, p: WorkflowPartsProps): Workflow
       // The region the handlers' SDK clients use comes from the Lambda environment (AWS_REGION).
       environment: {
         NODE_MANAGER_LEASE_TABLE: p.leaseTableName,
+        ...(p.summaryTopicArn ? { NODE_MANAGER_SUMMARY_TOPIC: p.summaryTopicArn } : {}),
         NODE_OPTIONS: '--enable-source-maps',
         ...(o.environment ?? {}),
       },

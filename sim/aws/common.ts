@@ -1,4 +1,4 @@
-import { snsErrors, type SnsMessage } from './sns';
+import { SNSServiceException } from '@aws-sdk/client-sns';
 import { AutoScalingServiceException, InvalidNextToken } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBServiceException, ThrottlingException as DynamoThrottling } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
@@ -14,6 +14,13 @@ import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 
 /** The AWS services the simulator answers. */
 export type Service = 'autoscaling' | 'ec2' | 'dynamodb' | 'sfn' | 'eks' | 'secretsmanager' | 'cloudformation' | 'sns';
+
+/** A message published to a topic, as a subscriber would receive it. */
+export interface SnsMessage {
+  readonly at: number;
+  readonly subject?: string;
+  readonly message: string;
+}
 
 /** What the simulated services read and change: the world, and nothing of the simulator's bookkeeping. */
 export interface AwsHost {
@@ -105,7 +112,17 @@ export const invalidAsgToken = () => new InvalidNextToken({ message: 'The token 
 
 /** Error each service answers with when throttled, or when a callFailure fault fires. */
 export const SERVICE_ERRORS: Readonly<Record<Service, { throttle: () => Error; failure: () => Error }>> = {
-  sns: snsErrors,
+  sns: {
+    throttle: () =>
+      new SNSServiceException({ name: 'Throttled', $fault: 'client', message: 'Rate exceeded', $metadata: meta(429) }),
+    failure: () =>
+      new SNSServiceException({
+        name: 'InternalError',
+        $fault: 'server',
+        message: 'Internal error',
+        $metadata: meta(500),
+      }),
+  },
   autoscaling: {
     throttle: () => asgError('Throttling', 'Rate exceeded'),
     failure: () => asgError('InternalFailure', 'An internal error occurred.', 500),

@@ -1,12 +1,7 @@
-import { NotFoundException, InvalidParameterException, PublishCommand, SNSServiceException } from '@aws-sdk/client-sns';
+import { NotFoundException, InvalidParameterException, PublishCommand } from '@aws-sdk/client-sns';
 import { meta, operation, type AwsHost, type Operation } from './common';
 
-/** A message published to a topic, as a subscriber would receive it. */
-export interface SnsMessage {
-  readonly at: number;
-  readonly subject?: string;
-  readonly message: string;
-}
+export type { SnsMessage } from './common';
 
 /** SNS Publish to the topics the stack made (the alarm topic, which the summaries reach too). */
 export function snsOperations(host: AwsHost): Operation[] {
@@ -40,15 +35,3 @@ export function snsOperations(host: AwsHost): Operation[] {
     ),
   ];
 }
-
-export const snsErrors = {
-  throttle: () =>
-    new SNSServiceException({ name: 'Throttled', $fault: 'client', message: 'Rate exceeded', $metadata: meta(429) }),
-  failure: () =>
-    new SNSServiceException({
-      name: 'InternalError',
-      $fault: 'server',
-      message: 'Internal error',
-      $metadata: meta(500),
-    }),
-};

@@ -231,7 +231,9 @@ export function checkInvariants(s: Scenario, r: Report): Break[] {
       const own =
         a.target.includes(instance) ||
         (node !== undefined && (a.target === `node/${node}` || a.target === `event/node/${node}`)) ||
-        a.target.startsWith('pod/');
+        a.target.startsWith('pod/') ||
+        // Its summary, to the stack's topic: a message, no change to the cluster.
+        a.operation === 'Publish';
       if (!own)
         add(
           'an interruption drain changes only its own instance and node',

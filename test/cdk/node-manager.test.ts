@@ -159,7 +159,8 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
       };
     }>;
     // A stopped refresh or replenish is an operator's halt, not a failure: only a stopped drain alarms.
-    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual([
+    const onAws = alarms.filter((x) => x.Properties.Namespace !== 'NodeManager');
+    expect(onAws.map((x) => x.Properties.MetricName).sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
       'ExecutionsAborted',
       'ExecutionsFailed',
@@ -185,6 +186,7 @@ describe.each(['kops', 'eks'])('the CDK app with examples/config/%s.json', (name
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'NodeManagerClusterName',
+        'NodeManagerDashboardUrl',
         'NodeManagerGroups',
         'NodeManagerFunctionRoleArn',
         ...(config.alarmTopicArn ? [] : ['NodeManagerAlarmTopicArn']),
@@ -248,6 +250,75 @@ describe('alarms that reach someone', () => {
     expect(() => parseDeploymentConfig({ ...rawExample('kops'), alarmEmail: 'ops' })).toThrow(
       /alarmEmail: an e-mail address/,
     );
+  });
+
+  it('alarms on the metrics per group (Ready below desired, substitutes held, refusals) and on refused notices, to the topic', () => {
+    const config = parseDeploymentConfig({
+      ...rawExample('kops'),
+      metricAlarms: { readyBelowDesiredMinutes: 20, substituteHeldHours: 4 },
+    });
+    const t = Template.fromStack(buildApp(config, app()).stack);
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: Record<string, unknown> & { Namespace: string; MetricName: string; Dimensions: unknown[] };
+    }>;
+    const ours = alarms.filter((a) => a.Properties.Namespace === 'NodeManager');
+    const of = (metric: string) => ours.filter((a) => a.Properties.MetricName === metric).map((a) => a.Properties);
+    expect(of('ReadyShortfall')).toHaveLength(config.groups.length);
+    expect(of('ReadyShortfall')[0]).toMatchObject({
+      Statistic: 'Minimum',
+      Period: 1200,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      Dimensions: [
+        { Name: 'Cluster', Value: config.cluster.name },
+        { Name: 'Group', Value: config.groups[0].name },
+      ],
+    });
+    expect(of('SubstituteNodes')[0]).toMatchObject({ Statistic: 'Minimum', Period: 4 * 3600, Threshold: 1 });
+    expect(of('EvictionsRefused')[0]).toMatchObject({ Statistic: 'Sum', Period: 900, Threshold: 20 });
+    expect(of('NoticesRefused')).toEqual([
+      expect.objectContaining({ Dimensions: [{ Name: 'Cluster', Value: config.cluster.name }], Threshold: 1 }),
+    ]);
+    expect(ours.every((a) => (a.Properties.AlarmActions as unknown[]).length === 1)).toBe(true);
+    expect(() => parseDeploymentConfig({ ...rawExample('kops'), metricAlarms: { substituteHeldHours: 48 } })).toThrow(
+      /metricAlarms.substituteHeldHours: .*24/,
+    );
+  });
+
+  it('a dashboard per cluster, groups side by side; summaries reach the topic unless turned off', () => {
+    const config = example('kops');
+    const { stack } = buildApp({ ...config, alarmTopicArn: undefined }, app());
+    const t = Template.fromStack(stack);
+    const [dash] = Object.values(t.findResources('AWS::CloudWatch::Dashboard')) as Array<{
+      Properties: { DashboardName: string; DashboardBody: unknown };
+    }>;
+    expect(dash.Properties.DashboardName).toBe(`node-manager-${config.cluster.name.replace(/[^A-Za-z0-9-]/g, '-')}`);
+    const body = JSON.stringify(stack.resolve(dash.Properties.DashboardBody));
+    for (const g of config.groups) {
+      expect(body).toContain(`${g.name}: Ready against desired`);
+      expect(body).toContain(`${g.name}: seconds below desiredReady per disruption`);
+    }
+    for (const m of [
+      'ReadyNodes',
+      'DesiredReady',
+      'NodesReplaced',
+      'RefreshBoundRatio',
+      'PodsEvicted',
+      'InterruptionsDrained',
+    ])
+      expect(body).toContain(m);
+    // The functions publish to the topic, and know it.
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')) as Array<{
+      Properties: { Environment?: { Variables?: Record<string, unknown> } };
+    }>;
+    const withTopic = fns.filter((f) => f.Properties.Environment?.Variables?.NODE_MANAGER_SUMMARY_TOPIC);
+    expect(withTopic.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).toContain('sns:Publish');
+    const off = Template.fromStack(buildApp({ ...config, alarmTopicArn: undefined, summaries: false }, app()).stack);
+    const offFns = Object.values(off.findResources('AWS::Lambda::Function')) as typeof fns;
+    expect(offFns.some((f) => f.Properties.Environment?.Variables?.NODE_MANAGER_SUMMARY_TOPIC)).toBe(false);
   });
 });
 
