@@ -169,8 +169,8 @@ export interface NodeManagerProps {
    */
   readonly summaries?: boolean;
   /**
-   * The alarms on node-manager's metrics (see the README's metrics table).
-   * @default Ready below desired for 15 minutes, substitute capacity held for 6 hours, 20 evictions refused in 15 minutes, any refused notice
+   * The alarms on node-manager's metrics (see the README's metrics table); any refused notice alarms too.
+   * @default Ready below desired 15 minutes, substitutes held 6 hours, 20 evictions refused in 15 minutes
    */
   readonly metricAlarms?: MetricAlarmSettings;
   /**
