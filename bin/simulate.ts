@@ -11,12 +11,14 @@ import { parseScenario, runScenario, type Report } from '../sim/scenario/run';
 import type { WorkflowRunner } from '../sim/workflows/runner';
 import type { Simulator } from '../sim/simulator';
 import { hms, stepLine, storyLines } from '../sim/scenario/story';
+import { timelineHtml, timelineSvg } from '../sim/scenario/picture';
 import { offlineEnvironment } from '../sim/offline';
 
 offlineEnvironment();
 
 const USAGE =
-  'usage: npm run simulate -- [--scenario <file.json>] [--json] [--serve [--speed N] [--port P] [--aws-port P]]';
+  'usage: npm run simulate -- [--scenario <file.json>] [--json] [--timeline <out.svg|out.html>] ' +
+  '[--serve [--speed N] [--port P] [--aws-port P]]';
 
 /** The simulated AWS endpoint's port under `--serve` unless told (the README's commands name it). */
 const AWS_PORT = 4566;
@@ -126,6 +128,7 @@ async function serveScenario(
   scenario: Parameters<typeof runScenario>[0],
   serve: { speed: number; port?: number; awsPort?: number },
   json: boolean,
+  drawn: (report: Report) => void,
 ): Promise<number> {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'node-manager-sim-')), 'kubeconfig');
   // Each step as it happens (to stderr with --json, whose stdout is the report alone).
@@ -159,6 +162,7 @@ async function serveScenario(
     },
   });
   clearInterval(live);
+  drawn(report);
   if (json) await write(JSON.stringify(report, null, 2));
   else printSummary(report);
   say(
@@ -175,6 +179,7 @@ async function serveScenario(
 async function main(argv: string[]): Promise<number> {
   let file = join(__dirname, '..', 'examples', 'scenarios', 'kops-weekly.json');
   let json = false;
+  let picture: string | undefined;
   let serve: { speed: number; port?: number; awsPort?: number } | undefined;
   const positive = (flag: string, v: string | undefined, max: number) => {
     const n = Number(v);
@@ -195,7 +200,12 @@ async function main(argv: string[]): Promise<number> {
         awsPort: Math.floor(positive('--aws-port', argv[++i], 65_535)),
       };
     else if (argv[i] === '--scenario' && argv[i + 1]) file = resolve(argv[++i]);
-    else if (argv[i] === '--help' || argv[i] === '-h') {
+    else if (argv[i] === '--timeline') {
+      const out = argv[++i];
+      if (!out || !/\.(svg|html)$/.test(out))
+        throw new UsageError(`--timeline takes a file ending in .svg or .html (got ${out ?? 'nothing'})\n${USAGE}`);
+      picture = resolve(out);
+    } else if (argv[i] === '--help' || argv[i] === '-h') {
       console.log(USAGE);
       return 0;
     } else {
@@ -203,7 +213,12 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const scenario = parseScenario(JSON.parse(readFileSync(file, 'utf8')));
-  if (serve) return serveScenario(scenario, serve, json);
+  const drawn = (report: Report) => {
+    if (!picture) return;
+    writeFileSync(picture, picture.endsWith('.html') ? timelineHtml(report) : timelineSvg(report));
+    process.stderr.write(`timeline: ${picture}\n`);
+  };
+  if (serve) return serveScenario(scenario, serve, json, drawn);
   let stopProgress = () => undefined as void;
   const { report } = await runScenario(scenario, {
     onReady: (sim, runner) => {
@@ -211,6 +226,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   stopProgress();
+  drawn(report);
   if (json) await write(JSON.stringify(report, null, 2));
   else {
     await write(storyLines(report).join('\n'));

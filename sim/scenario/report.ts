@@ -1,3 +1,4 @@
+import type { Life } from './lives';
 import { sumEmf, type MetricSums } from '../../lambdas/aws/metrics';
 import { CORDONED_BY_ANNOTATION } from '../../lambdas/kube/port';
 import { itemSize } from '../aws/tables';
@@ -117,6 +118,11 @@ export interface Report {
    * by group: sum, count, min and max (see core/metrics.ts).
    */
   readonly metrics: Record<string, Record<string, MetricSums>>;
+  /**
+   * Each instance of the groups, launch to gone: its phases (booting, joining, ready, notReady,
+   * cordoned, draining, gone), each from when it began (seconds from the start).
+   */
+  readonly lives: readonly Life[];
   /** The summaries published to the stack's topic (seconds from the start), as a subscriber reads them. */
   readonly summaries: Array<{ at: number; subject?: string; message: string }>;
   readonly pods: {
@@ -138,6 +144,8 @@ export interface Observed {
   readonly timelines: ReadonlyMap<string, Array<[number, number]>>;
   /** The faults as they fired (virtual epoch ms). */
   readonly faultsFired: ReadonlyArray<{ readonly at: number; readonly fault: { readonly kind: string } }>;
+  /** Each instance's life, phase by phase (lives.ts). */
+  readonly lives: readonly Life[];
   readyOf(group: string): number;
 }
 
@@ -258,6 +266,7 @@ export function buildReport(sim: Simulator, runner: WorkflowRunner, scenario: Sc
     })),
     faults: o.faultsFired.map((f) => ({ at: (f.at - start) / 1000, kind: f.fault.kind, fault: f.fault })),
     metrics: sumEmf(runner.emf),
+    lives: o.lives,
     summaries: [...sim.topics.values()].flat().map((m) => ({ ...m, at: (m.at - start) / 1000 })),
     pods: { ...sim.cluster.counters, pending: [...sim.cluster.pods.values()].filter((p) => !p.nodeName).length },
   };

@@ -1,3 +1,4 @@
+import { LifeRecorder } from './lives';
 import { parseConfig, type Config } from '../../lib/config/schema';
 import type { Scenario } from './format';
 import { WorkflowRunner } from '../workflows/runner';
@@ -217,7 +218,9 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
     const timelines = new Map<string, Array<[number, number]>>(scenario.groups.map((g) => [g.name, []]));
     const readyOf = (group: string) =>
       [...sim.cluster.nodes.values()].filter((n) => n.nodeGroup === group && n.ready).length;
+    const lives = new LifeRecorder(sim, start);
     const sample = () => {
+      lives.sample();
       for (const g of scenario.groups) {
         const ready = readyOf(g.name);
         minReady.set(g.name, Math.min(minReady.get(g.name) ?? Number.POSITIVE_INFINITY, ready));
@@ -248,6 +251,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions =
       timelines,
       faultsFired,
       readyOf,
+      lives: lives.all(),
     });
     return { report, runner, sim, start };
   } finally {
