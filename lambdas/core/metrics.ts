@@ -17,9 +17,11 @@ export const METRICS = {
   SecondsBelowDesired: {
     unit: 'Seconds',
     what:
-      'per disruption: how long Ready stayed below desiredReady, one value per refresh batch (0 when the surplus ' +
-      'covered it) and per shortfall replenish saw end (a reclaim, a failed launch)',
+      'per disruption: how long Ready stayed below desiredReady; one value per refresh batch (0 when the surplus ' +
+      'covered it), per Spot reclaim (from the cordon until its replacement was Ready) and per other shortfall ' +
+      'replenish saw end (a failed launch, an outage)',
   },
+
   NodesReplaced: { unit: 'Count', what: 'nodes a refresh terminated once their replacements were Ready' },
   RefreshSeconds: { unit: 'Seconds', what: 'a refresh that replaced nodes: from its start to its end' },
   RefreshBoundRatio: {
@@ -58,16 +60,21 @@ export const NO_MEASURES: Measures = { add: () => undefined };
 
 /**
  * Ready below desiredReady, followed between looks: `since` is when a look first saw it below;
- * a look that sees it whole again closes the disruption and says how long it lasted.
+ * a look that sees it whole again closes the disruption and says how long it lasted (to
+ * `endedAt`, when the node that made it whole turned Ready, if known).
  */
 export function followShortfall(
   since: number | undefined,
   ready: number,
   desiredReady: number,
   now: number,
+  endedAt?: number,
 ): { readonly since?: number; readonly closedSeconds?: number } {
   if (ready < desiredReady) return { since: since ?? now };
-  return since === undefined ? {} : { closedSeconds: Math.max(0, Math.round((now - since) / 1000)) };
+  if (since === undefined) return {};
+  // Whole again: it ended when the node that made it whole turned Ready (when known), not at this look.
+  const end = endedAt !== undefined && endedAt > since && endedAt < now ? endedAt : now;
+  return { closedSeconds: Math.max(0, Math.round((end - since) / 1000)) };
 }
 
 /** What a refresh watched as it went, for its per-batch metrics and its summary (kept in the execution's state). */
@@ -136,4 +143,37 @@ export function closeBatch(
     },
     seconds: was.batchShort + open,
   };
+}
+
+/** A Ready member as a shortfall's end reads it: when it launched, and when its node last turned Ready. */
+export interface ReadyMember {
+  readonly launchedAt?: number;
+  readonly readySince?: number;
+}
+
+/**
+ * A reclaim's seconds below desiredReady: from the cordon (its pods had to go elsewhere) until
+ * enough replacements (members launched since) were Ready to make the group whole again, read from
+ * their nodes' Ready transition times. Whole without them (the surplus covered it): 0. Not whole
+ * yet: the seconds so far.
+ */
+export function reclaimShortfall(p: {
+  readonly cordonAt: number;
+  readonly desiredReady: number;
+  readonly ready: readonly ReadyMember[];
+  readonly now: number;
+}): { readonly whole: boolean; readonly seconds: number } {
+  const since = (t: number) => Math.max(0, Math.round((Math.min(t, p.now) - p.cordonAt) / 1000));
+  const replacements = p.ready.filter((m) => (m.launchedAt ?? Number.NEGATIVE_INFINITY) >= p.cordonAt);
+  const need = p.desiredReady - (p.ready.length - replacements.length);
+  if (need <= 0) return { whole: true, seconds: 0 };
+  if (replacements.length < need) return { whole: false, seconds: since(p.now) };
+  const readyAt = replacements.map((m) => m.readySince ?? p.now).sort((a, b) => a - b);
+  return { whole: true, seconds: since(readyAt[need - 1]) };
+}
+
+/** When the last node that turned Ready after `since` did (the end of a shortfall seen whole again), if any did. */
+export function lastReadyAfter(ready: readonly ReadyMember[], since: number): number | undefined {
+  const after = ready.map((m) => m.readySince).filter((t): t is number => t !== undefined && t > since);
+  return after.length ? Math.max(...after) : undefined;
 }

@@ -2,7 +2,7 @@ import { isLeavingAsgState, type Classification } from './classify';
 import { placeIncrease, slotOf, type Slot } from './capacity';
 import { launchBackoffSeconds } from './health';
 import type { GroupMemory } from './memory';
-import { followShortfall } from './metrics';
+import { followShortfall, lastReadyAfter } from './metrics';
 import { planRepair, type RepairPlan } from './repair';
 import type { AsgState, GroupSettings, Member } from './types';
 
@@ -219,7 +219,16 @@ export function planReplenish(
     shortSince: _shortSince,
     ...others
   } = memory;
-  const shortfall = followShortfall(memory.shortSince, ready, settings.desiredReady, now);
+  const readyMembers = c.members
+    .filter((m) => m.state === 'ready')
+    .map((m) => ({ launchedAt: m.node?.createdAt ?? m.launchTime, readySince: m.node?.readySince }));
+  const shortfall = followShortfall(
+    memory.shortSince,
+    ready,
+    settings.desiredReady,
+    now,
+    memory.shortSince !== undefined ? lastReadyAfter(readyMembers, memory.shortSince) : undefined,
+  );
   return {
     ready,
     desiredReady: settings.desiredReady,

@@ -63,7 +63,9 @@ export async function finishDrain(state: InterruptionState, deps: Deps): Promise
         : state.failure && !state.left
           ? 'unknown (the drain failed before its first pass)'
           : (state.left ?? []);
-  // Counted once: by the step that closed the entry (a retry finds it closed already).
+  // Counted once: by the step that closed the entry (a retry finds it closed already); a node that
+  // goes is then followed until the group is whole again (check-group.ts).
+  let measure = false;
   if (pods !== undefined && (closed.said === 'closed' || closed.said?.startsWith('closed (the step'))) {
     deps.metrics.add('InterruptionsDrained', 1);
     if (state.startedAt !== undefined)
@@ -83,6 +85,9 @@ export async function finishDrain(state: InterruptionState, deps: Deps): Promise
       ...(typeof replacement === 'string' ? { replacement } : {}),
     });
     done.summary = await deps.summaries.publish(text.subject, text.message);
+    // A Spot reclaim, whose replacement is launched at once: how long it left the group short is
+    // measured. A termination hook's (scale-in, instance refresh) may have none coming.
+    measure = n.kind === 'spot-interruption' && !mayStay && state.group !== undefined;
   }
   return {
     ...state,
@@ -90,6 +95,7 @@ export async function finishDrain(state: InterruptionState, deps: Deps): Promise
     ...(state.group === undefined && closed.group ? { group: closed.group } : {}),
     watchSeconds,
     watchPolls: 0,
+    wholeSeconds: measure ? 1 : 0,
     did: {
       ...(state.taken ?? state.did),
       ...done,

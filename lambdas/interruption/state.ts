@@ -47,6 +47,8 @@ export interface InterruptionState {
   /** Set by finish and watch: seconds until the instance's aftermath is checked (0: nothing to watch). */
   readonly watchSeconds?: number;
   readonly watchPolls?: number;
+  /** Set by finish and the group check: seconds until the group is looked at again (0: the reclaim is measured). */
+  readonly wholeSeconds?: number;
   /** Set by watch: the instance outlived its notice; its node has been given back. */
   readonly survived?: boolean;
   /** Set by drain: the pods still on the node after the last pass (at most 20), and what refused them. */

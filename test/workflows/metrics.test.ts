@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvocationMetrics, sumEmf, type EmfOutput } from '../../lambdas/aws/metrics';
-import { closeBatch, refreshSummary, replenishSummary, watchReady, watchRefusals } from '../../lambdas/core';
+import { CLUSTER_WIDE, InvocationMetrics, sumEmf, type EmfOutput } from '../../lambdas/aws/metrics';
+import {
+  closeBatch,
+  METRICS,
+  type MetricName,
+  followShortfall,
+  reclaimShortfall,
+  refreshSummary,
+  replenishSummary,
+  watchReady,
+  watchRefusals,
+} from '../../lambdas/core';
 import { parseScenario, runScenario } from '../../sim/scenario/run';
 
 const SCENARIOS = join(__dirname, '..', '..', 'examples', 'scenarios');
@@ -98,6 +108,57 @@ describe('metrics (EMF, from the functions) and summaries (to the topic)', () =>
     expect(told[0].message).toMatch(
       /^spot-interruption for i-\w+ \(node [^)]+\) in group nodes .*: \d+ pods evicted in \d+ (s|min), none left on it\./,
     );
+  });
+
+  it('a Spot reclaim: seconds below desiredReady from the cordon until the replacement was Ready, once, as the picture shows it', async () => {
+    const { report } = await runScenario(load('spot-reclaim'));
+    const reclaimed = report.lives.find((l) => l.phases.some(([, p]) => p === 'draining'))!;
+    const cordonAt = reclaimed.phases.find(([, p]) => p === 'draining')![0];
+    const replacement = report.lives.find((l) => l.phases[0][0] >= cordonAt)!;
+    const readyAt = replacement.phases.find(([, p]) => p === 'ready')![0];
+    expect(report.metrics.nodes.SecondsBelowDesired).toEqual({
+      sum: readyAt - cordonAt,
+      count: 1,
+      min: readyAt - cordonAt,
+      max: readyAt - cordonAt,
+    });
+    expect(readyAt - cordonAt).toBeGreaterThan(0);
+    const drain = report.executions.find((e) => e.workflow === 'interruption')!;
+    expect(drain.status).toBe('SUCCEEDED');
+    expect((drain.output as { did: { whole: string } }).did.whole).toBe(
+      `below desiredReady for ${readyAt - cordonAt}s, from the cordon until its replacement was Ready`,
+    );
+  });
+
+  it('a shortfall ends when the node that made the group whole turned Ready; a reclaim the surplus covered is 0 s', () => {
+    expect(followShortfall(1_000, 3, 3, 100_000, 41_000)).toEqual({ closedSeconds: 40 });
+    expect(followShortfall(1_000, 3, 3, 100_000)).toEqual({ closedSeconds: 99 });
+    expect(followShortfall(undefined, 2, 3, 5_000)).toEqual({ since: 5_000 });
+    const old = { launchedAt: 0, readySince: 0 };
+    expect(reclaimShortfall({ cordonAt: 10_000, desiredReady: 2, ready: [old, old], now: 20_000 })).toEqual({
+      whole: true,
+      seconds: 0,
+    });
+    expect(reclaimShortfall({ cordonAt: 10_000, desiredReady: 3, ready: [old, old], now: 20_000 })).toEqual({
+      whole: false,
+      seconds: 10,
+    });
+    expect(
+      reclaimShortfall({
+        cordonAt: 10_000,
+        desiredReady: 3,
+        ready: [old, old, { launchedAt: 11_000, readySince: 160_000 }],
+        now: 170_000,
+      }),
+    ).toEqual({ whole: true, seconds: 150 });
+  });
+
+  it("the README's metrics table is the catalog's", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    for (const [name, m] of Object.entries(METRICS)) {
+      const dims = CLUSTER_WIDE.has(name as MetricName) ? 'Cluster' : 'Cluster, Group';
+      expect(readme).toContain(`| \`${name}\` | ${m.unit} | ${dims} | ${m.what} |`);
+    }
   });
 
   it('summary texts read as a person would write them', () => {
