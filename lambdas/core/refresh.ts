@@ -1,3 +1,4 @@
+import type { RefreshWatch } from './metrics';
 import type { PausedThrough } from './pause';
 import { asgHealth } from './health';
 import { placeIncrease, slotOf, type SlotChange } from './capacity';
@@ -34,6 +35,8 @@ export interface RefreshJournal {
   readonly phase: 'surge' | 'drain' | 'terminating' | 'replace' | 'giveBack' | 'done';
   /** Nodes replaced so far, across continued executions. */
   readonly replaced: number;
+  /** What the batch loop watched so far (metrics.ts), kept across hand-overs and resumes for the summary. */
+  readonly watch?: RefreshWatch;
   /** Set when this refresh took over a stopped one: which, and the start it keeps. */
   readonly resumedFrom?: { readonly execution: string; readonly phase: RefreshJournal['phase'] };
   /** Set by the failure path: the error that ended this refresh's replacing. */

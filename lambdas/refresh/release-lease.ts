@@ -59,7 +59,9 @@ async function tell(
   const notReplaced = (journal.passedOver ?? []).map((p) => `${p.node}: ${p.reason}`);
   const planned = journal.replaced + notReplaced.length;
   if (planned === 0 && !state.failure) return undefined;
-  const batches = state.watch?.batches ?? 0;
+  // This execution's watch, or what the one before a hand-over journaled.
+  const watch = state.watch ?? journal.watch;
+  const batches = watch?.batches ?? 0;
   const bound = batches > 0 ? refreshEstimateSeconds(learned, batches) : 0;
   const boundRatio = journal.replaced > 0 && !state.failure && bound > 0 ? seconds / bound : undefined;
   if (journal.replaced > 0 && !state.failure) {
@@ -75,9 +77,9 @@ async function tell(
     planned,
     seconds,
     desiredReady: g.desiredReady,
-    ...(state.watch?.minReady !== undefined ? { minReady: state.watch.minReady } : {}),
-    refusals: state.watch?.refusals ?? 0,
-    budgets: state.watch?.budgets ?? [],
+    ...(watch?.minReady !== undefined ? { minReady: watch.minReady } : {}),
+    refusals: watch?.refusals ?? 0,
+    budgets: watch?.budgets ?? [],
     notReplaced,
     podsLost: journal.podsLost?.length ?? 0,
     ...(state.failure ? { failure: state.failure.Error } : {}),

@@ -107,7 +107,9 @@ export async function leaseOf(
 }
 
 export async function saveJournal(deps: Deps, state: RefreshState, journal: RefreshJournal): Promise<void> {
-  await deps.lease.writeJournal(state.group, state.execution, journal, deps.now());
+  // What the batch loop watched travels with the journal (a continued or resumed execution goes on with it).
+  const watched = state.watch ? { ...journal, watch: state.watch } : journal;
+  await deps.lease.writeJournal(state.group, state.execution, watched, deps.now());
 }
 
 /**

@@ -58,6 +58,7 @@ export async function takeLease(state: RefreshState, deps: Deps): Promise<Refres
       startedAt: journal.startedAt,
       resume: 'surge',
       ...(journal.overrides ? { overrides: journal.overrides } : {}),
+      ...(journal.watch ? { watch: journal.watch } : {}),
     };
   }
   let got;
@@ -129,6 +130,7 @@ export async function takeLease(state: RefreshState, deps: Deps): Promise<Refres
       ...next(state, COST.task, { lease: 'already ours (retried)' }),
       resume: resumeAt(own.phase),
       overrides: own.overrides,
+      ...(own.watch ? { watch: own.watch } : {}),
     };
   }
   const stopped = got.memory.stoppedRefresh;
@@ -186,5 +188,6 @@ function resumed(state: RefreshState, journal: RefreshJournal, did: Record<strin
     resumedFrom: journal.resumedFrom?.execution,
     // The overrides its start was given stay with the refresh (a stopped one's own, not this start's).
     overrides: journal.overrides,
+    ...(journal.watch ? { watch: journal.watch } : {}),
   };
 }

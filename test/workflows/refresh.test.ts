@@ -215,6 +215,13 @@ describe('refresh on the simulator (shipped scenarios)', () => {
     expect(nodes.members).toHaveLength(60);
     expect(nodes.minReady).toBeGreaterThanOrEqual(60);
     expectHome(report, sim, 'nodes', 20);
+    // What the first execution watched went on with the refresh: one summary for the 60 nodes, one
+    // value per batch, and a duration set against all its batches.
+    const told = report.summaries.filter((m) => /refresh of nodes/.test(m.subject ?? ''));
+    expect(told).toHaveLength(1);
+    expect(told[0].message).toMatch(/done: 60 of 60 nodes replaced in \d+ min, never below 60 Ready/);
+    expect(report.metrics.nodes.SecondsBelowDesired.count).toBe(60);
+    expect(report.metrics.nodes.RefreshBoundRatio.max).toBeLessThan(1.2);
   });
 
   it('learns how long launches take: a second refresh looks once per launch, the last batch goes with decrement, no surplus is drained back out', async () => {
