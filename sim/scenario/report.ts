@@ -1,5 +1,5 @@
 import type { Life } from './lives';
-import { sumEmf, type MetricSums } from '../../lambdas/aws/metrics';
+import { sumEmf, type MetricSums } from './metrics';
 import { CORDONED_BY_ANNOTATION } from '../../lambdas/kube/port';
 import { itemSize } from '../aws/tables';
 import type { Simulator } from '../simulator';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLUSTER_WIDE, InvocationMetrics, sumEmf, type EmfOutput } from '../../lambdas/aws/metrics';
+import { CLUSTER_WIDE, InvocationMetrics, type EmfOutput } from '../../lambdas/aws/metrics';
+import { sumEmf } from '../../sim/scenario/metrics';
 import {
   closeBatch,
   METRICS,
