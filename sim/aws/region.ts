@@ -1,5 +1,6 @@
 import type { Random, VirtualClock } from '../clock';
 import { Lifecycle } from './lifecycle';
+import { InstanceFactory } from './instances';
 import { LaunchTemplates } from './templates';
 import { recordActivity } from './activities';
 import {
@@ -26,12 +27,11 @@ export class Region {
   readonly instances = new Map<string, SimInstance>();
   readonly asgs = new Map<string, SimAsg>();
   readonly spotRequests = new Map<string, SimSpotRequest>();
-  private ipCounter = 10;
-  private readonly presetIps = new Set<string>();
   /** Lifecycle hooks, detaching and standby (lifecycle.ts). */
   readonly lifecycle = new Lifecycle(this);
   readonly templates = new LaunchTemplates();
-  private neverJoin: Array<{ nodeGroup?: string; zone?: string; remaining: number }> = [];
+  /** Makes the instances launches need (instances.ts). */
+  private readonly factory: InstanceFactory;
 
   constructor(
     readonly name: string,
@@ -46,11 +46,13 @@ export class Region {
       detailType: string,
       detail: Record<string, string>,
     ) => void = () => undefined,
-  ) {}
+  ) {
+    this.factory = new InstanceFactory(this);
+  }
 
   /** The next `count` instances launched (in the group and zone, when given) never join the cluster. */
   armNeverJoin(count: number, nodeGroup?: string, zone?: string): void {
-    this.neverJoin.push({ nodeGroup, zone, remaining: count });
+    this.factory.armNeverJoin(count, nodeGroup, zone);
   }
 
   createAsg(
@@ -79,7 +81,7 @@ export class Region {
     if (options.members) {
       // The members a snapshot read: these ids, zones, types, launch times and addresses, InService.
       for (const m of options.members) {
-        const inst = this.newInstance(asg, m.zone, m.instanceType, m.launchTime, m);
+        const inst = this.factory.create(asg, m.zone, m.instanceType, m.launchTime, m);
         inst.state = 'running';
         inst.asgLifecycle = 'InService';
         this.hooks.booted(inst, true);
@@ -88,7 +90,7 @@ export class Region {
       // Pre-existing capacity: instances that booted long ago, already InService.
       for (let i = 0; i < asg.desired; i += 1) {
         const zone = asg.zones[i % asg.zones.length];
-        const inst = this.newInstance(
+        const inst = this.factory.create(
           asg,
           zone,
           asg.instanceTypes[0],
@@ -127,67 +129,6 @@ export class Region {
 
   private activeOrReplaced(asg: SimAsg): SimInstance[] {
     return asg.instanceIds.map((id) => this.instances.get(id)!).filter((i) => !!i.rebalanceReplacedBy);
-  }
-
-  private nextIp(): string {
-    for (;;) {
-      const n = this.ipCounter++;
-      const ip = `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 4}`;
-      // A preset member may hold an address of the sequence: its node name is taken.
-      if (!this.presetIps.has(ip)) return ip;
-    }
-  }
-
-  private newInstance(
-    asg: SimAsg,
-    zone: string,
-    instanceType: string,
-    launchTime: number,
-    preset?: PresetMember,
-  ): SimInstance {
-    if (preset?.privateIp) this.presetIps.add(preset.privateIp);
-    const ip = preset?.privateIp ?? this.nextIp();
-    const rule = this.neverJoin.find(
-      (r) => r.remaining > 0 && (!r.nodeGroup || r.nodeGroup === asg.nodeGroup) && (!r.zone || r.zone === zone),
-    );
-    if (rule) rule.remaining -= 1;
-    const id = preset?.instanceId ?? `i-0${this.rng.hex(16)}`;
-    let spotRequestId: string | undefined;
-    if (asg.lifecycle === 'spot') {
-      spotRequestId = `sir-${this.rng.hex(8)}`;
-      this.spotRequests.set(spotRequestId, {
-        id: spotRequestId,
-        instanceId: id,
-        zone,
-        state: 'active',
-        code: 'fulfilled',
-        message: 'Your spot request is fulfilled.',
-        createdAt: launchTime,
-        updatedAt: launchTime,
-      });
-    }
-    const inst: SimInstance = {
-      id,
-      asg: asg.name,
-      zone,
-      instanceType,
-      lifecycle: asg.lifecycle,
-      launchTime,
-      state: 'pending',
-      asgLifecycle: 'Pending',
-      privateIp: ip,
-      privateDnsName: `ip-${ip.replace(/\./g, '-')}.${this.name}.compute.internal`,
-      nodeGroup: asg.nodeGroup,
-      role: asg.role,
-      launchTemplateVersion: this.templates.latestOf(asg.name),
-      neverJoin: !!rule,
-      registered: false,
-      ...(spotRequestId ? { spotRequestId } : {}),
-      tags: { ...asg.tags, 'aws:autoscaling:groupName': asg.name },
-    };
-    this.instances.set(inst.id, inst);
-    asg.instanceIds.push(inst.id);
-    return inst;
   }
 
   activity(
@@ -247,7 +188,7 @@ export class Region {
           lastReason = reason;
           continue;
         }
-        const inst = this.newInstance(asg, zone, type, this.clock.now());
+        const inst = this.factory.create(asg, zone, type, this.clock.now());
         const act = this.activity(
           asg,
           `Launching a new EC2 instance: ${inst.id}`,
