@@ -11,7 +11,8 @@ import {
   type Learned,
 } from './learn';
 import { homeNow } from './home';
-import { checkWhole, pickBatch, type BatchMember, type RefreshJournal } from './refresh';
+import { checkWhole, pickBatch } from './refresh';
+import type { BatchMember, RefreshJournal } from './journal';
 import type { GroupSettings, Snapshot } from './types';
 
 /**

@@ -1,7 +1,7 @@
 import type { Classification } from './classify';
 import { judgePod, type DrainPod } from './drain';
 import { NoRoomError, SettleTimeoutError } from './errors';
-import type { BatchMember, RefreshJournal } from './refresh';
+import type { BatchMember, RefreshJournal } from './journal';
 import { addResources, checkRoom, formatResources, NO_RESOURCES, type NodeRoom, type Resources } from './resources';
 import type { GroupSettings, NodeTaint } from './types';
 

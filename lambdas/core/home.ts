@@ -1,5 +1,5 @@
 import type { GroupMemory } from './memory';
-import type { BatchMember, RefreshJournal } from './refresh';
+import type { BatchMember, RefreshJournal } from './journal';
 import type { AsgState } from './types';
 
 /**

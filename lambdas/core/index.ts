@@ -4,6 +4,7 @@ export * from './classify';
 export * from './health';
 export * from './capacity';
 export * from './errors';
+export * from './journal';
 export * from './refresh';
 export * from './replenish';
 export * from './notices';
