@@ -92,6 +92,8 @@ export interface RefreshWatch {
   readonly batches: number;
   /** Nodes replaced when the last batch was closed: a batch is closed once. */
   readonly closedAt?: number;
+  /** The old nodes the refresh set out to replace (replaced and remaining, at its picks). */
+  readonly old?: number;
 }
 
 const NO_WATCH: RefreshWatch = { batchShort: 0, refusals: 0, budgets: [], batches: 0 };
@@ -112,6 +114,12 @@ export function watchReady(
     batchShort: was.batchShort + (f.closedSeconds ?? 0),
     minReady: Math.min(ready, was.minReady ?? ready),
   };
+}
+
+/** A pick: the old nodes the refresh has replaced and has still to replace. */
+export function watchOld(w: RefreshWatch | undefined, old: number): RefreshWatch {
+  const was = w ?? NO_WATCH;
+  return { ...was, old: Math.max(was.old ?? 0, old) };
 }
 
 /** Refusals a drain pass met: the budget named in each (the API server's words name it). */

@@ -57,10 +57,10 @@ async function tell(
 ): Promise<string | undefined> {
   const seconds = Math.max(0, Math.round((deps.now() - journal.startedAt) / 1000));
   const notReplaced = (journal.passedOver ?? []).map((p) => `${p.node}: ${p.reason}`);
-  const planned = journal.replaced + notReplaced.length;
-  if (planned === 0 && !state.failure) return undefined;
   // This execution's watch, or what the one before a hand-over journaled.
   const watch = state.watch ?? journal.watch;
+  const planned = Math.max(journal.replaced + notReplaced.length, watch?.old ?? 0);
+  if (planned === 0 && !state.failure) return undefined;
   const batches = watch?.batches ?? 0;
   const bound = batches > 0 ? refreshEstimateSeconds(learned, batches) : 0;
   const boundRatio = journal.replaced > 0 && !state.failure && bound > 0 ? seconds / bound : undefined;

@@ -3,6 +3,7 @@ import {
   advanceStart,
   closeBatch,
   countDecrements,
+  watchOld,
   watchReady,
   watchRefusals,
   planAdvance,
@@ -109,6 +110,7 @@ async function lookThenAct(
   if (cmd.kind === 'fail') throw cmd.error;
   // A checkpoint: the share replaced so far bakes before the next batch (a breaker's alarm pauses it above).
   if (cmd.kind === 'pick') {
+    state = { ...state, watch: watchOld(state.watch, journal.replaced + (cmd.did.oldRemaining as number)) };
     const baked = await bake(deps, state, journal, cmd.did.oldRemaining as number, now);
     if (baked) return waitThen(state, baked.seconds, baked.did, deps.now());
   }

@@ -162,6 +162,19 @@ describe('metrics (EMF, from the functions) and summaries (to the topic)', () =>
     }
   });
 
+  it('a refresh a budget stops: its summary says what it set out to do, what refused, and what it put back', async () => {
+    const { report } = await runScenario(load('pdb-blocks-drain'));
+    const [told] = report.summaries;
+    expect(told.subject).toBe(
+      'node-manager example.k8s.local: refresh of nodes ended with DrainTimeout, 0 of 3 replaced',
+    );
+    expect(told.message).toMatch(
+      /^Refresh of group nodes \(cluster example\.k8s\.local\) ended with DrainTimeout: 0 of 3 nodes replaced in \d+ min, never below 3 Ready\. \d+ evictions refused by budget web \(waited for, not forced\)\. Its cordons were lifted and the surplus given back\./,
+    );
+    expect(report.metrics.nodes.EvictionsRefused.sum).toBe(report.pods.evictionsRefused);
+    expect(report.metrics.nodes).not.toHaveProperty('RefreshSeconds');
+  });
+
   it('summary texts read as a person would write them', () => {
     const base = {
       cluster: 'prod',
