@@ -44,6 +44,17 @@ export interface GroupMemory {
   /** When replenish last repaired a NotReady node of the group (one at a time, a cool-down apart). */
   readonly lastRepairAt?: number;
   /**
+   * A repair begun, journaled before its node is cordoned: a pass that failed before the
+   * termination (the node cordoned, so no longer a NotReady member to repair) is finished by the
+   * next one from here. Absent in earlier releases' memory.
+   */
+  readonly repairing?: {
+    readonly instanceId: string;
+    readonly asg: string;
+    readonly node: string;
+    readonly at: number;
+  };
+  /**
    * Substitute capacity node-manager itself added to each ASG and has not given back (nodes). What
    * others added (a person, a cluster autoscaler) is theirs: it becomes the ASG's home, never given back.
    * Absent in memory an earlier release wrote: everything above home then counts as ours, as it did.

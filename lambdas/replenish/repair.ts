@@ -21,6 +21,13 @@ export async function repairNode(
 ): Promise<Record<string, unknown>> {
   const now = deps.now();
   const kube = await deps.kube();
+  // Journaled before the cordon: a cordoned node is no NotReady member any more, so only this
+  // record lets the next pass finish a repair whose termination failed.
+  const journaled: GroupMemory = {
+    ...memory,
+    repairing: { instanceId: repair.instanceId, asg: repair.asg, node: repair.node, at: now },
+  };
+  await deps.lease.writeMemory(state.group, state.execution, journaled);
   const pass = await drainOnce(kube, repair.node, {
     cordonBy: executionName(state.execution),
     voluntary: groupSettings(groupOf(deps, state.group)).drain,
@@ -35,18 +42,47 @@ export async function repairNode(
     });
     return { repairWaits: `${repair.node} (${repair.instanceId}) NotReady for ${repair.notReadyFor}s: ${why}` };
   }
-  await deps.lease.writeMemory(state.group, state.execution, { ...memory, lastRepairAt: now });
+  await deps.lease.writeMemory(state.group, state.execution, { ...journaled, lastRepairAt: now });
   const [outcome] = await terminateUnlessLeaving(
     deps.autoscaling,
     await deps.autoscaling.describeGroups({ names: [repair.asg] }),
     [repair.instanceId],
     false,
   );
+  await deps.lease.writeMemory(state.group, state.execution, { ...memory, lastRepairAt: now });
   return {
     repaired:
       `${repair.node} (${repair.instanceId}, ${repair.asg}) NotReady for ${repair.notReadyFor}s: ` +
       `${pass.evicted.length} pod(s) evicted, ${outcome.outcome === 'terminated' ? 'terminated' : `already ${outcome.outcome}`}; ` +
       'its ASG replaces it',
     ...(pass.lost.length ? { podsLost: pass.lost } : {}),
+  };
+}
+
+/**
+ * A repair an earlier pass began and did not finish (its termination failed after the cordon):
+ * its instance is terminated now, without decrement (its ASG replaces it), unless already leaving
+ * or gone, and the record goes.
+ */
+export async function finishRepair(
+  deps: Deps,
+  state: ReplenishState,
+  memory: GroupMemory,
+): Promise<{ readonly memory: GroupMemory; readonly did?: string }> {
+  const r = memory.repairing;
+  if (!r) return { memory };
+  const [outcome] = await terminateUnlessLeaving(
+    deps.autoscaling,
+    await deps.autoscaling.describeGroups({ names: [r.asg] }),
+    [r.instanceId],
+    false,
+  );
+  const { repairing: _done, ...rest } = memory;
+  await deps.lease.writeMemory(state.group, state.execution, rest);
+  return {
+    memory: rest,
+    did:
+      `${r.node} (${r.instanceId}, ${r.asg}): the repair begun at ${new Date(r.at).toISOString()} is finished, ` +
+      (outcome.outcome === 'terminated' ? 'terminated' : `already ${outcome.outcome}`),
   };
 }

@@ -3,7 +3,7 @@ import { isLeavingAsgState, planReplenish, replenishSummary, type GroupMemory } 
 import type { Deps } from '../runtime';
 import { tendQuarantine } from './quarantine';
 import { measurePass } from './measure';
-import { repairNode } from './repair';
+import { finishRepair, repairNode } from './repair';
 import { ReplenishJournal, ReplenishState, look } from './state';
 
 /** One pass: tend quarantined nodes, reap, raise desired where short, or start giving substitute capacity back. */
@@ -14,7 +14,8 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
   const quarantine = q.did?.length ? { quarantine: q.did, ...(q.podsLost ? { podsLost: q.podsLost } : {}) } : {};
   // A reap moving an instance out of Standby owns its ASG's sizes until it is done: nothing else this pass.
   if (q.busy) return { ...state, draining: false, did: { ...quarantine, draining: false } };
-  const memory = q.memory;
+  const finished = await finishRepair(deps, state, q.memory);
+  const memory = finished.memory;
   const { settings, snapshot, c, now } = await look(deps, state);
   const p = planReplenish(snapshot.asgs, c, settings, memory, now);
   // Memory first (back-off, cool-down): a retried pass must not act twice on one ASG.
@@ -82,6 +83,7 @@ export async function replenishGroup(state: ReplenishState, deps: Deps): Promise
           }
         : {}),
       ...quarantine,
+      ...(finished.did ? { repairFinished: finished.did } : {}),
       ...repaired,
       ...(q.podsLost || 'podsLost' in repaired
         ? { podsLost: [...(q.podsLost ?? []), ...((repaired.podsLost as string[] | undefined) ?? [])] }

@@ -48,7 +48,12 @@ export async function validate(event: StartEvent, deps: Deps): Promise<Replenish
       },
     };
   }
-  if (rec?.holder || Object.keys(memory.reaping ?? {}).length || Object.keys(memory.quarantined ?? {}).length)
+  if (
+    rec?.holder ||
+    memory.repairing ||
+    Object.keys(memory.reaping ?? {}).length ||
+    Object.keys(memory.quarantined ?? {}).length
+  )
     return { ...state, idle: false };
   const { settings, snapshot, c, now } = await lookAtGroup(deps, group.name);
   const aged = await startAgedRefresh(deps, group.name, c, event.stateMachineArn, now);

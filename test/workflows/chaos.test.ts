@@ -160,6 +160,44 @@ describe('campaign finds, kept fixed', () => {
         until: '10h',
       },
     ],
+    [
+      'seed 1225: a repair whose termination failed after its cordon is finished by the next pass (the cordoned node was no NotReady member to repair any more)',
+      {
+        name: 'chaos-774298',
+        seed: 774298,
+        cluster: { name: 'example.k8s.local', kind: 'kops' },
+        groups: [
+          {
+            name: 'nodes',
+            role: 'worker',
+            zones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d', 'ap-northeast-1b'],
+            perZone: 2,
+            maxPerZone: 3,
+            desiredReady: 8,
+            surplus: 2,
+            instanceAgeDays: 10,
+            terminateHook: { heartbeatTimeoutSeconds: 120, maxHeartbeats: 3 },
+            launchHook: true,
+            capacityRebalance: true,
+            notReadyTimeoutSeconds: 900,
+            repairMaxUnhealthy: 3,
+          },
+        ],
+        workloads: [],
+        faults: [
+          { kind: 'callFailure', at: '92m', operation: 'TerminateInstanceInAutoScalingGroup', times: 1 },
+          { kind: 'nodeNotReady', at: '92m', group: 'nodes', count: 1 },
+        ],
+        runs: [
+          { workflow: 'refresh', at: '81m', input: { group: 'nodes' } },
+          { workflow: 'refresh', at: '90m', input: { group: 'nodes' } },
+          { every: '10m', at: '3m', workflow: 'replenish', input: { group: 'nodes' } },
+          { on: 'autoscaling', workflow: 'replenish', input: { group: 'nodes' } },
+          { on: 'interruption', workflow: 'interruption', duplicates: 0.5, maxDelaySeconds: 0, delaySeconds: 0 },
+        ],
+        until: '10h',
+      },
+    ],
   ])('%s', async (_what, raw) => {
     const s = parseScenario(raw);
     expect(checkInvariants(s, (await runScenario(s)).report)).toEqual([]);
